@@ -1,0 +1,33 @@
+# learnloop: the machine-learning learning loop inside PostgreSQL (PGXS build)
+
+EXTENSION = learnloop
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" learnloop.control)
+MODULE_big = learnloop
+
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
+
+DATA = $(wildcard sql/learnloop--*.sql)
+DOCS = docs/reference.md
+
+# pg_regress suites: one sql/NAME.sql and expected/NAME.out each
+REGRESS = schema record_decision record_outcome simulate privileges reinstall
+REGRESS_OPTS = --inputdir=. --load-extension=learnloop
+
+# isolation specs live under test/isolation (specs/ and expected/)
+ISOLATION = record_outcome_concurrent
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = -lxgboost -lcurl -lcjson
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# pgTAP suites, run by pg_prove against the server that installcheck uses
+.PHONY: installcheck-pgtap
+installcheck-pgtap:
+	pg_prove --ext .sql -r test/pgtap
+
+EXTRA_CLEAN = test/isolation/output results regression.diffs regression.out

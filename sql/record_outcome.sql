@@ -1,0 +1,65 @@
+-- ml.record_outcome: merge semantics, retries and bad input
+CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    state text; message text; hint text;
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+    RETURN state || ': ' || message || ' | HINT: ' || hint;
+END $$;
+
+-- a search_path set before the first call with look-alike objects cannot change what the cached plans do
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$;
+SET search_path = evil, pg_catalog, public;
+SELECT ml.record_decision('t', 'u', '{}', '{}') AS evil_id \gset
+SELECT created_at > '2001-01-01' AS real_now FROM ml.mltrainingdata WHERE id = :evil_id;
+RESET search_path;
+DROP SCHEMA evil CASCADE;
+
+SELECT ml.record_decision('response_strategy', 'learner-7', '{"hour_of_day": 20}',
+                          '{"action": "brief_answer"}') AS id \gset
+
+-- the first outcome creates the document and stamps outcome_at
+SELECT ml.record_outcome(:id, '{"nextAccuracy": 0.85, "sessionCompleted": true}');
+SELECT outcome_at IS NOT NULL AS stamped FROM ml.mltrainingdata WHERE id = :id;
+SELECT outcome_at AS first_outcome_at FROM ml.mltrainingdata WHERE id = :id \gset
+
+-- later keys merge in; the same key keeps the latest value
+SELECT ml.record_outcome(:id, '{"nextEngagement": 0.75}');
+SELECT ml.record_outcome(:id, '{"nextAccuracy": 0.9}');
+
+-- a retry of the same call changes nothing
+SELECT ml.record_outcome(:id, '{"nextAccuracy": 0.9}');
+SELECT outcome, outcome_at = :'first_outcome_at' AS outcome_at_kept
+  FROM ml.mltrainingdata WHERE id = :id;
+
+-- nested values are replaced whole, as jsonb || does
+SELECT ml.record_outcome(:id, '{"detail": {"a": 1}}');
+SELECT ml.record_outcome(:id, '{"detail": {"b": 2}}');
+-- an empty object is a no-op
+SELECT ml.record_outcome(:id, '{}');
+
+-- features and decision are untouched
+SELECT features, decision FROM ml.mltrainingdata WHERE id = :id;
+
+-- bad input
+SELECT pg_temp.error_of($$SELECT ml.record_outcome(-1, '{"x": 1}')$$);
+SELECT pg_temp.error_of($$SELECT ml.record_outcome(NULL, '{"x": 1}')$$);
+SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, NULL)$$, :id));
+SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, '[1]')$$, :id));
+SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, 'true')$$, :id));
+SET learnloop.max_payload_bytes = '1kB';
+SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('log', repeat('y', 3000)))$$, :id));
+RESET learnloop.max_payload_bytes;
+SELECT outcome FROM ml.mltrainingdata WHERE id = :id;
+
+-- a failed statement in a transaction leaves no partial merge behind
+BEGIN;
+SELECT ml.record_outcome(:id, '{"in_tx": 1}');
+SELECT ml.record_outcome(:id, '[]');
+ROLLBACK;
+SELECT outcome ? 'in_tx' AS partial_merge FROM ml.mltrainingdata WHERE id = :id;
+

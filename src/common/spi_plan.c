@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_plan.c
+ *	  Per-backend cache of SPI plans for learnloop's fixed statements.
+ *
+ * The hot-path functions run one fixed statement each; preparing it once
+ * per backend keeps parse analysis off the hot path, and the plan cache
+ * still replans after DDL on the tables.  Statements name every object
+ * schema-qualified (operators too), so the caller's search_path at the
+ * first call cannot change what a cached plan means.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/spi_plan.h"
+
+/*
+ * Returns the plan kept in *slot, preparing and keeping it on first use.
+ * Must be called between SPI_connect and SPI_finish.
+ */
+SPIPlanPtr
+spi_cached_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "learnloop could not prepare \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "learnloop could not keep the plan of \"%s\"", sql);
+		*slot = plan;
+	}
+	return *slot;
+}

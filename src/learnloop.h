@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * learnloop.h
+ *	  Settings and helpers shared by every part of learnloop.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_H
+#define LEARNLOOP_H
+
+#define LEARNLOOP_VERSION "0.1.0"
+
+/* learnloop.max_payload_bytes: the largest features, decision or outcome */
+extern int	learnloop_max_payload_bytes;
+
+#endif							/* LEARNLOOP_H */

@@ -1,0 +1,141 @@
+/*-------------------------------------------------------------------------
+ *
+ * payload.c
+ *	  Validation of the arguments of the recording functions.
+ *
+ * Every check raises before anything is written, with an SQLSTATE and a
+ * hint that tells the application developer what to send instead.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "learnloop.h"
+#include "record/payload.h"
+
+/*
+ * Returns argument argno as a JSON object, raising for NULL, non-objects and
+ * documents over learnloop.max_payload_bytes.  The size is checked before
+ * detoasting so an oversized document costs nothing to reject.
+ */
+Jsonb *
+payload_object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	Jsonb	   *doc;
+	Size		size;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname),
+				 errhint("Pass a JSON object, for example '{}'::jsonb.")));
+
+	size = toast_raw_datum_size(PG_GETARG_DATUM(argno));
+	if (size > (Size) learnloop_max_payload_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s is too large: %zu bytes, the limit is %d bytes",
+						argname, size, learnloop_max_payload_bytes),
+				 errhint("Send fewer or shorter keys, or raise learnloop.max_payload_bytes.")));
+
+	doc = PG_GETARG_JSONB_P(argno);
+	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object, not %s", argname,
+						JB_ROOT_IS_SCALAR(doc) ? "a scalar" : "an array"),
+				 errhint("Pass key/value pairs, for example '{\"hour_of_day\": 14}'::jsonb.")));
+	return doc;
+}
+
+/*
+ * Returns a text argument that names something (task, unit, experiment):
+ * non-empty and short.  An optional one may be NULL, returned as NULL.
+ */
+text *
+payload_name_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+				 bool required)
+{
+	text	   *name;
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", argname),
+					 errhint("Every decision needs a %s.", argname)));
+		return NULL;
+	}
+
+	name = PG_GETARG_TEXT_PP(argno);
+	if (VARSIZE_ANY_EXHDR(name) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", argname),
+				 errhint("Pass NULL to leave an optional name out.")));
+	if (VARSIZE_ANY_EXHDR(name) > LEARNLOOP_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s is too long: %zu bytes, the limit is %d bytes",
+						argname, (size_t) VARSIZE_ANY_EXHDR(name),
+						LEARNLOOP_MAX_NAME_BYTES),
+				 errhint("Use a short key and keep long text in the features.")));
+	return name;
+}
+
+/*
+ * A decision's optional "confidence" must be a number in [0, 1], since
+ * decide() and the analyses compare it with thresholds.
+ */
+void
+payload_check_decision(Jsonb *decision)
+{
+	JsonbValue	confidence;
+	double		value;
+
+	if (getKeyJsonValueFromContainer(&decision->root, "confidence",
+									 strlen("confidence"), &confidence) == NULL)
+		return;
+
+	if (confidence.type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("decision confidence must be a number"),
+				 errhint("Send the confidence as a JSON number between 0 and 1, for example {\"confidence\": 0.82}.")));
+
+	value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											   NumericGetDatum(confidence.val.numeric)));
+	if (!(value >= 0.0 && value <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("decision confidence %g is out of range", value),
+				 errhint("Confidence is a probability between 0 and 1.")));
+}
+
+/* Data lineage is one of three fixed values. */
+void
+payload_check_source(text *source)
+{
+	char	   *value;
+
+	if (source == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be NULL"),
+				 errhint("source is real, synthetic or augmented; leave it out to record real data.")));
+	value = text_to_cstring(source);
+
+	if (strcmp(value, "real") != 0 &&
+		strcmp(value, "synthetic") != 0 &&
+		strcmp(value, "augmented") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown source \"%s\"", value),
+				 errhint("source is real, synthetic or augmented.")));
+	pfree(value);
+}

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * payload.h
+ *	  Validation of the arguments of the recording functions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_PAYLOAD_H
+#define LEARNLOOP_PAYLOAD_H
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+/* Longest task, unit, experiment, variant or source name accepted */
+#define LEARNLOOP_MAX_NAME_BYTES 256
+
+extern Jsonb *payload_object_arg(FunctionCallInfo fcinfo, int argno,
+								 const char *argname);
+extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
+							  const char *argname, bool required);
+extern void payload_check_decision(Jsonb *decision);
+extern void payload_check_source(text *source);
+
+#endif							/* LEARNLOOP_PAYLOAD_H */

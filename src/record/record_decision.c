@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * record_decision.c
+ *	  ml.record_decision(): one decision into ml.MLTrainingData.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/spi_plan.h"
+#include "fmgr.h"
+#include "record/payload.h"
+
+PG_FUNCTION_INFO_V1(learnloop_record_decision);
+
+static SPIPlanPtr insert_plan = NULL;
+
+#define INSERT_DECISION_SQL \
+	"INSERT INTO ml.mltrainingdata " \
+	"(task, unit_id, features, decision, source, experiment, variant, created_at) " \
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, pg_catalog.now())) " \
+	"RETURNING id"
+
+/*
+ * Validates every argument before the insert, so a bad call writes nothing
+ * and says what was wrong; the table's CHECK constraints repeat the rules
+ * for rows written by plain INSERTs.
+ */
+Datum
+learnloop_record_decision(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[8];
+	char		nulls[8];
+	text	   *source;
+	Jsonb	   *decision;
+	int64		id;
+	bool		isnull;
+	int			i;
+
+	values[0] = PointerGetDatum(payload_name_arg(fcinfo, 0, "task", true));
+	values[1] = PointerGetDatum(payload_name_arg(fcinfo, 1, "unit_id", true));
+	values[2] = PointerGetDatum(payload_object_arg(fcinfo, 2, "features"));
+	decision = payload_object_arg(fcinfo, 3, "decision");
+	payload_check_decision(decision);
+	values[3] = PointerGetDatum(decision);
+
+	source = payload_name_arg(fcinfo, 4, "source", false);
+	payload_check_source(source);
+	values[4] = PointerGetDatum(source);
+	values[5] = PointerGetDatum(payload_name_arg(fcinfo, 5, "experiment", false));
+	values[6] = PointerGetDatum(payload_name_arg(fcinfo, 6, "variant", false));
+	if (values[6] != (Datum) 0 && values[5] == (Datum) 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("variant given without experiment"),
+				 errhint("Name the experiment the variant belongs to.")));
+	values[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
+
+	for (i = 0; i < 8; i++)
+		nulls[i] = (values[i] == (Datum) 0) ? 'n' : ' ';
+
+	SPI_connect();
+	if (SPI_execute_plan(spi_cached_plan(&insert_plan, INSERT_DECISION_SQL, 8, argtypes),
+						 values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "learnloop could not insert the decision");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	PG_RETURN_INT64(id);
+}

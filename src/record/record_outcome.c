@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * record_outcome.c
+ *	  ml.record_outcome(decision_id, outcome): merges an outcome.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/spi_plan.h"
+#include "fmgr.h"
+#include "record/payload.h"
+
+PG_FUNCTION_INFO_V1(learnloop_record_outcome);
+
+static SPIPlanPtr merge_plan = NULL;
+
+/*
+ * One UPDATE merges the keys: under READ COMMITTED a concurrent merge into
+ * the same row waits and then re-evaluates "outcome || $2" on the newer row
+ * version, so neither writer's keys are lost.  outcome_at keeps the first
+ * arrival, so retrying the same call changes nothing a reader can see.
+ */
+#define MERGE_OUTCOME_SQL \
+	"UPDATE ml.mltrainingdata " \
+	"SET outcome = COALESCE(outcome, '{}'::pg_catalog.jsonb) OPERATOR(pg_catalog.||) $2, " \
+	"    outcome_at = COALESCE(outcome_at, pg_catalog.now()) " \
+	"WHERE id = $1 RETURNING outcome"
+
+Datum
+learnloop_record_outcome(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[2] = {INT8OID, JSONBOID};
+	Datum		values[2];
+	Datum		merged;
+	bool		isnull;
+	int64		decision_id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("decision_id must not be NULL"),
+				 errhint("Pass the id that ml.record_decision returned.")));
+	decision_id = PG_GETARG_INT64(0);
+	values[0] = Int64GetDatum(decision_id);
+	values[1] = PointerGetDatum(payload_object_arg(fcinfo, 1, "outcome"));
+
+	SPI_connect();
+	if (SPI_execute_plan(spi_cached_plan(&merge_plan, MERGE_OUTCOME_SQL, 2, argtypes),
+						 values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "learnloop could not merge the outcome");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("decision %lld does not exist", (long long) decision_id),
+				 errhint("Pass the id that ml.record_decision returned; the decision may have been deleted.")));
+	merged = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	merged = SPI_datumTransfer(merged, false, -1);
+	SPI_finish();
+
+	PG_RETURN_DATUM(merged);
+}

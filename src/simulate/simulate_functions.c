@@ -1,0 +1,313 @@
+/*-------------------------------------------------------------------------
+ *
+ * simulate_functions.c
+ *	  ml.simulated_decisions() and ml.simulate_outcome(): the SQL face of
+ *	  the simulated world in population.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "datatype/timestamp.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "simulate/population.h"
+
+PG_FUNCTION_INFO_V1(learnloop_simulated_decisions);
+PG_FUNCTION_INFO_V1(learnloop_simulate_outcome);
+
+#define EXPLORATION_RATE 0.3
+#define MISSING_OUTCOME_RATE 0.07
+#define MAX_DECISIONS_PER_DAY 48
+
+/* Where the generator stands: the next row is (user, day, slot). */
+typedef struct SimState
+{
+	int32		seed;
+	int32		users;
+	int32		days;
+	int32		per_day;
+	TimestampTz start;
+	int32		user_index;
+	int32		day;
+	int32		slot;
+	SimUser		user;
+	char		unit_id[48];
+	double		engagement_ema;
+	double		previous_ema;
+	int32		sessions;
+	int			hours[MAX_DECISIONS_PER_DAY];
+} SimState;
+
+static void
+check_range(const char *name, int32 value, int32 lo, int32 hi)
+{
+	if (value < lo || value > hi)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %d and %d, not %d", name, lo, hi, value),
+				 errhint("Simulate fewer users or days per call, and call again with another seed for more.")));
+}
+
+static Datum
+jsonb_from_text(StringInfo buf)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data));
+}
+
+static void
+start_user(SimState *st)
+{
+	snprintf(st->unit_id, sizeof(st->unit_id), "sim-%d-%d", st->seed, st->user_index + 1);
+	sim_user_init(&st->user, st->seed, st->unit_id);
+	st->engagement_ema = 0.5;
+	st->previous_ema = 0.5;
+	st->sessions = 0;
+}
+
+/* Generates the row at the state's position; the caller advances it. */
+static HeapTuple
+next_decision(SimState *st, TupleDesc tupdesc)
+{
+	SimContext	ctx;
+	SimOutcome	out;
+	StringInfoData buf;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	int			rule,
+				action;
+	double		propensity;
+	int64		offset_secs;
+
+	if (st->slot == 0)
+		sim_sample_hours(&st->user, st->hours, st->per_day);
+
+	ctx.hour_of_day = st->hours[st->slot];
+	sim_sample_context(&st->user, &ctx);
+	ctx.recent_engagement = st->engagement_ema;
+	ctx.engagement_trend = st->engagement_ema - st->previous_ema;
+	ctx.sessions_so_far = st->sessions;
+
+	/* the logging policy: the rules, with uniform exploration */
+	rule = sim_rules_action(&ctx);
+	action = (prng_uniform(&st->user.events) < EXPLORATION_RATE)
+		? (int) (prng_uniform(&st->user.events) * SIM_STRATEGIES) : rule;
+	propensity = (1.0 - EXPLORATION_RATE) * (action == rule) +
+		EXPLORATION_RATE / SIM_STRATEGIES;
+	sim_outcome(&st->user, &ctx, action, &st->user.events, &out);
+
+	offset_secs = ((int64) (st->day * 24 + ctx.hour_of_day) * 60 +
+				   (int64) (prng_uniform(&st->user.events) * 60)) * 60;
+	values[0] = CStringGetTextDatum(st->unit_id);
+	values[1] = TimestampTzGetDatum(st->start + offset_secs * USECS_PER_SEC);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"hour_of_day\": %d, \"topic\": \"%s\", \"message_length\": %d, "
+					 "\"emotional_state\": \"%s\", \"is_question\": %s, "
+					 "\"recent_engagement\": %.4f, \"engagement_trend\": %.4f, "
+					 "\"sessions_so_far\": %d}",
+					 ctx.hour_of_day, sim_topic_names[ctx.topic], ctx.message_length,
+					 sim_mood_names[ctx.mood], ctx.is_question ? "true" : "false",
+					 ctx.recent_engagement, ctx.engagement_trend, ctx.sessions_so_far);
+	values[2] = jsonb_from_text(&buf);
+
+	resetStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"action\": \"%s\", \"decided_by\": \"%s\", \"propensity\": %.2f}",
+					 sim_strategy_names[action], action == rule ? "rules" : "exploration",
+					 propensity);
+	values[3] = jsonb_from_text(&buf);
+
+	if (prng_uniform(&st->user.events) < MISSING_OUTCOME_RATE)
+	{
+		nulls[4] = nulls[5] = true;
+		values[4] = values[5] = (Datum) 0;
+	}
+	else
+	{
+		resetStringInfo(&buf);
+		appendStringInfo(&buf,
+						 "{\"engagement\": %.4f, \"engaged\": %s, \"session_minutes\": %.1f}",
+						 out.engagement, out.engaged ? "true" : "false",
+						 out.session_minutes);
+		values[4] = jsonb_from_text(&buf);
+		values[5] = TimestampTzGetDatum(DatumGetTimestampTz(values[1]) +
+										(int64) (out.session_minutes * 60.0) * USECS_PER_SEC);
+	}
+
+	st->previous_ema = st->engagement_ema;
+	st->engagement_ema = 0.8 * st->engagement_ema + 0.2 * out.engagement;
+	st->sessions++;
+	pfree(buf.data);
+
+	return heap_form_tuple(tupdesc, values, nulls);
+}
+
+/*
+ * Streams users x days x decisions_per_day rows, user after user, so any
+ * size runs in constant memory.  Every user draws from its own stream,
+ * seeded by the seed and its unit id: the rows are the same on every
+ * platform and PostgreSQL version.
+ */
+Datum
+learnloop_simulated_decisions(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	SimState   *st;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext oldcontext;
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "ml.simulated_decisions must return a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+
+		st = palloc0(sizeof(SimState));
+		st->users = PG_GETARG_INT32(0);
+		st->days = PG_GETARG_INT32(1);
+		st->seed = PG_GETARG_INT32(2);
+		st->per_day = PG_GETARG_INT32(3);
+		st->start = PG_GETARG_TIMESTAMPTZ(4);
+		check_range("users", st->users, 1, 10000000);
+		check_range("days", st->days, 1, 3650);
+		check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
+		start_user(st);
+		funcctx->user_fctx = st;
+		MemoryContextSwitchTo(oldcontext);
+	}
+
+	funcctx = SRF_PERCALL_SETUP();
+	st = funcctx->user_fctx;
+
+	if (st->user_index < st->users)
+	{
+		HeapTuple	tuple = next_decision(st, funcctx->tuple_desc);
+
+		if (++st->slot == st->per_day)
+		{
+			st->slot = 0;
+			if (++st->day == st->days)
+			{
+				st->day = 0;
+				if (++st->user_index < st->users)
+					start_user(st);
+			}
+		}
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/* A feature read from the jsonb features: a number, or the default if absent. */
+static double
+feature_number(Jsonb *features, const char *key, double absent)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
+		v.type == jbvNull)
+		return absent;
+	if (v.type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feature \"%s\" must be a number", key),
+				 errhint("Pass features as ml.simulated_decisions produces them.")));
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v.val.numeric)));
+}
+
+/* A categorical feature: an index into names, or absent if the key is missing. */
+static int
+feature_category(Jsonb *features, const char *key, const char *const *names,
+				 int n, int absent)
+{
+	JsonbValue	v;
+	char	   *value;
+	int			index;
+
+	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
+		v.type == jbvNull)
+		return absent;
+	if (v.type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feature \"%s\" must be a string", key),
+				 errhint("Pass features as ml.simulated_decisions produces them.")));
+	value = pnstrdup(v.val.string.val, v.val.string.len);
+	index = sim_lookup(names, n, value);
+	if (index < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown %s \"%s\"", key, value),
+				 errhint("Use one of the values ml.simulated_decisions produces.")));
+	return index;
+}
+
+/*
+ * The outcome the simulated unit gives to an action in a context.  The
+ * noise is seeded by the unit, the action and the features, so the same
+ * question always gets the same answer.
+ */
+Datum
+learnloop_simulate_outcome(PG_FUNCTION_ARGS)
+{
+	char	   *unit_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *features = PG_GETARG_JSONB_P(1);
+	char	   *action_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	int32		seed = PG_GETARG_INT32(3);
+	SimUser		user;
+	SimContext	ctx = {0};
+	SimOutcome	out;
+	Prng		noise;
+	StringInfoData buf;
+	int			action = sim_lookup(sim_strategy_names, SIM_STRATEGIES, action_name);
+	JsonbValue	question;
+
+	if (action < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown action \"%s\"", action_name),
+				 errhint("The simulated users answer to detailed_explanation, brief_answer, "
+						 "empathetic_support, playful_tangent and socratic_question.")));
+	if (!JB_ROOT_IS_OBJECT(features) || JB_ROOT_IS_SCALAR(features))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features must be a JSON object"),
+				 errhint("Pass features as ml.simulated_decisions produces them.")));
+
+	sim_user_init(&user, seed, unit_id);
+	ctx.hour_of_day = (int) feature_number(features, "hour_of_day", 12);
+	ctx.message_length = (int) feature_number(features, "message_length", 30);
+	ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
+	ctx.is_question =
+		getKeyJsonValueFromContainer(&features->root, "is_question",
+									 strlen("is_question"), &question) != NULL &&
+		question.type == jbvBool && question.val.boolean;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s|%s|%s", unit_id, action_name,
+					 JsonbToCString(NULL, &features->root, VARSIZE(features)));
+	prng_seed(&noise, (uint64) (uint32) seed, buf.data, buf.len);
+	sim_outcome(&user, &ctx, action, &noise, &out);
+
+	resetStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"engagement\": %.4f, \"engaged\": %s, \"session_minutes\": %.1f}",
+					 out.engagement, out.engaged ? "true" : "false", out.session_minutes);
+	PG_RETURN_DATUM(jsonb_from_text(&buf));
+}
