@@ -1,0 +1,61 @@
+-- pgTAP: the learning-loop schema, its indexes and functions
+BEGIN;
+CREATE EXTENSION learnloop;
+SELECT plan(43);
+
+SELECT has_schema('ml');
+SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
+                              'experiments', 'experiment_exposures', 'mlabtestresults', 'mlmonitoringmetrics']);
+
+SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
+SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
+                                               'outcome', 'outcome_at', 'source', 'experiment', 'variant']);
+SELECT col_type_is('ml', 'mltrainingdata', 'id', 'bigint', 'col_type_is ' || 'mltrainingdata' || '.' || 'id');
+SELECT col_is_pk('ml', 'mltrainingdata', 'id', 'id is the primary key');
+SELECT col_type_is('ml', 'mltrainingdata', 'features', 'jsonb', 'col_type_is ' || 'mltrainingdata' || '.' || 'features');
+SELECT col_type_is('ml', 'mltrainingdata', 'decision', 'jsonb', 'col_type_is ' || 'mltrainingdata' || '.' || 'decision');
+SELECT col_type_is('ml', 'mltrainingdata', 'outcome', 'jsonb', 'col_type_is ' || 'mltrainingdata' || '.' || 'outcome');
+SELECT col_type_is('ml', 'mltrainingdata', 'created_at', 'timestamp with time zone', 'col_type_is ' || 'mltrainingdata' || '.' || 'created_at');
+SELECT col_not_null('ml', 'mltrainingdata', 'features', 'col_not_null ' || 'mltrainingdata' || '.' || 'features');
+SELECT col_is_null('ml', 'mltrainingdata', 'outcome', 'col_is_null ' || 'mltrainingdata' || '.' || 'outcome');
+SELECT col_default_is('ml', 'mltrainingdata', 'source', 'real', 'col_default_is ' || 'mltrainingdata' || '.' || 'source');
+SELECT col_has_check('ml', 'mltrainingdata', 'source', 'col_has_check ' || 'mltrainingdata' || '.' || 'source');
+SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_task_time_idx', ARRAY['task', 'created_at']);
+SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_unit_time_idx', ARRAY['unit_id', 'created_at']);
+SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_experiment_idx', ARRAY['experiment', 'variant']);
+
+SELECT columns_are('ml', 'mlevaluationresults', ARRAY['id', 'model_name', 'model_version', 'accuracy', 'metrics',
+                                                    'test_rows', 'created_at']);
+SELECT col_type_is('ml', 'mlevaluationresults', 'accuracy', 'double precision', 'col_type_is ' || 'mlevaluationresults' || '.' || 'accuracy');
+SELECT fk_ok('ml', 'mlevaluationresults', ARRAY['model_name', 'model_version'], 'ml', 'models', ARRAY['name', 'version']);
+SELECT columns_are('ml', 'mlabtestresults', ARRAY['id', 'test_name', 'duration', 'results', 'created_at']);
+SELECT col_type_is('ml', 'mlabtestresults', 'results', 'jsonb', 'col_type_is ' || 'mlabtestresults' || '.' || 'results');
+SELECT has_table('ml', 'mlmonitoringmetrics', 'MLMonitoringMetrics exists');
+SELECT col_type_is('ml', 'models', 'model', 'bytea', 'col_type_is ' || 'models' || '.' || 'model');
+SELECT col_is_pk('ml', 'models', ARRAY['name', 'version'], 'models are keyed by name and version');
+SELECT fk_ok('ml', 'deployments', ARRAY['model_name', 'model_version'], 'ml', 'models', ARRAY['name', 'version']);
+SELECT col_is_pk('ml', 'experiment_exposures', ARRAY['experiment', 'unit_id'], 'one exposure per unit and experiment');
+
+SELECT has_function('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
+SELECT function_returns('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'bigint');
+SELECT volatility_is('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'volatile');
+SELECT has_function('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
+SELECT function_returns('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'jsonb');
+SELECT function_lang_is('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'c');
+SELECT has_function('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone']);
+SELECT is_strict('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone']);
+SELECT has_function('ml', 'simulate_users', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text']);
+SELECT has_function('ml', 'simulate_outcome', ARRAY['text', 'jsonb', 'text', 'integer']);
+SELECT has_function('ml', 'build_info', '{}'::name[]);
+SELECT has_function('ml', 'grant_access', ARRAY['regrole', 'text']);
+SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
+SELECT isnt_definer('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'), 0,
+          'only the pure simulation functions are IMMUTABLE');
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'ml' AND obj_description(p.oid, 'pg_proc') IS NULL), 0,
+          'every function has a comment');
+
+SELECT * FROM finish();
+ROLLBACK;
