@@ -74,6 +74,37 @@ normal_quantile(double p)
 }
 
 /*
+ * ln Gamma(x) minus its Stirling approximation (x - 1/2) ln x - x +
+ * ln sqrt(2 pi), by the asymptotic series; full precision for x >= 10.
+ */
+static double
+stirling_rest(double x)
+{
+	double		x2 = 1.0 / (x * x);
+
+	return (1.0 / 12 - x2 * (1.0 / 360 - x2 * (1.0 / 1260 - x2 * (1.0 / 1680 -
+			x2 * (1.0 / 1188 - x2 * (691.0 / 360360 - x2 / 156)))))) / x;
+}
+
+/*
+ * ln B(a, b).  lgamma(a) - lgamma(a + b) loses about 1e-16 * ln Gamma(a) to
+ * cancellation, which matters for Welch df in the millions (a = df / 2,
+ * b = 1/2), so a large argument paired with a small one goes through the
+ * Stirling remainders instead, as R's lbeta does.
+ */
+static double
+log_beta(double a, double b)
+{
+	double		p = Min(a, b);
+	double		q = Max(a, b);
+
+	if (q >= 10.0 && p < 10.0)
+		return lgamma(p) + stirling_rest(q) - stirling_rest(p + q) +
+			p - p * log(p + q) + (q - 0.5) * log1p(-p / (p + q));
+	return lgamma(p) + lgamma(q) - lgamma(p + q);
+}
+
+/*
  * Regularized incomplete beta I_x(a, b), with y = 1 - x passed separately
  * so callers that know it exactly lose nothing to cancellation.  The
  * continued fraction converges fast for x < (a + 1) / (a + b + 2); beyond
@@ -83,7 +114,9 @@ normal_quantile(double p)
 static double
 incbeta(double a, double b, double x, double y)
 {
-	double		front,
+	double		lx,
+				ly,
+				front,
 				f,
 				cc,
 				dd;
@@ -96,7 +129,10 @@ incbeta(double a, double b, double x, double y)
 	if (x > (a + 1.0) / (a + b + 2.0))
 		return 1.0 - incbeta(b, a, y, x);
 
-	front = exp(a * log(x) + b * log(y) - lgamma(a) - lgamma(b) + lgamma(a + b)) / a;
+	/* log1p keeps a * log(x) exact when x is near 1 and a is large */
+	lx = (x > 0.5) ? log1p(-y) : log(x);
+	ly = (y > 0.5) ? log1p(-x) : log(y);
+	front = exp(a * lx + b * ly - log_beta(a, b)) / a;
 
 	/* 1 / (1 + d1 / (1 + d2 / (1 + ...))) */
 	f = CF_TINY;
