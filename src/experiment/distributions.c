@@ -4,7 +4,9 @@
  *	  Normal, Student t and chi-square distribution functions.
  *
  * Tails are computed directly rather than as 1 - cdf, so that small p-values
- * keep their relative precision (about 1e-12 in tests against scipy).
+ * keep their relative precision: about 1e-12 against scipy and mpmath.  For
+ * the t distribution the continued fraction loses about df * 1e-16 (4e-10
+ * at df = 1e7, 2e-9 at 1e8), harmless for p-values at any realistic size.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,17 +34,22 @@ normal_cdf(double x)
 double
 normal_quantile(double p)
 {
-	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-		-2.759285104469687e+02, 1.383577518672690e+02,
-	-3.066479806614716e+01, 2.506628277459239e+00};
-	static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-		-1.556989798598866e+02, 6.680131188771972e+01,
-	-1.328068155288572e+01};
-	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-		-2.400758277161838e+00, -2.549732539343734e+00,
-	4.374664141464968e+00, 2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-	2.445134137142996e+00, 3.754408661907416e+00};
+	static const double a[] = {
+		-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+		1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00
+	};
+	static const double b[] = {
+		-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+		6.680131188771972e+01, -1.328068155288572e+01
+	};
+	static const double c[] = {
+		-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+		-2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00
+	};
+	static const double d[] = {
+		7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+		3.754408661907416e+00
+	};
 	double		q,
 				r,
 				x,
@@ -70,6 +77,8 @@ normal_quantile(double p)
 	}
 	e = normal_cdf(x) - p;
 	u = e * sqrt(2.0 * M_PI) * exp(0.5 * x * x);
+	if (!isfinite(u))
+		return x;				/* p subnormal: exp() overflows, keep Acklam */
 	return x - u / (1.0 + 0.5 * x * u);
 }
 

@@ -77,7 +77,7 @@ def main():
              0.98, 0.999999)]
     table("QuantileCase", "normal_quantile_cases", ["p", "x"], rows)
 
-    dfs = (0.5, 1, 2.5, 3.7, 10, 29.3, 150.5, 12345.6)
+    dfs = (0.5, 1, 2.5, 3.7, 10, 29.3, 150.5, 12345.6, 1.5e6)
     rows = [(t, df, stats.t.cdf(t, df)) for df in dfs
             for t in (-40, -5, -1.96, -0.3, 0, 0.7, 2.1, 8)]
     table("TCdfCase", "t_cdf_cases", ["t", "df", "cdf"], rows)
