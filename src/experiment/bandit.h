@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * bandit.h
+ *	  Thompson sampling weights: the probability that each arm is best,
+ *	  estimated by seeded Monte Carlo so a rerun gives the same split.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_BANDIT_H
+#define LEARNLOOP_BANDIT_H
+
+#include "common/prng.h"
+
+extern double gamma_sample(Prng *prng, double shape);
+extern double beta_sample(Prng *prng, double a, double b);
+extern void thompson_weights(const double *alpha, const double *beta, int k,
+							 int draws, uint64 seed, double *weights);
+extern void thompson_weights_normal(const double *mean, const double *se,
+									int k, int draws, uint64 seed,
+									double *weights);
+
+#endif							/* LEARNLOOP_BANDIT_H */
