@@ -31,3 +31,7 @@ installcheck-pgtap:
 	pg_prove --ext .sql -r test/pgtap
 
 EXTRA_CLEAN = test/isolation/output results regression.diffs regression.out
+
+# every object depends on every header: crude, but the tree is small and a
+# stale struct layout is worse than a full rebuild
+$(OBJS): $(wildcard src/*.h src/*/*.h)

@@ -50,7 +50,12 @@ CREATE TABLE ml.models (
     model            bytea NOT NULL,
     train_rows       bigint,
     test_rows        bigint,
+    objective        text,
+    rounds           integer,
+    feature_importance jsonb,
     training_seconds double precision,
+    load_seconds     double precision,
+    job_id           bigint,
     trained_by       name NOT NULL DEFAULT CURRENT_USER,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (name, version)
@@ -64,7 +69,12 @@ COMMENT ON COLUMN ml.models.feature_schema IS 'Feature names, order, types, cate
 COMMENT ON COLUMN ml.models.model IS 'The XGBoost model (UBJSON)';
 COMMENT ON COLUMN ml.models.train_rows IS 'Rows the model was trained on';
 COMMENT ON COLUMN ml.models.test_rows IS 'Rows held out for evaluation';
-COMMENT ON COLUMN ml.models.training_seconds IS 'Wall time of training';
+COMMENT ON COLUMN ml.models.objective IS 'XGBoost objective';
+COMMENT ON COLUMN ml.models.rounds IS 'Boosting rounds kept (after early stopping)';
+COMMENT ON COLUMN ml.models.feature_importance IS 'Average gain per feature';
+COMMENT ON COLUMN ml.models.training_seconds IS 'Wall time of boosting and evaluation';
+COMMENT ON COLUMN ml.models.load_seconds IS 'Wall time of reading the training rows';
+COMMENT ON COLUMN ml.models.job_id IS 'Training job that produced the model';
 COMMENT ON COLUMN ml.models.trained_by IS 'Role that trained the model';
 COMMENT ON COLUMN ml.models.created_at IS 'When the model was registered';
 
@@ -272,6 +282,157 @@ COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timest
     'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic) and returns the row count';
 
 /* ---------------------------------------------------------------------- */
+/* Training, the registry and deployments                                  */
+/* ---------------------------------------------------------------------- */
+
+CREATE SEQUENCE ml.training_job_id_seq;
+COMMENT ON SEQUENCE ml.training_job_id_seq IS 'Training job ids';
+
+CREATE FUNCTION ml.train(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all')
+RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
+               score double precision, champion_score double precision, deployed boolean,
+               reason text, job_id bigint)
+AS 'MODULE_PATHNAME', 'learnloop_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy; one row per candidate';
+
+CREATE FUNCTION ml.train_async(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
+    'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
+
+CREATE FUNCTION ml.training_jobs_status()
+RETURNS TABLE (job_id bigint, model text, role oid, database oid, pid integer, caller_pid integer,
+               phase text, candidate integer, candidates integer, round integer, total_rounds integer,
+               rows bigint, started timestamptz, status text, error text)
+AS 'MODULE_PATHNAME', 'learnloop_training_jobs'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.training_jobs_status() IS 'Training jobs in shared memory (needs learnloop in shared_preload_libraries); see ml.training_jobs';
+
+CREATE VIEW ml.training_jobs AS
+    SELECT j.job_id, j.model, j.role::regrole AS role, d.datname AS database, j.pid, j.caller_pid,
+           j.phase, j.candidate, j.candidates, j.round, j.total_rounds, j.rows, j.started,
+           j.status, j.error
+      FROM ml.training_jobs_status() j
+      LEFT JOIN pg_catalog.pg_database d ON d.oid = j.database;
+COMMENT ON VIEW ml.training_jobs IS 'Running and recent training jobs: phase, round, rows, status and error';
+
+CREATE FUNCTION ml.cancel_training(job_id bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'learnloop_cancel_training'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.cancel_training(bigint) IS
+    'Asks a running training job to stop; true if it was running';
+
+CREATE FUNCTION ml.deployed_version(model text)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.model_version FROM ml.deployments d WHERE d.model_name = $1 ORDER BY d.id DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION ml.deployed_version(text) IS 'The deployed version of a model, or NULL';
+
+CREATE FUNCTION ml.deploy(model text, version integer, reason text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(deploy.model));
+    IF NOT EXISTS (SELECT 1 FROM ml.models m WHERE m.name = deploy.model AND m.version = deploy.version) THEN
+        RAISE EXCEPTION 'model "%" has no version %', deploy.model, deploy.version
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'ml.models lists the trained versions.';
+    END IF;
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (deploy.model, deploy.version, 'deploy', deploy.reason)
+        RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION ml.deploy(text, integer, text) IS 'Deploys a model version; returns the deployment id';
+
+CREATE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    history integer[] := '{}';
+    step record;
+    target integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(rollback.model));
+    -- deployments push a version, rollbacks pop one: the top is deployed
+    FOR step IN SELECT d.action, d.model_version FROM ml.deployments d
+                 WHERE d.model_name = rollback.model ORDER BY d.id LOOP
+        IF step.action = 'deploy' THEN
+            history := history || step.model_version;
+        ELSE
+            history := history[1:cardinality(history) - 1];
+        END IF;
+    END LOOP;
+    IF cardinality(history) < 2 THEN
+        RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.model
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
+    END IF;
+    target := history[cardinality(history) - 1];
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (rollback.model, target, 'rollback', rollback.reason);
+    RETURN target;
+END
+$$;
+COMMENT ON FUNCTION ml.rollback(text, text) IS
+    'Returns a model to the version deployed before the current one; returns that version';
+
+/* ---------------------------------------------------------------------- */
 /* Build information and privileges                                        */
 /* ---------------------------------------------------------------------- */
 
@@ -297,16 +458,27 @@ BEGIN
                        'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
-                       'ml.experiments, ml.experiment_exposures, ml.MLABTestResults, ml.MLMonitoringMetrics TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.build_info() TO %s', grantee);
+                       'ml.experiments, ml.experiment_exposures, ml.MLABTestResults, ml.MLMonitoringMetrics, '
+                       'ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.build_info(), ml.training_jobs_status(), '
+                       'ml.deployed_version(text) TO %s', grantee);
     WHEN 'train' THEN
-        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults TO %s', grantee);
-        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, '
+                       'text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text), '
+                       'ml.train_async(text, text, text, text, text[], jsonb, double precision, '
+                       'text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text), '
+                       'ml.training_jobs_status(), ml.cancel_training(bigint), ml.deployed_version(text) TO %s', grantee);
         EXECUTE format('GRANT EXECUTE ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz), '
                        'ml.simulate_outcome(text, jsonb, text, integer) TO %s', grantee);
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.deploy(text, integer, text), ml.rollback(text, text), '
+                       'ml.deployed_version(text) TO %s', grantee);
     ELSE
         RAISE EXCEPTION 'unknown access level "%"', access
             USING ERRCODE = 'invalid_parameter_value',

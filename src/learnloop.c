@@ -1,31 +1,78 @@
 /*-------------------------------------------------------------------------
  *
  * learnloop.c
- *	  Module entry point: the settings.
+ *	  Module entry point: settings, shared memory, allocation hooks.
  *
  * _PG_init may run in the postmaster (shared_preload_libraries), which
- * forks every backend, so it only defines settings: no XGBoost, OpenMP
- * or libcurl call may happen here.
+ * forks every backend, so it only defines settings and asks for shared
+ * memory: no XGBoost, OpenMP or libcurl call may happen here.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <cjson/cJSON.h>
+
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "learnloop.h"
+#include "train/jobs.h"
 
 PG_MODULE_MAGIC;
 
 int			learnloop_max_payload_bytes = 64 * 1024;
+int			learnloop_training_threads = 0;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 void		_PG_init(void);
+
+#if PG_VERSION_NUM >= 150000
+static void
+learnloop_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	jobs_request_shmem();
+}
+#endif
+
+static void
+learnloop_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	jobs_init_shmem();
+}
+
+/* cJSON allocates in the current memory context, so errors free it too. */
+static void *
+cjson_alloc(size_t size)
+{
+	return palloc(size);
+}
+
+static void
+cjson_free(void *pointer)
+{
+	if (pointer != NULL)
+		pfree(pointer);
+}
 
 void
 _PG_init(void)
 {
+	cJSON_Hooks hooks = {cjson_alloc, cjson_free};
+
+	cJSON_InitHooks(&hooks);
+
 	DefineCustomIntVariable("learnloop.max_payload_bytes",
 							"Largest features, decision or outcome document accepted.",
 							"Protects the hot recording path and the training data from runaway payloads.",
@@ -37,5 +84,38 @@ _PG_init(void)
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("learnloop.training_threads",
+							"XGBoost threads per training job; 0 uses every core.",
+							NULL,
+							&learnloop_training_threads,
+							0,
+							0,
+							1024,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("learnloop.max_training_jobs",
+							"Training jobs that ml.training_jobs can show at once.",
+							"Needs learnloop in shared_preload_libraries.",
+							&learnloop_max_training_jobs,
+							16,
+							1,
+							1024,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("learnloop");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = learnloop_shmem_request;
+#else
+	jobs_request_shmem();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = learnloop_shmem_startup;
 }

@@ -13,4 +13,7 @@
 /* learnloop.max_payload_bytes: the largest features, decision or outcome */
 extern int	learnloop_max_payload_bytes;
 
+/* learnloop.training_threads: XGBoost threads per training job, 0 = cores */
+extern int	learnloop_training_threads;
+
 #endif							/* LEARNLOOP_H */

@@ -1,0 +1,159 @@
+/*-------------------------------------------------------------------------
+ *
+ * schema.c
+ *	  Reading a model's feature schema (written by train/schema_json.c).
+ *
+ * The schema is JSON in ml.models.feature_schema:
+ *	{"task": "classification", "objective": "binary:logistic",
+ *	 "features": [{"name": "hour_of_day", "type": "numeric"},
+ *				  {"name": "topic", "type": "categorical", "categories": ["a", "b"]}],
+ *	 "classes": ["false", "true"]}
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cjson/cJSON.h>
+
+#include "model/schema.h"
+
+const char *const feature_kind_names[] = {"numeric", "boolean", "categorical"};
+
+/* XGBoost's feature_type for each kind: quantitative, indicator, categorical */
+const char *const xgb_feature_types[] = {"q", "i", "c"};
+
+#define SCHEMA_KEY_LEN 256
+
+typedef struct CodeEntry
+{
+	char		key[SCHEMA_KEY_LEN];
+	int			code;
+} CodeEntry;
+
+static HTAB *
+code_table(const char *what, int size)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = SCHEMA_KEY_LEN;
+	ctl.entrysize = sizeof(CodeEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(what, Max(size, 8), &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+static void
+add_code(HTAB *table, const char *key, int code)
+{
+	char		truncated[SCHEMA_KEY_LEN];
+	CodeEntry  *entry;
+
+	strlcpy(truncated, key, SCHEMA_KEY_LEN);
+	entry = hash_search(table, truncated, HASH_ENTER, NULL);
+	entry->code = code;
+}
+
+static int
+find_code(HTAB *table, const char *key, int len)
+{
+	char		truncated[SCHEMA_KEY_LEN];
+	CodeEntry  *entry;
+
+	len = Min(len, SCHEMA_KEY_LEN - 1);
+	memcpy(truncated, key, len);
+	truncated[len] = '\0';
+	entry = hash_search(table, truncated, HASH_FIND, NULL);
+	return entry ? entry->code : -1;
+}
+
+static void
+parse_dictionary(const cJSON *array, SchemaFeature *f)
+{
+	const cJSON *item;
+	int			i = 0;
+
+	f->ncategories = cJSON_GetArraySize(array);
+	f->categories = palloc(sizeof(char *) * Max(f->ncategories, 1));
+	f->codes = code_table("learnloop schema categories", f->ncategories);
+	cJSON_ArrayForEach(item, array)
+	{
+		f->categories[i] = pstrdup(item->valuestring);
+		add_code(f->codes, item->valuestring, i);
+		i++;
+	}
+}
+
+static void
+malformed(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the model's feature schema is malformed"),
+			 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
+}
+
+/* Parses a feature schema into the current memory context. */
+FeatureSchema *
+schema_parse(const char *json)
+{
+	cJSON	   *root = cJSON_Parse(json);
+	FeatureSchema *schema = palloc0(sizeof(FeatureSchema));
+	const cJSON *features;
+	const cJSON *item;
+	const cJSON *task;
+	int			i = 0;
+
+	if (root == NULL)
+		malformed();
+	task = cJSON_GetObjectItemCaseSensitive(root, "task");
+	features = cJSON_GetObjectItemCaseSensitive(root, "features");
+	if (!cJSON_IsString(task) || !cJSON_IsArray(features))
+		malformed();
+	for (schema->task = TASK_CLASSIFICATION; schema->task <= TASK_RANKING; schema->task++)
+		if (strcmp(task_name(schema->task), task->valuestring) == 0)
+			break;
+	if (schema->task > TASK_RANKING)
+		malformed();
+	item = cJSON_GetObjectItemCaseSensitive(root, "objective");
+	schema->objective = pstrdup(cJSON_IsString(item) ? item->valuestring : "");
+
+	schema->nfeatures = cJSON_GetArraySize(features);
+	schema->features = palloc0(sizeof(SchemaFeature) * Max(schema->nfeatures, 1));
+	schema->by_name = code_table("learnloop schema features", schema->nfeatures);
+	cJSON_ArrayForEach(item, features)
+	{
+		SchemaFeature *f = &schema->features[i];
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
+
+		if (!cJSON_IsString(name) || !cJSON_IsString(type))
+			malformed();
+		f->name = pstrdup(name->valuestring);
+		for (f->kind = FEATURE_NUMERIC; f->kind <= FEATURE_CATEGORICAL; f->kind++)
+			if (strcmp(feature_kind_names[f->kind], type->valuestring) == 0)
+				break;
+		if (f->kind > FEATURE_CATEGORICAL)
+			malformed();
+		if (f->kind == FEATURE_CATEGORICAL)
+			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f);
+		add_code(schema->by_name, f->name, i);
+		i++;
+	}
+	if (schema->task == TASK_CLASSIFICATION)
+		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes);
+	cJSON_Delete(root);
+	return schema;
+}
+
+/* Index of a feature by name, or -1 when the model has no such feature. */
+int
+schema_feature_index(const FeatureSchema *schema, const char *name, int len)
+{
+	return find_code(schema->by_name, name, len);
+}
+
+/* Code of a category, or -1 for one unseen in training (then missing). */
+int
+schema_category_code(const SchemaFeature *f, const char *value, int len)
+{
+	return find_code(f->codes, value, len);
+}

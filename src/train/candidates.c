@@ -1,0 +1,253 @@
+/*-------------------------------------------------------------------------
+ *
+ * candidates.c
+ *	  The parameter sets a training job tries.
+ *
+ * Parameters are layered: learnloop's defaults for the task, then the
+ * caller's params, then the search's values for one candidate.  Every
+ * parameter reaches XGBoost as a string, as its C API takes them; nthread
+ * is always set, so no booster ever picks its own thread count.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "common/prng.h"
+#include "train/candidates.h"
+
+#define DEFAULT_NUM_ROUND 100
+
+static void
+set_default(cJSON *params, const char *key, cJSON *value)
+{
+	if (!cJSON_HasObjectItem(params, key))
+		cJSON_AddItemToObject(params, key, value);
+	else
+		cJSON_Delete(value);
+}
+
+/* Copies every key of from into to, replacing what is there. */
+static void
+overlay(cJSON *to, const cJSON *from)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, from)
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(to, item->string);
+		cJSON_AddItemToObject(to, item->string, cJSON_Duplicate(item, true));
+	}
+}
+
+static char *
+param_string(const cJSON *item)
+{
+	if (cJSON_IsString(item))
+		return pstrdup(item->valuestring);
+	if (cJSON_IsBool(item))
+		return pstrdup(cJSON_IsTrue(item) ? "true" : "false");
+	if (cJSON_IsNumber(item))
+	{
+		double		v = item->valuedouble;
+
+		return (v == floor(v) && fabs(v) < 1e15) ? psprintf("%.0f", v) : psprintf("%.17g", v);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("XGBoost parameter \"%s\" must be a number, a string or a boolean",
+					item->string),
+			 errhint("Nested objects and arrays are not XGBoost parameters; eval_metric takes one metric here.")));
+	return NULL;
+}
+
+/* Checks the objective against the task, which evaluation depends on. */
+static void
+check_objective(const Dataset *ds, const char *objective)
+{
+	bool		ok;
+
+	if (ds->task == TASK_CLASSIFICATION)
+		ok = strcmp(objective, ds->classes.ncategories == 2 ? "binary:logistic" : "multi:softprob") == 0;
+	else if (ds->task == TASK_RANKING)
+		ok = strncmp(objective, "rank:", 5) == 0;
+	else
+		ok = strncmp(objective, "binary:", 7) != 0 && strncmp(objective, "multi:", 6) != 0 &&
+			strncmp(objective, "rank:", 5) != 0;
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("objective \"%s\" does not fit a %s model%s", objective,
+						task_name(ds->task),
+						ds->task == TASK_CLASSIFICATION ?
+						psprintf(" of %d classes", ds->classes.ncategories) : ""),
+				 errhint("%s", ds->task == TASK_CLASSIFICATION ?
+						 "Classifiers use binary:logistic (two classes) or multi:softprob, so that metrics see probabilities; leave objective out to get the right one." :
+						 ds->task == TASK_RANKING ? "Ranking uses rank:ndcg, rank:pairwise or rank:map." :
+						 "Regression uses a reg: objective (or count:poisson, survival:cox, ...).")));
+}
+
+static Candidate *
+make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
+{
+	Candidate  *cand = palloc0(sizeof(Candidate));
+	cJSON	   *params = cJSON_Duplicate(base, true);
+	const cJSON *item;
+	char	   *printed;
+
+	if (combo)
+		overlay(params, combo);
+
+	item = cJSON_GetObjectItemCaseSensitive(params, "num_round");
+	cand->num_round = item ? (int) item->valuedouble : DEFAULT_NUM_ROUND;
+	if (item && (!cJSON_IsNumber(item) || item->valuedouble != cand->num_round ||
+				 cand->num_round < 1 || cand->num_round > 100000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("num_round must be a whole number from 1 to 100000"),
+				 errhint("num_round is the number of boosting rounds, e.g. {\"num_round\": 100}.")));
+	item = cJSON_GetObjectItemCaseSensitive(params, "objective");
+	cand->objective = param_string(item);
+	check_objective(run->ds, cand->objective);
+
+	cJSON_ArrayForEach(item, params)
+	{
+		if (strcmp(item->string, "num_round") == 0)
+			continue;
+		if (cand->nparams == MAX_PARAMS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many XGBoost parameters")));
+		cand->keys[cand->nparams] = pstrdup(item->string);
+		cand->values[cand->nparams] = param_string(item);
+		cand->nparams++;
+	}
+	if (!cJSON_HasObjectItem(params, "num_round"))
+		cJSON_AddNumberToObject(params, "num_round", cand->num_round);
+	cJSON_DeleteItemFromObjectCaseSensitive(params, "nthread");
+	printed = cJSON_PrintUnformatted(params);
+	cand->params_json = pstrdup(printed);
+	cJSON_free(printed);
+	cJSON_Delete(params);
+	return cand;
+}
+
+/* learnloop's defaults under the caller's params. */
+static cJSON *
+base_params(TrainRun *run)
+{
+	Dataset    *ds = run->ds;
+	cJSON	   *params = run->spec->params ? cJSON_Parse(run->spec->params) : cJSON_CreateObject();
+	const char *objective;
+
+	switch (ds->task)
+	{
+		case TASK_CLASSIFICATION:
+			objective = ds->classes.ncategories == 2 ? "binary:logistic" : "multi:softprob";
+			break;
+		case TASK_RANKING:
+			objective = "rank:ndcg";
+			break;
+		default:
+			objective = "reg:squarederror";
+	}
+	set_default(params, "objective", cJSON_CreateString(objective));
+	if (ds->task == TASK_CLASSIFICATION && ds->classes.ncategories > 2)
+		set_default(params, "num_class", cJSON_CreateNumber(ds->classes.ncategories));
+	set_default(params, "tree_method", cJSON_CreateString("hist"));
+	set_default(params, "seed", cJSON_CreateNumber(run->spec->seed));
+	set_default(params, "nthread", cJSON_CreateNumber(run->nthread));
+	cJSON_DeleteItemFromObjectCaseSensitive(params, "validate_parameters");
+	cJSON_AddStringToObject(params, "validate_parameters", "1");
+	return params;
+}
+
+static const cJSON *
+search_values(const cJSON *item)
+{
+	if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("search value of \"%s\" must be a non-empty array of candidates",
+						item->string),
+				 errhint("For example search => '{\"max_depth\": [3, 6], \"eta\": [0.1, 0.3]}'.")));
+	return item;
+}
+
+/* The combination number "index" of a grid, most significant key first. */
+static cJSON *
+grid_combo(const cJSON *search, int64 index)
+{
+	cJSON	   *combo = cJSON_CreateObject();
+	int			nkeys = cJSON_GetArraySize(search);
+
+	for (int k = nkeys - 1; k >= 0; k--)
+	{
+		const cJSON *values = search_values(cJSON_GetArrayItem(search, k));
+		int			n = cJSON_GetArraySize(values);
+
+		cJSON_AddItemToObject(combo, values->string,
+							  cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
+		index /= n;
+	}
+	return combo;
+}
+
+List *
+candidates_build(TrainRun *run)
+{
+	cJSON	   *base = base_params(run);
+	cJSON	   *search;
+	const cJSON *item;
+	List	   *result = NIL;
+	int64		combos = 1;
+	Prng		prng;
+
+	if (run->spec->search == NULL)
+	{
+		result = list_make1(make_candidate(run, base, NULL));
+		cJSON_Delete(base);
+		return result;
+	}
+
+	search = cJSON_Parse(run->spec->search);
+	cJSON_ArrayForEach(item, search)
+	{
+		combos *= cJSON_GetArraySize(search_values(item));
+		if (combos > MAX_CANDIDATES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the search grid has more than %d combinations", MAX_CANDIDATES),
+					 errhint("Use search_method => 'random' with search_trials.")));
+	}
+
+	prng_seed(&prng, (uint64) (uint32) run->spec->seed, "search", 6);
+	if (run->spec->random_search)
+		for (int t = 0; t < run->spec->search_trials; t++)
+		{
+			cJSON	   *combo = grid_combo(search, (int64) (prng_uniform(&prng) * combos));
+
+			result = lappend(result, make_candidate(run, base, combo));
+			cJSON_Delete(combo);
+		}
+	else
+		for (int64 i = 0; i < combos; i++)
+		{
+			cJSON	   *combo = grid_combo(search, i);
+
+			result = lappend(result, make_candidate(run, base, combo));
+			cJSON_Delete(combo);
+		}
+	cJSON_Delete(search);
+	cJSON_Delete(base);
+	return result;
+}
+
+void
+candidate_apply(const Candidate *cand, BoosterHandle booster)
+{
+	for (int i = 0; i < cand->nparams; i++)
+		xgb_check(XGBoosterSetParam(booster, cand->keys[i], cand->values[i]));
+}

@@ -1,0 +1,115 @@
+/*-------------------------------------------------------------------------
+ *
+ * champion.c
+ *	  Re-scoring the deployed model on a new model's test set.
+ *
+ * Champion and challenger are compared on the same rows.  The champion was
+ * trained with its own feature schema (other jsonb keys, other category
+ * dictionaries, perhaps other classes), so the test rows are mapped to it
+ * by name, as serving does: unknown features and unseen categories are
+ * missing, and its class probabilities are matched to the new classes by
+ * label.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "model/schema.h"
+#include "train/champion.h"
+
+/* One champion feature's column for the test rows. */
+static void
+map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *matrix)
+{
+	const Feature *f = dataset_find(run->ds, sf->name);
+
+	for (int64 i = 0; i < run->ntest; i++)
+	{
+		float		v = f ? f->values[run->test_rows[i]] : NAN;
+
+		if (!isnan(v) && (sf->kind == FEATURE_CATEGORICAL) != (f->kind == FEATURE_CATEGORICAL))
+			v = NAN;
+		else if (!isnan(v) && sf->kind == FEATURE_CATEGORICAL)
+		{
+			const char *category = f->categories[(int) v];
+			int			code = schema_category_code(sf, category, strlen(category));
+
+			v = code < 0 ? NAN : (float) code;
+		}
+		matrix[i * nf + j] = v;
+	}
+}
+
+/* Champion probabilities over the new model's classes, matched by label. */
+static float *
+map_classes(const TrainRun *run, const FeatureSchema *schema, const float *preds, int ncols)
+{
+	const Dataset *ds = run->ds;
+	int			nclass = ds->classes.ncategories;
+	float	   *probs = MemoryContextAllocHuge(CurrentMemoryContext,
+											   run->ntest * nclass * sizeof(float));
+
+	for (int c = 0; c < nclass; c++)
+	{
+		const char *label = ds->classes.categories[c];
+		int			old = schema_category_code(&schema->classes, label, strlen(label));
+
+		for (int64 i = 0; i < run->ntest; i++)
+		{
+			float		p = 0.0f;
+
+			if (old >= 0 && ncols == 1)
+				p = old == 1 ? preds[i] : 1.0f - preds[i];
+			else if (old >= 0)
+				p = preds[i * ncols + old];
+			probs[i * nclass + c] = p;
+		}
+	}
+	return probs;
+}
+
+void
+champion_rescore(TrainRun *run)
+{
+	Champion   *ch = &run->champion;
+	FeatureSchema *schema = schema_parse(ch->schema);
+	int			nf = schema->nfeatures;
+	float	   *matrix;
+	const char **names = palloc(sizeof(char *) * Max(nf, 1));
+	const char **types = palloc(sizeof(char *) * Max(nf, 1));
+	DMatrixHandle dm;
+	BoosterHandle booster;
+	float	   *preds;
+	int			ncols;
+	char		threads[16];
+
+	if (schema->task != run->ds->task)
+		return;
+
+	matrix = MemoryContextAllocHuge(CurrentMemoryContext, Max(run->ntest * nf, 1) * sizeof(float));
+	for (int j = 0; j < nf; j++)
+	{
+		map_feature(run, &schema->features[j], j, nf, matrix);
+		names[j] = schema->features[j].name;
+		types[j] = xgb_feature_types[schema->features[j].kind];
+	}
+	dm = xgb_dmatrix(run->xgb, matrix, run->ntest, nf, run->nthread);
+	pfree(matrix);
+	xgb_set_names(dm, names, types, nf);
+
+	booster = xgb_booster_from_buffer(run->xgb, VARDATA(ch->model), VARSIZE(ch->model) - VARHDRSZ);
+	snprintf(threads, sizeof(threads), "%d", run->nthread);
+	xgb_check(XGBoosterSetParam(booster, "nthread", threads));
+	preds = xgb_predict(booster, dm, run->ntest, &ncols);
+	if (run->ds->task == TASK_CLASSIFICATION)
+	{
+		preds = map_classes(run, schema, preds, ncols);
+		ncols = run->ds->classes.ncategories;
+	}
+	evaluate(run->ds, run->test_rows, run->ntest, preds, ncols, &ch->metrics);
+	ch->has_score = metrics_get(&ch->metrics, run->metric, &ch->score) && !isnan(ch->score);
+	xgb_free_booster(run->xgb, booster);
+	xgb_free_dmatrix(run->xgb, dm);
+}

@@ -1,0 +1,317 @@
+/*-------------------------------------------------------------------------
+ *
+ * dataset.c
+ *	  Training data in memory: growth, dictionaries and finishing touches.
+ *
+ * Features are stored by column, because jsonb features appear one key at a
+ * time: a key first seen at row 10,000 is a new column whose earlier rows
+ * are missing.  Categories get codes in order of first appearance while
+ * loading, then are renumbered in sorted order, so the dictionary stored
+ * with the model does not depend on the order rows arrived in.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/memutils.h"
+
+#include "train/dataset.h"
+
+typedef struct NameEntry
+{
+	char		name[DATASET_MAX_NAME];
+	void	   *value;
+	int			code;
+} NameEntry;
+
+static HTAB *
+name_table(MemoryContext cxt, const char *what)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = DATASET_MAX_NAME;
+	ctl.entrysize = sizeof(NameEntry);
+	ctl.hcxt = cxt;
+	return hash_create(what, 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+static float *
+alloc_floats(MemoryContext cxt, int64 n)
+{
+	return MemoryContextAllocHuge(cxt, n * sizeof(float));
+}
+
+Dataset *
+dataset_create(MemoryContext cxt, TrainTask task, bool groups, bool times, bool lineage)
+{
+	Dataset    *ds = MemoryContextAllocZero(cxt, sizeof(Dataset));
+
+	ds->cxt = cxt;
+	ds->task = task;
+	ds->capacity = 1024;
+	ds->feature_capacity = 16;
+	ds->features = MemoryContextAlloc(cxt, ds->feature_capacity * sizeof(Feature *));
+	ds->by_name = name_table(cxt, "learnloop features");
+	ds->labels = alloc_floats(cxt, ds->capacity);
+	strlcpy(ds->classes.name, "target", DATASET_MAX_NAME);
+	ds->classes.kind = FEATURE_CATEGORICAL;
+	ds->classes.values = ds->labels;
+	if (groups)
+	{
+		ds->groups = alloc_floats(cxt, ds->capacity);
+		strlcpy(ds->group_codes.name, "group", DATASET_MAX_NAME);
+		ds->group_codes.kind = FEATURE_CATEGORICAL;
+		ds->group_codes.values = ds->groups;
+	}
+	if (times)
+		ds->times = MemoryContextAllocHuge(cxt, ds->capacity * sizeof(double));
+	if (lineage)
+		ds->evaluable = MemoryContextAllocHuge(cxt, ds->capacity * sizeof(bool));
+	return ds;
+}
+
+/* The feature of that name, created (missing in every earlier row) if new. */
+Feature *
+dataset_feature(Dataset *ds, const char *name, FeatureKind kind)
+{
+	NameEntry  *entry;
+	bool		found;
+	Feature    *f;
+
+	if (strlen(name) >= DATASET_MAX_NAME)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("feature name \"%.40s...\" is too long", name),
+				 errhint("Feature names and jsonb keys are at most %d bytes.", DATASET_MAX_NAME - 1)));
+
+	entry = hash_search(ds->by_name, name, HASH_ENTER, &found);
+	if (found)
+		return entry->value;
+
+	if (ds->nfeatures == ds->feature_capacity)
+	{
+		ds->feature_capacity *= 2;
+		ds->features = repalloc(ds->features, ds->feature_capacity * sizeof(Feature *));
+	}
+	f = MemoryContextAllocZero(ds->cxt, sizeof(Feature));
+	strlcpy(f->name, name, DATASET_MAX_NAME);
+	f->kind = kind;
+	f->values = alloc_floats(ds->cxt, ds->capacity);
+	for (int64 i = 0; i < ds->nrows; i++)
+		f->values[i] = NAN;
+	ds->features[ds->nfeatures++] = f;
+	entry->value = f;
+	return f;
+}
+
+/* The feature of that name, or NULL. */
+Feature *
+dataset_find(const Dataset *ds, const char *name)
+{
+	char		key[DATASET_MAX_NAME];
+	NameEntry  *entry;
+
+	strlcpy(key, name, sizeof(key));
+	entry = hash_search(ds->by_name, key, HASH_FIND, NULL);
+	return entry ? entry->value : NULL;
+}
+
+static void *
+grow(void *array, size_t width, int64 capacity)
+{
+	return array ? repalloc_huge(array, capacity * width) : NULL;
+}
+
+/* Starts a new row with every feature missing; returns its index. */
+int64
+dataset_add_row(Dataset *ds)
+{
+	int64		row = ds->nrows;
+	int			i;
+
+	if (row == ds->capacity)
+	{
+		ds->capacity *= 2;
+		ds->labels = grow(ds->labels, sizeof(float), ds->capacity);
+		ds->classes.values = ds->labels;
+		ds->groups = grow(ds->groups, sizeof(float), ds->capacity);
+		ds->group_codes.values = ds->groups;
+		ds->times = grow(ds->times, sizeof(double), ds->capacity);
+		ds->evaluable = grow(ds->evaluable, sizeof(bool), ds->capacity);
+		for (i = 0; i < ds->nfeatures; i++)
+			ds->features[i]->values = grow(ds->features[i]->values,
+										   sizeof(float), ds->capacity);
+	}
+	for (i = 0; i < ds->nfeatures; i++)
+		ds->features[i]->values[row] = NAN;
+	ds->nrows++;
+	return row;
+}
+
+void
+feature_set_number(Feature *f, int64 row, double value)
+{
+	if (f->kind == FEATURE_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("feature \"%s\" mixes strings and numbers", f->name),
+				 errhint("Give the feature one type in every row, for example with a cast in the features list.")));
+	if (isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("feature \"%s\" is infinite in row %lld", f->name, (long long) row + 1),
+				 errhint("Use NULL for unknown values; XGBoost cannot split on infinity.")));
+	f->values[row] = (float) value;
+	f->present++;
+}
+
+/* Stores a category's code, giving a new category the next code. */
+void
+feature_set_category(Feature *f, int64 row, const char *value, int len)
+{
+	char		key[DATASET_MAX_NAME];
+	NameEntry  *entry;
+	bool		found;
+
+	if (f->kind != FEATURE_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("feature \"%s\" mixes numbers and strings", f->name),
+				 errhint("Give the feature one type in every row, for example with a cast in the features list.")));
+	if (f->codes == NULL)
+		f->codes = name_table(GetMemoryChunkContext(f), "learnloop categories");
+
+	/* categories longer than a key are told apart by their first 255 bytes */
+	len = Min(len, DATASET_MAX_NAME - 1);
+	memcpy(key, value, len);
+	key[len] = '\0';
+	entry = hash_search(f->codes, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		if (f->ncategories == DATASET_MAX_CATEGORIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("feature \"%s\" has more than %d categories", f->name,
+							DATASET_MAX_CATEGORIES),
+					 errhint("An id is not a useful feature; leave it out of the features.")));
+		entry->code = f->ncategories++;
+	}
+	f->values[row] = (float) entry->code;
+	f->present++;
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Numbers sort as numbers when every category is one ("2" < "10"). */
+static int
+compare_numeric_strings(const void *a, const void *b)
+{
+	double		x = strtod(*(char *const *) a, NULL);
+	double		y = strtod(*(char *const *) b, NULL);
+
+	return (x > y) - (x < y);
+}
+
+static bool
+all_numeric(char **values, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		char	   *end;
+
+		(void) strtod(values[i], &end);
+		if (end == values[i] || *end != '\0')
+			return false;
+	}
+	return true;
+}
+
+/* Renumbers a dictionary in sorted order and rewrites the codes in rows. */
+static void
+sort_categories(Feature *f, int64 nrows, MemoryContext cxt)
+{
+	HASH_SEQ_STATUS scan;
+	NameEntry  *entry;
+	int		   *renumber;
+	char	  **sorted;
+	int			i;
+
+	if (f->codes == NULL)
+		return;
+	f->categories = MemoryContextAlloc(cxt, sizeof(char *) * Max(f->ncategories, 1));
+	hash_seq_init(&scan, f->codes);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		f->categories[entry->code] = MemoryContextStrdup(cxt, entry->name);
+
+	sorted = palloc(sizeof(char *) * Max(f->ncategories, 1));
+	memcpy(sorted, f->categories, sizeof(char *) * f->ncategories);
+	qsort(sorted, f->ncategories, sizeof(char *),
+		  all_numeric(sorted, f->ncategories) ? compare_numeric_strings : compare_strings);
+
+	renumber = palloc(sizeof(int) * Max(f->ncategories, 1));
+	for (i = 0; i < f->ncategories; i++)
+	{
+		entry = hash_search(f->codes, sorted[i], HASH_FIND, NULL);
+		renumber[entry->code] = i;
+	}
+	for (int64 row = 0; row < nrows; row++)
+		if (!isnan(f->values[row]))
+			f->values[row] = (float) renumber[(int) f->values[row]];
+	memcpy(f->categories, sorted, sizeof(char *) * f->ncategories);
+	hash_destroy(f->codes);
+	f->codes = NULL;
+	pfree(sorted);
+	pfree(renumber);
+}
+
+/*
+ * Checks what XGBoost cannot train on and fixes the dictionaries.  An error
+ * here names the feature, so the caller knows what to exclude or fix.
+ */
+void
+dataset_finish(Dataset *ds)
+{
+	int			i;
+
+	if (ds->nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the training source has no rows with a target"),
+				 errhint("Check the source, the filter and that the target is not NULL in every row.")));
+	if (ds->nfeatures == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the training source has no feature columns"),
+				 errhint("Name the features, or train on a source with columns besides the target.")));
+
+	for (i = 0; i < ds->nfeatures; i++)
+	{
+		Feature    *f = ds->features[i];
+
+		if (f->present == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" is NULL in every row", f->name),
+					 errhint("Leave it out of the features, or fix the data.")));
+		if (f->kind == FEATURE_CATEGORICAL)
+			sort_categories(f, ds->nrows, ds->cxt);
+	}
+
+	if (ds->task == TASK_CLASSIFICATION)
+	{
+		sort_categories(&ds->classes, ds->nrows, ds->cxt);
+		if (ds->classes.ncategories < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the target has a single class \"%s\"", ds->classes.categories[0]),
+					 errhint("A classifier needs at least two classes; check the filter or the target.")));
+	}
+	if (ds->groups)
+		sort_categories(&ds->group_codes, ds->nrows, ds->cxt);
+}

@@ -1,0 +1,429 @@
+/*-------------------------------------------------------------------------
+ *
+ * dataset_load.c
+ *	  Reads the training source into a Dataset, as the calling role.
+ *
+ * One query, streamed through a cursor:
+ *
+ *	SELECT (target), [(group)], [(time)], [(source = 'real')], features...
+ *	  FROM source AS learnloop_source [WHERE (filter)]
+ *
+ * Numeric and boolean columns become numeric features, text and enums
+ * categorical ones, jsonb objects one feature per key; NULL is missing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/typcache.h"
+
+#include "train/dataset.h"
+#include "train/worker.h"
+
+#define FETCH_ROWS 10000
+
+/* How a result column turns into feature values */
+typedef enum ColumnKind
+{
+	COLUMN_NUMBER,
+	COLUMN_BOOLEAN,
+	COLUMN_TEXT,
+	COLUMN_JSONB
+} ColumnKind;
+
+typedef struct Column
+{
+	ColumnKind	kind;
+	Oid			type;
+	FmgrInfo	output;			/* COLUMN_TEXT: the type's output function */
+	Feature    *feature;		/* all but COLUMN_JSONB */
+} Column;
+
+static bool
+is_number_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID ||
+		type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID ||
+		type == OIDOID;
+}
+
+static double
+number_value(Datum value, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(value);
+		case INT4OID:
+			return DatumGetInt32(value);
+		case INT8OID:
+			return (double) DatumGetInt64(value);
+		case FLOAT4OID:
+			return DatumGetFloat4(value);
+		case FLOAT8OID:
+			return DatumGetFloat8(value);
+		case OIDOID:
+			return DatumGetObjectId(value);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+		case DATEOID:
+			return DatumGetDateADT(value);
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return (double) DatumGetInt64(value);
+	}
+	elog(ERROR, "learnloop: type %u is not a number", type);
+	return 0;
+}
+
+static char *
+output_text(Column *col, Datum value)
+{
+	return OutputFunctionCall(&col->output, value);
+}
+
+/* A feature column of the result: what kind, and its feature if not jsonb. */
+static void
+classify_column(Dataset *ds, Form_pg_attribute att, Column *col)
+{
+	Oid			type = att->atttypid;
+	Oid			output;
+	bool		varlena;
+
+	col->type = type;
+	if (is_number_type(type))
+		col->kind = COLUMN_NUMBER;
+	else if (type == BOOLOID)
+		col->kind = COLUMN_BOOLEAN;
+	else if (type == JSONBOID)
+		col->kind = COLUMN_JSONB;
+	else if (type == TEXTOID || type == VARCHAROID || type == BPCHAROID ||
+			 type == NAMEOID || type_is_enum(type))
+		col->kind = COLUMN_TEXT;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("feature column \"%s\" has type %s, which learnloop cannot train on",
+						NameStr(att->attname), format_type_be(type)),
+				 errhint("Features are numbers, booleans, text, enums or jsonb objects: cast it, or leave it out of the features.")));
+
+	if (col->kind == COLUMN_TEXT)
+	{
+		getTypeOutputInfo(type, &output, &varlena);
+		fmgr_info(output, &col->output);
+	}
+	if (col->kind != COLUMN_JSONB)
+		col->feature = dataset_feature(ds, NameStr(att->attname),
+									   col->kind == COLUMN_NUMBER ? FEATURE_NUMERIC :
+									   col->kind == COLUMN_BOOLEAN ? FEATURE_BOOLEAN :
+									   FEATURE_CATEGORICAL);
+}
+
+/* One feature per top-level key; nested values are refused. */
+static void
+expand_jsonb(Dataset *ds, int64 row, Jsonb *doc, const char *column)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken token;
+	char		key[DATASET_MAX_NAME];
+
+	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("jsonb feature column \"%s\" holds a non-object in row %lld",
+						column, (long long) row + 1),
+				 errhint("jsonb features must be objects of key/value pairs.")));
+
+	it = JsonbIteratorInit(&doc->root);
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		Feature    *f;
+
+		if (token == WJB_KEY)
+		{
+			int			len = Min(v.val.string.len, DATASET_MAX_NAME - 1);
+
+			memcpy(key, v.val.string.val, len);
+			key[len] = '\0';
+			continue;
+		}
+		if (token != WJB_VALUE || v.type == jbvNull)
+			continue;
+		switch (v.type)
+		{
+			case jbvNumeric:
+				f = dataset_feature(ds, key, FEATURE_NUMERIC);
+				feature_set_number(f, row, DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+																			  NumericGetDatum(v.val.numeric))));
+				break;
+			case jbvBool:
+				f = dataset_feature(ds, key, FEATURE_BOOLEAN);
+				feature_set_number(f, row, v.val.boolean ? 1.0 : 0.0);
+				break;
+			case jbvString:
+				f = dataset_feature(ds, key, FEATURE_CATEGORICAL);
+				feature_set_category(f, row, v.val.string.val, v.val.string.len);
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("jsonb feature \"%s\" is a nested object or array", key),
+						 errhint("Flatten it into top-level keys, or leave it out of the features.")));
+		}
+	}
+}
+
+/* The target of one row: a class, a value or a relevance. */
+static void
+set_label(Dataset *ds, int64 row, Datum value, Oid type, Column *target)
+{
+	if (ds->task == TASK_CLASSIFICATION)
+	{
+		char	   *label = type == BOOLOID ? (DatumGetBool(value) ? "true" : "false") :
+			output_text(target, value);
+
+		feature_set_category(&ds->classes, row, label, strlen(label));
+		return;
+	}
+	if (!is_number_type(type) && type != BOOLOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the target of a %s model must be numeric, not %s",
+						task_name(ds->task), format_type_be(type)),
+				 errhint("Cast the target to a number, or train a classification model.")));
+	ds->labels[row] = type == BOOLOID ? (DatumGetBool(value) ? 1.0f : 0.0f) :
+		(float) number_value(value, type);
+	if (isnan(ds->labels[row]) || isinf(ds->labels[row]))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the target is not finite in row %lld", (long long) row + 1)));
+	if (ds->task == TASK_RANKING && ds->labels[row] < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("ranking relevance must not be negative (row %lld)", (long long) row + 1)));
+}
+
+static bool
+same_name(const char *column, const char *name)
+{
+	return name != NULL && pg_strcasecmp(column, name) == 0;
+}
+
+/* Builds the query; with no feature list, every other column is a feature. */
+static char *
+build_query(const TrainSpec *spec, int *nfixed)
+{
+	StringInfoData q;
+	ListCell   *lc;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT (%s) AS learnloop_target", spec->target);
+	*nfixed = 1;
+	if (spec->group_column)
+	{
+		appendStringInfo(&q, ", (%s) AS learnloop_group", spec->group_column);
+		(*nfixed)++;
+	}
+	if (spec->split_column)
+	{
+		appendStringInfo(&q, ", (%s) AS learnloop_time", spec->split_column);
+		(*nfixed)++;
+	}
+	if (spec->evaluate_on_real)
+	{
+		appendStringInfoString(&q, ", (learnloop_source.source = 'real') AS learnloop_real");
+		(*nfixed)++;
+	}
+	if (spec->features == NIL)
+		appendStringInfoString(&q, ", learnloop_source.*");
+	foreach(lc, spec->features)
+		appendStringInfo(&q, ", %s", (char *) lfirst(lc));
+	if (spec->source_is_query)
+		appendStringInfo(&q, " FROM (%s) AS learnloop_source", spec->source);
+	else
+		appendStringInfo(&q, " FROM %s AS learnloop_source", spec->source);
+	if (spec->filter)
+		appendStringInfo(&q, " WHERE (%s)", spec->filter);
+	return q.data;
+}
+
+/* Columns that * brings along but that are not features. */
+static bool
+excluded_column(const TrainSpec *spec, const char *name)
+{
+	return spec->features == NIL &&
+		(same_name(name, spec->target) || same_name(name, spec->group_column) ||
+		 same_name(name, spec->split_column) ||
+		 (spec->evaluate_on_real && same_name(name, "source")));
+}
+
+static TrainTask
+infer_task(const TrainSpec *spec, Oid target_type)
+{
+	if (spec->task != TASK_INFER)
+		return spec->task;
+	if (spec->group_column)
+		return TASK_RANKING;
+	return is_number_type(target_type) ? TASK_REGRESSION : TASK_CLASSIFICATION;
+}
+
+/*
+ * Loads the rows; the caller runs this in a read-only transaction as the
+ * calling role, so the data read is exactly what that role may read.
+ */
+Dataset *
+dataset_load(const TrainSpec *spec, MemoryContext cxt)
+{
+	char	   *query;
+	int			nfixed;
+	Portal		portal;
+	MemoryContext batch_cxt;
+	MemoryContext caller_cxt;
+	Dataset    *ds = NULL;
+	Column	   *columns = NULL;
+	TupleDesc	tupdesc;
+	SPIPlanPtr	plan;
+
+	query = build_query(spec, &nfixed);
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "learnloop could not prepare the training query: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	/* detoasted values and output strings live for one batch only */
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "learnloop batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	caller_cxt = MemoryContextSwitchTo(batch_cxt);
+
+	for (;;)
+	{
+		uint64		i;
+
+		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		tupdesc = SPI_tuptable->tupdesc;
+		if (ds == NULL)
+		{
+			Oid			target_type = TupleDescAttr(tupdesc, 0)->atttypid;
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			ds = dataset_create(cxt, infer_task(spec, target_type),
+								spec->group_column != NULL, spec->split_column != NULL,
+								spec->evaluate_on_real);
+			columns = palloc0(sizeof(Column) * tupdesc->natts);
+			for (int c = 0; c < tupdesc->natts; c++)
+			{
+				Form_pg_attribute att = TupleDescAttr(tupdesc, c);
+
+				if (c == 0)
+				{
+					Oid			output;
+					bool		varlena;
+
+					columns[c].type = att->atttypid;
+					getTypeOutputInfo(att->atttypid, &output, &varlena);
+					fmgr_info(output, &columns[c].output);
+					continue;
+				}
+				if (c < nfixed || excluded_column(spec, NameStr(att->attname)))
+					continue;
+				classify_column(ds, att, &columns[c]);
+			}
+			MemoryContextSwitchTo(old);
+		}
+
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			bool		isnull;
+			Datum		value = SPI_getbinval(tuple, tupdesc, 1, &isnull);
+			int64		row;
+			int			c = 1;
+
+			if (isnull)
+			{
+				ds->null_labels++;
+				continue;
+			}
+			row = dataset_add_row(ds);
+			set_label(ds, row, value, columns[0].type, &columns[0]);
+			if (spec->group_column)
+			{
+				char	   *group;
+
+				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+				if (isnull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("group_column is NULL in row %lld", (long long) row + 1)));
+				group = SPI_getvalue(tuple, tupdesc, c);
+				feature_set_category(&ds->group_codes, row, group, strlen(group));
+			}
+			if (spec->split_column)
+			{
+				Oid			type = TupleDescAttr(tupdesc, c)->atttypid;
+
+				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+				if (!is_number_type(type) && type != DATEOID &&
+					type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("split_column must be a timestamp, date or number, not %s",
+									format_type_be(type))));
+				ds->times[row] = isnull ? -INFINITY : number_value(value, type);
+			}
+			if (spec->evaluate_on_real)
+			{
+				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+				ds->evaluable[row] = !isnull && DatumGetBool(value);
+			}
+			for (c = nfixed; c < tupdesc->natts; c++)
+			{
+				Column	   *col = &columns[c];
+
+				if (col->feature == NULL && col->kind != COLUMN_JSONB)
+					continue;
+				value = SPI_getbinval(tuple, tupdesc, c + 1, &isnull);
+				if (isnull)
+					continue;
+				if (col->kind == COLUMN_NUMBER)
+					feature_set_number(col->feature, row, number_value(value, col->type));
+				else if (col->kind == COLUMN_BOOLEAN)
+					feature_set_number(col->feature, row, DatumGetBool(value) ? 1.0 : 0.0);
+				else if (col->kind == COLUMN_TEXT)
+				{
+					char	   *s = output_text(col, value);
+
+					feature_set_category(col->feature, row, s, strlen(s));
+					pfree(s);
+				}
+				else
+					expand_jsonb(ds, row, DatumGetJsonbP(value),
+								 NameStr(TupleDescAttr(tupdesc, c)->attname));
+			}
+		}
+		if (SPI_processed == 0)
+			break;
+		SPI_freetuptable(SPI_tuptable);
+		MemoryContextReset(batch_cxt);
+		worker_checkpoint("loading", ds->nrows);
+	}
+	MemoryContextSwitchTo(caller_cxt);
+	MemoryContextDelete(batch_cxt);
+	SPI_cursor_close(portal);
+
+	dataset_finish(ds);
+	return ds;
+}

@@ -1,0 +1,334 @@
+/*-------------------------------------------------------------------------
+ *
+ * spec.c
+ *	  Validation of ml.train's arguments, and their trip to the worker.
+ *
+ * Everything that can be checked without reading data is checked here, in
+ * the caller, so a typo fails at once with a hint instead of after a worker
+ * has started.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "train/spec.h"
+
+/* ml.train's argument positions */
+enum
+{
+	ARG_MODEL, ARG_SOURCE, ARG_TARGET, ARG_TASK, ARG_FEATURES, ARG_PARAMS,
+	ARG_TEST_SIZE, ARG_SPLIT, ARG_SPLIT_COLUMN, ARG_SEED, ARG_FILTER,
+	ARG_GROUP_COLUMN, ARG_EARLY_STOPPING, ARG_SEARCH, ARG_SEARCH_METHOD,
+	ARG_SEARCH_TRIALS, ARG_METRIC, ARG_DEPLOY, ARG_MIN_IMPROVEMENT,
+	ARG_EVALUATE_ON
+};
+
+static const char *const task_names[] = {NULL, "classification", "regression", "ranking"};
+
+const char *
+task_name(TrainTask task)
+{
+	return task_names[task];
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool required)
+{
+	char	   *value;
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", argname),
+					 errhint("ml.train needs a model name, a source and a target.")));
+		return NULL;
+	}
+	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (value[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", argname)));
+	return value;
+}
+
+/* One of a fixed list of words, or an error naming the allowed ones. */
+static int
+choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+		   const char *const *choices, int nchoices, int absent)
+{
+	char	   *value = text_arg(fcinfo, argno, argname, false);
+	StringInfoData allowed;
+	int			i;
+
+	if (value == NULL)
+		return absent;
+	initStringInfo(&allowed);
+	for (i = 0; i < nchoices; i++)
+	{
+		if (choices[i] == NULL)
+			continue;
+		if (pg_strcasecmp(value, choices[i]) == 0)
+			return i;
+		appendStringInfo(&allowed, "%s%s", allowed.len ? ", " : "", choices[i]);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown %s \"%s\"", argname, value),
+			 errhint("%s is one of: %s.", argname, allowed.data)));
+	return absent;				/* keep compiler quiet */
+}
+
+/* A jsonb argument that must be an object; returned as JSON text. */
+static char *
+object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	Jsonb	   *doc;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	doc = PG_GETARG_JSONB_P(argno);
+	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object", argname),
+				 errhint("For example '{\"max_depth\": 6, \"eta\": 0.3, \"num_round\": 100}'.")));
+	return JsonbToCString(NULL, &doc->root, VARSIZE(doc));
+}
+
+/* A source is a query when it starts like one; otherwise a relation name. */
+static bool
+looks_like_query(const char *source)
+{
+	static const char *const starts[] = {"select", "with", "values", "table", "("};
+	int			i;
+
+	while (isspace((unsigned char) *source))
+		source++;
+	for (i = 0; i < lengthof(starts); i++)
+	{
+		size_t		len = strlen(starts[i]);
+
+		if (pg_strncasecmp(source, starts[i], len) == 0 &&
+			(len == 1 || !isalnum((unsigned char) source[len])))
+			return true;
+	}
+	return false;
+}
+
+TrainSpec *
+spec_from_args(FunctionCallInfo fcinfo)
+{
+	static const char *const split_names[] = {"random", "time"};
+	static const char *const method_names[] = {"grid", "random"};
+	static const char *const deploy_names[] = {"auto", "never", "always"};
+	static const char *const evaluate_names[] = {"all", "real"};
+	TrainSpec  *spec = palloc0(sizeof(TrainSpec));
+
+	spec->model = text_arg(fcinfo, ARG_MODEL, "model", true);
+	if (strlen(spec->model) >= NAMEDATALEN * 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long"),
+				 errhint("Use at most %d bytes.", NAMEDATALEN * 2 - 1)));
+	spec->source = text_arg(fcinfo, ARG_SOURCE, "source", true);
+	spec->source_is_query = looks_like_query(spec->source);
+	spec->target = text_arg(fcinfo, ARG_TARGET, "target", true);
+	spec->task = choice_arg(fcinfo, ARG_TASK, "task", task_names, lengthof(task_names), TASK_INFER);
+
+	if (!PG_ARGISNULL(ARG_FEATURES))
+	{
+		Datum	   *items;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(ARG_FEATURES), TEXTOID, -1, false,
+						  TYPALIGN_INT, &items, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must name at least one column"),
+					 errhint("Leave features out to use every column but the target.")));
+		for (i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features must not contain NULL")));
+			spec->features = lappend(spec->features, TextDatumGetCString(items[i]));
+		}
+	}
+
+	spec->params = object_arg(fcinfo, ARG_PARAMS, "params");
+	spec->test_size = PG_ARGISNULL(ARG_TEST_SIZE) ? 0.2 : PG_GETARG_FLOAT8(ARG_TEST_SIZE);
+	if (!(spec->test_size >= 0.0 && spec->test_size < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_size must be at least 0 and below 1, not %g", spec->test_size),
+				 errhint("0.2 holds out a fifth of the rows; 0 trains on everything without evaluation.")));
+	spec->time_split = choice_arg(fcinfo, ARG_SPLIT, "split", split_names, 2, 0) == 1;
+	spec->split_column = text_arg(fcinfo, ARG_SPLIT_COLUMN, "split_column", false);
+	if (spec->time_split && spec->split_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a time split needs split_column"),
+				 errhint("Name the timestamp column, for example split_column => 'created_at'.")));
+	spec->seed = PG_ARGISNULL(ARG_SEED) ? 42 : PG_GETARG_INT32(ARG_SEED);
+	spec->filter = text_arg(fcinfo, ARG_FILTER, "filter", false);
+	spec->group_column = text_arg(fcinfo, ARG_GROUP_COLUMN, "group_column", false);
+	spec->early_stopping_rounds = PG_ARGISNULL(ARG_EARLY_STOPPING) ? 0 : PG_GETARG_INT32(ARG_EARLY_STOPPING);
+	if (spec->early_stopping_rounds < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("early_stopping_rounds must be positive")));
+	spec->search = object_arg(fcinfo, ARG_SEARCH, "search");
+	spec->random_search = choice_arg(fcinfo, ARG_SEARCH_METHOD, "search_method", method_names, 2, 0) == 1;
+	spec->search_trials = PG_ARGISNULL(ARG_SEARCH_TRIALS) ? 10 : PG_GETARG_INT32(ARG_SEARCH_TRIALS);
+	if (spec->search_trials < 1 || spec->search_trials > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("search_trials must be between 1 and 1000")));
+	spec->metric = text_arg(fcinfo, ARG_METRIC, "metric", false);
+	spec->deploy = choice_arg(fcinfo, ARG_DEPLOY, "deploy", deploy_names, 3, DEPLOY_AUTO);
+	spec->min_improvement = PG_ARGISNULL(ARG_MIN_IMPROVEMENT) ? 0.05 : PG_GETARG_FLOAT8(ARG_MIN_IMPROVEMENT);
+	if (!(spec->min_improvement >= 0.0 && spec->min_improvement < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_improvement must be at least 0 and below 1"),
+				 errhint("0.05 deploys a new model only when its metric is 5%% better than the champion's.")));
+	spec->evaluate_on_real = choice_arg(fcinfo, ARG_EVALUATE_ON, "evaluate_on", evaluate_names, 2, 0) == 1;
+
+	if (spec->early_stopping_rounds > 0 && spec->test_size == 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("early stopping needs held-out rows"),
+				 errhint("Use a test_size above 0 with early_stopping_rounds.")));
+	return spec;
+}
+
+static void
+append_string_field(StringInfo out, const char *key, const char *value)
+{
+	appendStringInfo(out, "%s\"%s\": ", out->len > 1 ? ", " : "", key);
+	if (value)
+		escape_json(out, value);
+	else
+		appendStringInfoString(out, "null");
+}
+
+/* Serializes the spec for the worker; the worker trusts it (it was validated). */
+void
+spec_to_json(const TrainSpec *spec, StringInfo out)
+{
+	ListCell   *lc;
+
+	appendStringInfoChar(out, '{');
+	append_string_field(out, "model", spec->model);
+	append_string_field(out, "source", spec->source);
+	append_string_field(out, "target", spec->target);
+	append_string_field(out, "split_column", spec->split_column);
+	append_string_field(out, "filter", spec->filter);
+	append_string_field(out, "group_column", spec->group_column);
+	append_string_field(out, "metric", spec->metric);
+	appendStringInfo(out, ", \"params\": %s", spec->params ? spec->params : "{}");
+	appendStringInfo(out, ", \"search\": %s", spec->search ? spec->search : "null");
+	appendStringInfo(out, ", \"numbers\": [%d, %d, %d, %d, %d, %d, %d, %d, %d]",
+					 spec->source_is_query, spec->task, spec->time_split, spec->seed,
+					 spec->early_stopping_rounds, spec->random_search,
+					 spec->search_trials, spec->deploy, spec->evaluate_on_real);
+	appendStringInfo(out, ", \"test_size\": %.17g, \"min_improvement\": %.17g",
+					 spec->test_size, spec->min_improvement);
+	appendStringInfoString(out, ", \"features\": ");
+	if (spec->features == NIL)
+		appendStringInfoString(out, "null");
+	else
+	{
+		appendStringInfoChar(out, '[');
+		foreach(lc, spec->features)
+		{
+			if (foreach_current_index(lc) > 0)
+				appendStringInfoString(out, ", ");
+			escape_json(out, lfirst(lc));
+		}
+		appendStringInfoChar(out, ']');
+	}
+	appendStringInfoChar(out, '}');
+}
+
+static char *
+json_string(const cJSON *root, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	return cJSON_IsString(item) ? pstrdup(item->valuestring) : NULL;
+}
+
+static char *
+json_text(const cJSON *root, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, key);
+	char	   *printed;
+	char	   *copy;
+
+	if (item == NULL || cJSON_IsNull(item))
+		return NULL;
+	printed = cJSON_PrintUnformatted(item);
+	copy = pstrdup(printed);
+	cJSON_free(printed);
+	return copy;
+}
+
+TrainSpec *
+spec_from_json(const char *json)
+{
+	cJSON	   *root = cJSON_Parse(json);
+	TrainSpec  *spec = palloc0(sizeof(TrainSpec));
+	const cJSON *numbers;
+	const cJSON *features;
+	const cJSON *item;
+	int			n[9];
+	int			i;
+
+	if (root == NULL)
+		elog(ERROR, "learnloop training worker received a malformed job");
+
+	spec->model = json_string(root, "model");
+	spec->source = json_string(root, "source");
+	spec->target = json_string(root, "target");
+	spec->split_column = json_string(root, "split_column");
+	spec->filter = json_string(root, "filter");
+	spec->group_column = json_string(root, "group_column");
+	spec->metric = json_string(root, "metric");
+	spec->params = json_text(root, "params");
+	spec->search = json_text(root, "search");
+	numbers = cJSON_GetObjectItemCaseSensitive(root, "numbers");
+	for (i = 0; i < 9; i++)
+		n[i] = cJSON_GetArrayItem(numbers, i)->valueint;
+	spec->source_is_query = n[0];
+	spec->task = n[1];
+	spec->time_split = n[2];
+	spec->seed = n[3];
+	spec->early_stopping_rounds = n[4];
+	spec->random_search = n[5];
+	spec->search_trials = n[6];
+	spec->deploy = n[7];
+	spec->evaluate_on_real = n[8];
+	spec->test_size = cJSON_GetObjectItemCaseSensitive(root, "test_size")->valuedouble;
+	spec->min_improvement = cJSON_GetObjectItemCaseSensitive(root, "min_improvement")->valuedouble;
+	features = cJSON_GetObjectItemCaseSensitive(root, "features");
+	cJSON_ArrayForEach(item, features)
+		spec->features = lappend(spec->features, pstrdup(item->valuestring));
+	cJSON_Delete(root);
+	return spec;
+}

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * spec.h
+ *	  What a training job is asked to do: the validated arguments of
+ *	  ml.train, passed from the caller to the worker as JSON.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_SPEC_H
+#define LEARNLOOP_SPEC_H
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+
+typedef enum TrainTask
+{
+	TASK_INFER = 0,
+	TASK_CLASSIFICATION,
+	TASK_REGRESSION,
+	TASK_RANKING
+} TrainTask;
+
+typedef enum DeployPolicy
+{
+	DEPLOY_AUTO,
+	DEPLOY_NEVER,
+	DEPLOY_ALWAYS
+} DeployPolicy;
+
+typedef struct TrainSpec
+{
+	char	   *model;
+	char	   *source;			/* a relation name or a query */
+	bool		source_is_query;
+	char	   *target;			/* a column or an expression */
+	TrainTask	task;
+	List	   *features;		/* select-list items; NIL: every other column */
+	char	   *params;			/* JSON object of XGBoost parameters */
+	double		test_size;
+	bool		time_split;
+	char	   *split_column;
+	int32		seed;
+	char	   *filter;
+	char	   *group_column;
+	int32		early_stopping_rounds;
+	char	   *search;			/* JSON object: parameter -> candidate list */
+	bool		random_search;
+	int32		search_trials;
+	char	   *metric;
+	DeployPolicy deploy;
+	double		min_improvement;
+	bool		evaluate_on_real;
+} TrainSpec;
+
+extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);
+extern void spec_to_json(const TrainSpec *spec, StringInfo out);
+extern TrainSpec *spec_from_json(const char *json);
+extern const char *task_name(TrainTask task);
+
+#endif							/* LEARNLOOP_SPEC_H */

@@ -1,0 +1,200 @@
+/*-------------------------------------------------------------------------
+ *
+ * split.c
+ *	  Train, validation and test rows of a training job.
+ *
+ * The unit of splitting is a row, or a query group for ranking (a group is
+ * never cut in two).  A random split shuffles the units with the job's
+ * seed; a time split puts the newest units in the test set, as temporal
+ * data needs.  With evaluate_on => 'real' only real rows are eligible for
+ * the test set: synthetic and augmented rows always train.  Validation
+ * rows, for early stopping and searches, come from the training units the
+ * same way.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/prng.h"
+#include "train/split.h"
+
+#define VALIDATION_FRACTION 0.1
+
+enum
+{
+	UNIT_TRAIN = 0, UNIT_VALID, UNIT_TEST
+};
+
+typedef struct UnitOrder
+{
+	double		time;
+	int64		unit;
+} UnitOrder;
+
+static int
+compare_unit_order(const void *a, const void *b)
+{
+	const UnitOrder *x = a;
+	const UnitOrder *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return (x->unit > y->unit) - (x->unit < y->unit);
+}
+
+/*
+ * Orders units so that the ones to hold out come last: shuffled for a
+ * random split, oldest to newest for a time split.
+ */
+static void
+order_units(UnitOrder *units, int64 n, bool by_time, Prng *prng)
+{
+	int64		i;
+
+	if (by_time)
+	{
+		qsort(units, n, sizeof(UnitOrder), compare_unit_order);
+		return;
+	}
+	for (i = n - 1; i > 0; i--)
+	{
+		int64		j = (int64) (prng_uniform(prng) * (i + 1));
+		UnitOrder	tmp = units[i];
+
+		units[i] = units[j];
+		units[j] = tmp;
+	}
+}
+
+/* Marks the last share of the eligible units (at least one) with mark. */
+static void
+hold_out(char *assign, UnitOrder *eligible, int64 n, double share, char mark)
+{
+	int64		k = (int64) llround(n * share);
+
+	if (share > 0 && k == 0 && n > 1)
+		k = 1;
+	if (k >= n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few rows to hold some out: %lld eligible", (long long) n),
+				 errhint("Train on more rows, or use test_size => 0.")));
+	for (int64 i = n - k; i < n; i++)
+		assign[eligible[i].unit] = mark;
+}
+
+/* Row numbers in unit order: grouped by query group for ranking (a counting sort). */
+static int64 *
+rows_in_unit_order(const Dataset *ds)
+{
+	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext,
+											   Max(ds->nrows, 1) * sizeof(int64));
+	int64		r;
+
+	if (ds->task != TASK_RANKING)
+	{
+		for (r = 0; r < ds->nrows; r++)
+			order[r] = r;
+	}
+	else
+	{
+		int			ngroups = ds->group_codes.ncategories;
+		int64	   *next = palloc0(sizeof(int64) * (ngroups + 1));
+
+		for (r = 0; r < ds->nrows; r++)
+			next[(int) ds->groups[r] + 1]++;
+		for (int g = 0; g < ngroups; g++)
+			next[g + 1] += next[g];
+		for (r = 0; r < ds->nrows; r++)
+			order[next[(int) ds->groups[r]]++] = r;
+		pfree(next);
+	}
+	return order;
+}
+
+/* The rows whose unit is marked, in unit order, so groups stay together. */
+static int64 *
+collect(const Dataset *ds, const int64 *order, const char *assign, char mark, int64 *count)
+{
+	int64	   *rows = MemoryContextAllocHuge(CurrentMemoryContext,
+											  Max(ds->nrows, 1) * sizeof(int64));
+	int64		n = 0;
+
+	for (int64 i = 0; i < ds->nrows; i++)
+	{
+		int64		r = order[i];
+		int64		unit = ds->task == TASK_RANKING ? (int64) ds->groups[r] : r;
+
+		if (assign[unit] == mark)
+			rows[n++] = r;
+	}
+	*count = n;
+	return rows;
+}
+
+void
+split_rows(TrainRun *run)
+{
+	Dataset    *ds = run->ds;
+	TrainSpec  *spec = run->spec;
+	bool		ranking = ds->task == TASK_RANKING;
+	int64		nunits = ranking ? ds->group_codes.ncategories : ds->nrows;
+	char	   *assign = palloc0(nunits);
+	UnitOrder  *units = MemoryContextAllocHuge(CurrentMemoryContext, Max(nunits, 1) * sizeof(UnitOrder));
+	int64		neligible = 0;
+	int64	   *order;
+	int64		u;
+	Prng		prng;
+
+	prng_seed(&prng, (uint64) (uint32) spec->seed, "split", 5);
+
+	for (u = 0; u < nunits; u++)
+	{
+		units[u].unit = u;
+		units[u].time = 0;
+	}
+	if (ds->times)
+		for (int64 r = 0; r < ds->nrows; r++)
+		{
+			u = ranking ? (int64) ds->groups[r] : r;
+			units[u].time = Max(units[u].time, ds->times[r]);
+		}
+
+	if (spec->test_size > 0)
+	{
+		UnitOrder  *eligible = palloc(sizeof(UnitOrder) * Max(nunits, 1));
+
+		for (u = 0; u < nunits; u++)
+			if (ds->evaluable == NULL || ranking || ds->evaluable[u])
+				eligible[neligible++] = units[u];
+		if (ds->evaluable && neligible == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("no real rows to evaluate on"),
+					 errhint("evaluate_on => 'real' holds out rows whose source is real; record real decisions or evaluate on all.")));
+		order_units(eligible, neligible, spec->time_split, &prng);
+		hold_out(assign, eligible, neligible, spec->test_size, UNIT_TEST);
+		pfree(eligible);
+	}
+
+	if (spec->early_stopping_rounds > 0 || spec->search != NULL)
+	{
+		int64		ntrain = 0;
+
+		for (u = 0; u < nunits; u++)
+			if (assign[units[u].unit] == UNIT_TRAIN)
+				units[ntrain++] = units[u];
+		order_units(units, ntrain, spec->time_split, &prng);
+		hold_out(assign, units, ntrain, VALIDATION_FRACTION, UNIT_VALID);
+	}
+
+	order = rows_in_unit_order(ds);
+	run->train_rows = collect(ds, order, assign, UNIT_TRAIN, &run->ntrain);
+	run->valid_rows = collect(ds, order, assign, UNIT_VALID, &run->nvalid);
+	run->test_rows = collect(ds, order, assign, UNIT_TEST, &run->ntest);
+	pfree(order);
+	pfree(assign);
+	pfree(units);
+}

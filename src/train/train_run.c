@@ -1,0 +1,335 @@
+/*-------------------------------------------------------------------------
+ *
+ * train_run.c
+ *	  One training job, once the data is in memory: split the rows, train
+ *	  every candidate, keep the best, re-score the champion, decide.
+ *
+ * Runs in the training worker with no snapshot held.  Everything here is
+ * deterministic for a seed, so the same data and seed give the same model.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+
+#include "common/prng.h"
+#include "train/candidates.h"
+#include "train/champion.h"
+#include "train/split.h"
+#include "train/train_run.h"
+#include "train/worker.h"
+
+/* A DMatrix of some rows, with labels, groups and feature names and types. */
+DMatrixHandle
+rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
+{
+	Dataset    *ds = run->ds;
+	int			nf = ds->nfeatures;
+	float	   *matrix = MemoryContextAllocHuge(CurrentMemoryContext, n * nf * sizeof(float));
+	float	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(float));
+	DMatrixHandle dm;
+	int64		i;
+	int			f;
+
+	for (f = 0; f < nf; f++)
+	{
+		const float *column = ds->features[f]->values;
+
+		for (i = 0; i < n; i++)
+			matrix[i * nf + f] = column[rows[i]];
+	}
+	for (i = 0; i < n; i++)
+		labels[i] = ds->labels[rows[i]];
+
+	dm = xgb_dmatrix(run->xgb, matrix, n, nf, run->nthread);
+	pfree(matrix);
+	xgb_check(XGDMatrixSetFloatInfo(dm, "label", labels, n));
+	xgb_set_names(dm, run->feature_names, run->feature_types, nf);
+	if (ds->task == TASK_RANKING)
+	{
+		unsigned int *sizes = palloc(sizeof(unsigned int) * n);
+		int64		ngroups = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			if (i == 0 || ds->groups[rows[i]] != ds->groups[rows[i - 1]])
+				sizes[ngroups++] = 0;
+			sizes[ngroups - 1]++;
+		}
+		xgb_check(XGDMatrixSetGroup(dm, sizes, ngroups));
+		pfree(sizes);
+	}
+	pfree(labels);
+	return dm;
+}
+
+/* The last "name:value" of an XGBoost evaluation line. */
+static double
+eval_line_value(const char *line, char *name, size_t namelen)
+{
+	const char *tab = strrchr(line, '\t');
+	const char *colon;
+
+	if (tab == NULL || (colon = strrchr(tab, ':')) == NULL)
+		return NAN;
+	snprintf(name, namelen, "%.*s", (int) (colon - tab - 1), tab + 1);
+	return strtod(colon + 1, NULL);
+}
+
+static bool
+maximized(const char *eval_name)
+{
+	return strstr(eval_name, "auc") || strstr(eval_name, "ndcg") ||
+		strstr(eval_name, "map") || strstr(eval_name, "pre");
+}
+
+/*
+ * Boosts one candidate round by round, so interrupts, cancellation and
+ * progress are seen between rounds.  With validation rows it stops early
+ * and keeps the best round.
+ */
+static BoosterHandle
+boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
+	  DMatrixHandle dtrain, DMatrixHandle dvalid)
+{
+	DMatrixHandle cache[2] = {dtrain, dvalid};
+	BoosterHandle booster = xgb_booster(run->xgb, cache, dvalid ? 2 : 1);
+	const char *eval_names[1] = {"valid"};
+	double		best = NAN;
+	int			best_round = 0;
+	int			round;
+	char		eval_name[64] = "";
+
+	candidate_apply(cand, booster);
+	xgb_check(XGBoosterSetStrFeatureInfo(booster, "feature_name", run->feature_names, run->ds->nfeatures));
+	xgb_check(XGBoosterSetStrFeatureInfo(booster, "feature_type", run->feature_types, run->ds->nfeatures));
+	for (round = 0; round < cand->num_round; round++)
+	{
+		const char *line = NULL;
+		double		value = NAN;
+
+		worker_checkpoint("training", run->ntrain);
+		xgb_check(XGBoosterUpdateOneIter(booster, round, dtrain));
+		if (dvalid)
+		{
+			xgb_check(XGBoosterEvalOneIter(booster, round, &dvalid, eval_names, 1, &line));
+			value = eval_line_value(line, eval_name, sizeof(eval_name));
+			if (isnan(best) || (maximized(eval_name) ? value > best : value < best))
+			{
+				best = value;
+				best_round = round;
+			}
+		}
+		worker_round(index + 1, ncandidates, round + 1, cand->num_round, run->ntrain,
+					 line ? strchr(line, '\t') + 1 : NULL);
+		if (run->spec->early_stopping_rounds > 0 &&
+			round - best_round >= run->spec->early_stopping_rounds)
+			break;
+	}
+
+	/* an unknown parameter is an error, not XGBoost's quiet warning */
+	if (strstr(xgb_captured_log(), "not used") != NULL)
+	{
+		const char *log = xgb_captured_log();
+		const char *brace = strchr(log, '{');
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("XGBoost does not know the parameters %.*s",
+						brace ? (int) strcspn(brace, "}") + 1 : 0, brace ? brace : ""),
+				 errhint("Check the names in params against XGBoost's parameter list.")));
+	}
+
+	cand->rounds = round < cand->num_round ? round + 1 : cand->num_round;
+	if (run->spec->early_stopping_rounds > 0 && dvalid && best_round + 1 < cand->rounds)
+	{
+		cand->rounds = best_round + 1;
+		booster = xgb_booster_slice(run->xgb, booster, cand->rounds);
+	}
+	return booster;
+}
+
+/* Evaluates a booster on rows, through a DMatrix made for them. */
+static void
+score_rows(TrainRun *run, BoosterHandle booster, DMatrixHandle dm,
+		   const int64 *rows, int64 n, Metrics *metrics, double *score)
+{
+	int			ncols;
+	float	   *preds = xgb_predict(booster, dm, n, &ncols);
+
+	evaluate(run->ds, rows, n, preds, ncols, metrics);
+	pfree(preds);
+	if (!metrics_get(metrics, run->metric, score))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown metric \"%s\" for a %s model", run->metric,
+						task_name(run->ds->task)),
+				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
+						 default_metric(run->ds->task))));
+}
+
+static bool
+better(const char *metric, double a, double b)
+{
+	return metric_lower_is_better(metric) ? a < b : a > b;
+}
+
+/* Gain per feature, as JSON. */
+static char *
+importance_json(BoosterHandle booster)
+{
+	bst_ulong	nfeatures;
+	const char **names;
+	bst_ulong	dim;
+	const bst_ulong *shape;
+	const float *scores;
+	StringInfoData out;
+
+	xgb_check(XGBoosterFeatureScore(booster, "{\"importance_type\": \"gain\"}",
+									&nfeatures, &names, &dim, &shape, &scores));
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	for (bst_ulong i = 0; i < nfeatures; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&out, ", ");
+		escape_json(&out, names[i]);
+		appendStringInfo(&out, ": %.6g", scores[i]);
+	}
+	appendStringInfoChar(&out, '}');
+	return out.data;
+}
+
+static bytea *
+save_model(BoosterHandle booster)
+{
+	bst_ulong	len;
+	const char *buf;
+	bytea	   *model;
+
+	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"ubj\"}", &len, &buf));
+	model = palloc(VARHDRSZ + len);
+	SET_VARSIZE(model, VARHDRSZ + len);
+	memcpy(VARDATA(model), buf, len);
+	return model;
+}
+
+static void
+decide_deployment(TrainRun *run)
+{
+	Champion   *ch = &run->champion;
+	double		margin = run->spec->min_improvement;
+	double		s = run->winner->score;
+
+	if (run->spec->deploy == DEPLOY_ALWAYS)
+	{
+		run->deploy = true;
+		run->deploy_reason = "deploy => always";
+	}
+	else if (run->spec->deploy == DEPLOY_NEVER)
+		run->deploy_reason = "deploy => never";
+	else if (ch->version == 0)
+	{
+		run->deploy = true;
+		run->deploy_reason = "first model of this name";
+	}
+	else if (!run->winner->has_score || !ch->has_score)
+		run->deploy_reason = "no common test set to compare with the champion";
+	else
+	{
+		bool		lower = metric_lower_is_better(run->metric);
+
+		run->deploy = lower ? s <= ch->score * (1.0 - margin) : s >= ch->score * (1.0 + margin);
+		run->deploy_reason = psprintf("%s %.4f vs champion v%d %.4f: %s by the %.0f%% margin",
+									  run->metric, s, ch->version, ch->score,
+									  run->deploy ? "better" : "not better", margin * 100);
+	}
+	run->winner->deployed = run->deploy;
+}
+
+void
+train_run(TrainRun *run)
+{
+	Dataset    *ds = run->ds;
+	List	   *candidates;
+	DMatrixHandle dtrain,
+				dvalid = NULL,
+				dtest = NULL;
+	BoosterHandle best_booster = NULL;
+	Candidate  *best = NULL;
+	TimestampTz start = GetCurrentTimestamp();
+	ListCell   *lc;
+	long		secs;
+	int			usecs;
+
+	run->metric = run->spec->metric ? run->spec->metric : default_metric(ds->task);
+	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
+	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
+	for (int f = 0; f < ds->nfeatures; f++)
+	{
+		run->feature_names[f] = ds->features[f]->name;
+		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
+	}
+	split_rows(run);
+	candidates = candidates_build(run);
+
+	dtrain = rows_dmatrix(run, run->train_rows, run->ntrain);
+	if (run->nvalid > 0)
+		dvalid = rows_dmatrix(run, run->valid_rows, run->nvalid);
+	if (run->ntest > 0)
+		dtest = rows_dmatrix(run, run->test_rows, run->ntest);
+
+	foreach(lc, candidates)
+	{
+		Candidate  *cand = lfirst(lc);
+		CandidateResult *result = palloc0(sizeof(CandidateResult));
+		BoosterHandle booster = boost(run, cand, foreach_current_index(lc),
+									  list_length(candidates), dtrain, dvalid);
+		Metrics		metrics;
+
+		worker_checkpoint("evaluating", run->ntrain);
+		result->params = cand->params_json;
+		if (dvalid)
+			score_rows(run, booster, dvalid, run->valid_rows, run->nvalid,
+					   &metrics, &result->selection_score);
+		if (dtest)
+		{
+			score_rows(run, booster, dtest, run->test_rows, run->ntest,
+					   &metrics, &result->score);
+			result->has_score = true;
+		}
+		run->candidates = lappend(run->candidates, result);
+
+		/* a search picks on validation rows; the test set only reports */
+		if (best == NULL ||
+			(dvalid && better(run->metric, result->selection_score, run->winner->selection_score)))
+		{
+			if (best_booster)
+				xgb_free_booster(run->xgb, best_booster);
+			best = cand;
+			best_booster = booster;
+			run->winner = result;
+			if (dtest)
+				run->metrics = metrics;
+		}
+		else
+			xgb_free_booster(run->xgb, booster);
+	}
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	run->train_seconds = secs + usecs / 1e6;
+	run->objective = best->objective;
+	run->rounds = best->rounds;
+	run->model = save_model(best_booster);
+	run->importance = importance_json(best_booster);
+
+	if (dtest && run->champion.version > 0)
+		champion_rescore(run);
+	decide_deployment(run);
+}

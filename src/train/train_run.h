@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * train_run.h
+ *	  One training job: split, candidates, boosting, evaluation, champion.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_TRAIN_RUN_H
+#define LEARNLOOP_TRAIN_RUN_H
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+
+#include "train/dataset.h"
+#include "train/evaluate.h"
+#include "xgb/xgb.h"
+
+/* One row of ml.train's result */
+typedef struct CandidateResult
+{
+	char	   *params;			/* JSON of the candidate's parameters */
+	int			version;		/* 0 unless registered */
+	double		score;			/* key metric on the test set */
+	bool		has_score;
+	double		selection_score;	/* on the validation rows, for a search */
+	bool		deployed;
+} CandidateResult;
+
+/* The deployed model of the same name, re-scored on the new test set */
+typedef struct Champion
+{
+	int			version;
+	char	   *schema;
+	bytea	   *model;
+	bool		has_score;
+	double		score;
+	Metrics		metrics;
+} Champion;
+
+typedef struct TrainRun
+{
+	TrainSpec  *spec;
+	Dataset    *ds;
+	XgbHandles *xgb;
+	int			nthread;
+	const char *metric;			/* key metric */
+	const char **feature_names;
+	const char **feature_types;	/* XGBoost's q, i or c */
+	int64	   *train_rows,
+			   *valid_rows,
+			   *test_rows;
+	int64		ntrain,
+				nvalid,
+				ntest;
+	List	   *candidates;		/* CandidateResult * */
+	CandidateResult *winner;
+	char	   *objective;
+	char	   *schema;			/* feature schema JSON */
+	bytea	   *model;			/* the winner, UBJSON */
+	int			rounds;
+	Metrics		metrics;		/* the winner's, on the test set */
+	char	   *importance;		/* JSON: feature -> gain */
+	Champion	champion;
+	bool		deploy;
+	char	   *deploy_reason;
+	double		load_seconds;
+	double		train_seconds;
+} TrainRun;
+
+extern void train_run(TrainRun *run);
+extern DMatrixHandle rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
+
+#endif							/* LEARNLOOP_TRAIN_RUN_H */

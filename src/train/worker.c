@@ -1,0 +1,217 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The training background worker.
+ *
+ * Started by ml.train for one job.  It connects to the caller's database
+ * as the caller's session user and takes on the caller's current role, so
+ * it reads only what that role may read and registers the model as that
+ * role.  Its errors and notices travel to the caller through a shm_mq (as
+ * a parallel worker's do); a caller that goes away terminates it.
+ *
+ * The three phases hold no transaction between them:
+ *	1. load the rows and the champion in one read-only transaction;
+ *	2. train and evaluate with no snapshot held;
+ *	3. register model, evaluations and deployment in one transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "train/jobs.h"
+#include "train/registry.h"
+#include "train/train_run.h"
+#include "train/worker.h"
+
+static TrainJobShared *job = NULL;
+static MemoryContext job_cxt = NULL;
+static TimestampTz boosting_started = 0;
+static TimestampTz last_notice = 0;
+static int	last_candidate = 0;
+
+/* Called between batches and rounds: interrupts, cancellation, phase. */
+void
+worker_checkpoint(const char *phase, int64 rows)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (jobs_cancel_requested(job->job_slot, job->job_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+	jobs_set_phase(job->job_slot, job->job_id, phase);
+	if (strcmp(phase, "loading") == 0)
+		jobs_set_progress(job->job_slot, job->job_id, 0, 0, 0, 0, rows);
+}
+
+/* Progress after a round: the registry always, the caller at most once a second. */
+void
+worker_round(int candidate, int candidates, int round, int total_rounds,
+			 int64 rows, const char *metric)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	double		elapsed;
+
+	jobs_set_progress(job->job_slot, job->job_id, candidate, candidates, round,
+					  total_rounds, rows);
+	if (candidate != last_candidate)
+	{
+		boosting_started = now;
+		last_notice = now;
+		last_candidate = candidate;
+	}
+	if (!TimestampDifferenceExceeds(last_notice, now, 1000) && round < total_rounds)
+		return;
+	last_notice = now;
+	elapsed = (now - boosting_started) / 1e6;
+	ereport(NOTICE,
+			(errmsg("%sround %d/%d%s%s, %.0f rows/s, ETA %.0fs",
+					candidates > 1 ? psprintf("candidate %d/%d, ", candidate, candidates) : "",
+					round, total_rounds, metric ? ": " : "", metric ? metric : "",
+					elapsed > 0 ? rows * (double) round / elapsed : 0.0,
+					elapsed / round * (total_rounds - round))));
+}
+
+/* On any exit, FATAL ones included: the job is failed unless it finished. */
+static void
+worker_exit(int code, Datum arg)
+{
+	if (job_cxt != NULL)
+		MemoryContextDelete(job_cxt);	/* frees XGBoost's handles */
+	job_cxt = NULL;
+	if (job != NULL)
+		jobs_finish(job->job_slot, job->job_id, false,
+					"the training worker was terminated before the job finished");
+}
+
+static void
+run_job(void)
+{
+	TrainSpec  *spec;
+	TrainRun   *run;
+	TimestampTz start = GetCurrentTimestamp();
+	long		secs;
+	int			usecs;
+	MemoryContext old;
+
+	job_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop training job",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(job_cxt);
+	spec = spec_from_json(job->spec);
+	run = palloc0(sizeof(TrainRun));
+	run->spec = spec;
+	run->nthread = xgb_default_threads();
+
+	/* 1: read the data and the champion, as the role, in one snapshot */
+	jobs_set_phase(job->job_slot, job->job_id, "loading");
+	StartTransactionCommand();
+	XactReadOnly = true;
+	SetConfigOption("search_path", job->search_path, PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION);
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", spec->model));
+	run->ds = dataset_load(spec, job_cxt);
+	registry_load_champion(run, job_cxt);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(job_cxt);
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	run->load_seconds = secs + usecs / 1e6;
+	if (run->ds->null_labels > 0)
+		ereport(NOTICE,
+				(errmsg("skipped %lld rows whose target is NULL", (long long) run->ds->null_labels)));
+
+	/* 2: train and evaluate, no snapshot held */
+	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: training model %s", spec->model));
+	run->xgb = xgb_handles_create(job_cxt);
+	xgb_capture_log();
+	train_run(run);
+
+	/* 3: register everything in one transaction, then answer */
+	jobs_set_phase(job->job_slot, job->job_id, "saving");
+	registry_save(run, job->job_id);
+	if (!job->async)
+	{
+		StringInfoData result;
+		StringInfoData msg;
+
+		registry_result_json(run, job->job_id, &result);
+		pq_beginmessage(&msg, TRAIN_MSG_RESULT);
+		pq_sendbytes(&msg, result.data, result.len);
+		pq_endmessage(&msg);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+void
+learnloop_training_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "learnloop training worker");
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the training job's shared memory is gone")));
+	toc = shm_toc_attach(TRAIN_SHM_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		elog(ERROR, "learnloop training worker found no job in its shared memory");
+	job = shm_toc_lookup(toc, TRAIN_KEY_JOB, false);
+	if (job->async)
+		dsm_unpin_segment(dsm_segment_handle(seg));
+	else
+	{
+		shm_mq	   *mq = shm_toc_lookup(toc, TRAIN_KEY_QUEUE, false);
+
+		shm_mq_set_sender(mq, MyProc);
+		pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+	}
+	before_shmem_exit(worker_exit, (Datum) 0);
+
+	BackgroundWorkerInitializeConnectionByOid(job->database, job->session_user_id, 0);
+	SetUserIdAndSecContext(job->current_user_id, SECURITY_LOCAL_USERID_CHANGE);
+	jobs_set_worker(job->job_slot, job->job_id, MyProcPid);
+
+	PG_TRY();
+	{
+		run_job();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* report as an ERROR (to the caller, through the queue) and leave */
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		jobs_finish(job->job_slot, job->job_id, false, edata->message);
+		proc_exit(1);
+	}
+	PG_END_TRY();
+
+	jobs_finish(job->job_slot, job->job_id, true, NULL);
+	MemoryContextDelete(job_cxt);
+	job_cxt = NULL;
+}

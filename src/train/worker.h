@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The training background worker, as seen by the code it runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_WORKER_H
+#define LEARNLOOP_WORKER_H
+
+#include "storage/dsm.h"
+
+/* Where the caller's DSM segment keeps things */
+#define TRAIN_SHM_MAGIC 0x6c6c7472	/* "lltr" */
+#define TRAIN_KEY_JOB 1
+#define TRAIN_KEY_QUEUE 2
+#define TRAIN_QUEUE_SIZE 65536
+
+/* Message types the worker sends besides errors and notices */
+#define TRAIN_MSG_RESULT 'R'
+
+/* What the caller hands the worker */
+typedef struct TrainJobShared
+{
+	int64		job_id;
+	int			job_slot;
+	Oid			database;
+	Oid			session_user_id;
+	Oid			current_user_id;
+	bool		async;
+	char		search_path[1024];
+	char		spec[FLEXIBLE_ARRAY_MEMBER];	/* JSON, see spec.c */
+} TrainJobShared;
+
+extern PGDLLEXPORT void learnloop_training_worker_main(Datum main_arg);
+
+extern void worker_checkpoint(const char *phase, int64 rows);
+extern void worker_round(int candidate, int candidates, int round, int total_rounds,
+						 int64 rows, const char *metric);
+
+#endif							/* LEARNLOOP_WORKER_H */
