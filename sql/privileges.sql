@@ -1,4 +1,5 @@
 -- Privileges: nothing for PUBLIC, and ml.grant_access for each kind of user
+\set SHOW_CONTEXT never
 CREATE ROLE learnloop_test_app;
 CREATE ROLE learnloop_test_analyst;
 CREATE ROLE learnloop_test_nobody;
@@ -29,15 +30,39 @@ SELECT ml.record_decision('t', 'u', '{}', '{}');
 INSERT INTO ml.MLABTestResults (test_name) VALUES ('x');
 RESET ROLE;
 
+-- training runs as the calling role: no SELECT on the source, no training
+SET client_min_messages = warning;
+CREATE ROLE learnloop_test_trainer;
+SELECT ml.grant_access('learnloop_test_trainer', 'train');
+CREATE TABLE priv_source AS
+    SELECT (i % 7)::float8 AS x, (i % 7) > 3 AS y FROM generate_series(1, 200) i;
+SET ROLE learnloop_test_trainer;
+SELECT model_name FROM ml.train('priv', 'priv_source', 'y', params => '{"num_round": 2}');
+RESET ROLE;
+GRANT SELECT ON priv_source TO learnloop_test_trainer;
+SET ROLE learnloop_test_trainer;
+SELECT model_name, version, deployed FROM ml.train('priv', 'priv_source', 'y', params => '{"num_round": 2}');
+SELECT name, trained_by, (SELECT deployed_by FROM ml.deployments WHERE model_name = 'priv') AS deployed_by
+  FROM ml.models WHERE name = 'priv';
+-- a trainer cannot read the loop's data through a query it could not run itself
+SELECT model_name FROM ml.train('priv2', 'SELECT x, y FROM priv_source JOIN pg_authid ON true', 'y');
+RESET ROLE;
+SELECT count(*) AS priv2_models FROM ml.models WHERE name = 'priv2';
+
 -- no SECURITY DEFINER function without a pinned search_path
 SELECT p.proname
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'ml' AND p.prosecdef
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
 
-REVOKE ALL ON ALL TABLES IN SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody;
-REVOKE ALL ON SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody;
+DELETE FROM ml.deployments WHERE model_name = 'priv';
+DELETE FROM ml.models WHERE name = 'priv';
+DROP TABLE priv_source;
+REVOKE ALL ON ALL TABLES IN SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody, learnloop_test_trainer;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ml FROM learnloop_test_trainer;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody, learnloop_test_trainer;
+REVOKE ALL ON SCHEMA ml FROM learnloop_test_app, learnloop_test_analyst, learnloop_test_nobody, learnloop_test_trainer;
+DROP ROLE learnloop_test_trainer;
 DROP ROLE learnloop_test_app;
 DROP ROLE learnloop_test_analyst;
 DROP ROLE learnloop_test_nobody;

@@ -4,7 +4,7 @@ SELECT c.relname, c.relkind
  WHERE n.nspname = 'ml'
  ORDER BY c.relname;
 
-SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
+SELECT p.proname, p.pronargs AS args,
        p.provolatile, p.proparallel, p.prosecdef
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'ml'

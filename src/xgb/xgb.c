@@ -34,12 +34,23 @@ xgb_check_rc(int rc, const char *call)
 	if (rc == 0)
 		return;
 	message = XGBGetLastError();
+
+	/* drop the "[12:34:56] ./src/file.cc:26: " prefix of XGBoost's messages */
+	if (message[0] == '[')
+	{
+		const char *close = strstr(message, "] ");
+		const char *location_end = close ? strstr(close + 2, ": ") : NULL;
+
+		if (location_end && memchr(close + 2, ' ', location_end - close - 2) == NULL)
+			message = location_end + 2;
+	}
 	newline = strchr(message, '\n');
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("XGBoost failed: %.*s",
 					newline ? (int) (newline - message) : (int) strlen(message), message),
-			 errdetail("In %s.", call)));
+			 errdetail("In %s.", call),
+			 errhint("Check the parameters against XGBoost's documentation.")));
 }
 
 static void
