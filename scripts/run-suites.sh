@@ -13,6 +13,9 @@ server_log_tail() {
   done
 }
 
+echo "==> test: C unit tests of the pure cores (make -C test/unit)"
+make -s -C test/unit check PG_CONFIG="$PG_CONFIG" || failed+=(unit)
+
 echo "==> test: pg_regress and isolation specs (make installcheck)"
 if ! make -s installcheck PG_CONFIG="$PG_CONFIG"; then
   failed+=(installcheck)
@@ -28,6 +31,13 @@ psql -q -d learnloop_tap -c 'CREATE EXTENSION pgtap'
 if ! pg_prove -d learnloop_tap --ext .sql -r test/pgtap; then
   failed+=(pgtap)
 fi
+
+echo "==> test: multi-step shell tests (test/shell)"
+for t in test/shell/*.sh; do
+  [ "$(basename "$t")" = tap.sh ] && continue
+  echo "---- $t"
+  bash "$t" || failed+=("$t")
+done
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "==> test: FAILED: ${failed[*]}"

@@ -11,7 +11,9 @@ scripts/build.sh
 
 echo "==> test: starting a throwaway PostgreSQL 15 cluster (pg_virtualenv)"
 pg_virtualenv -t -v 15 \
-  -o "shared_preload_libraries=learnloop" \
+  -o "shared_preload_libraries=learnloop,pg_cron" \
+  -o "cron.database_name=learnloop_cron" \
+  -o "cron.use_background_workers=on" \
   -o "max_worker_processes=16" \
   scripts/run-suites.sh
 echo "==> test: all suites passed in $(( $(date +%s) - start ))s"

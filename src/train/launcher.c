@@ -127,11 +127,14 @@ launch(TrainSpec *spec, bool async)
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	if (!RegisterDynamicBackgroundWorker(&worker, &launched.handle))
+	{
+		jobs_finish(job->job_slot, launched.job_id, false, "no background worker slot was free");
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a training worker: every background worker slot is taken"),
 				 errhint("Raise max_worker_processes (now %d) and restart, or wait for other jobs to finish.",
 						 max_worker_processes)));
+	}
 	MemoryContextSwitchTo(old);
 
 	if (!async)
@@ -140,10 +143,13 @@ launch(TrainSpec *spec, bool async)
 		shm_mq_set_handle(launched.queue, launched.handle);
 	}
 	if (WaitForBackgroundWorkerStartup(launched.handle, &pid) != BGWH_STARTED)
+	{
+		jobs_finish(job->job_slot, launched.job_id, false, "the training worker could not start");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("the training worker could not start"),
 				 errhint("See the server log.")));
+	}
 	return launched;
 }
 
