@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * forest.h
+ *	  Native evaluator for XGBoost 1.7 tree ensembles.
+ *
+ * forest_compile() turns a model saved as JSON into flat node arrays;
+ * forest_predict() walks them for one row.  Serving one row through
+ * XGBoost costs tens of microseconds of per-call overhead, walking the
+ * trees costs about as much as the trees themselves.
+ *
+ * Results follow XGBoost's CPU predictor operation by operation: margins
+ * are float sums in tree order starting from base_score's margin, and the
+ * objective's transform uses the same float arithmetic.  Models this code
+ * cannot reproduce exactly (dart, gblinear, other objectives) are refused
+ * with a reason, so that the caller can fall back to XGBoost itself.
+ *
+ * Nothing here calls the backend, so the file links into a standalone
+ * unit test.  The compiled forest lives in one block from the caller's
+ * allocator; scratch memory during compilation comes from cJSON's hooks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_FOREST_H
+#define LEARNLOOP_FOREST_H
+
+#include <stddef.h>
+
+/* Returns size bytes aligned for any type; may not return NULL. */
+typedef void *(*ForestAlloc) (void *arg, size_t size);
+
+typedef struct Forest Forest;
+
+/*
+ * Compiles a model saved by XGBoosterSaveModelToBuffer with format json.
+ * On failure returns NULL and sets *reason to a static string.  A model
+ * that fails the structural checks after the forest block was allocated
+ * leaves that block to the caller, who allocates from an arena.
+ */
+extern Forest *forest_compile(const char *json, size_t len,
+							  ForestAlloc alloc, void *arg,
+							  const char **reason);
+
+extern int	forest_num_features(const Forest *f);
+
+/* Values forest_predict writes: num_class for multi:softprob, else 1. */
+extern int	forest_num_outputs(const Forest *f);
+
+/* Values forest_predict_margin writes: num_class for multi:*, else 1. */
+extern int	forest_num_margins(const Forest *f);
+
+/*
+ * features: forest_num_features() values, NaN meaning missing.  out gets
+ * the prediction as XGBoost reports it: probability for binary:logistic
+ * and reg:logistic, softmax probabilities for multi:softprob, the class
+ * index for multi:softmax, exp of the margin for count:poisson, reg:gamma
+ * and reg:tweedie, 0/1 for binary:hinge, the margin itself otherwise.
+ */
+extern void forest_predict(const Forest *f, const float *features,
+						   double *out);
+
+/* Raw margins, before the objective's transform. */
+extern void forest_predict_margin(const Forest *f, const float *features,
+								  double *out);
+
+#endif							/* LEARNLOOP_FOREST_H */
