@@ -27,6 +27,12 @@
  */
 #define FOREST_MAX_CATEGORY	16777216.0f
 
+/*
+ * Trees walked side by side.  One walk is a chain of dependent loads;
+ * several independent chains keep the CPU busy while each waits.
+ */
+#define FOREST_LANES	8
+
 /* multi:softmax needs all margins before picking one: kept on the stack. */
 #define FOREST_MAX_ARGMAX_CLASSES	256
 
@@ -78,9 +84,11 @@ static const ForestObjective forest_objectives[] = {
 };
 
 /*
- * 16 bytes.  A leaf has feature -1 and its value in u.value; a numerical
- * split compares against u.value; a categorical split finds its set at
- * cat_words[u.cats]: a word count, then that many words of bits.
+ * 16 bytes.  A leaf has its value in u.value and steps to itself, so that
+ * a walk can take as many steps as the deepest tree beside it; its feature
+ * is 0, a valid index to read.  A numerical split compares against
+ * u.value; a categorical split finds its set at cat_words[u.cats]: a word
+ * count, then that many words of bits.
  */
 typedef struct ForestNode
 {
@@ -91,8 +99,9 @@ typedef struct ForestNode
 		uint32		cats;
 	}			u;
 	int32		left;			/* right child is left + 1 */
-	uint8		default_left;	/* where a missing value goes */
+	uint8		missing_right;	/* XGBoost's default_left, negated */
 	uint8		categorical;
+	uint8		leaf;
 } ForestNode;
 
 struct Forest
@@ -106,6 +115,7 @@ struct Forest
 	const ForestNode *nodes;
 	const int32 *tree_root;
 	const int32 *tree_group;
+	const int32 *tree_depth;	/* steps from the root to the deepest leaf */
 	const uint32 *cat_words;
 };
 
@@ -361,23 +371,31 @@ find_cat_node(const TreeArrays *ta, int32 id)
 static const char *
 emit_tree(const TreeArrays *ta, ForestNode *nodes, int32 base,
 		  uint32 *cat_words, size_t cat_capacity, size_t *cat_used,
-		  int num_features, int32 *emitted)
+		  int num_features, int32 *emitted, int32 *depth)
 {
 	int			n = ta->num_nodes;
 	int			queued = 1;
+	int			level_end = 1;
 	int			p;
 
 	ta->queue[0] = 0;
+	*depth = 0;
 	for (p = 0; p < queued; p++)
 	{
 		int32		id = ta->queue[p];
 		ForestNode *node = &nodes[base + p];
 
+		if (p == level_end)
+		{
+			(*depth)++;
+			level_end = queued;
+		}
 		memset(node, 0, sizeof(ForestNode));
 		/* XGBoost's IsLeaf looks at the left child only */
 		if (ta->left[id] == -1)
 		{
-			node->feature = -1;
+			node->leaf = 1;
+			node->left = base + p;
 			node->u.value = ta->cond[id];
 			continue;
 		}
@@ -389,7 +407,7 @@ emit_tree(const TreeArrays *ta, ForestNode *nodes, int32 base,
 		ta->queue[queued + 1] = ta->right[id];
 		node->feature = ta->split_index[id];
 		node->left = base + queued;
-		node->default_left = (uint8) ta->default_left[id];
+		node->missing_right = !ta->default_left[id];
 		queued += 2;
 
 		if (ta->split_type[id] == 1)
@@ -550,6 +568,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	ForestNode *nodes;
 	int32	   *tree_root;
 	int32	   *tree_group;
+	int32	   *tree_depth;
 	uint32	   *cat_words;
 	TreeArrays	ta;
 	int32	   *scratch;
@@ -583,7 +602,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 
 	size = FOREST_ALIGN(sizeof(Forest)) +
 		FOREST_ALIGN(sizeof(ForestNode) * total_nodes) +
-		FOREST_ALIGN(sizeof(int32) * ntrees) * 2 +
+		FOREST_ALIGN(sizeof(int32) * ntrees) * 3 +
 		sizeof(uint32) * total_words;
 
 	/* scratch for the largest tree: six node arrays, queue, categories */
@@ -614,6 +633,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	block += FOREST_ALIGN(sizeof(int32) * ntrees);
 	tree_group = (int32 *) block;
 	block += FOREST_ALIGN(sizeof(int32) * ntrees);
+	tree_depth = (int32 *) block;
+	block += FOREST_ALIGN(sizeof(int32) * ntrees);
 	cat_words = (uint32 *) block;
 
 	t = 0;
@@ -633,7 +654,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 			err = "malformed tree";
 		else
 			err = emit_tree(&ta, nodes, emitted_total, cat_words, total_words,
-							&cat_used, f->num_features, &emitted);
+							&cat_used, f->num_features, &emitted,
+							&tree_depth[t]);
 		if (err != NULL)
 			break;
 		tree_root[t] = emitted_total;
@@ -650,6 +672,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	f->nodes = nodes;
 	f->tree_root = tree_root;
 	f->tree_group = tree_group;
+	f->tree_depth = tree_depth;
 	f->cat_words = cat_words;
 	*out = f;
 	return NULL;
@@ -723,29 +746,25 @@ category_goes_right(const uint32 *set, float value)
 	return (set[1 + cat / 32] >> (cat % 32)) & 1;
 }
 
-static inline float
-walk_tree(const Forest *f, int32 root, const float *features)
+static inline const ForestNode *
+step(const Forest *f, const ForestNode *node, const float *features)
 {
-	const ForestNode *nodes = f->nodes;
-	const ForestNode *node = &nodes[root];
+	float		value = features[node->feature];
+	int			right;
 
-	while (node->feature >= 0)
-	{
-		float		value = features[node->feature];
-		int			right;
-
-		if (isnan(value))
-			right = !node->default_left;
-		else if (node->categorical)
-			right = category_goes_right(f->cat_words + node->u.cats, value);
-		else
-			right = !(value < node->u.value);
-		node = &nodes[node->left + right];
-	}
-	return node->u.value;
+	/* without branches on missingness, which is rarely predictable */
+	if (node->categorical && !isnan(value))
+		right = category_goes_right(f->cat_words + node->u.cats, value);
+	else
+		right = (value >= node->u.value) |
+			(isnan(value) & node->missing_right);
+	return &f->nodes[node->left + (right & !node->leaf)];
 }
 
-/* Float sums in tree order, as XGBoost accumulates; out holds them widened. */
+/*
+ * Float sums in tree order starting from the base margin, as XGBoost
+ * accumulates; out holds them widened.
+ */
 static void
 accumulate(const Forest *f, const float *features, double *out)
 {
@@ -754,12 +773,31 @@ accumulate(const Forest *f, const float *features, double *out)
 
 	for (g = 0; g < f->num_margins; g++)
 		out[g] = f->base_margin;
-	for (t = 0; t < f->num_trees; t++)
+	for (t = 0; t < f->num_trees; t += FOREST_LANES)
 	{
-		float		sum = (float) out[f->tree_group[t]];
+		const ForestNode *lane[FOREST_LANES];
+		int			nlanes = Min(FOREST_LANES, f->num_trees - t);
+		int			depth = 0;
+		int			d;
+		int			l;
 
-		sum += walk_tree(f, f->tree_root[t], features);
-		out[f->tree_group[t]] = sum;
+		for (l = 0; l < nlanes; l++)
+		{
+			lane[l] = &f->nodes[f->tree_root[t + l]];
+			depth = Max(depth, f->tree_depth[t + l]);
+		}
+		for (d = 0; d < depth; d++)
+		{
+			for (l = 0; l < nlanes; l++)
+				lane[l] = step(f, lane[l], features);
+		}
+		for (l = 0; l < nlanes; l++)
+		{
+			float		sum = (float) out[f->tree_group[t + l]];
+
+			sum += lane[l]->u.value;
+			out[f->tree_group[t + l]] = sum;
+		}
 	}
 }
 
