@@ -16,4 +16,10 @@ pg_virtualenv -t -v 15 \
   -o "cron.use_background_workers=on" \
   -o "max_worker_processes=16" \
   scripts/run-suites.sh
+
+# tests that restart their server get a cluster of their own
+for t in test/shell/restarts/*.sh; do
+  echo "==> test: $t (own throwaway cluster)"
+  pg_virtualenv -t -v 15 -o "shared_preload_libraries=learnloop" bash "$t"
+done
 echo "==> test: all suites passed in $(( $(date +%s) - start ))s"

@@ -55,6 +55,7 @@ CREATE TABLE ml.models (
     feature_importance jsonb,
     training_seconds double precision,
     load_seconds     double precision,
+    evaluator        text,
     job_id           bigint,
     trained_by       name NOT NULL DEFAULT CURRENT_USER,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -75,6 +76,7 @@ COMMENT ON COLUMN ml.models.feature_importance IS 'Average gain per feature';
 COMMENT ON COLUMN ml.models.training_seconds IS 'Wall time of boosting and evaluation';
 COMMENT ON COLUMN ml.models.load_seconds IS 'Wall time of reading the training rows';
 COMMENT ON COLUMN ml.models.job_id IS 'Training job that produced the model';
+COMMENT ON COLUMN ml.models.evaluator IS 'How serving evaluates it: native (compiled trees) or xgboost, with the reason';
 COMMENT ON COLUMN ml.models.trained_by IS 'Role that trained the model';
 COMMENT ON COLUMN ml.models.created_at IS 'When the model was registered';
 
@@ -433,6 +435,99 @@ COMMENT ON FUNCTION ml.rollback(text, text) IS
     'Returns a model to the version deployed before the current one; returns that version';
 
 /* ---------------------------------------------------------------------- */
+/* Serving                                                                 */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.predict(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_predict'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, jsonb, integer) IS
+    'Prediction for features by name: regression value, positive-class probability or ranking score; the deployed version unless one is given';
+
+CREATE FUNCTION ml.predict(model text, features real[], version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_predict'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, real[], integer) IS
+    'Prediction for features in the model''s order (NULL or NaN missing)';
+
+CREATE FUNCTION ml.predict_proba(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_proba(text, jsonb, integer) IS
+    'Class probabilities of a classifier, in the order of its feature_schema classes';
+
+CREATE FUNCTION ml.predict_proba(model text, features real[], version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_proba(text, real[], integer) IS
+    'Class probabilities of a classifier for features in the model''s order';
+
+CREATE FUNCTION ml.predict_label(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_predict_label'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_label(text, jsonb, integer) IS
+    'The most probable class of a classifier, as trained (text)';
+
+CREATE FUNCTION ml.predict_label(model text, features real[], version integer DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_predict_label'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_label(text, real[], integer) IS
+    'The most probable class of a classifier for features in the model''s order';
+
+CREATE FUNCTION ml.explain(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS TABLE (feature text, value double precision, contribution double precision)
+AS 'MODULE_PATHNAME', 'learnloop_explain'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.explain(text, jsonb, integer) IS
+    'Per-feature contributions (SHAP values) to one prediction, and the bias';
+
+CREATE FUNCTION ml.decide(
+    task            text,
+    unit_id         text,
+    features        jsonb,
+    fallback        text,
+    model           text DEFAULT NULL,
+    min_confidence  double precision DEFAULT 0.5,
+    action_feature  text DEFAULT 'action',
+    experiment      text DEFAULT NULL,
+    variant         text DEFAULT NULL)
+RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text)
+AS 'MODULE_PATHNAME', 'learnloop_decide'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text) IS
+    'Chooses an action with the deployed model (or the fallback when there is none or it is unsure), records the decision and returns its id';
+
+CREATE FUNCTION ml.model_cache()
+RETURNS TABLE (model text, version integer, evaluator text, reason text, memory_bytes bigint, model_bytes bigint)
+AS 'MODULE_PATHNAME', 'learnloop_model_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.model_cache() IS 'Models this backend holds for serving, how they are evaluated and their memory';
+
+CREATE FUNCTION ml.invalidate_table_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'learnloop_invalidate_table_cache'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.invalidate_table_cache() IS
+    'Statement trigger: sends a relcache invalidation for the table, so every backend (replicas too) reloads what it cached from it';
+
+CREATE TRIGGER models_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.models
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER models_invalidate_cache ON ml.models IS
+    'Tells every backend, replicas included, to drop its cached models';
+CREATE TRIGGER deployments_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER deployments_invalidate_cache ON ml.deployments IS
+    'Tells every backend, replicas included, which versions are now deployed';
+
+/* ---------------------------------------------------------------------- */
 /* Build information and privileges                                        */
 /* ---------------------------------------------------------------------- */
 
@@ -451,9 +546,17 @@ AS $$
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
     CASE access
+    WHEN 'predict' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.predict(text, jsonb, integer), ml.predict(text, real[], integer), '
+                       'ml.predict_proba(text, jsonb, integer), ml.predict_proba(text, real[], integer), '
+                       'ml.predict_label(text, jsonb, integer), ml.predict_label(text, real[], integer), '
+                       'ml.explain(text, jsonb, integer), ml.model_cache(), ml.deployed_version(text) TO %s', grantee);
     WHEN 'record' THEN
+        PERFORM ml.grant_access(grantee, 'predict');
         EXECUTE format('GRANT EXECUTE ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz), '
-                       'ml.record_outcome(bigint, jsonb) TO %s', grantee);
+                       'ml.record_outcome(bigint, jsonb), '
+                       'ml.decide(text, text, jsonb, text, text, double precision, text, text, text) TO %s', grantee);
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
                        'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
     WHEN 'read' THEN
@@ -482,7 +585,7 @@ BEGIN
     ELSE
         RAISE EXCEPTION 'unknown access level "%"', access
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use record, read, train or deploy.';
+                  HINT = 'Use record, predict, read, train or deploy.';
     END CASE;
 END
 $$;

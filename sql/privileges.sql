@@ -13,14 +13,15 @@ SELECT ml.record_decision('t', 'u', '{}', '{}');
 SELECT count(*) FROM ml.mltrainingdata;
 RESET ROLE;
 
--- an application can record decisions and outcomes, and nothing else
+-- an application records decisions and outcomes and serves predictions, nothing else
 SET ROLE learnloop_test_app;
 SELECT ml.record_decision('t', 'app-unit', '{"x": 1}', '{"action": "a"}') AS app_id \gset
 SELECT ml.record_outcome(:app_id, '{"ok": true}');
 SELECT features FROM ml.mltrainingdata WHERE id = :app_id;
 UPDATE ml.mltrainingdata SET features = '{}' WHERE id = :app_id;
 DELETE FROM ml.mltrainingdata WHERE id = :app_id;
-SELECT count(*) FROM ml.models;
+SELECT count(*) FROM ml.mlevaluationresults;
+SELECT ml.predict('linear', ARRAY[0.5, 0.5]::real[]) IS NOT NULL AS app_predicts;
 RESET ROLE;
 
 -- an analyst reads everything and writes nothing

@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "learnloop.h"
+#include "predict/model_cache.h"
 #include "train/jobs.h"
 
 PG_MODULE_MAGIC;
@@ -92,6 +93,17 @@ _PG_init(void)
 							0,
 							1024,
 							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("learnloop.model_cache_size",
+							"Models each backend keeps loaded for serving.",
+							"The least recently used model is evicted beyond this.",
+							&learnloop_model_cache_size,
+							16,
+							1,
+							10000,
+							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
 

@@ -139,3 +139,14 @@ payload_check_source(text *source)
 				 errhint("source is real, synthetic or augmented.")));
 	pfree(value);
 }
+
+/* A variant belongs to an experiment; a zero Datum is NULL. */
+void
+payload_check_arm(Datum experiment, Datum variant)
+{
+	if (variant != (Datum) 0 && experiment == (Datum) 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("variant given without experiment"),
+				 errhint("Name the experiment the variant belongs to.")));
+}

@@ -20,5 +20,6 @@ extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
 							  const char *argname, bool required);
 extern void payload_check_decision(Jsonb *decision);
 extern void payload_check_source(text *source);
+extern void payload_check_arm(Datum experiment, Datum variant);
 
 #endif							/* LEARNLOOP_PAYLOAD_H */

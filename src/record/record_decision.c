@@ -11,6 +11,7 @@
 #include "common/spi_plan.h"
 #include "fmgr.h"
 #include "record/payload.h"
+#include "record/record.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_decision);
 
@@ -23,6 +24,34 @@ static SPIPlanPtr insert_plan = NULL;
 	"RETURNING id"
 
 /*
+ * Inserts one decision: task, unit_id, features, decision, source,
+ * experiment, variant, created_at; a zero Datum is NULL.  Callers validate.
+ */
+int64
+record_decision_insert(Datum *values)
+{
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	char		nulls[8];
+	bool		isnull;
+	int64		id;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		nulls[i] = (values[i] == (Datum) 0) ? 'n' : ' ';
+
+	SPI_connect();
+	if (SPI_execute_plan(spi_cached_plan(&insert_plan, INSERT_DECISION_SQL, 8, argtypes),
+						 values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "learnloop could not insert the decision");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+/*
  * Validates every argument before the insert, so a bad call writes nothing
  * and says what was wrong; the table's CHECK constraints repeat the rules
  * for rows written by plain INSERTs.
@@ -30,15 +59,9 @@ static SPIPlanPtr insert_plan = NULL;
 Datum
 learnloop_record_decision(PG_FUNCTION_ARGS)
 {
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-	TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[8];
-	char		nulls[8];
 	text	   *source;
 	Jsonb	   *decision;
-	int64		id;
-	bool		isnull;
-	int			i;
 
 	values[0] = PointerGetDatum(payload_name_arg(fcinfo, 0, "task", true));
 	values[1] = PointerGetDatum(payload_name_arg(fcinfo, 1, "unit_id", true));
@@ -52,24 +75,8 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 	values[4] = PointerGetDatum(source);
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, 5, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, 6, "variant", false));
-	if (values[6] != (Datum) 0 && values[5] == (Datum) 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("variant given without experiment"),
-				 errhint("Name the experiment the variant belongs to.")));
+	payload_check_arm(values[5], values[6]);
 	values[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 
-	for (i = 0; i < 8; i++)
-		nulls[i] = (values[i] == (Datum) 0) ? 'n' : ' ';
-
-	SPI_connect();
-	if (SPI_execute_plan(spi_cached_plan(&insert_plan, INSERT_DECISION_SQL, 8, argtypes),
-						 values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "learnloop could not insert the decision");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									 SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-
-	PG_RETURN_INT64(id);
+	PG_RETURN_INT64(record_decision_insert(values));
 }

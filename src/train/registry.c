@@ -104,9 +104,9 @@ insert_evaluation(const TrainRun *run, const char *model, int version,
 void
 registry_save(TrainRun *run, int64 job_id)
 {
-	Oid			types[13] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
-	INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID};
-	Datum		values[13];
+	Oid			types[14] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
+	INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID, TEXTOID};
+	Datum		values[14];
 	Oid			dtypes[3] = {TEXTOID, INT4OID, TEXTOID};
 	Datum		dvalues[3];
 	const char *model = run->spec->model;
@@ -135,13 +135,14 @@ registry_save(TrainRun *run, int64 job_id)
 	values[10] = Int32GetDatum(run->rounds);
 	values[11] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->importance));
 	values[12] = Int64GetDatum(job_id);
+	values[13] = CStringGetTextDatum(run->evaluator);
 	if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
 							  "model, train_rows, test_rows, training_seconds, load_seconds, objective, "
-							  "rounds, feature_importance, job_id) "
+							  "rounds, feature_importance, job_id, evaluator) "
 							  "SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, "
-							  "$10, $11, $12, $13 FROM ml.models WHERE name = $1 "
+							  "$10, $11, $12, $13, $14 FROM ml.models WHERE name = $1 "
 							  "RETURNING version",
-							  13, types, values, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+							  14, types, values, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "learnloop could not register the model");
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	run->winner->version = version;

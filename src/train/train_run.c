@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "common/prng.h"
+#include "predict/forest.h"
 #include "train/candidates.h"
 #include "train/champion.h"
 #include "train/split.h"
@@ -220,6 +221,26 @@ save_model(BoosterHandle booster)
 	return model;
 }
 
+static void *
+context_alloc(void *arg, size_t size)
+{
+	return MemoryContextAlloc((MemoryContext) arg, size);
+}
+
+/* Whether serving can compile the model's trees, or must call XGBoost. */
+static char *
+serving_evaluator(BoosterHandle booster)
+{
+	bst_ulong	len;
+	const char *json;
+	const char *reason = NULL;
+
+	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json));
+	if (forest_compile(json, len, context_alloc, CurrentMemoryContext, &reason) != NULL)
+		return "native";
+	return psprintf("xgboost: %s", reason);
+}
+
 static void
 decide_deployment(TrainRun *run)
 {
@@ -328,6 +349,7 @@ train_run(TrainRun *run)
 	run->rounds = best->rounds;
 	run->model = save_model(best_booster);
 	run->importance = importance_json(best_booster);
+	run->evaluator = serving_evaluator(best_booster);
 
 	if (dtest && run->champion.version > 0)
 		champion_rescore(run);

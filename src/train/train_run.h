@@ -60,6 +60,7 @@ typedef struct TrainRun
 	int			rounds;
 	Metrics		metrics;		/* the winner's, on the test set */
 	char	   *importance;		/* JSON: feature -> gain */
+	char	   *evaluator;		/* how serving will evaluate it */
 	Champion	champion;
 	bool		deploy;
 	char	   *deploy_reason;

@@ -2,7 +2,7 @@
 # With no background worker slot free, ml.train fails at once with a hint,
 # and registers nothing.  Restarts the test cluster twice.
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/.."
 . ./tap.sh
 db=learnloop_slots
 restart() {

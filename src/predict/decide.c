@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.c
+ *	  ml.decide(): the application's one call per decision.
+ *
+ * Predicts the best action for a unit with the deployed model, falls back
+ * to the application's rule-based action when there is no model or it is
+ * not confident enough, records the decision in ml.MLTrainingData, and
+ * returns its id for ml.record_outcome.
+ *
+ * Two kinds of model decide:
+ *	- an outcome model, which has the action among its features (a
+ *	  categorical feature named by action_feature): every action it knows
+ *	  is scored, the best wins, and its score is the confidence;
+ *	- a policy, a classifier whose classes are the actions: its most
+ *	  probable class wins with that probability.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+
+#include "predict/feature_vector.h"
+#include "predict/predict.h"
+#include "record/payload.h"
+#include "record/record.h"
+
+PG_FUNCTION_INFO_V1(learnloop_decide);
+
+enum
+{
+	ARG_TASK, ARG_UNIT, ARG_FEATURES, ARG_FALLBACK, ARG_MODEL, ARG_MIN_CONFIDENCE,
+	ARG_ACTION_FEATURE, ARG_EXPERIMENT, ARG_VARIANT
+};
+
+typedef struct Choice
+{
+	const char *action;
+	double		confidence;
+} Choice;
+
+/* The score of a prediction: positive-class probability, or the value. */
+static double
+score_of(const Prediction *p)
+{
+	return p->values[p->n == 1 ? 0 : p->n - 1];
+}
+
+static bool
+choose_with(CachedModel *model, const float *features, const char *action_feature, Choice *choice)
+{
+	FeatureSchema *schema = model->schema;
+	int			a = schema_feature_index(schema, action_feature, strlen(action_feature));
+	Prediction	p;
+
+	if (a >= 0 && schema->features[a].kind == FEATURE_CATEGORICAL &&
+		(schema->task != TASK_CLASSIFICATION || schema->classes.ncategories == 2))
+	{
+		float	   *x = palloc(sizeof(float) * schema->nfeatures);
+
+		memcpy(x, features, sizeof(float) * schema->nfeatures);
+		choice->action = NULL;
+		for (int c = 0; c < schema->features[a].ncategories; c++)
+		{
+			x[a] = (float) c;
+			predict_row(model, x, &p);
+			if (choice->action == NULL || score_of(&p) > choice->confidence)
+			{
+				choice->action = schema->features[a].categories[c];
+				choice->confidence = score_of(&p);
+			}
+		}
+		return choice->action != NULL;
+	}
+	if (schema->task == TASK_CLASSIFICATION)
+	{
+		predict_row(model, features, &p);
+		choice->action = schema->classes.categories[predicted_class(model, &p, &choice->confidence)];
+		return true;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("model \"%s\" cannot choose an action", model->name),
+			 errhint("ml.decide needs a classifier over actions, or a model with a categorical feature \"%s\".",
+					 action_feature)));
+	return false;
+}
+
+Datum
+learnloop_decide(PG_FUNCTION_ARGS)
+{
+	text	   *task = payload_name_arg(fcinfo, ARG_TASK, "task", true);
+	text	   *model_name = PG_ARGISNULL(ARG_MODEL) ? task : PG_GETARG_TEXT_PP(ARG_MODEL);
+	Jsonb	   *features = payload_object_arg(fcinfo, ARG_FEATURES, "features");
+	text	   *fallback = payload_name_arg(fcinfo, ARG_FALLBACK, "fallback", true);
+	double		min_confidence = PG_ARGISNULL(ARG_MIN_CONFIDENCE) ? 0.5 : PG_GETARG_FLOAT8(ARG_MIN_CONFIDENCE);
+	char	   *action_feature = PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" :
+		text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTION_FEATURE));
+	CachedModel *model = model_cache_get_deployed(fcinfo, model_name);
+	Choice		choice = {NULL, NAN};
+	StringInfoData decision;
+	Datum		values[8] = {0};
+	Datum		result[4];
+	bool		nulls[4] = {false, false, false, false};
+	TupleDesc	tupdesc;
+	const char *decided_by;
+
+	if (model)
+	{
+		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
+
+		features_from_jsonb(model->schema, PointerGetDatum(features), x);
+		choose_with(model, x, action_feature, &choice);
+	}
+	if (model && choice.confidence >= min_confidence)
+		decided_by = psprintf("model %s v%d", model->name, model->version);
+	else
+	{
+		decided_by = model ? "fallback: model not confident" : "fallback: no deployed model";
+		choice.action = text_to_cstring(fallback);
+	}
+
+	if (!(model && choice.confidence >= min_confidence))
+		choice.confidence = NAN;
+
+	initStringInfo(&decision);
+	appendStringInfoString(&decision, "{\"action\": ");
+	escape_json(&decision, choice.action);
+	if (!isnan(choice.confidence))
+		appendStringInfo(&decision, ", \"confidence\": %.6f", Min(Max(choice.confidence, 0.0), 1.0));
+	appendStringInfoString(&decision, ", \"decided_by\": ");
+	escape_json(&decision, decided_by);
+	if (model)
+	{
+		appendStringInfoString(&decision, ", \"model\": ");
+		escape_json(&decision, model->name);
+		appendStringInfo(&decision, ", \"version\": %d", model->version);
+	}
+	appendStringInfoChar(&decision, '}');
+
+	values[0] = PointerGetDatum(task);
+	values[1] = PointerGetDatum(payload_name_arg(fcinfo, ARG_UNIT, "unit_id", true));
+	values[2] = PointerGetDatum(features);
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(decision.data));
+	values[4] = CStringGetTextDatum("real");
+	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
+	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));
+	payload_check_arm(values[5], values[6]);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ml.decide must return a row");
+	result[0] = Int64GetDatum(record_decision_insert(values));
+	result[1] = CStringGetTextDatum(choice.action);
+	result[2] = Float8GetDatum(choice.confidence);
+	nulls[2] = isnan(choice.confidence);
+	result[3] = CStringGetTextDatum(decided_by);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+}

@@ -1,0 +1,88 @@
+/*-------------------------------------------------------------------------
+ *
+ * explain.c
+ *	  ml.explain(): per-feature contributions (SHAP values) of one row.
+ *
+ * XGBoost computes exact tree SHAP values ("pred_contribs"); this is the
+ * one serving path that builds a DMatrix, of one row, with one thread.
+ * For a multi-class model the contributions are those of the predicted
+ * class.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "common/srf.h"
+#include "predict/feature_vector.h"
+#include "predict/predict.h"
+
+PG_FUNCTION_INFO_V1(learnloop_explain);
+
+Datum
+learnloop_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
+	CachedModel *model;
+	FeatureSchema *schema;
+	XgbHandles *xgb = xgb_handles_create(CurrentMemoryContext);
+	const char **names;
+	const char **types;
+	float	   *x;
+	DMatrixHandle dm;
+	const bst_ulong *shape;
+	bst_ulong	dim;
+	const float *contribs;
+	int			offset = 0;
+	int			nf;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL")));
+	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2));
+	schema = model->schema;
+	nf = schema->nfeatures;
+	x = palloc(sizeof(float) * Max(nf, 1));
+	names = palloc(sizeof(char *) * Max(nf, 1));
+	types = palloc(sizeof(char *) * Max(nf, 1));
+	features_from_arg(fcinfo, 1, schema, x);
+	for (int i = 0; i < nf; i++)
+	{
+		names[i] = schema->features[i].name;
+		types[i] = xgb_feature_types[schema->features[i].kind];
+	}
+
+	dm = xgb_dmatrix(xgb, x, 1, nf, 1);
+	xgb_set_names(dm, names, types, nf);
+	xgb_check(XGBoosterPredictFromDMatrix(model->booster, dm,
+										  "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+										  "\"iteration_end\": 0, \"strict_shape\": true}",
+										  &shape, &dim, &contribs));
+	if (dim == 3 && shape[1] > 1)
+	{
+		Prediction	p;
+		double		confidence;
+
+		predict_row(model, x, &p);
+		offset = predicted_class(model, &p, &confidence) * (nf + 1);
+	}
+
+	for (int i = 0; i <= nf; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(i < nf ? names[i] : "(bias)");
+		values[1] = Float8GetDatum(i < nf ? x[i] : 0);
+		nulls[1] = i == nf || isnan(x[i]);
+		values[2] = Float8GetDatum(contribs[offset + i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	xgb_free_dmatrix(xgb, dm);
+	return (Datum) 0;
+}

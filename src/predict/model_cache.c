@@ -1,0 +1,358 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_cache.c
+ *	  Per-backend cache of loaded models for serving.
+ *
+ * The first prediction with a model loads it (schema, compiled trees) and
+ * later ones do no catalog work: a call site keeps its model in fn_extra
+ * and only checks a generation counter.  Models are immutable per (name,
+ * version), so only two things invalidate: a change to ml.deployments
+ * drops the name -> deployed version map, a change to ml.models drops the
+ * models.  Both arrive as relcache invalidations sent by statement
+ * triggers, which are WAL-logged: a deploy on the primary reaches open
+ * sessions on hot standbys too.  Entries are freed lazily, at the next
+ * lookup, so no call ever holds a pointer to freed memory.  The cache holds
+ * at most learnloop.model_cache_size models, evicting the least recently
+ * used.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/invalidation.h"
+#include "common/srf.h"
+#include "common/spi_plan.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "predict/model_cache.h"
+
+int			learnloop_model_cache_size = 16;
+
+typedef struct ModelKey
+{
+	char		name[NAMEDATALEN * 2];
+	int			version;
+} ModelKey;
+
+typedef struct ModelEntry
+{
+	ModelKey	key;
+	CachedModel *model;
+} ModelEntry;
+
+typedef struct DeployedEntry
+{
+	char		name[NAMEDATALEN * 2];
+	int			version;		/* 0: nothing deployed */
+} DeployedEntry;
+
+/* What a call site remembers between calls */
+typedef struct CallSite
+{
+	uint64		generation;
+	int			version;
+	char		name[NAMEDATALEN * 2];
+	CachedModel *model;
+} CallSite;
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *models = NULL;
+static HTAB *deployed = NULL;
+static bool models_stale = false;
+static bool deployed_stale = false;
+static uint64 generation = 1;
+static uint64 use_clock = 0;
+static SPIPlanPtr deployed_plan = NULL;
+static SPIPlanPtr model_plan = NULL;
+
+static void models_changed(void);
+static void deployments_changed(void);
+
+static WatchedTable models_table = {"ml", "models", models_changed, InvalidOid};
+static WatchedTable deployments_table = {"ml", "deployments", deployments_changed, InvalidOid};
+
+/* Invalidation callbacks: only mark; lookups free (see the file header). */
+static void
+models_changed(void)
+{
+	models_stale = true;
+	generation++;
+}
+
+static void
+deployments_changed(void)
+{
+	deployed_stale = true;
+	generation++;
+}
+
+static HTAB *
+make_table(const char *what, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_cxt;
+	return hash_create(what, 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static void
+drop_models(void)
+{
+	HASH_SEQ_STATUS scan;
+	ModelEntry *entry;
+
+	hash_seq_init(&scan, models);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		MemoryContextDelete(entry->model->cxt);
+	hash_destroy(models);
+	models = make_table("learnloop models", sizeof(ModelKey), sizeof(ModelEntry));
+}
+
+static void
+prepare_cache(void)
+{
+	if (cache_cxt == NULL)
+	{
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop model cache",
+										  ALLOCSET_DEFAULT_SIZES);
+		models = make_table("learnloop models", sizeof(ModelKey), sizeof(ModelEntry));
+		deployed = make_table("learnloop deployed versions", NAMEDATALEN * 2, sizeof(DeployedEntry));
+	}
+	table_watch(&models_table);
+	table_watch(&deployments_table);
+	if (models_stale)
+	{
+		models_stale = false;
+		drop_models();
+	}
+	if (deployed_stale)
+	{
+		deployed_stale = false;
+		hash_destroy(deployed);
+		deployed = make_table("learnloop deployed versions", NAMEDATALEN * 2, sizeof(DeployedEntry));
+	}
+}
+
+static void
+copy_name(char *dest, text *name)
+{
+	int			len = VARSIZE_ANY_EXHDR(name);
+
+	if (len >= NAMEDATALEN * 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("model name is too long")));
+	memset(dest, 0, NAMEDATALEN * 2);
+	memcpy(dest, VARDATA_ANY(name), len);
+}
+
+/* The deployed version of a model (0 if none), from the map or ml.deployments. */
+static int
+deployed_version(const char *name, bool missing_ok)
+{
+	DeployedEntry *entry;
+	bool		found;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	int			version = 0;
+
+	entry = hash_search(deployed, name, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		values[0] = CStringGetTextDatum(name);
+		SPI_connect();
+		if (SPI_execute_plan(spi_cached_plan(&deployed_plan,
+											 "SELECT model_version FROM ml.deployments WHERE model_name = $1 "
+											 "ORDER BY id DESC LIMIT 1", 1, types),
+							 values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "learnloop could not read ml.deployments");
+		if (SPI_processed == 1)
+			version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_finish();
+		entry = hash_search(deployed, name, HASH_ENTER, &found);
+		entry->version = version;
+	}
+	if (entry->version == 0 && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model \"%s\" has no deployed version", name),
+				 errhint("Train it with ml.train, deploy one with ml.deploy, or pass a version.")));
+	return entry->version;
+}
+
+static void *
+cache_alloc(void *arg, size_t size)
+{
+	return MemoryContextAlloc((MemoryContext) arg, size);
+}
+
+/* Loads one model version: schema, booster, and its compiled trees. */
+static CachedModel *
+load_model(const char *name, int version)
+{
+	MemoryContext cxt = AllocSetContextCreate(cache_cxt, "learnloop model", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	CachedModel *model;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
+	bool		isnull;
+
+	PG_TRY();
+	{
+		bytea	   *bytes;
+		bst_ulong	len;
+		const char *json;
+
+		values[0] = CStringGetTextDatum(name);
+		values[1] = Int32GetDatum(version);
+		SPI_connect();
+		if (SPI_execute_plan(spi_cached_plan(&model_plan,
+											 "SELECT feature_schema::text, model FROM ml.models "
+											 "WHERE name = $1 AND version = $2", 2, types),
+							 values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "learnloop could not read ml.models");
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("model \"%s\" has no version %d", name, version),
+					 errhint("ml.models lists the trained versions.")));
+
+		old = MemoryContextSwitchTo(cxt);
+		model = palloc0(sizeof(CachedModel));
+		model->cxt = cxt;
+		strlcpy(model->name, name, sizeof(model->name));
+		model->version = version;
+		model->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		bytes = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		model->bytes = VARSIZE(bytes);
+		model->xgb = xgb_handles_create(cxt);
+		model->booster = xgb_booster_from_buffer(model->xgb, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		xgb_check(XGBoosterSetParam(model->booster, "nthread", "1"));
+		xgb_check(XGBoosterSaveModelToBuffer(model->booster, "{\"format\": \"json\"}", &len, &json));
+		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason);
+		MemoryContextSwitchTo(old);
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return model;
+}
+
+/* Evicts the least recently used model when the cache is full. */
+static void
+make_room(void)
+{
+	HASH_SEQ_STATUS scan;
+	ModelEntry *entry;
+	ModelEntry *oldest = NULL;
+
+	if (hash_get_num_entries(models) < learnloop_model_cache_size)
+		return;
+	hash_seq_init(&scan, models);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (oldest == NULL || entry->model->last_used < oldest->model->last_used)
+			oldest = entry;
+	MemoryContextDelete(oldest->model->cxt);
+	hash_search(models, &oldest->key, HASH_REMOVE, NULL);
+	generation++;
+}
+
+/*
+ * The model a call asks for: version 0 means the deployed one.  The fast
+ * path is a name compare and a counter check.
+ */
+static CachedModel *
+lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok)
+{
+	CallSite   *site = fcinfo->flinfo->fn_extra;
+	ModelKey	key;
+	ModelEntry *entry;
+	bool		found;
+
+	if (site != NULL && site->generation == generation && site->version == version &&
+		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
+		site->name[VARSIZE_ANY_EXHDR(name)] == '\0')
+	{
+		site->model->last_used = ++use_clock;
+		return site->model;
+	}
+
+	prepare_cache();
+	copy_name(key.name, name);
+	key.version = version > 0 ? version : deployed_version(key.name, missing_ok);
+	if (key.version == 0)
+		return NULL;
+	entry = hash_search(models, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		CachedModel *model;
+
+		make_room();
+		model = load_model(key.name, key.version);
+		entry = hash_search(models, &key, HASH_ENTER, &found);
+		entry->model = model;
+	}
+	entry->model->last_used = ++use_clock;
+
+	if (site == NULL)
+		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
+	site->generation = generation;
+	site->version = version;
+	memcpy(site->name, key.name, sizeof(site->name));
+	site->model = entry->model;
+	return entry->model;
+}
+
+CachedModel *
+model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
+{
+	return lookup(fcinfo, name, version, false);
+}
+
+/* The deployed model, or NULL when none is deployed (decide falls back). */
+CachedModel *
+model_cache_get_deployed(FunctionCallInfo fcinfo, text *name)
+{
+	return lookup(fcinfo, name, 0, true);
+}
+
+PG_FUNCTION_INFO_V1(learnloop_model_cache);
+
+/* Rows of ml.model_cache(): what this backend holds. */
+Datum
+learnloop_model_cache(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
+	HASH_SEQ_STATUS scan;
+	ModelEntry *entry;
+
+	if (models == NULL)
+		return (Datum) 0;
+	hash_seq_init(&scan, models);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		CachedModel *m = entry->model;
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		values[0] = CStringGetTextDatum(m->name);
+		values[1] = Int32GetDatum(m->version);
+		values[2] = CStringGetTextDatum(m->forest ? "native" : "xgboost");
+		values[3] = m->forest ? (Datum) 0 : CStringGetTextDatum(m->fallback_reason);
+		nulls[3] = m->forest != NULL;
+		values[4] = Int64GetDatum(MemoryContextMemAllocated(m->cxt, true));
+		values[5] = Int64GetDatum(m->bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

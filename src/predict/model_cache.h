@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_cache.h
+ *	  Per-backend cache of loaded models for serving.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_MODEL_CACHE_H
+#define LEARNLOOP_MODEL_CACHE_H
+
+#include "model/schema.h"
+#include "predict/forest.h"
+#include "xgb/xgb.h"
+
+typedef struct CachedModel
+{
+	char		name[NAMEDATALEN * 2];
+	int			version;
+	FeatureSchema *schema;
+	Forest	   *forest;			/* NULL: XGBoost evaluates (see reason) */
+	const char *fallback_reason;
+	BoosterHandle booster;		/* for the fallback and explain */
+	XgbHandles *xgb;
+	MemoryContext cxt;
+	Size		bytes;			/* model size, for ml.model_cache */
+	uint64		last_used;
+} CachedModel;
+
+extern int	learnloop_model_cache_size;
+
+extern CachedModel *model_cache_get(FunctionCallInfo fcinfo, text *name, int version);
+extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name);
+
+#endif							/* LEARNLOOP_MODEL_CACHE_H */

@@ -1,0 +1,13 @@
+/*-------------------------------------------------------------------------
+ *
+ * record.h
+ *	  Writing decisions, for the functions that record them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_RECORD_H
+#define LEARNLOOP_RECORD_H
+
+extern int64 record_decision_insert(Datum *values);
+
+#endif							/* LEARNLOOP_RECORD_H */

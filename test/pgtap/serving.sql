@@ -1,0 +1,28 @@
+-- pgTAP: the serving API
+BEGIN;
+CREATE EXTENSION learnloop;
+SELECT plan(14);
+
+SELECT has_function('ml', 'predict', ARRAY['text', 'jsonb', 'integer']);
+SELECT has_function('ml', 'predict', ARRAY['text', 'real[]', 'integer']);
+SELECT has_function('ml', 'predict_proba', ARRAY['text', 'jsonb', 'integer']);
+SELECT has_function('ml', 'predict_label', ARRAY['text', 'real[]', 'integer']);
+SELECT has_function('ml', 'explain', ARRAY['text', 'jsonb', 'integer']);
+SELECT has_function('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text']);
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'ml' AND p.proname IN ('predict', 'predict_proba', 'predict_label', 'explain')
+              AND (p.provolatile <> 's' OR p.proparallel <> 's')), 0,
+          'every prediction function is STABLE and PARALLEL SAFE');
+SELECT volatility_is('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text'],
+                     'volatile');
+SELECT has_trigger('ml', 'deployments', 'deployments_invalidate_cache', 'deployments invalidate serving caches');
+SELECT has_trigger('ml', 'models', 'models_invalidate_cache', 'models invalidate serving caches');
+SELECT col_type_is('ml', 'models', 'evaluator', 'text', 'the evaluator is visible per model');
+SELECT function_privs_are('ml', 'predict', ARRAY['text', 'jsonb', 'integer'], 'public', '{}'::text[]);
+SELECT throws_ok($$SELECT ml.predict('none', '{}'::jsonb)$$, 'P0002', 'model "none" has no deployed version',
+                 'an undeployed model is a clear error');
+SELECT is((SELECT decided_by FROM ml.decide('t', 'u', '{}', 'rule_action')), 'fallback: no deployed model',
+          'decide degrades to the fallback without a model');
+
+SELECT * FROM finish();
+ROLLBACK;
