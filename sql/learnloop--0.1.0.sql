@@ -678,6 +678,20 @@ $$;
 COMMENT ON FUNCTION ml.update_weights(text, double precision[], text) IS
     'Changes the weights of an experiment (exposed units keep their variant) and logs them in ml.experiment_allocations';
 
+CREATE FUNCTION ml.growthbook_hash(seed text, value text, version integer DEFAULT 2)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.growthbook_hash(text, text, integer) IS
+    'The GrowthBook SDK''s hash of a unit id in [0, 1): version 2 (default) or 1, over UTF-16 code units';
+
+CREATE FUNCTION ml.bucket_ranges(coverage double precision, weights double precision[])
+RETURNS TABLE (variant integer, range_start double precision, range_end double precision)
+AS 'MODULE_PATHNAME', 'learnloop_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.bucket_ranges(double precision, double precision[]) IS
+    'The hash range [range_start, range_end) of each variant (1-based), as the GrowthBook SDK computes it';
+
 CREATE FUNCTION ml.assign_variant(experiment text, unit_id text, log_exposure boolean DEFAULT true)
 RETURNS text
 AS 'MODULE_PATHNAME', 'learnloop_assign_variant'

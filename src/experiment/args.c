@@ -56,10 +56,15 @@ experiment_float_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 	if (PG_ARGISNULL(argno))
 		null_argument(argname);
 	value = PG_GETARG_FLOAT8(argno);
+	if (isinf(low) && isinf(high) && !isfinite(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be a finite number, not %g", argname, value),
+				 errhint("NaN and infinities cannot be averaged; leave the value out instead.")));
 	if (!(value >= low && value <= high) || isinf(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s must be between %g and %g, not %g", argname, low, high, value),
+				 errmsg("%s must be between %.10g and %.10g, not %g", argname, low, high, value),
 				 errhint("See docs/experiments.md for what %s means.", argname)));
 	return value;
 }
