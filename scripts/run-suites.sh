@@ -29,6 +29,11 @@ if ! pg_prove -d learnloop_tap --ext .sql -r test/pgtap; then
   failed+=(pgtap)
 fi
 
+echo "==> test: concurrent outcomes under pgbench"
+if ! test/pgbench_outcomes.sh; then
+  failed+=(pgbench)
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
   echo "==> test: FAILED: ${failed[*]}"
   server_log_tail
