@@ -161,7 +161,7 @@ CREATE TABLE ml.experiment_exposures (
     unit_id     text NOT NULL,
     variant     text NOT NULL,
     exposed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (experiment, unit_id)
+    PRIMARY KEY (experiment, unit_id) INCLUDE (variant)
 );
 COMMENT ON TABLE ml.experiment_exposures IS 'First assignment of each unit to an experiment variant; never moved';
 COMMENT ON COLUMN ml.experiment_exposures.experiment IS 'Experiment';
@@ -180,7 +180,7 @@ CREATE TABLE ml.experiment_outcomes (
     PRIMARY KEY (experiment, unit_id, metric),
     FOREIGN KEY (experiment, unit_id) REFERENCES ml.experiment_exposures (experiment, unit_id) ON DELETE CASCADE
 );
-CREATE INDEX experiment_outcomes_metric_idx ON ml.experiment_outcomes (experiment, metric, variant);
+CREATE INDEX experiment_outcomes_metric_idx ON ml.experiment_outcomes (experiment, metric, variant) INCLUDE (value);
 COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins';
 COMMENT ON COLUMN ml.experiment_outcomes.experiment IS 'Experiment';
 COMMENT ON COLUMN ml.experiment_outcomes.unit_id IS 'Exposed unit';
