@@ -10,11 +10,12 @@ DATA = $(wildcard sql/learnloop--*.sql)
 DOCS = docs/reference.md
 
 # pg_regress suites: one sql/NAME.sql and expected/NAME.out each
-REGRESS = schema record_decision record_outcome simulate train predict privileges reinstall
+REGRESS = schema record_decision record_outcome simulate train predict privileges reinstall \
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
-ISOLATION = record_outcome_concurrent
+ISOLATION = record_outcome_concurrent experiment_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -39,6 +39,11 @@ for t in test/shell/*.sh; do
   bash "$t" || failed+=("$t")
 done
 
+echo "==> test: concurrent outcomes under pgbench"
+if ! test/pgbench_outcomes.sh; then
+  failed+=(pgbench)
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
   echo "==> test: FAILED: ${failed[*]}"
   server_log_tail

@@ -163,13 +163,51 @@ CREATE TABLE ml.experiment_exposures (
     unit_id     text NOT NULL,
     variant     text NOT NULL,
     exposed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (experiment, unit_id)
+    PRIMARY KEY (experiment, unit_id) INCLUDE (variant)
 );
 COMMENT ON TABLE ml.experiment_exposures IS 'First assignment of each unit to an experiment variant; never moved';
 COMMENT ON COLUMN ml.experiment_exposures.experiment IS 'Experiment';
 COMMENT ON COLUMN ml.experiment_exposures.unit_id IS 'Exposed unit';
 COMMENT ON COLUMN ml.experiment_exposures.variant IS 'Variant the unit was exposed to';
 COMMENT ON COLUMN ml.experiment_exposures.exposed_at IS 'Time of first exposure';
+
+/* Per-unit metric values of an experiment: one row per (experiment, unit, metric), the latest value wins. */
+CREATE TABLE ml.experiment_outcomes (
+    experiment   text NOT NULL,
+    unit_id      text NOT NULL,
+    variant      text NOT NULL,
+    metric       text NOT NULL CHECK (metric <> ''),
+    value        double precision NOT NULL CHECK (value <> 'NaN' AND value > '-Infinity' AND value < 'Infinity'),
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (experiment, unit_id, metric),
+    FOREIGN KEY (experiment, unit_id) REFERENCES ml.experiment_exposures (experiment, unit_id) ON DELETE CASCADE
+);
+CREATE INDEX experiment_outcomes_metric_idx ON ml.experiment_outcomes (experiment, metric, variant) INCLUDE (value);
+COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins';
+COMMENT ON COLUMN ml.experiment_outcomes.experiment IS 'Experiment';
+COMMENT ON COLUMN ml.experiment_outcomes.unit_id IS 'Exposed unit';
+COMMENT ON COLUMN ml.experiment_outcomes.variant IS 'The unit''s exposed variant, copied from ml.experiment_exposures';
+COMMENT ON COLUMN ml.experiment_outcomes.metric IS 'Metric name, e.g. engaged or engagement';
+COMMENT ON COLUMN ml.experiment_outcomes.value IS 'Latest value (booleans are stored as 0 and 1)';
+COMMENT ON COLUMN ml.experiment_outcomes.recorded_at IS 'When the latest value was recorded';
+
+/* History of every weight change: creation, manual updates and bandit reallocations. */
+CREATE TABLE ml.experiment_allocations (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    experiment  text NOT NULL REFERENCES ml.experiments (name) ON DELETE CASCADE,
+    weights     double precision[] NOT NULL,
+    source      text NOT NULL CHECK (source IN ('create', 'manual', 'thompson')),
+    changed_by  name NOT NULL DEFAULT CURRENT_USER,
+    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX experiment_allocations_experiment_idx ON ml.experiment_allocations (experiment, id);
+COMMENT ON TABLE ml.experiment_allocations IS 'History of experiment weights: one row per creation, ml.update_weights and ml.update_allocation';
+COMMENT ON COLUMN ml.experiment_allocations.id IS 'Increasing change id';
+COMMENT ON COLUMN ml.experiment_allocations.experiment IS 'Experiment';
+COMMENT ON COLUMN ml.experiment_allocations.weights IS 'Weights in force from changed_at, in variant order';
+COMMENT ON COLUMN ml.experiment_allocations.source IS 'create, manual (ml.update_weights) or thompson (ml.update_allocation)';
+COMMENT ON COLUMN ml.experiment_allocations.changed_by IS 'Role that changed the weights';
+COMMENT ON COLUMN ml.experiment_allocations.changed_at IS 'When the weights changed';
 
 /* Stored experiment analyses. */
 CREATE TABLE ml.MLABTestResults (
@@ -509,6 +547,7 @@ AS 'MODULE_PATHNAME', 'learnloop_model_cache'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ml.model_cache() IS 'Models this backend holds for serving, how they are evaluated and their memory';
 
+/* Statement-level trigger: other backends drop their cached copies of the table's rows. */
 CREATE FUNCTION ml.invalidate_table_cache()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'learnloop_invalidate_table_cache'
@@ -528,6 +567,421 @@ COMMENT ON TRIGGER deployments_invalidate_cache ON ml.deployments IS
     'Tells every backend, replicas included, which versions are now deployed';
 
 /* ---------------------------------------------------------------------- */
+/* Experiments: A/B tests and Thompson-sampling bandits                    */
+/* ---------------------------------------------------------------------- */
+
+CREATE TRIGGER experiments_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.experiments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER experiments_invalidate_cache ON ml.experiments IS
+    'Keeps the per-backend experiment cache of ml.assign_variant current';
+
+CREATE FUNCTION ml.check_weights(variants text[], weights double precision[])
+RETURNS double precision[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF weights IS NULL THEN
+        RETURN array_fill(1.0::float8 / cardinality(variants), ARRAY[cardinality(variants)]);
+    END IF;
+    IF cardinality(weights) <> cardinality(variants) THEN
+        RAISE EXCEPTION 'experiment has % variants but % weights', cardinality(variants), cardinality(weights)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give one weight per variant, in the same order, or leave weights out for an equal split.';
+    END IF;
+    IF array_position(weights, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(weights) w WHERE NOT (w >= 0 AND w <= 1)) THEN
+        RAISE EXCEPTION 'weights must be between 0 and 1: %', weights
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A weight is the fraction of covered traffic a variant gets.';
+    END IF;
+    IF abs((SELECT sum(w) FROM unnest(weights) w) - 1) > 1e-6 THEN
+        RAISE EXCEPTION 'weights must sum to 1, not %', (SELECT sum(w) FROM unnest(weights) w)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example ''{0.5, 0.5}'' or ''{0.2, 0.3, 0.5}''.';
+    END IF;
+    RETURN weights;
+END
+$$;
+COMMENT ON FUNCTION ml.check_weights(text[], double precision[]) IS
+    'Validates weights against variants (one each, 0..1, summing to 1); NULL gives an equal split';
+
+CREATE FUNCTION ml.create_experiment(
+    name               text,
+    variants           text[],
+    weights            double precision[] DEFAULT NULL,
+    coverage           double precision DEFAULT 1,
+    hash_seed          text DEFAULT NULL,
+    hash_version       integer DEFAULT 2,
+    status             text DEFAULT 'running',
+    primary_metric     text DEFAULT NULL,
+    guardrail_metrics  text[] DEFAULT '{}',
+    min_sample_size    integer DEFAULT 0,
+    allocation         text DEFAULT 'fixed')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.experiments;
+BEGIN
+    IF name IS NULL OR name = '' OR variants IS NULL THEN
+        RAISE EXCEPTION 'experiment name and variants must not be NULL or empty'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example ml.create_experiment(''model_vs_rules'', ARRAY[''rules'', ''model'']).';
+    END IF;
+    IF cardinality(variants) < 2 OR array_position(variants, NULL) IS NOT NULL OR '' = ANY (variants)
+       OR (SELECT count(DISTINCT v) FROM unnest(variants) v) <> cardinality(variants) THEN
+        RAISE EXCEPTION 'an experiment needs at least two distinct, non-empty variants: %', variants
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The first variant is the control, e.g. ARRAY[''control'', ''treatment''].';
+    END IF;
+    IF coverage IS NULL OR NOT (coverage >= 0 AND coverage <= 1) THEN
+        RAISE EXCEPTION 'coverage must be between 0 and 1, not %', coverage
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  HINT = 'coverage is the fraction of units included in the experiment.';
+    END IF;
+    IF hash_version IS NULL OR hash_version NOT IN (1, 2) THEN
+        RAISE EXCEPTION 'unknown hash_version %', hash_version
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'GrowthBook hash versions are 2 (the default) and 1 (legacy).';
+    END IF;
+    IF status IS NULL OR status NOT IN ('draft', 'running') THEN
+        RAISE EXCEPTION 'a new experiment must be draft or running, not %', status
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Create it as draft and start it later with ml.set_experiment_status.';
+    END IF;
+    IF allocation IS NULL OR allocation NOT IN ('fixed', 'thompson') THEN
+        RAISE EXCEPTION 'unknown allocation %', allocation
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'allocation is fixed or thompson.';
+    END IF;
+    IF allocation = 'thompson' AND primary_metric IS NULL THEN
+        RAISE EXCEPTION 'a thompson experiment needs a primary_metric'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The bandit allocates traffic on the primary metric.';
+    END IF;
+    IF min_sample_size IS NULL OR min_sample_size < 0 THEN
+        RAISE EXCEPTION 'min_sample_size must be 0 or more, not %', min_sample_size
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'ml.sample_size computes one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ml.experiments e WHERE e.name = create_experiment.name) THEN
+        RAISE EXCEPTION 'experiment "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Pick another name; ml.update_weights and ml.set_experiment_status change an existing one.';
+    END IF;
+    INSERT INTO ml.experiments AS e (name, variants, weights, coverage, hash_seed, hash_version, status,
+                                     primary_metric, guardrail_metrics, min_sample_size, allocation, started_at)
+        VALUES (name, variants, ml.check_weights(variants, weights), coverage, coalesce(hash_seed, name),
+                hash_version, status, primary_metric, coalesce(guardrail_metrics, '{}'), min_sample_size,
+                allocation, CASE WHEN status = 'running' THEN now() END)
+        RETURNING e.* INTO created;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (created.name, created.weights, 'create');
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION ml.create_experiment(text, text[], double precision[], double precision, text, integer, text, text, text[], integer, text) IS
+    'Creates an experiment (running unless created as draft) and returns its row';
+
+/* Locks and returns an experiment, or raises the unknown-experiment error every function shares. */
+CREATE FUNCTION ml.lock_experiment(name text)
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked ml.experiments;
+BEGIN
+    SELECT e.* INTO locked FROM ml.experiments e WHERE e.name = lock_experiment.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'experiment "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'ml.create_experiment creates one; ml.experiments lists them.';
+    END IF;
+    RETURN locked;
+END
+$$;
+COMMENT ON FUNCTION ml.lock_experiment(text) IS
+    'Locks an experiment''s row for a change and returns it; unknown names are an error (42704)';
+
+CREATE FUNCTION ml.set_experiment_status(name text, status text)
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    IF status IS NULL OR status NOT IN ('draft', 'running', 'stopped') THEN
+        RAISE EXCEPTION 'unknown experiment status %', status
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'status is draft, running or stopped.';
+    END IF;
+    IF status = 'draft' AND current.started_at IS NOT NULL THEN
+        RAISE EXCEPTION 'experiment "%" has run and cannot go back to draft', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Stop it instead, or create a new experiment.';
+    END IF;
+    UPDATE ml.experiments e
+       SET status = set_experiment_status.status,
+           started_at = coalesce(e.started_at, CASE WHEN set_experiment_status.status = 'running' THEN now() END),
+           stopped_at = CASE WHEN set_experiment_status.status = 'stopped' THEN coalesce(e.stopped_at, now()) END
+     WHERE e.name = set_experiment_status.name
+    RETURNING e.* INTO current;
+    RETURN current;
+END
+$$;
+COMMENT ON FUNCTION ml.set_experiment_status(text, text) IS
+    'Starts (running), stops (stopped) or restarts an experiment; returns its row';
+
+CREATE FUNCTION ml.update_weights(name text, weights double precision[], source text DEFAULT 'manual')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    IF current.status = 'stopped' THEN
+        RAISE EXCEPTION 'experiment "%" is stopped', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restart it with ml.set_experiment_status(name, ''running'') first.';
+    END IF;
+    IF source IS NULL OR source NOT IN ('manual', 'thompson') THEN
+        RAISE EXCEPTION 'unknown weights source %', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'source is manual or thompson.';
+    END IF;
+    UPDATE ml.experiments e SET weights = ml.check_weights(current.variants, update_weights.weights)
+     WHERE e.name = update_weights.name
+    RETURNING e.* INTO current;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (current.name, current.weights, update_weights.source);
+    RETURN current;
+END
+$$;
+COMMENT ON FUNCTION ml.update_weights(text, double precision[], text) IS
+    'Changes the weights of an experiment (exposed units keep their variant) and logs them in ml.experiment_allocations';
+
+CREATE FUNCTION ml.growthbook_hash(seed text, value text, version integer DEFAULT 2)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.growthbook_hash(text, text, integer) IS
+    'The GrowthBook SDK''s hash of a unit id in [0, 1): version 2 (default) or 1, over UTF-16 code units';
+
+CREATE FUNCTION ml.bucket_ranges(coverage double precision, weights double precision[])
+RETURNS TABLE (variant integer, range_start double precision, range_end double precision)
+AS 'MODULE_PATHNAME', 'learnloop_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.bucket_ranges(double precision, double precision[]) IS
+    'The hash range [range_start, range_end) of each variant (1-based), as the GrowthBook SDK computes it';
+
+CREATE FUNCTION ml.assign_variant(experiment text, unit_id text, log_exposure boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_assign_variant'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.assign_variant(text, text, boolean) IS
+    'GrowthBook-compatible variant of a unit (NULL outside coverage); logs the first exposure and keeps exposed units in their variant';
+
+CREATE FUNCTION ml.record_outcome(experiment text, unit_id text, metric text, value double precision)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_record_experiment_outcome'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_outcome(text, text, text, double precision) IS
+    'Records the value of a metric for an exposed unit (latest value wins; safe to retry) and returns the unit''s variant';
+
+/* Decisions that carry an experiment and variant feed their numeric and boolean outcome keys to the experiment. */
+CREATE FUNCTION ml.experiment_outcomes_from_decision()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO ml.experiment_outcomes AS o (experiment, unit_id, variant, metric, value)
+    SELECT e.experiment, e.unit_id, e.variant, k.key,
+           CASE jsonb_typeof(k.value) WHEN 'boolean' THEN (k.value)::boolean::integer ELSE (k.value)::float8 END
+      FROM ml.experiment_exposures e, jsonb_each(NEW.outcome) k
+     WHERE e.experiment = NEW.experiment AND e.unit_id = NEW.unit_id AND e.variant = NEW.variant
+       AND jsonb_typeof(k.value) IN ('number', 'boolean')
+    ON CONFLICT (experiment, unit_id, metric)
+        DO UPDATE SET value = EXCLUDED.value, recorded_at = now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.experiment_outcomes_from_decision() IS
+    'Trigger: copies numeric and boolean outcome keys of a decision made by an experiment arm into ml.experiment_outcomes, when the unit was exposed to that arm';
+
+CREATE TRIGGER mltrainingdata_experiment_outcomes
+    AFTER INSERT OR UPDATE OF outcome ON ml.MLTrainingData
+    FOR EACH ROW WHEN (NEW.experiment IS NOT NULL AND NEW.variant IS NOT NULL AND NEW.outcome IS NOT NULL)
+    EXECUTE FUNCTION ml.experiment_outcomes_from_decision();
+COMMENT ON TRIGGER mltrainingdata_experiment_outcomes ON ml.MLTrainingData IS
+    'Feeds outcomes of decisions with an experiment and variant to ml.experiment_outcomes';
+
+CREATE TYPE ml.experiment_result AS (
+    variant                text,
+    is_control             boolean,
+    units                  bigint,
+    units_with_value       bigint,
+    mean                   double precision,
+    variance               double precision,
+    test                   text,
+    lift                   double precision,
+    lift_ci_low            double precision,
+    lift_ci_high           double precision,
+    relative_lift          double precision,
+    relative_lift_ci_low   double precision,
+    relative_lift_ci_high  double precision,
+    p_value                double precision,
+    adjusted_p_value       double precision,
+    chance_to_win          double precision,
+    srm_p_value            double precision,
+    verdict                text);
+COMMENT ON TYPE ml.experiment_result IS
+    'One variant of an experiment analysis, against the control (see docs/experiments.md for the definitions)';
+
+CREATE FUNCTION ml.experiment_statistics(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero')
+RETURNS SETOF ml.experiment_result
+AS 'MODULE_PATHNAME', 'learnloop_experiment_statistics'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) IS
+    'Per-variant statistics of an experiment against its control, without storing them (ml.analyze stores them)';
+
+CREATE FUNCTION ml.analyze(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero')
+RETURNS SETOF ml.experiment_result
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $6 here
+    exp ml.experiments;
+    stats jsonb;
+    guardrails jsonb;
+BEGIN
+    SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6) WITH ORDINALITY s;
+    SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
+    SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6)
+                                              WITH ORDINALITY s))
+      INTO guardrails
+      FROM unnest(exp.guardrail_metrics) AS g(metric);
+    INSERT INTO ml.MLABTestResults (test_name, duration, results)
+        VALUES (exp.name,
+                extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
+                jsonb_build_object('metric', coalesce($2, exp.primary_metric),
+                                   'alpha', $3, 'correction', $4,
+                                   'sequential', $5, 'missing', $6,
+                                   'weights', to_jsonb(exp.weights), 'variants', stats,
+                                   'guardrails', coalesce(guardrails, '{}')));
+    RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
+END
+$$;
+COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text) IS
+    'Analyses an experiment on a metric (default: primary): one row per variant against the control, stored in ml.MLABTestResults';
+
+CREATE FUNCTION ml.sample_size(
+    baseline     double precision,
+    mde          double precision,
+    alpha        double precision DEFAULT 0.05,
+    power        double precision DEFAULT 0.8,
+    relative     boolean DEFAULT true,
+    sd           double precision DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_sample_size'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.sample_size(double precision, double precision, double precision, double precision, boolean, double precision) IS
+    'Units per variant for a two-sided test: of a conversion rate (baseline is the rate) or, with sd, of a mean';
+
+CREATE FUNCTION ml.power(
+    baseline     double precision,
+    mde          double precision,
+    units        double precision,
+    alpha        double precision DEFAULT 0.05,
+    relative     boolean DEFAULT true,
+    sd           double precision DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_power'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.power(double precision, double precision, double precision, double precision, boolean, double precision) IS
+    'Power of a two-sided test with the given units per variant: the inverse of ml.sample_size';
+
+CREATE FUNCTION ml.experiment_power(
+    experiment  text,
+    mde         double precision,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    relative    boolean DEFAULT true)
+RETURNS double precision
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ml.power(c.mean, experiment_power.mde, t.units, experiment_power.alpha, experiment_power.relative,
+                    CASE WHEN c.test = 'two-proportion' THEN NULL ELSE sqrt(c.variance) END)
+      FROM ml.experiment_statistics(experiment_power.experiment, experiment_power.metric, experiment_power.alpha) c,
+           LATERAL (SELECT min(s.units) AS units
+                      FROM ml.experiment_statistics(experiment_power.experiment, experiment_power.metric,
+                                                    experiment_power.alpha) s) t
+     WHERE c.is_control
+$$;
+COMMENT ON FUNCTION ml.experiment_power(text, double precision, text, double precision, boolean) IS
+    'Power of a running experiment to detect mde with the units it has (the smallest variant), at the control''s observed rate or variance';
+
+CREATE FUNCTION ml.thompson_weights(
+    experiment  text,
+    burn_in     integer DEFAULT 100,
+    min_weight  double precision DEFAULT 0.01,
+    draws       integer DEFAULT 10000,
+    seed        bigint DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_thompson_weights'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.thompson_weights(text, integer, double precision, integer, bigint) IS
+    'Thompson-sampling weights of a bandit on its primary metric: P(each arm is best), equal until every arm has burn_in units, at least min_weight each';
+
+CREATE FUNCTION ml.update_allocation(
+    experiment  text,
+    burn_in     integer DEFAULT 100,
+    min_weight  double precision DEFAULT 0.01,
+    draws       integer DEFAULT 10000,
+    seed        bigint DEFAULT NULL)
+RETURNS double precision[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(experiment);
+BEGIN
+    IF current.allocation <> 'thompson' THEN
+        RAISE EXCEPTION 'experiment "%" has fixed allocation', experiment
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create the experiment with allocation => ''thompson'', or change fixed weights with ml.update_weights.';
+    END IF;
+    RETURN (ml.update_weights(experiment,
+                              ml.thompson_weights(experiment, burn_in, min_weight, draws, seed),
+                              'thompson')).weights;
+END
+$$;
+COMMENT ON FUNCTION ml.update_allocation(text, integer, double precision, integer, bigint) IS
+    'Recomputes a bandit''s weights by Thompson sampling and stores them (history in ml.experiment_allocations); schedule it with pg_cron';
+
+/* ---------------------------------------------------------------------- */
 /* Build information and privileges                                        */
 /* ---------------------------------------------------------------------- */
 
@@ -543,54 +997,60 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    functions text[];
+    fn regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
     CASE access
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.predict(text, jsonb, integer), ml.predict(text, real[], integer), '
-                       'ml.predict_proba(text, jsonb, integer), ml.predict_proba(text, real[], integer), '
-                       'ml.predict_label(text, jsonb, integer), ml.predict_label(text, real[], integer), '
-                       'ml.explain(text, jsonb, integer), ml.model_cache(), ml.deployed_version(text) TO %s', grantee);
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
     WHEN 'record' THEN
         PERFORM ml.grant_access(grantee, 'predict');
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz), '
-                       'ml.record_outcome(bigint, jsonb), '
-                       'ml.decide(text, text, jsonb, text, text, double precision, text, text, text) TO %s', grantee);
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
                        'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
-                       'ml.experiments, ml.experiment_exposures, ml.MLABTestResults, ml.MLMonitoringMetrics, '
-                       'ml.training_jobs TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.build_info(), ml.training_jobs_status(), '
-                       'ml.deployed_version(text) TO %s', grantee);
+                       'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
+        functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
+                     'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+    WHEN 'experiment' THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
+        functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
+                     'thompson_weights, lock_experiment, check_weights}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.training_jobs TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, '
-                       'text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text), '
-                       'ml.train_async(text, text, text, text, text[], jsonb, double precision, '
-                       'text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text), '
-                       'ml.training_jobs_status(), ml.cancel_training(bigint), ml.deployed_version(text) TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz), '
-                       'ml.simulate_outcome(text, jsonb, text, integer) TO %s', grantee);
+        functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
+                     'simulated_decisions, simulate_outcome}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION ml.deploy(text, integer, text), ml.rollback(text, text), '
-                       'ml.deployed_version(text) TO %s', grantee);
+        functions := '{deploy, rollback, deployed_version}';
     ELSE
         RAISE EXCEPTION 'unknown access level "%"', access
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use record, predict, read, train or deploy.';
+                  HINT = 'Use record, predict, read, experiment, train or deploy.';
     END CASE;
+    FOR fn IN SELECT p.oid FROM pg_proc p
+               WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
-    'Grants a role what one kind of user needs: record (applications), read (analysts), train or deploy';
+    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train or deploy';
 
 /* Functions are executable by PUBLIC by default: learnloop grants nothing a DBA has not chosen. */
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ml FROM PUBLIC;
@@ -600,5 +1060,7 @@ COMMENT ON INDEX ml.mltrainingdata_unit_time_idx IS 'A unit''s history, newest l
 COMMENT ON INDEX ml.mltrainingdata_experiment_idx IS 'Experiment analysis: decisions per variant';
 COMMENT ON INDEX ml.deployments_model_idx IS 'The newest deployment of a model';
 COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model version';
+COMMENT ON INDEX ml.experiment_outcomes_metric_idx IS 'Experiment analysis: values of one metric per variant';
+COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
 COMMENT ON INDEX ml.mlabtestresults_test_idx IS 'Analyses of an experiment over time';
 COMMENT ON INDEX ml.mlmonitoringmetrics_model_idx IS 'Monitoring history of a model';

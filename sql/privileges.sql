@@ -22,13 +22,15 @@ UPDATE ml.mltrainingdata SET features = '{}' WHERE id = :app_id;
 DELETE FROM ml.mltrainingdata WHERE id = :app_id;
 SELECT count(*) FROM ml.mlevaluationresults;
 SELECT ml.predict('linear', ARRAY[0.5, 0.5]::real[]) IS NOT NULL AS app_predicts;
+SELECT ml.create_experiment('app_made', ARRAY['a', 'b']);
 RESET ROLE;
 
--- an analyst reads everything and writes nothing
+-- an analyst reads everything and writes only stored analyses (ml.analyze)
 SET ROLE learnloop_test_analyst;
 SELECT unit_id, features, outcome FROM ml.mltrainingdata WHERE id = :app_id;
 SELECT ml.record_decision('t', 'u', '{}', '{}');
-INSERT INTO ml.MLABTestResults (test_name) VALUES ('x');
+INSERT INTO ml.models (name, version, task, feature_schema, model) VALUES ('x', 1, 'regression', '{}', '');
+SELECT count(*) >= 0 AS analyst_reads_experiments FROM ml.experiments;
 RESET ROLE;
 
 -- training runs as the calling role: no SELECT on the source, no training

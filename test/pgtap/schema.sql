@@ -5,7 +5,8 @@ SELECT plan(43);
 
 SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
-                              'experiments', 'experiment_exposures', 'mlabtestresults', 'mlmonitoringmetrics']);
+                              'experiments', 'experiment_exposures', 'experiment_outcomes',
+                              'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics']);
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
@@ -51,8 +52,9 @@ SELECT has_function('ml', 'grant_access', ARRAY['regrole', 'text']);
 SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
 SELECT isnt_definer('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'), 0,
-          'only the pure simulation functions are IMMUTABLE');
+            WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'
+              AND p.proname NOT IN ('growthbook_hash', 'bucket_ranges', 'check_weights', 'sample_size', 'power')), 0,
+          'only pure functions (simulation, hashing, sample sizes) are IMMUTABLE');
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND obj_description(p.oid, 'pg_proc') IS NULL), 0,
           'every function has a comment');

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Experiment benchmarks, each against a bare baseline measured in the same run:
+#   1. ml.assign_variant without logging vs count(hashtext(i::text)), 1M calls
+#   2. pgbench, 8 clients: assign with logging + record_outcome per transaction
+#      vs a plain INSERT of the same row into a bare table
+#   3. ml.analyze over N outcomes vs a bare GROUP BY variant with avg/variance
+# Usage (installs nothing; learnloop must be installed):
+#   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/experiments.sh [N]
+set -euo pipefail
+n=${1:-1000000}
+secs=${BENCH_SECONDS:-20}
+db=learnloop_bench
+dropdb --if-exists "$db" >/dev/null 2>&1
+createdb "$db"
+q() { psql -qXtA -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+q -c "CREATE EXTENSION learnloop" -c "SELECT name FROM ml.create_experiment('bench', ARRAY['a', 'b'])" >/dev/null
+# the best of three wall times of a statement
+q <<'SQL'
+CREATE FUNCTION best_seconds(sql text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; best float8 := 'Infinity';
+BEGIN
+    FOR i IN 1..3 LOOP
+        t0 := clock_timestamp();
+        EXECUTE sql;
+        best := least(best, extract(epoch FROM clock_timestamp() - t0));
+    END LOOP;
+    RETURN best;
+END $$;
+SQL
+
+echo "== 1. assign_variant without logging, 1,000,000 calls (best of 3)"
+q <<'SQL'
+SELECT format('assign_variant: %s calls/s; count(hashtext(i::text)): %s calls/s; ratio %s',
+              round(1e6 / a), round(1e6 / h), round((h / a)::numeric, 2))
+  FROM (SELECT best_seconds('SELECT count(ml.assign_variant(''bench'', i::text, false)) FROM generate_series(1, 1000000) i') AS a,
+               best_seconds('SELECT count(hashtext(i::text)) FROM generate_series(1, 1000000) i') AS h) t;
+SQL
+
+echo "== 2. pgbench, 8 clients, ${secs}s each"
+q -c "CREATE TABLE bare (experiment text, unit_id text, variant text, metric text, value float8, at timestamptz DEFAULT now())"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cat >"$dir/loop.sql" <<'SQL'
+\set u random(1, 100000000)
+SELECT ml.record_outcome('bench', 'u' || :u, 'clicks', 1) FROM (SELECT ml.assign_variant('bench', 'u' || :u)) a;
+SQL
+cat >"$dir/bare.sql" <<'SQL'
+\set u random(1, 100000000)
+INSERT INTO bare (experiment, unit_id, variant, metric, value) VALUES ('bench', 'u' || :u, 'a', 'clicks', 1);
+SQL
+tps() { pgbench -n -c 8 -j 2 -T "$secs" -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
+loop=$(tps "$dir/loop.sql")
+bare=$(tps "$dir/bare.sql")
+echo "assign+record_outcome: $loop tps; bare INSERT: $bare tps; ratio $(echo "scale=2; $loop / $bare" | bc)"
+
+echo "== 3. ml.analyze over $n outcomes (best of 3)"
+q <<SQL
+SELECT name FROM ml.create_experiment('big', ARRAY['a', 'b', 'c'], primary_metric => 'm') \g /dev/null
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+    SELECT 'big', 'u' || i, (ARRAY['a', 'b', 'c'])[1 + i % 3] FROM generate_series(1, $n) i;
+INSERT INTO ml.experiment_outcomes (experiment, unit_id, variant, metric, value)
+    SELECT 'big', 'u' || i, (ARRAY['a', 'b', 'c'])[1 + i % 3], 'm', (i % 7) * 0.5 FROM generate_series(1, $n) i;
+CREATE TABLE bare_outcomes AS SELECT variant, value FROM ml.experiment_outcomes;
+VACUUM ANALYZE ml.experiment_exposures, ml.experiment_outcomes, bare_outcomes;
+SQL
+q <<'SQL'
+SELECT format('ml.analyze: %s s; bare GROUP BY: %s s; ratio %s', round(a::numeric, 3), round(b::numeric, 3),
+              round((a / b)::numeric, 2))
+  FROM (SELECT best_seconds('SELECT count(*) FROM ml.analyze(''big'')') AS a,
+               best_seconds('SELECT variant, count(*), avg(value), var_samp(value) FROM bare_outcomes GROUP BY variant') AS b) t;
+SQL
+dropdb "$db"

@@ -1,0 +1,95 @@
+/*-------------------------------------------------------------------------
+ *
+ * args.c
+ *	  Argument checks shared by the experiment functions: every bad input
+ *	  gets an SQLSTATE and a hint, never a crash or a silent NULL.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "experiment/args.h"
+#include "record/payload.h"
+
+static void
+null_argument(const char *argname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("%s must not be NULL", argname),
+			 errhint("Pass a value for %s, or leave it out to take its default.", argname)));
+}
+
+/* A name or id: not NULL, not empty, at most LEARNLOOP_MAX_NAME_BYTES. */
+text *
+experiment_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	text	   *value;
+
+	if (PG_ARGISNULL(argno))
+		null_argument(argname);
+	value = PG_GETARG_TEXT_PP(argno);
+	if (VARSIZE_ANY_EXHDR(value) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", argname),
+				 errhint("Pass the %s as a non-empty string.", argname)));
+	if (VARSIZE_ANY_EXHDR(value) > LEARNLOOP_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s is too long: %zu bytes, the limit is %d bytes",
+						argname, (size_t) VARSIZE_ANY_EXHDR(value),
+						LEARNLOOP_MAX_NAME_BYTES),
+				 errhint("Use a short key.")));
+	return value;
+}
+
+/* A number in [low, high]; NaN and infinities never pass. */
+double
+experiment_float_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+					 double low, double high)
+{
+	double		value;
+
+	if (PG_ARGISNULL(argno))
+		null_argument(argname);
+	value = PG_GETARG_FLOAT8(argno);
+	if (isinf(low) && isinf(high) && !isfinite(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be a finite number, not %g", argname, value),
+				 errhint("NaN and infinities cannot be averaged; leave the value out instead.")));
+	if (!(value >= low && value <= high) || isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be between %.10g and %.10g, not %g", argname, low, high, value),
+				 errhint("See docs/experiments.md for what %s means.", argname)));
+	return value;
+}
+
+int32
+experiment_int_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+				   int32 low, int32 high)
+{
+	int32		value;
+
+	if (PG_ARGISNULL(argno))
+		null_argument(argname);
+	value = PG_GETARG_INT32(argno);
+	if (value < low || value > high)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be between %d and %d, not %d", argname, low, high, value),
+				 errhint("See docs/experiments.md for what %s means.", argname)));
+	return value;
+}
+
+bool
+experiment_bool_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		null_argument(argname);
+	return PG_GETARG_BOOL(argno);
+}

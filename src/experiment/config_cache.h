@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * config_cache.h
+ *	  Experiment definitions, read from ml.experiments once per backend.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_CONFIG_CACHE_H
+#define LEARNLOOP_CONFIG_CACHE_H
+
+#include "fmgr.h"
+#include "record/payload.h"
+
+typedef struct ExperimentConfig
+{
+	char		name[LEARNLOOP_MAX_NAME_BYTES + 1]; /* hash key */
+	int			nvariants;
+	text	  **variants;		/* the first is the control */
+	double	   *weights;
+	double	   *starts;			/* GrowthBook bucket ranges */
+	double	   *ends;
+	char	   *hash_seed;
+	int			hash_version;
+	char		status;			/* 'd'raft, 'r'unning or 's'topped */
+	bool		thompson;
+	char	   *primary_metric; /* NULL when none */
+	int64		min_sample_size;
+} ExperimentConfig;
+
+/*
+ * The cached definition, valid until the next call: an invalidation arriving
+ * meanwhile only marks the cache stale.  Unknown names raise 42704.
+ */
+extern ExperimentConfig *experiment_lookup(FmgrInfo *flinfo, text *name);
+extern void experiment_require_running(const ExperimentConfig *exp);
+
+#endif							/* LEARNLOOP_CONFIG_CACHE_H */

@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * growthbook_sql.c
+ *	  ml.growthbook_hash() and ml.bucket_ranges(): the bucketing of
+ *	  growthbook_hash.c in SQL, to check compatibility with an SDK and to
+ *	  see which hash range each variant owns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/srf.h"
+#include "experiment/args.h"
+#include "experiment/growthbook_hash.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(learnloop_growthbook_hash);
+PG_FUNCTION_INFO_V1(learnloop_bucket_ranges);
+
+Datum
+learnloop_growthbook_hash(PG_FUNCTION_ARGS)
+{
+	char	   *seed = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int32		version = experiment_int_arg(fcinfo, 2, "version", 1, 2);
+
+	PG_RETURN_FLOAT8(gb_hash(seed, value, version));
+}
+
+Datum
+learnloop_bucket_ranges(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
+	double		coverage = experiment_float_arg(fcinfo, 0, "coverage", 0.0, 1.0);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	double	   *weights;
+	double	   *starts;
+	double	   *ends;
+	int			n;
+	int			i;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("weights must not be NULL"),
+				 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), FLOAT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, &elem_nulls, &n);
+	weights = palloc(n * sizeof(double));
+	starts = palloc(n * sizeof(double));
+	ends = palloc(n * sizeof(double));
+	for (i = 0; i < n; i++)
+	{
+		if (elem_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("weights must not contain NULL"),
+					 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
+		weights[i] = DatumGetFloat8(elems[i]);
+	}
+	gb_bucket_ranges(n, coverage, weights, starts, ends);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[3] = {Int32GetDatum(i + 1), Float8GetDatum(starts[i]),
+		Float8GetDatum(ends[i])};
+		bool		nulls[3] = {false, false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
