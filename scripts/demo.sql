@@ -6,8 +6,8 @@ CREATE EXTENSION learnloop;
 SELECT ml.build_info();
 
 \echo
-\echo '==> 2. Simulate 200 users over 30 days (personas analytical/casual/emotional/explorer, 3 decisions a day)'
-SELECT ml.simulate_users(users => 200, days => 30, seed => 42) AS decisions_recorded;
+\echo '==> 2. Simulate 2,000 users over 14 days (personas analytical/casual/emotional/explorer, 3 decisions a day)'
+SELECT ml.simulate_users(users => 2000, days => 14, seed => 42) AS decisions_recorded;
 SELECT unit_id, created_at, features, decision, outcome
   FROM ml.MLTrainingData ORDER BY id LIMIT 3;
 
@@ -41,39 +41,63 @@ SELECT source, count(*) AS decisions, count(outcome) AS with_outcome,
   FROM ml.MLTrainingData GROUP BY source ORDER BY source;
 
 \echo
-\echo '==> 6. An A/B test of the rules against a model, on the simulated users'
-\echo '    (until serving exists, the "model" arm is a stand-in: it picks the action with the best'
-\echo '     simulated engagement, i.e. an oracle; expect a large lift)'
-SELECT ml.sample_size(baseline => 0.45, mde => 0.10) AS units_per_arm_for_10pct_lift;
+\echo '==> 6. Train a model of engagement from the features and the action taken (XGBoost, in a background worker)'
+SELECT model_name, version, metric_name, round(score::numeric, 4) AS accuracy, deployed, reason
+  FROM ml.train('engagement', 'ml.MLTrainingData', $$(outcome->>'engaged')::boolean$$,
+                features => ARRAY['features', $$decision->>'action' AS action$$],
+                split => 'time', split_column => 'created_at',
+                params => '{"num_round": 150, "max_depth": 5, "eta": 0.1}', early_stopping_rounds => 15);
+SELECT name, version, rounds, train_rows, test_rows, round(load_seconds::numeric, 2) AS load_s,
+       round(training_seconds::numeric, 2) AS train_s, evaluator
+  FROM ml.models WHERE name = 'engagement';
+SELECT round(accuracy::numeric, 4) AS accuracy, round((metrics->>'roc_auc')::numeric, 4) AS roc_auc,
+       round((metrics->>'log_loss')::numeric, 4) AS log_loss, round((metrics->>'ece')::numeric, 4) AS calibration_error,
+       metrics->'confusion_matrix' AS confusion_matrix
+  FROM ml.MLEvaluationResults WHERE model_name = 'engagement';
+SELECT key AS feature, round(value::numeric, 2) AS gain
+  FROM ml.models, jsonb_each_text(feature_importance) WHERE name = 'engagement' ORDER BY value::float8 DESC LIMIT 5;
+
+\echo
+\echo '==> 7. Serve it: predicted engagement of each action for a sad user late at night, why, and a decision'
+SELECT action, round(ml.predict('engagement', jsonb_build_object('hour_of_day', 23, 'emotional_state', 'sad',
+                                 'message_length', 35, 'topic', 'relationships', 'action', action))::numeric, 3) AS p_engaged
+  FROM unnest(ARRAY['detailed_explanation', 'brief_answer', 'empathetic_support', 'playful_tangent', 'socratic_question']) action
+ ORDER BY p_engaged DESC;
+SELECT feature, value, round(contribution::numeric, 3) AS contribution
+  FROM ml.explain('engagement', '{"hour_of_day": 23, "emotional_state": "sad", "message_length": 35,
+                                  "topic": "relationships", "action": "empathetic_support"}')
+ ORDER BY abs(contribution) DESC LIMIT 5;
+SELECT * FROM ml.decide('response_strategy', 'learner-42',
+                        '{"hour_of_day": 23, "emotional_state": "sad", "message_length": 35, "topic": "relationships"}',
+                        fallback => 'brief_answer', model => 'engagement');
+
+\echo
+\echo '==> 8. An A/B test of the rules against the model, on the simulated users'
+SELECT ml.sample_size(baseline => 0.55, mde => 0.10) AS units_per_arm_for_10pct_lift;
 SELECT name, variants, weights, hash_seed, status
   FROM ml.create_experiment('model_vs_rules', ARRAY['rules', 'model'],
                             primary_metric => 'engaged', guardrail_metrics => '{session_minutes}');
--- each simulated user's latest context: assign it, decide by its arm, record the decision,
--- and record the simulated outcome (ml.record_outcome by decision id feeds the experiment)
+-- each simulated user's latest context: assign it; the rules arm applies the rules, the model arm
+-- asks ml.decide (which falls back to the rules when unsure); the simulated users answer
+CREATE TEMP TABLE arms AS
 WITH latest AS (
     SELECT DISTINCT ON (unit_id) unit_id, features
-      FROM ml.MLTrainingData WHERE source = 'synthetic' ORDER BY unit_id, created_at DESC),
-arms AS (
-    SELECT unit_id, features, ml.assign_variant('model_vs_rules', unit_id) AS variant FROM latest),
-decided AS (
-    SELECT a.unit_id, a.features, a.variant,
-           CASE a.variant
-           WHEN 'rules' THEN CASE WHEN a.features->>'emotional_state' IN ('stressed', 'sad') THEN 'empathetic_support'
-                                  WHEN (a.features->>'message_length')::int > 40 OR (a.features->>'is_question')::boolean
-                                       THEN 'detailed_explanation'
-                                  WHEN a.features->>'emotional_state' = 'curious' THEN 'socratic_question'
-                                  ELSE 'brief_answer' END
-           ELSE (SELECT act FROM unnest(ARRAY['detailed_explanation', 'brief_answer', 'empathetic_support',
-                                              'playful_tangent', 'socratic_question']) act
-                  ORDER BY (ml.simulate_outcome(a.unit_id, a.features, act)->>'engagement')::float8 DESC LIMIT 1)
-           END AS action
-      FROM arms a)
-SELECT variant, count(ml.record_outcome(
-                    ml.record_decision('response_strategy', unit_id, features,
-                                       jsonb_build_object('action', action, 'decided_by', variant),
-                                       experiment => 'model_vs_rules', variant => variant),
-                    ml.simulate_outcome(unit_id, features, action))) AS decisions_with_outcome
-  FROM decided GROUP BY variant ORDER BY variant;
+      FROM ml.MLTrainingData WHERE source = 'synthetic' ORDER BY unit_id, created_at DESC)
+SELECT unit_id, features, ml.assign_variant('model_vs_rules', unit_id) AS variant,
+       CASE WHEN features->>'emotional_state' IN ('stressed', 'sad') THEN 'empathetic_support'
+            WHEN (features->>'message_length')::int >= 50 OR (features->>'is_question')::boolean THEN 'detailed_explanation'
+            WHEN features->>'emotional_state' = 'curious' THEN 'socratic_question'
+            ELSE 'brief_answer' END AS rules_action
+  FROM latest;
+CREATE TEMP TABLE decided AS
+SELECT a.unit_id, a.features, a.variant, d.decision_id, d.action, d.decided_by
+  FROM arms a,
+       LATERAL (SELECT * FROM ml.decide('response_strategy', a.unit_id, a.features, fallback => a.rules_action,
+                                        model => CASE WHEN a.variant = 'model' THEN 'engagement' ELSE 'rules_only' END,
+                                        experiment => 'model_vs_rules', variant => a.variant)) d;
+SELECT variant, decided_by, count(*) AS decisions FROM decided GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(ml.record_outcome(decision_id, ml.simulate_outcome(unit_id, features, action))) AS outcomes_recorded
+  FROM decided;
 SELECT variant, units, round(mean::numeric, 3) AS engaged_rate, round(relative_lift::numeric, 3) AS relative_lift,
        round(relative_lift_ci_low::numeric, 3) AS rel_ci_low, round(relative_lift_ci_high::numeric, 3) AS rel_ci_high,
        round(p_value::numeric, 5) AS p_value, round(chance_to_win::numeric, 3) AS chance_to_win,

@@ -34,7 +34,7 @@ SELECT ok(has_column_privilege('tap_app', 'ml.mltrainingdata', 'features', 'INSE
 
 -- analysts read everything, write nothing
 SELECT table_privs_are('ml', 'mltrainingdata', 'tap_analyst', ARRAY['SELECT']);
-SELECT table_privs_are('ml', 'mlabtestresults', 'tap_analyst', ARRAY['SELECT']);
+SELECT table_privs_are('ml', 'mlabtestresults', 'tap_analyst', ARRAY['INSERT', 'SELECT'], 'analysts store analyses (ml.analyze)');
 SELECT function_privs_are('ml', 'record_decision',
     ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'tap_analyst', '{}'::text[]);
 

@@ -26,7 +26,7 @@ q "CREATE TABLE points AS SELECT ((i * 0.618034) % 1)::float8 AS x, ((i * 0.4142
 q "SELECT count(*) FROM ml.train('rep', 'points', 'y', params => '{\"num_round\": 5, \"max_depth\": 2}')" >/dev/null
 q "SELECT count(*) FROM ml.train('rep', 'points', 'y', params => '{\"num_round\": 40, \"max_depth\": 6}', deploy => 'never')" >/dev/null
 
-runuser -u postgres -- pg_basebackup -h localhost -p "$PGPORT" -U postgres -D "$standby/data" -R -X stream >/dev/null 2>&1
+runuser -u postgres -- pg_basebackup -h localhost -p "$PGPORT" -U postgres -D "$standby/data" -R -X stream --checkpoint=fast >/dev/null 2>&1
 cat >"$standby/data/postgresql.conf" <<CONF
 port = $port
 listen_addresses = ''
