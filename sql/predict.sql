@@ -120,3 +120,22 @@ SELECT pg_temp.error_of($$SELECT ml.predict('levels', '{"x1": 0.5}'::jsonb)$$);
 SELECT pg_temp.error_of($$SELECT ml.predict_proba('linear', '{"x1": 0.5}'::jsonb)$$);
 SELECT pg_temp.error_of($$SELECT ml.decide('t', 'u', '{}', fallback => NULL)$$);
 SELECT pg_temp.error_of($$SELECT ml.decide('t', 'u', '{}', 'a', model => 'linear')$$);
+
+-- a model the native evaluator cannot compile is served by XGBoost, visibly
+SELECT version, deployed FROM ml.train('darted', 'binary_plain', 'y', params => '{"booster": "dart", "num_round": 5}');
+SELECT evaluator FROM ml.models WHERE name = 'darted';
+SELECT ml.predict('darted', '{"x1": 0.9, "x2": 0.9, "colour": "red"}'::jsonb) > 0.5 AS served,
+       ml.predict('darted', '{"x1": 0.1, "x2": 0.1, "colour": "red"}'::jsonb) < 0.5 AS served_low;
+SELECT model, evaluator, reason FROM ml.model_cache() WHERE model = 'darted';
+SELECT abs(sum(contribution) - ln(p / (1 - p))) < 1e-4 AS explain_adds_up
+  FROM ml.explain('darted', '{"x1": 0.9, "x2": 0.2, "colour": "blue"}'),
+       (SELECT ml.predict('darted', '{"x1": 0.9, "x2": 0.2, "colour": "blue"}'::jsonb) AS p) s
+ GROUP BY p;
+
+-- jsonb numbers are read exactly as PostgreSQL's own numeric -> float8 -> real casts read them
+-- (ml.explain shows the value the model saw)
+WITH v AS (SELECT ((i * 0.000123456789)::numeric(30, 12) * (10 ^ (i % 13 - 6))::numeric) * (1 - 2 * (i % 2)) AS a
+             FROM generate_series(1, 2000) i)
+SELECT bool_and(e.value = a::float8::real::float8) AS same_conversion, count(*) AS checked
+  FROM v, LATERAL ml.explain('linear', jsonb_build_object('x1', a)) e
+ WHERE e.feature = 'x1';

@@ -23,6 +23,7 @@
 #include "utils/numeric.h"
 #include "utils/fmgrprotos.h"
 
+#include "common/numeric_double.h"
 #include "predict/feature_vector.h"
 
 static float
@@ -78,8 +79,7 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out)
 					out[i] = category_value(f, number, strlen(number));
 				}
 				else
-					out[i] = (float) DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																		NumericGetDatum(v.val.numeric)));
+					out[i] = (float) numeric_to_double(v.val.numeric);
 				break;
 			case jbvBool:
 				if (f->kind == FEATURE_CATEGORICAL)
@@ -102,23 +102,23 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out)
 static void
 features_from_array(const FeatureSchema *schema, ArrayType *array, float *out)
 {
-	Datum	   *items;
-	bool	   *nulls;
-	int			n;
+	int			n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	const bits8 *nulls = ARR_NULLBITMAP(array);
+	const float *values = (const float *) ARR_DATA_PTR(array);
 
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("features must be a one-dimensional array")));
-	deconstruct_array(array, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT, &items, &nulls, &n);
 	if (n != schema->nfeatures)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the model has %d features, the array has %d", schema->nfeatures, n),
 				 errhint("Pass the features in the model's order (ml.models.feature_schema), or as jsonb by name.")));
+	/* read in place: NULL elements take no space in the data */
 	for (int i = 0; i < n; i++)
 	{
-		float		v = nulls[i] ? NAN : DatumGetFloat4(items[i]);
+		float		v = (nulls && !(nulls[i / 8] & (1 << (i % 8)))) ? NAN : *values++;
 
 		if (isinf(v))
 			ereport(ERROR,
@@ -127,8 +127,6 @@ features_from_array(const FeatureSchema *schema, ArrayType *array, float *out)
 					 errhint("Use NULL or NaN for a missing value.")));
 		out[i] = v;
 	}
-	pfree(items);
-	pfree(nulls);
 }
 
 /* Features from argument argno, jsonb or float4[] whichever it is. */

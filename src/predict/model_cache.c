@@ -197,6 +197,7 @@ static CachedModel *
 load_model(const char *name, int version)
 {
 	MemoryContext cxt = AllocSetContextCreate(cache_cxt, "learnloop model", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext scratch = AllocSetContextCreate(cxt, "learnloop model compilation", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 	CachedModel *model;
 	Oid			types[2] = {TEXTOID, INT4OID};
@@ -235,8 +236,12 @@ load_model(const char *name, int version)
 		model->booster = xgb_booster_from_buffer(model->xgb, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
 		xgb_check(XGBoosterSetParam(model->booster, "nthread", "1"));
 		xgb_check(XGBoosterSaveModelToBuffer(model->booster, "{\"format\": \"json\"}", &len, &json));
+
+		/* the parsed JSON is scratch: only the compiled block stays */
+		MemoryContextSwitchTo(scratch);
 		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason);
 		MemoryContextSwitchTo(old);
+		MemoryContextDelete(scratch);
 		SPI_finish();
 	}
 	PG_CATCH();

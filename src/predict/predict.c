@@ -43,7 +43,7 @@ xgboost_row(CachedModel *model, const float *features, Prediction *out)
 			 (unsigned long) (uintptr_t) features, model->schema->nfeatures);
 	xgb_check(XGBoosterPredictFromDense(model->booster, array,
 										"{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
-										"\"iteration_end\": 0, \"strict_shape\": false, \"missing\": NaN}",
+										"\"iteration_end\": 0, \"strict_shape\": false, \"missing\": NaN, \"cache_id\": 0}",
 										NULL, &shape, &dim, &result));
 	for (bst_ulong d = 0; d < dim; d++)
 		total *= shape[d];

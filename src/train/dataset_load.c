@@ -28,6 +28,7 @@
 #include "utils/numeric.h"
 #include "utils/typcache.h"
 
+#include "common/numeric_double.h"
 #include "train/dataset.h"
 #include "train/worker.h"
 
@@ -76,7 +77,7 @@ number_value(Datum value, Oid type)
 		case OIDOID:
 			return DatumGetObjectId(value);
 		case NUMERICOID:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+			return numeric_to_double(DatumGetNumeric(value));
 		case DATEOID:
 			return DatumGetDateADT(value);
 		case TIMESTAMPOID:
@@ -165,8 +166,7 @@ expand_jsonb(Dataset *ds, int64 row, Jsonb *doc, const char *column)
 		{
 			case jbvNumeric:
 				f = dataset_feature(ds, key, FEATURE_NUMERIC);
-				feature_set_number(f, row, DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																			  NumericGetDatum(v.val.numeric))));
+				feature_set_number(f, row, numeric_to_double(v.val.numeric));
 				break;
 			case jbvBool:
 				f = dataset_feature(ds, key, FEATURE_BOOLEAN);
