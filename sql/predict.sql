@@ -139,3 +139,12 @@ WITH v AS (SELECT ((i * 0.000123456789)::numeric(30, 12) * (10 ^ (i % 13 - 6))::
 SELECT bool_and(e.value = a::float8::real::float8) AS same_conversion, count(*) AS checked
   FROM v, LATERAL ml.explain('linear', jsonb_build_object('x1', a)) e
  WHERE e.feature = 'x1';
+
+-- the cache keeps at most learnloop.model_cache_size models, evicting the least recently used
+SET learnloop.model_cache_size = 2;
+SELECT ml.predict('linear', ARRAY[0.1, 0.2]::real[]) IS NOT NULL AS a,
+       ml.predict_label('levels', ARRAY[0.1, 0.2]::real[]) IS NOT NULL AS b;
+SELECT ml.predict('darted', '{"x1": 0.5}'::jsonb) IS NOT NULL AS c;
+SELECT count(*) AS cached, bool_or(model = 'darted') AS newest_kept, bool_or(model = 'levels') AS recent_kept
+  FROM ml.model_cache();
+RESET learnloop.model_cache_size;

@@ -253,23 +253,24 @@ load_model(const char *name, int version)
 	return model;
 }
 
-/* Evicts the least recently used model when the cache is full. */
+/* Evicts least recently used models until one more fits (the size may have shrunk). */
 static void
 make_room(void)
 {
-	HASH_SEQ_STATUS scan;
-	ModelEntry *entry;
-	ModelEntry *oldest = NULL;
+	while (hash_get_num_entries(models) >= learnloop_model_cache_size)
+	{
+		HASH_SEQ_STATUS scan;
+		ModelEntry *entry;
+		ModelEntry *oldest = NULL;
 
-	if (hash_get_num_entries(models) < learnloop_model_cache_size)
-		return;
-	hash_seq_init(&scan, models);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-		if (oldest == NULL || entry->model->last_used < oldest->model->last_used)
-			oldest = entry;
-	MemoryContextDelete(oldest->model->cxt);
-	hash_search(models, &oldest->key, HASH_REMOVE, NULL);
-	generation++;
+		hash_seq_init(&scan, models);
+		while ((entry = hash_seq_search(&scan)) != NULL)
+			if (oldest == NULL || entry->model->last_used < oldest->model->last_used)
+				oldest = entry;
+		MemoryContextDelete(oldest->model->cxt);
+		hash_search(models, &oldest->key, HASH_REMOVE, NULL);
+		generation++;
+	}
 }
 
 /*

@@ -26,6 +26,21 @@ for how in cancel terminate; do
   ok "$(q "SELECT count(*) FROM ml.models WHERE name = '$model'")" 0 "$how: no model was registered"
   ok "$(q "SELECT status FROM ml.training_jobs WHERE model = '$model'")" failed "$how: the job is marked failed"
 done
+# a worker that dies is an error for its caller, not a hang
+model=killed_worker
+psql -X -d "$db" -c "SELECT * FROM ml.train('$model', 'big', 'y', params => '{\"num_round\": 100000, \"max_depth\": 8}')" \
+  >/tmp/learnloop_killed.out 2>&1 &
+caller=$!
+wait_for "SELECT phase FROM ml.training_jobs WHERE model = '$model' AND status = 'running'" 300 training
+q "SELECT pg_terminate_backend(pid) FROM ml.training_jobs WHERE model = '$model'" >/dev/null
+wait "$caller"
+ok $? 1 "killed worker: the caller's statement fails"
+grep -q "ERROR:  terminating background worker" /tmp/learnloop_killed.out
+ok $? 0 "killed worker: the caller sees why"
+ok "$(q "SELECT count(*) FROM ml.models WHERE name = '$model'")" 0 "killed worker: no model"
+ok "$(q "SELECT status FROM ml.training_jobs WHERE model = '$model'")" failed "killed worker: the job is failed"
+ok "$(q "SELECT 1")" 1 "killed worker: the caller's session survives"
+
 grep -q "canceling statement due to user request" /tmp/learnloop_cancel.out
 ok $? 0 "cancel: the caller saw its statement cancelled"
 
