@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The test suites themselves; scripts/test.sh runs this inside pg_virtualenv,
 # which provides the server through PGHOST, PGPORT, PGUSER and PGPASSWORD.
+# Every suite runs even when an earlier one failed; the counts go to
+# $LEARNLOOP_SUITE_COUNTS for test.sh's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+passed=0
 failed=()
 
 server_log_tail() {
@@ -13,37 +16,42 @@ server_log_tail() {
   done
 }
 
-echo "==> test: C unit tests of the pure cores (make -C test/unit)"
-make -s -C test/unit check PG_CONFIG="$PG_CONFIG" || failed+=(unit)
+# suite NAME COMMAND...: runs one suite and counts it
+suite() {
+  local name=$1
+  shift
+  echo "==> test: $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed+=("$name")
+  fi
+}
 
-echo "==> test: pg_regress and isolation specs (make installcheck)"
-if ! make -s installcheck PG_CONFIG="$PG_CONFIG"; then
-  failed+=(installcheck)
+installcheck() {
+  make -s installcheck PG_CONFIG="$PG_CONFIG" && return 0
   for diffs in regression.diffs test/isolation/output/regression.diffs; do
     [ -f "$diffs" ] && { echo "---- $diffs"; cat "$diffs"; }
   done
-fi
+  return 1
+}
 
-echo "==> test: pgTAP (pg_prove)"
-dropdb --if-exists learnloop_tap >/dev/null 2>&1
-createdb learnloop_tap
-psql -q -d learnloop_tap -c 'CREATE EXTENSION pgtap'
-if ! pg_prove -d learnloop_tap --ext .sql -r test/pgtap; then
-  failed+=(pgtap)
-fi
+pgtap() {
+  dropdb --if-exists learnloop_tap >/dev/null 2>&1
+  createdb learnloop_tap && psql -q -d learnloop_tap -c 'CREATE EXTENSION pgtap' &&
+    pg_prove -d learnloop_tap --ext .sql -r test/pgtap
+}
 
-echo "==> test: multi-step shell tests (test/shell)"
+suite "C unit tests of the pure cores (make -C test/unit)" make -s -C test/unit check PG_CONFIG="$PG_CONFIG"
+suite "pg_regress and isolation specs (make installcheck)" installcheck
+suite "pgTAP (pg_prove)" pgtap
 for t in test/shell/*.sh; do
   [ "$(basename "$t")" = tap.sh ] && continue
-  echo "---- $t"
-  bash "$t" || failed+=("$t")
+  suite "$t" bash "$t"
 done
+suite "concurrent outcomes under pgbench" test/pgbench_outcomes.sh
 
-echo "==> test: concurrent outcomes under pgbench"
-if ! test/pgbench_outcomes.sh; then
-  failed+=(pgbench)
-fi
-
+[ -n "${LEARNLOOP_SUITE_COUNTS:-}" ] && echo "$passed ${#failed[@]}" >"$LEARNLOOP_SUITE_COUNTS"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "==> test: FAILED: ${failed[*]}"
   server_log_tail
