@@ -1,14 +1,4 @@
 -- Experiments: GrowthBook-compatible bucketing, coverage, stickiness, split, caching, bad input
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 -- the SDK's reference hashes (v2 default, v1 on request, UTF-16 code units for non-ASCII ids)
 SELECT ml.growthbook_hash('seed', 'a') = 0.0505 AS v2_seed_a,
@@ -89,7 +79,7 @@ SELECT ml.assign_variant('split', 'u1', false) AS inside_transaction;
 ROLLBACK;
 SELECT ml.assign_variant('split', 'u1', false) AS after_rollback;
 DELETE FROM ml.experiments WHERE name = 'split';
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('split', 'u1', false)$$) AS after_delete;
+SELECT error_of($$SELECT ml.assign_variant('split', 'u1', false)$$) AS after_delete;
 
 -- read-only transactions (and hot standbys) assign without logging, honouring logged variants
 BEGIN READ ONLY;
@@ -101,34 +91,34 @@ SELECT count(*) AS not_logged FROM ml.experiment_exposures WHERE unit_id = 'neve
 -- draft and stopped experiments
 SELECT status, started_at IS NULL AS not_started
   FROM ml.create_experiment('later', ARRAY['a', 'b'], status => 'draft');
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('later', 'u1')$$) AS draft;
+SELECT error_of($$SELECT ml.assign_variant('later', 'u1')$$) AS draft;
 SELECT status, started_at IS NOT NULL AS started FROM ml.set_experiment_status('later', 'running');
 SELECT status, stopped_at IS NOT NULL AS stopped FROM ml.set_experiment_status('later', 'stopped');
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('later', 'u1')$$) AS stopped;
-SELECT pg_temp.error_of($$SELECT ml.update_weights('later', '{0.3, 0.7}')$$) AS reweight_stopped;
-SELECT pg_temp.error_of($$SELECT ml.set_experiment_status('later', 'draft')$$) AS back_to_draft;
+SELECT error_of($$SELECT ml.assign_variant('later', 'u1')$$) AS stopped;
+SELECT error_of($$SELECT ml.update_weights('later', '{0.3, 0.7}')$$) AS reweight_stopped;
+SELECT error_of($$SELECT ml.set_experiment_status('later', 'draft')$$) AS back_to_draft;
 
 -- bad input
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('nope', 'u1')$$) AS unknown_experiment;
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('checkout', NULL)$$) AS null_unit;
-SELECT pg_temp.error_of($$SELECT ml.assign_variant(NULL, 'u1')$$) AS null_experiment;
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('checkout', '')$$) AS empty_unit;
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('checkout', repeat('x', 300))$$) AS long_unit;
-SELECT pg_temp.error_of($$SELECT ml.assign_variant('checkout', 'u1', NULL)$$) AS null_log_flag;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{0.5, 0.6}')$$) AS weights_sum;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{1}')$$) AS wrong_length;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{-0.5, 1.5}')$$) AS negative_weight;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a'])$$) AS one_variant;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'a'])$$) AS duplicate_variant;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', NULL)$$) AS null_variants;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], coverage => 1.5)$$) AS coverage;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], hash_version => 3)$$) AS hash_version;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], status => 'stopped')$$) AS status;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], allocation => 'greedy')$$) AS allocation;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], allocation => 'thompson')$$) AS bandit_without_metric;
-SELECT pg_temp.error_of($$SELECT ml.create_experiment('checkout', ARRAY['a', 'b'])$$) AS duplicate;
-SELECT pg_temp.error_of($$SELECT ml.update_weights('checkout', '{0.5, 0.4}')$$) AS update_sum;
-SELECT pg_temp.error_of($$SELECT ml.update_weights('nope', '{0.5, 0.5}')$$) AS update_unknown;
-SELECT pg_temp.error_of($$SELECT ml.set_experiment_status('checkout', 'paused')$$) AS unknown_status;
-SELECT pg_temp.error_of($$SELECT ml.growthbook_hash('s', 'v', 3)$$) AS hash_version_3;
+SELECT error_of($$SELECT ml.assign_variant('nope', 'u1')$$) AS unknown_experiment;
+SELECT error_of($$SELECT ml.assign_variant('checkout', NULL)$$) AS null_unit;
+SELECT error_of($$SELECT ml.assign_variant(NULL, 'u1')$$) AS null_experiment;
+SELECT error_of($$SELECT ml.assign_variant('checkout', '')$$) AS empty_unit;
+SELECT error_of($$SELECT ml.assign_variant('checkout', repeat('x', 300))$$) AS long_unit;
+SELECT error_of($$SELECT ml.assign_variant('checkout', 'u1', NULL)$$) AS null_log_flag;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{0.5, 0.6}')$$) AS weights_sum;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{1}')$$) AS wrong_length;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], '{-0.5, 1.5}')$$) AS negative_weight;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a'])$$) AS one_variant;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'a'])$$) AS duplicate_variant;
+SELECT error_of($$SELECT ml.create_experiment('bad', NULL)$$) AS null_variants;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], coverage => 1.5)$$) AS coverage;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], hash_version => 3)$$) AS hash_version;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], status => 'stopped')$$) AS status;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], allocation => 'greedy')$$) AS allocation;
+SELECT error_of($$SELECT ml.create_experiment('bad', ARRAY['a', 'b'], allocation => 'thompson')$$) AS bandit_without_metric;
+SELECT error_of($$SELECT ml.create_experiment('checkout', ARRAY['a', 'b'])$$) AS duplicate;
+SELECT error_of($$SELECT ml.update_weights('checkout', '{0.5, 0.4}')$$) AS update_sum;
+SELECT error_of($$SELECT ml.update_weights('nope', '{0.5, 0.5}')$$) AS update_unknown;
+SELECT error_of($$SELECT ml.set_experiment_status('checkout', 'paused')$$) AS unknown_status;
+SELECT error_of($$SELECT ml.growthbook_hash('s', 'v', 3)$$) AS hash_version_3;
 SELECT count(*) AS bad_experiments_created FROM ml.experiments WHERE name = 'bad';

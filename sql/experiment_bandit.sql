@@ -1,14 +1,4 @@
 -- Thompson-sampling bandit: burn-in, minimum weight, history, convergence on simulated outcomes
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 SELECT name AS created FROM ml.create_experiment('bandit', ARRAY['a', 'b', 'c'], primary_metric => 'converted',
                             allocation => 'thompson');
@@ -45,7 +35,7 @@ SELECT bool_and(srm_p_value IS NULL) AS no_srm_for_bandits FROM ml.analyze('band
 
 -- bad input
 SELECT name AS created FROM ml.create_experiment('fixed_one', ARRAY['a', 'b'], primary_metric => 'converted');
-SELECT pg_temp.error_of($$SELECT ml.update_allocation('fixed_one')$$) AS fixed_allocation;
-SELECT pg_temp.error_of($$SELECT ml.update_allocation('nope')$$) AS unknown;
-SELECT pg_temp.error_of($$SELECT ml.thompson_weights('bandit', min_weight => 0.5)$$) AS min_weight_too_big;
-SELECT pg_temp.error_of($$SELECT ml.thompson_weights('bandit', draws => 0)$$) AS no_draws;
+SELECT error_of($$SELECT ml.update_allocation('fixed_one')$$) AS fixed_allocation;
+SELECT error_of($$SELECT ml.update_allocation('nope')$$) AS unknown;
+SELECT error_of($$SELECT ml.thompson_weights('bandit', min_weight => 0.5)$$) AS min_weight_too_big;
+SELECT error_of($$SELECT ml.thompson_weights('bandit', draws => 0)$$) AS no_draws;

@@ -1,14 +1,4 @@
 -- Experiment outcomes: latest value wins, retries, refusals, and the decision-id path
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 SELECT name AS created FROM ml.create_experiment('ab', ARRAY['rules', 'model'], hash_seed => 'fixed-seed');
 SELECT ml.assign_variant('ab', 'u1') AS u1_variant, ml.assign_variant('ab', 'u2') AS u2_variant;
@@ -26,13 +16,13 @@ SELECT ml.record_outcome('ab', 'u2', 'engaged', 1) AS late_outcome;
 SELECT status FROM ml.set_experiment_status('ab', 'running');
 
 -- refusals
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', 'never-assigned', 'engaged', 1)$$) AS unexposed;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('nope', 'u1', 'engaged', 1)$$) AS unknown_experiment;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', 'NaN')$$) AS nan;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', 'Infinity')$$) AS infinite;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', NULL)$$) AS null_value;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', 'u1', NULL, 1)$$) AS null_metric;
-SELECT pg_temp.error_of($$SELECT ml.record_outcome('ab', NULL, 'engaged', 1)$$) AS null_unit;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'never-assigned', 'engaged', 1)$$) AS unexposed;
+SELECT error_of($$SELECT ml.record_outcome('nope', 'u1', 'engaged', 1)$$) AS unknown_experiment;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', 'NaN')$$) AS nan;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', 'Infinity')$$) AS infinite;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'u1', 'engaged', NULL)$$) AS null_value;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'u1', NULL, 1)$$) AS null_metric;
+SELECT error_of($$SELECT ml.record_outcome('ab', NULL, 'engaged', 1)$$) AS null_unit;
 
 -- decisions made by an arm feed the experiment: numeric and boolean keys, for exposed units
 -- whose exposure matches the decision's variant

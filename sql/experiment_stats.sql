@@ -4,16 +4,6 @@ CREATE FUNCTION pg_temp.close(got float8, want float8, tol float8 DEFAULT 1e-7) 
 LANGUAGE sql IMMUTABLE AS $$
     SELECT (got IS NULL AND want IS NULL) OR abs(got - want) <= tol * greatest(1e-3, abs(want))
 $$;
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 CREATE TEMP TABLE fx_units (experiment text, unit_id text, variant text, value float8);
 \copy fx_units FROM 'test/fixtures/experiment_units.csv' WITH (FORMAT csv)
@@ -94,13 +84,13 @@ SELECT ml.experiment_power('fx_conv', 0.2) > ml.experiment_power('fx_conv', 0.05
        ml.experiment_power('fx_conv', 0.2) BETWEEN 0 AND 1 AS in_range;
 
 -- bad input
-SELECT pg_temp.error_of($$SELECT * FROM ml.analyze('nope')$$) AS unknown_experiment;
+SELECT error_of($$SELECT * FROM ml.analyze('nope')$$) AS unknown_experiment;
 SELECT name AS created FROM ml.create_experiment('no_metric', ARRAY['a', 'b']);
-SELECT pg_temp.error_of($$SELECT * FROM ml.analyze('no_metric')$$) AS no_primary_metric;
-SELECT pg_temp.error_of($$SELECT * FROM ml.analyze('fx_conv', correction => 'bonferroni')$$) AS correction;
-SELECT pg_temp.error_of($$SELECT * FROM ml.analyze('fx_conv', missing => 'impute')$$) AS missing;
-SELECT pg_temp.error_of($$SELECT * FROM ml.analyze('fx_conv', alpha => 0)$$) AS alpha;
-SELECT pg_temp.error_of($$SELECT ml.sample_size(1.5, 0.1)$$) AS rate_above_one;
-SELECT pg_temp.error_of($$SELECT ml.sample_size(0.1, 0)$$) AS zero_effect;
-SELECT pg_temp.error_of($$SELECT ml.sample_size(0.5, 1.5)$$) AS rate_leaves_range;
-SELECT pg_temp.error_of($$SELECT ml.sample_size(0.1, 0.1, power => 1)$$) AS power;
+SELECT error_of($$SELECT * FROM ml.analyze('no_metric')$$) AS no_primary_metric;
+SELECT error_of($$SELECT * FROM ml.analyze('fx_conv', correction => 'bonferroni')$$) AS correction;
+SELECT error_of($$SELECT * FROM ml.analyze('fx_conv', missing => 'impute')$$) AS missing;
+SELECT error_of($$SELECT * FROM ml.analyze('fx_conv', alpha => 0)$$) AS alpha;
+SELECT error_of($$SELECT ml.sample_size(1.5, 0.1)$$) AS rate_above_one;
+SELECT error_of($$SELECT ml.sample_size(0.1, 0)$$) AS zero_effect;
+SELECT error_of($$SELECT ml.sample_size(0.5, 1.5)$$) AS rate_leaves_range;
+SELECT error_of($$SELECT ml.sample_size(0.1, 0.1, power => 1)$$) AS power;

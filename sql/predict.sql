@@ -1,15 +1,5 @@
 -- Serving: ml.predict, predict_proba, predict_label, explain, decide, on the models train.sql made
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || coalesce(hint, '');
-END $$;
 
 -- every model trained so far compiles to native trees
 SELECT name, version, evaluator FROM ml.models WHERE name IN ('binary', 'levels', 'linear', 'ranker') ORDER BY 1, 2;
@@ -105,21 +95,21 @@ SELECT ml.record_outcome((SELECT max(id) FROM ml.mltrainingdata), '{"engaged": t
 SELECT action, decided_by FROM ml.decide('levels', 'u', '{"x1": 0.95, "x2": 0.1}', fallback => 'mid', min_confidence => 0);
 
 -- bad input: clear errors
-SELECT pg_temp.error_of($$SELECT ml.predict('no_such_model', '{}'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('binary', '{}'::jsonb, 99)$$);
+SELECT error_of($$SELECT ml.predict('no_such_model', '{}'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('binary', '{}'::jsonb, 99)$$);
 SELECT count(*) AS trained FROM ml.train('undeployed', 'binary_plain', 'y', params => '{"num_round": 2}', deploy => 'never');
-SELECT pg_temp.error_of($$SELECT ml.predict('undeployed', '{}'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('undeployed', '{}'::jsonb)$$);
 SELECT ml.predict('undeployed', '{}'::jsonb, 1) BETWEEN 0 AND 1 AS pinned_version_serves;
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', ARRAY[1, 2, 3]::real[])$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', ARRAY[1, 'Infinity']::real[])$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', '{"x1": "high"}'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', '{"x1": [1, 2]}'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', '[1, 2]'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('linear', NULL::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict('levels', '{"x1": 0.5}'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.predict_proba('linear', '{"x1": 0.5}'::jsonb)$$);
-SELECT pg_temp.error_of($$SELECT ml.decide('t', 'u', '{}', fallback => NULL)$$);
-SELECT pg_temp.error_of($$SELECT ml.decide('t', 'u', '{}', 'a', model => 'linear')$$);
+SELECT error_of($$SELECT ml.predict('linear', ARRAY[1, 2, 3]::real[])$$);
+SELECT error_of($$SELECT ml.predict('linear', ARRAY[1, 'Infinity']::real[])$$);
+SELECT error_of($$SELECT ml.predict('linear', '{"x1": "high"}'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('linear', '{"x1": [1, 2]}'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('linear', '[1, 2]'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('linear', NULL::jsonb)$$);
+SELECT error_of($$SELECT ml.predict('levels', '{"x1": 0.5}'::jsonb)$$);
+SELECT error_of($$SELECT ml.predict_proba('linear', '{"x1": 0.5}'::jsonb)$$);
+SELECT error_of($$SELECT ml.decide('t', 'u', '{}', fallback => NULL)$$);
+SELECT error_of($$SELECT ml.decide('t', 'u', '{}', 'a', model => 'linear')$$);
 
 -- a model the native evaluator cannot compile is served by XGBoost, visibly
 SELECT version, deployed FROM ml.train('darted', 'binary_plain', 'y', params => '{"booster": "dart", "num_round": 5}');

@@ -1,14 +1,4 @@
 -- ml.record_decision: happy paths and every bad input
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 SELECT ml.record_decision('response_strategy', 'user-1',
                           '{"hour_of_day": 14, "topic": "science"}',
@@ -31,30 +21,30 @@ SELECT ml.record_decision('t', 'u', '{}', '{}') < ml.record_decision('t', 'u', '
 SELECT count(*) AS rows_before_bad_input FROM ml.mltrainingdata;
 
 -- bad input: each a clear error with SQLSTATE and hint
-SELECT pg_temp.error_of($$SELECT ml.record_decision(NULL, 'u', '{}', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('', 'u', '{}', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', NULL, '{}', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', repeat('u', 300), '{}', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', NULL, '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '[1, 2]', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '"text"', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', NULL)$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '42')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{"confidence": "high"}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{"confidence": 1.5}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', source => 'imagined')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', source => NULL)$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', variant => 'ml')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', experiment => '')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', 'not json', '{}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', 'real', created_at => 'yesterday-ish')$$);
+SELECT error_of($$SELECT ml.record_decision(NULL, 'u', '{}', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('', 'u', '{}', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', NULL, '{}', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', repeat('u', 300), '{}', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', NULL, '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '[1, 2]', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '"text"', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', NULL)$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '42')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{"confidence": "high"}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{"confidence": 1.5}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', source => 'imagined')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', source => NULL)$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', variant => 'ml')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', experiment => '')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', 'not json', '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', '{}', '{}', 'real', created_at => 'yesterday-ish')$$);
 
 -- oversized payloads are refused before they are read
 SET learnloop.max_payload_bytes = '1kB';
-SELECT pg_temp.error_of(format($$SELECT ml.record_decision('t', 'u', '{"text": "%s"}', '{}')$$, repeat('x', 2000)));
-SELECT pg_temp.error_of(format($$SELECT ml.record_decision('t', 'u', '{}', '{"why": "%s"}')$$, repeat('x', 2000)));
+SELECT error_of(format($$SELECT ml.record_decision('t', 'u', '{"text": "%s"}', '{}')$$, repeat('x', 2000)));
+SELECT error_of(format($$SELECT ml.record_decision('t', 'u', '{}', '{"why": "%s"}')$$, repeat('x', 2000)));
 -- a payload that compresses well is measured uncompressed
-SELECT pg_temp.error_of($$SELECT ml.record_decision('t', 'u', jsonb_build_object('text', repeat('x', 5000)), '{}')$$);
+SELECT error_of($$SELECT ml.record_decision('t', 'u', jsonb_build_object('text', repeat('x', 5000)), '{}')$$);
 SELECT ml.record_decision('t', 'u', jsonb_build_object('text', repeat('x', 900)), '{}') > 0 AS under_limit_recorded;
 RESET learnloop.max_payload_bytes;
 -- the limit is a superuser setting, so applications cannot raise it

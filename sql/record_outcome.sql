@@ -1,14 +1,4 @@
 -- ml.record_outcome: merge semantics, retries and bad input
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || hint;
-END $$;
 
 -- a search_path set before the first call with look-alike objects cannot change what the cached plans do
 CREATE SCHEMA evil;
@@ -46,13 +36,13 @@ SELECT ml.record_outcome(:id, '{}');
 SELECT features, decision FROM ml.mltrainingdata WHERE id = :id;
 
 -- bad input
-SELECT pg_temp.error_of($$SELECT ml.record_outcome(-1, '{"x": 1}')$$);
-SELECT pg_temp.error_of($$SELECT ml.record_outcome(NULL, '{"x": 1}')$$);
-SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, NULL)$$, :id));
-SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, '[1]')$$, :id));
-SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, 'true')$$, :id));
+SELECT error_of($$SELECT ml.record_outcome(-1, '{"x": 1}')$$);
+SELECT error_of($$SELECT ml.record_outcome(NULL, '{"x": 1}')$$);
+SELECT error_of(format($$SELECT ml.record_outcome(%s, NULL)$$, :id));
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '[1]')$$, :id));
+SELECT error_of(format($$SELECT ml.record_outcome(%s, 'true')$$, :id));
 SET learnloop.max_payload_bytes = '1kB';
-SELECT pg_temp.error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('log', repeat('y', 3000)))$$, :id));
+SELECT error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('log', repeat('y', 3000)))$$, :id));
 RESET learnloop.max_payload_bytes;
 SELECT outcome FROM ml.mltrainingdata WHERE id = :id;
 

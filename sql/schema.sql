@@ -1,4 +1,16 @@
 -- The learning-loop schema: objects, spellings, comments, build information
+
+-- The suites that follow report an error as one line, SQLSTATE, message and hint
+CREATE FUNCTION public.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    state text; message text; hint text;
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+    RETURN state || ': ' || message || ' | HINT: ' || coalesce(hint, '');
+END $$;
 SELECT c.relname, c.relkind
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'ml'

@@ -1,15 +1,5 @@
 -- ml.train: classification, regression and ranking on data with a known truth
 SET client_min_messages = warning;  -- progress notices depend on timing
-CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text; message text; hint text;
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || message || ' | HINT: ' || coalesce(hint, '');
-END $$;
 
 -- low-discrepancy features, so every run sees the same data
 CREATE TABLE train_points AS
@@ -103,8 +93,8 @@ SELECT ml.deployed_version('binary');
 SELECT ml.rollback('binary');
 SELECT ml.rollback('binary');
 SELECT ml.deployed_version('binary');
-SELECT pg_temp.error_of($$SELECT ml.rollback('binary')$$);
-SELECT pg_temp.error_of($$SELECT ml.deploy('binary', 99)$$);
+SELECT error_of($$SELECT ml.rollback('binary')$$);
+SELECT error_of($$SELECT ml.deploy('binary', 99)$$);
 SELECT ml.deployed_version('nothing') IS NULL AS undeployed;
 
 -- a search trains every combination and registers the best one
@@ -133,25 +123,25 @@ SELECT (SELECT test_rows FROM ml.models WHERE name = 'engagement') <=
           FROM ml.models WHERE name = 'engagement') AS schema_types;
 
 -- bad input: each a clear error
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'no_such_column')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'no_such_table', 'y')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT * FROM binary_plain WHERE false', 'y')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, true AS y FROM train_points', 'y')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, NULL::float8 AS x3, x1 > 0.5 AS y FROM train_points', 'y')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, colour FROM train_points', 'colour', task => 'regression')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '[1]')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"max_depth": {"a": 1}}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"num_round": 0}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, x2 FROM train_points', 'x1', params => '{"objective": "reg:nonsense", "num_round": 2}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"objective": "multi:softmax"}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"max_dept": 3, "num_round": 2}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', test_size => 1)$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', task => 'clustering')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', split => 'time')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', metric => 'rmse', params => '{"num_round": 2}')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', early_stopping_rounds => 3, test_size => 0)$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, at, x1 > 0.5 AS y FROM train_points', 'y')$$);
-SELECT pg_temp.error_of($$SELECT * FROM ml.train(NULL, 'binary_plain', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'no_such_column')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'no_such_table', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT * FROM binary_plain WHERE false', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, true AS y FROM train_points', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, NULL::float8 AS x3, x1 > 0.5 AS y FROM train_points', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, colour FROM train_points', 'colour', task => 'regression')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '[1]')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"max_depth": {"a": 1}}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"num_round": 0}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, x2 FROM train_points', 'x1', params => '{"objective": "reg:nonsense", "num_round": 2}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"objective": "multi:softmax"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', params => '{"max_dept": 3, "num_round": 2}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', test_size => 1)$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', task => 'clustering')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', split => 'time')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', metric => 'rmse', params => '{"num_round": 2}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'binary_plain', 'y', early_stopping_rounds => 3, test_size => 0)$$);
+SELECT error_of($$SELECT * FROM ml.train('bad', 'SELECT x1, at, x1 > 0.5 AS y FROM train_points', 'y')$$);
+SELECT error_of($$SELECT * FROM ml.train(NULL, 'binary_plain', 'y')$$);
 SELECT count(*) AS bad_models FROM ml.models WHERE name = 'bad';
 
 -- test_size 0 trains on everything and reports no score
