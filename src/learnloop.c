@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "common/compat.h"
 #include "learnloop.h"
 #include "predict/model_cache.h"
 #include "train/jobs.h"

@@ -17,18 +17,13 @@
 #include "catalog/pg_type.h"
 #include "common/invalidation.h"
 #include "common/spi_plan.h"
+#include "common/compat.h"
 #include "experiment/config_cache.h"
 #include "experiment/growthbook_hash.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-
-#if PG_VERSION_NUM >= 140000
-#define LEARNLOOP_HASH_STRINGS HASH_STRINGS
-#else
-#define LEARNLOOP_HASH_STRINGS 0
-#endif
 
 #define SELECT_EXPERIMENT_SQL \
 	"SELECT variants, weights, coverage, hash_seed, hash_version, status, " \
@@ -67,7 +62,7 @@ cache_reset(void)
 	ctl.entrysize = sizeof(ExperimentConfig);
 	ctl.hcxt = cache_context;
 	cache = hash_create("learnloop experiments", 16, &ctl,
-						HASH_ELEM | LEARNLOOP_HASH_STRINGS | HASH_CONTEXT);
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	cache_stale = false;
 	entry_complete = true;
 	cache_generation++;

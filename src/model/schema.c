@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/compat.h"
 #include "model/schema.h"
 
 const char *const feature_kind_names[] = {"numeric", "boolean", "categorical"};

@@ -17,6 +17,7 @@
 
 #include "utils/memutils.h"
 
+#include "common/compat.h"
 #include "train/dataset.h"
 
 typedef struct NameEntry
