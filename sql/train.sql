@@ -149,3 +149,8 @@ SELECT version, score IS NULL AS no_score, deployed FROM ml.train('all_rows', 'b
 
 -- finished jobs stay visible with their status and error
 SELECT status, error FROM ml.training_jobs WHERE status = 'failed' AND model = 'bad' AND error LIKE '%single class%';
+
+-- a row filter restricts the rows trained and tested on
+SELECT count(*) AS trained FROM ml.train('filtered', 'binary_plain', 'y', filter => 'x1 < 0.5', params => '{"num_round": 3}');
+SELECT train_rows + test_rows = (SELECT count(*) FROM binary_plain WHERE x1 < 0.5) AS only_filtered_rows
+  FROM ml.models WHERE name = 'filtered';
