@@ -3,10 +3,12 @@
  * forest.c
  *	  Compile XGBoost 1.7 JSON models into flat arrays and walk them.
  *
- * Each tree is renumbered breadth-first so that the two children of a
- * node are adjacent: a node stores its left child and the right one is the
- * next.  Categorical splits keep their category set as a bitset in one
- * shared word array.  The decision rules are those of XGBoost 1.7.4's
+ * Shallow trees of numerical splits are stored complete, so that a walk
+ * computes its way down instead of loading it (ForestSlot).  Other trees
+ * are renumbered breadth-first so that the two children of a node are
+ * adjacent: a node stores its left child and the right one is the next.
+ * Categorical splits keep their category set as a bitset in one shared
+ * word array.  The decision rules are those of XGBoost 1.7.4's
  * predictor (src/predictor/predict_fn.h, src/common/categorical.h).
  *
  *-------------------------------------------------------------------------
@@ -119,8 +121,8 @@ typedef struct ForestSlot
 	uint8		missing_right;
 } ForestSlot;
 
-/* 2^(depth + 1) - 1 slots a tree: 255 for depth 7 */
-#define FOREST_COMPLETE_DEPTH	7
+/* 2^(depth + 1) - 1 slots a tree: 4 kB for depth 8 */
+#define FOREST_COMPLETE_DEPTH	8
 
 struct Forest
 {
