@@ -926,16 +926,20 @@ walk_nodes(const Forest *f, int first, int nlanes, const float *features,
 static void
 accumulate(const Forest *f, const float *features, double *out)
 {
-	bool		missing = false;
+	bool		missing = true;
 	float		single = f->base_margin;
 	int			g;
 	int			t;
 
 	for (g = 0; g < f->num_margins; g++)
 		out[g] = f->base_margin;
-	/* once a row rather than at every split */
-	for (g = 0; g < f->num_features; g++)
-		missing |= isnan(features[g]);
+	/* once a row rather than at every split, unless the row is the longer */
+	if (f->num_features <= (int64) f->num_trees * f->depth)
+	{
+		missing = false;
+		for (g = 0; g < f->num_features; g++)
+			missing |= isnan(features[g]);
+	}
 	for (t = 0; t < f->num_trees; t += FOREST_LANES)
 	{
 		float		leaf[FOREST_LANES];
