@@ -3,10 +3,12 @@
  * forest.c
  *	  Compile XGBoost 1.7 JSON models into flat arrays and walk them.
  *
- * Each tree is renumbered breadth-first so that the two children of a
- * node are adjacent: a node stores its left child and the right one is the
- * next.  Categorical splits keep their category set as a bitset in one
- * shared word array.  The decision rules are those of XGBoost 1.7.4's
+ * Shallow trees of numerical splits are stored complete, so that a walk
+ * computes its way down instead of loading it (ForestSlot).  Other trees
+ * are renumbered breadth-first so that the two children of a node are
+ * adjacent: a node stores its left child and the right one is the next.
+ * Categorical splits keep their category set as a bitset in one shared
+ * word array.  The decision rules are those of XGBoost 1.7.4's
  * predictor (src/predictor/predict_fn.h, src/common/categorical.h).
  *
  *-------------------------------------------------------------------------
@@ -104,6 +106,24 @@ typedef struct ForestNode
 	uint8		leaf;
 } ForestNode;
 
+/*
+ * 8 bytes.  Trees of numerical splits no deeper than FOREST_COMPLETE_DEPTH
+ * are stored complete, padded to the deepest tree, so that the children
+ * of position i are 2i + 1 and 2i + 2 and a walk is arithmetic on
+ * positions.  The last level holds the leaves; a split's padding below a
+ * shallower leaf leads both ways to copies of it.  Position i of the trees
+ * of a group of FOREST_LANES is at i * FOREST_LANES + lane.
+ */
+typedef struct ForestSlot
+{
+	float		value;			/* threshold, or a leaf's value */
+	uint16		feature;
+	uint8		missing_right;
+} ForestSlot;
+
+/* 2^(depth + 1) - 1 slots a tree: 4 kB for depth 8 */
+#define FOREST_COMPLETE_DEPTH	8
+
 struct Forest
 {
 	int			num_features;
@@ -117,6 +137,8 @@ struct Forest
 	const int32 *tree_group;
 	const int32 *tree_depth;	/* steps from the root to the deepest leaf */
 	const uint32 *cat_words;
+	const ForestSlot *slots;	/* complete trees, or NULL */
+	int			depth;			/* of every complete tree */
 };
 
 /* One tree's arrays, copied out of cJSON's linked lists for random access. */
@@ -547,10 +569,102 @@ compile_header(const cJSON *root, Forest *f, const cJSON **trees_out,
 	return NULL;
 }
 
+/*
+ * Fills lane's place in a group of complete trees from the tree at node,
+ * position i and depth_left levels above the leaves.  A leaf above the
+ * last level steps to itself, so it is copied to every leaf below it.
+ */
+static void
+fill_complete(const ForestNode *nodes, int32 node, ForestSlot *group,
+			  int lane, int32 i, int depth_left)
+{
+	const ForestNode *n = &nodes[node];
+	ForestSlot *slot = &group[(size_t) i * FOREST_LANES + lane];
+
+	if (depth_left == 0 || !n->leaf)
+	{
+		slot->value = n->u.value;
+		slot->feature = (uint16) n->feature;
+		slot->missing_right = n->missing_right;
+	}
+	if (depth_left == 0)
+		return;
+	fill_complete(nodes, n->left, group, lane, 2 * i + 1, depth_left - 1);
+	fill_complete(nodes, n->left + !n->leaf, group, lane, 2 * i + 2,
+				  depth_left - 1);
+}
+
+/*
+ * Copies the forest laid out in scratch memory into one block from the
+ * caller's allocator: as complete trees when every tree is numerical and
+ * shallow enough, else as it is.
+ */
+static Forest *
+finish_forest(const Forest *draft, int32 num_nodes, size_t num_words,
+			  ForestAlloc alloc, void *arg)
+{
+	int			ntrees = draft->num_trees;
+	int			depth = 0;
+	bool		complete;
+	size_t		tree_slots;
+	size_t		size;
+	char	   *block;
+	Forest	   *f;
+	int			t;
+
+	for (t = 0; t < ntrees; t++)
+		depth = Max(depth, draft->tree_depth[t]);
+	complete = num_words == 0 && depth <= FOREST_COMPLETE_DEPTH &&
+		draft->num_features <= PG_UINT16_MAX + 1;
+	tree_slots = ((size_t) 2 << depth) - 1;
+
+	size = FOREST_ALIGN(sizeof(Forest)) + FOREST_ALIGN(sizeof(int32) * ntrees);
+	if (complete)
+		size += sizeof(ForestSlot) * TYPEALIGN(FOREST_LANES, ntrees) * tree_slots;
+	else
+		size += FOREST_ALIGN(sizeof(ForestNode) * num_nodes) +
+			FOREST_ALIGN(sizeof(int32) * ntrees) * 2 +
+			sizeof(uint32) * num_words;
+	block = alloc(arg, size);
+	f = (Forest *) block;
+	*f = *draft;
+	block += FOREST_ALIGN(sizeof(Forest));
+	f->tree_group = memcpy(block, draft->tree_group, sizeof(int32) * ntrees);
+	block += FOREST_ALIGN(sizeof(int32) * ntrees);
+
+	if (complete)
+	{
+		ForestSlot *slots = (ForestSlot *) block;
+
+		/* trees padding the last group are never summed */
+		memset(slots, 0,
+			   sizeof(ForestSlot) * TYPEALIGN(FOREST_LANES, ntrees) * tree_slots);
+		for (t = 0; t < ntrees; t++)
+			fill_complete(draft->nodes, draft->tree_root[t],
+						  slots + (t / FOREST_LANES) * FOREST_LANES * tree_slots,
+						  t % FOREST_LANES, 0, depth);
+		f->slots = slots;
+		f->depth = depth;
+		f->nodes = NULL;
+		f->tree_root = NULL;
+		f->tree_depth = NULL;
+		f->cat_words = NULL;
+		return f;
+	}
+	f->nodes = memcpy(block, draft->nodes, sizeof(ForestNode) * num_nodes);
+	block += FOREST_ALIGN(sizeof(ForestNode) * num_nodes);
+	f->tree_root = memcpy(block, draft->tree_root, sizeof(int32) * ntrees);
+	block += FOREST_ALIGN(sizeof(int32) * ntrees);
+	f->tree_depth = memcpy(block, draft->tree_depth, sizeof(int32) * ntrees);
+	block += FOREST_ALIGN(sizeof(int32) * ntrees);
+	f->cat_words = memcpy(block, draft->cat_words, sizeof(uint32) * num_words);
+	return f;
+}
+
 static const char *
 compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 {
-	Forest		header;
+	Forest		draft;
 	const cJSON *trees;
 	const cJSON *tree_info;
 	const cJSON *tree;
@@ -562,9 +676,6 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	int			max_cat_nodes = 0;
 	int			max_cats = 0;
 	int			ntrees;
-	size_t		size;
-	char	   *block;
-	Forest	   *f;
 	ForestNode *nodes;
 	int32	   *tree_root;
 	int32	   *tree_group;
@@ -576,13 +687,13 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	int32		emitted_total = 0;
 	int			t;
 
-	memset(&header, 0, sizeof(header));
-	err = compile_header(root, &header, &trees, &tree_info);
+	memset(&draft, 0, sizeof(draft));
+	err = compile_header(root, &draft, &trees, &tree_info);
 	if (err != NULL)
 		return err;
 	ntrees = cJSON_GetArraySize(trees);
 
-	/* sizes first, so that the forest is one allocation */
+	/* sizes first, so that scratch memory is one allocation */
 	cJSON_ArrayForEach(tree, trees)
 	{
 		int			n = array_size(tree, "left_children");
@@ -600,18 +711,23 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	if (total_nodes > INT32_MAX || total_words > UINT32_MAX)
 		return "model too large";
 
-	size = FOREST_ALIGN(sizeof(Forest)) +
-		FOREST_ALIGN(sizeof(ForestNode) * total_nodes) +
-		FOREST_ALIGN(sizeof(int32) * ntrees) * 3 +
-		sizeof(uint32) * total_words;
-
-	/* scratch for the largest tree: six node arrays, queue, categories */
-	scratch = cJSON_malloc(sizeof(int32) *
-						   ((size_t) max_nodes * 7 + (size_t) max_cat_nodes * 3 +
-							max_cats + 1));
+	/*
+	 * The forest as emitted, then for the largest tree six node arrays, the
+	 * queue and its categories.
+	 */
+	scratch = cJSON_malloc(sizeof(ForestNode) * total_nodes +
+						   sizeof(int32) * ((size_t) ntrees * 3 + total_words +
+											(size_t) max_nodes * 7 +
+											(size_t) max_cat_nodes * 3 +
+											max_cats + 1));
 	if (scratch == NULL)
 		return "out of memory";
-	ta.left = scratch;
+	nodes = (ForestNode *) scratch;
+	tree_root = (int32 *) (nodes + total_nodes);
+	tree_group = tree_root + ntrees;
+	tree_depth = tree_group + ntrees;
+	cat_words = (uint32 *) (tree_depth + ntrees);
+	ta.left = (int32 *) (cat_words + total_words);
 	ta.right = ta.left + max_nodes;
 	ta.split_index = ta.right + max_nodes;
 	ta.default_left = ta.split_index + max_nodes;
@@ -623,20 +739,6 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 	ta.cat_sizes = ta.cat_segments + max_cat_nodes;
 	ta.cats = ta.cat_sizes + max_cat_nodes;
 
-	block = alloc(arg, size);
-	f = (Forest *) block;
-	*f = header;
-	block += FOREST_ALIGN(sizeof(Forest));
-	nodes = (ForestNode *) block;
-	block += FOREST_ALIGN(sizeof(ForestNode) * total_nodes);
-	tree_root = (int32 *) block;
-	block += FOREST_ALIGN(sizeof(int32) * ntrees);
-	tree_group = (int32 *) block;
-	block += FOREST_ALIGN(sizeof(int32) * ntrees);
-	tree_depth = (int32 *) block;
-	block += FOREST_ALIGN(sizeof(int32) * ntrees);
-	cat_words = (uint32 *) block;
-
 	t = 0;
 	group = tree_info->child;
 	cJSON_ArrayForEach(tree, trees)
@@ -647,14 +749,14 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 		ta.num_cat_nodes = Max(array_size(tree, "categories_nodes"), 0);
 		ta.num_cats = Max(array_size(tree, "categories"), 0);
 		if (!cJSON_IsNumber(group) || group->valuedouble < 0 ||
-			group->valuedouble >= f->num_margins ||
+			group->valuedouble >= draft.num_margins ||
 			group->valuedouble != floor(group->valuedouble))
 			err = "tree_info names an output group the model lacks";
 		else if (!read_tree(tree, &ta))
 			err = "malformed tree";
 		else
 			err = emit_tree(&ta, nodes, emitted_total, cat_words, total_words,
-							&cat_used, f->num_features, &emitted,
+							&cat_used, draft.num_features, &emitted,
 							&tree_depth[t]);
 		if (err != NULL)
 			break;
@@ -664,18 +766,18 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 		group = group->next;
 		t++;
 	}
+	if (err == NULL)
+	{
+		draft.num_trees = ntrees;
+		draft.nodes = nodes;
+		draft.tree_root = tree_root;
+		draft.tree_group = tree_group;
+		draft.tree_depth = tree_depth;
+		draft.cat_words = cat_words;
+		*out = finish_forest(&draft, emitted_total, cat_used, alloc, arg);
+	}
 	cJSON_free(scratch);
-	if (err != NULL)
-		return err;
-
-	f->num_trees = ntrees;
-	f->nodes = nodes;
-	f->tree_root = tree_root;
-	f->tree_group = tree_group;
-	f->tree_depth = tree_depth;
-	f->cat_words = cat_words;
-	*out = f;
-	return NULL;
+	return err;
 }
 
 Forest *
@@ -762,43 +864,107 @@ step(const Forest *f, const ForestNode *node, const float *features)
 }
 
 /*
+ * Leaves of the trees from first, a group of FOREST_LANES complete trees.
+ * The compiler specializes the walk for rows without missing values,
+ * whose comparison alone decides.
+ */
+static pg_attribute_always_inline void
+walk_complete(const Forest *f, int first, const float *features,
+			  bool missing, float *leaf)
+{
+	const ForestSlot *group = f->slots +
+		(size_t) first * (((size_t) 2 << f->depth) - 1);
+	uint32		pos[FOREST_LANES] = {0};
+	int			d;
+	int			l;
+
+	for (d = 0; d < f->depth; d++)
+	{
+		for (l = 0; l < FOREST_LANES; l++)
+		{
+			const ForestSlot *slot = &group[pos[l] * FOREST_LANES + l];
+			float		value = features[slot->feature];
+			uint32		right = value >= slot->value;
+
+			if (missing)
+				right |= isnan(value) & slot->missing_right;
+			pos[l] = 2 * pos[l] + 1 + right;
+		}
+	}
+	for (l = 0; l < FOREST_LANES; l++)
+		leaf[l] = group[pos[l] * FOREST_LANES + l].value;
+}
+
+/* Leaves of up to FOREST_LANES trees from first, walked side by side. */
+static void
+walk_nodes(const Forest *f, int first, int nlanes, const float *features,
+		   float *leaf)
+{
+	const ForestNode *lane[FOREST_LANES];
+	int			depth = 0;
+	int			d;
+	int			l;
+
+	for (l = 0; l < nlanes; l++)
+	{
+		lane[l] = &f->nodes[f->tree_root[first + l]];
+		depth = Max(depth, f->tree_depth[first + l]);
+	}
+	for (d = 0; d < depth; d++)
+	{
+		for (l = 0; l < nlanes; l++)
+			lane[l] = step(f, lane[l], features);
+	}
+	for (l = 0; l < nlanes; l++)
+		leaf[l] = lane[l]->u.value;
+}
+
+/*
  * Float sums in tree order starting from the base margin, as XGBoost
  * accumulates; out holds them widened.
  */
 static void
 accumulate(const Forest *f, const float *features, double *out)
 {
+	bool		missing = true;
+	float		single = f->base_margin;
 	int			g;
 	int			t;
 
 	for (g = 0; g < f->num_margins; g++)
 		out[g] = f->base_margin;
+	/* once a row rather than at every split, unless the row is the longer */
+	if (f->num_features <= (int64) f->num_trees * f->depth)
+	{
+		missing = false;
+		for (g = 0; g < f->num_features; g++)
+			missing |= isnan(features[g]);
+	}
 	for (t = 0; t < f->num_trees; t += FOREST_LANES)
 	{
-		const ForestNode *lane[FOREST_LANES];
+		float		leaf[FOREST_LANES];
 		int			nlanes = Min(FOREST_LANES, f->num_trees - t);
-		int			depth = 0;
-		int			d;
 		int			l;
 
+		if (f->slots == NULL)
+			walk_nodes(f, t, nlanes, features, leaf);
+		else if (missing)
+			walk_complete(f, t, features, true, leaf);
+		else
+			walk_complete(f, t, features, false, leaf);
 		for (l = 0; l < nlanes; l++)
 		{
-			lane[l] = &f->nodes[f->tree_root[t + l]];
-			depth = Max(depth, f->tree_depth[t + l]);
-		}
-		for (d = 0; d < depth; d++)
-		{
-			for (l = 0; l < nlanes; l++)
-				lane[l] = step(f, lane[l], features);
-		}
-		for (l = 0; l < nlanes; l++)
-		{
-			float		sum = (float) out[f->tree_group[t + l]];
+			int32		group = f->tree_group[t + l];
 
-			sum += lane[l]->u.value;
-			out[f->tree_group[t + l]] = sum;
+			/* one margin stays in a register: the sum is a serial chain */
+			if (f->num_margins == 1)
+				single += leaf[l];
+			else
+				out[group] = (float) out[group] + leaf[l];
 		}
 	}
+	if (f->num_margins == 1)
+		out[0] = single;
 }
 
 void

@@ -32,9 +32,8 @@ typedef struct Forest Forest;
 
 /*
  * Compiles a model saved by XGBoosterSaveModelToBuffer with format json.
- * On failure returns NULL and sets *reason to a static string.  A model
- * that fails the structural checks after the forest block was allocated
- * leaves that block to the caller, who allocates from an arena.
+ * On failure returns NULL and sets *reason to a static string, having
+ * allocated nothing.
  */
 extern Forest *forest_compile(const char *json, size_t len,
 							  ForestAlloc alloc, void *arg,

@@ -496,6 +496,9 @@ main(void)
 		NULL}, CAT_PARTITION},
 		{"numerical on a grid, hist", "reg:squarederror", 10, 0, 30, {0},
 		{"tree_method", "hist", "max_depth", "6", NULL}, CAT_NONE, true},
+		/* too deep to be stored as complete trees */
+		{"numerical, depth 12", "binary:logistic", 20, 0, 20, {0},
+		{"max_depth", "12", NULL}},
 	};
 	static const char *const other_objectives[] = {
 		"reg:logistic", "reg:squaredlogerror", "reg:pseudohubererror",
