@@ -117,7 +117,8 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	{
 		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
 
-		features_from_jsonb(model->schema, PointerGetDatum(features), x);
+		features_from_jsonb(model->schema, PointerGetDatum(features), x,
+							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
 		choose_with(model, x, action_feature, &choice);
 	}
 	if (model && choice.confidence >= min_confidence)

@@ -5,10 +5,9 @@
  *
  * jsonb features are matched by name, exactly as training expanded them:
  * unknown keys are ignored, absent keys and nulls are missing, categories
- * go through the stored dictionary (an unseen category is missing).  The
- * lookup walks the model's features and binary-searches the jsonb object's
- * sorted keys, so no hashing or allocation happens per row.  An array is
- * taken in the model's feature order; NULL and NaN elements are missing.
+ * go through the stored dictionary (an unseen category is missing).  An
+ * array is taken in the model's feature order; NULL and NaN elements are
+ * missing.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +24,7 @@
 
 #include "common/numeric_double.h"
 #include "predict/feature_vector.h"
+#include "predict/model_cache.h"
 
 static float
 category_value(const SchemaFeature *f, const char *value, int len)
@@ -44,58 +44,142 @@ wrong_type(const SchemaFeature *f, const char *what)
 			 errhint("Send features as they were in training: numbers, booleans, or strings for categories.")));
 }
 
+/*
+ * The key layout of the last object seen at a call site: its keys' entries
+ * and bytes, and the feature each value position feeds (-1: none).
+ */
+struct KeyLayout
+{
+	const FeatureSchema *schema;
+	uint32		npairs;
+	uint32		keys_len;
+	char	   *keys;			/* key entries, then key bytes */
+	int		   *feature_of;
+};
+
+/* The bytes that identify an object's keys: their entries and their text. */
+static uint32
+keys_length(const JsonbContainer *c, uint32 npairs)
+{
+	return npairs * sizeof(JEntry) + (npairs > 0 ? getJsonbOffset(c, npairs) : 0);
+}
+
+static const char *
+data_area(const JsonbContainer *c, uint32 npairs)
+{
+	return (const char *) &c->children[npairs * 2];
+}
+
+/* Rebuilds a layout for an object whose keys differ from the last one's. */
+static KeyLayout *
+build_layout(const FeatureSchema *schema, const JsonbContainer *c, uint32 npairs,
+			 KeyLayout *old, MemoryContext cxt)
+{
+	KeyLayout  *layout = MemoryContextAllocZero(cxt, sizeof(KeyLayout));
+	uint32		len = keys_length(c, npairs);
+	const char *data = data_area(c, npairs);
+
+	if (old)
+	{
+		pfree(old->keys);
+		pfree(old->feature_of);
+		pfree(old);
+	}
+	layout->schema = schema;
+	layout->npairs = npairs;
+	layout->keys_len = len;
+	layout->keys = MemoryContextAlloc(cxt, Max(len, 1));
+	memcpy(layout->keys, c->children, npairs * sizeof(JEntry));
+	memcpy(layout->keys + npairs * sizeof(JEntry), data, len - npairs * sizeof(JEntry));
+	layout->feature_of = MemoryContextAlloc(cxt, sizeof(int) * Max(npairs, 1));
+	for (uint32 i = 0; i < npairs; i++)
+		layout->feature_of[i] = schema_feature_index(schema, data + getJsonbOffset(c, i),
+													 getJsonbLength(c, i));
+	return layout;
+}
+
+/*
+ * Features of a jsonb object.  Rows of a scan nearly always carry the same
+ * keys, so the call site remembers which feature each value position
+ * feeds, and a row whose keys match (one memcmp) is read by position,
+ * straight from the container's entries.
+ */
 void
-features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out)
+features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out,
+					KeyLayout **slot, MemoryContext cxt)
 {
 	Jsonb	   *doc = DatumGetJsonbP(datum);
+	const JsonbContainer *c = &doc->root;
+	uint32		npairs;
+	const char *data;
+	KeyLayout  *layout = slot ? *slot : NULL;
 
-	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
+	if (!JsonContainerIsObject(c))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("features must be a JSON object"),
 				 errhint("Pass key/value pairs, for example '{\"hour_of_day\": 14}'::jsonb.")));
+	npairs = JsonContainerSize(c);
+	data = data_area(c, npairs);
+
+	if (layout == NULL || layout->schema != schema || layout->npairs != npairs ||
+		layout->keys_len != keys_length(c, npairs) ||
+		memcmp(layout->keys, c->children, npairs * sizeof(JEntry)) != 0 ||
+		memcmp(layout->keys + npairs * sizeof(JEntry), data,
+			   layout->keys_len - npairs * sizeof(JEntry)) != 0)
+	{
+		layout = build_layout(schema, c, npairs, layout, slot ? cxt : CurrentMemoryContext);
+		if (slot)
+			*slot = layout;
+	}
 
 	for (int i = 0; i < schema->nfeatures; i++)
-	{
-		const SchemaFeature *f = &schema->features[i];
-		JsonbValue	v;
-		char		number[64];
-
 		out[i] = NAN;
-		if (getKeyJsonValueFromContainer(&doc->root, f->name, strlen(f->name), &v) == NULL)
-			continue;
-		switch (v.type)
-		{
-			case jbvNull:
-				break;
-			case jbvNumeric:
-				if (f->kind == FEATURE_CATEGORICAL)
-				{
-					/* a category that happens to be a number, such as a code */
-					char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-																		   NumericGetDatum(v.val.numeric)));
+	/* values follow one another: each one's offset is the last one's end */
+	for (uint32 j = 0, offset = npairs > 0 ? getJsonbOffset(c, npairs) : 0; j < npairs; j++)
+	{
+		int			f = layout->feature_of[j];
+		JEntry		entry = c->children[npairs + j];
+		uint32		len = getJsonbLength(c, npairs + j);
+		const char *value = data + offset;
+		const SchemaFeature *sf;
 
-					strlcpy(number, text, sizeof(number));
-					out[i] = category_value(f, number, strlen(number));
-				}
-				else
-					out[i] = (float) numeric_to_double(v.val.numeric);
-				break;
-			case jbvBool:
-				if (f->kind == FEATURE_CATEGORICAL)
-					out[i] = category_value(f, v.val.boolean ? "true" : "false",
-											v.val.boolean ? 4 : 5);
-				else
-					out[i] = v.val.boolean ? 1.0f : 0.0f;
-				break;
-			case jbvString:
-				if (f->kind != FEATURE_CATEGORICAL)
-					wrong_type(f, "a string");
-				out[i] = category_value(f, v.val.string.val, v.val.string.len);
-				break;
-			default:
-				wrong_type(f, "a nested object or array");
+		offset += len;
+		if (f < 0 || JBE_ISNULL(entry))
+			continue;
+		sf = &schema->features[f];
+		if (JBE_ISNUMERIC(entry))
+		{
+			Numeric		number = (Numeric) (data + INTALIGN(offset - len));
+
+			if (sf->kind != FEATURE_CATEGORICAL)
+				out[f] = (float) numeric_to_double(number);
+			else
+			{
+				/* a category that happens to be a number, such as a code */
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(number)));
+
+				out[f] = category_value(sf, text, strlen(text));
+			}
 		}
+		else if (JBE_ISBOOL(entry))
+		{
+			bool		truth = JBE_ISBOOL_TRUE(entry);
+
+			if (sf->kind == FEATURE_CATEGORICAL)
+				out[f] = category_value(sf, truth ? "true" : "false", truth ? 4 : 5);
+			else
+				out[f] = truth ? 1.0f : 0.0f;
+		}
+		else if (JBE_ISSTRING(entry))
+		{
+			if (sf->kind != FEATURE_CATEGORICAL)
+				wrong_type(sf, "a string");
+			out[f] = category_value(sf, value, len);
+		}
+		else
+			wrong_type(sf, "a nested object or array");
 	}
 }
 
@@ -139,7 +223,8 @@ features_from_arg(FunctionCallInfo fcinfo, int argno, const FeatureSchema *schem
 				 errmsg("features must not be NULL"),
 				 errhint("Pass '{}'::jsonb to predict with every feature missing.")));
 	if (get_fn_expr_argtype(fcinfo->flinfo, argno) == JSONBOID)
-		features_from_jsonb(schema, PG_GETARG_DATUM(argno), out);
+		features_from_jsonb(schema, PG_GETARG_DATUM(argno), out,
+							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
 	else
 		features_from_array(schema, PG_GETARG_ARRAYTYPE_P(argno), out);
 }

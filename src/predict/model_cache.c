@@ -56,6 +56,7 @@ typedef struct CallSite
 	int			version;
 	char		name[NAMEDATALEN * 2];
 	CachedModel *model;
+	struct KeyLayout *layout;	/* feature_vector.c's, for this call site */
 } CallSite;
 
 static MemoryContext cache_cxt = NULL;
@@ -313,6 +314,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok)
 	if (site == NULL)
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
 	site->generation = generation;
+	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
 	site->version = version;
 	memcpy(site->name, key.name, sizeof(site->name));
 	site->model = entry->model;
@@ -323,6 +325,13 @@ CachedModel *
 model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 {
 	return lookup(fcinfo, name, version, false);
+}
+
+/* Where feature_vector.c keeps the jsonb key layout of this call site. */
+struct KeyLayout **
+model_cache_layout(FunctionCallInfo fcinfo)
+{
+	return &((CallSite *) fcinfo->flinfo->fn_extra)->layout;
 }
 
 /* The deployed model, or NULL when none is deployed (decide falls back). */

@@ -30,5 +30,6 @@ extern int	learnloop_model_cache_size;
 
 extern CachedModel *model_cache_get(FunctionCallInfo fcinfo, text *name, int version);
 extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name);
+extern struct KeyLayout **model_cache_layout(FunctionCallInfo fcinfo);
 
 #endif							/* LEARNLOOP_MODEL_CACHE_H */
