@@ -182,9 +182,8 @@ CREATE TABLE ml.experiment_outcomes (
     metric       text NOT NULL CHECK (metric <> ''),
     value        double precision NOT NULL CHECK (value <> 'NaN' AND value > '-Infinity' AND value < 'Infinity'),
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (experiment, unit_id, metric)
-    -- no foreign key to ml.experiment_exposures: the statements that write outcomes read the
-    -- unit's exposure, and the triggers on ml.experiment_exposures below cascade its deletion
+    PRIMARY KEY (experiment, unit_id, metric),
+    FOREIGN KEY (experiment, unit_id) REFERENCES ml.experiment_exposures (experiment, unit_id) ON DELETE CASCADE
 );
 CREATE INDEX experiment_outcomes_metric_idx ON ml.experiment_outcomes (experiment, metric, variant) INCLUDE (value);
 COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins';
@@ -825,81 +824,6 @@ CREATE TRIGGER mltrainingdata_experiment_outcomes
     EXECUTE FUNCTION ml.experiment_outcomes_from_decision();
 COMMENT ON TRIGGER mltrainingdata_experiment_outcomes ON ml.MLTrainingData IS
     'Feeds outcomes of decisions with an experiment and variant to ml.experiment_outcomes';
-
-/*
- * Outcomes follow their exposure.  ml.experiment_outcomes has no foreign key to the exposures
- * (its check was the largest cost of ml.record_outcome, which reads the exposure anyway): these
- * triggers do what its ON DELETE CASCADE did, see src/experiment/cascade.c.
- */
-CREATE FUNCTION ml.lock_outcomes_before_exposure_delete()
-RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- waits for outcomes being written, and keeps new ones out until this transaction ends
-    LOCK TABLE ml.experiment_outcomes IN SHARE ROW EXCLUSIVE MODE;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION ml.lock_outcomes_before_exposure_delete() IS
-    'Trigger: before exposures are deleted, locks ml.experiment_outcomes against writers so no outcome of a deleted exposure is left';
-CREATE TRIGGER experiment_exposures_lock_outcomes
-    BEFORE DELETE ON ml.experiment_exposures
-    FOR EACH STATEMENT EXECUTE FUNCTION ml.lock_outcomes_before_exposure_delete();
-COMMENT ON TRIGGER experiment_exposures_lock_outcomes ON ml.experiment_exposures IS
-    'Locks ml.experiment_outcomes against writers before exposures are deleted';
-
-CREATE FUNCTION ml.delete_exposure_outcomes()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'learnloop_delete_exposure_outcomes'
-LANGUAGE C VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ml.delete_exposure_outcomes() IS
-    'Trigger: deletes the outcomes of a deleted exposure (the cascade of a foreign key, without its cost on every outcome)';
-CREATE TRIGGER experiment_exposures_delete_outcomes
-    AFTER DELETE ON ml.experiment_exposures
-    FOR EACH ROW EXECUTE FUNCTION ml.delete_exposure_outcomes();
-COMMENT ON TRIGGER experiment_exposures_delete_outcomes ON ml.experiment_exposures IS
-    'Deletes the outcomes of each deleted exposure';
-
-CREATE FUNCTION ml.refuse_exposure_move()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'an exposure cannot move to another experiment or unit'
-        USING ERRCODE = 'foreign_key_violation',
-              HINT = 'Exposures are never moved; delete the exposure (its outcomes go with it) and expose the unit again.';
-END
-$$;
-COMMENT ON FUNCTION ml.refuse_exposure_move() IS
-    'Trigger: refuses to change the experiment or unit of an exposure, which its outcomes refer to';
-CREATE TRIGGER experiment_exposures_refuse_move
-    BEFORE UPDATE OF experiment, unit_id ON ml.experiment_exposures
-    FOR EACH ROW WHEN (OLD.experiment IS DISTINCT FROM NEW.experiment OR OLD.unit_id IS DISTINCT FROM NEW.unit_id)
-    EXECUTE FUNCTION ml.refuse_exposure_move();
-COMMENT ON TRIGGER experiment_exposures_refuse_move ON ml.experiment_exposures IS
-    'Exposures never move: their experiment and unit cannot change';
-
-CREATE FUNCTION ml.truncate_outcomes_with_exposures()
-RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    TRUNCATE ml.experiment_outcomes;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION ml.truncate_outcomes_with_exposures() IS
-    'Trigger: truncating the exposures truncates the outcomes too';
-CREATE TRIGGER experiment_exposures_truncate_outcomes
-    AFTER TRUNCATE ON ml.experiment_exposures
-    FOR EACH STATEMENT EXECUTE FUNCTION ml.truncate_outcomes_with_exposures();
-COMMENT ON TRIGGER experiment_exposures_truncate_outcomes ON ml.experiment_exposures IS
-    'Truncates ml.experiment_outcomes with the exposures';
 
 CREATE TYPE ml.experiment_result AS (
     variant                text,

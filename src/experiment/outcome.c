@@ -8,13 +8,7 @@
  * COMMITTED two concurrent writers of the same key wait for each other and
  * the later one's value stays (nothing errors, nothing is lost).  The
  * variant is copied from the unit's exposure in the same statement, which
- * is also what refuses outcomes of units that were never exposed: the
- * table has no foreign key to the exposures (see cascade.c), so no after
- * trigger runs a second query to check what this statement just read.
- * Under REPEATABLE READ the statement reads the transaction's snapshot,
- * which may still show an exposure deleted since: once the statement holds
- * its lock on the outcomes (which a deletion of exposures waits for), the
- * exposure is looked up again in the latest snapshot.
+ * is also what refuses outcomes of units that were never exposed.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,13 +16,11 @@
 
 #include <math.h>
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/spi_plan.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
 #include "utils/builtins.h"
-#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_experiment_outcome);
 
@@ -40,22 +32,7 @@ PG_FUNCTION_INFO_V1(learnloop_record_experiment_outcome);
 	"SET value = excluded.value, recorded_at = pg_catalog.now() " \
 	"RETURNING variant"
 
-#define EXPOSED_SQL \
-	"SELECT 1 FROM ml.experiment_exposures " \
-	"WHERE experiment OPERATOR(pg_catalog.=) $1 AND unit_id OPERATOR(pg_catalog.=) $2"
-
 static SPIPlanPtr upsert_plan = NULL;
-static SPIPlanPtr exposed_plan = NULL;
-
-static void
-not_exposed(Datum experiment, Datum unit_id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("unit \"%s\" was not exposed to experiment \"%s\"",
-					TextDatumGetCString(unit_id), TextDatumGetCString(experiment)),
-			 errhint("Assign the unit with ml.assign_variant(..., log_exposure => true) before recording its outcomes.")));
-}
 
 Datum
 learnloop_record_experiment_outcome(PG_FUNCTION_ARGS)
@@ -79,22 +56,13 @@ learnloop_record_experiment_outcome(PG_FUNCTION_ARGS)
 						 values, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "learnloop could not record the outcome");
 	if (SPI_processed == 0)
-		not_exposed(values[0], values[1]);
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("unit \"%s\" was not exposed to experiment \"%s\"",
+						TextDatumGetCString(values[1]), TextDatumGetCString(values[0])),
+				 errhint("Assign the unit with ml.assign_variant(..., log_exposure => true) before recording its outcomes.")));
 	variant = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	variant = SPI_datumTransfer(variant, false, -1);
-	if (IsolationUsesXactSnapshot())
-	{
-		if (SPI_execute_snapshot(spi_cached_plan(&exposed_plan, EXPOSED_SQL, 2, argtypes),
-								 values, NULL, GetLatestSnapshot(), InvalidSnapshot,
-								 true, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "learnloop could not read the exposure");
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent delete"),
-					 errdetail("The exposure of unit \"%s\" to experiment \"%s\" was deleted.",
-							   TextDatumGetCString(values[1]), TextDatumGetCString(values[0]))));
-	}
 	SPI_finish();
 
 	PG_RETURN_DATUM(variant);
