@@ -170,6 +170,9 @@ COMMENT ON COLUMN ml.experiment_exposures.experiment IS 'Experiment';
 COMMENT ON COLUMN ml.experiment_exposures.unit_id IS 'Exposed unit';
 COMMENT ON COLUMN ml.experiment_exposures.variant IS 'Variant the unit was exposed to';
 COMMENT ON COLUMN ml.experiment_exposures.exposed_at IS 'Time of first exposure';
+CREATE INDEX experiment_exposures_variant_idx ON ml.experiment_exposures (experiment, variant);
+COMMENT ON INDEX ml.experiment_exposures_variant_idx IS
+    'Units per variant for ml.experiment_statistics, counted by an index-only scan';
 
 /* Per-unit metric values of an experiment: one row per (experiment, unit, metric), the latest value wins. */
 CREATE TABLE ml.experiment_outcomes (

@@ -16,15 +16,18 @@
 #include "common/spi_plan.h"
 
 /*
- * Returns the plan kept in *slot, preparing and keeping it on first use.
- * Must be called between SPI_connect and SPI_finish.
+ * Returns the plan kept in *slot, preparing and keeping it on first use,
+ * with the given CURSOR_OPT_* planner options (CURSOR_OPT_PARALLEL_OK lets
+ * a read-only aggregate use parallel workers).  Must be called between
+ * SPI_connect and SPI_finish.
  */
 SPIPlanPtr
-spi_cached_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+spi_cached_plan_options(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes,
+						int cursor_options)
 {
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 
 		if (plan == NULL)
 			elog(ERROR, "learnloop could not prepare \"%s\": %s",
@@ -34,4 +37,11 @@ spi_cached_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 		*slot = plan;
 	}
 	return *slot;
+}
+
+/* spi_cached_plan_options without planner options: a serial plan */
+SPIPlanPtr
+spi_cached_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	return spi_cached_plan_options(slot, sql, nargs, argtypes, 0);
 }

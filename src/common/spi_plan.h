@@ -12,5 +12,7 @@
 
 extern SPIPlanPtr spi_cached_plan(SPIPlanPtr *slot, const char *sql,
 								  int nargs, Oid *argtypes);
+extern SPIPlanPtr spi_cached_plan_options(SPIPlanPtr *slot, const char *sql,
+										  int nargs, Oid *argtypes, int cursor_options);
 
 #endif							/* LEARNLOOP_SPI_PLAN_H */
