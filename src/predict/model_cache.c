@@ -112,6 +112,7 @@ drop_models(void)
 		MemoryContextDelete(entry->model->cxt);
 	hash_destroy(models);
 	models = make_table("learnloop models", sizeof(ModelKey), sizeof(ModelEntry));
+	generation++;				/* call sites may hold the freed models */
 }
 
 static void
@@ -136,6 +137,7 @@ prepare_cache(void)
 		deployed_stale = false;
 		hash_destroy(deployed);
 		deployed = make_table("learnloop deployed versions", NAMEDATALEN * 2, sizeof(DeployedEntry));
+		generation++;
 	}
 }
 
