@@ -63,7 +63,7 @@ SELECT action, round(ml.predict('engagement', jsonb_build_object('hour_of_day', 
                                  'message_length', 35, 'topic', 'relationships', 'action', action))::numeric, 3) AS p_engaged
   FROM unnest(ARRAY['detailed_explanation', 'brief_answer', 'empathetic_support', 'playful_tangent', 'socratic_question']) action
  ORDER BY p_engaged DESC;
-SELECT feature, value, round(contribution::numeric, 3) AS contribution
+SELECT feature, coalesce(category, value::text) AS value, round(contribution::numeric, 3) AS contribution
   FROM ml.explain('engagement', '{"hour_of_day": 23, "emotional_state": "sad", "message_length": 35,
                                   "topic": "relationships", "action": "empathetic_support"}')
  ORDER BY abs(contribution) DESC LIMIT 5;

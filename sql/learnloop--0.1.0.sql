@@ -522,11 +522,11 @@ COMMENT ON FUNCTION ml.predict_label(text, real[], integer) IS
     'The most probable class of a classifier for features in the model''s order';
 
 CREATE FUNCTION ml.explain(model text, features jsonb, version integer DEFAULT NULL)
-RETURNS TABLE (feature text, value double precision, contribution double precision)
+RETURNS TABLE (feature text, value double precision, category text, contribution double precision)
 AS 'MODULE_PATHNAME', 'learnloop_explain'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.explain(text, jsonb, integer) IS
-    'Per-feature contributions (SHAP values) to one prediction, and the bias';
+    'Per-feature contributions (SHAP values) to one prediction, and the bias; category names the value of a categorical feature';
 
 CREATE FUNCTION ml.decide(
     task            text,

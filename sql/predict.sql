@@ -57,6 +57,7 @@ SELECT abs(sum(contribution) - ln(p / (1 - p))) < 1e-4 AS adds_up
        (SELECT ml.predict('binary', '{"x1": 0.7, "x2": 0.4, "colour": "green"}'::jsonb) AS p) s
  GROUP BY p;
 SELECT feature, value IS NULL AS missing FROM ml.explain('linear', '{"x1": 0.5}') ORDER BY feature;
+SELECT feature, category FROM ml.explain('binary', '{"x1": 0.7, "colour": "green"}') ORDER BY feature;
 
 -- predictions in parallel workers give the same sum as serially
 CREATE TABLE many AS SELECT ((i * 0.618034) % 1)::real AS x1, ((i * 0.414214) % 1)::real AS x2

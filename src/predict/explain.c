@@ -74,13 +74,18 @@ learnloop_explain(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i <= nf; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, true, false};
 
 		values[0] = CStringGetTextDatum(i < nf ? names[i] : "(bias)");
 		values[1] = Float8GetDatum(i < nf ? x[i] : 0);
 		nulls[1] = i == nf || isnan(x[i]);
-		values[2] = Float8GetDatum(contribs[offset + i]);
+		if (!nulls[1] && schema->features[i].kind == FEATURE_CATEGORICAL)
+		{
+			values[2] = CStringGetTextDatum(schema->features[i].categories[(int) x[i]]);
+			nulls[2] = false;
+		}
+		values[3] = Float8GetDatum(contribs[offset + i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	xgb_free_dmatrix(xgb, dm);
