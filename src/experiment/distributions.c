@@ -114,6 +114,24 @@ log_beta(double a, double b)
 }
 
 /*
+ * One step of the modified Lentz algorithm for a continued fraction with
+ * partial numerator num and denominator den: updates c and d and returns
+ * the factor the running value is multiplied by.
+ */
+static double
+lentz_step(double num, double den, double *cc, double *dd)
+{
+	*dd = den + num * *dd;
+	if (fabs(*dd) < CF_TINY)
+		*dd = CF_TINY;
+	*dd = 1.0 / *dd;
+	*cc = den + num / *cc;
+	if (fabs(*cc) < CF_TINY)
+		*cc = CF_TINY;
+	return *cc * *dd;
+}
+
+/*
  * Regularized incomplete beta I_x(a, b), with y = 1 - x passed separately
  * so callers that know it exactly lose nothing to cancellation.  The
  * continued fraction converges fast for x < (a + 1) / (a + b + 2); beyond
@@ -160,14 +178,7 @@ incbeta(double a, double b, double x, double y)
 		else
 			num = -(a + k) * (a + b + k) * x / ((a + 2.0 * k) * (a + 2.0 * k + 1.0));
 
-		dd = 1.0 + num * dd;
-		if (fabs(dd) < CF_TINY)
-			dd = CF_TINY;
-		dd = 1.0 / dd;
-		cc = 1.0 + num / cc;
-		if (fabs(cc) < CF_TINY)
-			cc = CF_TINY;
-		delta = cc * dd;
+		delta = lentz_step(num, 1.0, &cc, &dd);
 		f *= delta;
 		if (fabs(delta - 1.0) < CF_EPS)
 			break;
@@ -290,14 +301,7 @@ upper_incgamma(double s, double x)
 		double		den = x + 2.0 * n + 1.0 - s;
 		double		delta;
 
-		dd = den + num * dd;
-		if (fabs(dd) < CF_TINY)
-			dd = CF_TINY;
-		dd = 1.0 / dd;
-		cc = den + num / cc;
-		if (fabs(cc) < CF_TINY)
-			cc = CF_TINY;
-		delta = cc * dd;
+		delta = lentz_step(num, den, &cc, &dd);
 		f *= delta;
 		if (fabs(delta - 1.0) < CF_EPS)
 			break;
