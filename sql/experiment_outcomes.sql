@@ -44,6 +44,40 @@ SELECT ml.record_outcome(ml.record_decision('t', 'stranger', '{}', '{}', experim
                          '{"engaged": true}') IS NOT NULL AS merged;
 SELECT count(*) AS stranger_rows FROM ml.experiment_outcomes WHERE unit_id = 'stranger';
 
+-- an exposure and its outcome in one statement: the outcome sees the exposure just written
+SELECT ml.record_outcome('ab', 'same-statement', 'engaged', 1) = v AS outcome_of_new_exposure
+  FROM (SELECT ml.assign_variant('ab', 'same-statement') AS v) a;
+-- rolled-back writes leave nothing behind, in a transaction and in a subtransaction
+BEGIN;
+SELECT ml.assign_variant('ab', 'rolled-back') IS NOT NULL AS assigned;
+SAVEPOINT s;
+SELECT ml.record_outcome('ab', 'rolled-back', 'engaged', 1) IS NOT NULL AS recorded;
+ROLLBACK TO s;
+SELECT count(*) AS outcomes_after_savepoint FROM ml.experiment_outcomes WHERE unit_id = 'rolled-back';
+ROLLBACK;
+SELECT count(*) AS exposures_after_rollback FROM ml.experiment_exposures WHERE unit_id = 'rolled-back';
+
+-- tables with a trigger of their own (or row security, or columns added) are written
+-- through SQL, so the trigger fires; the results are the same
+CREATE TABLE audit (tbl text, op text, unit_id text, value float8);
+CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit VALUES (TG_TABLE_NAME, TG_OP, NEW.unit_id, (to_jsonb(NEW)->>'value')::float8);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER audit AFTER INSERT OR UPDATE ON ml.experiment_exposures FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE ON ml.experiment_outcomes FOR EACH ROW EXECUTE FUNCTION audit_row();
+SELECT ml.assign_variant('ab', 'audited') = ml.assign_variant('ab', 'audited', false) AS hashed_variant,
+       ml.assign_variant('ab', 'audited') = ml.assign_variant('ab', 'audited', false) AS logged_variant;
+SELECT ml.record_outcome('ab', 'audited', 'engaged', 0) = ml.assign_variant('ab', 'audited') AS recorded;
+SELECT ml.record_outcome('ab', 'audited', 'engaged', 1) IS NOT NULL AS updated;
+SELECT error_of($$SELECT ml.record_outcome('ab', 'unaudited', 'engaged', 1)$$) AS unexposed_through_sql;
+SELECT tbl, op, unit_id, value FROM audit ORDER BY tbl, op;
+SELECT variant = ml.assign_variant('ab', 'audited', false) AS same_variant, value
+  FROM ml.experiment_outcomes WHERE unit_id = 'audited';
+DROP TRIGGER audit ON ml.experiment_exposures;
+DROP TRIGGER audit ON ml.experiment_outcomes;
+
 -- deleting an experiment deletes its exposures, outcomes and weight history
 DELETE FROM ml.experiments WHERE name = 'ab';
 SELECT (SELECT count(*) FROM ml.experiment_exposures WHERE experiment = 'ab') AS exposures,

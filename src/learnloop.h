@@ -8,7 +8,7 @@
 #ifndef LEARNLOOP_H
 #define LEARNLOOP_H
 
-#define LEARNLOOP_VERSION "0.1.0"
+/* LEARNLOOP_VERSION comes from learnloop.control, through the Makefile */
 
 /* learnloop.max_payload_bytes: the largest features, decision or outcome */
 extern int	learnloop_max_payload_bytes;

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * compat.h
- *	  What learnloop needs from PostgreSQL versions older than 15.
+ *	  What learnloop needs to build on PostgreSQL 13 to 17.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +16,19 @@
 /* the name of EmitWarningsOnPlaceholders from PostgreSQL 15 */
 #if PG_VERSION_NUM < 150000
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * ExecInsertIndexTuples() for a speculative insertion (not an update, no
+ * duplicate error, conflicts on the arbiters reported): PostgreSQL 16 added
+ * a flag for summarizing indexes only
+ */
+#if PG_VERSION_NUM >= 160000
+#define exec_insert_index_tuples(rri, slot, estate, conflict, arbiters) \
+	ExecInsertIndexTuples(rri, slot, estate, false, true, conflict, arbiters, false)
+#else
+#define exec_insert_index_tuples(rri, slot, estate, conflict, arbiters) \
+	ExecInsertIndexTuples(rri, slot, estate, false, true, conflict, arbiters)
 #endif
 
 #endif							/* LEARNLOOP_COMPAT_H */

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/invalidation.h"
 #include "common/spi_plan.h"
@@ -24,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #define SELECT_EXPERIMENT_SQL \
 	"SELECT variants, weights, coverage, hash_seed, hash_version, status, " \
@@ -142,8 +144,16 @@ lookup(text *name)
 
 	values[0] = PointerGetDatum(name);
 	SPI_connect();
-	if (SPI_execute_plan(spi_cached_plan(&select_plan, SELECT_EXPERIMENT_SQL, 1, argtypes),
-						 values, NULL, true, 1) != SPI_OK_SELECT)
+
+	/*
+	 * The latest committed definition, not the statement's: the entry
+	 * outlives the statement anyway, and a writer that waited on a deletion
+	 * (see ml.delete_experiment_rows) must find the experiment gone.
+	 */
+	if (SPI_execute_snapshot(spi_cached_plan(&select_plan, SELECT_EXPERIMENT_SQL, 1, argtypes),
+							 values, NULL,
+							 IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(),
+							 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read ml.experiments");
 	if (SPI_processed == 0)
 		unknown_experiment(key);

@@ -8,7 +8,7 @@ WITH members AS (
 SELECT line FROM (
     SELECT 'member ' || pg_describe_object(classid, objid, 0) AS line FROM members
     UNION ALL
-    SELECT format('column %s.%s %s default %s null %s', table_name, column_name, data_type,
+    SELECT format('column %s.%s %s collate %s default %s null %s', table_name, column_name, data_type, collation_name,
                   column_default, is_nullable)
       FROM information_schema.columns WHERE table_schema = 'ml'
     UNION ALL

@@ -1,0 +1,39 @@
+/* learnloop 0.1.0 -> 0.2.0: experiment writes without the executor, bytewise identifiers */
+\echo Use "ALTER EXTENSION learnloop UPDATE TO '0.2.0'" to load this file. \quit
+
+/* The functions check the experiment; deletion cascades through a trigger (below). */
+ALTER TABLE ml.experiment_outcomes DROP CONSTRAINT experiment_outcomes_experiment_unit_id_fkey;
+ALTER TABLE ml.experiment_exposures DROP CONSTRAINT experiment_exposures_experiment_fkey;
+
+/* Identifiers compare bytewise; the indexes are rebuilt, the tables are not rewritten. */
+ALTER TABLE ml.experiment_exposures
+    ALTER COLUMN experiment TYPE text COLLATE "C",
+    ALTER COLUMN unit_id TYPE text COLLATE "C",
+    ALTER COLUMN variant TYPE text COLLATE "C";
+ALTER TABLE ml.experiment_outcomes
+    ALTER COLUMN experiment TYPE text COLLATE "C",
+    ALTER COLUMN unit_id TYPE text COLLATE "C",
+    ALTER COLUMN variant TYPE text COLLATE "C",
+    ALTER COLUMN metric TYPE text COLLATE "C";
+COMMENT ON TABLE ml.experiment_exposures IS 'First assignment of each unit to an experiment variant; never moved; deleted with the experiment';
+COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins; deleted with the experiment';
+
+CREATE FUNCTION ml.delete_experiment_rows()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    LOCK TABLE ml.experiment_exposures, ml.experiment_outcomes IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM ml.experiment_outcomes o USING deleted d WHERE o.experiment = d.name;
+    DELETE FROM ml.experiment_exposures e USING deleted d WHERE e.experiment = d.name;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.delete_experiment_rows() IS
+    'Trigger: deletes the exposures and outcomes of deleted experiments, after waiting for their writers';
+CREATE TRIGGER experiments_delete_rows
+    AFTER DELETE ON ml.experiments REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
+COMMENT ON TRIGGER experiments_delete_rows ON ml.experiments IS
+    'Deletes the exposures and outcomes of deleted experiments';
