@@ -38,6 +38,23 @@ SELECT e.experiment, e.missing, e.variant, s.test,
   JOIN LATERAL ml.experiment_statistics(e.experiment, missing => e.missing) s ON s.variant = e.variant
  ORDER BY e.experiment DESC, e.missing DESC, e.variant;
 
+-- units are counted from the exposures' index, with the snapshot's view of the rows: on pages
+-- the visibility map marks all-visible and on the others, rows deleted or added in this
+-- transaction included, always as a count(*) over the table sees them
+CREATE TEMP VIEW units_check AS
+SELECT s.variant, s.units, s.units = (SELECT count(*) FROM ml.experiment_exposures x
+                                       WHERE x.experiment = 'fx_means' AND x.variant = s.variant) AS as_counted
+  FROM ml.experiment_statistics('fx_means') s;
+VACUUM ml.experiment_exposures;
+SELECT * FROM units_check ORDER BY variant;
+BEGIN;
+DELETE FROM ml.experiment_exposures WHERE experiment = 'fx_means' AND variant = 'v1' AND unit_id LIKE '%7';
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+    SELECT 'fx_means', 'extra-' || i, 'v2' FROM generate_series(1, 25) i;
+SELECT * FROM units_check ORDER BY variant;
+ROLLBACK;
+SELECT * FROM units_check ORDER BY variant;
+
 -- verdicts, the analysis stored in MLABTestResults, SRM flagged below 0.001
 SELECT variant, verdict FROM ml.analyze('fx_means');
 SELECT variant, verdict FROM ml.analyze('fx_conv');

@@ -37,3 +37,29 @@ CREATE TRIGGER experiments_delete_rows
     FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
 COMMENT ON TRIGGER experiments_delete_rows ON ml.experiments IS
     'Deletes the exposures and outcomes of deleted experiments';
+
+/* What the analysis needs of a metric's values, in one aggregate (src/experiment/moments.c). */
+CREATE FUNCTION ml.outcome_accum(moments double precision[], value double precision)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_accum(double precision[], double precision) IS
+    'Transition function of ml.outcome_moments';
+CREATE FUNCTION ml.outcome_combine(a double precision[], b double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_combine(double precision[], double precision[]) IS
+    'Merges two partial states of ml.outcome_moments (parallel aggregation)';
+CREATE AGGREGATE ml.outcome_moments(value double precision) (
+    SFUNC = ml.outcome_accum,
+    STYPE = double precision[],
+    COMBINEFUNC = ml.outcome_combine,
+    INITCOND = '{0,0,0,0}',
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml.outcome_moments(double precision) IS
+    '{n, sum, sum of squared deviations, values other than 0 and 1}: count, mean, variance and 0/1-ness in one pass';
+/* as the full script: nothing for PUBLIC but the arithmetic of ml.outcome_moments */
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ml FROM PUBLIC;
+GRANT EXECUTE ON ROUTINE ml.outcome_moments(double precision) TO PUBLIC;

@@ -857,6 +857,29 @@ CREATE TRIGGER mltrainingdata_experiment_outcomes
 COMMENT ON TRIGGER mltrainingdata_experiment_outcomes ON ml.MLTrainingData IS
     'Feeds outcomes of decisions with an experiment and variant to ml.experiment_outcomes';
 
+/* What the analysis needs of a metric's values, in one aggregate (src/experiment/moments.c). */
+CREATE FUNCTION ml.outcome_accum(moments double precision[], value double precision)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_accum(double precision[], double precision) IS
+    'Transition function of ml.outcome_moments';
+CREATE FUNCTION ml.outcome_combine(a double precision[], b double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_combine(double precision[], double precision[]) IS
+    'Merges two partial states of ml.outcome_moments (parallel aggregation)';
+CREATE AGGREGATE ml.outcome_moments(value double precision) (
+    SFUNC = ml.outcome_accum,
+    STYPE = double precision[],
+    COMBINEFUNC = ml.outcome_combine,
+    INITCOND = '{0,0,0,0}',
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml.outcome_moments(double precision) IS
+    '{n, sum, sum of squared deviations, values other than 0 and 1}: count, mean, variance and 0/1-ness in one pass';
+
 CREATE TYPE ml.experiment_result AS (
     variant                text,
     is_control             boolean,
@@ -1089,6 +1112,8 @@ COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
 
 /* Functions are executable by PUBLIC by default: learnloop grants nothing a DBA has not chosen. */
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ml FROM PUBLIC;
+/* pure arithmetic over its input, like avg(): callable by whoever may read the outcomes */
+GRANT EXECUTE ON ROUTINE ml.outcome_moments(double precision) TO PUBLIC;
 
 COMMENT ON INDEX ml.mltrainingdata_task_time_idx IS 'Training exports and monitoring: one task over a time range';
 COMMENT ON INDEX ml.mltrainingdata_unit_time_idx IS 'A unit''s history, newest last';

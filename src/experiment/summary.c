@@ -3,21 +3,13 @@
  * summary.c
  *	  Per-variant sufficient statistics of one metric of an experiment.
  *
- * The database does the heavy part: one aggregate over the exposures and
- * one over the metric's values, each grouped by variant (the outcome rows
- * carry their unit's variant, so no join of units is needed).  Zero-filled
- * units without a value are merged in afterwards with the pairwise update
- * of Chan et al., which stays accurate where sum-of-squares would cancel.
- *
- * Both aggregates are meant to read an index only: the exposures'
- * (experiment, variant) index and the outcomes' (experiment, metric,
- * variant) INCLUDE (value) index, both in variant order, so the groups need
- * no hashing.  That is about three times faster than a sequential scan and
- * a hash aggregate of the wide rows, but the planner prices it the other
- * way round, so the query is planned with enable_seqscan off (only for this
- * query: the setting is restored when it has run).  Index-only scans rely
- * on the visibility map, which (auto)vacuum keeps current.  The plan may
- * use parallel workers, as the same GROUP BY typed by hand may.
+ * Units per variant are counted from the exposures' index
+ * (exposure_count.c); the metric's values are aggregated by one GROUP BY
+ * variant over the outcomes (the outcome rows carry their unit's variant,
+ * so no join of units is needed), planned as the same query typed by hand
+ * would be, parallel workers included.  Zero-filled units without a value
+ * are merged in afterwards with the pairwise update of Chan et al., which
+ * stays accurate where sum-of-squares would cancel.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,21 +19,15 @@
 
 #include "catalog/pg_type.h"
 #include "common/spi_plan.h"
+#include "experiment/exposure_count.h"
 #include "experiment/summary.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 
 #define SUMMARY_SQL \
-	"SELECT x.variant, x.units, o.n, o.mean, o.variance, o.binary " \
-	"FROM (SELECT variant, pg_catalog.count(*) AS units FROM ml.experiment_exposures " \
-	"      WHERE experiment OPERATOR(pg_catalog.=) $1 GROUP BY variant) x " \
-	"LEFT JOIN (SELECT variant, pg_catalog.count(*) AS n, pg_catalog.avg(value) AS mean, " \
-	"                  pg_catalog.var_samp(value) AS variance, " \
-	"                  pg_catalog.bool_and(value OPERATOR(pg_catalog.=) 0 " \
-	"                                      OR value OPERATOR(pg_catalog.=) 1) AS binary " \
-	"           FROM ml.experiment_outcomes " \
-	"           WHERE experiment OPERATOR(pg_catalog.=) $1 AND metric OPERATOR(pg_catalog.=) $2 " \
-	"           GROUP BY variant) o ON o.variant OPERATOR(pg_catalog.=) x.variant"
+	"SELECT variant, ml.outcome_moments(value) FROM ml.experiment_outcomes " \
+	"WHERE experiment OPERATOR(pg_catalog.=) $1 AND metric OPERATOR(pg_catalog.=) $2 " \
+	"GROUP BY variant"
 
 static SPIPlanPtr summary_plan = NULL;
 
@@ -87,54 +73,48 @@ experiment_summaries(const ExperimentConfig *exp, const char *metric,
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
+	int64	   *units = palloc0(exp->nvariants * sizeof(int64));
 	bool		binary = true;
 	uint64		r;
 	int			i;
-	int			nestlevel;
 
+	count_exposures(exp, units);
 	for (i = 0; i < exp->nvariants; i++)
 	{
-		out[i].units = out[i].with_value = out[i].n = 0;
+		out[i].units = units[i];
+		out[i].with_value = out[i].n = 0;
 		out[i].mean = out[i].variance = NAN;
 	}
 	values[0] = CStringGetTextDatum(exp->name);
 	values[1] = CStringGetTextDatum(metric);
 	SPI_connect();
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_execute_plan(spi_cached_plan_options(&summary_plan, SUMMARY_SQL, 2, argtypes,
 												 CURSOR_OPT_PARALLEL_OK),
 						 values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not summarize the experiment");
-	AtEOXact_GUC(true, nestlevel);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		VariantSummary *s;
+		float8	   *m;
 
 		i = variant_index(exp, DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull)));
 		if (i < 0)
 			continue;			/* a variant the definition no longer has */
 		s = &out[i];
-		s->units = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
-		s->with_value = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
-		if (isnull)
-			s->with_value = 0;
-		s->n = s->with_value;
-		if (s->with_value > 0)
-		{
-			s->mean = DatumGetFloat8(SPI_getbinval(row, desc, 4, &isnull));
-			s->variance = DatumGetFloat8(SPI_getbinval(row, desc, 5, &isnull));
-			if (isnull)
-				s->variance = NAN;
-			binary &= DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));
-		}
-		if (zero_fill)
-			add_zeros(s);
+		m = (float8 *) ARR_DATA_PTR(DatumGetArrayTypeP(SPI_getbinval(row, desc, 2, &isnull)));
+		s->with_value = s->n = (int64) m[0];
+		/* values written around ml.record_outcome may lack an exposure */
+		s->units = Max(s->units, s->with_value);
+		s->mean = m[1] / m[0];
+		s->variance = (m[0] > 1) ? m[2] / (m[0] - 1) : NAN;
+		binary &= (m[3] == 0);
 	}
 	SPI_finish();
+	if (zero_fill)
+		for (i = 0; i < exp->nvariants; i++)
+			add_zeros(&out[i]);
 	return binary;
 }

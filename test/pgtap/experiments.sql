@@ -1,7 +1,7 @@
 -- pgTAP: the experiment functions and tables: existence, volatility, default-deny privileges
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(41);
+SELECT plan(46);
 
 SELECT has_table('ml', t, 'table ml.' || t) FROM unnest(ARRAY['experiments', 'experiment_exposures',
     'experiment_outcomes', 'experiment_allocations', 'mlabtestresults']) t;
@@ -68,6 +68,25 @@ SELECT lives_ok($$SELECT ml.record_outcome('tap', 'u1', 'm', CASE WHEN ml.assign
                 'with the record grants: assign and record an outcome');
 SELECT throws_ok($$SELECT ml.update_weights('tap', '{0.2, 0.8}')$$, '42501', NULL, 'an application cannot reweight');
 RESET ROLE;
+
+-- ml.outcome_moments: one pass for count, mean, variance and 0/1-ness, equal to the SQL spelling
+CREATE TEMP TABLE tap_values AS SELECT (i % 7) * 0.37 + (i % 3) AS v, i FROM generate_series(1, 5000) i;
+SELECT is((SELECT ml.outcome_moments(v) FROM (VALUES (0.0), (1.0), (1.0), (0.0)) t(v)),
+          '{4, 2, 1, 0}'::float8[], 'moments of 0/1 values: n, sum, squared deviations, no other value');
+SELECT ok((SELECT m[1] = n AND abs(m[2] / m[1] - mean) < 1e-12 AND abs(m[3] / (m[1] - 1) - variance) < 1e-9
+                  AND m[4] = others
+             FROM (SELECT ml.outcome_moments(v) AS m, count(*) AS n, avg(v) AS mean, var_samp(v) AS variance,
+                          count(*) FILTER (WHERE v NOT IN (0, 1)) AS others
+                     FROM tap_values) a),
+          'moments agree with count, avg, var_samp and the non-0/1 count');
+SELECT ok((SELECT abs(c[3] - m[3]) < 1e-9 * m[3] AND c[1] = m[1] AND abs(c[2] - m[2]) < 1e-9 * m[2]
+             FROM (SELECT ml.outcome_combine((SELECT ml.outcome_moments(v) FROM tap_values WHERE i <= 1234),
+                                             (SELECT ml.outcome_moments(v) FROM tap_values WHERE i > 1234)) AS c,
+                          (SELECT ml.outcome_moments(v) FROM tap_values) AS m) t),
+          'two partial states merge into the state of the whole (parallel aggregation)');
+SELECT throws_ok($$SELECT ml.outcome_accum('{1, 2}', 1)$$, '22023', NULL, 'a malformed state is refused');
+SELECT function_privs_are('ml', 'outcome_moments', ARRAY['double precision'], 'public', ARRAY['EXECUTE'],
+                          'the arithmetic of outcome_moments is the one routine PUBLIC may run');
 
 SELECT * FROM finish();
 ROLLBACK;
