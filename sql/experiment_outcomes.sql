@@ -78,6 +78,13 @@ SELECT variant = ml.assign_variant('ab', 'audited', false) AS same_variant, valu
 DROP TRIGGER audit ON ml.experiment_exposures;
 DROP TRIGGER audit ON ml.experiment_outcomes;
 
+-- constraints a DBA adds hold on the direct path too, and stop holding once dropped
+ALTER TABLE ml.experiment_outcomes ADD CONSTRAINT at_most_100 CHECK (value <= 100);
+SELECT error_of($$SELECT ml.record_outcome('ab', 'u2', 'minutes', 1000)$$) AS over_100;
+SELECT ml.record_outcome('ab', 'u2', 'minutes', 100) IS NOT NULL AS at_100;
+ALTER TABLE ml.experiment_outcomes DROP CONSTRAINT at_most_100;
+SELECT ml.record_outcome('ab', 'u2', 'seconds', 1000) IS NOT NULL AS over_100_without_constraint;
+
 -- deleting an experiment deletes its exposures, outcomes and weight history
 DELETE FROM ml.experiments WHERE name = 'ab';
 SELECT (SELECT count(*) FROM ml.experiment_exposures WHERE experiment = 'ab') AS exposures,

@@ -7,7 +7,8 @@
  * The experiment hot path writes one row per call.  Through SPI, planning
  * checks, executor start-up and shutdown cost several times the insertion
  * itself, so the row is inserted here as nodeModifyTable.c inserts it:
- * constraints checked, a pre-check of the primary key, then a speculative
+ * CHECK constraints checked (prepared once, check_cache.c; the callers
+ * never pass a NULL), a pre-check of the primary key, then a speculative
  * heap insertion confirmed by the index insertions, retried if a concurrent
  * inserter of the same key won the race.
  *
@@ -26,6 +27,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "common/check_cache.h"
 #include "common/compat.h"
 #include "common/row_insert.h"
 #include "executor/executor.h"
@@ -113,8 +115,7 @@ row_insert_unless_conflict(RowInsert *ins)
 	ItemPointerData conflict;
 
 	ExecStoreVirtualTuple(ins->slot);
-	if (ins->rel->rd_att->constr)
-		ExecConstraints(ins->rri, ins->slot, ins->estate);
+	check_constraints(ins->rel, ins->slot, GetPerTupleExprContext(ins->estate));
 	for (;;)
 	{
 		uint32		token;
