@@ -2,7 +2,11 @@
 # Experiment benchmarks, each against a bare baseline measured in the same run:
 #   1. ml.assign_variant without logging vs count(hashtext(i::text)), 1M calls
 #   2. pgbench, 8 clients: assign with logging + record_outcome per transaction
-#      vs a plain INSERT of the same row into a bare table
+#      vs a plain INSERT of the same row into a bare table; for scale, the
+#      same against hand-written SQL doing the least those semantics need (an
+#      exposure insert ON CONFLICT DO NOTHING and an outcome upsert into two
+#      tables with primary keys only); run with the cluster's settings, then
+#      again with fsync on (durable commits, as production runs)
 #   3. ml.analyze over N outcomes vs a bare GROUP BY variant with avg/variance
 #      over the same table, ml.experiment_outcomes
 # Usage (installs nothing; learnloop must be installed):
@@ -38,7 +42,14 @@ SELECT format('assign_variant: %s calls/s; count(hashtext(i::text)): %s calls/s;
 SQL
 
 echo "== 2. pgbench, 8 clients, ${secs}s each"
-q -c "CREATE TABLE bare (experiment text, unit_id text, variant text, metric text, value float8, at timestamptz DEFAULT now())"
+q <<'SQL'
+CREATE TABLE bare (experiment text, unit_id text, variant text, metric text, value float8, at timestamptz DEFAULT now());
+CREATE TABLE sql_exposures (experiment text COLLATE "C", unit_id text COLLATE "C", variant text COLLATE "C",
+                            exposed_at timestamptz DEFAULT now(), PRIMARY KEY (experiment, unit_id) INCLUDE (variant));
+CREATE TABLE sql_outcomes (experiment text COLLATE "C", unit_id text COLLATE "C", variant text COLLATE "C",
+                           metric text COLLATE "C", value float8, recorded_at timestamptz DEFAULT now(),
+                           PRIMARY KEY (experiment, unit_id, metric));
+SQL
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cat >"$dir/loop.sql" <<'SQL'
@@ -49,10 +60,25 @@ cat >"$dir/bare.sql" <<'SQL'
 \set u random(1, 100000000)
 INSERT INTO bare (experiment, unit_id, variant, metric, value) VALUES ('bench', 'u' || :u, 'a', 'clicks', 1);
 SQL
+cat >"$dir/floor.sql" <<'SQL'
+\set u random(1, 100000000)
+WITH e AS (INSERT INTO sql_exposures (experiment, unit_id, variant) VALUES ('bench', 'u' || :u, 'a') ON CONFLICT DO NOTHING)
+INSERT INTO sql_outcomes (experiment, unit_id, variant, metric, value) VALUES ('bench', 'u' || :u, 'a', 'clicks', 1)
+    ON CONFLICT (experiment, unit_id, metric) DO UPDATE SET value = excluded.value;
+SQL
 tps() { pgbench -n -c 8 -j 2 -T "$secs" -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
-loop=$(tps "$dir/loop.sql")
-bare=$(tps "$dir/bare.sql")
-echo "assign+record_outcome: $loop tps; bare INSERT: $bare tps; ratio $(echo "scale=2; $loop / $bare" | bc)"
+ratios() {
+  loop=$(tps "$dir/loop.sql")
+  bare=$(tps "$dir/bare.sql")
+  floor=$(tps "$dir/floor.sql")
+  echo "fsync=$(q -c 'SHOW fsync'): assign+record_outcome: $loop tps; bare INSERT: $bare tps; ratio $(echo "scale=2; $loop / $bare" | bc)" \
+       "| hand-written SQL floor: $floor tps, ratio to bare $(echo "scale=2; $floor / $bare" | bc), learnloop to floor $(echo "scale=2; $loop / $floor" | bc)"
+}
+ratios
+q -c "ALTER SYSTEM SET fsync = on" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+ratios
+q -c "ALTER SYSTEM RESET fsync" -c "SELECT pg_reload_conf()" >/dev/null
 
 echo "== 3. ml.analyze over $n outcomes (best of 3)"
 q <<SQL
