@@ -18,6 +18,9 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "common/spi_plan.h"
 #include "experiment/exposure_count.h"
 #include "experiment/summary.h"
@@ -30,6 +33,26 @@
 	"GROUP BY variant"
 
 static SPIPlanPtr summary_plan = NULL;
+
+/*
+ * The aggregate came with 0.2.0: a database still at 0.1.0 after the library
+ * was upgraded gets told what to run, not "function does not exist".
+ */
+static void
+require_outcome_moments(void)
+{
+	Oid			argtype = FLOAT8OID;
+
+	if (summary_plan != NULL ||
+		OidIsValid(LookupFuncName(list_make2(makeString("ml"), makeString("outcome_moments")),
+								  1, &argtype, true)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("learnloop's SQL objects in this database are older than its library"),
+			 errdetail("ml.outcome_moments(double precision), added in 0.2.0, is missing."),
+			 errhint("Run ALTER EXTENSION learnloop UPDATE in this database.")));
+}
 
 static int
 variant_index(const ExperimentConfig *exp, text *variant)
@@ -78,6 +101,7 @@ experiment_summaries(const ExperimentConfig *exp, const char *metric,
 	uint64		r;
 	int			i;
 
+	require_outcome_moments();
 	count_exposures(exp, units);
 	for (i = 0; i < exp->nvariants; i++)
 	{
