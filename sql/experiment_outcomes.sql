@@ -85,6 +85,29 @@ SELECT ml.record_outcome('ab', 'u2', 'minutes', 100) IS NOT NULL AS at_100;
 ALTER TABLE ml.experiment_outcomes DROP CONSTRAINT at_most_100;
 SELECT ml.record_outcome('ab', 'u2', 'seconds', 1000) IS NOT NULL AS over_100_without_constraint;
 
+-- a unit exposed before costs no transaction id (nothing is written)
+BEGIN;
+SELECT ml.assign_variant('ab', 'u1') IS NOT NULL AS assigned_again;
+SELECT pg_current_xact_id_if_assigned() IS NULL AS no_transaction_id;
+COMMIT;
+
+-- a column whose type the owner changed: the functions go through SQL instead of crashing
+ALTER TABLE ml.experiment_outcomes ALTER COLUMN value TYPE numeric;
+SELECT ml.record_outcome('ab', 'u2', 'after_alter', 2.5) IS NOT NULL AS recorded_through_sql;
+ALTER TABLE ml.experiment_outcomes ALTER COLUMN value TYPE double precision;
+SELECT value FROM ml.experiment_outcomes WHERE unit_id = 'u2' AND metric = 'after_alter';
+
+-- deletions under REPEATABLE READ are refused: their snapshot could miss rows written meanwhile
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT error_of($$DELETE FROM ml.experiments WHERE name = 'ab'$$) AS repeatable_read_delete;
+ROLLBACK;
+-- TRUNCATE reaches the exposures and outcomes too
+BEGIN;
+TRUNCATE ml.experiments CASCADE;
+SELECT (SELECT count(*) FROM ml.experiment_exposures) AS exposures,
+       (SELECT count(*) FROM ml.experiment_outcomes) AS outcomes;
+ROLLBACK;
+
 -- deleting an experiment deletes its exposures, outcomes and weight history
 DELETE FROM ml.experiments WHERE name = 'ab';
 SELECT (SELECT count(*) FROM ml.experiment_exposures WHERE experiment = 'ab') AS exposures,

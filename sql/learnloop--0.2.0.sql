@@ -212,6 +212,17 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE ml.experiment_exposures, ml.experiment_outcomes;
+        RETURN NULL;
+    END IF;
+    -- an older snapshot would miss rows committed by the writers waited for
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'experiments can only be deleted under READ COMMITTED'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A snapshot older than the deletion would not see exposures committed while it waited; '
+                         'delete in a READ COMMITTED transaction.';
+    END IF;
     LOCK TABLE ml.experiment_exposures, ml.experiment_outcomes IN SHARE ROW EXCLUSIVE MODE;
     DELETE FROM ml.experiment_outcomes o USING deleted d WHERE o.experiment = d.name;
     DELETE FROM ml.experiment_exposures e USING deleted d WHERE e.experiment = d.name;
@@ -219,12 +230,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ml.delete_experiment_rows() IS
-    'Trigger: deletes the exposures and outcomes of deleted experiments, after waiting for their writers';
+    'Trigger: deletes (or truncates) the exposures and outcomes of deleted experiments, after waiting for their writers';
 CREATE TRIGGER experiments_delete_rows
     AFTER DELETE ON ml.experiments REFERENCING OLD TABLE AS deleted
     FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
 COMMENT ON TRIGGER experiments_delete_rows ON ml.experiments IS
     'Deletes the exposures and outcomes of deleted experiments';
+CREATE TRIGGER experiments_truncate_rows
+    AFTER TRUNCATE ON ml.experiments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
+COMMENT ON TRIGGER experiments_truncate_rows ON ml.experiments IS
+    'Truncates the exposures and outcomes with the experiments';
 
 /* History of every weight change: creation, manual updates and bandit reallocations. */
 CREATE TABLE ml.experiment_allocations (

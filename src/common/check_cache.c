@@ -6,10 +6,12 @@
  * The executor reads and plans a table's CHECK constraints from their
  * stored node trees for every statement that writes the table; for the
  * one-row writes of row_insert.c that was a fifth of their cost.  Here the
- * prepared expressions of a few tables are kept in backend memory and
- * prepared again after a relcache invalidation says the table changed (a
- * constraint added or dropped, for one).  They are evaluated as the
- * executor does: a NULL result passes.
+ * prepared expressions of a few tables are kept in backend memory, for the
+ * role that prepared them (preparing checks EXECUTE on the functions they
+ * call), and prepared again after a relcache invalidation says the table
+ * changed (a constraint added or dropped) or a syscache invalidation says
+ * a function did.  They are evaluated as the executor does: a NULL result
+ * passes.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,17 +19,21 @@
 
 #include "common/check_cache.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
 
 #define CACHED_TABLES 4
 
 typedef struct TableChecks
 {
 	Oid			relid;			/* InvalidOid: a free slot */
+	Oid			userid;			/* the role that prepared them */
 	bool		stale;			/* the table changed: prepare again */
+	int			pins;			/* evaluations in progress */
 	int			ncheck;
 	ExprState **exprs;
 	char	  **names;
@@ -35,7 +41,7 @@ typedef struct TableChecks
 } TableChecks;
 
 static TableChecks tables[CACHED_TABLES];
-static bool callback_registered = false;
+static bool callbacks_registered = false;
 
 static void
 forget(TableChecks *t)
@@ -59,17 +65,27 @@ relation_changed(Datum arg, Oid relid)
 			tables[i].stale = true;
 }
 
+/* A function changed (CREATE OR REPLACE, a new owner): it may be in a CHECK. */
+static void
+function_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relation_changed(arg, InvalidOid);
+}
+
 static TableChecks *
 prepare(Relation rel)
 {
 	TupleConstr *constr = rel->rd_att->constr;
-	TableChecks *t = &tables[0];
+	TableChecks *t = NULL;
 	MemoryContext old;
 	int			i;
 
+	/* a free entry, else any not being evaluated (by an outer call) */
 	for (i = 0; i < CACHED_TABLES; i++)
-		if (tables[i].relid == InvalidOid)
+		if (tables[i].pins == 0 && (t == NULL || tables[i].relid == InvalidOid))
 			t = &tables[i];
+	if (t == NULL)
+		elog(ERROR, "learnloop: CHECK constraints evaluated %d deep", CACHED_TABLES);
 	forget(t);
 	t->context = AllocSetContextCreate(CacheMemoryContext, "learnloop CHECK constraints",
 									   ALLOCSET_SMALL_SIZES);
@@ -84,36 +100,57 @@ prepare(Relation rel)
 	}
 	MemoryContextSwitchTo(old);
 	t->relid = RelationGetRelid(rel);
+	t->userid = GetUserId();
 	return t;
+}
+
+/* The prepared constraints of rel for the current role. */
+static TableChecks *
+checks_for(Relation rel)
+{
+	int			i;
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);
+		callbacks_registered = true;
+	}
+	for (i = 0; i < CACHED_TABLES; i++)
+	{
+		if (tables[i].stale && tables[i].pins == 0)
+			forget(&tables[i]);
+		if (tables[i].relid == RelationGetRelid(rel) && tables[i].userid == GetUserId() &&
+			!tables[i].stale)
+			return &tables[i];
+	}
+	return prepare(rel);
 }
 
 /* Raises the executor's error when the row in slot breaks a CHECK constraint of rel. */
 void
 check_constraints(Relation rel, TupleTableSlot *slot, ExprContext *econtext)
 {
-	TableChecks *t = NULL;
-	int			i;
+	TableChecks *volatile t = checks_for(rel);
 
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
-		callback_registered = true;
-	}
-	for (i = 0; i < CACHED_TABLES; i++)
-	{
-		if (tables[i].stale)
-			forget(&tables[i]);
-		if (tables[i].relid == RelationGetRelid(rel))
-			t = &tables[i];
-	}
-	if (t == NULL)
-		t = prepare(rel);
 	econtext->ecxt_scantuple = slot;
-	for (i = 0; i < t->ncheck; i++)
-		if (!ExecCheck(t->exprs[i], econtext))
-			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
-							RelationGetRelationName(rel), t->names[i]),
-					 errtableconstraint(rel, t->names[i])));
+	/* pinned: a constraint's own function may write these tables, and so reenter */
+	t->pins++;
+	PG_TRY();
+	{
+		int			i;
+
+		for (i = 0; i < t->ncheck; i++)
+			if (!ExecCheck(t->exprs[i], econtext))
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
+								RelationGetRelationName(rel), t->names[i]),
+						 errtableconstraint(rel, t->names[i])));
+	}
+	PG_FINALLY();
+	{
+		t->pins--;
+	}
+	PG_END_TRY();
 }

@@ -12,10 +12,10 @@
  * heap insertion confirmed by the index insertions, retried if a concurrent
  * inserter of the same key won the race.
  *
- * That shortcut is only taken for a table as learnloop created it: no
- * triggers (hence no foreign keys), no row-level security, no added
- * columns, and a caller with table-level privileges in a read-write
- * transaction.  For anything else row_insert_begin() says no and the
+ * That shortcut is only taken for a table as learnloop created it (same
+ * columns and types, no triggers, hence no foreign keys), without
+ * row-level security, for a caller with every table-level privilege the
+ * statement would need, in a read-write transaction.  For anything else row_insert_begin() says no and the
  * caller runs its SQL statement, which handles every case and raises the
  * usual errors.
  *
@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -46,31 +47,83 @@ ml_table_open(const char *relname, LOCKMODE lockmode)
 }
 
 /*
- * Prepares the insertion of one row of natts columns into rel, opened by the
- * caller with RowExclusiveLock.  Returns false when the table or the caller
- * needs the executor; otherwise the caller fills ins->slot's values and
- * calls row_insert_unless_conflict().
+ * Whether rel is learnloop's table as created: a plain table whose columns
+ * have the shape's types, nothing dropped or added, the shape's primary
+ * key, no triggers (hence no foreign keys) and no stored generated column.
+ * Code that reads or writes the table without the executor checks this
+ * first; after DDL of the owner's it declines and goes through SQL.
  */
 bool
-row_insert_begin(RowInsert *ins, Relation rel, int natts, AclMode required)
+ml_table_as_created(Relation rel, const TableShape *shape)
 {
-	Oid			relid = RelationGetRelid(rel);
+	TupleDesc	desc = RelationGetDescr(rel);
 	Oid			primary_key;
+	Relation	index;
+	bool		same_key;
+	int			i;
 
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		RelationGetDescr(rel)->natts != natts ||
-		rel->trigdesc != NULL ||
-		(rel->rd_att->constr && rel->rd_att->constr->has_generated_stored) ||
-		XactReadOnly ||
-		check_enable_rls(relid, InvalidOid, true) != RLS_NONE ||
-		pg_class_aclcheck(relid, GetUserId(), required) != ACLCHECK_OK)
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
+		desc->natts != shape->natts || rel->trigdesc != NULL ||
+		(desc->constr && desc->constr->has_generated_stored))
 		return false;
+	for (i = 0; i < shape->natts; i++)
+		if (TupleDescAttr(desc, i)->attisdropped ||
+			TupleDescAttr(desc, i)->atttypid != shape->types[i])
+			return false;
 	primary_key = RelationGetPrimaryKeyIndex(rel);
 	if (!OidIsValid(primary_key))
 		return false;
+	index = index_open(primary_key, AccessShareLock);
+	same_key = ml_index_keys_are(index, shape->nkeys, shape->keys);
+	index_close(index, NoLock);
+	return same_key;
+}
+
+/*
+ * Whether the caller may read (and with mode beyond ACL_SELECT, write) rel
+ * whole, as plain SQL would let it: every privilege in mode on the table
+ * itself and no row-level security.  Column grants only, or policies, are
+ * the executor's job.
+ */
+bool
+ml_table_access_plain(Relation rel, AclMode mode)
+{
+	Oid			relid = RelationGetRelid(rel);
+
+	return pg_class_aclmask(relid, GetUserId(), mode, ACLMASK_ALL) == mode &&
+		check_enable_rls(relid, InvalidOid, true) == RLS_NONE;
+}
+
+/* Whether index's key columns are exactly the table columns in keys. */
+bool
+ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys)
+{
+	int			i;
+
+	if (index->rd_index->indnkeyatts != nkeys || index->rd_indexprs != NIL)
+		return false;
+	for (i = 0; i < nkeys; i++)
+		if (index->rd_index->indkey.values[i] != keys[i])
+			return false;
+	return true;
+}
+
+/*
+ * Prepares the insertion of one row into rel, opened by the caller with
+ * RowExclusiveLock, which must have the given shape.  Returns false
+ * when the table or the caller needs the executor; otherwise the caller
+ * fills ins->slot's values and calls row_insert_unless_conflict().
+ */
+bool
+row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
+				 AclMode required)
+{
+	if (XactReadOnly || !ml_table_as_created(rel, shape) ||
+		!ml_table_access_plain(rel, required))
+		return false;
 
 	ins->rel = rel;
-	ins->arbiter = list_make1_oid(primary_key);
+	ins->arbiter = list_make1_oid(RelationGetPrimaryKeyIndex(rel));
 	ins->estate = CreateExecutorState();
 	ins->estate->es_output_cid = GetCurrentCommandId(true);
 	ins->rri = makeNode(ResultRelInfo);
@@ -111,20 +164,23 @@ check_conflict_visible(RowInsert *ins)
 bool
 row_insert_unless_conflict(RowInsert *ins)
 {
-	TransactionId xid = GetCurrentTransactionId();
 	ItemPointerData conflict;
 
 	ExecStoreVirtualTuple(ins->slot);
 	check_constraints(ins->rel, ins->slot, GetPerTupleExprContext(ins->estate));
 	for (;;)
 	{
+		TransactionId xid;
 		uint32		token;
 		bool		lost_race = false;
 		List	   *recheck;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!ExecCheckIndexConstraints(ins->rri, ins->slot, ins->estate, &conflict,
 									   ins->arbiter))
 			break;
+		/* only now: a unit exposed before must not cost a transaction id */
+		xid = GetCurrentTransactionId();
 		token = SpeculativeInsertionLockAcquire(xid);
 		table_tuple_insert_speculative(ins->rel, ins->slot, ins->estate->es_output_cid,
 									   0, NULL, token);

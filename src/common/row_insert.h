@@ -12,6 +12,15 @@
 #include "nodes/execnodes.h"
 #include "utils/rel.h"
 
+/* What a table must look like for the direct paths to touch it. */
+typedef struct TableShape
+{
+	int			natts;
+	const Oid  *types;			/* of each column */
+	int			nkeys;
+	const AttrNumber *keys;		/* the primary key's columns */
+} TableShape;
+
 typedef struct RowInsert
 {
 	Relation	rel;
@@ -22,7 +31,10 @@ typedef struct RowInsert
 } RowInsert;
 
 extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);
-extern bool row_insert_begin(RowInsert *ins, Relation rel, int natts,
+extern bool ml_table_as_created(Relation rel, const TableShape *shape);
+extern bool ml_table_access_plain(Relation rel, AclMode mode);
+extern bool ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys);
+extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 							 AclMode required);
 extern bool row_insert_unless_conflict(RowInsert *ins);
 extern void row_insert_end(RowInsert *ins);

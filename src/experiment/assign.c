@@ -24,6 +24,7 @@
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
 #include "experiment/growthbook_hash.h"
+#include "experiment/tables.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -36,9 +37,6 @@ PG_FUNCTION_INFO_V1(learnloop_assign_variant);
 #define SELECT_EXPOSURE_SQL \
 	"SELECT variant FROM ml.experiment_exposures " \
 	"WHERE experiment OPERATOR(pg_catalog.=) $1 AND unit_id OPERATOR(pg_catalog.=) $2"
-
-/* experiment, unit_id, variant, exposed_at */
-#define EXPOSURE_COLUMNS 4
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr select_plan = NULL;
@@ -101,7 +99,7 @@ log_exposure(Relation exposures, text *experiment, text *unit_id, text *hashed)
 	bool		isnull;
 
 	if (hashed == NULL || exposures == NULL ||
-		!row_insert_begin(&ins, exposures, EXPOSURE_COLUMNS, ACL_INSERT | ACL_SELECT))
+		!row_insert_begin(&ins, exposures, &exposures_shape, ACL_INSERT | ACL_SELECT))
 		return log_exposure_sql(experiment, unit_id, hashed, exposures != NULL);
 	ins.slot->tts_values[0] = PointerGetDatum(experiment);
 	ins.slot->tts_values[1] = PointerGetDatum(unit_id);
@@ -111,7 +109,7 @@ log_exposure(Relation exposures, text *experiment, text *unit_id, text *hashed)
 	if (row_insert_unless_conflict(&ins))
 		variant = hashed;
 	else
-		variant = DatumGetTextPCopy(slot_getattr(ins.slot, 3, &isnull));
+		variant = DatumGetTextPCopy(slot_getattr(ins.slot, EXPOSURE_VARIANT_COLUMN, &isnull));
 	row_insert_end(&ins);
 	return variant;
 }

@@ -208,3 +208,17 @@ experiment_require_running(const ExperimentConfig *exp)
 				 errhint("Start it with ml.set_experiment_status('%s', 'running').",
 						 exp->name)));
 }
+
+/* Number of the variant named variant in exp, -1 if it has none of that name. */
+int
+experiment_variant_index(const ExperimentConfig *exp, text *variant)
+{
+	int			i;
+
+	for (i = 0; i < exp->nvariants; i++)
+		if (VARSIZE_ANY_EXHDR(variant) == VARSIZE_ANY_EXHDR(exp->variants[i]) &&
+			memcmp(VARDATA_ANY(variant), VARDATA_ANY(exp->variants[i]),
+				   VARSIZE_ANY_EXHDR(variant)) == 0)
+			return i;
+	return -1;
+}

@@ -33,5 +33,6 @@ typedef struct ExperimentConfig
  */
 extern ExperimentConfig *experiment_lookup(FmgrInfo *flinfo, text *name);
 extern void experiment_require_running(const ExperimentConfig *exp);
+extern int	experiment_variant_index(const ExperimentConfig *exp, text *variant);
 
 #endif							/* LEARNLOOP_CONFIG_CACHE_H */

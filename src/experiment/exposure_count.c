@@ -9,9 +9,15 @@
  * executor tuple, a grouping comparison and an aggregate call: as much as
  * the whole aggregation of the outcomes.  Here each variant's key is
  * scanned in turn (the index is deduplicated: long posting lists of heap
- * TIDs) and the TIDs are counted directly, with the visibility rule of an
- * index-only scan: an entry on an all-visible heap page counts, any other
- * counts if its heap tuple is visible to the snapshot.
+ * TIDs) and the TIDs are counted as an index-only scan would return them:
+ * an entry on an all-visible heap page counts (with the page's predicate
+ * lock for SERIALIZABLE), any other counts if its heap tuple is visible to
+ * the snapshot, and the scan keeps its leaf page pinned so that VACUUM
+ * cannot recycle the TIDs under it.
+ *
+ * That is only done for the table and index as learnloop created them,
+ * for a caller who may read the table whole; otherwise the count is the
+ * SQL query, which applies column privileges and row-level security.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,11 +29,14 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/visibilitymap.h"
-#include "common/row_insert.h"
+#include "catalog/pg_type.h"
+#include "common/spi_plan.h"
 #include "executor/tuptable.h"
 #include "experiment/exposure_count.h"
+#include "experiment/tables.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -35,42 +44,46 @@
 
 #define VARIANT_INDEX "experiment_exposures_variant_idx"
 
+#define COUNT_SQL \
+	"SELECT variant, pg_catalog.count(*) FROM ml.experiment_exposures " \
+	"WHERE experiment OPERATOR(pg_catalog.=) $1 GROUP BY variant"
+
+static SPIPlanPtr count_plan = NULL;
+
 /* The units that the scan, positioned on one key, sees. */
 static int64
-count_entries(IndexScanDesc scan, Relation heap, TupleTableSlot *slot, Buffer *vmbuffer)
+count_entries(IndexScanDesc scan, TupleTableSlot *slot, Buffer *vmbuffer)
 {
+	Relation	heap = scan->heapRelation;
 	ItemPointer tid;
 	int64		n = 0;
 
 	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), vmbuffer) ||
-			index_fetch_heap(scan, slot))
+		if (VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), vmbuffer))
+		{
+			PredicateLockPage(heap, ItemPointerGetBlockNumber(tid), scan->xs_snapshot);
+			n++;
+		}
+		else if (index_fetch_heap(scan, slot))
 			n++;
 	}
 	return n;
 }
 
-void
-count_exposures(const ExperimentConfig *exp, int64 *units)
+static void
+count_from_index(const ExperimentConfig *exp, Relation heap, Relation index, int64 *units)
 {
-	Relation	heap = ml_table_open("experiment_exposures", AccessShareLock);
-	Oid			indexoid = get_relname_relid(VARIANT_INDEX, RelationGetNamespace(heap));
-	Relation	index;
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	Buffer		vmbuffer = InvalidBuffer;
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
 	int			i;
 
-	if (!OidIsValid(indexoid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("index ml.%s is missing", VARIANT_INDEX),
-				 errhint("Reinstall learnloop, or recreate the index as the extension script does.")));
-	index = index_open(indexoid, AccessShareLock);
 	scan = index_beginscan(heap, index, GetActiveSnapshot(), 2, 0);
+	/* as an index-only scan: keeps the leaf pinned while its TIDs are used */
+	scan->xs_want_itup = true;
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(exp->name));
 	keys[0].sk_collation = index->rd_indcollation[0];
 	for (i = 0; i < exp->nvariants; i++)
@@ -79,12 +92,60 @@ count_exposures(const ExperimentConfig *exp, int64 *units)
 					PointerGetDatum(exp->variants[i]));
 		keys[1].sk_collation = index->rd_indcollation[1];
 		index_rescan(scan, keys, 2, NULL, 0);
-		units[i] += count_entries(scan, heap, slot, &vmbuffer);
+		units[i] += count_entries(scan, slot, &vmbuffer);
 	}
 	if (BufferIsValid(vmbuffer))
 		ReleaseBuffer(vmbuffer);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(heap, AccessShareLock);
+}
+
+static void
+count_with_sql(const ExperimentConfig *exp, int64 *units)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(exp->name)};
+	uint64		r;
+
+	SPI_connect();
+	if (SPI_execute_plan(spi_cached_plan(&count_plan, COUNT_SQL, 1, argtypes),
+						 values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not count the exposures");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		HeapTuple	row = SPI_tuptable->vals[r];
+		int			i = experiment_variant_index(exp, DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull)));
+
+		if (i >= 0)
+			units[i] += DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_finish();
+}
+
+void
+count_exposures(const ExperimentConfig *exp, int64 *units)
+{
+	Relation	heap = ml_table_open("experiment_exposures", AccessShareLock);
+	Oid			indexoid = get_relname_relid(VARIANT_INDEX, RelationGetNamespace(heap));
+	Relation	index = NULL;
+
+	if (OidIsValid(indexoid) && ml_table_as_created(heap, &exposures_shape) &&
+		ml_table_access_plain(heap, ACL_SELECT))
+	{
+		index = index_open(indexoid, AccessShareLock);
+		if (!ml_index_keys_are(index, 2, exposures_variant_index_keys))
+		{
+			index_close(index, AccessShareLock);
+			index = NULL;
+		}
+	}
+	if (index != NULL)
+	{
+		count_from_index(exp, heap, index, units);
+		index_close(index, NoLock);
+	}
+	else
+		count_with_sql(exp, units);
+	table_close(heap, NoLock);
 }

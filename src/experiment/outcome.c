@@ -37,6 +37,7 @@
 #include "utils/timestamp.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
+#include "experiment/tables.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_experiment_outcome);
@@ -48,9 +49,6 @@ PG_FUNCTION_INFO_V1(learnloop_record_experiment_outcome);
 	"ON CONFLICT (experiment, unit_id, metric) DO UPDATE " \
 	"SET value = excluded.value, recorded_at = pg_catalog.now() " \
 	"RETURNING variant"
-
-/* experiment, unit_id, variant, metric, value, recorded_at */
-#define OUTCOME_COLUMNS 6
 
 static SPIPlanPtr upsert_plan = NULL;
 
@@ -90,9 +88,8 @@ record_sql(Datum *values)
  * exposures); NULL when the unit was not exposed.
  */
 static text *
-exposed_variant(Relation exposures, Datum experiment, Datum unit_id)
+exposed_variant(Relation exposures, Relation index, Datum experiment, Datum unit_id)
 {
-	Relation	index = index_open(RelationGetPrimaryKeyIndex(exposures), AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(exposures, NULL);
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
@@ -109,11 +106,10 @@ exposed_variant(Relation exposures, Datum experiment, Datum unit_id)
 	scan = index_beginscan(exposures, index, snapshot, 2, 0);
 	index_rescan(scan, keys, 2, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		variant = DatumGetTextPCopy(slot_getattr(slot, 3, &isnull));
+		variant = DatumGetTextPCopy(slot_getattr(slot, EXPOSURE_VARIANT_COLUMN, &isnull));
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
 	return variant;
 }
 
@@ -127,21 +123,24 @@ static bool
 record_directly(Relation outcomes, Datum *values, Datum *variant)
 {
 	Relation	exposures = ml_table_open("experiment_exposures", AccessShareLock);
+	Relation	index;
 	RowInsert	ins;
 	text	   *exposed;
 	bool		inserted;
 
-	if (pg_class_aclcheck(RelationGetRelid(exposures), GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		RelationGetPrimaryKeyIndex(exposures) == InvalidOid)
+	if (!ml_table_as_created(exposures, &exposures_shape) ||
+		!ml_table_access_plain(exposures, ACL_SELECT))
 	{
 		table_close(exposures, NoLock);
 		return false;
 	}
-	exposed = exposed_variant(exposures, values[0], values[1]);
+	index = index_open(RelationGetPrimaryKeyIndex(exposures), AccessShareLock);
+	exposed = exposed_variant(exposures, index, values[0], values[1]);
+	index_close(index, AccessShareLock);
 	table_close(exposures, NoLock);
 	if (exposed == NULL)
 		not_exposed(values[0], values[1]);
-	if (!row_insert_begin(&ins, outcomes, OUTCOME_COLUMNS, ACL_SELECT | ACL_INSERT | ACL_UPDATE))
+	if (!row_insert_begin(&ins, outcomes, &outcomes_shape, ACL_SELECT | ACL_INSERT | ACL_UPDATE))
 		return false;
 	ins.slot->tts_values[0] = values[0];
 	ins.slot->tts_values[1] = values[1];

@@ -54,19 +54,6 @@ require_outcome_moments(void)
 			 errhint("Run ALTER EXTENSION learnloop UPDATE in this database.")));
 }
 
-static int
-variant_index(const ExperimentConfig *exp, text *variant)
-{
-	int			i;
-
-	for (i = 0; i < exp->nvariants; i++)
-		if (VARSIZE_ANY_EXHDR(variant) == VARSIZE_ANY_EXHDR(exp->variants[i]) &&
-			memcmp(VARDATA_ANY(variant), VARDATA_ANY(exp->variants[i]),
-				   VARSIZE_ANY_EXHDR(variant)) == 0)
-			return i;
-	return -1;
-}
-
 /* Merges (units - with_value) zeros into the values' mean and variance. */
 static void
 add_zeros(VariantSummary *s)
@@ -124,7 +111,7 @@ experiment_summaries(const ExperimentConfig *exp, const char *metric,
 		VariantSummary *s;
 		float8	   *m;
 
-		i = variant_index(exp, DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull)));
+		i = experiment_variant_index(exp, DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull)));
 		if (i < 0)
 			continue;			/* a variant the definition no longer has */
 		s = &out[i];

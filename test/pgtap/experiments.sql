@@ -1,7 +1,7 @@
 -- pgTAP: the experiment functions and tables: existence, volatility, default-deny privileges
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(46);
+SELECT plan(52);
 
 SELECT has_table('ml', t, 'table ml.' || t) FROM unnest(ARRAY['experiments', 'experiment_exposures',
     'experiment_outcomes', 'experiment_allocations', 'mlabtestresults']) t;
@@ -68,6 +68,41 @@ SELECT lives_ok($$SELECT ml.record_outcome('tap', 'u1', 'm', CASE WHEN ml.assign
                 'with the record grants: assign and record an outcome');
 SELECT throws_ok($$SELECT ml.update_weights('tap', '{0.2, 0.8}')$$, '42501', NULL, 'an application cannot reweight');
 RESET ROLE;
+
+-- the direct writes need every privilege the SQL statements would: SELECT alone writes nothing,
+-- and neither analysis nor outcome reads past row-level security or missing SELECT
+CREATE ROLE tap_exp_reader;
+GRANT USAGE ON SCHEMA ml TO tap_exp_reader;
+GRANT EXECUTE ON FUNCTION ml.assign_variant(text, text, boolean),
+                          ml.record_outcome(text, text, text, double precision),
+                          ml.experiment_statistics(text, text, double precision, text, boolean, text) TO tap_exp_reader;
+GRANT SELECT ON ml.experiments, ml.experiment_exposures, ml.experiment_outcomes TO tap_exp_reader;
+SET LOCAL ROLE tap_exp_reader;
+SELECT throws_ok($$SELECT ml.assign_variant('tap', 'reader-new')$$, '42501', NULL,
+                 'SELECT without INSERT: no exposure logged');
+SELECT throws_ok($$SELECT ml.record_outcome('tap', 'u1', 'other', 1)$$, '42501', NULL,
+                 'SELECT without INSERT: no outcome recorded');
+RESET ROLE;
+REVOKE SELECT ON ml.experiment_exposures FROM tap_exp_reader;
+SET LOCAL ROLE tap_exp_reader;
+SELECT throws_ok($$SELECT count(*) FROM ml.experiment_statistics('tap', 'm')$$, '42501', NULL,
+                 'no SELECT on the exposures: no unit counts either');
+RESET ROLE;
+ALTER TABLE ml.experiment_exposures ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tap_hide_u1 ON ml.experiment_exposures USING (unit_id <> 'u1');
+GRANT SELECT ON ml.experiment_exposures TO tap_exp_app;
+SET LOCAL ROLE tap_exp_app;
+SELECT throws_ok($$SELECT ml.record_outcome('tap', 'u1', 'hidden', 1)$$, 'P0002', NULL,
+                 'an exposure hidden by row-level security is not there for record_outcome');
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) TO tap_exp_app;
+SET LOCAL ROLE tap_exp_app;
+SELECT is((SELECT sum(units)::int FROM ml.experiment_statistics('tap', 'no-values')), 0,
+          'the analysis counts only the exposures row-level security shows');
+RESET ROLE;
+DROP POLICY tap_hide_u1 ON ml.experiment_exposures;
+ALTER TABLE ml.experiment_exposures DISABLE ROW LEVEL SECURITY;
+SELECT is((SELECT sum(units)::int FROM ml.experiment_statistics('tap', 'no-values')), 1, 'the owner counts every exposure');
 
 -- ml.outcome_moments: one pass for count, mean, variance and 0/1-ness, equal to the SQL spelling
 CREATE TEMP TABLE tap_values AS SELECT (i % 7) * 0.37 + (i % 3) AS v, i FROM generate_series(1, 5000) i;
