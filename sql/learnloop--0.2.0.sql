@@ -191,7 +191,6 @@ CREATE TABLE ml.experiment_outcomes (
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (experiment, unit_id, metric)
 );
-CREATE INDEX experiment_outcomes_metric_idx ON ml.experiment_outcomes (experiment, metric, variant) INCLUDE (value);
 COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins; deleted with the experiment';
 COMMENT ON COLUMN ml.experiment_outcomes.experiment IS 'Experiment';
 COMMENT ON COLUMN ml.experiment_outcomes.unit_id IS 'Exposed unit';
@@ -1136,7 +1135,6 @@ COMMENT ON INDEX ml.mltrainingdata_unit_time_idx IS 'A unit''s history, newest l
 COMMENT ON INDEX ml.mltrainingdata_experiment_idx IS 'Experiment analysis: decisions per variant';
 COMMENT ON INDEX ml.deployments_model_idx IS 'The newest deployment of a model';
 COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model version';
-COMMENT ON INDEX ml.experiment_outcomes_metric_idx IS 'Experiment analysis: values of one metric per variant';
 COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
 COMMENT ON INDEX ml.mlabtestresults_test_idx IS 'Analyses of an experiment over time';
 COMMENT ON INDEX ml.mlmonitoringmetrics_model_idx IS 'Monitoring history of a model';
