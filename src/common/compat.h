@@ -19,16 +19,28 @@
 #endif
 
 /*
- * ExecInsertIndexTuples() for a speculative insertion (not an update, no
- * duplicate error, conflicts on the arbiters reported): PostgreSQL 16 added
- * a flag for summarizing indexes only
+ * The index checks and insertions of a speculative insertion (not an
+ * update, no duplicate error, conflicts on the arbiters reported).
+ * PostgreSQL 14 passed the result relation explicitly instead of through
+ * the EState; 16 added a flag for summarizing indexes only.
  */
 #if PG_VERSION_NUM >= 160000
+#define exec_check_index_constraints(rri, slot, estate, conflict, arbiters) \
+	ExecCheckIndexConstraints(rri, slot, estate, conflict, arbiters)
 #define exec_insert_index_tuples(rri, slot, estate, conflict, arbiters) \
 	ExecInsertIndexTuples(rri, slot, estate, false, true, conflict, arbiters, false)
-#else
+#elif PG_VERSION_NUM >= 140000
+#define exec_check_index_constraints(rri, slot, estate, conflict, arbiters) \
+	ExecCheckIndexConstraints(rri, slot, estate, conflict, arbiters)
 #define exec_insert_index_tuples(rri, slot, estate, conflict, arbiters) \
 	ExecInsertIndexTuples(rri, slot, estate, false, true, conflict, arbiters)
+#else
+#define exec_check_index_constraints(rri, slot, estate, conflict, arbiters) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecCheckIndexConstraints(slot, estate, conflict, arbiters))
+#define exec_insert_index_tuples(rri, slot, estate, conflict, arbiters) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecInsertIndexTuples(slot, estate, true, conflict, arbiters))
 #endif
 
 #endif							/* LEARNLOOP_COMPAT_H */

@@ -15,9 +15,9 @@
  * That shortcut is only taken for a table as learnloop created it (same
  * columns and types, no triggers, hence no foreign keys), without
  * row-level security, for a caller with every table-level privilege the
- * statement would need, in a read-write transaction.  For anything else row_insert_begin() says no and the
- * caller runs its SQL statement, which handles every case and raises the
- * usual errors.
+ * statement would need, in a read-write transaction.  For anything else
+ * row_insert_begin() says no and the caller runs its SQL statement, which
+ * handles every case and raises the usual errors.
  *
  *-------------------------------------------------------------------------
  */
@@ -176,8 +176,8 @@ row_insert_unless_conflict(RowInsert *ins)
 		List	   *recheck;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!ExecCheckIndexConstraints(ins->rri, ins->slot, ins->estate, &conflict,
-									   ins->arbiter))
+		if (!exec_check_index_constraints(ins->rri, ins->slot, ins->estate, &conflict,
+										  ins->arbiter))
 			break;
 		/* only now: a unit exposed before must not cost a transaction id */
 		xid = GetCurrentTransactionId();
