@@ -108,6 +108,17 @@ SELECT (SELECT count(*) FROM ml.experiment_exposures) AS exposures,
        (SELECT count(*) FROM ml.experiment_outcomes) AS outcomes;
 ROLLBACK;
 
+-- a CHECK constraint whose function logs another exposure: the nested write gets its own
+-- prepared constraints, and both rows are written
+CREATE FUNCTION reenter(u text) RETURNS boolean LANGUAGE sql AS $$
+    SELECT ml.assign_variant('ab', 'in-' || u) IS NOT NULL;
+    SELECT true;
+$$;
+ALTER TABLE ml.experiment_exposures ADD CONSTRAINT reenters CHECK (unit_id LIKE 'in-%' OR reenter(unit_id));
+SELECT ml.assign_variant('ab', 'outer') IS NOT NULL AS outer_assigned;
+SELECT unit_id FROM ml.experiment_exposures WHERE unit_id LIKE '%outer' ORDER BY unit_id;
+ALTER TABLE ml.experiment_exposures DROP CONSTRAINT reenters;
+
 -- deleting an experiment deletes its exposures, outcomes and weight history
 DELETE FROM ml.experiments WHERE name = 'ab';
 SELECT (SELECT count(*) FROM ml.experiment_exposures WHERE experiment = 'ab') AS exposures,

@@ -55,6 +55,19 @@ SELECT * FROM units_check ORDER BY variant;
 ROLLBACK;
 SELECT * FROM units_check ORDER BY variant;
 
+-- an index the owner changed (here made partial) or dropped is not trusted: the count is SQL,
+-- which also skips a variant left NULL
+BEGIN;
+DROP INDEX ml.experiment_exposures_variant_idx;
+CREATE INDEX experiment_exposures_variant_idx ON ml.experiment_exposures (experiment, variant)
+    WHERE unit_id < 'u5';
+SELECT * FROM units_check ORDER BY variant;
+DROP INDEX ml.experiment_exposures_variant_idx;
+ALTER TABLE ml.experiment_exposures ALTER COLUMN variant DROP NOT NULL;
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant) VALUES ('fx_means', 'no-variant', NULL);
+SELECT * FROM units_check ORDER BY variant;
+ROLLBACK;
+
 -- verdicts, the analysis stored in MLABTestResults, SRM flagged below 0.001
 SELECT variant, verdict FROM ml.analyze('fx_means');
 SELECT variant, verdict FROM ml.analyze('fx_conv');

@@ -10,7 +10,7 @@ ALTER TABLE ml.experiment_exposures DROP CONSTRAINT experiment_exposures_experim
  * scan for a large experiment, the primary key's experiment prefix for a small
  * one.  This index only cost every first outcome one more insertion.
  */
-DROP INDEX ml.experiment_outcomes_metric_idx;
+DROP INDEX IF EXISTS ml.experiment_outcomes_metric_idx;
 
 /* Identifiers compare bytewise; the indexes are rebuilt, the tables are not rewritten. */
 ALTER TABLE ml.experiment_exposures
@@ -33,6 +33,9 @@ AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         TRUNCATE ml.experiment_exposures, ml.experiment_outcomes;
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT FROM deleted) THEN
         RETURN NULL;
     END IF;
     -- an older snapshot would miss rows committed by the writers waited for

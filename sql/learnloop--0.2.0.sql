@@ -215,6 +215,9 @@ BEGIN
         TRUNCATE ml.experiment_exposures, ml.experiment_outcomes;
         RETURN NULL;
     END IF;
+    IF NOT EXISTS (SELECT FROM deleted) THEN
+        RETURN NULL;
+    END IF;
     -- an older snapshot would miss rows committed by the writers waited for
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'experiments can only be deleted under READ COMMITTED'

@@ -10,7 +10,8 @@
  * role that prepared them (preparing checks EXECUTE on the functions they
  * call), and prepared again after a relcache invalidation says the table
  * changed (a constraint added or dropped) or a syscache invalidation says
- * a function did.  They are evaluated as the executor does: a NULL result
+ * a function or a role membership did.  A constraint whose own function
+ * writes the table again gets a private copy for that nested call.  They are evaluated as the executor does: a NULL result
  * passes.
  *
  *-------------------------------------------------------------------------
@@ -65,29 +66,25 @@ relation_changed(Datum arg, Oid relid)
 			tables[i].stale = true;
 }
 
-/* A function changed (CREATE OR REPLACE, a new owner): it may be in a CHECK. */
+/*
+ * A function changed (CREATE OR REPLACE, a new owner), or role memberships
+ * (which EXECUTE rights follow): a CHECK may depend on either.
+ */
 static void
 function_changed(Datum arg, int cacheid, uint32 hashvalue)
 {
 	relation_changed(arg, InvalidOid);
 }
 
-static TableChecks *
-prepare(Relation rel)
+/* Prepares rel's constraints into t, in a new child of parent. */
+static void
+prepare_into(TableChecks *t, Relation rel, MemoryContext parent)
 {
 	TupleConstr *constr = rel->rd_att->constr;
-	TableChecks *t = NULL;
 	MemoryContext old;
 	int			i;
 
-	/* a free entry, else any not being evaluated (by an outer call) */
-	for (i = 0; i < CACHED_TABLES; i++)
-		if (tables[i].pins == 0 && (t == NULL || tables[i].relid == InvalidOid))
-			t = &tables[i];
-	if (t == NULL)
-		elog(ERROR, "learnloop: CHECK constraints evaluated %d deep", CACHED_TABLES);
-	forget(t);
-	t->context = AllocSetContextCreate(CacheMemoryContext, "learnloop CHECK constraints",
+	t->context = AllocSetContextCreate(parent, "learnloop CHECK constraints",
 									   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(t->context);
 	t->ncheck = constr ? constr->num_check : 0;
@@ -101,6 +98,35 @@ prepare(Relation rel)
 	MemoryContextSwitchTo(old);
 	t->relid = RelationGetRelid(rel);
 	t->userid = GetUserId();
+}
+
+/*
+ * A copy for this call only, in the caller's memory: a constraint's own
+ * function wrote the table, and an expression must not run inside itself.
+ */
+static TableChecks *
+prepare_private(Relation rel)
+{
+	TableChecks *t = palloc0(sizeof(TableChecks));
+
+	prepare_into(t, rel, CurrentMemoryContext);
+	return t;
+}
+
+static TableChecks *
+prepare(Relation rel)
+{
+	TableChecks *t = NULL;
+	int			i;
+
+	/* a free entry, else any not being evaluated (by an outer call) */
+	for (i = 0; i < CACHED_TABLES; i++)
+		if (tables[i].pins == 0 && (t == NULL || tables[i].relid == InvalidOid))
+			t = &tables[i];
+	if (t == NULL)
+		return prepare_private(rel);
+	forget(t);
+	prepare_into(t, rel, CacheMemoryContext);
 	return t;
 }
 
@@ -114,6 +140,7 @@ checks_for(Relation rel)
 	{
 		CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
 		CacheRegisterSyscacheCallback(PROCOID, function_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, function_changed, (Datum) 0);
 		callbacks_registered = true;
 	}
 	for (i = 0; i < CACHED_TABLES; i++)
@@ -122,7 +149,7 @@ checks_for(Relation rel)
 			forget(&tables[i]);
 		if (tables[i].relid == RelationGetRelid(rel) && tables[i].userid == GetUserId() &&
 			!tables[i].stale)
-			return &tables[i];
+			return tables[i].pins == 0 ? &tables[i] : prepare_private(rel);
 	}
 	return prepare(rel);
 }

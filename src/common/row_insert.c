@@ -27,7 +27,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "common/check_cache.h"
 #include "common/compat.h"
 #include "common/row_insert.h"
@@ -36,6 +38,7 @@
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/relcache.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
@@ -94,16 +97,23 @@ ml_table_access_plain(Relation rel, AclMode mode)
 		check_enable_rls(relid, InvalidOid, true) == RLS_NONE;
 }
 
-/* Whether index's key columns are exactly the table columns in keys. */
+/*
+ * Whether index is a usable, complete btree whose key columns are exactly
+ * the table columns in keys: no predicate, no expression, not being built.
+ */
 bool
 ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys)
 {
+	Form_pg_index form = index->rd_index;
 	int			i;
 
-	if (index->rd_index->indnkeyatts != nkeys || index->rd_indexprs != NIL)
+	if (index->rd_rel->relam != BTREE_AM_OID ||
+		!form->indisvalid || !form->indisready || !form->indislive ||
+		form->indnkeyatts != nkeys ||
+		RelationGetIndexPredicate(index) != NIL || RelationGetIndexExpressions(index) != NIL)
 		return false;
 	for (i = 0; i < nkeys; i++)
-		if (index->rd_index->indkey.values[i] != keys[i])
+		if (form->indkey.values[i] != keys[i])
 			return false;
 	return true;
 }

@@ -35,7 +35,7 @@ PG_FUNCTION_INFO_V1(learnloop_assign_variant);
 	"VALUES ($1, $2, $3) ON CONFLICT (experiment, unit_id) DO NOTHING"
 
 #define SELECT_EXPOSURE_SQL \
-	"SELECT variant FROM ml.experiment_exposures " \
+	"SELECT variant::pg_catalog.text FROM ml.experiment_exposures " \
 	"WHERE experiment OPERATOR(pg_catalog.=) $1 AND unit_id OPERATOR(pg_catalog.=) $2"
 
 static SPIPlanPtr insert_plan = NULL;
@@ -74,13 +74,15 @@ log_exposure_sql(text *experiment, text *unit_id, text *hashed, bool can_write)
 		if (SPI_execute_plan(spi_cached_plan(&select_plan, SELECT_EXPOSURE_SQL, 2, argtypes),
 							 values, NULL, !can_write, 1) != SPI_OK_SELECT)
 			elog(ERROR, "learnloop could not read the exposure");
+		variant = hashed;
 		if (SPI_processed == 1)
-			variant = DatumGetTextPP(SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
-																	 SPI_tuptable->tupdesc,
-																	 1, &isnull),
-													   false, -1));
-		else
-			variant = hashed;
+		{
+			Datum		logged = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											   1, &isnull);
+
+			if (!isnull)
+				variant = DatumGetTextPP(SPI_datumTransfer(logged, false, -1));
+		}
 	}
 	SPI_finish();
 	return variant;

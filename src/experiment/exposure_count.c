@@ -45,7 +45,7 @@
 #define VARIANT_INDEX "experiment_exposures_variant_idx"
 
 #define COUNT_SQL \
-	"SELECT variant, pg_catalog.count(*) FROM ml.experiment_exposures " \
+	"SELECT variant::pg_catalog.text, pg_catalog.count(*) FROM ml.experiment_exposures " \
 	"WHERE experiment OPERATOR(pg_catalog.=) $1 GROUP BY variant"
 
 static SPIPlanPtr count_plan = NULL;
@@ -115,7 +115,8 @@ count_with_sql(const ExperimentConfig *exp, int64 *units)
 	{
 		bool		isnull;
 		HeapTuple	row = SPI_tuptable->vals[r];
-		int			i = experiment_variant_index(exp, DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull)));
+		Datum		variant = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+		int			i = isnull ? -1 : experiment_variant_index(exp, DatumGetTextPP(variant));
 
 		if (i >= 0)
 			units[i] += DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));

@@ -48,7 +48,7 @@ PG_FUNCTION_INFO_V1(learnloop_record_experiment_outcome);
 	"WHERE e.experiment OPERATOR(pg_catalog.=) $1 AND e.unit_id OPERATOR(pg_catalog.=) $2 " \
 	"ON CONFLICT (experiment, unit_id, metric) DO UPDATE " \
 	"SET value = excluded.value, recorded_at = pg_catalog.now() " \
-	"RETURNING variant"
+	"RETURNING variant::pg_catalog.text"
 
 static SPIPlanPtr upsert_plan = NULL;
 
@@ -64,11 +64,10 @@ not_exposed(Datum experiment, Datum unit_id)
 
 /* The upsert through SQL, for what record_directly() leaves to it. */
 static Datum
-record_sql(Datum *values)
+record_sql(Datum *values, bool *isnull)
 {
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, FLOAT8OID};
 	Datum		variant;
-	bool		isnull;
 
 	SPI_connect();
 	if (SPI_execute_plan(spi_cached_plan(&upsert_plan, UPSERT_OUTCOME_SQL, 4, argtypes),
@@ -76,8 +75,9 @@ record_sql(Datum *values)
 		elog(ERROR, "learnloop could not record the outcome");
 	if (SPI_processed == 0)
 		not_exposed(values[0], values[1]);
-	variant = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	variant = SPI_datumTransfer(variant, false, -1);
+	variant = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	if (!*isnull)
+		variant = SPI_datumTransfer(variant, false, -1);
 	SPI_finish();
 	return variant;
 }
@@ -160,6 +160,7 @@ learnloop_record_experiment_outcome(PG_FUNCTION_ARGS)
 {
 	Datum		values[4];
 	Datum		variant;
+	bool		isnull = false;
 	Relation	outcomes = NULL;
 
 	values[0] = PointerGetDatum(experiment_text_arg(fcinfo, 0, "experiment"));
@@ -177,8 +178,10 @@ learnloop_record_experiment_outcome(PG_FUNCTION_ARGS)
 	/* outcomes of a stopped experiment still arrive: only the name must exist */
 	experiment_lookup(fcinfo->flinfo, DatumGetTextPP(values[0]));
 	if (outcomes == NULL || !record_directly(outcomes, values, &variant))
-		variant = record_sql(values);
+		variant = record_sql(values, &isnull);
 	if (outcomes != NULL)
 		table_close(outcomes, NoLock);
+	if (isnull)
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(variant);
 }

@@ -28,7 +28,7 @@
 #include "utils/builtins.h"
 
 #define SUMMARY_SQL \
-	"SELECT variant, ml.outcome_moments(value) FROM ml.experiment_outcomes " \
+	"SELECT variant::pg_catalog.text, ml.outcome_moments(value) FROM ml.experiment_outcomes " \
 	"WHERE experiment OPERATOR(pg_catalog.=) $1 AND metric OPERATOR(pg_catalog.=) $2 " \
 	"GROUP BY variant"
 
@@ -108,10 +108,11 @@ experiment_summaries(const ExperimentConfig *exp, const char *metric,
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		Datum		variant = SPI_getbinval(row, desc, 1, &isnull);
 		VariantSummary *s;
 		float8	   *m;
 
-		i = experiment_variant_index(exp, DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull)));
+		i = isnull ? -1 : experiment_variant_index(exp, DatumGetTextPP(variant));
 		if (i < 0)
 			continue;			/* a variant the definition no longer has */
 		s = &out[i];
