@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -51,18 +52,17 @@ ml_table_open(const char *relname, LOCKMODE lockmode)
 
 /*
  * Whether rel is learnloop's table as created: a plain table whose columns
- * have the shape's types, nothing dropped or added, the shape's primary
- * key, no triggers (hence no foreign keys) and no stored generated column.
+ * have the shape's types, nothing dropped or added, a primary key on the
+ * shape's key columns (in any order: callers that scan it check the order
+ * on the index they open), no triggers (hence no foreign keys) and no stored generated column.
  * Code that reads or writes the table without the executor checks this
  * first; after DDL of the owner's it declines and goes through SQL.
  */
-bool
+static bool
 ml_table_as_created(Relation rel, const TableShape *shape)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	Oid			primary_key;
-	Relation	index;
-	bool		same_key;
+	Bitmapset  *key = NULL;
 	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
@@ -73,13 +73,10 @@ ml_table_as_created(Relation rel, const TableShape *shape)
 		if (TupleDescAttr(desc, i)->attisdropped ||
 			TupleDescAttr(desc, i)->atttypid != shape->types[i])
 			return false;
-	primary_key = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(primary_key))
-		return false;
-	index = index_open(primary_key, AccessShareLock);
-	same_key = ml_index_keys_are(index, shape->nkeys, shape->keys);
-	index_close(index, NoLock);
-	return same_key;
+	/* the key's columns, from the relcache: no index to open on every call */
+	for (i = 0; i < shape->nkeys; i++)
+		key = bms_add_member(key, shape->keys[i] - FirstLowInvalidHeapAttributeNumber);
+	return bms_equal(key, RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY));
 }
 
 /*
@@ -88,7 +85,7 @@ ml_table_as_created(Relation rel, const TableShape *shape)
  * itself and no row-level security.  Column grants only, or policies, are
  * the executor's job.
  */
-bool
+static bool
 ml_table_access_plain(Relation rel, AclMode mode)
 {
 	Oid			relid = RelationGetRelid(rel);
@@ -101,7 +98,7 @@ ml_table_access_plain(Relation rel, AclMode mode)
  * Whether index is a usable, complete btree whose key columns are exactly
  * the table columns in keys: no predicate, no expression, not being built.
  */
-bool
+static bool
 ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys)
 {
 	Form_pg_index form = index->rd_index;
@@ -116,6 +113,28 @@ ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys)
 		if (form->indkey.values[i] != keys[i])
 			return false;
 	return true;
+}
+
+/*
+ * The index indexoid of rel (opened by the caller), for reading rel without
+ * the executor: only when rel is as created and the caller may read it
+ * whole, and the index is a plain btree on the given key columns.  NULL
+ * otherwise, and the caller reads through SQL.
+ */
+Relation
+ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
+					int nkeys, const AttrNumber *keys)
+{
+	Relation	index;
+
+	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape) ||
+		!ml_table_access_plain(rel, ACL_SELECT))
+		return NULL;
+	index = index_open(indexoid, AccessShareLock);
+	if (ml_index_keys_are(index, nkeys, keys))
+		return index;
+	index_close(index, AccessShareLock);
+	return NULL;
 }
 
 /*

@@ -31,9 +31,8 @@ typedef struct RowInsert
 } RowInsert;
 
 extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);
-extern bool ml_table_as_created(Relation rel, const TableShape *shape);
-extern bool ml_table_access_plain(Relation rel, AclMode mode);
-extern bool ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys);
+extern Relation ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
+									int nkeys, const AttrNumber *keys);
 extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 							 AclMode required);
 extern bool row_insert_unless_conflict(RowInsert *ins);

@@ -31,18 +31,8 @@ experiment_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 	if (PG_ARGISNULL(argno))
 		null_argument(argname);
 	value = PG_GETARG_TEXT_PP(argno);
-	if (VARSIZE_ANY_EXHDR(value) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", argname),
-				 errhint("Pass the %s as a non-empty string.", argname)));
-	if (VARSIZE_ANY_EXHDR(value) > LEARNLOOP_MAX_NAME_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("%s is too long: %zu bytes, the limit is %d bytes",
-						argname, (size_t) VARSIZE_ANY_EXHDR(value),
-						LEARNLOOP_MAX_NAME_BYTES),
-				 errhint("Use a short key.")));
+	payload_check_name(value, argname, "Pass the %s as a non-empty string.",
+					   "Use a short key.");
 	return value;
 }
 

@@ -128,19 +128,11 @@ void
 count_exposures(const ExperimentConfig *exp, int64 *units)
 {
 	Relation	heap = ml_table_open("experiment_exposures", AccessShareLock);
-	Oid			indexoid = get_relname_relid(VARIANT_INDEX, RelationGetNamespace(heap));
-	Relation	index = NULL;
+	Relation	index = ml_index_open_plain(heap, &exposures_shape,
+											get_relname_relid(VARIANT_INDEX,
+															  RelationGetNamespace(heap)),
+											2, exposures_variant_index_keys);
 
-	if (OidIsValid(indexoid) && ml_table_as_created(heap, &exposures_shape) &&
-		ml_table_access_plain(heap, ACL_SELECT))
-	{
-		index = index_open(indexoid, AccessShareLock);
-		if (!ml_index_keys_are(index, 2, exposures_variant_index_keys))
-		{
-			index_close(index, AccessShareLock);
-			index = NULL;
-		}
-	}
 	if (index != NULL)
 	{
 		count_from_index(exp, heap, index, units);

@@ -123,21 +123,21 @@ static bool
 record_directly(Relation outcomes, Datum *values, Datum *variant)
 {
 	Relation	exposures = ml_table_open("experiment_exposures", AccessShareLock);
-	Relation	index;
+	Relation	index = ml_index_open_plain(exposures, &exposures_shape,
+											RelationGetPrimaryKeyIndex(exposures),
+											exposures_shape.nkeys, exposures_shape.keys);
 	RowInsert	ins;
-	text	   *exposed;
+	text	   *exposed = NULL;
 	bool		inserted;
 
-	if (!ml_table_as_created(exposures, &exposures_shape) ||
-		!ml_table_access_plain(exposures, ACL_SELECT))
+	if (index != NULL)
 	{
-		table_close(exposures, NoLock);
-		return false;
+		exposed = exposed_variant(exposures, index, values[0], values[1]);
+		index_close(index, NoLock);
 	}
-	index = index_open(RelationGetPrimaryKeyIndex(exposures), AccessShareLock);
-	exposed = exposed_variant(exposures, index, values[0], values[1]);
-	index_close(index, AccessShareLock);
 	table_close(exposures, NoLock);
+	if (index == NULL)
+		return false;
 	if (exposed == NULL)
 		not_exposed(values[0], values[1]);
 	if (!row_insert_begin(&ins, outcomes, &outcomes_shape, ACL_SELECT | ACL_INSERT | ACL_UPDATE))

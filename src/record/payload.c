@@ -73,19 +73,32 @@ payload_name_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 	}
 
 	name = PG_GETARG_TEXT_PP(argno);
+	payload_check_name(name, argname, "Pass NULL to leave an optional name out.",
+					   "Use a short key and keep long text in the features.");
+	return name;
+}
+
+/*
+ * Refuses an empty name or one over LEARNLOOP_MAX_NAME_BYTES, with the
+ * caller's hints (what to pass instead differs between its users); a hint
+ * may name the argument with one %s.
+ */
+void
+payload_check_name(text *name, const char *argname, const char *empty_hint,
+				   const char *long_hint)
+{
 	if (VARSIZE_ANY_EXHDR(name) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", argname),
-				 errhint("Pass NULL to leave an optional name out.")));
+				 errhint(empty_hint, argname)));
 	if (VARSIZE_ANY_EXHDR(name) > LEARNLOOP_MAX_NAME_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
 				 errmsg("%s is too long: %zu bytes, the limit is %d bytes",
 						argname, (size_t) VARSIZE_ANY_EXHDR(name),
 						LEARNLOOP_MAX_NAME_BYTES),
-				 errhint("Use a short key and keep long text in the features.")));
-	return name;
+				 errhint(long_hint, argname)));
 }
 
 /*
