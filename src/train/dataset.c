@@ -58,12 +58,14 @@ dataset_create(MemoryContext cxt, TrainTask task, bool groups, bool times, bool 
 	ds->labels = alloc_floats(cxt, ds->capacity);
 	strlcpy(ds->classes.name, "target", DATASET_MAX_NAME);
 	ds->classes.kind = FEATURE_CATEGORICAL;
+	ds->classes.cxt = cxt;
 	ds->classes.values = ds->labels;
 	if (groups)
 	{
 		ds->groups = alloc_floats(cxt, ds->capacity);
 		strlcpy(ds->group_codes.name, "group", DATASET_MAX_NAME);
 		ds->group_codes.kind = FEATURE_CATEGORICAL;
+		ds->group_codes.cxt = cxt;
 		ds->group_codes.values = ds->groups;
 	}
 	if (times)
@@ -99,6 +101,7 @@ dataset_feature(Dataset *ds, const char *name, FeatureKind kind)
 	f = MemoryContextAllocZero(ds->cxt, sizeof(Feature));
 	strlcpy(f->name, name, DATASET_MAX_NAME);
 	f->kind = kind;
+	f->cxt = ds->cxt;
 	f->values = alloc_floats(ds->cxt, ds->capacity);
 	for (int64 i = 0; i < ds->nrows; i++)
 		f->values[i] = NAN;
@@ -181,8 +184,13 @@ feature_set_category(Feature *f, int64 row, const char *value, int len)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature \"%s\" mixes numbers and strings", f->name),
 				 errhint("Give the feature one type in every row, for example with a cast in the features list.")));
+	/*
+	 * The label and group dictionaries are embedded in the Dataset, not
+	 * chunks of their own, so the context comes from the feature, never
+	 * from the chunk header in front of it.
+	 */
 	if (f->codes == NULL)
-		f->codes = name_table(GetMemoryChunkContext(f), "learnloop categories");
+		f->codes = name_table(f->cxt, "learnloop categories");
 
 	/* categories longer than a key are told apart by their first 255 bytes */
 	len = Min(len, DATASET_MAX_NAME - 1);

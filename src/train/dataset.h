@@ -23,6 +23,7 @@ typedef struct Feature
 	FeatureKind kind;
 	float	   *values;			/* per row; NaN is missing; categories as codes */
 	int64		present;		/* rows with a value */
+	MemoryContext cxt;			/* where its dictionary lives */
 	HTAB	   *codes;			/* while loading: category -> code */
 	char	  **categories;		/* code -> category; sorted once loaded */
 	int			ncategories;

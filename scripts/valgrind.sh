@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the training, serving and experiment regression suites with the
+# server under valgrind's memcheck, and fails on any invalid read, write or
+# free, or any use of an uninitialised value inside learnloop.  The server
+# is a private one (initdb in a temporary directory, run as the postgres
+# user) because pg_ctl cannot start postgres under valgrind.
+#   VALGRIND_SUITES="train predict"  the pg_regress files to run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
+suites=${VALGRIND_SUITES:-"schema record_decision record_outcome train predict experiment_assign experiment_outcomes experiment_stats experiment_bandit"}
+command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 1; }
+
+tmp=$(mktemp -d /tmp/learnloop-valgrind.XXXXXX)
+cp test/valgrind/postgres.supp "$tmp/"
+chown -R postgres "$tmp"
+port=$((20000 + RANDOM % 10000))
+as_postgres() { if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi; }
+stop_server() {
+  [ -n "${pid:-}" ] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+}
+trap 'stop_server; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+
+as_postgres "$bin/initdb" -D "$tmp/data" -A trust -U postgres >/dev/null
+cat >>"$tmp/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$tmp'
+shared_preload_libraries = 'learnloop'
+max_worker_processes = 16
+# valgrind runs one thread at a time: a single XGBoost thread is honest
+learnloop.training_threads = 1
+CONF
+
+echo "==> valgrind: starting postgres under memcheck (port $port)"
+as_postgres valgrind --quiet --trace-children=yes --num-callers=40 \
+  --suppressions="$tmp/postgres.supp" \
+  --log-file="$tmp/vg.%p.log" \
+  "$bin/postgres" -D "$tmp/data" >"$tmp/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+  "$bin/pg_isready" -q -h "$tmp" -p "$port" && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
+"$bin/pg_isready" -q -h "$tmp" -p "$port" || { echo "valgrind: server did not start"; tail -20 "$tmp/server.log" "$tmp"/vg.*.log; exit 1; }
+
+echo "==> valgrind: pg_regress $suites"
+status=0
+make -s installcheck REGRESS="$suites" PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
+  EXTRA_REGRESS_OPTS="--launcher=" || status=1
+[ $status -eq 0 ] || { cat regression.diffs 2>/dev/null | head -80; }
+stop_server; pid=""
+
+# memcheck's findings: every block that names an error kind we refuse
+errors=$(cat "$tmp"/vg.*.log | grep -cE "Invalid (read|write|free)|Mismatched free|uninitialised|Source and destination overlap" || true)
+if [ "$errors" -gt 0 ]; then
+  echo "==> valgrind: $errors memcheck errors"
+  cat "$tmp"/vg.*.log | head -200
+  status=1
+else
+  echo "==> valgrind: no memcheck errors in $(ls "$tmp"/vg.*.log | wc -l) processes"
+fi
+exit $status

@@ -1,0 +1,1143 @@
+/* learnloop 0.3.0: the learning-loop schema and the recording half of the loop */
+
+\echo Use "CREATE EXTENSION learnloop" to load this file. \quit
+
+/*
+ * Decisions and their outcomes: one row per decision an application made.
+ * Created unquoted, so MLTrainingData, mltrainingdata and MLTRAININGDATA all work.
+ */
+CREATE TABLE ml.MLTrainingData (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    task        text NOT NULL CHECK (task <> ''),
+    unit_id     text NOT NULL CHECK (unit_id <> ''),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    features    jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(features) = 'object'),
+    decision    jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(decision) = 'object'),
+    outcome     jsonb CHECK (outcome IS NULL OR pg_catalog.jsonb_typeof(outcome) = 'object'),
+    outcome_at  timestamptz,
+    source      text NOT NULL DEFAULT 'real'
+                CHECK (source IN ('real', 'synthetic', 'augmented')),
+    experiment  text,
+    variant     text,
+    CHECK (variant IS NULL OR experiment IS NOT NULL)
+);
+CREATE INDEX mltrainingdata_task_time_idx ON ml.MLTrainingData (task, created_at);
+CREATE INDEX mltrainingdata_unit_time_idx ON ml.MLTrainingData (unit_id, created_at);
+CREATE INDEX mltrainingdata_experiment_idx ON ml.MLTrainingData (experiment, variant)
+    WHERE experiment IS NOT NULL;
+
+COMMENT ON TABLE ml.MLTrainingData IS
+    'One row per decision: its features, the decision taken, the outcome learned later, data lineage and experiment arm';
+COMMENT ON COLUMN ml.MLTrainingData.id IS 'Decision id, returned by ml.record_decision';
+COMMENT ON COLUMN ml.MLTrainingData.task IS 'Decision problem, e.g. response_strategy';
+COMMENT ON COLUMN ml.MLTrainingData.unit_id IS 'The user, learner or other unit the decision was made for';
+COMMENT ON COLUMN ml.MLTrainingData.created_at IS 'When the decision was made';
+COMMENT ON COLUMN ml.MLTrainingData.features IS 'Model inputs at decision time (JSON object)';
+COMMENT ON COLUMN ml.MLTrainingData.decision IS 'The decision (labels): action, confidence, decided_by (model version, rules, ...)';
+COMMENT ON COLUMN ml.MLTrainingData.outcome IS 'Outcome keys merged in by ml.record_outcome; NULL until the first outcome';
+COMMENT ON COLUMN ml.MLTrainingData.outcome_at IS 'When the first outcome was recorded';
+COMMENT ON COLUMN ml.MLTrainingData.source IS 'Data lineage: real, synthetic or augmented';
+COMMENT ON COLUMN ml.MLTrainingData.experiment IS 'Experiment the decision belongs to, if any';
+COMMENT ON COLUMN ml.MLTrainingData.variant IS 'Experiment variant that made the decision, if any';
+
+/* Model registry: every trained model version, with its bytes, so models back up and replicate with the data. */
+CREATE TABLE ml.models (
+    name             text NOT NULL CHECK (name <> ''),
+    version          integer NOT NULL CHECK (version > 0),
+    task             text NOT NULL CHECK (task IN ('classification', 'regression', 'ranking')),
+    params           jsonb NOT NULL DEFAULT '{}',
+    feature_schema   jsonb NOT NULL,
+    model            bytea NOT NULL,
+    train_rows       bigint,
+    test_rows        bigint,
+    objective        text,
+    rounds           integer,
+    feature_importance jsonb,
+    training_seconds double precision,
+    load_seconds     double precision,
+    evaluator        text,
+    job_id           bigint,
+    trained_by       name NOT NULL DEFAULT CURRENT_USER,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (name, version)
+);
+COMMENT ON TABLE ml.models IS 'Model registry: one row per trained model version';
+COMMENT ON COLUMN ml.models.name IS 'Model name, e.g. response_strategy';
+COMMENT ON COLUMN ml.models.version IS 'Version, 1, 2, ... per name';
+COMMENT ON COLUMN ml.models.task IS 'classification, regression or ranking';
+COMMENT ON COLUMN ml.models.params IS 'Training parameters (XGBoost parameters, num_round, split, ...)';
+COMMENT ON COLUMN ml.models.feature_schema IS 'Feature names, order, types, category dictionaries and class labels, as used in training';
+COMMENT ON COLUMN ml.models.model IS 'The XGBoost model (UBJSON)';
+COMMENT ON COLUMN ml.models.train_rows IS 'Rows the model was trained on';
+COMMENT ON COLUMN ml.models.test_rows IS 'Rows held out for evaluation';
+COMMENT ON COLUMN ml.models.objective IS 'XGBoost objective';
+COMMENT ON COLUMN ml.models.rounds IS 'Boosting rounds kept (after early stopping)';
+COMMENT ON COLUMN ml.models.feature_importance IS 'Average gain per feature';
+COMMENT ON COLUMN ml.models.training_seconds IS 'Wall time of boosting and evaluation';
+COMMENT ON COLUMN ml.models.load_seconds IS 'Wall time of reading the training rows';
+COMMENT ON COLUMN ml.models.job_id IS 'Training job that produced the model';
+COMMENT ON COLUMN ml.models.evaluator IS 'How serving evaluates it: native (compiled trees) or xgboost, with the reason';
+COMMENT ON COLUMN ml.models.trained_by IS 'Role that trained the model';
+COMMENT ON COLUMN ml.models.created_at IS 'When the model was registered';
+
+/* Append-only deployment history: the newest row per model is the deployed version; a rollback is a row too. */
+CREATE TABLE ml.deployments (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_name     text NOT NULL,
+    model_version  integer NOT NULL,
+    action         text NOT NULL CHECK (action IN ('deploy', 'rollback')),
+    reason         text,
+    deployed_by    name NOT NULL DEFAULT CURRENT_USER,
+    deployed_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    FOREIGN KEY (model_name, model_version) REFERENCES ml.models (name, version)
+);
+CREATE INDEX deployments_model_idx ON ml.deployments (model_name, id);
+COMMENT ON TABLE ml.deployments IS 'Append-only deployment history; the newest row of a model names its deployed version';
+COMMENT ON COLUMN ml.deployments.id IS 'Increasing deployment id';
+COMMENT ON COLUMN ml.deployments.model_name IS 'Deployed model';
+COMMENT ON COLUMN ml.deployments.model_version IS 'Version that became active';
+COMMENT ON COLUMN ml.deployments.action IS 'deploy or rollback';
+COMMENT ON COLUMN ml.deployments.reason IS 'Why: first model, better metric, manual, ...';
+COMMENT ON COLUMN ml.deployments.deployed_by IS 'Role that deployed';
+COMMENT ON COLUMN ml.deployments.deployed_at IS 'When it was deployed';
+
+/* Evaluation of a model version on a test set. */
+CREATE TABLE ml.MLEvaluationResults (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_name     text NOT NULL,
+    model_version  integer NOT NULL,
+    accuracy       double precision,
+    metrics        jsonb NOT NULL DEFAULT '{}',
+    test_rows      bigint,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    FOREIGN KEY (model_name, model_version) REFERENCES ml.models (name, version) ON DELETE CASCADE
+);
+CREATE INDEX mlevaluationresults_model_idx ON ml.MLEvaluationResults (model_name, model_version);
+COMMENT ON TABLE ml.MLEvaluationResults IS 'Evaluation of a model version on a held-out test set';
+COMMENT ON COLUMN ml.MLEvaluationResults.id IS 'Evaluation id';
+COMMENT ON COLUMN ml.MLEvaluationResults.model_name IS 'Evaluated model';
+COMMENT ON COLUMN ml.MLEvaluationResults.model_version IS 'Evaluated version';
+COMMENT ON COLUMN ml.MLEvaluationResults.accuracy IS 'Accuracy for classifiers, NULL otherwise';
+COMMENT ON COLUMN ml.MLEvaluationResults.metrics IS 'All metrics: per-class precision/recall/F1, AUC, log loss, RMSE, NDCG, ...';
+COMMENT ON COLUMN ml.MLEvaluationResults.test_rows IS 'Rows in the test set';
+COMMENT ON COLUMN ml.MLEvaluationResults.created_at IS 'When the evaluation ran';
+
+/* Experiments: A/B tests and bandits, assigned deterministically by ml.assign_variant. */
+CREATE TABLE ml.experiments (
+    name               text PRIMARY KEY CHECK (name <> ''),
+    variants           text[] NOT NULL,
+    weights            double precision[] NOT NULL,
+    coverage           double precision NOT NULL DEFAULT 1 CHECK (coverage >= 0 AND coverage <= 1),
+    hash_seed          text NOT NULL,
+    hash_version       integer NOT NULL DEFAULT 2 CHECK (hash_version IN (1, 2)),
+    status             text NOT NULL DEFAULT 'running' CHECK (status IN ('draft', 'running', 'stopped')),
+    primary_metric     text,
+    guardrail_metrics  text[] NOT NULL DEFAULT '{}',
+    min_sample_size    integer NOT NULL DEFAULT 0 CHECK (min_sample_size >= 0),
+    allocation         text NOT NULL DEFAULT 'fixed' CHECK (allocation IN ('fixed', 'thompson')),
+    created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    started_at         timestamptz,
+    stopped_at         timestamptz,
+    CHECK (pg_catalog.cardinality(variants) >= 2),
+    CHECK (pg_catalog.cardinality(variants) = pg_catalog.cardinality(weights))
+);
+COMMENT ON TABLE ml.experiments IS 'Experiments: variants, weights, coverage and hashing, compatible with the GrowthBook SDK';
+COMMENT ON COLUMN ml.experiments.name IS 'Experiment key';
+COMMENT ON COLUMN ml.experiments.variants IS 'Variant names; the first is the control';
+COMMENT ON COLUMN ml.experiments.weights IS 'Traffic weights per variant, summing to 1';
+COMMENT ON COLUMN ml.experiments.coverage IS 'Fraction of units included';
+COMMENT ON COLUMN ml.experiments.hash_seed IS 'Hashing seed (defaults to the name)';
+COMMENT ON COLUMN ml.experiments.hash_version IS 'GrowthBook hash version, 1 or 2';
+COMMENT ON COLUMN ml.experiments.status IS 'draft, running or stopped';
+COMMENT ON COLUMN ml.experiments.primary_metric IS 'Outcome metric the experiment is decided on';
+COMMENT ON COLUMN ml.experiments.guardrail_metrics IS 'Metrics that must not get worse';
+COMMENT ON COLUMN ml.experiments.min_sample_size IS 'Units per variant before a verdict';
+COMMENT ON COLUMN ml.experiments.allocation IS 'fixed weights or thompson sampling';
+COMMENT ON COLUMN ml.experiments.created_at IS 'When the experiment was created';
+COMMENT ON COLUMN ml.experiments.started_at IS 'When it started running';
+COMMENT ON COLUMN ml.experiments.stopped_at IS 'When it stopped';
+
+/*
+ * Exposures: the first assignment of each unit, sticky.  Identifiers are
+ * compared bytewise (COLLATE "C"): cheaper in every index probe, and an id
+ * has no linguistic order.  No foreign keys, so that ml.assign_variant can
+ * insert without the executor (src/common/row_insert.c): the functions
+ * check the experiment, and deleting an experiment deletes its rows
+ * through the trigger ml.experiments_delete_rows.
+ */
+CREATE TABLE ml.experiment_exposures (
+    experiment  text COLLATE "C" NOT NULL,
+    unit_id     text COLLATE "C" NOT NULL,
+    variant     text COLLATE "C" NOT NULL,
+    exposed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (experiment, unit_id) INCLUDE (variant)
+);
+COMMENT ON TABLE ml.experiment_exposures IS 'First assignment of each unit to an experiment variant; never moved; deleted with the experiment';
+COMMENT ON COLUMN ml.experiment_exposures.experiment IS 'Experiment';
+COMMENT ON COLUMN ml.experiment_exposures.unit_id IS 'Exposed unit';
+COMMENT ON COLUMN ml.experiment_exposures.variant IS 'Variant the unit was exposed to';
+COMMENT ON COLUMN ml.experiment_exposures.exposed_at IS 'Time of first exposure';
+CREATE INDEX experiment_exposures_variant_idx ON ml.experiment_exposures (experiment, variant);
+COMMENT ON INDEX ml.experiment_exposures_variant_idx IS
+    'Units per variant for ml.experiment_statistics, counted by an index-only scan';
+
+/* Per-unit metric values of an experiment: one row per (experiment, unit, metric), the latest value wins. */
+CREATE TABLE ml.experiment_outcomes (
+    experiment   text COLLATE "C" NOT NULL,
+    unit_id      text COLLATE "C" NOT NULL,
+    variant      text COLLATE "C" NOT NULL,
+    metric       text COLLATE "C" NOT NULL CHECK (metric <> ''),
+    value        double precision NOT NULL CHECK (value <> 'NaN' AND value > '-Infinity' AND value < 'Infinity'),
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (experiment, unit_id, metric)
+);
+COMMENT ON TABLE ml.experiment_outcomes IS 'Metric values of exposed units: one per (experiment, unit, metric), the latest recorded value wins; deleted with the experiment';
+COMMENT ON COLUMN ml.experiment_outcomes.experiment IS 'Experiment';
+COMMENT ON COLUMN ml.experiment_outcomes.unit_id IS 'Exposed unit';
+COMMENT ON COLUMN ml.experiment_outcomes.variant IS 'The unit''s exposed variant, copied from ml.experiment_exposures';
+COMMENT ON COLUMN ml.experiment_outcomes.metric IS 'Metric name, e.g. engaged or engagement';
+COMMENT ON COLUMN ml.experiment_outcomes.value IS 'Latest value (booleans are stored as 0 and 1)';
+COMMENT ON COLUMN ml.experiment_outcomes.recorded_at IS 'When the latest value was recorded';
+
+/*
+ * What the foreign keys would cascade.  The lock waits for writers that read
+ * the definition before it was deleted and keeps later ones out until the
+ * deletion commits; they lock these tables before reading the definition,
+ * so they then find the experiment gone.
+ */
+CREATE FUNCTION ml.delete_experiment_rows()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE ml.experiment_exposures, ml.experiment_outcomes;
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT FROM deleted) THEN
+        RETURN NULL;
+    END IF;
+    -- an older snapshot would miss rows committed by the writers waited for
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'experiments can only be deleted under READ COMMITTED'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A snapshot older than the deletion would not see exposures committed while it waited; '
+                         'delete in a READ COMMITTED transaction.';
+    END IF;
+    LOCK TABLE ml.experiment_exposures, ml.experiment_outcomes IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM ml.experiment_outcomes o USING deleted d WHERE o.experiment = d.name;
+    DELETE FROM ml.experiment_exposures e USING deleted d WHERE e.experiment = d.name;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.delete_experiment_rows() IS
+    'Trigger: deletes (or truncates) the exposures and outcomes of deleted experiments, after waiting for their writers';
+CREATE TRIGGER experiments_delete_rows
+    AFTER DELETE ON ml.experiments REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
+COMMENT ON TRIGGER experiments_delete_rows ON ml.experiments IS
+    'Deletes the exposures and outcomes of deleted experiments';
+CREATE TRIGGER experiments_truncate_rows
+    AFTER TRUNCATE ON ml.experiments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.delete_experiment_rows();
+COMMENT ON TRIGGER experiments_truncate_rows ON ml.experiments IS
+    'Truncates the exposures and outcomes with the experiments';
+
+/* History of every weight change: creation, manual updates and bandit reallocations. */
+CREATE TABLE ml.experiment_allocations (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    experiment  text NOT NULL REFERENCES ml.experiments (name) ON DELETE CASCADE,
+    weights     double precision[] NOT NULL,
+    source      text NOT NULL CHECK (source IN ('create', 'manual', 'thompson')),
+    changed_by  name NOT NULL DEFAULT CURRENT_USER,
+    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX experiment_allocations_experiment_idx ON ml.experiment_allocations (experiment, id);
+COMMENT ON TABLE ml.experiment_allocations IS 'History of experiment weights: one row per creation, ml.update_weights and ml.update_allocation';
+COMMENT ON COLUMN ml.experiment_allocations.id IS 'Increasing change id';
+COMMENT ON COLUMN ml.experiment_allocations.experiment IS 'Experiment';
+COMMENT ON COLUMN ml.experiment_allocations.weights IS 'Weights in force from changed_at, in variant order';
+COMMENT ON COLUMN ml.experiment_allocations.source IS 'create, manual (ml.update_weights) or thompson (ml.update_allocation)';
+COMMENT ON COLUMN ml.experiment_allocations.changed_by IS 'Role that changed the weights';
+COMMENT ON COLUMN ml.experiment_allocations.changed_at IS 'When the weights changed';
+
+/* Stored experiment analyses. */
+CREATE TABLE ml.MLABTestResults (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    test_name   text NOT NULL,
+    duration    double precision,
+    results     jsonb NOT NULL DEFAULT '{}',
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX mlabtestresults_test_idx ON ml.MLABTestResults (test_name, created_at);
+COMMENT ON TABLE ml.MLABTestResults IS 'Stored analyses of experiments (one row per ml.analyze run)';
+COMMENT ON COLUMN ml.MLABTestResults.id IS 'Analysis id';
+COMMENT ON COLUMN ml.MLABTestResults.test_name IS 'Experiment name';
+COMMENT ON COLUMN ml.MLABTestResults.duration IS 'Days the experiment had run when analysed';
+COMMENT ON COLUMN ml.MLABTestResults.results IS 'Per-variant statistics and verdict';
+COMMENT ON COLUMN ml.MLABTestResults.created_at IS 'When the analysis ran';
+
+/* Monitoring snapshots of a model in production. */
+CREATE TABLE ml.MLMonitoringMetrics (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_name    text,
+    period_start  timestamptz NOT NULL,
+    period_end    timestamptz NOT NULL,
+    metrics       jsonb NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (period_end >= period_start)
+);
+CREATE INDEX mlmonitoringmetrics_model_idx ON ml.MLMonitoringMetrics (model_name, period_end);
+COMMENT ON TABLE ml.MLMonitoringMetrics IS 'Monitoring snapshots: decision counts, outcome rates, latency, drift per period';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.id IS 'Snapshot id';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.model_name IS 'Monitored model, NULL for the whole loop';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.period_start IS 'Start of the measured period';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.period_end IS 'End of the measured period';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.metrics IS 'Measured metrics';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.created_at IS 'When the snapshot was taken';
+
+/* ---------------------------------------------------------------------- */
+/* Recording decisions and outcomes                                        */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.record_decision(
+    task        text,
+    unit_id     text,
+    features    jsonb,
+    decision    jsonb,
+    source      text DEFAULT 'real',
+    experiment  text DEFAULT NULL,
+    variant     text DEFAULT NULL,
+    created_at  timestamptz DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_record_decision'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz) IS
+    'Records one decision and returns its id, for ml.record_outcome later';
+
+CREATE FUNCTION ml.record_outcome(decision_id bigint, outcome jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_record_outcome'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_outcome(bigint, jsonb) IS
+    'Merges outcome keys into a decision (latest value per key wins; safe to retry) and returns the merged outcome';
+
+/* ---------------------------------------------------------------------- */
+/* Simulated users                                                         */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.simulated_decisions(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00')
+RETURNS TABLE (unit_id text, created_at timestamptz, features jsonb, decision jsonb,
+               outcome jsonb, outcome_at timestamptz)
+AS 'MODULE_PATHNAME', 'learnloop_simulated_decisions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz) IS
+    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth';
+
+CREATE FUNCTION ml.simulate_outcome(
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_simulate_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer) IS
+    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions';
+
+CREATE FUNCTION ml.simulate_users(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT NULL,
+    task               text DEFAULT 'response_strategy')
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH inserted AS (
+        INSERT INTO ml.MLTrainingData
+            (task, unit_id, created_at, features, decision, outcome, outcome_at, source)
+        SELECT simulate_users.task, s.unit_id, s.created_at, s.features, s.decision, s.outcome, s.outcome_at, 'synthetic'
+          FROM ml.simulated_decisions(users, days, seed, decisions_per_day,
+                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days))) AS s
+        RETURNING 1)
+    SELECT count(*) FROM inserted
+$$;
+COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text) IS
+    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic) and returns the row count';
+
+/* ---------------------------------------------------------------------- */
+/* Training, the registry and deployments                                  */
+/* ---------------------------------------------------------------------- */
+
+CREATE SEQUENCE ml.training_job_id_seq;
+COMMENT ON SEQUENCE ml.training_job_id_seq IS 'Training job ids';
+
+CREATE FUNCTION ml.train(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all')
+RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
+               score double precision, champion_score double precision, deployed boolean,
+               reason text, job_id bigint)
+AS 'MODULE_PATHNAME', 'learnloop_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy; one row per candidate';
+
+CREATE FUNCTION ml.train_async(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
+    'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
+
+CREATE FUNCTION ml.training_jobs_status()
+RETURNS TABLE (job_id bigint, model text, role oid, database oid, pid integer, caller_pid integer,
+               phase text, candidate integer, candidates integer, round integer, total_rounds integer,
+               rows bigint, started timestamptz, status text, error text)
+AS 'MODULE_PATHNAME', 'learnloop_training_jobs'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.training_jobs_status() IS 'Training jobs in shared memory (needs learnloop in shared_preload_libraries); see ml.training_jobs';
+
+CREATE VIEW ml.training_jobs AS
+    SELECT j.job_id, j.model, j.role::regrole AS role, d.datname AS database, j.pid, j.caller_pid,
+           j.phase, j.candidate, j.candidates, j.round, j.total_rounds, j.rows, j.started,
+           j.status, j.error
+      FROM ml.training_jobs_status() j
+      LEFT JOIN pg_catalog.pg_database d ON d.oid = j.database;
+COMMENT ON VIEW ml.training_jobs IS 'Running and recent training jobs: phase, round, rows, status and error';
+
+CREATE FUNCTION ml.cancel_training(job_id bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'learnloop_cancel_training'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.cancel_training(bigint) IS
+    'Asks a running training job to stop; true if it was running';
+
+CREATE FUNCTION ml.deployed_version(model text)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.model_version FROM ml.deployments d WHERE d.model_name = $1 ORDER BY d.id DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION ml.deployed_version(text) IS 'The deployed version of a model, or NULL';
+
+CREATE FUNCTION ml.deploy(model text, version integer, reason text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(deploy.model));
+    IF NOT EXISTS (SELECT 1 FROM ml.models m WHERE m.name = deploy.model AND m.version = deploy.version) THEN
+        RAISE EXCEPTION 'model "%" has no version %', deploy.model, deploy.version
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'ml.models lists the trained versions.';
+    END IF;
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (deploy.model, deploy.version, 'deploy', deploy.reason)
+        RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION ml.deploy(text, integer, text) IS 'Deploys a model version; returns the deployment id';
+
+CREATE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    history integer[] := '{}';
+    step record;
+    target integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(rollback.model));
+    -- deployments push a version, rollbacks pop one: the top is deployed
+    FOR step IN SELECT d.action, d.model_version FROM ml.deployments d
+                 WHERE d.model_name = rollback.model ORDER BY d.id LOOP
+        IF step.action = 'deploy' THEN
+            history := history || step.model_version;
+        ELSE
+            history := history[1:cardinality(history) - 1];
+        END IF;
+    END LOOP;
+    IF cardinality(history) < 2 THEN
+        RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.model
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
+    END IF;
+    target := history[cardinality(history) - 1];
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (rollback.model, target, 'rollback', rollback.reason);
+    RETURN target;
+END
+$$;
+COMMENT ON FUNCTION ml.rollback(text, text) IS
+    'Returns a model to the version deployed before the current one; returns that version';
+
+/* ---------------------------------------------------------------------- */
+/* Serving                                                                 */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.predict(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_predict'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, jsonb, integer) IS
+    'Prediction for features by name: regression value, positive-class probability or ranking score; the deployed version unless one is given';
+
+CREATE FUNCTION ml.predict(model text, features real[], version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_predict'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, real[], integer) IS
+    'Prediction for features in the model''s order (NULL or NaN missing)';
+
+CREATE FUNCTION ml.predict_proba(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_proba(text, jsonb, integer) IS
+    'Class probabilities of a classifier, in the order of its feature_schema classes';
+
+CREATE FUNCTION ml.predict_proba(model text, features real[], version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_predict_proba'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_proba(text, real[], integer) IS
+    'Class probabilities of a classifier for features in the model''s order';
+
+CREATE FUNCTION ml.predict_label(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_predict_label'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_label(text, jsonb, integer) IS
+    'The most probable class of a classifier, as trained (text)';
+
+CREATE FUNCTION ml.predict_label(model text, features real[], version integer DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_predict_label'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_label(text, real[], integer) IS
+    'The most probable class of a classifier for features in the model''s order';
+
+CREATE FUNCTION ml.explain(model text, features jsonb, version integer DEFAULT NULL)
+RETURNS TABLE (feature text, value double precision, category text, contribution double precision)
+AS 'MODULE_PATHNAME', 'learnloop_explain'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.explain(text, jsonb, integer) IS
+    'Per-feature contributions (SHAP values) to one prediction, and the bias; category names the value of a categorical feature';
+
+CREATE FUNCTION ml.decide(
+    task            text,
+    unit_id         text,
+    features        jsonb,
+    fallback        text,
+    model           text DEFAULT NULL,
+    min_confidence  double precision DEFAULT 0.5,
+    action_feature  text DEFAULT 'action',
+    experiment      text DEFAULT NULL,
+    variant         text DEFAULT NULL)
+RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text)
+AS 'MODULE_PATHNAME', 'learnloop_decide'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text) IS
+    'Chooses an action with the deployed model (or the fallback when there is none or it is unsure), records the decision and returns its id';
+
+CREATE FUNCTION ml.model_cache()
+RETURNS TABLE (model text, version integer, evaluator text, reason text, memory_bytes bigint, model_bytes bigint)
+AS 'MODULE_PATHNAME', 'learnloop_model_cache'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.model_cache() IS 'Models this backend holds for serving, how they are evaluated and their memory';
+
+/* Statement-level trigger: other backends drop their cached copies of the table's rows. */
+CREATE FUNCTION ml.invalidate_table_cache()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'learnloop_invalidate_table_cache'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.invalidate_table_cache() IS
+    'Statement trigger: sends a relcache invalidation for the table, so every backend (replicas too) reloads what it cached from it';
+
+CREATE TRIGGER models_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.models
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER models_invalidate_cache ON ml.models IS
+    'Tells every backend, replicas included, to drop its cached models';
+CREATE TRIGGER deployments_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER deployments_invalidate_cache ON ml.deployments IS
+    'Tells every backend, replicas included, which versions are now deployed';
+
+/* ---------------------------------------------------------------------- */
+/* Experiments: A/B tests and Thompson-sampling bandits                    */
+/* ---------------------------------------------------------------------- */
+
+CREATE TRIGGER experiments_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.experiments
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER experiments_invalidate_cache ON ml.experiments IS
+    'Keeps the per-backend experiment cache of ml.assign_variant current';
+
+CREATE FUNCTION ml.check_weights(variants text[], weights double precision[])
+RETURNS double precision[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF weights IS NULL THEN
+        RETURN array_fill(1.0::float8 / cardinality(variants), ARRAY[cardinality(variants)]);
+    END IF;
+    IF cardinality(weights) <> cardinality(variants) THEN
+        RAISE EXCEPTION 'experiment has % variants but % weights', cardinality(variants), cardinality(weights)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give one weight per variant, in the same order, or leave weights out for an equal split.';
+    END IF;
+    IF array_position(weights, NULL) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM unnest(weights) w WHERE NOT (w >= 0 AND w <= 1)) THEN
+        RAISE EXCEPTION 'weights must be between 0 and 1: %', weights
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A weight is the fraction of covered traffic a variant gets.';
+    END IF;
+    IF abs((SELECT sum(w) FROM unnest(weights) w) - 1) > 1e-6 THEN
+        RAISE EXCEPTION 'weights must sum to 1, not %', (SELECT sum(w) FROM unnest(weights) w)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example ''{0.5, 0.5}'' or ''{0.2, 0.3, 0.5}''.';
+    END IF;
+    RETURN weights;
+END
+$$;
+COMMENT ON FUNCTION ml.check_weights(text[], double precision[]) IS
+    'Validates weights against variants (one each, 0..1, summing to 1); NULL gives an equal split';
+
+CREATE FUNCTION ml.create_experiment(
+    name               text,
+    variants           text[],
+    weights            double precision[] DEFAULT NULL,
+    coverage           double precision DEFAULT 1,
+    hash_seed          text DEFAULT NULL,
+    hash_version       integer DEFAULT 2,
+    status             text DEFAULT 'running',
+    primary_metric     text DEFAULT NULL,
+    guardrail_metrics  text[] DEFAULT '{}',
+    min_sample_size    integer DEFAULT 0,
+    allocation         text DEFAULT 'fixed')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.experiments;
+BEGIN
+    IF name IS NULL OR name = '' OR variants IS NULL THEN
+        RAISE EXCEPTION 'experiment name and variants must not be NULL or empty'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example ml.create_experiment(''model_vs_rules'', ARRAY[''rules'', ''model'']).';
+    END IF;
+    IF cardinality(variants) < 2 OR array_position(variants, NULL) IS NOT NULL OR '' = ANY (variants)
+       OR (SELECT count(DISTINCT v) FROM unnest(variants) v) <> cardinality(variants) THEN
+        RAISE EXCEPTION 'an experiment needs at least two distinct, non-empty variants: %', variants
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The first variant is the control, e.g. ARRAY[''control'', ''treatment''].';
+    END IF;
+    IF coverage IS NULL OR NOT (coverage >= 0 AND coverage <= 1) THEN
+        RAISE EXCEPTION 'coverage must be between 0 and 1, not %', coverage
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  HINT = 'coverage is the fraction of units included in the experiment.';
+    END IF;
+    IF hash_version IS NULL OR hash_version NOT IN (1, 2) THEN
+        RAISE EXCEPTION 'unknown hash_version %', hash_version
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'GrowthBook hash versions are 2 (the default) and 1 (legacy).';
+    END IF;
+    IF status IS NULL OR status NOT IN ('draft', 'running') THEN
+        RAISE EXCEPTION 'a new experiment must be draft or running, not %', status
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Create it as draft and start it later with ml.set_experiment_status.';
+    END IF;
+    IF allocation IS NULL OR allocation NOT IN ('fixed', 'thompson') THEN
+        RAISE EXCEPTION 'unknown allocation %', allocation
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'allocation is fixed or thompson.';
+    END IF;
+    IF allocation = 'thompson' AND primary_metric IS NULL THEN
+        RAISE EXCEPTION 'a thompson experiment needs a primary_metric'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The bandit allocates traffic on the primary metric.';
+    END IF;
+    IF min_sample_size IS NULL OR min_sample_size < 0 THEN
+        RAISE EXCEPTION 'min_sample_size must be 0 or more, not %', min_sample_size
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'ml.sample_size computes one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ml.experiments e WHERE e.name = create_experiment.name) THEN
+        RAISE EXCEPTION 'experiment "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Pick another name; ml.update_weights and ml.set_experiment_status change an existing one.';
+    END IF;
+    INSERT INTO ml.experiments AS e (name, variants, weights, coverage, hash_seed, hash_version, status,
+                                     primary_metric, guardrail_metrics, min_sample_size, allocation, started_at)
+        VALUES (name, variants, ml.check_weights(variants, weights), coverage, coalesce(hash_seed, name),
+                hash_version, status, primary_metric, coalesce(guardrail_metrics, '{}'), min_sample_size,
+                allocation, CASE WHEN status = 'running' THEN now() END)
+        RETURNING e.* INTO created;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (created.name, created.weights, 'create');
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION ml.create_experiment(text, text[], double precision[], double precision, text, integer, text, text, text[], integer, text) IS
+    'Creates an experiment (running unless created as draft) and returns its row';
+
+/* Locks and returns an experiment, or raises the unknown-experiment error every function shares. */
+CREATE FUNCTION ml.lock_experiment(name text)
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locked ml.experiments;
+BEGIN
+    SELECT e.* INTO locked FROM ml.experiments e WHERE e.name = lock_experiment.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'experiment "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'ml.create_experiment creates one; ml.experiments lists them.';
+    END IF;
+    RETURN locked;
+END
+$$;
+COMMENT ON FUNCTION ml.lock_experiment(text) IS
+    'Locks an experiment''s row for a change and returns it; unknown names are an error (42704)';
+
+CREATE FUNCTION ml.set_experiment_status(name text, status text)
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    IF status IS NULL OR status NOT IN ('draft', 'running', 'stopped') THEN
+        RAISE EXCEPTION 'unknown experiment status %', status
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'status is draft, running or stopped.';
+    END IF;
+    IF status = 'draft' AND current.started_at IS NOT NULL THEN
+        RAISE EXCEPTION 'experiment "%" has run and cannot go back to draft', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Stop it instead, or create a new experiment.';
+    END IF;
+    UPDATE ml.experiments e
+       SET status = set_experiment_status.status,
+           started_at = coalesce(e.started_at, CASE WHEN set_experiment_status.status = 'running' THEN now() END),
+           stopped_at = CASE WHEN set_experiment_status.status = 'stopped' THEN coalesce(e.stopped_at, now()) END
+     WHERE e.name = set_experiment_status.name
+    RETURNING e.* INTO current;
+    RETURN current;
+END
+$$;
+COMMENT ON FUNCTION ml.set_experiment_status(text, text) IS
+    'Starts (running), stops (stopped) or restarts an experiment; returns its row';
+
+CREATE FUNCTION ml.update_weights(name text, weights double precision[], source text DEFAULT 'manual')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    IF current.status = 'stopped' THEN
+        RAISE EXCEPTION 'experiment "%" is stopped', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restart it with ml.set_experiment_status(name, ''running'') first.';
+    END IF;
+    IF source IS NULL OR source NOT IN ('manual', 'thompson') THEN
+        RAISE EXCEPTION 'unknown weights source %', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'source is manual or thompson.';
+    END IF;
+    UPDATE ml.experiments e SET weights = ml.check_weights(current.variants, update_weights.weights)
+     WHERE e.name = update_weights.name
+    RETURNING e.* INTO current;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (current.name, current.weights, update_weights.source);
+    RETURN current;
+END
+$$;
+COMMENT ON FUNCTION ml.update_weights(text, double precision[], text) IS
+    'Changes the weights of an experiment (exposed units keep their variant) and logs them in ml.experiment_allocations';
+
+CREATE FUNCTION ml.growthbook_hash(seed text, value text, version integer DEFAULT 2)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_growthbook_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.growthbook_hash(text, text, integer) IS
+    'The GrowthBook SDK''s hash of a unit id in [0, 1): version 2 (default) or 1, over UTF-16 code units';
+
+CREATE FUNCTION ml.bucket_ranges(coverage double precision, weights double precision[])
+RETURNS TABLE (variant integer, range_start double precision, range_end double precision)
+AS 'MODULE_PATHNAME', 'learnloop_bucket_ranges'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.bucket_ranges(double precision, double precision[]) IS
+    'The hash range [range_start, range_end) of each variant (1-based), as the GrowthBook SDK computes it';
+
+CREATE FUNCTION ml.assign_variant(experiment text, unit_id text, log_exposure boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_assign_variant'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.assign_variant(text, text, boolean) IS
+    'GrowthBook-compatible variant of a unit (NULL outside coverage); logs the first exposure and keeps exposed units in their variant';
+
+CREATE FUNCTION ml.record_outcome(experiment text, unit_id text, metric text, value double precision)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_record_experiment_outcome'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_outcome(text, text, text, double precision) IS
+    'Records the value of a metric for an exposed unit (latest value wins; safe to retry) and returns the unit''s variant';
+
+/* Decisions that carry an experiment and variant feed their numeric and boolean outcome keys to the experiment. */
+CREATE FUNCTION ml.experiment_outcomes_from_decision()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO ml.experiment_outcomes AS o (experiment, unit_id, variant, metric, value)
+    SELECT e.experiment, e.unit_id, e.variant, k.key,
+           CASE jsonb_typeof(k.value) WHEN 'boolean' THEN (k.value)::boolean::integer ELSE (k.value)::float8 END
+      FROM ml.experiment_exposures e, jsonb_each(NEW.outcome) k
+     WHERE e.experiment = NEW.experiment AND e.unit_id = NEW.unit_id AND e.variant = NEW.variant
+       AND jsonb_typeof(k.value) IN ('number', 'boolean')
+    ON CONFLICT (experiment, unit_id, metric)
+        DO UPDATE SET value = EXCLUDED.value, recorded_at = now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.experiment_outcomes_from_decision() IS
+    'Trigger: copies numeric and boolean outcome keys of a decision made by an experiment arm into ml.experiment_outcomes, when the unit was exposed to that arm';
+
+CREATE TRIGGER mltrainingdata_experiment_outcomes
+    AFTER INSERT OR UPDATE OF outcome ON ml.MLTrainingData
+    FOR EACH ROW WHEN (NEW.experiment IS NOT NULL AND NEW.variant IS NOT NULL AND NEW.outcome IS NOT NULL)
+    EXECUTE FUNCTION ml.experiment_outcomes_from_decision();
+COMMENT ON TRIGGER mltrainingdata_experiment_outcomes ON ml.MLTrainingData IS
+    'Feeds outcomes of decisions with an experiment and variant to ml.experiment_outcomes';
+
+/* What the analysis needs of a metric's values, in one aggregate (src/experiment/moments.c). */
+CREATE FUNCTION ml.outcome_accum(moments double precision[], value double precision)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_accum(double precision[], double precision) IS
+    'Transition function of ml.outcome_moments';
+CREATE FUNCTION ml.outcome_combine(a double precision[], b double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_outcome_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_combine(double precision[], double precision[]) IS
+    'Merges two partial states of ml.outcome_moments (parallel aggregation)';
+CREATE AGGREGATE ml.outcome_moments(value double precision) (
+    SFUNC = ml.outcome_accum,
+    STYPE = double precision[],
+    COMBINEFUNC = ml.outcome_combine,
+    INITCOND = '{0,0,0,0}',
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml.outcome_moments(double precision) IS
+    '{n, sum, sum of squared deviations, values other than 0 and 1}: count, mean, variance and 0/1-ness in one pass';
+
+CREATE TYPE ml.experiment_result AS (
+    variant                text,
+    is_control             boolean,
+    units                  bigint,
+    units_with_value       bigint,
+    mean                   double precision,
+    variance               double precision,
+    test                   text,
+    lift                   double precision,
+    lift_ci_low            double precision,
+    lift_ci_high           double precision,
+    relative_lift          double precision,
+    relative_lift_ci_low   double precision,
+    relative_lift_ci_high  double precision,
+    p_value                double precision,
+    adjusted_p_value       double precision,
+    chance_to_win          double precision,
+    srm_p_value            double precision,
+    verdict                text);
+COMMENT ON TYPE ml.experiment_result IS
+    'One variant of an experiment analysis, against the control (see docs/experiments.md for the definitions)';
+
+CREATE FUNCTION ml.experiment_statistics(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero')
+RETURNS SETOF ml.experiment_result
+AS 'MODULE_PATHNAME', 'learnloop_experiment_statistics'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) IS
+    'Per-variant statistics of an experiment against its control, without storing them (ml.analyze stores them)';
+
+CREATE FUNCTION ml.analyze(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero')
+RETURNS SETOF ml.experiment_result
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $6 here
+    exp ml.experiments;
+    stats jsonb;
+    guardrails jsonb;
+BEGIN
+    SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6) WITH ORDINALITY s;
+    SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
+    SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6)
+                                              WITH ORDINALITY s))
+      INTO guardrails
+      FROM unnest(exp.guardrail_metrics) AS g(metric);
+    INSERT INTO ml.MLABTestResults (test_name, duration, results)
+        VALUES (exp.name,
+                extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
+                jsonb_build_object('metric', coalesce($2, exp.primary_metric),
+                                   'alpha', $3, 'correction', $4,
+                                   'sequential', $5, 'missing', $6,
+                                   'weights', to_jsonb(exp.weights), 'variants', stats,
+                                   'guardrails', coalesce(guardrails, '{}')));
+    RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
+END
+$$;
+COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text) IS
+    'Analyses an experiment on a metric (default: primary): one row per variant against the control, stored in ml.MLABTestResults';
+
+CREATE FUNCTION ml.sample_size(
+    baseline     double precision,
+    mde          double precision,
+    alpha        double precision DEFAULT 0.05,
+    power        double precision DEFAULT 0.8,
+    relative     boolean DEFAULT true,
+    sd           double precision DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_sample_size'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.sample_size(double precision, double precision, double precision, double precision, boolean, double precision) IS
+    'Units per variant for a two-sided test: of a conversion rate (baseline is the rate) or, with sd, of a mean';
+
+CREATE FUNCTION ml.power(
+    baseline     double precision,
+    mde          double precision,
+    units        double precision,
+    alpha        double precision DEFAULT 0.05,
+    relative     boolean DEFAULT true,
+    sd           double precision DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_power'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.power(double precision, double precision, double precision, double precision, boolean, double precision) IS
+    'Power of a two-sided test with the given units per variant: the inverse of ml.sample_size';
+
+CREATE FUNCTION ml.experiment_power(
+    experiment  text,
+    mde         double precision,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    relative    boolean DEFAULT true)
+RETURNS double precision
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ml.power(c.mean, experiment_power.mde, t.units, experiment_power.alpha, experiment_power.relative,
+                    CASE WHEN c.test = 'two-proportion' THEN NULL ELSE sqrt(c.variance) END)
+      FROM ml.experiment_statistics(experiment_power.experiment, experiment_power.metric, experiment_power.alpha) c,
+           LATERAL (SELECT min(s.units) AS units
+                      FROM ml.experiment_statistics(experiment_power.experiment, experiment_power.metric,
+                                                    experiment_power.alpha) s) t
+     WHERE c.is_control
+$$;
+COMMENT ON FUNCTION ml.experiment_power(text, double precision, text, double precision, boolean) IS
+    'Power of a running experiment to detect mde with the units it has (the smallest variant), at the control''s observed rate or variance';
+
+CREATE FUNCTION ml.thompson_weights(
+    experiment  text,
+    burn_in     integer DEFAULT 100,
+    min_weight  double precision DEFAULT 0.01,
+    draws       integer DEFAULT 10000,
+    seed        bigint DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'learnloop_thompson_weights'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.thompson_weights(text, integer, double precision, integer, bigint) IS
+    'Thompson-sampling weights of a bandit on its primary metric: P(each arm is best), equal until every arm has burn_in units, at least min_weight each';
+
+CREATE FUNCTION ml.update_allocation(
+    experiment  text,
+    burn_in     integer DEFAULT 100,
+    min_weight  double precision DEFAULT 0.01,
+    draws       integer DEFAULT 10000,
+    seed        bigint DEFAULT NULL)
+RETURNS double precision[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(experiment);
+BEGIN
+    IF current.allocation <> 'thompson' THEN
+        RAISE EXCEPTION 'experiment "%" has fixed allocation', experiment
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create the experiment with allocation => ''thompson'', or change fixed weights with ml.update_weights.';
+    END IF;
+    RETURN (ml.update_weights(experiment,
+                              ml.thompson_weights(experiment, burn_in, min_weight, draws, seed),
+                              'thompson')).weights;
+END
+$$;
+COMMENT ON FUNCTION ml.update_allocation(text, integer, double precision, integer, bigint) IS
+    'Recomputes a bandit''s weights by Thompson sampling and stores them (history in ml.experiment_allocations); schedule it with pg_cron';
+
+/* ---------------------------------------------------------------------- */
+/* Build information and privileges                                        */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.build_info()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_build_info'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.build_info() IS
+    'Versions of learnloop and of the libraries it runs with (XGBoost, libcurl, cJSON), for bug reports';
+
+CREATE FUNCTION ml.grant_access(grantee regrole, access text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    functions text[];
+    fn regprocedure;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
+    CASE access
+    WHEN 'predict' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
+    WHEN 'record' THEN
+        PERFORM ml.grant_access(grantee, 'predict');
+        EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
+                       'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant}';
+    WHEN 'read' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
+        functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
+                     'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+    WHEN 'experiment' THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
+        functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
+                     'thompson_weights, lock_experiment, check_weights}';
+    WHEN 'train' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
+                     'simulated_decisions, simulate_outcome}';
+    WHEN 'deploy' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
+        functions := '{deploy, rollback, deployed_version}';
+    ELSE
+        RAISE EXCEPTION 'unknown access level "%"', access
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use record, predict, read, experiment, train or deploy.';
+    END CASE;
+    FOR fn IN SELECT p.oid FROM pg_proc p
+               WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
+    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train or deploy';
+
+/* Functions are executable by PUBLIC by default: learnloop grants nothing a DBA has not chosen. */
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ml FROM PUBLIC;
+/* pure arithmetic over its input, like avg(): callable by whoever may read the outcomes */
+GRANT EXECUTE ON ROUTINE ml.outcome_moments(double precision) TO PUBLIC;
+
+COMMENT ON INDEX ml.mltrainingdata_task_time_idx IS 'Training exports and monitoring: one task over a time range';
+COMMENT ON INDEX ml.mltrainingdata_unit_time_idx IS 'A unit''s history, newest last';
+COMMENT ON INDEX ml.mltrainingdata_experiment_idx IS 'Experiment analysis: decisions per variant';
+COMMENT ON INDEX ml.deployments_model_idx IS 'The newest deployment of a model';
+COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model version';
+COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
+COMMENT ON INDEX ml.mlabtestresults_test_idx IS 'Analyses of an experiment over time';
+COMMENT ON INDEX ml.mlmonitoringmetrics_model_idx IS 'Monitoring history of a model';
