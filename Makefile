@@ -40,3 +40,6 @@ src/predict/forest.o: CFLAGS += -O3
 # every object depends on every header: crude, but the tree is small and a
 # stale struct layout is worse than a full rebuild
 $(OBJS): $(wildcard src/*.h src/*/*.h)
+
+# the version compiled into ml.build_info() comes from the control file
+src/build_info.o: learnloop.control
