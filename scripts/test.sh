@@ -35,6 +35,19 @@ for t in test/shell/restarts/*.sh; do
   fi
 done
 
+# memory errors: the regression suites again, the server under memcheck
+if command -v valgrind >/dev/null; then
+  echo "==> test: scripts/valgrind.sh (server under valgrind memcheck)"
+  if bash scripts/valgrind.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    status=1
+  fi
+else
+  echo "==> test: valgrind is not installed: memcheck run skipped (apt-get install valgrind)"
+fi
+
 echo "==> test: finished in $(( $(date +%s) - start ))s"
 echo "suites: $passed passed, $failed failed"
 exit $status

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
-suites=${VALGRIND_SUITES:-"schema record_decision record_outcome train predict experiment_assign experiment_outcomes experiment_stats experiment_bandit"}
+suites=${VALGRIND_SUITES:-"schema record_decision record_outcome train train_shapes predict experiment_assign experiment_outcomes experiment_stats experiment_bandit"}
 command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 1; }
 
 tmp=$(mktemp -d /tmp/learnloop-valgrind.XXXXXX)
@@ -16,8 +16,12 @@ cp test/valgrind/postgres.supp "$tmp/"
 chown -R postgres "$tmp"
 port=$((20000 + RANDOM % 10000))
 as_postgres() { if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi; }
+# an immediate shutdown: memcheck writes each error when it happens, and a
+# checkpoint under valgrind takes minutes
 stop_server() {
-  [ -n "${pid:-}" ] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "${pid:-}" ] || return 0
+  [ -f "$tmp/data/postmaster.pid" ] && kill -QUIT "$(head -1 "$tmp/data/postmaster.pid")" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
 }
 trap 'stop_server; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
