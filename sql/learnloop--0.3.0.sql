@@ -686,6 +686,13 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'For example ml.create_experiment(''model_vs_rules'', ARRAY[''rules'', ''model'']).';
     END IF;
+    -- the limit every function that takes these names enforces: none may be unusable
+    IF octet_length(name) > 256 OR octet_length(primary_metric) > 256
+       OR EXISTS (SELECT FROM unnest(variants || guardrail_metrics) n WHERE octet_length(n) > 256) THEN
+        RAISE EXCEPTION 'experiment, variant and metric names are at most 256 bytes'
+            USING ERRCODE = 'string_data_right_truncation',
+                  HINT = 'Use short keys: ml.assign_variant and ml.record_outcome refuse longer names.';
+    END IF;
     IF cardinality(variants) < 2 OR array_position(variants, NULL) IS NOT NULL OR '' = ANY (variants)
        OR (SELECT count(DISTINCT v) FROM unnest(variants) v) <> cardinality(variants) THEN
         RAISE EXCEPTION 'an experiment needs at least two distinct, non-empty variants: %', variants
@@ -798,8 +805,14 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    current ml.experiments := ml.lock_experiment(name);
+    current ml.experiments;
 BEGIN
+    IF name IS NULL OR weights IS NULL THEN
+        RAISE EXCEPTION 'experiment name and weights must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass one weight per variant; ml.check_weights(variants, NULL) gives an equal split.';
+    END IF;
+    current := ml.lock_experiment(name);
     IF current.status = 'stopped' THEN
         RAISE EXCEPTION 'experiment "%" is stopped', name
             USING ERRCODE = 'object_not_in_prerequisite_state',

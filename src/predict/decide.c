@@ -106,7 +106,7 @@ learnloop_decide(PG_FUNCTION_ARGS)
 {
 	text	   *task = payload_name_arg(fcinfo, ARG_TASK, "task", true);
 	text	   *model_name = PG_ARGISNULL(ARG_MODEL) ? task : PG_GETARG_TEXT_PP(ARG_MODEL);
-	Jsonb	   *features = payload_object_arg(fcinfo, ARG_FEATURES, "features");
+	Jsonb	   *features = payload_features_arg(fcinfo, ARG_FEATURES);
 	text	   *fallback = payload_name_arg(fcinfo, ARG_FALLBACK, "fallback", true);
 	double		min_confidence = PG_ARGISNULL(ARG_MIN_CONFIDENCE) ? 0.5 : PG_GETARG_FLOAT8(ARG_MIN_CONFIDENCE);
 	char	   *action_feature = PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" :

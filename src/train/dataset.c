@@ -162,10 +162,12 @@ feature_set_number(Feature *f, int64 row, double value)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature \"%s\" mixes strings and numbers", f->name),
 				 errhint("Give the feature one type in every row, for example with a cast in the features list.")));
-	if (isinf(value))
+	/* beyond real's range is infinity too once stored, as serving refuses it */
+	if (isinf((float) value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("feature \"%s\" is infinite in row %lld", f->name, (long long) row + 1),
+				 errmsg("feature \"%s\" is infinite or out of range for type real in row %lld",
+						f->name, (long long) row + 1),
 				 errhint("Use NULL for unknown values; XGBoost cannot split on infinity.")));
 	f->values[row] = (float) value;
 	f->present++;
