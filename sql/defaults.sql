@@ -141,8 +141,8 @@ SELECT error_of($$SELECT * FROM ml.bucket_ranges(1, '{Infinity, 0.5}')$$);
 SELECT error_of($$SELECT * FROM ml.bucket_ranges(1, '{-0.5, 1.5}')$$);
 
 -- 12. Thompson weights of a fixed experiment, weights of NULL
-SELECT (ml.create_experiment('fixed_one', ARRAY['a', 'b'], primary_metric => 'm')).allocation;
-SELECT error_of($$SELECT ml.thompson_weights('fixed_one')$$);
-SELECT error_of($$SELECT ml.update_weights('fixed_one', NULL)$$);
+SELECT (ml.create_experiment('dflt_fixed', ARRAY['a', 'b'], primary_metric => 'm')).allocation;
+SELECT error_of($$SELECT ml.thompson_weights('dflt_fixed')$$);
+SELECT error_of($$SELECT ml.update_weights('dflt_fixed', NULL)$$);
 SELECT error_of($$SELECT ml.update_weights(NULL, '{0.5, 0.5}')$$);
-SELECT weights FROM ml.experiments WHERE name = 'fixed_one';
+SELECT weights FROM ml.experiments WHERE name = 'dflt_fixed';
