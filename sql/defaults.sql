@@ -131,7 +131,7 @@ SELECT error_of(format($$SELECT ml.create_experiment('e', ARRAY['a', 'b'], prima
 SELECT (ml.create_experiment(repeat('e', 256), ARRAY['a', 'b'])).status AS at_limit;
 SELECT ml.assign_variant(repeat('e', 256), 'u1') IN ('a', 'b') AS usable;
 
--- 10. features are flat, at any depth
+-- 10. features are flat, at any depth (5,000 levels fit in max_payload_bytes; 10,000 do not)
 SELECT error_of($$SELECT ml.record_decision('t', 'u', '{"a": {"b": 1}}', '{}')$$);
 SELECT error_of(format($$SELECT ml.record_decision('t', 'u', %L, '{}')$$,
                        '{"deep": ' || repeat('[', 5000) || repeat(']', 5000) || '}'));
