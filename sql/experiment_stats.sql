@@ -71,7 +71,7 @@ ROLLBACK;
 -- verdicts, the analysis stored in MLABTestResults, SRM flagged below 0.001
 SELECT variant, verdict FROM ml.analyze('fx_means');
 SELECT variant, verdict FROM ml.analyze('fx_conv');
-SELECT test_name, duration >= 0 AS duration_ok, results->>'metric' AS metric, results->>'correction' AS correction,
+SELECT test_name, duration_days >= 0 AS duration_ok, results->>'metric' AS metric, results->>'correction' AS correction,
        jsonb_array_length(results->'variants') AS variants, results->'variants'->1->>'verdict' AS v1_verdict
   FROM ml.MLABTestResults ORDER BY id;
 UPDATE ml.experiments SET min_sample_size = 3000 WHERE name = 'fx_means';

@@ -266,7 +266,7 @@ COMMENT ON COLUMN ml.experiment_allocations.changed_at IS 'When the weights chan
 CREATE TABLE ml.MLABTestResults (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     test_name   text NOT NULL,
-    duration    double precision,
+    duration_days double precision,
     results     jsonb NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
@@ -274,7 +274,7 @@ CREATE INDEX mlabtestresults_test_idx ON ml.MLABTestResults (test_name, created_
 COMMENT ON TABLE ml.MLABTestResults IS 'Stored analyses of experiments (one row per ml.analyze run)';
 COMMENT ON COLUMN ml.MLABTestResults.id IS 'Analysis id';
 COMMENT ON COLUMN ml.MLABTestResults.test_name IS 'Experiment name';
-COMMENT ON COLUMN ml.MLABTestResults.duration IS 'Days the experiment had run when analysed';
+COMMENT ON COLUMN ml.MLABTestResults.duration_days IS 'Days the experiment had run when analysed';
 COMMENT ON COLUMN ml.MLABTestResults.results IS 'Per-variant statistics and verdict';
 COMMENT ON COLUMN ml.MLABTestResults.created_at IS 'When the analysis ran';
 
@@ -571,12 +571,12 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.predict_label(text, real[], integer) IS
     'The most probable class of a classifier for features in the model''s order';
 
-CREATE FUNCTION ml.explain(model text, features jsonb, version integer DEFAULT NULL)
-RETURNS TABLE (feature text, value double precision, category text, contribution double precision)
+CREATE FUNCTION ml.explain(model text, features jsonb, version integer DEFAULT NULL, class text DEFAULT NULL)
+RETURNS TABLE (feature text, value double precision, category text, contribution double precision, class text)
 AS 'MODULE_PATHNAME', 'learnloop_explain'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION ml.explain(text, jsonb, integer) IS
-    'Per-feature contributions (SHAP values) to one prediction, and the bias; category names the value of a categorical feature';
+COMMENT ON FUNCTION ml.explain(text, jsonb, integer, text) IS
+    'Per-feature contributions (SHAP values) to one prediction, and the bias; category names the value of a categorical feature, class the class explained (a classifier''s predicted class unless class names one)';
 
 CREATE FUNCTION ml.decide(
     task            text,
@@ -587,12 +587,14 @@ CREATE FUNCTION ml.decide(
     min_confidence  double precision DEFAULT 0.5,
     action_feature  text DEFAULT 'action',
     experiment      text DEFAULT NULL,
-    variant         text DEFAULT NULL)
-RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text)
+    variant         text DEFAULT NULL,
+    min_score       double precision DEFAULT NULL)
+RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text,
+               score double precision)
 AS 'MODULE_PATHNAME', 'learnloop_decide'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text) IS
-    'Chooses an action with the deployed model (or the fallback when there is none or it is unsure), records the decision and returns its id';
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision) IS
+    'Chooses an action with the deployed model (or the fallback when there is none, it is unsure or its score is below min_score), records the decision and returns its id; confidence is a probability, score an outcome model''s predicted outcome';
 
 CREATE FUNCTION ml.model_cache()
 RETURNS TABLE (model text, version integer, evaluator text, reason text, memory_bytes bigint, model_bytes bigint)
@@ -683,6 +685,13 @@ BEGIN
         RAISE EXCEPTION 'experiment name and variants must not be NULL or empty'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'For example ml.create_experiment(''model_vs_rules'', ARRAY[''rules'', ''model'']).';
+    END IF;
+    -- the limit every function that takes these names enforces: none may be unusable
+    IF octet_length(name) > 256 OR octet_length(primary_metric) > 256
+       OR EXISTS (SELECT FROM unnest(variants || guardrail_metrics) n WHERE octet_length(n) > 256) THEN
+        RAISE EXCEPTION 'experiment, variant and metric names are at most 256 bytes'
+            USING ERRCODE = 'string_data_right_truncation',
+                  HINT = 'Use short keys: ml.assign_variant and ml.record_outcome refuse longer names.';
     END IF;
     IF cardinality(variants) < 2 OR array_position(variants, NULL) IS NOT NULL OR '' = ANY (variants)
        OR (SELECT count(DISTINCT v) FROM unnest(variants) v) <> cardinality(variants) THEN
@@ -796,8 +805,14 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    current ml.experiments := ml.lock_experiment(name);
+    current ml.experiments;
 BEGIN
+    IF name IS NULL OR weights IS NULL THEN
+        RAISE EXCEPTION 'experiment name and weights must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass one weight per variant; ml.check_weights(variants, NULL) gives an equal split.';
+    END IF;
+    current := ml.lock_experiment(name);
     IF current.status = 'stopped' THEN
         RAISE EXCEPTION 'experiment "%" is stopped', name
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -958,7 +973,7 @@ BEGIN
                                               WITH ORDINALITY s))
       INTO guardrails
       FROM unnest(exp.guardrail_metrics) AS g(metric);
-    INSERT INTO ml.MLABTestResults (test_name, duration, results)
+    INSERT INTO ml.MLABTestResults (test_name, duration_days, results)
         VALUES (exp.name,
                 extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
                 jsonb_build_object('metric', coalesce($2, exp.primary_metric),

@@ -70,6 +70,11 @@ learnloop_thompson_weights(PG_FUNCTION_ARGS)
 	bool		burnt_in = true;
 	int			i;
 
+	if (!exp->thompson)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("experiment \"%s\" has fixed allocation", exp->name),
+				 errhint("Create the experiment with allocation => 'thompson', or change fixed weights with ml.update_weights.")));
 	if (exp->primary_metric == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -61,6 +61,12 @@ learnloop_bucket_ranges(PG_FUNCTION_ARGS)
 					 errmsg("weights must not contain NULL"),
 					 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
 		weights[i] = DatumGetFloat8(elems[i]);
+		/* as ml.check_weights: NaN, infinity or a negative share is no range */
+		if (!(weights[i] >= 0.0 && weights[i] <= 1.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("weights must be between 0 and 1, not %g", weights[i]),
+					 errhint("A weight is the fraction of covered traffic a variant gets, e.g. '{0.5, 0.5}'.")));
 	}
 	gb_bucket_ranges(n, coverage, weights, starts, ends);
 	for (i = 0; i < n; i++)

@@ -68,7 +68,20 @@ learnloop_sample_size(PG_FUNCTION_ARGS)
 		? sample_size_proportions(d.baseline, d.mde_relative, d.alpha, power)
 		: sample_size_means(d.sd, d.mde_absolute, d.alpha, power);
 
-	PG_RETURN_INT64((int64) ceil(n));
+	/* a bigint holds below 2^63; the cast of anything larger is undefined */
+	if (!(n < 9.2e18))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the sample size for an absolute effect of %g is too large to count",
+						d.mde_absolute),
+				 errhint("No experiment detects an effect this small; plan for a larger mde.")));
+
+	/*
+	 * A test compares variances estimated from each variant, which takes two
+	 * units at the least (ml.power accepts no fewer): a tiny sd or a huge
+	 * effect, whose formula gives 0 or 1, still needs them.
+	 */
+	PG_RETURN_INT64(Max((int64) ceil(n), 2));
 }
 
 /* The normal approximation that sample_size_means inverts. */

@@ -11,9 +11,12 @@
  * Two kinds of model decide:
  *	- an outcome model, which has the action among its features (a
  *	  categorical feature named by action_feature): every action it knows
- *	  is scored, the best wins, and its score is the confidence;
+ *	  is scored and the best wins.  Its predicted outcome is the score; a
+ *	  classifier's is a probability (of success), and only then is it the
+ *	  confidence too: a regression's predicted value is no probability, so
+ *	  it is held to min_score, never to min_confidence;
  *	- a policy, a classifier whose classes are the actions: its most
- *	  probable class wins with that probability.
+ *	  probable class wins with that probability as the confidence.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +31,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#include "common/json_number.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 #include "record/payload.h"
@@ -38,13 +42,14 @@ PG_FUNCTION_INFO_V1(learnloop_decide);
 enum
 {
 	ARG_TASK, ARG_UNIT, ARG_FEATURES, ARG_FALLBACK, ARG_MODEL, ARG_MIN_CONFIDENCE,
-	ARG_ACTION_FEATURE, ARG_EXPERIMENT, ARG_VARIANT
+	ARG_ACTION_FEATURE, ARG_EXPERIMENT, ARG_VARIANT, ARG_MIN_SCORE
 };
 
 typedef struct Choice
 {
 	const char *action;
-	double		confidence;
+	double		confidence;		/* a probability, or NaN */
+	double		score;			/* an outcome model's predicted outcome, or NaN */
 } Choice;
 
 /* The score of a prediction: positive-class probability, or the value. */
@@ -72,12 +77,14 @@ choose_with(CachedModel *model, const float *features, const char *action_featur
 		{
 			x[a] = (float) c;
 			predict_row(model, x, &p);
-			if (choice->action == NULL || score_of(&p) > choice->confidence)
+			if (choice->action == NULL || score_of(&p) > choice->score)
 			{
 				choice->action = schema->features[a].categories[c];
-				choice->confidence = score_of(&p);
+				choice->score = score_of(&p);
 			}
 		}
+		if (schema->task == TASK_CLASSIFICATION)
+			choice->confidence = choice->score;
 		return choice->action != NULL;
 	}
 	if (schema->task == TASK_CLASSIFICATION)
@@ -99,20 +106,27 @@ learnloop_decide(PG_FUNCTION_ARGS)
 {
 	text	   *task = payload_name_arg(fcinfo, ARG_TASK, "task", true);
 	text	   *model_name = PG_ARGISNULL(ARG_MODEL) ? task : PG_GETARG_TEXT_PP(ARG_MODEL);
-	Jsonb	   *features = payload_object_arg(fcinfo, ARG_FEATURES, "features");
+	Jsonb	   *features = payload_features_arg(fcinfo, ARG_FEATURES);
 	text	   *fallback = payload_name_arg(fcinfo, ARG_FALLBACK, "fallback", true);
 	double		min_confidence = PG_ARGISNULL(ARG_MIN_CONFIDENCE) ? 0.5 : PG_GETARG_FLOAT8(ARG_MIN_CONFIDENCE);
 	char	   *action_feature = PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" :
 		text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTION_FEATURE));
 	CachedModel *model = model_cache_get_deployed(fcinfo, model_name);
-	Choice		choice = {NULL, NAN};
+	bool		has_min_score = !PG_ARGISNULL(ARG_MIN_SCORE);
+	double		min_score = has_min_score ? PG_GETARG_FLOAT8(ARG_MIN_SCORE) : 0;
+	Choice		choice = {NULL, NAN, NAN};
 	StringInfoData decision;
 	Datum		values[8] = {0};
-	Datum		result[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		result[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	TupleDesc	tupdesc;
 	const char *decided_by;
 
+	if (isnan(min_confidence) || (has_min_score && isnan(min_score)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_confidence and min_score must not be NaN"),
+				 errhint("min_confidence is a probability from 0 to 1; min_score a predicted value, or NULL for none.")));
 	if (model)
 	{
 		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
@@ -121,22 +135,38 @@ learnloop_decide(PG_FUNCTION_ARGS)
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
 		choose_with(model, x, action_feature, &choice);
 	}
-	if (model && choice.confidence >= min_confidence)
+
+	/* a missing confidence (a regression) or score (a policy) sets no bar */
+	if (model == NULL)
+		decided_by = "fallback: no deployed model";
+	else if (choice.confidence < min_confidence)
+		decided_by = "fallback: model not confident";
+	else if (has_min_score && choice.score < min_score)
+		decided_by = "fallback: score below min_score";
+	else
+		decided_by = NULL;
+	if (decided_by == NULL)
 		decided_by = psprintf("model %s v%d", model->name, model->version);
 	else
 	{
-		decided_by = model ? "fallback: model not confident" : "fallback: no deployed model";
 		choice.action = text_to_cstring(fallback);
-	}
-
-	if (!(model && choice.confidence >= min_confidence))
 		choice.confidence = NAN;
+		choice.score = NAN;
+	}
 
 	initStringInfo(&decision);
 	appendStringInfoString(&decision, "{\"action\": ");
 	escape_json(&decision, choice.action);
 	if (!isnan(choice.confidence))
-		appendStringInfo(&decision, ", \"confidence\": %.6f", Min(Max(choice.confidence, 0.0), 1.0));
+	{
+		appendStringInfoString(&decision, ", \"confidence\": ");
+		json_append_float8(&decision, choice.confidence);
+	}
+	if (!isnan(choice.score))
+	{
+		appendStringInfoString(&decision, ", \"score\": ");
+		json_append_float8(&decision, choice.score);
+	}
 	appendStringInfoString(&decision, ", \"decided_by\": ");
 	escape_json(&decision, decided_by);
 	if (model)
@@ -163,5 +193,7 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	result[2] = Float8GetDatum(choice.confidence);
 	nulls[2] = isnan(choice.confidence);
 	result[3] = CStringGetTextDatum(decided_by);
+	result[4] = Float8GetDatum(choice.score);
+	nulls[4] = isnan(choice.score);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
 }

@@ -5,8 +5,11 @@
  *
  * XGBoost computes exact tree SHAP values ("pred_contribs"); this is the
  * one serving path that builds a DMatrix, of one row, with one thread.
- * For a multi-class model the contributions are those of the predicted
- * class.
+ * A classifier's contributions are those of one class, which each row
+ * names: for a multi-class model the predicted class unless "class" asks
+ * for another; for a binary one the positive (second) class, whose
+ * log-odds XGBoost explains, or the other one with every sign turned,
+ * since its log-odds are their negation.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +25,26 @@
 #include "predict/predict.h"
 
 PG_FUNCTION_INFO_V1(learnloop_explain);
+
+/* The index of a class the caller names; only a classifier has classes. */
+static int
+class_index(const FeatureSchema *schema, const char *name)
+{
+	if (schema->task != TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("class is only for classifiers; this model is a %s model",
+						task_name(schema->task)),
+				 errhint("Leave class NULL to explain the predicted value.")));
+	for (int c = 0; c < schema->classes.ncategories; c++)
+		if (strcmp(schema->classes.categories[c], name) == 0)
+			return c;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("the model has no class \"%s\"", name),
+			 errhint("ml.models.feature_schema->'classes' lists its classes.")));
+	return -1;
+}
 
 Datum
 learnloop_explain(PG_FUNCTION_ARGS)
@@ -39,14 +62,18 @@ learnloop_explain(PG_FUNCTION_ARGS)
 	const float *contribs;
 	int			offset = 0;
 	int			nf;
+	int			explained = -1;	/* the class explained, if a classifier */
+	double		sign = 1;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be NULL")));
-	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2));
+	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
 	schema = model->schema;
 	nf = schema->nfeatures;
+	if (!PG_ARGISNULL(3))
+		explained = class_index(schema, text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	x = palloc(sizeof(float) * Max(nf, 1));
 	names = palloc(sizeof(char *) * Max(nf, 1));
 	types = palloc(sizeof(char *) * Max(nf, 1));
@@ -65,17 +92,27 @@ learnloop_explain(PG_FUNCTION_ARGS)
 										  &shape, &dim, &contribs));
 	if (dim == 3 && shape[1] > 1)
 	{
-		Prediction	p;
-		double		confidence;
+		if (explained < 0)
+		{
+			Prediction	p;
+			double		confidence;
 
-		predict_row(model, x, &p);
-		offset = predicted_class(model, &p, &confidence) * (nf + 1);
+			predict_row(model, x, &p);
+			explained = predicted_class(model, &p, &confidence);
+		}
+		offset = explained * (nf + 1);
+	}
+	else if (schema->task == TASK_CLASSIFICATION)
+	{
+		if (explained == 0)
+			sign = -1;
+		explained = 1;
 	}
 
 	for (int i = 0; i <= nf; i++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, true, false};
+		Datum		values[5];
+		bool		nulls[5] = {false, false, true, false, explained < 0};
 
 		values[0] = CStringGetTextDatum(i < nf ? names[i] : "(bias)");
 		values[1] = Float8GetDatum(i < nf ? x[i] : 0);
@@ -85,7 +122,9 @@ learnloop_explain(PG_FUNCTION_ARGS)
 			values[2] = CStringGetTextDatum(schema->features[i].categories[(int) x[i]]);
 			nulls[2] = false;
 		}
-		values[3] = Float8GetDatum(contribs[offset + i]);
+		values[3] = Float8GetDatum(sign * contribs[offset + i]);
+		if (explained >= 0)
+			values[4] = CStringGetTextDatum(schema->classes.categories[explained]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	xgb_free_dmatrix(xgb, dm);

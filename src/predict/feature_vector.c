@@ -44,6 +44,16 @@ wrong_type(const SchemaFeature *f, const char *what)
 			 errhint("Send features as they were in training: numbers, booleans, or strings for categories.")));
 }
 
+/* A jsonb number beyond real's range, which serving would take as infinity. */
+static void
+out_of_range(const SchemaFeature *f)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("feature \"%s\" is out of range for type real", f->name),
+			 errhint("Features are read as real (at most about 3.4e38 in magnitude); use null for a missing value.")));
+}
+
 /*
  * The key layout of the last object seen at a call site: its keys' entries
  * and bytes, and the feature each value position feeds (-1: none).
@@ -153,7 +163,12 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out,
 			Numeric		number = (Numeric) (data + INTALIGN(offset - len));
 
 			if (sf->kind != FEATURE_CATEGORICAL)
+			{
 				out[f] = (float) numeric_to_double(number);
+				/* as the real[] form, whose cast refuses it: no silent infinity */
+				if (unlikely(isinf(out[f])))
+					out_of_range(sf);
+			}
 			else
 			{
 				/* a category that happens to be a number, such as a code */

@@ -323,6 +323,26 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok)
 	return entry->model;
 }
 
+/*
+ * A version argument: NULL (0 here) is the deployed version, and versions
+ * count from 1, so anything else is an error rather than "the deployed one".
+ */
+int
+model_version_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		version;
+
+	if (PG_ARGISNULL(argno))
+		return 0;
+	version = PG_GETARG_INT32(argno);
+	if (version < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model version %d is out of range", version),
+				 errhint("Versions count from 1; pass NULL (or leave version out) for the deployed version.")));
+	return version;
+}
+
 CachedModel *
 model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 {

@@ -28,6 +28,7 @@ typedef struct CachedModel
 
 extern int	learnloop_model_cache_size;
 
+extern int	model_version_arg(FunctionCallInfo fcinfo, int argno);
 extern CachedModel *model_cache_get(FunctionCallInfo fcinfo, text *name, int version);
 extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name);
 extern struct KeyLayout **model_cache_layout(FunctionCallInfo fcinfo);

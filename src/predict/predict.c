@@ -95,7 +95,7 @@ predict_call(FunctionCallInfo fcinfo, Prediction *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be NULL")));
-	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2));
+	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
 	if (model->schema->nfeatures > FEATURES_ON_STACK)
 		x = palloc(sizeof(float) * model->schema->nfeatures);
 	features_from_arg(fcinfo, 1, model->schema, x);

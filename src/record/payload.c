@@ -19,14 +19,12 @@
 
 /*
  * Returns argument argno as a JSON object, raising for NULL, non-objects and
- * documents over learnloop.max_payload_bytes.  The size is checked before
- * detoasting so an oversized document costs nothing to reject.
+ * documents over learnloop.max_payload_bytes (checked before detoasting).
  */
 Jsonb *
 payload_object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	Jsonb	   *doc;
-	Size		size;
 
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -34,14 +32,7 @@ payload_object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 				 errmsg("%s must not be NULL", argname),
 				 errhint("Pass a JSON object, for example '{}'::jsonb.")));
 
-	size = toast_raw_datum_size(PG_GETARG_DATUM(argno));
-	if (size > (Size) learnloop_max_payload_bytes)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s is too large: %zu bytes, the limit is %d bytes",
-						argname, size, learnloop_max_payload_bytes),
-				 errhint("Send fewer or shorter keys, or raise learnloop.max_payload_bytes.")));
-
+	payload_check_size(PG_GETARG_DATUM(argno), argname);
 	doc = PG_GETARG_JSONB_P(argno);
 	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
 		ereport(ERROR,
@@ -50,6 +41,47 @@ payload_object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 						JB_ROOT_IS_SCALAR(doc) ? "a scalar" : "an array"),
 				 errhint("Pass key/value pairs, for example '{\"hour_of_day\": 14}'::jsonb.")));
 	return doc;
+}
+
+/*
+ * Features as payload_object_arg returns them, and flat: training and
+ * serving read one feature per top-level key and refuse nested values, so
+ * a nested one (at any depth) is refused when recorded, not years later in
+ * a training.  One look at each value's entry, nothing parsed.
+ */
+Jsonb *
+payload_features_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Jsonb	   *doc = payload_object_arg(fcinfo, argno, "features");
+	uint32		npairs = JsonContainerSize(&doc->root);
+
+	for (uint32 i = 0; i < npairs; i++)
+		if (JBE_ISCONTAINER(doc->root.children[npairs + i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" is a nested object or array",
+							pnstrdup(((const char *) &doc->root.children[npairs * 2]) +
+									 getJsonbOffset(&doc->root, i),
+									 getJsonbLength(&doc->root, i))),
+					 errhint("Features are flat: numbers, strings, booleans or null under top-level keys; flatten nested values into keys of their own.")));
+	return doc;
+}
+
+/*
+ * Refuses a document over learnloop.max_payload_bytes, measured uncompressed
+ * from its header, so an oversized document costs nothing to reject.
+ */
+void
+payload_check_size(Datum doc, const char *what)
+{
+	Size		size = toast_raw_datum_size(doc);
+
+	if (size > (Size) learnloop_max_payload_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s is too large: %zu bytes, the limit is %d bytes",
+						what, size, learnloop_max_payload_bytes),
+				 errhint("Send fewer or shorter keys, or raise learnloop.max_payload_bytes.")));
 }
 
 /*

@@ -20,6 +20,8 @@ extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
 							  const char *argname, bool required);
 extern void payload_check_name(text *name, const char *argname,
 							   const char *empty_hint, const char *long_hint);
+extern Jsonb *payload_features_arg(FunctionCallInfo fcinfo, int argno);
+extern void payload_check_size(Datum doc, const char *what);
 extern void payload_check_decision(Jsonb *decision);
 extern void payload_check_source(text *source);
 extern void payload_check_arm(Datum experiment, Datum variant);

@@ -65,7 +65,7 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 
 	values[0] = PointerGetDatum(payload_name_arg(fcinfo, 0, "task", true));
 	values[1] = PointerGetDatum(payload_name_arg(fcinfo, 1, "unit_id", true));
-	values[2] = PointerGetDatum(payload_object_arg(fcinfo, 2, "features"));
+	values[2] = PointerGetDatum(payload_features_arg(fcinfo, 2));
 	decision = payload_object_arg(fcinfo, 3, "decision");
 	payload_check_decision(decision);
 	values[3] = PointerGetDatum(decision);

@@ -56,6 +56,13 @@ learnloop_record_outcome(PG_FUNCTION_ARGS)
 				 errmsg("decision %lld does not exist", (long long) decision_id),
 				 errhint("Pass the id that ml.record_decision returned; the decision may have been deleted.")));
 	merged = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+	/*
+	 * The limit is on the outcome stored, not on each call's part of it:
+	 * merges of small documents must not grow one row without bound.  The
+	 * error undoes the UPDATE.
+	 */
+	payload_check_size(merged, "the merged outcome");
 	merged = SPI_datumTransfer(merged, false, -1);
 	SPI_finish();
 

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "common/json_number.h"
 #include "common/prng.h"
 #include "train/candidates.h"
 
@@ -53,7 +54,7 @@ param_string(const cJSON *item)
 	{
 		double		v = item->valuedouble;
 
-		return (v == floor(v) && fabs(v) < 1e15) ? psprintf("%.0f", v) : psprintf("%.17g", v);
+		return (v == floor(v) && fabs(v) < 1e15) ? psprintf("%.0f", v) : json_float8_string(v);
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -95,7 +96,7 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
 	Candidate  *cand = palloc0(sizeof(Candidate));
 	cJSON	   *params = cJSON_Duplicate(base, true);
 	const cJSON *item;
-	char	   *printed;
+	StringInfoData printed;
 
 	if (combo)
 		overlay(params, combo);
@@ -127,9 +128,9 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
 	if (!cJSON_HasObjectItem(params, "num_round"))
 		cJSON_AddNumberToObject(params, "num_round", cand->num_round);
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "nthread");
-	printed = cJSON_PrintUnformatted(params);
-	cand->params_json = pstrdup(printed);
-	cJSON_free(printed);
+	initStringInfo(&printed);
+	json_append_cjson(&printed, params);
+	cand->params_json = printed.data;
 	cJSON_Delete(params);
 	return cand;
 }

@@ -162,18 +162,20 @@ feature_set_number(Feature *f, int64 row, double value)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature \"%s\" mixes strings and numbers", f->name),
 				 errhint("Give the feature one type in every row, for example with a cast in the features list.")));
-	if (isinf(value))
+	/* beyond real's range is infinity too once stored, as serving refuses it */
+	if (isinf((float) value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("feature \"%s\" is infinite in row %lld", f->name, (long long) row + 1),
+				 errmsg("feature \"%s\" is infinite or out of range for type real in row %lld",
+						f->name, (long long) row + 1),
 				 errhint("Use NULL for unknown values; XGBoost cannot split on infinity.")));
 	f->values[row] = (float) value;
 	f->present++;
 }
 
-/* Stores a category's code, giving a new category the next code. */
-void
-feature_set_category(Feature *f, int64 row, const char *value, int len)
+/* A category's code, giving a new category the next code. */
+static int
+category_code(Feature *f, const char *value, int len)
 {
 	char		key[DATASET_MAX_NAME];
 	NameEntry  *entry;
@@ -207,8 +209,34 @@ feature_set_category(Feature *f, int64 row, const char *value, int len)
 					 errhint("An id is not a useful feature; leave it out of the features.")));
 		entry->code = f->ncategories++;
 	}
-	f->values[row] = (float) entry->code;
+	return entry->code;
+}
+
+/* Stores a category's code, giving a new category the next code. */
+void
+feature_set_category(Feature *f, int64 row, const char *value, int len)
+{
+	f->values[row] = (float) category_code(f, value, len);
 	f->present++;
+}
+
+/*
+ * Makes a regression's labels, which hold exactly the two values given,
+ * the labels of a classifier with those two classes (named by their text):
+ * one pass over the labels, no second read of the source.
+ */
+void
+dataset_labels_to_classes(Dataset *ds, const float values[2], char *const names[2])
+{
+	int			codes[2];
+
+	Assert(ds->task == TASK_REGRESSION);
+	ds->task = TASK_CLASSIFICATION;
+	for (int k = 0; k < 2; k++)
+		codes[k] = category_code(&ds->classes, names[k], strlen(names[k]));
+	for (int64 row = 0; row < ds->nrows; row++)
+		ds->labels[row] = (float) codes[ds->labels[row] == values[0] ? 0 : 1];
+	ds->classes.present = ds->nrows;
 }
 
 static int

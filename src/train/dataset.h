@@ -55,6 +55,7 @@ extern Feature *dataset_find(const Dataset *ds, const char *name);
 extern int64 dataset_add_row(Dataset *ds);
 extern void feature_set_number(Feature *f, int64 row, double value);
 extern void feature_set_category(Feature *f, int64 row, const char *value, int len);
+extern void dataset_labels_to_classes(Dataset *ds, const float values[2], char *const names[2]);
 extern void dataset_finish(Dataset *ds);
 extern Dataset *dataset_load(const TrainSpec *spec, MemoryContext cxt);
 

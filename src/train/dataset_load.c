@@ -269,14 +269,91 @@ excluded_column(const TrainSpec *spec, const char *name)
 		 (spec->evaluate_on_real && same_name(name, "source")));
 }
 
-static TrainTask
-infer_task(const TrainSpec *spec, Oid target_type)
+/*
+ * The distinct values of an integer target whose task is inferred, up to
+ * three: two make it a classifier (0/1, 1/2, -1/1 are classes, not
+ * quantities), more a regression.  Counted while loading, two compares a
+ * row, so deciding costs no second read.
+ */
+typedef struct TargetValues
 {
+	bool		counting;
+	int			n;
+	float		values[2];
+	char	   *names[2];
+} TargetValues;
+
+static bool
+is_integer_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+static void
+count_target_value(TargetValues *tv, Dataset *ds, int64 row, Column *target, Datum value)
+{
+	float		label = ds->labels[row];
+
+	if (tv->n > 2 || (tv->n >= 1 && label == tv->values[0]) ||
+		(tv->n == 2 && label == tv->values[1]))
+		return;
+	if (tv->n < 2)
+	{
+		tv->values[tv->n] = label;
+		tv->names[tv->n] = MemoryContextStrdup(ds->cxt, output_text(target, value));
+	}
+	tv->n++;
+}
+
+static const char *
+task_reason(const TrainSpec *spec, Oid target_type)
+{
+	if (spec->group_column)
+		return "group_column is given";
+	if (is_integer_type(target_type))
+		return "the integer target has more than two distinct values";
+	if (is_number_type(target_type))
+		return psprintf("the target is a number (%s)", format_type_be(target_type));
+	return psprintf("the target is of type %s", format_type_be(target_type));
+}
+
+/*
+ * The task the caller named, or the one the target suggests: ranking with
+ * groups, regression for numbers, classification for the rest (booleans,
+ * text, enums).  An integer target starts as a regression and becomes a
+ * classifier after loading if it has exactly two values (see TargetValues).
+ */
+static TrainTask
+infer_task(const TrainSpec *spec, Oid target_type, TargetValues *tv)
+{
+	tv->counting = false;
 	if (spec->task != TASK_INFER)
 		return spec->task;
 	if (spec->group_column)
 		return TASK_RANKING;
+	tv->counting = is_integer_type(target_type);
 	return is_number_type(target_type) ? TASK_REGRESSION : TASK_CLASSIFICATION;
+}
+
+/* Settles an inferred task once every row is read, and says what it chose. */
+static void
+settle_task(const TrainSpec *spec, Dataset *ds, Oid target_type, TargetValues *tv)
+{
+	const char *reason;
+
+	if (spec->task != TASK_INFER || ds->nrows == 0)
+		return;
+	if (tv->counting && tv->n == 2)
+	{
+		dataset_labels_to_classes(ds, tv->values, tv->names);
+		reason = psprintf("the integer target has exactly two distinct values, %s and %s",
+						  tv->names[0], tv->names[1]);
+	}
+	else
+		reason = task_reason(spec, target_type);
+	ereport(NOTICE,
+			(errmsg("training a %s model: %s", task_name(ds->task), reason),
+			 errhint("Pass task => 'classification', 'regression' or 'ranking' to choose the task.")));
 }
 
 /*
@@ -295,6 +372,8 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 	Column	   *columns = NULL;
 	TupleDesc	tupdesc;
 	SPIPlanPtr	plan;
+	Oid			target_type = InvalidOid;
+	TargetValues tv = {0};
 
 	query = build_query(spec, &nfixed);
 	plan = SPI_prepare(query, 0, NULL);
@@ -316,10 +395,10 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 		tupdesc = SPI_tuptable->tupdesc;
 		if (ds == NULL)
 		{
-			Oid			target_type = TupleDescAttr(tupdesc, 0)->atttypid;
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 
-			ds = dataset_create(cxt, infer_task(spec, target_type),
+			target_type = TupleDescAttr(tupdesc, 0)->atttypid;
+			ds = dataset_create(cxt, infer_task(spec, target_type, &tv),
 								spec->group_column != NULL, spec->split_column != NULL,
 								spec->evaluate_on_real);
 			columns = palloc0(sizeof(Column) * tupdesc->natts);
@@ -359,6 +438,8 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 			}
 			row = dataset_add_row(ds);
 			set_label(ds, row, value, columns[0].type, &columns[0]);
+			if (tv.counting)
+				count_target_value(&tv, ds, row, &columns[0], value);
 			if (spec->group_column)
 			{
 				char	   *group;
@@ -424,6 +505,7 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 	MemoryContextDelete(batch_cxt);
 	SPI_cursor_close(portal);
 
+	settle_task(spec, ds, target_type, &tv);
 	dataset_finish(ds);
 	return ds;
 }

@@ -15,6 +15,8 @@
 
 #include "utils/json.h"
 
+#include "common/json_number.h"
+
 #include "train/evaluate.h"
 #include "train/metrics.h"
 
@@ -53,15 +55,6 @@ metrics_get(const Metrics *m, const char *name, double *value)
 	return false;
 }
 
-static void
-append_number(StringInfo out, double value)
-{
-	if (isnan(value) || isinf(value))
-		appendStringInfoString(out, "null");
-	else
-		appendStringInfo(out, "%.10g", value);
-}
-
 /* Records a headline metric and writes it as a JSON member. */
 static void
 headline(Metrics *m, const char *name, double value)
@@ -71,7 +64,7 @@ headline(Metrics *m, const char *name, double value)
 	m->values[m->n] = value;
 	m->n++;
 	appendStringInfo(&m->json, "%s\"%s\": ", m->json.len > 1 ? ", " : "", name);
-	append_number(&m->json, value);
+	json_append_float8(&m->json, value);
 }
 
 static void
@@ -118,13 +111,13 @@ classification(const Dataset *ds, const float *labels, const float *preds,
 		appendStringInfoString(&m->json, c > 0 ? ", " : "");
 		escape_json(&m->json, ds->classes.categories[c]);
 		appendStringInfoString(&m->json, ": {\"precision\": ");
-		append_number(&m->json, cm.precision[c]);
+		json_append_float8(&m->json, cm.precision[c]);
 		appendStringInfoString(&m->json, ", \"recall\": ");
-		append_number(&m->json, cm.recall[c]);
+		json_append_float8(&m->json, cm.recall[c]);
 		appendStringInfoString(&m->json, ", \"f1\": ");
-		append_number(&m->json, cm.f1[c]);
+		json_append_float8(&m->json, cm.f1[c]);
 		appendStringInfoString(&m->json, ", \"roc_auc\": ");
-		append_number(&m->json, cm.auc[c]);
+		json_append_float8(&m->json, cm.auc[c]);
 		appendStringInfo(&m->json, ", \"support\": " INT64_FORMAT "}", cm.support[c]);
 	}
 	appendStringInfoString(&m->json, "}, \"confusion_matrix\": {\"labels\": [");

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "common/json_number.h"
 #include "common/srf.h"
 #include "train/jobs.h"
 #include "train/spec.h"
@@ -218,12 +219,14 @@ learnloop_train(PG_FUNCTION_ARGS)
 		Datum		values[9];
 		bool		nulls[9] = {0};
 		int			version = cJSON_GetObjectItem(row, "version")->valueint;
-		char	   *params = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "params"));
+		StringInfoData params;
 
+		initStringInfo(&params);
+		json_append_cjson(&params, cJSON_GetObjectItem(row, "params"));
 		values[0] = CStringGetTextDatum(cJSON_GetObjectItem(row, "model")->valuestring);
 		values[1] = Int32GetDatum(version);
 		nulls[1] = version == 0;
-		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params));
+		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
 		values[3] = CStringGetTextDatum(cJSON_GetObjectItem(row, "metric")->valuestring);
 		values[4] = json_float(cJSON_GetObjectItem(row, "score"), &nulls[4]);
 		values[5] = json_float(cJSON_GetObjectItem(row, "champion_score"), &nulls[5]);

@@ -22,6 +22,7 @@
 #include "utils/json.h"
 #include "utils/snapmgr.h"
 
+#include "common/json_number.h"
 #include "train/registry.h"
 #include "train/schema_json.h"
 
@@ -171,8 +172,8 @@ registry_save(TrainRun *run, int64 job_id)
 static void
 append_score(StringInfo out, bool has, double value)
 {
-	if (has && !isnan(value))
-		appendStringInfo(out, "%.10g", value);
+	if (has)
+		json_append_float8(out, value);
 	else
 		appendStringInfoString(out, "null");
 }

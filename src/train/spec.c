@@ -20,6 +20,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "common/json_number.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -247,8 +248,10 @@ spec_to_json(const TrainSpec *spec, StringInfo out)
 					 spec->source_is_query, spec->task, spec->time_split, spec->seed,
 					 spec->early_stopping_rounds, spec->random_search,
 					 spec->search_trials, spec->deploy, spec->evaluate_on_real);
-	appendStringInfo(out, ", \"test_size\": %.17g, \"min_improvement\": %.17g",
-					 spec->test_size, spec->min_improvement);
+	appendStringInfoString(out, ", \"test_size\": ");
+	json_append_float8(out, spec->test_size);
+	appendStringInfoString(out, ", \"min_improvement\": ");
+	json_append_float8(out, spec->min_improvement);
 	appendStringInfoString(out, ", \"features\": ");
 	if (spec->features == NIL)
 		appendStringInfoString(out, "null");
@@ -278,15 +281,13 @@ static char *
 json_text(const cJSON *root, const char *key)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, key);
-	char	   *printed;
-	char	   *copy;
+	StringInfoData printed;
 
 	if (item == NULL || cJSON_IsNull(item))
 		return NULL;
-	printed = cJSON_PrintUnformatted(item);
-	copy = pstrdup(printed);
-	cJSON_free(printed);
-	return copy;
+	initStringInfo(&printed);
+	json_append_cjson(&printed, item);
+	return printed.data;
 }
 
 TrainSpec *

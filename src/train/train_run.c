@@ -18,6 +18,7 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "common/json_number.h"
 #include "common/prng.h"
 #include "predict/forest.h"
 #include "train/candidates.h"
@@ -201,7 +202,8 @@ importance_json(BoosterHandle booster)
 		if (i > 0)
 			appendStringInfoString(&out, ", ");
 		escape_json(&out, names[i]);
-		appendStringInfo(&out, ": %.6g", scores[i]);
+		appendStringInfoString(&out, ": ");
+		json_append_float4(&out, scores[i]);
 	}
 	appendStringInfoChar(&out, '}');
 	return out.data;

@@ -29,7 +29,7 @@ SELECT columns_are('ml', 'mlevaluationresults', ARRAY['id', 'model_name', 'model
                                                     'test_rows', 'created_at']);
 SELECT col_type_is('ml', 'mlevaluationresults', 'accuracy', 'double precision', 'col_type_is ' || 'mlevaluationresults' || '.' || 'accuracy');
 SELECT fk_ok('ml', 'mlevaluationresults', ARRAY['model_name', 'model_version'], 'ml', 'models', ARRAY['name', 'version']);
-SELECT columns_are('ml', 'mlabtestresults', ARRAY['id', 'test_name', 'duration', 'results', 'created_at']);
+SELECT columns_are('ml', 'mlabtestresults', ARRAY['id', 'test_name', 'duration_days', 'results', 'created_at']);
 SELECT col_type_is('ml', 'mlabtestresults', 'results', 'jsonb', 'col_type_is ' || 'mlabtestresults' || '.' || 'results');
 SELECT has_table('ml', 'mlmonitoringmetrics', 'MLMonitoringMetrics exists');
 SELECT col_type_is('ml', 'models', 'model', 'bytea', 'col_type_is ' || 'models' || '.' || 'model');
