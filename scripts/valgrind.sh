@@ -51,7 +51,7 @@ done
 
 echo "==> valgrind: pg_regress $suites"
 status=0
-make -s installcheck REGRESS="$suites" PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
+make -s installcheck REGRESS="$suites" ISOLATION= PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
   EXTRA_REGRESS_OPTS="--launcher=" || status=1
 [ $status -eq 0 ] || { cat regression.diffs 2>/dev/null | head -80; }
 stop_server; pid=""
