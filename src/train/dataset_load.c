@@ -243,7 +243,7 @@ build_query(const TrainSpec *spec, int *nfixed)
 	}
 	if (spec->evaluate_on_real)
 	{
-		appendStringInfoString(&q, ", (learnloop_source.source = 'real') AS learnloop_real");
+		appendStringInfoString(&q, ", (learnloop_source.source OPERATOR(pg_catalog.=) 'real') AS learnloop_real");
 		(*nfixed)++;
 	}
 	if (spec->features == NIL)
