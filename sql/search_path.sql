@@ -178,6 +178,23 @@ BEGIN
     END LOOP;
 END $plant$;
 RESET ROLE;
+-- the plant is complete, the objects learnloop's statements could reach included
+SELECT (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'sp_evil'::regnamespace) > 350 AS operators,
+       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'sp_evil'::regnamespace AND prokind = 'a') >= 40
+           AS aggregates,
+       (SELECT count(*) FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
+         WHERE t.typnamespace = 'sp_evil'::regnamespace) = 224 AS casts;
+SELECT to_regoperator('sp_evil.=(text,text)') IS NOT NULL AS text_eq,
+       to_regoperator('sp_evil.=(bigint,bigint)') IS NOT NULL AS bigint_eq,
+       to_regoperator('sp_evil.=(integer,integer)') IS NOT NULL AS int_eq,
+       to_regoperator('sp_evil.+(integer,integer)') IS NOT NULL AS int_plus,
+       to_regoperator('sp_evil.||(jsonb,jsonb)') IS NOT NULL AS jsonb_concat,
+       to_regprocedure('sp_evil.now()') IS NOT NULL AS now,
+       to_regprocedure('sp_evil.max(integer)') IS NOT NULL AS max,
+       to_regprocedure('sp_evil.count()') IS NOT NULL AS count,
+       to_regprocedure('sp_evil.hashtext(text)') IS NOT NULL AS hashtext,
+       to_regprocedure('sp_evil.pg_advisory_xact_lock(integer,integer)') IS NOT NULL AS advisory_lock,
+       to_regtype('sp_evil.text') IS NOT NULL AS text_type;
 
 -- data, experiments and models are set up under the ordinary search_path
 CREATE TABLE sp_points AS
