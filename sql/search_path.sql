@@ -238,6 +238,19 @@ SELECT ml.assign_variant('sp_exp', 'u2') IS NOT NULL AS assigned;
 SELECT name IS NOT NULL AS created FROM ml.create_experiment('sp_uncovered', '{a,b}'::pg_catalog.text[], coverage => 0);
 SELECT ml.assign_variant('sp_uncovered', 'u1') IS NULL AS not_covered;
 SELECT ml.record_outcome('sp_exp', 'u1', 'converted', 1) OPERATOR(pg_catalog.=) :'variant' AS recorded;
+-- a second value for the same metric is an update, which goes through SQL
+SELECT ml.record_outcome('sp_exp', 'u1', 'converted', 2) OPERATOR(pg_catalog.=) :'variant' AS updated;
+-- a trigger on the tables makes every experiment function take its SQL path (rolled back after)
+BEGIN;
+CREATE TRIGGER sp_through_sql BEFORE UPDATE ON ml.experiment_exposures
+    FOR EACH ROW EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();
+CREATE TRIGGER sp_through_sql BEFORE UPDATE ON ml.experiment_outcomes
+    FOR EACH ROW EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();
+SELECT ml.assign_variant('sp_exp', 'through-sql') IS NOT NULL AS assigned;
+SELECT ml.assign_variant('sp_exp', 'through-sql') IS NOT NULL AS read_back;
+SELECT ml.record_outcome('sp_exp', 'through-sql', 'converted', 1) IS NOT NULL AS recorded;
+SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 AS statistics FROM ml.experiment_statistics('sp_exp');
+ROLLBACK;
 SELECT pg_catalog.count(ml.record_outcome('sp_exp', u, 'converted', i OPERATOR(pg_catalog.%) 3))
        AS recorded_more
   FROM (SELECT i, 'u' OPERATOR(pg_catalog.||) i AS u, ml.assign_variant('sp_exp', 'u' OPERATOR(pg_catalog.||) i)
