@@ -256,7 +256,12 @@ SELECT pg_catalog.count(ml.record_outcome('sp_exp', u, 'converted', i OPERATOR(p
   FROM (SELECT i, 'u' OPERATOR(pg_catalog.||) i AS u, ml.assign_variant('sp_exp', 'u' OPERATOR(pg_catalog.||) i)
           FROM pg_catalog.generate_series(2, 40) i) s;
 SELECT ml.record_decision('sp_task', 'u1', '{"x1": 0.5}'::pg_catalog.jsonb, '{"action": "a"}'::pg_catalog.jsonb,
-                          experiment => 'sp_exp', variant => :'variant') IS NOT NULL AS recorded_with_variant;
+                          experiment => 'sp_exp', variant => :'variant') AS arm_decision_id \gset
+-- its outcome reaches the experiment through a trigger
+SELECT ml.record_outcome(:arm_decision_id, '{"clicked": true}'::pg_catalog.jsonb) IS NOT NULL AS arm_outcome;
+SELECT pg_catalog.count(*) AS clicked FROM ml.experiment_outcomes
+ WHERE experiment OPERATOR(pg_catalog.=) 'sp_exp' AND metric OPERATOR(pg_catalog.=) 'clicked';
+SELECT ml.check_weights('{a,b}'::pg_catalog.text[], '{0.5,0.5}'::pg_catalog.float8[]) IS NOT NULL AS weights_checked;
 SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 AS analyzed FROM ml.analyze('sp_exp');
 SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 AS statistics FROM ml.experiment_statistics('sp_exp');
 SELECT ml.experiment_power('sp_exp', 0.1) IS NOT NULL AS power;
