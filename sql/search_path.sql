@@ -335,6 +335,13 @@ DELETE FROM ml.experiments WHERE name OPERATOR(pg_catalog.=) 'sp_exp';
 
 -- nothing planted ran
 SET search_path = public;
+-- and none could in a function added later: every SQL and PL/pgSQL function of learnloop's pins its
+-- search_path (a BEGIN ATOMIC body, bound when created, would need none)
+SELECT p.oid::regprocedure AS unpinned_function
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'ml'::regnamespace AND l.lanname IN ('sql', 'plpgsql') AND p.prosqlbody IS NULL
+   AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)
+ ORDER BY 1;
 SELECT object, ran_as, statement, count(*) FROM sp_evil.ran GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT is_called AS planted_objects_ran FROM sp_evil.hits;
 
