@@ -171,7 +171,7 @@ deployed_version(const char *name, bool missing_ok)
 		values[0] = CStringGetTextDatum(name);
 		SPI_connect();
 		if (SPI_execute_plan(spi_cached_plan(&deployed_plan,
-											 "SELECT model_version FROM ml.deployments WHERE model_name = $1 "
+											 "SELECT model_version FROM ml.deployments WHERE model_name OPERATOR(pg_catalog.=) $1 "
 											 "ORDER BY id DESC LIMIT 1", 1, types),
 							 values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "learnloop could not read ml.deployments");
@@ -217,8 +217,8 @@ load_model(const char *name, int version)
 		values[1] = Int32GetDatum(version);
 		SPI_connect();
 		if (SPI_execute_plan(spi_cached_plan(&model_plan,
-											 "SELECT feature_schema::text, model FROM ml.models "
-											 "WHERE name = $1 AND version = $2", 2, types),
+											 "SELECT feature_schema::pg_catalog.text, model FROM ml.models "
+											 "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2", 2, types),
 							 values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "learnloop could not read ml.models");
 		if (SPI_processed == 0)

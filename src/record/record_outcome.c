@@ -26,7 +26,7 @@ static SPIPlanPtr merge_plan = NULL;
 	"UPDATE ml.mltrainingdata " \
 	"SET outcome = COALESCE(outcome, '{}'::pg_catalog.jsonb) OPERATOR(pg_catalog.||) $2, " \
 	"    outcome_at = COALESCE(outcome_at, pg_catalog.now()) " \
-	"WHERE id = $1 RETURNING outcome"
+	"WHERE id OPERATOR(pg_catalog.=) $1 RETURNING outcome"
 
 Datum
 learnloop_record_outcome(PG_FUNCTION_ARGS)

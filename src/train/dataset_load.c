@@ -243,7 +243,8 @@ build_query(const TrainSpec *spec, int *nfixed)
 	}
 	if (spec->evaluate_on_real)
 	{
-		appendStringInfoString(&q, ", (learnloop_source.source = 'real') AS learnloop_real");
+		/* the caller's expressions use the caller's path; ours names pg_catalog */
+		appendStringInfoString(&q, ", (learnloop_source.source OPERATOR(pg_catalog.=) 'real') AS learnloop_real");
 		(*nfixed)++;
 	}
 	if (spec->features == NIL)

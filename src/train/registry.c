@@ -36,10 +36,10 @@ registry_load_champion(TrainRun *run, MemoryContext cxt)
 	bytea	   *model;
 	Size		len;
 
-	if (SPI_execute_with_args("SELECT d.model_version, m.feature_schema::text, m.model "
+	if (SPI_execute_with_args("SELECT d.model_version, m.feature_schema::pg_catalog.text, m.model "
 							  "FROM ml.deployments d JOIN ml.models m "
-							  "ON m.name = d.model_name AND m.version = d.model_version "
-							  "WHERE d.model_name = $1 ORDER BY d.id DESC LIMIT 1",
+							  "ON m.name OPERATOR(pg_catalog.=) d.model_name AND m.version OPERATOR(pg_catalog.=) d.model_version "
+							  "WHERE d.model_name OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
 							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the deployed model");
 	if (SPI_processed == 0)
@@ -140,8 +140,8 @@ registry_save(TrainRun *run, int64 job_id)
 	if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
 							  "model, train_rows, test_rows, training_seconds, load_seconds, objective, "
 							  "rounds, feature_importance, job_id, evaluator) "
-							  "SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, "
-							  "$10, $11, $12, $13, $14 FROM ml.models WHERE name = $1 "
+							  "SELECT $1, COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3, $4, $5, $6, $7, $8, $9, "
+							  "$10, $11, $12, $13, $14 FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
 							  "RETURNING version",
 							  14, types, values, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "learnloop could not register the model");
