@@ -10,6 +10,13 @@
  * missing, and its class probabilities are matched to the new classes by
  * label.
  *
+ * A champion scored on rows that lack its features is scored on nothing
+ * but missing values, and looks worse than it is: a retraining from a
+ * source without the champion's feature columns would then deploy a worse
+ * model as "better".  So the champion is re-scored only when every one of
+ * its features has a value it knows in some test row; otherwise the two
+ * are not comparable, and the reason names the absent features.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,11 +26,18 @@
 #include "model/schema.h"
 #include "train/champion.h"
 
-/* One champion feature's column for the test rows. */
-static void
+/* Absent features named in a reason; the count says how many more */
+#define MAX_NAMED_ABSENT 10
+
+/*
+ * One champion feature's column for the test rows; returns how many rows
+ * have a value the champion knows.
+ */
+static int64
 map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *matrix)
 {
 	const Feature *f = dataset_find(run->ds, sf->name);
+	int64		present = 0;
 
 	for (int64 i = 0; i < run->ntest; i++)
 	{
@@ -39,7 +53,9 @@ map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *
 			v = code < 0 ? NAN : (float) code;
 		}
 		matrix[i * nf + j] = v;
+		present += !isnan(v);
 	}
+	return present;
 }
 
 /* Champion probabilities over the new model's classes, matched by label. */
@@ -79,22 +95,53 @@ champion_rescore(TrainRun *run)
 	float	   *matrix;
 	const char **names = palloc(sizeof(char *) * Max(nf, 1));
 	const char **types = palloc(sizeof(char *) * Max(nf, 1));
+	StringInfoData absent;
+	int			nabsent = 0;
+	int64		present = 0;
 	DMatrixHandle dm;
 	BoosterHandle booster;
 	float	   *preds;
 	int			ncols;
 	char		threads[16];
 
+	ch->coverage = NAN;
 	if (schema->task != run->ds->task)
+	{
+		ch->incomparable = psprintf("it is a %s model", task_name(schema->task));
 		return;
+	}
+	if (run->ntest == 0)
+	{
+		ch->incomparable = "there are no test rows to score both on (test_size => 0)";
+		return;
+	}
 
 	matrix = MemoryContextAllocHuge(CurrentMemoryContext, Max(run->ntest * nf, 1) * sizeof(float));
+	initStringInfo(&absent);
 	for (int j = 0; j < nf; j++)
 	{
-		map_feature(run, &schema->features[j], j, nf, matrix);
+		int64		n = map_feature(run, &schema->features[j], j, nf, matrix);
+
+		present += n;
+		if (n == 0 && nabsent++ < MAX_NAMED_ABSENT)
+			appendStringInfo(&absent, "%s%s", absent.len > 0 ? ", " : "",
+							 schema->features[j].name);
 		names[j] = schema->features[j].name;
 		types[j] = xgb_feature_types[schema->features[j].kind];
 	}
+	ch->coverage = nf > 0 ? (double) present / ((double) run->ntest * nf) : 1.0;
+	if (nabsent > 0)
+	{
+		if (nabsent > MAX_NAMED_ABSENT)
+			appendStringInfo(&absent, " and %d more", nabsent - MAX_NAMED_ABSENT);
+		ch->incomparable = psprintf("the %lld test rows lack %d of its %d features (%s): "
+									"its feature coverage is %.1f%%",
+									(long long) run->ntest, nabsent, nf, absent.data,
+									ch->coverage * 100);
+		pfree(matrix);
+		return;
+	}
+
 	dm = xgb_dmatrix(run->xgb, matrix, run->ntest, nf, run->nthread);
 	pfree(matrix);
 	xgb_set_names(dm, names, types, nf);
@@ -109,6 +156,7 @@ champion_rescore(TrainRun *run)
 		ncols = run->ds->classes.ncategories;
 	}
 	evaluate(run->ds, run->test_rows, run->ntest, preds, ncols, &ch->metrics);
+	ch->scored = true;
 	ch->has_score = metrics_get(&ch->metrics, run->metric, &ch->score) && !isnan(ch->score);
 	xgb_free_booster(run->xgb, booster);
 	xgb_free_dmatrix(run->xgb, dm);
