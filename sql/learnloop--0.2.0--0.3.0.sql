@@ -5,6 +5,12 @@
 /* Issue 9, part 2: automatic deployment never ships a worse model         */
 /* ---------------------------------------------------------------------- */
 
+/* The evaluations' feature coverage */
+ALTER TABLE ml.MLEvaluationResults
+    ADD COLUMN feature_coverage double precision CHECK (feature_coverage BETWEEN 0 AND 1);
+COMMENT ON COLUMN ml.MLEvaluationResults.feature_coverage IS
+    'Share of the model''s feature values (features x test rows) present and not missing in the scored rows';
+
 /* Every decision of the deployment policy about a trained model, deployed or not, with its reason. */
 CREATE TABLE ml.deployment_decisions (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -72,19 +78,7 @@ COMMENT ON FUNCTION ml.validate_model(text, integer) IS
     'Loads and compiles a model version as serving does; returns native or xgboost: why not native, or raises when it cannot be loaded';
 REVOKE EXECUTE ON FUNCTION ml.validate_model(text, integer) FROM PUBLIC;
 
-/* The evaluations' feature coverage */
-ALTER TABLE ml.MLEvaluationResults
-    ADD COLUMN feature_coverage double precision CHECK (feature_coverage BETWEEN 0 AND 1);
-COMMENT ON COLUMN ml.MLEvaluationResults.feature_coverage IS
-    'Share of the model''s feature values (features x test rows) present and not missing in the scored rows';
-
-/*
- * ml.train and ml.train_async take deploy_guards.  A new argument is a new
- * function: the old ones go, and the roles that could run them can run the
- * new ones.  GRANTs in an extension script count as the extension's initial
- * privileges, which pg_dump leaves out; the initial privileges are reset to
- * a fresh install's, so that pg_dump keeps the carried grants.
- */
+/* ml.train and ml.train_async take deploy_guards: a new argument is a new function */
 CREATE FUNCTION ml.train(
     model                  text,
     source                 text,
@@ -143,26 +137,49 @@ COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double
     'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
 REVOKE EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) FROM PUBLIC;
+
+/*
+ * The roles that could train, read or deploy before keep doing so: they
+ * get the new functions, the decisions and the history as ml.grant_access
+ * gives them now.  A GRANT in an extension script counts as one of the
+ * extension's initial privileges, which pg_dump leaves out; so the initial
+ * privileges of the objects granted on are put back as they were, and
+ * pg_dump keeps these grants like any the DBA made.
+ */
 DO $$
 DECLARE
-    pair record;
-    initial aclitem[];
+    carry record;
     grantee regrole;
+    targets oid[] := ARRAY['ml.deployment_decisions'::regclass, 'ml.model_history'::regclass,
+                           'ml.validate_model(text, integer)'::regprocedure,
+                           'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure,
+                           'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure]::oid[];
+    saved pg_catalog.pg_init_privs[] := ARRAY(SELECT i FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets));
 BEGIN
-    FOR pair IN SELECT o.oid AS old, n.oid AS new, n.proacl
-                  FROM pg_catalog.pg_proc o JOIN pg_catalog.pg_proc n USING (pronamespace, proname)
-                 WHERE o.pronamespace = 'ml'::regnamespace AND o.proname IN ('train', 'train_async')
-                   AND o.pronargs = 20 AND n.pronargs = 21 LOOP
-        initial := pair.proacl;
-        FOR grantee IN SELECT DISTINCT a.grantee::regrole
-                         FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-                        WHERE p.oid = pair.old AND a.privilege_type = 'EXECUTE'
-                          AND a.grantee <> 0 AND a.grantee <> p.proowner LOOP
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', pair.new::regprocedure, grantee);
+    FOR carry IN
+        SELECT * FROM (VALUES
+            ('ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'),
+            ('ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'),
+            ('ml.models'::regclass::oid, 'INSERT', 'INSERT, SELECT ON ml.deployment_decisions'),
+            ('ml.mlevaluationresults'::regclass::oid, 'SELECT', 'SELECT ON ml.deployment_decisions, ml.model_history'),
+            ('ml.deploy(text, integer, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.validate_model(text, integer)'),
+            ('ml.deploy(text, integer, text)'::regprocedure::oid, 'EXECUTE', 'SELECT ON ml.model_history')
+        ) AS c (object, privilege, grants) LOOP
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM (SELECT c.relacl, c.relowner FROM pg_catalog.pg_class c WHERE c.oid = carry.object
+                    UNION ALL
+                    SELECT p.proacl, p.proowner FROM pg_catalog.pg_proc p WHERE p.oid = carry.object) o (acl, owner),
+                   pg_catalog.aclexplode(o.acl) a
+             WHERE a.privilege_type = carry.privilege AND a.grantee <> 0 AND a.grantee <> o.owner LOOP
+            EXECUTE pg_catalog.format('GRANT %s TO %s', carry.grants, grantee);
         END LOOP;
-        UPDATE pg_catalog.pg_init_privs SET initprivs = initial
-         WHERE objoid = pair.new AND classoid = 'pg_catalog.pg_proc'::regclass AND objsubid = 0;
     END LOOP;
+    DELETE FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_catalog.pg_init_privs SELECT * FROM pg_catalog.unnest(saved);
 END
 $$;
 DROP FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text);
