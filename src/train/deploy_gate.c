@@ -293,7 +293,7 @@ compare(TrainRun *run, StringInfo reason)
 					 better ? "better" : "not better", margin * 100);
 	relative = gain(run->metric, s, h) / fabs(h);
 	if (h == 0.0)
-		appendStringInfoString(reason, " (the champion's value is 0: any gain is enough)");
+		appendStringInfoString(reason, " (the champion's value is 0: the margin asks for no loss)");
 	else
 		appendStringInfo(reason, " (%.1f%% %s than the champion, relative to its value)",
 						 fabs(relative) * 100, relative >= 0 ? "better" : "worse");
