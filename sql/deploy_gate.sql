@@ -81,6 +81,27 @@ SELECT (count(x1) + count(x2)) / (2.0 * count(*)) AS values_present_in_the_test_
 SELECT champion_coverage, comparable FROM ml.deployment_decisions
  WHERE model_name = 'gate_sparse' AND model_version = 2;
 
+-- A feature the source has but no test row fills (a key that stopped coming
+-- in the newest rows) leaves both models equally blind: still comparable
+CREATE VIEW gate_old_x2 AS
+SELECT x1, CASE WHEN i <= 2400 THEN x2 END AS x2, at, x1 + x2 > 1 AS y FROM gate_points;
+SELECT version, champion_score IS NOT NULL AS rescored,
+       reason ~ '^deploy => never; accuracy [0-9.]+ vs champion v1 [0-9.]+ on the same 600 rows: ' AS compared
+  FROM ml.train('gate_sparse', 'gate_old_x2', 'y', split => 'time', split_column => 'at',
+                params => '{"num_round": 20}', deploy => 'never');
+SELECT champion_coverage, comparable FROM ml.deployment_decisions
+ WHERE model_name = 'gate_sparse' AND model_version = 3;
+-- but a category feature whose test values the champion never saw is absent
+CREATE VIEW gate_colour AS
+SELECT x1, x2, (ARRAY['red', 'green', 'blue'])[1 + i % 3] AS colour, at,
+       (x1 + x2 > 1) <> (i % 3 = 2) AS y FROM gate_points;
+CREATE VIEW gate_colour_renamed AS SELECT x1, x2, upper(colour) AS colour, at, y FROM gate_colour;
+SELECT version, deployed FROM ml.train('gate_colour', 'gate_colour', 'y', split => 'time', split_column => 'at',
+                                       params => '{"num_round": 20}');
+SELECT version, deployed, reason
+  FROM ml.train('gate_colour', 'gate_colour_renamed', 'y', split => 'time', split_column => 'at',
+                params => '{"num_round": 20}');
+
 -- Guard metrics: skewed errors, so that the mean's model has the better RMSE
 -- (the key metric) and the median's the better MAE (the regression guard)
 CREATE VIEW gate_skewed AS

@@ -13,9 +13,14 @@
  * A champion scored on rows that lack its features is scored on nothing
  * but missing values, and looks worse than it is: a retraining from a
  * source without the champion's feature columns would then deploy a worse
- * model as "better".  So the champion is re-scored only when every one of
- * its features has a value it knows in some test row; otherwise the two
- * are not comparable, and the reason names the absent features.
+ * model as "better".  So the champion is re-scored only when the test rows
+ * carry its features; otherwise the two are not comparable, and the
+ * reason names the absent features.  A feature is absent when no test row
+ * has a value of it that the champion knows although the source has it in
+ * them (a category the champion never saw, a number where it learned
+ * categories) or has no such feature at all.  A feature the source has but
+ * that no test row fills (a rare jsonb key) leaves both models equally
+ * blind, and does not prevent the comparison.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,18 +36,21 @@
 
 /*
  * One champion feature's column for the test rows; returns how many rows
- * have a value the champion knows.
+ * have a value the champion knows, and sets *absent (see above).
  */
 static int64
-map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *matrix)
+map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *matrix,
+			bool *absent)
 {
 	const Feature *f = dataset_find(run->ds, sf->name);
 	int64		present = 0;
+	int64		in_source = 0;
 
 	for (int64 i = 0; i < run->ntest; i++)
 	{
 		float		v = f ? f->values[run->test_rows[i]] : NAN;
 
+		in_source += !isnan(v);
 		if (!isnan(v) && (sf->kind == FEATURE_CATEGORICAL) != (f->kind == FEATURE_CATEGORICAL))
 			v = NAN;
 		else if (!isnan(v) && sf->kind == FEATURE_CATEGORICAL)
@@ -55,6 +63,7 @@ map_feature(const TrainRun *run, const SchemaFeature *sf, int j, int nf, float *
 		matrix[i * nf + j] = v;
 		present += !isnan(v);
 	}
+	*absent = present == 0 && (f == NULL || in_source > 0);
 	return present;
 }
 
@@ -120,10 +129,10 @@ champion_rescore(TrainRun *run)
 	initStringInfo(&absent);
 	for (int j = 0; j < nf; j++)
 	{
-		int64		n = map_feature(run, &schema->features[j], j, nf, matrix);
+		bool		lacking;
 
-		present += n;
-		if (n == 0 && nabsent++ < MAX_NAMED_ABSENT)
+		present += map_feature(run, &schema->features[j], j, nf, matrix, &lacking);
+		if (lacking && nabsent++ < MAX_NAMED_ABSENT)
 			appendStringInfo(&absent, "%s%s", absent.len > 0 ? ", " : "",
 							 schema->features[j].name);
 		names[j] = schema->features[j].name;
@@ -134,7 +143,7 @@ champion_rescore(TrainRun *run)
 	{
 		if (nabsent > MAX_NAMED_ABSENT)
 			appendStringInfo(&absent, " and %d more", nabsent - MAX_NAMED_ABSENT);
-		ch->incomparable = psprintf("the %lld test rows lack %d of its %d features (%s): "
+		ch->incomparable = psprintf("the %lld test rows carry no value it knows of %d of its %d features (%s): "
 									"its feature coverage is %.1f%%",
 									(long long) run->ntest, nabsent, nf, absent.data,
 									ch->coverage * 100);
