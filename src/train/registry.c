@@ -5,8 +5,8 @@
  *
  * The model row, its evaluation, the champion's re-scoring, the deployment
  * policy's decision and the deployment are written in one transaction, as
- * the calling role: a
- * failure or a cancel at any point leaves nothing half-registered.
+ * the calling role: a failure or a cancel at any point leaves nothing
+ * half-registered.
  * Versions of one name are numbered under an advisory lock, so concurrent
  * trainings of the same model get consecutive versions.
  *
