@@ -124,6 +124,17 @@ SELECT version, deployed, reason !~ 'guards' AS no_guards
   FROM ml.train('gate_skew', 'gate_skewed', 'y', split => 'time', split_column => 'at',
                 params => '{"num_round": 100}', deploy_guards => '{}', min_improvement => 0);
 
+-- the margin is relative to the champion's |value|: the same model again,
+-- with a negative R², is not "better by the 5% margin"
+CREATE VIEW gate_offset AS SELECT x1, x2, 10 + x1 AS y FROM gate_points;
+SELECT version, deployed FROM ml.train('gate_r2', 'gate_offset', 'y', metric => 'r2',
+                                       params => '{"num_round": 1, "eta": 0.01, "base_score": 0}');
+SELECT version, score < 0 AS negative, score = champion_score AS same_score, deployed,
+       reason ~ '^r2 -[0-9.]+ vs champion v1 -[0-9.]+ on the same 600 rows: not better by the 5% margin \(0.0% better than the champion, relative to its value\)'
+           AS not_better
+  FROM ml.train('gate_r2', 'gate_offset', 'y', metric => 'r2',
+                params => '{"num_round": 1, "eta": 0.01, "base_score": 0}');
+
 -- other reasons not to compare
 SELECT version, deployed, reason
   FROM ml.train('gate_skew', 'gate_binary', 'y', split => 'time', split_column => 'at', params => '{"num_round": 5}');
