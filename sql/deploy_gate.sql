@@ -161,6 +161,10 @@ SELECT count(*) AS bad_models FROM ml.models WHERE name = 'gate_bad';
 
 -- ml.deploy loads and compiles a version before it deploys it
 SELECT ml.validate_model('gate_skew', 1) AS evaluator;
+-- a model the native evaluator cannot compile deploys: serving falls back to XGBoost
+SELECT version, deployed FROM ml.train('gate_dart', 'SELECT x1, x2, y FROM gate_binary',
+                                       'y', params => '{"booster": "dart", "num_round": 5}', deploy => 'never');
+SELECT ml.validate_model('gate_dart', 1) AS evaluator, ml.deploy('gate_dart', 1) > 0 AS deployed;
 INSERT INTO ml.models (name, version, task, feature_schema, model)
 SELECT name, 90, task, feature_schema, '\x7b2262726f6b656e22'::bytea FROM ml.models WHERE name = 'gate_skew' AND version = 1
 UNION ALL
