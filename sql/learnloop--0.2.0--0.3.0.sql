@@ -10,6 +10,248 @@
  * that an application's role keeps deciding across the update.
  */
 CREATE FUNCTION ml.learnloop_replace_function(old regprocedure, definition text, new_signature text)
+/* ---------------------------------------------------------------------- */
+/* Issue 9, part 2: automatic deployment never ships a worse model         */
+/* ---------------------------------------------------------------------- */
+
+/* The evaluations' feature coverage */
+ALTER TABLE ml.MLEvaluationResults
+    ADD COLUMN feature_coverage double precision CHECK (feature_coverage BETWEEN 0 AND 1);
+COMMENT ON COLUMN ml.MLEvaluationResults.feature_coverage IS
+    'Share of the model''s feature values (features x test rows) present and not missing in the scored rows';
+
+/* Every decision of the deployment policy about a trained model, deployed or not, with its reason. */
+CREATE TABLE ml.deployment_decisions (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_name        text NOT NULL,
+    model_version     integer NOT NULL,
+    policy            text NOT NULL CHECK (policy IN ('auto', 'never', 'always')),
+    metric            text NOT NULL,
+    score             double precision,
+    champion_version  integer,
+    champion_score    double precision,
+    champion_coverage double precision CHECK (champion_coverage BETWEEN 0 AND 1),
+    comparable        boolean,
+    guards            jsonb,
+    deployed          boolean NOT NULL,
+    reason            text NOT NULL,
+    decided_by        name NOT NULL DEFAULT CURRENT_USER,
+    decided_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (model_name, model_version),
+    FOREIGN KEY (model_name, model_version) REFERENCES ml.models (name, version) ON DELETE CASCADE
+);
+COMMENT ON TABLE ml.deployment_decisions IS
+    'The deployment policy''s decision about each trained model version, deployed or not, with its reason';
+COMMENT ON COLUMN ml.deployment_decisions.id IS 'Decision id';
+COMMENT ON COLUMN ml.deployment_decisions.model_name IS 'Trained model';
+COMMENT ON COLUMN ml.deployment_decisions.model_version IS 'Version the decision is about';
+COMMENT ON COLUMN ml.deployment_decisions.policy IS 'ml.train''s deploy argument: auto, never or always';
+COMMENT ON COLUMN ml.deployment_decisions.metric IS 'Key metric';
+COMMENT ON COLUMN ml.deployment_decisions.score IS 'The new model''s key metric on its test rows';
+COMMENT ON COLUMN ml.deployment_decisions.champion_version IS 'The version deployed when it was trained, if any';
+COMMENT ON COLUMN ml.deployment_decisions.champion_score IS 'The champion''s key metric re-scored on the same test rows, when comparable';
+COMMENT ON COLUMN ml.deployment_decisions.champion_coverage IS
+    'Share of the champion''s feature values (features x test rows) the test rows carry';
+COMMENT ON COLUMN ml.deployment_decisions.comparable IS
+    'Whether the key metrics were compared: the test rows carry the champion''s features and both metrics are numbers';
+COMMENT ON COLUMN ml.deployment_decisions.guards IS
+    'Each guard metric: the new and the champion''s value, the tolerance and whether it passed';
+COMMENT ON COLUMN ml.deployment_decisions.deployed IS 'Whether the policy deployed it';
+COMMENT ON COLUMN ml.deployment_decisions.reason IS 'Why: the numbers compared, the margin, the guards, or what made them incomparable';
+COMMENT ON COLUMN ml.deployment_decisions.decided_by IS 'Role that trained the model';
+COMMENT ON COLUMN ml.deployment_decisions.decided_at IS 'When the decision was made';
+COMMENT ON INDEX ml.deployment_decisions_model_name_model_version_key IS 'One decision per model version';
+
+CREATE VIEW ml.model_history AS
+    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
+           m.train_rows, m.test_rows, d.metric, d.score,
+           d.champion_version, d.champion_score,
+           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
+           d.policy, d.deployed, d.reason,
+           m.version = (SELECT l.model_version FROM ml.deployments l
+                         WHERE l.model_name = m.name ORDER BY l.id DESC LIMIT 1) AS live
+      FROM ml.models m
+      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
+      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
+                          WHERE r.model_name = m.name AND r.model_version = m.version
+                            AND NOT r.metrics ? 'rescored_for_version'
+                          ORDER BY r.id DESC LIMIT 1) e ON true;
+COMMENT ON VIEW ml.model_history IS
+    'Deployment report, one row per model version: when and by whom trained, rows, key metric, the champion''s on the same rows, feature coverage, deployed or not and why, and whether it is live';
+
+CREATE FUNCTION ml.validate_model(model text, version integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_validate_model'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.validate_model(text, integer) IS
+    'Loads and compiles a model version as serving does; returns native or xgboost: why not native, or raises when it cannot be loaded';
+REVOKE EXECUTE ON FUNCTION ml.validate_model(text, integer) FROM PUBLIC;
+
+/* ml.train and ml.train_async take deploy_guards: a new argument is a new function */
+CREATE FUNCTION ml.train(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL)
+RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
+               score double precision, champion_score double precision, deployed boolean,
+               reason text, job_id bigint)
+AS 'MODULE_PATHNAME', 'learnloop_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy (key metric better by min_improvement, guard metrics within deploy_guards); one row per candidate';
+CREATE FUNCTION ml.train_async(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) IS
+    'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
+REVOKE EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) FROM PUBLIC;
+
+/*
+ * The roles that could train, read or deploy before keep doing so: they
+ * get the new functions, the decisions and the history as ml.grant_access
+ * gives them now.  A GRANT in an extension script counts as one of the
+ * extension's initial privileges, which pg_dump leaves out; so the initial
+ * privileges of the objects granted on are put back as they were, and
+ * pg_dump keeps these grants like any the DBA made.
+ */
+DO $$
+DECLARE
+    carry record;
+    grantee regrole;
+    targets oid[] := ARRAY['ml.deployment_decisions'::regclass, 'ml.model_history'::regclass,
+                           'ml.validate_model(text, integer)'::regprocedure,
+                           'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure,
+                           'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure]::oid[];
+    saved pg_catalog.pg_init_privs[] := ARRAY(SELECT i FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets));
+BEGIN
+    FOR carry IN
+        SELECT * FROM (VALUES
+            ('ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'),
+            ('ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'),
+            ('ml.models'::regclass::oid, 'INSERT', 'INSERT, SELECT ON ml.deployment_decisions'),
+            ('ml.mlevaluationresults'::regclass::oid, 'SELECT', 'SELECT ON ml.deployment_decisions, ml.model_history'),
+            ('ml.deploy(text, integer, text)'::regprocedure::oid, 'EXECUTE',
+             'EXECUTE ON FUNCTION ml.validate_model(text, integer)'),
+            ('ml.deploy(text, integer, text)'::regprocedure::oid, 'EXECUTE', 'SELECT ON ml.model_history')
+        ) AS c (object, privilege, grants) LOOP
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM (SELECT c.relacl, c.relowner FROM pg_catalog.pg_class c WHERE c.oid = carry.object
+                    UNION ALL
+                    SELECT p.proacl, p.proowner FROM pg_catalog.pg_proc p WHERE p.oid = carry.object) o (acl, owner),
+                   pg_catalog.aclexplode(o.acl) a
+             WHERE a.privilege_type = carry.privilege AND a.grantee <> 0 AND a.grantee <> o.owner LOOP
+            EXECUTE pg_catalog.format('GRANT %s TO %s', carry.grants, grantee);
+        END LOOP;
+    END LOOP;
+    DELETE FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_catalog.pg_init_privs SELECT * FROM pg_catalog.unnest(saved);
+END
+$$;
+DROP FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text);
+DROP FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text);
+
+/* ml.deploy and ml.rollback check that serving can load the version; the privileges cover the new objects */
+CREATE OR REPLACE FUNCTION ml.deploy(model text, version integer, reason text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(deploy.model));
+    IF NOT EXISTS (SELECT 1 FROM ml.models m WHERE m.name = deploy.model AND m.version = deploy.version) THEN
+        RAISE EXCEPTION 'model "%" has no version %', deploy.model, deploy.version
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'ml.models lists the trained versions.';
+    END IF;
+    -- serving must be able to load it: refuse it now rather than fail every prediction
+    PERFORM ml.validate_model(deploy.model, deploy.version);
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (deploy.model, deploy.version, 'deploy', deploy.reason)
+        RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION ml.deploy(text, integer, text) IS
+    'Deploys a model version after checking that serving can load it; returns the deployment id';
+CREATE OR REPLACE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    history integer[] := '{}';
+    step record;
+    target integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(rollback.model));
+    -- deployments push a version, rollbacks pop one: the top is deployed
+    FOR step IN SELECT d.action, d.model_version FROM ml.deployments d
+                 WHERE d.model_name = rollback.model ORDER BY d.id LOOP
+        IF step.action = 'deploy' THEN
+            history := history || step.model_version;
+        ELSE
+            history := history[1:cardinality(history) - 1];
+        END IF;
+    END LOOP;
+    IF cardinality(history) < 2 THEN
+        RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.model
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
+    END IF;
+    target := history[cardinality(history) - 1];
+    PERFORM ml.validate_model(rollback.model, target);
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (rollback.model, target, 'rollback', rollback.reason);
+    RETURN target;
+END
+$$;
+CREATE OR REPLACE FUNCTION ml.grant_access(grantee regrole, access text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -220,5 +462,58 @@ BEGIN
     INSERT INTO ml.experiment_allocations (experiment, weights, source)
         VALUES (current.name, current.weights, update_weights.source);
     RETURN current;
+END
+$$;
+    functions text[];
+    fn regprocedure;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
+    CASE access
+    WHEN 'predict' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
+    WHEN 'record' THEN
+        PERFORM ml.grant_access(grantee, 'predict');
+        EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
+                       'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant}';
+    WHEN 'read' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, '
+                       'ml.deployment_decisions, ml.model_history TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
+        functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
+                     'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+    WHEN 'experiment' THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
+        functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
+                     'thompson_weights, lock_experiment, check_weights}';
+    WHEN 'train' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.training_jobs, ml.deployment_decisions, ml.model_history TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments, '
+                       'ml.deployment_decisions TO %s', grantee);
+        EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
+                     'simulated_decisions, simulate_outcome}';
+    WHEN 'deploy' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
+        functions := '{deploy, rollback, deployed_version, validate_model}';
+    ELSE
+        RAISE EXCEPTION 'unknown access level "%"', access
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use record, predict, read, experiment, train or deploy.';
+    END CASE;
+    FOR fn IN SELECT p.oid FROM pg_proc p
+               WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
 END
 $$;

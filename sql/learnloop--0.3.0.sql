@@ -110,6 +110,7 @@ CREATE TABLE ml.MLEvaluationResults (
     metrics        jsonb NOT NULL DEFAULT '{}',
     test_rows      bigint,
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    feature_coverage double precision CHECK (feature_coverage BETWEEN 0 AND 1),
     FOREIGN KEY (model_name, model_version) REFERENCES ml.models (name, version) ON DELETE CASCADE
 );
 CREATE INDEX mlevaluationresults_model_idx ON ml.MLEvaluationResults (model_name, model_version);
@@ -121,6 +122,8 @@ COMMENT ON COLUMN ml.MLEvaluationResults.accuracy IS 'Accuracy for classifiers, 
 COMMENT ON COLUMN ml.MLEvaluationResults.metrics IS 'All metrics: per-class precision/recall/F1, AUC, log loss, RMSE, NDCG, ...';
 COMMENT ON COLUMN ml.MLEvaluationResults.test_rows IS 'Rows in the test set';
 COMMENT ON COLUMN ml.MLEvaluationResults.created_at IS 'When the evaluation ran';
+COMMENT ON COLUMN ml.MLEvaluationResults.feature_coverage IS
+    'Share of the model''s feature values (features x test rows) present and not missing in the scored rows';
 
 /* Experiments: A/B tests and bandits, assigned deterministically by ml.assign_variant. */
 CREATE TABLE ml.experiments (
@@ -401,14 +404,15 @@ CREATE FUNCTION ml.train(
     metric                 text DEFAULT NULL,
     deploy                 text DEFAULT 'auto',
     min_improvement        double precision DEFAULT 0.05,
-    evaluate_on            text DEFAULT 'all')
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL)
 RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
                score double precision, champion_score double precision, deployed boolean,
                reason text, job_id bigint)
 AS 'MODULE_PATHNAME', 'learnloop_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
-    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy; one row per candidate';
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy (key metric better by min_improvement, guard metrics within deploy_guards); one row per candidate';
 
 CREATE FUNCTION ml.train_async(
     model                  text,
@@ -430,11 +434,12 @@ CREATE FUNCTION ml.train_async(
     metric                 text DEFAULT NULL,
     deploy                 text DEFAULT 'auto',
     min_improvement        double precision DEFAULT 0.05,
-    evaluate_on            text DEFAULT 'all')
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'learnloop_train_async'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text) IS
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb) IS
     'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
 
 CREATE FUNCTION ml.training_jobs_status()
@@ -483,13 +488,16 @@ BEGIN
             USING ERRCODE = 'no_data_found',
                   HINT = 'ml.models lists the trained versions.';
     END IF;
+    -- serving must be able to load it: refuse it now rather than fail every prediction
+    PERFORM ml.validate_model(deploy.model, deploy.version);
     INSERT INTO ml.deployments (model_name, model_version, action, reason)
         VALUES (deploy.model, deploy.version, 'deploy', deploy.reason)
         RETURNING id INTO new_id;
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION ml.deploy(text, integer, text) IS 'Deploys a model version; returns the deployment id';
+COMMENT ON FUNCTION ml.deploy(text, integer, text) IS
+    'Deploys a model version after checking that serving can load it; returns the deployment id';
 
 CREATE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
 RETURNS integer
@@ -517,6 +525,7 @@ BEGIN
                   HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
     END IF;
     target := history[cardinality(history) - 1];
+    PERFORM ml.validate_model(rollback.model, target);
     INSERT INTO ml.deployments (model_name, model_version, action, reason)
         VALUES (rollback.model, target, 'rollback', rollback.reason);
     RETURN target;
@@ -1108,7 +1117,8 @@ BEGIN
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
-                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs TO %s', grantee);
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, '
+                       'ml.deployment_decisions, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
                      'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
@@ -1120,15 +1130,16 @@ BEGIN
                      'thompson_weights, lock_experiment, check_weights}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
-                       'ml.training_jobs TO %s', grantee);
-        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments TO %s', grantee);
+                       'ml.training_jobs, ml.deployment_decisions, ml.model_history TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments, '
+                       'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome}';
     WHEN 'deploy' THEN
-        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
-        functions := '{deploy, rollback, deployed_version}';
+        functions := '{deploy, rollback, deployed_version, validate_model}';
     ELSE
         RAISE EXCEPTION 'unknown access level "%"', access
             USING ERRCODE = 'invalid_parameter_value',
@@ -1156,3 +1167,74 @@ COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model ver
 COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
 COMMENT ON INDEX ml.mlabtestresults_test_idx IS 'Analyses of an experiment over time';
 COMMENT ON INDEX ml.mlmonitoringmetrics_model_idx IS 'Monitoring history of a model';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 9, part 2: automatic deployment never ships a worse model         */
+/* ---------------------------------------------------------------------- */
+
+/* Every decision of the deployment policy about a trained model, deployed or not, with its reason. */
+CREATE TABLE ml.deployment_decisions (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model_name        text NOT NULL,
+    model_version     integer NOT NULL,
+    policy            text NOT NULL CHECK (policy IN ('auto', 'never', 'always')),
+    metric            text NOT NULL,
+    score             double precision,
+    champion_version  integer,
+    champion_score    double precision,
+    champion_coverage double precision CHECK (champion_coverage BETWEEN 0 AND 1),
+    comparable        boolean,
+    guards            jsonb,
+    deployed          boolean NOT NULL,
+    reason            text NOT NULL,
+    decided_by        name NOT NULL DEFAULT CURRENT_USER,
+    decided_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (model_name, model_version),
+    FOREIGN KEY (model_name, model_version) REFERENCES ml.models (name, version) ON DELETE CASCADE
+);
+COMMENT ON TABLE ml.deployment_decisions IS
+    'The deployment policy''s decision about each trained model version, deployed or not, with its reason';
+COMMENT ON COLUMN ml.deployment_decisions.id IS 'Decision id';
+COMMENT ON COLUMN ml.deployment_decisions.model_name IS 'Trained model';
+COMMENT ON COLUMN ml.deployment_decisions.model_version IS 'Version the decision is about';
+COMMENT ON COLUMN ml.deployment_decisions.policy IS 'ml.train''s deploy argument: auto, never or always';
+COMMENT ON COLUMN ml.deployment_decisions.metric IS 'Key metric';
+COMMENT ON COLUMN ml.deployment_decisions.score IS 'The new model''s key metric on its test rows';
+COMMENT ON COLUMN ml.deployment_decisions.champion_version IS 'The version deployed when it was trained, if any';
+COMMENT ON COLUMN ml.deployment_decisions.champion_score IS 'The champion''s key metric re-scored on the same test rows, when comparable';
+COMMENT ON COLUMN ml.deployment_decisions.champion_coverage IS
+    'Share of the champion''s feature values (features x test rows) the test rows carry';
+COMMENT ON COLUMN ml.deployment_decisions.comparable IS
+    'Whether the key metrics were compared: the test rows carry the champion''s features and both metrics are numbers';
+COMMENT ON COLUMN ml.deployment_decisions.guards IS
+    'Each guard metric: the new and the champion''s value, the tolerance and whether it passed';
+COMMENT ON COLUMN ml.deployment_decisions.deployed IS 'Whether the policy deployed it';
+COMMENT ON COLUMN ml.deployment_decisions.reason IS 'Why: the numbers compared, the margin, the guards, or what made them incomparable';
+COMMENT ON COLUMN ml.deployment_decisions.decided_by IS 'Role that trained the model';
+COMMENT ON COLUMN ml.deployment_decisions.decided_at IS 'When the decision was made';
+COMMENT ON INDEX ml.deployment_decisions_model_name_model_version_key IS 'One decision per model version';
+
+CREATE VIEW ml.model_history AS
+    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
+           m.train_rows, m.test_rows, d.metric, d.score,
+           d.champion_version, d.champion_score,
+           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
+           d.policy, d.deployed, d.reason,
+           m.version = (SELECT l.model_version FROM ml.deployments l
+                         WHERE l.model_name = m.name ORDER BY l.id DESC LIMIT 1) AS live
+      FROM ml.models m
+      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
+      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
+                          WHERE r.model_name = m.name AND r.model_version = m.version
+                            AND NOT r.metrics ? 'rescored_for_version'
+                          ORDER BY r.id DESC LIMIT 1) e ON true;
+COMMENT ON VIEW ml.model_history IS
+    'Deployment report, one row per model version: when and by whom trained, rows, key metric, the champion''s on the same rows, feature coverage, deployed or not and why, and whether it is live';
+
+CREATE FUNCTION ml.validate_model(model text, version integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_validate_model'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.validate_model(text, integer) IS
+    'Loads and compiles a model version as serving does; returns native or xgboost: why not native, or raises when it cannot be loaded';
+REVOKE EXECUTE ON FUNCTION ml.validate_model(text, integer) FROM PUBLIC;

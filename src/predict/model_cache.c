@@ -363,6 +363,64 @@ model_cache_get_deployed(FunctionCallInfo fcinfo, text *name)
 	return lookup(fcinfo, name, 0, true);
 }
 
+PG_FUNCTION_INFO_V1(learnloop_validate_model);
+
+/*
+ * ml.validate_model: loads and compiles a version as serving would, and
+ * says how serving will evaluate it.  ml.deploy calls it before it writes a
+ * deployment row, so that a model serving cannot load is refused there,
+ * with a clear error, instead of failing every prediction after it.  The
+ * loaded copy is not cached: the deploying session seldom serves.
+ */
+Datum
+learnloop_validate_model(PG_FUNCTION_ARGS)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	int			version = PG_GETARG_INT32(1);
+	char		key[NAMEDATALEN * 2];
+	MemoryContext caller = CurrentMemoryContext;
+	CachedModel *model = NULL;
+	char	   *evaluator;
+
+	if (version <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model versions are positive, not %d", version),
+				 errhint("ml.models lists the trained versions.")));
+	copy_name(key, name);
+	prepare_cache();
+	PG_TRY();
+	{
+		model = load_model(key, version);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		/* a missing version, a cancel or a lack of memory says nothing of the model */
+		if (edata->sqlerrcode == ERRCODE_NO_DATA_FOUND ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES ||
+			category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
+			category == ERRCODE_OPERATOR_INTERVENTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" version %d cannot be loaded: %s", key, version, edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0,
+				 errhint("Its row in ml.models is damaged or was not written by ml.train: "
+						 "deploy another version (ml.model_history lists them) or retrain.")));
+	}
+	PG_END_TRY();
+	evaluator = model->forest ? pstrdup("native") : psprintf("xgboost: %s", model->fallback_reason);
+	MemoryContextDelete(model->cxt);
+	PG_RETURN_TEXT_P(cstring_to_text(evaluator));
+}
+
 PG_FUNCTION_INFO_V1(learnloop_model_cache);
 
 /* Rows of ml.model_cache(): what this backend holds. */

@@ -21,6 +21,15 @@
 #include "train/metrics.h"
 
 static const int ranking_cutoffs[] = {1, 3, 5, 10};
+static const char *const ndcg_names[] = {"ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10"};
+static const char *const map_names[] = {"map@1", "map@3", "map@5", "map@10"};
+
+/* The headline metrics evaluate() computes for each task */
+static const char *const classification_names[] = {
+	"accuracy", "roc_auc", "log_loss", "macro_precision", "macro_recall",
+	"macro_f1", "weighted_f1", "ece"
+};
+static const char *const regression_names[] = {"rmse", "mae", "r2", "mean_label"};
 
 const char *
 default_metric(TrainTask task)
@@ -41,6 +50,31 @@ metric_lower_is_better(const char *name)
 {
 	return strcmp(name, "rmse") == 0 || strcmp(name, "mae") == 0 ||
 		strcmp(name, "log_loss") == 0 || strcmp(name, "ece") == 0;
+}
+
+static bool
+in_list(const char *name, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether evaluate() computes a headline metric of that name for the task. */
+bool
+metric_known(TrainTask task, const char *name)
+{
+	switch (task)
+	{
+		case TASK_CLASSIFICATION:
+			return in_list(name, classification_names, lengthof(classification_names));
+		case TASK_RANKING:
+			return in_list(name, ndcg_names, lengthof(ndcg_names)) ||
+				in_list(name, map_names, lengthof(map_names));
+		default:
+			return in_list(name, regression_names, lengthof(regression_names));
+	}
 }
 
 bool
@@ -147,8 +181,6 @@ ranking(const Dataset *ds, const int64 *rows, const float *labels,
 	MetricsSortItem *scratch = MemoryContextAllocHuge(CurrentMemoryContext,
 													  Max(n, 1) * sizeof(MetricsSortItem));
 	int64		ngroups = 0;
-	static const char *const ndcg_names[] = {"ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10"};
-	static const char *const map_names[] = {"map@1", "map@3", "map@5", "map@10"};
 
 	for (int64 i = 0; i < n; i++)
 		if (i == 0 || ds->groups[rows[i]] != ds->groups[rows[i - 1]])
@@ -194,4 +226,8 @@ evaluate(const Dataset *ds, const int64 *rows, int64 n, const float *preds,
 	}
 	appendStringInfo(&m->json, ", \"rows\": " INT64_FORMAT "}", n);
 	pfree(labels);
+#ifdef USE_ASSERT_CHECKING
+	for (int i = 0; i < m->n; i++)
+		Assert(metric_known(ds->task, m->names[i]));
+#endif
 }

@@ -3,9 +3,10 @@
  * registry.c
  *	  Reading the champion and registering a trained model.
  *
- * The model row, its evaluation, the champion's re-scoring and the
- * deployment are written in one transaction, as the calling role: a
- * failure or a cancel at any point leaves nothing half-registered.
+ * The model row, its evaluation, the champion's re-scoring, the deployment
+ * policy's decision and the deployment are written in one transaction, as
+ * the calling role: a failure or a cancel at any point leaves nothing
+ * half-registered.
  * Versions of one name are numbered under an advisory lock, so concurrent
  * trainings of the same model get consecutive versions.
  *
@@ -80,11 +81,11 @@ evaluation_json(const TrainRun *run, const Metrics *m, int version, bool rescore
 
 static void
 insert_evaluation(const TrainRun *run, const char *model, int version,
-				  const Metrics *m, int new_version)
+				  const Metrics *m, double coverage, int new_version)
 {
-	Oid			types[5] = {TEXTOID, INT4OID, FLOAT8OID, JSONBOID, INT8OID};
-	Datum		values[5];
-	char		nulls[6] = "     ";
+	Oid			types[6] = {TEXTOID, INT4OID, FLOAT8OID, JSONBOID, INT8OID, FLOAT8OID};
+	Datum		values[6];
+	char		nulls[7] = "      ";
 	double		accuracy = NAN;
 
 	metrics_get(m, "accuracy", &accuracy);
@@ -95,11 +96,48 @@ insert_evaluation(const TrainRun *run, const char *model, int version,
 									CStringGetDatum(evaluation_json(run, m, new_version,
 																	version != new_version)));
 	values[4] = Int64GetDatum(run->ntest);
+	values[5] = nullable_float(coverage, &nulls[5]);
 	if (SPI_execute_with_args("INSERT INTO ml.mlevaluationresults "
-							  "(model_name, model_version, accuracy, metrics, test_rows) "
-							  "VALUES ($1, $2, $3, $4, $5)",
-							  5, types, values, nulls, false, 0) != SPI_OK_INSERT)
+							  "(model_name, model_version, accuracy, metrics, test_rows, feature_coverage) "
+							  "VALUES ($1, $2, $3, $4, $5, $6)",
+							  6, types, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "learnloop could not record the evaluation");
+}
+
+/* The policy's decision about the registered model, deployed or not. */
+static void
+insert_decision(const TrainRun *run, int version)
+{
+	static const char *const policies[] = {"auto", "never", "always"};
+	const Champion *ch = &run->champion;
+	Oid			types[12] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, FLOAT8OID, INT4OID,
+	FLOAT8OID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID};
+	Datum		values[12];
+	char		nulls[13] = "            ";
+
+	values[0] = CStringGetTextDatum(run->spec->model);
+	values[1] = Int32GetDatum(version);
+	values[2] = CStringGetTextDatum(policies[run->spec->deploy]);
+	values[3] = CStringGetTextDatum(run->metric);
+	values[4] = nullable_float(run->winner->has_score ? run->winner->score : NAN, &nulls[4]);
+	values[5] = Int32GetDatum(ch->version);
+	nulls[5] = ch->version > 0 ? ' ' : 'n';
+	values[6] = nullable_float(ch->has_score ? ch->score : NAN, &nulls[6]);
+	values[7] = nullable_float(ch->version > 0 ? ch->coverage : NAN, &nulls[7]);
+	values[8] = BoolGetDatum(run->comparable);
+	nulls[8] = ch->version > 0 ? ' ' : 'n';
+	if (run->guards_json)
+		values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->guards_json));
+	else
+		nulls[9] = 'n';
+	values[10] = BoolGetDatum(run->deploy);
+	values[11] = CStringGetTextDatum(run->deploy_reason);
+	if (SPI_execute_with_args("INSERT INTO ml.deployment_decisions (model_name, model_version, policy, "
+							  "metric, score, champion_version, champion_score, champion_coverage, "
+							  "comparable, guards, deployed, reason) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+							  12, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "learnloop could not record the deployment decision");
 }
 
 void
@@ -149,9 +187,11 @@ registry_save(TrainRun *run, int64 job_id)
 	run->winner->version = version;
 
 	if (run->ntest > 0)
-		insert_evaluation(run, model, version, &run->metrics, version);
-	if (run->champion.has_score)
-		insert_evaluation(run, model, run->champion.version, &run->champion.metrics, version);
+		insert_evaluation(run, model, version, &run->metrics, run->coverage, version);
+	if (run->champion.scored)
+		insert_evaluation(run, model, run->champion.version, &run->champion.metrics,
+						  run->champion.coverage, version);
+	insert_decision(run, version);
 
 	if (run->deploy)
 	{

@@ -21,6 +21,7 @@
 #include "utils/jsonb.h"
 
 #include "common/json_number.h"
+#include "train/deploy_gate.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -30,7 +31,7 @@ enum
 	ARG_TEST_SIZE, ARG_SPLIT, ARG_SPLIT_COLUMN, ARG_SEED, ARG_FILTER,
 	ARG_GROUP_COLUMN, ARG_EARLY_STOPPING, ARG_SEARCH, ARG_SEARCH_METHOD,
 	ARG_SEARCH_TRIALS, ARG_METRIC, ARG_DEPLOY, ARG_MIN_IMPROVEMENT,
-	ARG_EVALUATE_ON
+	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS
 };
 
 static const char *const task_names[] = {NULL, "classification", "regression", "ranking"};
@@ -209,6 +210,14 @@ spec_from_args(FunctionCallInfo fcinfo)
 				 errmsg("min_improvement must be at least 0 and below 1"),
 				 errhint("0.05 deploys a new model only when its metric is 5%% better than the champion's.")));
 	spec->evaluate_on_real = choice_arg(fcinfo, ARG_EVALUATE_ON, "evaluate_on", evaluate_names, 2, 0) == 1;
+	if (!PG_ARGISNULL(ARG_DEPLOY_GUARDS))
+	{
+		Jsonb	   *guards = PG_GETARG_JSONB_P(ARG_DEPLOY_GUARDS);
+
+		/* the shape now; the metrics' names once the task is known */
+		deploy_guards_parse(guards);
+		spec->deploy_guards = JsonbToCString(NULL, &guards->root, VARSIZE(guards));
+	}
 
 	if (spec->early_stopping_rounds > 0 && spec->test_size == 0.0)
 		ereport(ERROR,
@@ -242,6 +251,7 @@ spec_to_json(const TrainSpec *spec, StringInfo out)
 	append_string_field(out, "filter", spec->filter);
 	append_string_field(out, "group_column", spec->group_column);
 	append_string_field(out, "metric", spec->metric);
+	appendStringInfo(out, ", \"deploy_guards\": %s", spec->deploy_guards ? spec->deploy_guards : "null");
 	appendStringInfo(out, ", \"params\": %s", spec->params ? spec->params : "{}");
 	appendStringInfo(out, ", \"search\": %s", spec->search ? spec->search : "null");
 	appendStringInfo(out, ", \"numbers\": [%d, %d, %d, %d, %d, %d, %d, %d, %d]",
@@ -313,6 +323,7 @@ spec_from_json(const char *json)
 	spec->metric = json_string(root, "metric");
 	spec->params = json_text(root, "params");
 	spec->search = json_text(root, "search");
+	spec->deploy_guards = json_text(root, "deploy_guards");
 	numbers = cJSON_GetObjectItemCaseSensitive(root, "numbers");
 	for (i = 0; i < 9; i++)
 		n[i] = cJSON_GetArrayItem(numbers, i)->valueint;

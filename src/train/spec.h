@@ -51,6 +51,8 @@ typedef struct TrainSpec
 	DeployPolicy deploy;
 	double		min_improvement;
 	bool		evaluate_on_real;
+	char	   *deploy_guards;	/* JSON object: metric -> tolerance; NULL:
+								 * the task's defaults */
 } TrainSpec;
 
 extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);

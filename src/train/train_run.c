@@ -23,6 +23,7 @@
 #include "predict/forest.h"
 #include "train/candidates.h"
 #include "train/champion.h"
+#include "train/deploy_gate.h"
 #include "train/split.h"
 #include "train/train_run.h"
 #include "train/worker.h"
@@ -168,12 +169,23 @@ score_rows(TrainRun *run, BoosterHandle booster, DMatrixHandle dm,
 	evaluate(run->ds, rows, n, preds, ncols, metrics);
 	pfree(preds);
 	if (!metrics_get(metrics, run->metric, score))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown metric \"%s\" for a %s model", run->metric,
-						task_name(run->ds->task)),
-				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
-						 default_metric(run->ds->task))));
+		elog(ERROR, "learnloop computed no %s", run->metric);
+}
+
+/* Share of the feature cells of some rows that have a value. */
+static double
+coverage(const Dataset *ds, const int64 *rows, int64 n)
+{
+	double		present = 0;
+
+	for (int f = 0; f < ds->nfeatures; f++)
+	{
+		const float *column = ds->features[f]->values;
+
+		for (int64 i = 0; i < n; i++)
+			present += !isnan(column[rows[i]]);
+	}
+	return present / ((double) n * ds->nfeatures);
 }
 
 static bool
@@ -243,39 +255,6 @@ serving_evaluator(BoosterHandle booster)
 	return psprintf("xgboost: %s", reason);
 }
 
-static void
-decide_deployment(TrainRun *run)
-{
-	Champion   *ch = &run->champion;
-	double		margin = run->spec->min_improvement;
-	double		s = run->winner->score;
-
-	if (run->spec->deploy == DEPLOY_ALWAYS)
-	{
-		run->deploy = true;
-		run->deploy_reason = "deploy => always";
-	}
-	else if (run->spec->deploy == DEPLOY_NEVER)
-		run->deploy_reason = "deploy => never";
-	else if (ch->version == 0)
-	{
-		run->deploy = true;
-		run->deploy_reason = "first model of this name";
-	}
-	else if (!run->winner->has_score || !ch->has_score)
-		run->deploy_reason = "no common test set to compare with the champion";
-	else
-	{
-		bool		lower = metric_lower_is_better(run->metric);
-
-		run->deploy = lower ? s <= ch->score * (1.0 - margin) : s >= ch->score * (1.0 + margin);
-		run->deploy_reason = psprintf("%s %.4f vs champion v%d %.4f: %s by the %.0f%% margin",
-									  run->metric, s, ch->version, ch->score,
-									  run->deploy ? "better" : "not better", margin * 100);
-	}
-	run->winner->deployed = run->deploy;
-}
-
 void
 train_run(TrainRun *run)
 {
@@ -292,6 +271,14 @@ train_run(TrainRun *run)
 	int			usecs;
 
 	run->metric = run->spec->metric ? run->spec->metric : default_metric(ds->task);
+	if (!metric_known(ds->task, run->metric))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown metric \"%s\" for a %s model", run->metric,
+						task_name(ds->task)),
+				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
+						 default_metric(ds->task))));
+	deploy_guards_prepare(run);
 	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
 	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
 	for (int f = 0; f < ds->nfeatures; f++)
@@ -300,6 +287,7 @@ train_run(TrainRun *run)
 		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
 	}
 	split_rows(run);
+	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
 
 	dtrain = rows_dmatrix(run, run->train_rows, run->ntrain);
@@ -353,7 +341,7 @@ train_run(TrainRun *run)
 	run->importance = importance_json(best_booster);
 	run->evaluator = serving_evaluator(best_booster);
 
-	if (dtest && run->champion.version > 0)
+	if (run->champion.version > 0)
 		champion_rescore(run);
-	decide_deployment(run);
+	deploy_decide(run);
 }

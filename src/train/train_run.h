@@ -26,13 +26,20 @@ typedef struct CandidateResult
 	bool		deployed;
 } CandidateResult;
 
-/* The deployed model of the same name, re-scored on the new test set */
+/*
+ * The deployed model of the same name, re-scored on the new test set when
+ * those rows carry its features
+ */
 typedef struct Champion
 {
 	int			version;
 	char	   *schema;
 	bytea	   *model;
-	bool		has_score;
+	char	   *incomparable;	/* why it was not re-scored, or NULL */
+	double		coverage;		/* share of its features' cells the test rows
+								 * fill; NaN when not computed */
+	bool		scored;			/* metrics hold its re-scoring */
+	bool		has_score;		/* and its key metric is a number */
 	double		score;
 	Metrics		metrics;
 } Champion;
@@ -59,11 +66,16 @@ typedef struct TrainRun
 	bytea	   *model;			/* the winner, UBJSON */
 	int			rounds;
 	Metrics		metrics;		/* the winner's, on the test set */
+	double		coverage;		/* share of the test rows' feature cells
+								 * with a value; NaN without test rows */
 	char	   *importance;		/* JSON: feature -> gain */
 	char	   *evaluator;		/* how serving will evaluate it */
 	Champion	champion;
+	List	   *guards;			/* DeployGuard *: deploy_gate.c's */
 	bool		deploy;
+	bool		comparable;		/* key metric compared with the champion's */
 	char	   *deploy_reason;
+	char	   *guards_json;	/* the guards' values and verdicts, or NULL */
 	double		load_seconds;
 	double		train_seconds;
 } TrainRun;

@@ -6,7 +6,8 @@ SELECT plan(43);
 SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
                               'experiments', 'experiment_exposures', 'experiment_outcomes',
-                              'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics']);
+                              'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics',
+                              'deployment_decisions']);
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
@@ -26,7 +27,7 @@ SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_unit_time_idx', ARRAY['
 SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_experiment_idx', ARRAY['experiment', 'variant']);
 
 SELECT columns_are('ml', 'mlevaluationresults', ARRAY['id', 'model_name', 'model_version', 'accuracy', 'metrics',
-                                                    'test_rows', 'created_at']);
+                                                    'test_rows', 'created_at', 'feature_coverage']);
 SELECT col_type_is('ml', 'mlevaluationresults', 'accuracy', 'double precision', 'col_type_is ' || 'mlevaluationresults' || '.' || 'accuracy');
 SELECT fk_ok('ml', 'mlevaluationresults', ARRAY['model_name', 'model_version'], 'ml', 'models', ARRAY['name', 'version']);
 SELECT columns_are('ml', 'mlabtestresults', ARRAY['id', 'test_name', 'duration_days', 'results', 'created_at']);
