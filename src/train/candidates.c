@@ -6,7 +6,8 @@
  * Parameters are layered: learnloop's defaults for the task, then the
  * caller's params, then the search's values for one candidate.  Every
  * parameter reaches XGBoost as a string, as its C API takes them; nthread
- * is always set, so no booster ever picks its own thread count.
+ * is always set, so no booster ever picks its own thread count, and never
+ * above learnloop.training_threads when that is set.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +17,7 @@
 #include <math.h>
 
 #include "common/prng.h"
+#include "learnloop.h"
 #include "train/candidates.h"
 
 #define DEFAULT_NUM_ROUND 100
@@ -89,8 +91,44 @@ check_objective(const Dataset *ds, const char *objective)
 						 "Regression uses a reg: objective (or count:poisson, survival:cox, ...).")));
 }
 
+/*
+ * learnloop.training_threads is a superuser's limit, so nthread from params
+ * or a search may ask for fewer threads, never more: anything else (0 or
+ * less means every core to XGBoost) becomes the limit, said once a job.
+ */
+static void
+cap_nthread(cJSON *params, bool *noticed)
+{
+	cJSON	   *item = cJSON_GetObjectItemCaseSensitive(params, "nthread");
+	double		asked = NAN;
+
+	if (learnloop_training_threads == 0 || item == NULL)
+		return;
+	if (cJSON_IsNumber(item))
+		asked = item->valuedouble;
+	else if (cJSON_IsString(item))
+	{
+		char	   *end;
+
+		asked = strtod(item->valuestring, &end);
+		if (end == item->valuestring || *end != '\0')
+			asked = NAN;
+	}
+	if (asked >= 1 && asked <= learnloop_training_threads && asked == floor(asked))
+		return;
+	if (!*noticed)
+		ereport(NOTICE,
+				(errmsg("nthread %s is capped at %d by learnloop.training_threads",
+						param_string(item), learnloop_training_threads),
+				 errhint("Ask for at most %d threads, or have a superuser raise learnloop.training_threads.",
+						 learnloop_training_threads)));
+	*noticed = true;
+	cJSON_ReplaceItemInObjectCaseSensitive(params, "nthread",
+										   cJSON_CreateNumber(learnloop_training_threads));
+}
+
 static Candidate *
-make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
+make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo, bool *noticed)
 {
 	Candidate  *cand = palloc0(sizeof(Candidate));
 	cJSON	   *params = cJSON_Duplicate(base, true);
@@ -99,6 +137,7 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
 
 	if (combo)
 		overlay(params, combo);
+	cap_nthread(params, noticed);
 
 	item = cJSON_GetObjectItemCaseSensitive(params, "num_round");
 	cand->num_round = item ? (int) item->valuedouble : DEFAULT_NUM_ROUND;
@@ -204,10 +243,11 @@ candidates_build(TrainRun *run)
 	List	   *result = NIL;
 	int64		combos = 1;
 	Prng		prng;
+	bool		noticed = false;
 
 	if (run->spec->search == NULL)
 	{
-		result = list_make1(make_candidate(run, base, NULL));
+		result = list_make1(make_candidate(run, base, NULL, &noticed));
 		cJSON_Delete(base);
 		return result;
 	}
@@ -229,7 +269,7 @@ candidates_build(TrainRun *run)
 		{
 			cJSON	   *combo = grid_combo(search, (int64) (prng_uniform(&prng) * combos));
 
-			result = lappend(result, make_candidate(run, base, combo));
+			result = lappend(result, make_candidate(run, base, combo, &noticed));
 			cJSON_Delete(combo);
 		}
 	else
@@ -237,7 +277,7 @@ candidates_build(TrainRun *run)
 		{
 			cJSON	   *combo = grid_combo(search, i);
 
-			result = lappend(result, make_candidate(run, base, combo));
+			result = lappend(result, make_candidate(run, base, combo, &noticed));
 			cJSON_Delete(combo);
 		}
 	cJSON_Delete(search);

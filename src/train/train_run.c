@@ -150,8 +150,13 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	cand->rounds = round < cand->num_round ? round + 1 : cand->num_round;
 	if (run->spec->early_stopping_rounds > 0 && dvalid && best_round + 1 < cand->rounds)
 	{
+		BoosterHandle sliced;
+
 		cand->rounds = best_round + 1;
-		booster = xgb_booster_slice(run->xgb, booster, cand->rounds);
+		sliced = xgb_booster_slice(run->xgb, booster, cand->rounds);
+		/* the slice is a copy: the full booster's handle would stay taken */
+		xgb_free_booster(run->xgb, booster);
+		booster = sliced;
 	}
 	return booster;
 }
