@@ -13,9 +13,9 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
+#include "common/json_tree.h"
 #include "common/prng.h"
 #include "learnloop.h"
 #include "train/candidates.h"
@@ -131,9 +131,9 @@ static Candidate *
 make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo, bool *noticed)
 {
 	Candidate  *cand = palloc0(sizeof(Candidate));
-	cJSON	   *params = cJSON_Duplicate(base, true);
+	JsonTree   *tree = json_tree_own(cJSON_Duplicate(base, true));
+	cJSON	   *params = tree->root;
 	const cJSON *item;
-	char	   *printed;
 
 	if (combo)
 		overlay(params, combo);
@@ -166,19 +166,19 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo, bool *notic
 	if (!cJSON_HasObjectItem(params, "num_round"))
 		cJSON_AddNumberToObject(params, "num_round", cand->num_round);
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "nthread");
-	printed = cJSON_PrintUnformatted(params);
-	cand->params_json = pstrdup(printed);
-	cJSON_free(printed);
-	cJSON_Delete(params);
+	cand->params_json = json_print(params);
+	json_tree_free(tree);
 	return cand;
 }
 
 /* learnloop's defaults under the caller's params. */
-static cJSON *
+static JsonTree *
 base_params(TrainRun *run)
 {
 	Dataset    *ds = run->ds;
-	cJSON	   *params = run->spec->params ? cJSON_Parse(run->spec->params) : cJSON_CreateObject();
+	JsonTree   *tree = json_tree_own(run->spec->params ? cJSON_Parse(run->spec->params) :
+									 cJSON_CreateObject());
+	cJSON	   *params = tree->root;
 	const char *objective;
 
 	switch (ds->task)
@@ -200,7 +200,7 @@ base_params(TrainRun *run)
 	set_default(params, "nthread", cJSON_CreateNumber(run->nthread));
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "validate_parameters");
 	cJSON_AddStringToObject(params, "validate_parameters", "1");
-	return params;
+	return tree;
 }
 
 static const cJSON *
@@ -216,10 +216,11 @@ search_values(const cJSON *item)
 }
 
 /* The combination number "index" of a grid, most significant key first. */
-static cJSON *
+static JsonTree *
 grid_combo(const cJSON *search, int64 index)
 {
-	cJSON	   *combo = cJSON_CreateObject();
+	JsonTree   *tree = json_tree_own(cJSON_CreateObject());
+	cJSON	   *combo = tree->root;
 	int			nkeys = cJSON_GetArraySize(search);
 
 	for (int k = nkeys - 1; k >= 0; k--)
@@ -231,14 +232,14 @@ grid_combo(const cJSON *search, int64 index)
 							  cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
 		index /= n;
 	}
-	return combo;
+	return tree;
 }
 
 List *
 candidates_build(TrainRun *run)
 {
-	cJSON	   *base = base_params(run);
-	cJSON	   *search;
+	JsonTree   *base = base_params(run);
+	JsonTree   *search;
 	const cJSON *item;
 	List	   *result = NIL;
 	int64		combos = 1;
@@ -247,13 +248,13 @@ candidates_build(TrainRun *run)
 
 	if (run->spec->search == NULL)
 	{
-		result = list_make1(make_candidate(run, base, NULL, &noticed));
-		cJSON_Delete(base);
+		result = list_make1(make_candidate(run, base->root, NULL, &noticed));
+		json_tree_free(base);
 		return result;
 	}
 
-	search = cJSON_Parse(run->spec->search);
-	cJSON_ArrayForEach(item, search)
+	search = json_tree_parse(run->spec->search);
+	cJSON_ArrayForEach(item, search->root)
 	{
 		combos *= cJSON_GetArraySize(search_values(item));
 		if (combos > MAX_CANDIDATES)
@@ -264,24 +265,16 @@ candidates_build(TrainRun *run)
 	}
 
 	prng_seed(&prng, (uint64) (uint32) run->spec->seed, "search", 6);
-	if (run->spec->random_search)
-		for (int t = 0; t < run->spec->search_trials; t++)
-		{
-			cJSON	   *combo = grid_combo(search, (int64) (prng_uniform(&prng) * combos));
+	for (int64 i = 0; i < (run->spec->random_search ? run->spec->search_trials : combos); i++)
+	{
+		JsonTree   *combo = grid_combo(search->root, run->spec->random_search ?
+									   (int64) (prng_uniform(&prng) * combos) : i);
 
-			result = lappend(result, make_candidate(run, base, combo, &noticed));
-			cJSON_Delete(combo);
-		}
-	else
-		for (int64 i = 0; i < combos; i++)
-		{
-			cJSON	   *combo = grid_combo(search, i);
-
-			result = lappend(result, make_candidate(run, base, combo, &noticed));
-			cJSON_Delete(combo);
-		}
-	cJSON_Delete(search);
-	cJSON_Delete(base);
+		result = lappend(result, make_candidate(run, base->root, combo->root, &noticed));
+		json_tree_free(combo);
+	}
+	json_tree_free(search);
+	json_tree_free(base);
 	return result;
 }
 

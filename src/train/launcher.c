@@ -14,7 +14,6 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 #include "access/xact.h"
@@ -33,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "common/json_tree.h"
 #include "common/srf.h"
 #include "train/jobs.h"
 #include "train/spec.h"
@@ -234,15 +234,15 @@ learnloop_train(PG_FUNCTION_ARGS)
 	TrainSpec  *spec = spec_from_args(fcinfo);
 	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
 	LaunchedJob launched = launch(spec, false);
-	cJSON	   *rows = cJSON_Parse(receive(&launched));
+	JsonTree   *rows = json_tree_parse(receive(&launched));
 	const cJSON *row;
 
-	cJSON_ArrayForEach(row, rows)
+	cJSON_ArrayForEach(row, rows->root)
 	{
 		Datum		values[9];
 		bool		nulls[9] = {0};
 		int			version = cJSON_GetObjectItem(row, "version")->valueint;
-		char	   *params = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "params"));
+		char	   *params = json_print(cJSON_GetObjectItem(row, "params"));
 
 		values[0] = CStringGetTextDatum(cJSON_GetObjectItem(row, "model")->valuestring);
 		values[1] = Int32GetDatum(version);
@@ -256,7 +256,7 @@ learnloop_train(PG_FUNCTION_ARGS)
 		values[8] = Int64GetDatum(launched.job_id);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	cJSON_Delete(rows);
+	json_tree_free(rows);
 	dsm_detach(launched.seg);
 	return (Datum) 0;
 }

@@ -11,7 +11,6 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 #include "utils/builtins.h"
@@ -229,7 +228,8 @@ save_model(BoosterHandle booster)
 static void *
 context_alloc(void *arg, size_t size)
 {
-	return MemoryContextAlloc((MemoryContext) arg, size);
+	return MemoryContextAllocExtended((MemoryContext) arg, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
 /* Whether serving can compile the model's trees, or must call XGBoost. */
