@@ -20,6 +20,12 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --l
 
 PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
+
+# Only PostgreSQL's entry points are exported (see src/entry_points.h):
+# learnloop's other names must not collide with another library in the
+# backend.  test/shell/exported_symbols.sh checks the built library.
+PG_CFLAGS = -fvisibility=hidden
+PG_CPPFLAGS += -include $(srcdir)/src/entry_points.h
 SHLIB_LINK = -lxgboost -lcurl -lcjson
 
 PG_CONFIG ?= pg_config
