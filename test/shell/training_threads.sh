@@ -15,7 +15,7 @@ q "CREATE TABLE big AS SELECT (i % 97)::float8 AS x1, ((i * 7) % 101)::float8 AS
 # the most threads the job's worker had over about two seconds of boosting
 max_threads() {
   local pid most=0 n i
-  pid=$(q "SELECT pid FROM ml.training_jobs WHERE job_id = $1")
+  pid=$(q "SELECT pid FROM ml.training_jobs WHERE job_id = $1 AND database = current_database()")
   for i in $(seq 1 20); do
     n=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
     [ "$n" -gt "$most" ] && most=$n
@@ -27,28 +27,28 @@ max_threads() {
 # with the limit at 1 (a superuser's SET reaches the worker), 32 asked gives 1
 job=$(q "SET learnloop.training_threads = 1;
          SELECT ml.train_async('capped', 'big', 'y', params => '{\"num_round\": 100000, \"nthread\": 32}')")
-wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job" 300 training
+wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 300 training
 ok "$(max_threads "$job")" 1 "nthread 32 under a limit of 1: the worker runs one thread"
 q "SELECT ml.cancel_training($job)" >/dev/null
-wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job" 100 failed
+wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 100 failed
 
 # a search's nthread is capped too
 job=$(q "SET learnloop.training_threads = 1;
          SELECT ml.train_async('capped_search', 'big', 'y', params => '{\"num_round\": 100000}',
                                search => '{\"nthread\": [8, 16]}')")
-wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job" 300 training
+wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 300 training
 ok "$(max_threads "$job")" 1 "nthread from a search under a limit of 1: one thread"
 q "SELECT ml.cancel_training($job)" >/dev/null
-wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job" 100 failed
+wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 100 failed
 
 # without a limit the trainer's nthread is used: the check can see threads
 job=$(q "SET learnloop.training_threads = 0;
          SELECT ml.train_async('uncapped', 'big', 'y', params => '{\"num_round\": 100000, \"nthread\": 4}')")
-wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job" 300 training
+wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 300 training
 threads=$(max_threads "$job")
 ok "$([ "$threads" -ge 4 ] && echo more || echo "$threads")" more "nthread 4 without a limit: at least 4 threads"
 q "SELECT ml.cancel_training($job)" >/dev/null
-wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job" 100 failed
+wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 100 failed
 
 # the caller is told, once per job
 out=$(PGOPTIONS='-c client_min_messages=notice' psql -X -q -At -d "$db" 2>&1 <<'SQL'
