@@ -20,8 +20,8 @@ delete_tree(void *arg)
 	tree->root = NULL;
 }
 
-static void
-out_of_memory(void)
+void
+json_out_of_memory(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -54,7 +54,7 @@ json_tree_own(cJSON *root)
 	if (tree == NULL)
 	{
 		cJSON_Delete(root);
-		out_of_memory();
+		json_out_of_memory();
 	}
 	tree->root = root;
 	return tree;
@@ -66,7 +66,7 @@ json_tree_parse(const char *json)
 	JsonTree   *tree = new_tree();
 
 	if (tree == NULL)
-		out_of_memory();
+		json_out_of_memory();
 	tree->root = cJSON_Parse(json);
 	return tree;
 }
@@ -84,13 +84,13 @@ json_print(const cJSON *item)
 	char	   *copy;
 
 	if (printed == NULL)
-		out_of_memory();
+		json_out_of_memory();
 	copy = MemoryContextAllocExtended(CurrentMemoryContext, strlen(printed) + 1,
 									  MCXT_ALLOC_NO_OOM);
 	if (copy != NULL)
 		strcpy(copy, printed);
 	cJSON_free(printed);
 	if (copy == NULL)
-		out_of_memory();
+		json_out_of_memory();
 	return copy;
 }

@@ -34,4 +34,7 @@ extern void json_tree_free(JsonTree *tree);
 /* An item printed without spaces, palloc'd. */
 extern char *json_print(const cJSON *item);
 
+/* The error for a cJSON function that returned NULL for want of memory. */
+extern void json_out_of_memory(void) pg_attribute_noreturn();
+
 #endif							/* LEARNLOOP_JSON_TREE_H */

@@ -22,11 +22,22 @@
 
 #define DEFAULT_NUM_ROUND 100
 
+/* Adds a value cJSON made: a NULL one (out of memory) must not go unseen. */
+static void
+add_item(cJSON *object, const char *key, cJSON *value)
+{
+	if (value == NULL || !cJSON_AddItemToObject(object, key, value))
+	{
+		cJSON_Delete(value);
+		json_out_of_memory();
+	}
+}
+
 static void
 set_default(cJSON *params, const char *key, cJSON *value)
 {
 	if (!cJSON_HasObjectItem(params, key))
-		cJSON_AddItemToObject(params, key, value);
+		add_item(params, key, value);
 	else
 		cJSON_Delete(value);
 }
@@ -40,7 +51,7 @@ overlay(cJSON *to, const cJSON *from)
 	cJSON_ArrayForEach(item, from)
 	{
 		cJSON_DeleteItemFromObjectCaseSensitive(to, item->string);
-		cJSON_AddItemToObject(to, item->string, cJSON_Duplicate(item, true));
+		add_item(to, item->string, cJSON_Duplicate(item, true));
 	}
 }
 
@@ -100,6 +111,7 @@ static void
 cap_nthread(cJSON *params, bool *noticed)
 {
 	cJSON	   *item = cJSON_GetObjectItemCaseSensitive(params, "nthread");
+	cJSON	   *capped;
 	double		asked = NAN;
 
 	if (learnloop_training_threads == 0 || item == NULL)
@@ -123,8 +135,12 @@ cap_nthread(cJSON *params, bool *noticed)
 				 errhint("Ask for at most %d threads, or have a superuser raise learnloop.training_threads.",
 						 learnloop_training_threads)));
 	*noticed = true;
-	cJSON_ReplaceItemInObjectCaseSensitive(params, "nthread",
-										   cJSON_CreateNumber(learnloop_training_threads));
+	capped = cJSON_CreateNumber(learnloop_training_threads);
+	if (capped == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(params, "nthread", capped))
+	{
+		cJSON_Delete(capped);
+		json_out_of_memory();
+	}
 }
 
 static Candidate *
@@ -164,7 +180,7 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo, bool *notic
 		cand->nparams++;
 	}
 	if (!cJSON_HasObjectItem(params, "num_round"))
-		cJSON_AddNumberToObject(params, "num_round", cand->num_round);
+		add_item(params, "num_round", cJSON_CreateNumber(cand->num_round));
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "nthread");
 	cand->params_json = json_print(params);
 	json_tree_free(tree);
@@ -199,7 +215,7 @@ base_params(TrainRun *run)
 	set_default(params, "seed", cJSON_CreateNumber(run->spec->seed));
 	set_default(params, "nthread", cJSON_CreateNumber(run->nthread));
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "validate_parameters");
-	cJSON_AddStringToObject(params, "validate_parameters", "1");
+	add_item(params, "validate_parameters", cJSON_CreateString("1"));
 	return tree;
 }
 
@@ -228,8 +244,8 @@ grid_combo(const cJSON *search, int64 index)
 		const cJSON *values = search_values(cJSON_GetArrayItem(search, k));
 		int			n = cJSON_GetArraySize(values);
 
-		cJSON_AddItemToObject(combo, values->string,
-							  cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
+		add_item(combo, values->string,
+				 cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
 		index /= n;
 	}
 	return tree;
@@ -243,6 +259,7 @@ candidates_build(TrainRun *run)
 	const cJSON *item;
 	List	   *result = NIL;
 	int64		combos = 1;
+	int64		ntrials;
 	Prng		prng;
 	bool		noticed = false;
 
@@ -265,10 +282,12 @@ candidates_build(TrainRun *run)
 	}
 
 	prng_seed(&prng, (uint64) (uint32) run->spec->seed, "search", 6);
-	for (int64 i = 0; i < (run->spec->random_search ? run->spec->search_trials : combos); i++)
+	ntrials = run->spec->random_search ? run->spec->search_trials : combos;
+	for (int64 i = 0; i < ntrials; i++)
 	{
-		JsonTree   *combo = grid_combo(search->root, run->spec->random_search ?
-									   (int64) (prng_uniform(&prng) * combos) : i);
+		/* a random search draws combinations of the grid, a grid takes each */
+		int64		index = run->spec->random_search ? (int64) (prng_uniform(&prng) * combos) : i;
+		JsonTree   *combo = grid_combo(search->root, index);
 
 		result = lappend(result, make_candidate(run, base->root, combo->root, &noticed));
 		json_tree_free(combo);
