@@ -11,7 +11,7 @@ DOCS = docs/reference.md
 
 # pg_regress suites: one sql/NAME.sql and expected/NAME.out each
 REGRESS = schema record_decision record_outcome simulate train train_shapes predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
@@ -20,6 +20,12 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --l
 
 PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
+
+# Only PostgreSQL's entry points are exported (see src/entry_points.h):
+# learnloop's other names must not collide with another library in the
+# backend.  test/shell/exported_symbols.sh checks the built library.
+PG_CFLAGS = -fvisibility=hidden
+PG_CPPFLAGS += -include $(srcdir)/src/entry_points.h
 SHLIB_LINK = -lxgboost -lcurl -lcjson
 
 PG_CONFIG ?= pg_config

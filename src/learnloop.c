@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * learnloop.c
- *	  Module entry point: settings, shared memory, allocation hooks.
+ *	  Module entry point: settings and shared memory.
  *
  * _PG_init may run in the postmaster (shared_preload_libraries), which
  * forks every backend, so it only defines settings and asks for shared
@@ -10,8 +10,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <cjson/cJSON.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -34,7 +32,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-void		_PG_init(void);
+extern PGDLLEXPORT void _PG_init(void);
 
 #if PG_VERSION_NUM >= 150000
 static void
@@ -54,27 +52,9 @@ learnloop_shmem_startup(void)
 	jobs_init_shmem();
 }
 
-/* cJSON allocates in the current memory context, so errors free it too. */
-static void *
-cjson_alloc(size_t size)
-{
-	return palloc(size);
-}
-
-static void
-cjson_free(void *pointer)
-{
-	if (pointer != NULL)
-		pfree(pointer);
-}
-
 void
 _PG_init(void)
 {
-	cJSON_Hooks hooks = {cjson_alloc, cjson_free};
-
-	cJSON_InitHooks(&hooks);
-
 	DefineCustomIntVariable("learnloop.max_payload_bytes",
 							"Largest features, decision or outcome document accepted.",
 							"Protects the hot recording path and the training data from runaway payloads.",

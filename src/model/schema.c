@@ -13,9 +13,8 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
-
 #include "common/compat.h"
+#include "common/json_tree.h"
 #include "model/schema.h"
 
 const char *const feature_kind_names[] = {"numeric", "boolean", "categorical"};
@@ -96,7 +95,8 @@ malformed(void)
 FeatureSchema *
 schema_parse(const char *json)
 {
-	cJSON	   *root = cJSON_Parse(json);
+	JsonTree   *tree = json_tree_parse(json);
+	const cJSON *root = tree->root;
 	FeatureSchema *schema = palloc0(sizeof(FeatureSchema));
 	const cJSON *features;
 	const cJSON *item;
@@ -141,7 +141,7 @@ schema_parse(const char *json)
 	}
 	if (schema->task == TASK_CLASSIFICATION)
 		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes);
-	cJSON_Delete(root);
+	json_tree_free(tree);
 	return schema;
 }
 

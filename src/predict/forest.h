@@ -16,7 +16,8 @@
  *
  * Nothing here calls the backend, so the file links into a standalone
  * unit test.  The compiled forest lives in one block from the caller's
- * allocator; scratch memory during compilation comes from cJSON's hooks.
+ * allocator; scratch memory during compilation is malloc'd (cJSON's own
+ * allocator) and freed before forest_compile returns.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +26,10 @@
 
 #include <stddef.h>
 
-/* Returns size bytes aligned for any type; may not return NULL. */
+/*
+ * Returns size bytes aligned for any type, or NULL when out of memory; it
+ * must not raise an error, which would leak the compilation's scratch memory.
+ */
 typedef void *(*ForestAlloc) (void *arg, size_t size);
 
 typedef struct Forest Forest;

@@ -478,7 +478,7 @@ fill_complete(const ForestNode *nodes, int32 node, ForestSlot *group,
 /*
  * Copies the forest laid out in scratch memory into one block from the
  * caller's allocator: as complete trees when every tree is numerical and
- * shallow enough, else as it is.
+ * shallow enough, else as it is.  NULL when the allocator has no memory.
  */
 static Forest *
 finish_forest(const Forest *draft, int32 num_nodes, size_t num_words,
@@ -507,6 +507,8 @@ finish_forest(const Forest *draft, int32 num_nodes, size_t num_words,
 			FOREST_ALIGN(sizeof(int32) * ntrees) * 2 +
 			sizeof(uint32) * num_words;
 	block = alloc(arg, size);
+	if (block == NULL)
+		return NULL;
 	f = (Forest *) block;
 	*f = *draft;
 	block += FOREST_ALIGN(sizeof(Forest));
@@ -656,6 +658,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 		draft.tree_depth = tree_depth;
 		draft.cat_words = cat_words;
 		*out = finish_forest(&draft, emitted_total, cat_used, alloc, arg);
+		if (*out == NULL)
+			err = "out of memory";
 	}
 	cJSON_free(scratch);
 	return err;

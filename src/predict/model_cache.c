@@ -192,7 +192,8 @@ deployed_version(const char *name, bool missing_ok)
 static void *
 cache_alloc(void *arg, size_t size)
 {
-	return MemoryContextAlloc((MemoryContext) arg, size);
+	return MemoryContextAllocExtended((MemoryContext) arg, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
 /* Loads one model version: schema, booster, and its compiled trees. */

@@ -6,26 +6,39 @@
  * Parameters are layered: learnloop's defaults for the task, then the
  * caller's params, then the search's values for one candidate.  Every
  * parameter reaches XGBoost as a string, as its C API takes them; nthread
- * is always set, so no booster ever picks its own thread count.
+ * is always set, so no booster ever picks its own thread count, and never
+ * above learnloop.training_threads when that is set.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 #include "common/json_number.h"
+#include "common/json_tree.h"
 #include "common/prng.h"
+#include "learnloop.h"
 #include "train/candidates.h"
 
 #define DEFAULT_NUM_ROUND 100
+
+/* Adds a value cJSON made: a NULL one (out of memory) must not go unseen. */
+static void
+add_item(cJSON *object, const char *key, cJSON *value)
+{
+	if (value == NULL || !cJSON_AddItemToObject(object, key, value))
+	{
+		cJSON_Delete(value);
+		json_out_of_memory();
+	}
+}
 
 static void
 set_default(cJSON *params, const char *key, cJSON *value)
 {
 	if (!cJSON_HasObjectItem(params, key))
-		cJSON_AddItemToObject(params, key, value);
+		add_item(params, key, value);
 	else
 		cJSON_Delete(value);
 }
@@ -39,7 +52,7 @@ overlay(cJSON *to, const cJSON *from)
 	cJSON_ArrayForEach(item, from)
 	{
 		cJSON_DeleteItemFromObjectCaseSensitive(to, item->string);
-		cJSON_AddItemToObject(to, item->string, cJSON_Duplicate(item, true));
+		add_item(to, item->string, cJSON_Duplicate(item, true));
 	}
 }
 
@@ -90,16 +103,58 @@ check_objective(const Dataset *ds, const char *objective)
 						 "Regression uses a reg: objective (or count:poisson, survival:cox, ...).")));
 }
 
+/*
+ * learnloop.training_threads is a superuser's limit, so nthread from params
+ * or a search may ask for fewer threads, never more: anything else (0 or
+ * less means every core to XGBoost) becomes the limit, said once a job.
+ */
+static void
+cap_nthread(cJSON *params, bool *noticed)
+{
+	cJSON	   *item = cJSON_GetObjectItemCaseSensitive(params, "nthread");
+	cJSON	   *capped;
+	double		asked = NAN;
+
+	if (learnloop_training_threads == 0 || item == NULL)
+		return;
+	if (cJSON_IsNumber(item))
+		asked = item->valuedouble;
+	else if (cJSON_IsString(item))
+	{
+		char	   *end;
+
+		asked = strtod(item->valuestring, &end);
+		if (end == item->valuestring || *end != '\0')
+			asked = NAN;
+	}
+	if (asked >= 1 && asked <= learnloop_training_threads && asked == floor(asked))
+		return;
+	if (!*noticed)
+		ereport(NOTICE,
+				(errmsg("nthread %s is capped at %d by learnloop.training_threads",
+						param_string(item), learnloop_training_threads),
+				 errhint("Ask for at most %d threads, or have a superuser raise learnloop.training_threads.",
+						 learnloop_training_threads)));
+	*noticed = true;
+	capped = cJSON_CreateNumber(learnloop_training_threads);
+	if (capped == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(params, "nthread", capped))
+	{
+		cJSON_Delete(capped);
+		json_out_of_memory();
+	}
+}
+
 static Candidate *
-make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
+make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo, bool *noticed)
 {
 	Candidate  *cand = palloc0(sizeof(Candidate));
-	cJSON	   *params = cJSON_Duplicate(base, true);
+	JsonTree   *tree = json_tree_own(cJSON_Duplicate(base, true));
+	cJSON	   *params = tree->root;
 	const cJSON *item;
-	StringInfoData printed;
 
 	if (combo)
 		overlay(params, combo);
+	cap_nthread(params, noticed);
 
 	item = cJSON_GetObjectItemCaseSensitive(params, "num_round");
 	cand->num_round = item ? (int) item->valuedouble : DEFAULT_NUM_ROUND;
@@ -126,21 +181,21 @@ make_candidate(TrainRun *run, const cJSON *base, const cJSON *combo)
 		cand->nparams++;
 	}
 	if (!cJSON_HasObjectItem(params, "num_round"))
-		cJSON_AddNumberToObject(params, "num_round", cand->num_round);
+		add_item(params, "num_round", cJSON_CreateNumber(cand->num_round));
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "nthread");
-	initStringInfo(&printed);
-	json_append_cjson(&printed, params);
-	cand->params_json = printed.data;
-	cJSON_Delete(params);
+	cand->params_json = json_print(params);
+	json_tree_free(tree);
 	return cand;
 }
 
 /* learnloop's defaults under the caller's params. */
-static cJSON *
+static JsonTree *
 base_params(TrainRun *run)
 {
 	Dataset    *ds = run->ds;
-	cJSON	   *params = run->spec->params ? cJSON_Parse(run->spec->params) : cJSON_CreateObject();
+	JsonTree   *tree = json_tree_own(run->spec->params ? cJSON_Parse(run->spec->params) :
+									 cJSON_CreateObject());
+	cJSON	   *params = tree->root;
 	const char *objective;
 
 	switch (ds->task)
@@ -161,8 +216,8 @@ base_params(TrainRun *run)
 	set_default(params, "seed", cJSON_CreateNumber(run->spec->seed));
 	set_default(params, "nthread", cJSON_CreateNumber(run->nthread));
 	cJSON_DeleteItemFromObjectCaseSensitive(params, "validate_parameters");
-	cJSON_AddStringToObject(params, "validate_parameters", "1");
-	return params;
+	add_item(params, "validate_parameters", cJSON_CreateString("1"));
+	return tree;
 }
 
 static const cJSON *
@@ -178,10 +233,11 @@ search_values(const cJSON *item)
 }
 
 /* The combination number "index" of a grid, most significant key first. */
-static cJSON *
+static JsonTree *
 grid_combo(const cJSON *search, int64 index)
 {
-	cJSON	   *combo = cJSON_CreateObject();
+	JsonTree   *tree = json_tree_own(cJSON_CreateObject());
+	cJSON	   *combo = tree->root;
 	int			nkeys = cJSON_GetArraySize(search);
 
 	for (int k = nkeys - 1; k >= 0; k--)
@@ -189,32 +245,34 @@ grid_combo(const cJSON *search, int64 index)
 		const cJSON *values = search_values(cJSON_GetArrayItem(search, k));
 		int			n = cJSON_GetArraySize(values);
 
-		cJSON_AddItemToObject(combo, values->string,
-							  cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
+		add_item(combo, values->string,
+				 cJSON_Duplicate(cJSON_GetArrayItem(values, (int) (index % n)), true));
 		index /= n;
 	}
-	return combo;
+	return tree;
 }
 
 List *
 candidates_build(TrainRun *run)
 {
-	cJSON	   *base = base_params(run);
-	cJSON	   *search;
+	JsonTree   *base = base_params(run);
+	JsonTree   *search;
 	const cJSON *item;
 	List	   *result = NIL;
 	int64		combos = 1;
+	int64		ntrials;
 	Prng		prng;
+	bool		noticed = false;
 
 	if (run->spec->search == NULL)
 	{
-		result = list_make1(make_candidate(run, base, NULL));
-		cJSON_Delete(base);
+		result = list_make1(make_candidate(run, base->root, NULL, &noticed));
+		json_tree_free(base);
 		return result;
 	}
 
-	search = cJSON_Parse(run->spec->search);
-	cJSON_ArrayForEach(item, search)
+	search = json_tree_parse(run->spec->search);
+	cJSON_ArrayForEach(item, search->root)
 	{
 		combos *= cJSON_GetArraySize(search_values(item));
 		if (combos > MAX_CANDIDATES)
@@ -225,24 +283,18 @@ candidates_build(TrainRun *run)
 	}
 
 	prng_seed(&prng, (uint64) (uint32) run->spec->seed, "search", 6);
-	if (run->spec->random_search)
-		for (int t = 0; t < run->spec->search_trials; t++)
-		{
-			cJSON	   *combo = grid_combo(search, (int64) (prng_uniform(&prng) * combos));
+	ntrials = run->spec->random_search ? run->spec->search_trials : combos;
+	for (int64 i = 0; i < ntrials; i++)
+	{
+		/* a random search draws combinations of the grid, a grid takes each */
+		int64		index = run->spec->random_search ? (int64) (prng_uniform(&prng) * combos) : i;
+		JsonTree   *combo = grid_combo(search->root, index);
 
-			result = lappend(result, make_candidate(run, base, combo));
-			cJSON_Delete(combo);
-		}
-	else
-		for (int64 i = 0; i < combos; i++)
-		{
-			cJSON	   *combo = grid_combo(search, i);
-
-			result = lappend(result, make_candidate(run, base, combo));
-			cJSON_Delete(combo);
-		}
-	cJSON_Delete(search);
-	cJSON_Delete(base);
+		result = lappend(result, make_candidate(run, base->root, combo->root, &noticed));
+		json_tree_free(combo);
+	}
+	json_tree_free(search);
+	json_tree_free(base);
 	return result;
 }
 

@@ -14,7 +14,6 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 #include "access/xact.h"
@@ -33,7 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "common/json_number.h"
+#include "common/json_tree.h"
 #include "common/srf.h"
 #include "train/jobs.h"
 #include "train/spec.h"
@@ -45,6 +44,7 @@ PG_FUNCTION_INFO_V1(learnloop_train_async);
 typedef struct LaunchedJob
 {
 	int64		job_id;
+	const char *model;
 	dsm_segment *seg;
 	shm_mq_handle *queue;
 	BackgroundWorkerHandle *handle;
@@ -72,6 +72,9 @@ launch(TrainSpec *spec, bool async)
 	StringInfoData json;
 	shm_toc_estimator e;
 	Size		job_size;
+	Size		guc_size = EstimateGUCStateSpace();
+	Size		library_size = EstimateLibraryStateSpace();
+	char	   *space;
 	shm_toc    *toc;
 	TrainJobShared *job;
 	BackgroundWorker worker = {0};
@@ -81,12 +84,15 @@ launch(TrainSpec *spec, bool async)
 	initStringInfo(&json);
 	spec_to_json(spec, &json);
 	launched.job_id = next_job_id();
+	launched.model = spec->model;
 
 	job_size = add_size(offsetof(TrainJobShared, spec), json.len + 1);
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, job_size);
 	shm_toc_estimate_chunk(&e, TRAIN_QUEUE_SIZE);
-	shm_toc_estimate_keys(&e, 2);
+	shm_toc_estimate_chunk(&e, guc_size);
+	shm_toc_estimate_chunk(&e, library_size);
+	shm_toc_estimate_keys(&e, 4);
 	launched.seg = dsm_create(shm_toc_estimate(&e), 0);
 	toc = shm_toc_create(TRAIN_SHM_MAGIC, dsm_segment_address(launched.seg),
 						 shm_toc_estimate(&e));
@@ -98,9 +104,20 @@ launch(TrainSpec *spec, bool async)
 	job->session_user_id = GetSessionUserId();
 	job->current_user_id = GetUserId();
 	job->async = async;
-	strlcpy(job->search_path, namespace_search_path, sizeof(job->search_path));
 	memcpy(job->spec, json.data, json.len + 1);
 	shm_toc_insert(toc, TRAIN_KEY_JOB, job);
+
+	/*
+	 * Every setting of the caller, whole (search_path, TimeZone, DateStyle,
+	 * ...), as parallel query hands them to its workers: the worker must
+	 * resolve names and compute expressions as the caller would.
+	 */
+	space = shm_toc_allocate(toc, library_size);
+	SerializeLibraryState(library_size, space);
+	shm_toc_insert(toc, TRAIN_KEY_LIBRARIES, space);
+	space = shm_toc_allocate(toc, guc_size);
+	SerializeGUCState(guc_size, space);
+	shm_toc_insert(toc, TRAIN_KEY_GUC, space);
 
 	if (!async)
 	{
@@ -157,7 +174,8 @@ launch(TrainSpec *spec, bool async)
 /*
  * Relays the worker's notices and errors; returns the result document.
  * Errors from the worker are rethrown here as errors of this statement,
- * never as FATAL: a worker's death is no reason to end the session.
+ * never as FATAL: a worker's death is no reason to end the session.  A
+ * context line says where they come from, as parallel query's does.
  */
 static char *
 receive(LaunchedJob *launched)
@@ -181,9 +199,14 @@ receive(LaunchedJob *launched)
 		if (msgtype == 'E' || msgtype == 'N')
 		{
 			ErrorData	edata;
+			char	   *worker_context;
 
 			pq_parse_errornotice(&msg, &edata);
 			edata.elevel = Min(edata.elevel, ERROR);
+			worker_context = psprintf("learnloop training worker of model \"%s\"",
+									  launched->model);
+			edata.context = edata.context ?
+				psprintf("%s\n%s", edata.context, worker_context) : worker_context;
 			ThrowErrorData(&edata);
 		}
 		else if (msgtype == TRAIN_MSG_RESULT)
@@ -211,22 +234,20 @@ learnloop_train(PG_FUNCTION_ARGS)
 	TrainSpec  *spec = spec_from_args(fcinfo);
 	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
 	LaunchedJob launched = launch(spec, false);
-	cJSON	   *rows = cJSON_Parse(receive(&launched));
+	JsonTree   *rows = json_tree_parse(receive(&launched));
 	const cJSON *row;
 
-	cJSON_ArrayForEach(row, rows)
+	cJSON_ArrayForEach(row, rows->root)
 	{
 		Datum		values[9];
 		bool		nulls[9] = {0};
 		int			version = cJSON_GetObjectItem(row, "version")->valueint;
-		StringInfoData params;
+		char	   *params = json_print(cJSON_GetObjectItem(row, "params"));
 
-		initStringInfo(&params);
-		json_append_cjson(&params, cJSON_GetObjectItem(row, "params"));
 		values[0] = CStringGetTextDatum(cJSON_GetObjectItem(row, "model")->valuestring);
 		values[1] = Int32GetDatum(version);
 		nulls[1] = version == 0;
-		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
+		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params));
 		values[3] = CStringGetTextDatum(cJSON_GetObjectItem(row, "metric")->valuestring);
 		values[4] = json_float(cJSON_GetObjectItem(row, "score"), &nulls[4]);
 		values[5] = json_float(cJSON_GetObjectItem(row, "champion_score"), &nulls[5]);
@@ -235,7 +256,7 @@ learnloop_train(PG_FUNCTION_ARGS)
 		values[8] = Int64GetDatum(launched.job_id);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	cJSON_Delete(rows);
+	json_tree_free(rows);
 	dsm_detach(launched.seg);
 	return (Datum) 0;
 }

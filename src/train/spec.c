@@ -11,7 +11,6 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 
 #include "catalog/pg_type.h"
@@ -21,6 +20,7 @@
 #include "utils/jsonb.h"
 
 #include "common/json_number.h"
+#include "common/json_tree.h"
 #include "train/deploy_gate.h"
 #include "train/spec.h"
 
@@ -291,19 +291,17 @@ static char *
 json_text(const cJSON *root, const char *key)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, key);
-	StringInfoData printed;
 
 	if (item == NULL || cJSON_IsNull(item))
 		return NULL;
-	initStringInfo(&printed);
-	json_append_cjson(&printed, item);
-	return printed.data;
+	return json_print(item);
 }
 
 TrainSpec *
 spec_from_json(const char *json)
 {
-	cJSON	   *root = cJSON_Parse(json);
+	JsonTree   *tree = json_tree_parse(json);
+	const cJSON *root = tree->root;
 	TrainSpec  *spec = palloc0(sizeof(TrainSpec));
 	const cJSON *numbers;
 	const cJSON *features;
@@ -341,6 +339,6 @@ spec_from_json(const char *json)
 	features = cJSON_GetObjectItemCaseSensitive(root, "features");
 	cJSON_ArrayForEach(item, features)
 		spec->features = lappend(spec->features, pstrdup(item->valuestring));
-	cJSON_Delete(root);
+	json_tree_free(tree);
 	return spec;
 }

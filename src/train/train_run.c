@@ -11,7 +11,6 @@
  */
 #include "postgres.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 
 #include "utils/builtins.h"
@@ -152,8 +151,13 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	cand->rounds = round < cand->num_round ? round + 1 : cand->num_round;
 	if (run->spec->early_stopping_rounds > 0 && dvalid && best_round + 1 < cand->rounds)
 	{
+		BoosterHandle sliced;
+
 		cand->rounds = best_round + 1;
-		booster = xgb_booster_slice(run->xgb, booster, cand->rounds);
+		sliced = xgb_booster_slice(run->xgb, booster, cand->rounds);
+		/* the slice is a copy: the full booster's handle would stay taken */
+		xgb_free_booster(run->xgb, booster);
+		booster = sliced;
 	}
 	return booster;
 }
@@ -238,7 +242,8 @@ save_model(BoosterHandle booster)
 static void *
 context_alloc(void *arg, size_t size)
 {
-	return MemoryContextAlloc((MemoryContext) arg, size);
+	return MemoryContextAllocExtended((MemoryContext) arg, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
 /* Whether serving can compile the model's trees, or must call XGBoost. */

@@ -22,6 +22,7 @@
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -99,6 +100,23 @@ worker_exit(int code, Datum arg)
 					"the training worker was terminated before the job finished");
 }
 
+/*
+ * Takes on the caller's libraries and settings, as a parallel worker does
+ * (ParallelWorkerMain), in a transaction of their own: check hooks may read
+ * the catalogs.  Messages to the caller stay in the database's encoding,
+ * whatever client_encoding the caller's client asked for, because the
+ * caller converts them when it relays them.
+ */
+static void
+restore_caller_state(shm_toc *toc)
+{
+	StartTransactionCommand();
+	RestoreLibraryState(shm_toc_lookup(toc, TRAIN_KEY_LIBRARIES, false));
+	RestoreGUCState(shm_toc_lookup(toc, TRAIN_KEY_GUC, false));
+	CommitTransactionCommand();
+	SetClientEncoding(GetDatabaseEncoding());
+}
+
 static void
 run_job(void)
 {
@@ -121,7 +139,6 @@ run_job(void)
 	jobs_set_phase(job->job_slot, job->job_id, "loading");
 	StartTransactionCommand();
 	XactReadOnly = true;
-	SetConfigOption("search_path", job->search_path, PGC_USERSET, PGC_S_SESSION);
 	SetConfigOption("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -191,11 +208,13 @@ learnloop_training_worker_main(Datum main_arg)
 	before_shmem_exit(worker_exit, (Datum) 0);
 
 	BackgroundWorkerInitializeConnectionByOid(job->database, job->session_user_id, 0);
-	SetUserIdAndSecContext(job->current_user_id, SECURITY_LOCAL_USERID_CHANGE);
+	SetClientEncoding(GetDatabaseEncoding());
 	jobs_set_worker(job->job_slot, job->job_id, MyProcPid);
 
 	PG_TRY();
 	{
+		restore_caller_state(toc);
+		SetUserIdAndSecContext(job->current_user_id, SECURITY_LOCAL_USERID_CHANGE);
 		run_job();
 	}
 	PG_CATCH();

@@ -14,6 +14,8 @@
 #define TRAIN_SHM_MAGIC 0x6c6c7472	/* "lltr" */
 #define TRAIN_KEY_JOB 1
 #define TRAIN_KEY_QUEUE 2
+#define TRAIN_KEY_GUC 3			/* the caller's settings, SerializeGUCState */
+#define TRAIN_KEY_LIBRARIES 4	/* the caller's libraries, for their settings */
 #define TRAIN_QUEUE_SIZE 65536
 
 /* Message types the worker sends besides errors and notices */
@@ -28,7 +30,6 @@ typedef struct TrainJobShared
 	Oid			session_user_id;
 	Oid			current_user_id;
 	bool		async;
-	char		search_path[1024];
 	char		spec[FLEXIBLE_ARRAY_MEMBER];	/* JSON, see spec.c */
 } TrainJobShared;
 
