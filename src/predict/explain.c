@@ -71,6 +71,14 @@ learnloop_explain(PG_FUNCTION_ARGS)
 		predict_row(model, x, &p);
 		offset = predicted_class(model, &p, &confidence) * (nf + 1);
 	}
+	/* one row: (groups, features + 1) values, read below at offset */
+	if (dim < 2 || shape[dim - 1] != (bst_ulong) nf + 1 ||
+		(dim == 3 && (bst_ulong) offset / (nf + 1) >= shape[1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("XGBoost returned contributions of an unexpected shape for model \"%s\" version %d",
+						model->name, model->version),
+				 errhint("The model's trees and its feature schema disagree: retrain the model.")));
 
 	for (int i = 0; i <= nf; i++)
 	{
@@ -80,7 +88,9 @@ learnloop_explain(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(i < nf ? names[i] : "(bias)");
 		values[1] = Float8GetDatum(i < nf ? x[i] : 0);
 		nulls[1] = i == nf || isnan(x[i]);
-		if (!nulls[1] && schema->features[i].kind == FEATURE_CATEGORICAL)
+		/* an array's value need not be a code of the dictionary */
+		if (!nulls[1] && schema->features[i].kind == FEATURE_CATEGORICAL &&
+			x[i] >= 0 && x[i] < schema->features[i].ncategories && x[i] == (int) x[i])
 		{
 			values[2] = CStringGetTextDatum(schema->features[i].categories[(int) x[i]]);
 			nulls[2] = false;

@@ -265,7 +265,8 @@ cat_split_kind(const char *json)
 }
 
 static Forest *
-compile_booster(BoosterHandle booster, const char **reason, int *cat_kind)
+compile_booster(BoosterHandle booster, const char **reason, bool *invalid,
+				int *cat_kind)
 {
 	bst_ulong	len;
 	const char *json;
@@ -275,7 +276,7 @@ compile_booster(BoosterHandle booster, const char **reason, int *cat_kind)
 			  "XGBoosterSaveModelToBuffer");
 	if (cat_kind != NULL)
 		*cat_kind = cat_split_kind(json);
-	return forest_compile(json, len, test_alloc, NULL, reason);
+	return forest_compile(json, len, test_alloc, NULL, reason, invalid);
 }
 
 /* XGBoost's inplace prediction; type 0 is the prediction, 1 the margin. */
@@ -347,7 +348,8 @@ check_spec(const Spec *spec)
 	BoosterHandle booster = train(spec);
 	const char *reason = NULL;
 	int			cat_kind;
-	Forest	   *f = compile_booster(booster, &reason, &cat_kind);
+	bool		invalid;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, &cat_kind);
 	int			nf = spec->nfeatures;
 	float	   *x;
 	double		pred;
@@ -378,10 +380,13 @@ check_refused(const Spec *spec, const char *expected_reason)
 {
 	BoosterHandle booster = train(spec);
 	const char *reason = NULL;
-	Forest	   *f = compile_booster(booster, &reason, NULL);
+	bool		invalid = true;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, NULL);
 
-	ok(f == NULL && reason != NULL && strcmp(reason, expected_reason) == 0,
-	   "%s: refused with \"%s\"", spec->name, reason ? reason : "(none)");
+	ok(f == NULL && reason != NULL && strcmp(reason, expected_reason) == 0 &&
+	   !invalid,
+	   "%s: refused with \"%s\", as valid but unsupported", spec->name,
+	   reason ? reason : "(none)");
 	free(f);
 	xgb_check(XGBoosterFree(booster), "XGBoosterFree");
 }
@@ -400,8 +405,11 @@ check_bad_json(void)
 	{
 		const char *reason = NULL;
 
+		bool		invalid = false;
+
 		if (forest_compile(docs[i], strlen(docs[i]), test_alloc, NULL,
-						   &reason) == NULL && reason != NULL)
+						   &reason, &invalid) == NULL && reason != NULL &&
+			invalid)
 			refused++;
 	}
 	ok(refused == lengthof(docs), "malformed documents refused with a reason");
@@ -424,7 +432,8 @@ report_timing(void)
 	{"max_depth", "6", NULL}};
 	BoosterHandle booster = train(&spec);
 	const char *reason;
-	Forest	   *f = compile_booster(booster, &reason, NULL);
+	bool		invalid;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, NULL);
 	float	   *x = malloc(sizeof(float) * TEST_ROWS * spec.nfeatures);
 	struct timespec start;
 	double		sink = 0.0;
