@@ -76,7 +76,7 @@ malformed(const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("the model's feature schema is malformed"),
-			 errdetail("%s", what),
+			 errdetail("%s.", what),
 			 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
 }
 
@@ -88,7 +88,7 @@ parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what)
 	int			i = 0;
 
 	if (!cJSON_IsArray(array))
-		malformed(psprintf("%s is not an array", what));
+		malformed(psprintf("%s are not an array", what));
 	f->ncategories = cJSON_GetArraySize(array);
 	f->categories = palloc(sizeof(char *) * Max(f->ncategories, 1));
 	f->codes = code_table("learnloop schema categories", f->ncategories);
@@ -96,7 +96,7 @@ parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what)
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (!cJSON_IsString(item))
-			malformed(psprintf("%s holds a value that is not a string", what));
+			malformed(psprintf("%s include a value that is not a string", what));
 		f->categories[i] = pstrdup(item->valuestring);
 		add_code(f->codes, item->valuestring, i);
 		i++;
@@ -115,21 +115,21 @@ schema_parse(const char *json)
 	int			i = 0;
 
 	if (!cJSON_IsObject(root))
-		malformed("it is not a JSON object");
+		malformed("It is not a JSON object");
 	task = cJSON_GetObjectItemCaseSensitive(root, "task");
 	features = cJSON_GetObjectItemCaseSensitive(root, "features");
 	if (!cJSON_IsString(task))
-		malformed("\"task\" is not a string");
+		malformed("Its \"task\" is not a string");
 	if (!cJSON_IsArray(features))
-		malformed("\"features\" is not an array");
+		malformed("Its \"features\" are not an array");
 	for (schema->task = TASK_CLASSIFICATION; schema->task <= TASK_RANKING; schema->task++)
 		if (strcmp(task_name(schema->task), task->valuestring) == 0)
 			break;
 	if (schema->task > TASK_RANKING)
-		malformed("\"task\" names no task");
+		malformed("Its \"task\" names no task");
 	item = cJSON_GetObjectItemCaseSensitive(root, "objective");
 	if (item != NULL && !cJSON_IsString(item))
-		malformed("\"objective\" is not a string");
+		malformed("Its \"objective\" is not a string");
 	schema->objective = pstrdup(item != NULL ? item->valuestring : "");
 
 	schema->nfeatures = cJSON_GetArraySize(features);
@@ -143,22 +143,22 @@ schema_parse(const char *json)
 
 		CHECK_FOR_INTERRUPTS();
 		if (!cJSON_IsString(name) || !cJSON_IsString(type))
-			malformed(psprintf("feature %d has no string \"name\" and \"type\"", i + 1));
+			malformed(psprintf("Feature %d has no string \"name\" and \"type\"", i + 1));
 		f->name = pstrdup(name->valuestring);
 		for (f->kind = FEATURE_NUMERIC; f->kind <= FEATURE_CATEGORICAL; f->kind++)
 			if (strcmp(feature_kind_names[f->kind], type->valuestring) == 0)
 				break;
 		if (f->kind > FEATURE_CATEGORICAL)
-			malformed(psprintf("feature %d has an unknown type", i + 1));
+			malformed(psprintf("Feature %d has an unknown type", i + 1));
 		if (f->kind == FEATURE_CATEGORICAL)
 			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f,
-							 psprintf("the categories of feature %d", i + 1));
+							 psprintf("The categories of feature %d", i + 1));
 		add_code(schema->by_name, f->name, i);
 		i++;
 	}
 	if (schema->task == TASK_CLASSIFICATION)
 		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes,
-						 "\"classes\"");
+						 "Its \"classes\"");
 	cJSON_Delete(root);
 	return schema;
 }

@@ -55,6 +55,7 @@ typedef struct TreeArrays
 	int			num_cats;
 	int32	   *left;
 	int32	   *right;
+	int32	   *parent;
 	int32	   *split_index;
 	int32	   *default_left;
 	int32	   *split_type;
@@ -267,13 +268,20 @@ tree_cat_words(const cJSON *tree)
 	return (size_t) ncat_nodes * (2 + (size_t) max_cat / 32);
 }
 
+/*
+ * Copies a tree's arrays, each of the tree's length and its values in
+ * range.  XGBoost's loader follows every parent but the root's and every
+ * category segment, reached or not.
+ */
 static bool
 read_tree(const cJSON *tree, TreeArrays *ta)
 {
 	int			n = ta->num_nodes;
+	int			k;
 
 	if (!read_ints(tree, "left_children", n, -1, n - 1, ta->left) ||
 		!read_ints(tree, "right_children", n, -1, n - 1, ta->right) ||
+		!read_ints(tree, "parents", n, INT32_MIN, INT32_MAX, ta->parent) ||
 		!read_ints(tree, "split_indices", n, 0, INT32_MAX, ta->split_index) ||
 		!read_ints(tree, "default_left", n, 0, 1, ta->default_left) ||
 		!read_floats(tree, "split_conditions", n, ta->cond))
@@ -293,6 +301,16 @@ read_tree(const cJSON *tree, TreeArrays *ta)
 		 !read_ints(tree, "categories", ta->num_cats, 0,
 					FOREST_MAX_CATEGORY - 1, ta->cats)))
 		return false;
+	for (k = 1; k < n; k++)
+	{
+		if (ta->parent[k] < 0 || ta->parent[k] >= n)
+			return false;
+	}
+	for (k = 0; k < ta->num_cat_nodes; k++)
+	{
+		if (ta->cat_segments[k] + ta->cat_sizes[k] > ta->num_cats)
+			return false;
+	}
 	return true;
 }
 
@@ -411,6 +429,8 @@ emit_tree(ForestScratch *s, int num_features, int32 base, int32 *emitted,
 		/* each node enters the queue once, so the queue never outgrows n */
 		if (ta->reached[left]++ || ta->reached[right]++)
 			return "tree node reached twice (a cycle or a shared subtree)";
+		if (ta->parent[left] != id || ta->parent[right] != id)
+			return "a child's parent is another node";
 		if (ta->split_index[id] >= num_features)
 			return "split on a feature beyond num_feature";
 		ta->queue[queued] = left;
@@ -459,7 +479,8 @@ find_objective(const char *name)
  * nests a gbtree); anything else is not an XGBoost model.
  */
 static const char *
-find_booster(const cJSON *root, BoosterKind *kind, const cJSON **model)
+find_booster(const cJSON *root, BoosterKind *kind, const cJSON **model,
+			 const cJSON **weight_drop)
 {
 	static const char *const booster_path[] = {"learner", "gradient_booster"};
 	static const char *const dart_path[] = {"gbtree", "model"};
@@ -478,6 +499,7 @@ find_booster(const cJSON *root, BoosterKind *kind, const cJSON **model)
 		return "unknown booster";
 	*model = *kind == BOOSTER_DART ? get_path(booster, dart_path, 2) :
 		cJSON_GetObjectItemCaseSensitive(booster, "model");
+	*weight_drop = cJSON_GetObjectItemCaseSensitive(booster, "weight_drop");
 	if (!cJSON_IsObject(*model))
 		return "malformed booster";
 	return NULL;
@@ -680,14 +702,28 @@ finish_forest(const Forest *draft, int32 num_nodes, size_t num_words,
 /*
  * Sizes every tree before any is read, so that scratch memory is one
  * allocation: the nodes, the category words and the largest tree's arrays.
+ * XGBoost's loader takes the count of trees and of tree_info entries from
+ * gbtree_model_param, and layers of num_parallel_tree * groups trees.
  */
 static const char *
-measure_trees(const cJSON *trees, const cJSON *tree_info, ForestSizes *sz)
+measure_trees(const cJSON *model, int num_groups, ForestSizes *sz)
 {
+	const cJSON *trees = cJSON_GetObjectItemCaseSensitive(model, "trees");
+	const cJSON *tree_info = cJSON_GetObjectItemCaseSensitive(model, "tree_info");
+	const cJSON *param = cJSON_GetObjectItemCaseSensitive(model, "gbtree_model_param");
 	const cJSON *tree;
+	long		num_trees;
+	long		parallel = 1;
 
 	if (!cJSON_IsArray(trees) || !cJSON_IsArray(tree_info) ||
-		cJSON_GetArraySize(trees) != cJSON_GetArraySize(tree_info))
+		cJSON_GetArraySize(trees) != cJSON_GetArraySize(tree_info) ||
+		!param_int(param, "num_trees", &num_trees) ||
+		num_trees != cJSON_GetArraySize(trees))
+		return "malformed gbtree model";
+	if (cJSON_GetObjectItemCaseSensitive(param, "num_parallel_tree") != NULL &&
+		(!param_int(param, "num_parallel_tree", &parallel) ||
+		 parallel < 1 || parallel > INT32_MAX ||
+		 num_trees % (parallel * num_groups) != 0))
 		return "malformed gbtree model";
 	memset(sz, 0, sizeof(ForestSizes));
 	sz->ntrees = cJSON_GetArraySize(trees);
@@ -710,7 +746,7 @@ measure_trees(const cJSON *trees, const cJSON *tree_info, ForestSizes *sz)
 
 /*
  * Carves the scratch arrays out of one allocation: the forest as emitted,
- * then for the largest tree its seven node arrays, the queue, the reached
+ * then for the largest tree its eight node arrays, the queue, the reached
  * marks and its categories.
  */
 static int32 *
@@ -720,7 +756,7 @@ scratch_alloc(const ForestSizes *sz, ForestScratch *s)
 	int32	   *block = cJSON_malloc(sizeof(ForestNode) * sz->total_nodes +
 									 sizeof(int32) * ((size_t) sz->ntrees * 3 +
 													  sz->total_words +
-													  (size_t) sz->max_nodes * 8 +
+													  (size_t) sz->max_nodes * 9 +
 													  (size_t) sz->max_cat_nodes * 3 +
 													  sz->max_cats + 1));
 
@@ -736,7 +772,8 @@ scratch_alloc(const ForestSizes *sz, ForestScratch *s)
 	s->emitted = 0;
 	ta->left = (int32 *) (s->cat_words + sz->total_words);
 	ta->right = ta->left + sz->max_nodes;
-	ta->split_index = ta->right + sz->max_nodes;
+	ta->parent = ta->right + sz->max_nodes;
+	ta->split_index = ta->parent + sz->max_nodes;
 	ta->default_left = ta->split_index + sz->max_nodes;
 	ta->split_type = ta->default_left + sz->max_nodes;
 	ta->cond = (float *) (ta->split_type + sz->max_nodes);
@@ -751,8 +788,9 @@ scratch_alloc(const ForestSizes *sz, ForestScratch *s)
 
 /*
  * Reads, validates and emits every tree into scratch, each with the output
- * group tree_info gives it.  A forest may hold many trees: the loop is
- * interruptible.
+ * group tree_info gives it.  XGBoost places a tree by its id, which it
+ * writes as the tree's position.  A forest may hold many trees: the loop
+ * is interruptible.
  */
 static const char *
 compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
@@ -767,8 +805,11 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
 	{
 		int32		emitted;
 		const char *err;
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(tree, "id");
 
 		CHECK_FOR_INTERRUPTS();
+		if (!cJSON_IsNumber(id) || id->valuedouble != t)
+			return "tree ids out of order";
 		ta->num_nodes = array_size(tree, "left_children");
 		ta->num_cat_nodes = Max(array_size(tree, "categories_nodes"), 0);
 		ta->num_cats = Max(array_size(tree, "categories"), 0);
@@ -806,6 +847,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	const ForestObjective *objective = NULL;
 	const char *unsupported;
 	const cJSON *model;
+	const cJSON *weight_drop;
+	const cJSON *w;
 	BoosterKind kind;
 	long		num_target;
 	ForestSizes sizes;
@@ -817,7 +860,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	/* the learner: booster, objective and scalar parameters */
 	*invalid = true;
 	memset(&draft, 0, sizeof(draft));
-	err = find_booster(root, &kind, &model);
+	err = find_booster(root, &kind, &model, &weight_drop);
 	if (err != NULL)
 		return err;
 	if (!cJSON_IsString(obj_name))
@@ -837,11 +880,20 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	}
 
 	/* every tree, validated and laid out in scratch memory */
-	err = measure_trees(cJSON_GetObjectItemCaseSensitive(model, "trees"),
-						cJSON_GetObjectItemCaseSensitive(model, "tree_info"),
-						&sizes);
+	err = measure_trees(model, draft.num_margins, &sizes);
 	if (err != NULL)
 		return err;
+	/* dart weighs each tree */
+	if (kind == BOOSTER_DART)
+	{
+		if (!cJSON_IsArray(weight_drop) || cJSON_GetArraySize(weight_drop) != sizes.ntrees)
+			return "malformed dart weights";
+		cJSON_ArrayForEach(w, weight_drop)
+		{
+			if (!cJSON_IsNumber(w) || !isfinite(w->valuedouble))
+				return "malformed dart weights";
+		}
+	}
 	scratch = scratch_alloc(&sizes, &s);
 	if (scratch == NULL)
 	{

@@ -27,6 +27,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "predict/model_bytes.h"
 #include "predict/model_cache.h"
 #include "predict/predict.h"
 
@@ -255,9 +256,9 @@ check_model_shape(const CachedModel *model)
 
 /*
  * Loads one model version: schema, booster, and its compiled trees.  The
- * row is untrusted (any 'train' role can write ml.models): XGBoost's loader
- * checks the format, then forest_compile() validates everything a
- * prediction follows before the booster is ever used.
+ * row is untrusted: model_bytes_check() makes it safe for XGBoost's loader
+ * to parse, then forest_compile() validates everything a prediction
+ * follows before the booster is ever used.
  */
 static CachedModel *
 load_model(const char *name, int version)
@@ -289,6 +290,7 @@ load_model(const char *name, int version)
 		bst_ulong	len;
 		const char *json;
 		bool		invalid;
+		const char *reason;
 
 		values[0] = CStringGetTextDatum(name);
 		values[1] = Int32GetDatum(version);
@@ -310,6 +312,11 @@ load_model(const char *name, int version)
 		model->bytes = VARSIZE(bytes);
 		model->xgb = xgb_handles_create(cxt);
 		model->booster = xgb_booster(model->xgb, NULL, 0);
+		MemoryContextSwitchTo(scratch);
+		reason = model_bytes_check(VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		if (reason != NULL)
+			model_corrupted(model, reason);
+		MemoryContextSwitchTo(cxt);
 		if (XGBoosterLoadModelFromBuffer(model->booster, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ) != 0)
 			model_corrupted(model, xgb_last_error());
 		xgb_check(XGBoosterSetParam(model->booster, "nthread", "1"));
