@@ -236,6 +236,14 @@ timed=$(tq "SELECT o || ' ' || extract(epoch FROM clock_timestamp() - statement_
           FROM (SELECT outcome('SELECT ml.predict(''c$id'', ''$row''::jsonb) AS v') o) x")
 ok "${timed%% *}" XX001 "a new session refuses the cyclic model too"
 ok "$(awk -v s="${timed#* }" 'BEGIN { print (s < 1) }')" 1 "it errors within a second (${timed#* } s)"
+# a corrupted champion is not handed to XGBoost by the training worker either
+q "INSERT INTO ml.models (name, version, task, feature_schema, model)
+   SELECT 'real', 2, 'classification', schema, model FROM corruption WHERE id = $id;
+   INSERT INTO ml.deployments (model_name, model_version, action, reason) VALUES ('real', 2, 'deploy', 'forged')"
+out=$(psql -X -d "$db" -c "SELECT count(*) FROM ml.train('real', 't', 'y', params => '{\"num_round\": 2}')" 2>&1)
+ok "$(echo "$out" | grep -c 'the deployed version 2 of model "real" is corrupted: tree node reached twice')" 1 \
+   "training over a corrupted champion is a clean error"
+q "SELECT ml.deploy('real', 1)" >/dev/null
 ok "$(q "SELECT ml.predict('real', '$row'::jsonb)")" "$real" "the real model predicts as before"
 ok "$(q "SELECT pg_postmaster_start_time()")" "$started" "no backend crashed (the server never restarted)"
 q "SELECT 1" >/dev/null && dropdb "$db"
