@@ -10,7 +10,7 @@ DATA = $(wildcard sql/learnloop--*.sql)
 DOCS = docs/reference.md
 
 # pg_regress suites: one sql/NAME.sql and expected/NAME.out each
-REGRESS = schema record_decision record_outcome simulate train predict privileges reinstall \
+REGRESS = schema record_decision record_outcome simulate train predict privileges privileges_registry reinstall \
 	experiment_assign experiment_outcomes experiment_stats experiment_bandit
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
