@@ -270,27 +270,37 @@ tree_cat_words(const cJSON *tree)
 
 /*
  * Copies a tree's arrays, each of the tree's length and its values in
- * range.  XGBoost's loader follows every parent but the root's and every
- * category segment, reached or not.
+ * range, or says which is not.  XGBoost's loader follows every parent but
+ * the root's and every category segment, reached or not.
  */
-static bool
+static const char *
 read_tree(const cJSON *tree, TreeArrays *ta)
 {
 	int			n = ta->num_nodes;
 	int			k;
 
-	if (!read_ints(tree, "left_children", n, -1, n - 1, ta->left) ||
-		!read_ints(tree, "right_children", n, -1, n - 1, ta->right) ||
-		!read_ints(tree, "parents", n, INT32_MIN, INT32_MAX, ta->parent) ||
-		!read_ints(tree, "split_indices", n, 0, INT32_MAX, ta->split_index) ||
-		!read_ints(tree, "default_left", n, 0, 1, ta->default_left) ||
-		!read_floats(tree, "split_conditions", n, ta->cond))
-		return false;
+	if (!read_ints(tree, "left_children", n, -1, n - 1, ta->left))
+		return "malformed left_children (a length, type or index out of range)";
+	if (!read_ints(tree, "right_children", n, -1, n - 1, ta->right))
+		return "malformed right_children (a length, type or index out of range)";
+	if (!read_ints(tree, "parents", n, INT32_MIN, INT32_MAX, ta->parent))
+		return "malformed parents (a length or type)";
+	for (k = 1; k < n; k++)
+	{
+		if (ta->parent[k] < 0 || ta->parent[k] >= n)
+			return "a parent index out of range";
+	}
+	if (!read_ints(tree, "split_indices", n, 0, INT32_MAX, ta->split_index))
+		return "malformed split_indices (a length, type or index out of range)";
+	if (!read_ints(tree, "default_left", n, 0, 1, ta->default_left))
+		return "malformed default_left";
+	if (!read_floats(tree, "split_conditions", n, ta->cond))
+		return "malformed split_conditions (a length or type)";
 	/* models without categorical support have no split_type */
 	if (cJSON_GetObjectItemCaseSensitive(tree, "split_type") == NULL)
 		memset(ta->split_type, 0, sizeof(int32) * n);
 	else if (!read_ints(tree, "split_type", n, 0, 1, ta->split_type))
-		return false;
+		return "malformed split_type";
 	if (ta->num_cat_nodes > 0 &&
 		(!read_ints(tree, "categories_nodes", ta->num_cat_nodes, 0, n - 1,
 					ta->cat_nodes) ||
@@ -300,18 +310,13 @@ read_tree(const cJSON *tree, TreeArrays *ta)
 					ta->num_cats, ta->cat_sizes) ||
 		 !read_ints(tree, "categories", ta->num_cats, 0,
 					FOREST_MAX_CATEGORY - 1, ta->cats)))
-		return false;
-	for (k = 1; k < n; k++)
-	{
-		if (ta->parent[k] < 0 || ta->parent[k] >= n)
-			return false;
-	}
+		return "malformed categories";
 	for (k = 0; k < ta->num_cat_nodes; k++)
 	{
 		if (ta->cat_segments[k] + ta->cat_sizes[k] > ta->num_cats)
-			return false;
+			return "malformed categories";
 	}
-	return true;
+	return NULL;
 }
 
 /* Index into the categories_* arrays for node id, which XGBoost sorts. */
@@ -817,8 +822,8 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
 			group->valuedouble >= num_groups ||
 			group->valuedouble != floor(group->valuedouble))
 			return "tree_info names an output group the model lacks";
-		if (!read_tree(tree, ta))
-			return "malformed tree";
+		if ((err = read_tree(tree, ta)) != NULL)
+			return err;
 		err = emit_tree(s, num_features, s->emitted, &emitted, &s->tree_depth[t]);
 		if (err != NULL)
 			return err;
