@@ -88,9 +88,7 @@ learnloop_explain(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(i < nf ? names[i] : "(bias)");
 		values[1] = Float8GetDatum(i < nf ? x[i] : 0);
 		nulls[1] = i == nf || isnan(x[i]);
-		/* an array's value need not be a code of the dictionary */
-		if (!nulls[1] && schema->features[i].kind == FEATURE_CATEGORICAL &&
-			x[i] >= 0 && x[i] < schema->features[i].ncategories && x[i] == (int) x[i])
+		if (!nulls[1] && schema->features[i].kind == FEATURE_CATEGORICAL)
 		{
 			values[2] = CStringGetTextDatum(schema->features[i].categories[(int) x[i]]);
 			nulls[2] = false;
