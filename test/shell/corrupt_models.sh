@@ -124,6 +124,20 @@ BEGIN
   PERFORM add('booster gblinear without weights', jsonb_set(j, '{learner,gradient_booster,name}', '\"gblinear\"'));
   PERFORM add('booster unknown', jsonb_set(j, '{learner,gradient_booster,name}', '\"forest\"'));
   PERFORM add('learner missing', j - 'learner');
+  -- what XGBoost's loader reads outside the trees: a clean error or a model that serves
+  PERFORM add('version missing', j - 'version', expect => 'any');
+  PERFORM add('version too short', jsonb_set(j, '{version}', '[1]'), expect => 'any');
+  PERFORM add('version of strings', jsonb_set(j, '{version}', '[\"1\", \"7\", \"4\"]'), expect => 'any');
+  PERFORM add('feature_names numbers', jsonb_set(j, '{learner,feature_names}', '[1, 2, 3]'), expect => 'any');
+  PERFORM add('feature_names too short', jsonb_set(j, '{learner,feature_names}', '[\"x1\"]'), expect => 'any');
+  PERFORM add('feature_types too long', jsonb_set(j, '{learner,feature_types}', '[\"q\", \"q\", \"c\", \"c\", \"c\"]'), expect => 'any');
+  PERFORM add('feature_types unknown', jsonb_set(j, '{learner,feature_types}', '[\"z\", \"q\", \"c\"]'), expect => 'any');
+  PERFORM add('attributes a number', jsonb_set(j, '{learner,attributes}', '5'), expect => 'any');
+  PERFORM add('objective parameters missing', j #- '{learner,objective,reg_loss_param}', expect => 'any');
+  PERFORM add('tree_param num_nodes 99', jsonb_set(j, '{learner,gradient_booster,model,trees,0,tree_param,num_nodes}', '\"99\"'));
+  PERFORM add('tree_param num_deleted 3', jsonb_set(j, '{learner,gradient_booster,model,trees,0,tree_param,num_deleted}', '\"3\"'));
+  PERFORM add('num_parallel_tree 0', jsonb_set(j, '{learner,gradient_booster,model,gbtree_model_param,num_parallel_tree}', '\"0\"'));
+  PERFORM add('num_parallel_tree 3', jsonb_set(j, '{learner,gradient_booster,model,gbtree_model_param,num_parallel_tree}', '\"3\"'));
   PERFORM add('an array', '[1, 2]');
   PERFORM add('a number', '7');
 END \$\$"
@@ -221,7 +235,7 @@ ok "$(q "SELECT coalesce(string_agg(DISTINCT label || ' (' || fn || ': ' || outc
    "corruptions of what no walk reads (a leaf's feature, a categorical split's threshold) still serve"
 ok "$(q "SELECT coalesce(string_agg(DISTINCT outcome, ',' ORDER BY outcome), 'none') FROM corruption JOIN served USING (id)
          WHERE expect = 'any' AND outcome NOT IN ('ok', 'fallback', 'XX001')")" none \
-   "random flips and infinite thresholds either serve or fail with XX001"
+   "random flips and the like either serve or fail with XX001"
 echo "# random flips: $(q "SELECT string_agg(outcome || ' ' || n, ', ') FROM (SELECT outcome, count(*) n FROM corruption JOIN served USING (id) WHERE label LIKE 'random flip%' GROUP BY 1 ORDER BY 1) x") calls"
 
 # the error names the model and its version, says why, and hints
