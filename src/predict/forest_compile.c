@@ -147,6 +147,40 @@ sanitize_json(const char *json, size_t len, size_t *out_len)
 	return buf;
 }
 
+/* An XGBoost model's objects have a few dozen keys at most. */
+#define FOREST_MAX_KEYS		256
+
+/*
+ * Whether an object anywhere in the document repeats a key (cJSON finds the
+ * first, XGBoost's reader may keep another, and both must read the same),
+ * or has more keys than a model's objects have, which keeps the search
+ * short.
+ */
+static bool
+has_duplicate_keys(const cJSON *item)
+{
+	const cJSON *child;
+	const cJSON *other;
+	int			nkeys = 0;
+
+	for (child = item->child; child != NULL; child = child->next)
+	{
+		if (cJSON_IsObject(item))
+		{
+			if (++nkeys > FOREST_MAX_KEYS)
+				return true;
+			for (other = item->child; other != child; other = other->next)
+			{
+				if (strcmp(other->string, child->string) == 0)
+					return true;
+			}
+		}
+		if (has_duplicate_keys(child))
+			return true;
+	}
+	return false;
+}
+
 static const cJSON *
 get_path(const cJSON *obj, const char *const *keys, int nkeys)
 {
@@ -951,6 +985,13 @@ forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
 	{
 		*invalid = true;
 		*reason = "model is not valid JSON";
+		return NULL;
+	}
+	if (has_duplicate_keys(root))
+	{
+		cJSON_Delete(root);
+		*invalid = true;
+		*reason = "an object repeats a key or has too many";
 		return NULL;
 	}
 	err = compile_parsed(root, alloc, arg, &f, invalid);

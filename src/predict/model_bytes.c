@@ -80,6 +80,9 @@ ubj_string(Reader *r)
 
 	if (!read_length(r, &n) || (uint64) n > r->len - r->pos)
 		return false;
+	/* a NUL would end the key here and not in XGBoost: two readings of one document */
+	if (memchr(r->buf + r->pos, '\0', (size_t) n) != NULL)
+		return false;
 	escape_json(r->out, pnstrdup((const char *) r->buf + r->pos, (Size) n));
 	r->pos += (size_t) n;
 	return true;
@@ -272,7 +275,10 @@ ubj_value(Reader *r, int marker, int depth)
 	}
 }
 
-/* JSON: XGBoost's JSON reader bounds its reads, but recurses. */
+/*
+ * JSON: XGBoost's JSON reader bounds its reads, but recurses.  A \u0000
+ * escape would end a string for cJSON and not for XGBoost.
+ */
 static const char *
 json_nesting(const char *buf, size_t len)
 {
@@ -286,6 +292,8 @@ json_nesting(const char *buf, size_t len)
 
 		if (in_string)
 		{
+			if (c == '\\' && len - i >= 6 && memcmp(buf + i, "\\u0000", 6) == 0)
+				return "a NUL character in a string";
 			if (c == '\\')
 				i++;
 			else if (c == '"')

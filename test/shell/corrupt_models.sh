@@ -174,6 +174,13 @@ DECLARE
   b bytea;
 BEGIN
   PERFORM setseed(0.42);   -- the same flips every run
+  -- two readings of one document: a repeated key, a key cut short by a NUL
+  PERFORM add_bytes('a repeated key', convert_to(regexp_replace(convert_from(text_model, 'UTF8'),
+    '\"left_children\": ', '\"left_children\": [0, 0, 0, 0, 0], \"left_children\": '), 'UTF8'));
+  PERFORM add_bytes('a key with a NUL', convert_to(regexp_replace(convert_from(text_model, 'UTF8'),
+    '\"left_children\": ', '\"left_children\\\\u0000\": [0, 0, 0, 0, 0], \"left_children\": '), 'UTF8'));
+  PERFORM add('an object of 300 keys', jsonb_set((SELECT j FROM src), '{learner,attributes}',
+    (SELECT jsonb_object_agg('k' || k, 'v') FROM generate_series(1, 300) k)));
   FOR i IN 1 .. 30 LOOP
     PERFORM add_bytes(format('JSON truncated to %s bytes', i * length(text_model) / 31),
                       substring(text_model FROM 1 FOR i * length(text_model) / 31));
