@@ -9,12 +9,16 @@
  *				  {"name": "topic", "type": "categorical", "categories": ["a", "b"]}],
  *	 "classes": ["false", "true"]}
  *
+ * It is read from a table, so it is untrusted: every field's type is
+ * checked before it is used.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "common/compat.h"
 #include "common/json_tree.h"
+#include "miscadmin.h"
 #include "model/schema.h"
 
 const char *const feature_kind_names[] = {"numeric", "boolean", "categorical"};
@@ -66,29 +70,36 @@ find_code(HTAB *table, const char *key, int len)
 }
 
 static void
-parse_dictionary(const cJSON *array, SchemaFeature *f)
+malformed(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the model's feature schema is malformed"),
+			 errdetail("%s.", what),
+			 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
+}
+
+/* A dictionary: an array of strings, code i for the i-th. */
+static void
+parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what)
 {
 	const cJSON *item;
 	int			i = 0;
 
+	if (!cJSON_IsArray(array))
+		malformed(psprintf("%s are not an array", what));
 	f->ncategories = cJSON_GetArraySize(array);
 	f->categories = palloc(sizeof(char *) * Max(f->ncategories, 1));
 	f->codes = code_table("learnloop schema categories", f->ncategories);
 	cJSON_ArrayForEach(item, array)
 	{
+		CHECK_FOR_INTERRUPTS();
+		if (!cJSON_IsString(item))
+			malformed(psprintf("%s include a value that is not a string", what));
 		f->categories[i] = pstrdup(item->valuestring);
 		add_code(f->codes, item->valuestring, i);
 		i++;
 	}
-}
-
-static void
-malformed(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("the model's feature schema is malformed"),
-			 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
 }
 
 /* Parses a feature schema into the current memory context. */
@@ -103,19 +114,23 @@ schema_parse(const char *json)
 	const cJSON *task;
 	int			i = 0;
 
-	if (root == NULL)
-		malformed();
+	if (!cJSON_IsObject(root))
+		malformed("It is not a JSON object");
 	task = cJSON_GetObjectItemCaseSensitive(root, "task");
 	features = cJSON_GetObjectItemCaseSensitive(root, "features");
-	if (!cJSON_IsString(task) || !cJSON_IsArray(features))
-		malformed();
+	if (!cJSON_IsString(task))
+		malformed("Its \"task\" is not a string");
+	if (!cJSON_IsArray(features))
+		malformed("Its \"features\" are not an array");
 	for (schema->task = TASK_CLASSIFICATION; schema->task <= TASK_RANKING; schema->task++)
 		if (strcmp(task_name(schema->task), task->valuestring) == 0)
 			break;
 	if (schema->task > TASK_RANKING)
-		malformed();
+		malformed("Its \"task\" names no task");
 	item = cJSON_GetObjectItemCaseSensitive(root, "objective");
-	schema->objective = pstrdup(cJSON_IsString(item) ? item->valuestring : "");
+	if (item != NULL && !cJSON_IsString(item))
+		malformed("Its \"objective\" is not a string");
+	schema->objective = pstrdup(item != NULL ? item->valuestring : "");
 
 	schema->nfeatures = cJSON_GetArraySize(features);
 	schema->features = palloc0(sizeof(SchemaFeature) * Max(schema->nfeatures, 1));
@@ -126,21 +141,24 @@ schema_parse(const char *json)
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
 
+		CHECK_FOR_INTERRUPTS();
 		if (!cJSON_IsString(name) || !cJSON_IsString(type))
-			malformed();
+			malformed(psprintf("Feature %d has no string \"name\" and \"type\"", i + 1));
 		f->name = pstrdup(name->valuestring);
 		for (f->kind = FEATURE_NUMERIC; f->kind <= FEATURE_CATEGORICAL; f->kind++)
 			if (strcmp(feature_kind_names[f->kind], type->valuestring) == 0)
 				break;
 		if (f->kind > FEATURE_CATEGORICAL)
-			malformed();
+			malformed(psprintf("Feature %d has an unknown type", i + 1));
 		if (f->kind == FEATURE_CATEGORICAL)
-			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f);
+			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f,
+							 psprintf("The categories of feature %d", i + 1));
 		add_code(schema->by_name, f->name, i);
 		i++;
 	}
 	if (schema->task == TASK_CLASSIFICATION)
-		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes);
+		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes,
+						 "Its \"classes\"");
 	json_tree_free(tree);
 	return schema;
 }

@@ -108,6 +108,14 @@ learnloop_explain(PG_FUNCTION_ARGS)
 			sign = -1;
 		explained = 1;
 	}
+	/* one row: (groups, features + 1) values, read below at offset */
+	if (dim < 2 || shape[dim - 1] != (bst_ulong) nf + 1 ||
+		(dim == 3 && (bst_ulong) offset / (nf + 1) >= shape[1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("XGBoost returned contributions of an unexpected shape for model \"%s\" version %d",
+						model->name, model->version),
+				 errhint("The model's trees and its feature schema disagree: retrain the model.")));
 
 	for (int i = 0; i <= nf; i++)
 	{

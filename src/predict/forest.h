@@ -14,6 +14,12 @@
  * cannot reproduce exactly (dart, gblinear, other objectives) are refused
  * with a reason, so that the caller can fall back to XGBoost itself.
  *
+ * Model bytes are read from a table, so they are untrusted: every model is
+ * validated completely (index ranges, acyclic trees of bounded depth, array
+ * lengths, feature indexes, thresholds, finite leaves), whether it compiles
+ * or not, and one that fails is refused as invalid, for XGBoost follows the
+ * same indexes unchecked.
+ *
  * Nothing here calls the backend, so the file links into a standalone
  * unit test.  The compiled forest lives in one block from the caller's
  * allocator; scratch memory during compilation is malloc'd (cJSON's own
@@ -37,11 +43,12 @@ typedef struct Forest Forest;
 /*
  * Compiles a model saved by XGBoosterSaveModelToBuffer with format json.
  * On failure returns NULL and sets *reason to a static string, having
- * allocated nothing.
+ * allocated nothing; *invalid tells a malformed model (which must not be
+ * served at all) from one that XGBoost may evaluate instead.
  */
 extern Forest *forest_compile(const char *json, size_t len,
 							  ForestAlloc alloc, void *arg,
-							  const char **reason);
+							  const char **reason, bool *invalid);
 
 extern int	forest_num_features(const Forest *f);
 

@@ -22,6 +22,31 @@
 
 #include "predict/forest_layout.h"
 
+/*
+ * The unit tests link this file without a backend (see forest.h); in the
+ * server, compiling a model of many trees can be interrupted.
+ */
+#ifdef FOREST_STANDALONE
+#define CHECK_FOR_INTERRUPTS() ((void) 0)
+#else
+#include "miscadmin.h"
+#endif
+
+/*
+ * Deeper trees are refused: XGBoost's SHAP values (ml.explain) recurse as
+ * deep as the tree and allocate a path quadratic in its depth, and no tree
+ * XGBoost grows comes near.
+ */
+#define FOREST_MAX_DEPTH	1024
+
+/* XGBoost 1.7's boosters, each keeping its trees or weights elsewhere. */
+typedef enum BoosterKind
+{
+	BOOSTER_GBTREE,
+	BOOSTER_DART,
+	BOOSTER_GBLINEAR
+} BoosterKind;
+
 /* One tree's arrays, copied out of cJSON's linked lists for random access. */
 typedef struct TreeArrays
 {
@@ -30,16 +55,43 @@ typedef struct TreeArrays
 	int			num_cats;
 	int32	   *left;
 	int32	   *right;
+	int32	   *parent;
 	int32	   *split_index;
 	int32	   *default_left;
 	int32	   *split_type;
 	float	   *cond;
 	int32	   *queue;			/* original node id at each new position */
+	uint8	   *reached;		/* per original node id: queued already */
 	int32	   *cat_nodes;
 	int32	   *cat_segments;
 	int32	   *cat_sizes;
 	int32	   *cats;
 } TreeArrays;
+
+/* Sizes of the scratch arrays, from a first pass over the trees. */
+typedef struct ForestSizes
+{
+	int			ntrees;
+	size_t		total_nodes;
+	size_t		total_words;
+	int			max_nodes;
+	int			max_cat_nodes;
+	int			max_cats;
+} ForestSizes;
+
+/* The forest being emitted, and the current tree's arrays. */
+typedef struct ForestScratch
+{
+	ForestNode *nodes;
+	int32	   *tree_root;
+	int32	   *tree_group;
+	int32	   *tree_depth;
+	uint32	   *cat_words;
+	size_t		cat_capacity;
+	size_t		cat_used;
+	int32		emitted;		/* nodes of the trees so far */
+	TreeArrays	ta;
+} ForestScratch;
 
 /*
  * XGBoost writes non-finite floats as bare NaN, Infinity and -Infinity
@@ -93,6 +145,40 @@ sanitize_json(const char *json, size_t len, size_t *out_len)
 	buf[o] = '\0';
 	*out_len = o;
 	return buf;
+}
+
+/* An XGBoost model's objects have a few dozen keys at most. */
+#define FOREST_MAX_KEYS		256
+
+/*
+ * Whether an object anywhere in the document repeats a key (cJSON finds the
+ * first, XGBoost's reader may keep another, and both must read the same),
+ * or has more keys than a model's objects have, which keeps the search
+ * short.
+ */
+static bool
+has_duplicate_keys(const cJSON *item)
+{
+	const cJSON *child;
+	const cJSON *other;
+	int			nkeys = 0;
+
+	for (child = item->child; child != NULL; child = child->next)
+	{
+		if (cJSON_IsObject(item))
+		{
+			if (++nkeys > FOREST_MAX_KEYS)
+				return true;
+			for (other = item->child; other != child; other = other->next)
+			{
+				if (strcmp(other->string, child->string) == 0)
+					return true;
+			}
+		}
+		if (has_duplicate_keys(child))
+			return true;
+	}
+	return false;
 }
 
 static const cJSON *
@@ -216,22 +302,39 @@ tree_cat_words(const cJSON *tree)
 	return (size_t) ncat_nodes * (2 + (size_t) max_cat / 32);
 }
 
-static bool
+/*
+ * Copies a tree's arrays, each of the tree's length and its values in
+ * range, or says which is not.  XGBoost's loader follows every parent but
+ * the root's and every category segment, reached or not.
+ */
+static const char *
 read_tree(const cJSON *tree, TreeArrays *ta)
 {
 	int			n = ta->num_nodes;
+	int			k;
 
-	if (!read_ints(tree, "left_children", n, -1, n - 1, ta->left) ||
-		!read_ints(tree, "right_children", n, -1, n - 1, ta->right) ||
-		!read_ints(tree, "split_indices", n, 0, INT32_MAX, ta->split_index) ||
-		!read_ints(tree, "default_left", n, 0, 1, ta->default_left) ||
-		!read_floats(tree, "split_conditions", n, ta->cond))
-		return false;
+	if (!read_ints(tree, "left_children", n, -1, n - 1, ta->left))
+		return "malformed left_children (a length, type or index out of range)";
+	if (!read_ints(tree, "right_children", n, -1, n - 1, ta->right))
+		return "malformed right_children (a length, type or index out of range)";
+	if (!read_ints(tree, "parents", n, INT32_MIN, INT32_MAX, ta->parent))
+		return "malformed parents (a length or type)";
+	for (k = 1; k < n; k++)
+	{
+		if (ta->parent[k] < 0 || ta->parent[k] >= n)
+			return "a parent index out of range";
+	}
+	if (!read_ints(tree, "split_indices", n, 0, INT32_MAX, ta->split_index))
+		return "malformed split_indices (a length, type or index out of range)";
+	if (!read_ints(tree, "default_left", n, 0, 1, ta->default_left))
+		return "malformed default_left";
+	if (!read_floats(tree, "split_conditions", n, ta->cond))
+		return "malformed split_conditions (a length or type)";
 	/* models without categorical support have no split_type */
 	if (cJSON_GetObjectItemCaseSensitive(tree, "split_type") == NULL)
 		memset(ta->split_type, 0, sizeof(int32) * n);
 	else if (!read_ints(tree, "split_type", n, 0, 1, ta->split_type))
-		return false;
+		return "malformed split_type";
 	if (ta->num_cat_nodes > 0 &&
 		(!read_ints(tree, "categories_nodes", ta->num_cat_nodes, 0, n - 1,
 					ta->cat_nodes) ||
@@ -241,8 +344,13 @@ read_tree(const cJSON *tree, TreeArrays *ta)
 					ta->num_cats, ta->cat_sizes) ||
 		 !read_ints(tree, "categories", ta->num_cats, 0,
 					FOREST_MAX_CATEGORY - 1, ta->cats)))
-		return false;
-	return true;
+		return "malformed categories";
+	for (k = 0; k < ta->num_cat_nodes; k++)
+	{
+		if (ta->cat_segments[k] + ta->cat_sizes[k] > ta->num_cats)
+			return "malformed categories";
+	}
+	return NULL;
 }
 
 /* Index into the categories_* arrays for node id, which XGBoost sorts. */
@@ -267,47 +375,105 @@ find_cat_node(const TreeArrays *ta, int32 id)
 }
 
 /*
- * Appends one tree to f's nodes breadth-first from the root, which also
- * drops the nodes XGBoost's pruner left deleted.  A tree reaching more
- * nodes than it has is malformed, which bounds the walk.
+ * Lays out the category set of categorical split id as node's bitset in
+ * cat_words: a word count, then the bits.
  */
 static const char *
-emit_tree(const TreeArrays *ta, ForestNode *nodes, int32 base,
-		  uint32 *cat_words, size_t cat_capacity, size_t *cat_used,
-		  int num_features, int32 *emitted, int32 *depth)
+emit_categories(ForestScratch *s, int32 id, ForestNode *node)
 {
+	const TreeArrays *ta = &s->ta;
+	int			k = find_cat_node(ta, id);
+	int32		beg;
+	int32		end;
+	int32		max_cat = 0;
+	uint32		nwords;
+	uint32	   *set;
+	int32		j;
+
+	if (k < 0)
+		return "categorical split without categories";
+	beg = ta->cat_segments[k];
+	end = beg + ta->cat_sizes[k];
+	if (end > ta->num_cats)
+		return "malformed categories";
+	for (j = beg; j < end; j++)
+		max_cat = Max(max_cat, ta->cats[j]);
+	nwords = (uint32) max_cat / 32 + 1;
+	/* the sizing pass counted every categorical node once */
+	if (s->cat_used + nwords + 1 > s->cat_capacity)
+		return "malformed categories";
+	set = s->cat_words + s->cat_used;
+	memset(set, 0, sizeof(uint32) * (nwords + 1));
+	set[0] = nwords;
+	for (j = beg; j < end; j++)
+		set[1 + ta->cats[j] / 32] |= (uint32) 1 << (ta->cats[j] % 32);
+	node->categorical = 1;
+	node->u.cats = (uint32) s->cat_used;
+	s->cat_used += nwords + 1;
+	return NULL;
+}
+
+/*
+ * Appends one tree to the scratch nodes breadth-first from the root, which
+ * also drops the nodes XGBoost's pruner left deleted, and validates all that
+ * a walk follows, here or in XGBoost: every node is reached at most once (no
+ * cycle, no shared subtree, so the walk ends), a split has two children and
+ * a feature the model has, a numerical threshold is a number, a leaf is
+ * finite, and the depth is bounded.  Nodes no walk reaches must be leaves,
+ * as XGBoost's deleted nodes are, for XGBoost's loops over every node.
+ */
+static const char *
+emit_tree(ForestScratch *s, int num_features, int32 base, int32 *emitted,
+		  int32 *depth)
+{
+	TreeArrays *ta = &s->ta;
 	int			n = ta->num_nodes;
 	int			queued = 1;
 	int			level_end = 1;
 	int			p;
+	int32		id;
 
+	memset(ta->reached, 0, n);
 	ta->queue[0] = 0;
+	ta->reached[0] = 1;
 	*depth = 0;
 	for (p = 0; p < queued; p++)
 	{
-		int32		id = ta->queue[p];
-		ForestNode *node = &nodes[base + p];
+		ForestNode *node = &s->nodes[base + p];
+		int32		left;
+		int32		right;
 
+		id = ta->queue[p];
+		left = ta->left[id];
+		right = ta->right[id];
 		if (p == level_end)
 		{
-			(*depth)++;
+			if (++(*depth) > FOREST_MAX_DEPTH)
+				return "tree deeper than 1024 levels";
 			level_end = queued;
 		}
 		memset(node, 0, sizeof(ForestNode));
 		/* XGBoost's IsLeaf looks at the left child only */
-		if (ta->left[id] == -1)
+		if (left == -1)
 		{
+			if (!isfinite(ta->cond[id]))
+				return "leaf value is not finite";
 			node->leaf = 1;
 			node->left = base + p;
 			node->u.value = ta->cond[id];
 			continue;
 		}
-		if (ta->right[id] == -1 || queued + 2 > n)
-			return "malformed tree structure";
+		if (right == -1)
+			return "split without a right child";
+		/* each node enters the queue once, so the queue never outgrows n */
+		if (ta->reached[left]++ || ta->reached[right]++)
+			return "tree node reached twice (a cycle or a shared subtree)";
+		if (ta->parent[left] != id || ta->parent[right] != id)
+			return "a child's parent is another node";
 		if (ta->split_index[id] >= num_features)
 			return "split on a feature beyond num_feature";
-		ta->queue[queued] = ta->left[id];
-		ta->queue[queued + 1] = ta->right[id];
+		ta->queue[queued] = left;
+		ta->queue[queued + 1] = right;
 		node->feature = ta->split_index[id];
 		node->left = base + queued;
 		node->missing_right = !ta->default_left[id];
@@ -315,37 +481,20 @@ emit_tree(const TreeArrays *ta, ForestNode *nodes, int32 base,
 
 		if (ta->split_type[id] == 1)
 		{
-			int			k = find_cat_node(ta, id);
-			int32		beg;
-			int32		end;
-			int32		max_cat = 0;
-			uint32		nwords;
-			uint32	   *set;
-			int32		j;
+			const char *err = emit_categories(s, id, node);
 
-			if (k < 0)
-				return "categorical split without categories";
-			beg = ta->cat_segments[k];
-			end = beg + ta->cat_sizes[k];
-			if (end > ta->num_cats)
-				return "malformed categories";
-			for (j = beg; j < end; j++)
-				max_cat = Max(max_cat, ta->cats[j]);
-			nwords = (uint32) max_cat / 32 + 1;
-			/* only a node reached twice can outgrow the sizing pass */
-			if (*cat_used + nwords + 1 > cat_capacity)
-				return "malformed tree structure";
-			set = cat_words + *cat_used;
-			memset(set, 0, sizeof(uint32) * (nwords + 1));
-			set[0] = nwords;
-			for (j = beg; j < end; j++)
-				set[1 + ta->cats[j] / 32] |= (uint32) 1 << (ta->cats[j] % 32);
-			node->categorical = 1;
-			node->u.cats = (uint32) *cat_used;
-			*cat_used += nwords + 1;
+			if (err != NULL)
+				return err;
 		}
+		else if (isnan(ta->cond[id]))
+			return "split threshold is not a number";
 		else
 			node->u.value = ta->cond[id];
+	}
+	for (id = 0; id < n; id++)
+	{
+		if (!ta->reached[id] && ta->left[id] != -1)
+			return "split node unreachable from the root";
 	}
 	*emitted = queued;
 	return NULL;
@@ -364,89 +513,136 @@ find_objective(const char *name)
 	return NULL;
 }
 
-/* Checks everything outside the trees and fills f's scalar fields. */
+/*
+ * Finds the booster and the object that holds its trees or weights (dart
+ * nests a gbtree); anything else is not an XGBoost model.
+ */
 static const char *
-compile_header(const cJSON *root, Forest *f, const cJSON **trees_out,
-			   const cJSON **info_out)
+find_booster(const cJSON *root, BoosterKind *kind, const cJSON **model,
+			 const cJSON **weight_drop)
 {
-	static const char *const obj_path[] = {"learner", "objective", "name"};
-	static const char *const param_path[] = {"learner", "learner_model_param"};
 	static const char *const booster_path[] = {"learner", "gradient_booster"};
-	static const char *const model_path[] = {"learner", "gradient_booster", "model"};
-	const cJSON *obj_name = get_path(root, obj_path, 3);
-	const cJSON *params = get_path(root, param_path, 2);
+	static const char *const dart_path[] = {"gbtree", "model"};
 	const cJSON *booster = get_path(root, booster_path, 2);
-	const cJSON *model = get_path(root, model_path, 3);
-	const cJSON *booster_name = cJSON_GetObjectItemCaseSensitive(booster, "name");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(booster, "name");
+
+	if (!cJSON_IsString(name))
+		return "not an XGBoost JSON model";
+	if (strcmp(name->valuestring, "gbtree") == 0)
+		*kind = BOOSTER_GBTREE;
+	else if (strcmp(name->valuestring, "dart") == 0)
+		*kind = BOOSTER_DART;
+	else if (strcmp(name->valuestring, "gblinear") == 0)
+		*kind = BOOSTER_GBLINEAR;
+	else
+		return "unknown booster";
+	*model = *kind == BOOSTER_DART ? get_path(booster, dart_path, 2) :
+		cJSON_GetObjectItemCaseSensitive(booster, "model");
+	*weight_drop = cJSON_GetObjectItemCaseSensitive(booster, "weight_drop");
+	if (!cJSON_IsObject(*model))
+		return "malformed booster";
+	return NULL;
+}
+
+/*
+ * Reads learner_model_param into f: the feature count, the output groups
+ * (XGBoost's max(num_class, num_target)) and base_score's margin, which
+ * needs the objective's link when the objective is one we reproduce.
+ */
+static const char *
+read_learner_params(const cJSON *root, const ForestObjective *objective,
+					Forest *f, long *num_target)
+{
+	static const char *const param_path[] = {"learner", "learner_model_param"};
+	const cJSON *params = get_path(root, param_path, 2);
 	const cJSON *base_item = cJSON_GetObjectItemCaseSensitive(params, "base_score");
-	const ForestObjective *objective;
 	long		num_class;
 	long		num_feature;
-	long		num_target = 1;
 	float		base_score;
 	char	   *end;
 
-	if (!cJSON_IsString(booster_name))
-		return "not an XGBoost JSON model";
-	if (strcmp(booster_name->valuestring, "dart") == 0)
-		return "dart boosters are not supported";
-	if (strcmp(booster_name->valuestring, "gblinear") == 0)
-		return "gblinear boosters are not supported";
-	if (strcmp(booster_name->valuestring, "gbtree") != 0)
-		return "unknown booster";
-	if (!cJSON_IsString(obj_name))
-		return "model has no objective";
-	objective = find_objective(obj_name->valuestring);
-	if (objective == NULL)
-		return "objective not supported by the native evaluator";
-
-	if (!param_int(params, "num_class", &num_class) || num_class < 0 ||
+	*num_target = 1;
+	if (!param_int(params, "num_class", &num_class) ||
+		num_class < 0 || num_class > INT32_MAX ||
 		!param_int(params, "num_feature", &num_feature) ||
 		num_feature < 0 || num_feature > INT32_MAX ||
 		!cJSON_IsString(base_item))
 		return "malformed learner_model_param";
 	/* num_target arrived in 1.6; older models have one target */
 	if (cJSON_GetObjectItemCaseSensitive(params, "num_target") != NULL &&
-		!param_int(params, "num_target", &num_target))
+		(!param_int(params, "num_target", num_target) ||
+		 *num_target < 1 || *num_target > INT32_MAX))
 		return "malformed learner_model_param";
-	if (num_target != 1)
-		return "multi-target models are not supported";
-	if (num_class > INT32_MAX)
-		return "malformed learner_model_param";
-	if (objective->transform == FOREST_ARGMAX &&
-		num_class > FOREST_MAX_ARGMAX_CLASSES)
-		return "multi:softmax with more than 256 classes is not supported";
 
 	base_score = strtof(base_item->valuestring, &end);
-	if (end == base_item->valuestring || *end != '\0')
+	if (end == base_item->valuestring || *end != '\0' || !isfinite(base_score))
 		return "malformed base_score";
-	switch (objective->base_link)
+	if (objective != NULL)
 	{
-		case FOREST_BASE_IDENTITY:
-			f->base_margin = base_score;
-			break;
-		case FOREST_BASE_LOGIT:
-			/* XGBoost refuses to load such a model too */
-			if (!(base_score > 0.0f && base_score < 1.0f))
-				return "base_score outside (0, 1) for a logistic objective";
-			f->base_margin = -logf(1.0f / base_score - 1.0f);
-			break;
-		case FOREST_BASE_LOG:
-			f->base_margin = logf(base_score);
-			break;
+		switch (objective->base_link)
+		{
+			case FOREST_BASE_IDENTITY:
+				f->base_margin = base_score;
+				break;
+			case FOREST_BASE_LOGIT:
+				/* XGBoost refuses to load such a model too */
+				if (!(base_score > 0.0f && base_score < 1.0f))
+					return "base_score outside (0, 1) for a logistic objective";
+				f->base_margin = -logf(1.0f / base_score - 1.0f);
+				break;
+			case FOREST_BASE_LOG:
+				f->base_margin = logf(base_score);
+				break;
+		}
+		if (!isfinite(f->base_margin))
+			return "malformed base_score";
 	}
 
 	f->num_features = (int) num_feature;
-	/* XGBoost's output groups: num_class, or one */
-	f->num_margins = num_class > 0 ? (int) num_class : 1;
-	f->num_outputs = objective->transform == FOREST_ARGMAX ? 1 : f->num_margins;
-	f->transform = objective->transform;
+	f->num_margins = (int) Max(Max(num_class, *num_target), 1);
+	f->num_outputs = objective != NULL && objective->transform == FOREST_ARGMAX ?
+		1 : f->num_margins;
+	f->transform = objective != NULL ? objective->transform : FOREST_IDENTITY;
+	return NULL;
+}
 
-	*trees_out = cJSON_GetObjectItemCaseSensitive(model, "trees");
-	*info_out = cJSON_GetObjectItemCaseSensitive(model, "tree_info");
-	if (!cJSON_IsArray(*trees_out) || !cJSON_IsArray(*info_out) ||
-		cJSON_GetArraySize(*trees_out) != cJSON_GetArraySize(*info_out))
-		return "malformed gbtree model";
+/*
+ * Why the native evaluator cannot reproduce a valid model, or NULL: such a
+ * model is served by XGBoost itself.
+ */
+static const char *
+unsupported_reason(BoosterKind kind, const ForestObjective *objective,
+				   const Forest *f, long num_target)
+{
+	if (kind == BOOSTER_DART)
+		return "dart boosters are not supported";
+	if (kind == BOOSTER_GBLINEAR)
+		return "gblinear boosters are not supported";
+	if (objective == NULL)
+		return "objective not supported by the native evaluator";
+	if (num_target != 1)
+		return "multi-target models are not supported";
+	if (objective->transform == FOREST_ARGMAX &&
+		f->num_margins > FOREST_MAX_ARGMAX_CLASSES)
+		return "multi:softmax with more than 256 classes is not supported";
+	return NULL;
+}
+
+/* gblinear: one finite weight per feature and output group, plus a bias each. */
+static const char *
+check_linear(const cJSON *model, const Forest *f)
+{
+	const cJSON *weights = cJSON_GetObjectItemCaseSensitive(model, "weights");
+	const cJSON *w;
+
+	if (!cJSON_IsArray(weights) ||
+		cJSON_GetArraySize(weights) != ((int64) f->num_features + 1) * f->num_margins)
+		return "malformed gblinear weights";
+	cJSON_ArrayForEach(w, weights)
+	{
+		if (!cJSON_IsNumber(w) || !isfinite(w->valuedouble))
+			return "malformed gblinear weights";
+	}
 	return NULL;
 }
 
@@ -544,120 +740,226 @@ finish_forest(const Forest *draft, int32 num_nodes, size_t num_words,
 	return f;
 }
 
+/*
+ * Sizes every tree before any is read, so that scratch memory is one
+ * allocation: the nodes, the category words and the largest tree's arrays.
+ * XGBoost's loader takes the count of trees and of tree_info entries from
+ * gbtree_model_param, and layers of num_parallel_tree * groups trees.
+ */
 static const char *
-compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
+measure_trees(const cJSON *model, int num_groups, ForestSizes *sz)
 {
-	Forest		draft;
-	const cJSON *trees;
-	const cJSON *tree_info;
+	const cJSON *trees = cJSON_GetObjectItemCaseSensitive(model, "trees");
+	const cJSON *tree_info = cJSON_GetObjectItemCaseSensitive(model, "tree_info");
+	const cJSON *param = cJSON_GetObjectItemCaseSensitive(model, "gbtree_model_param");
 	const cJSON *tree;
-	const cJSON *group;
-	const char *err;
-	size_t		total_nodes = 0;
-	size_t		total_words = 0;
-	int			max_nodes = 0;
-	int			max_cat_nodes = 0;
-	int			max_cats = 0;
-	int			ntrees;
-	ForestNode *nodes;
-	int32	   *tree_root;
-	int32	   *tree_group;
-	int32	   *tree_depth;
-	uint32	   *cat_words;
-	TreeArrays	ta;
-	int32	   *scratch;
-	size_t		cat_used = 0;
-	int32		emitted_total = 0;
-	int			t;
+	long		num_trees;
+	long		parallel = 1;
 
-	memset(&draft, 0, sizeof(draft));
-	err = compile_header(root, &draft, &trees, &tree_info);
-	if (err != NULL)
-		return err;
-	ntrees = cJSON_GetArraySize(trees);
-
-	/* sizes first, so that scratch memory is one allocation */
+	if (!cJSON_IsArray(trees) || !cJSON_IsArray(tree_info) ||
+		cJSON_GetArraySize(trees) != cJSON_GetArraySize(tree_info) ||
+		!param_int(param, "num_trees", &num_trees) ||
+		num_trees != cJSON_GetArraySize(trees))
+		return "malformed gbtree model";
+	if (cJSON_GetObjectItemCaseSensitive(param, "num_parallel_tree") != NULL &&
+		(!param_int(param, "num_parallel_tree", &parallel) ||
+		 parallel < 1 || parallel > INT32_MAX ||
+		 num_trees % (parallel * num_groups) != 0))
+		return "malformed gbtree model";
+	memset(sz, 0, sizeof(ForestSizes));
+	sz->ntrees = cJSON_GetArraySize(trees);
 	cJSON_ArrayForEach(tree, trees)
 	{
 		int			n = array_size(tree, "left_children");
-		int			ncat_nodes = array_size(tree, "categories_nodes");
-		int			ncats = array_size(tree, "categories");
 
 		if (n < 1)
 			return "malformed tree";
-		total_nodes += n;
-		total_words += tree_cat_words(tree);
-		max_nodes = Max(max_nodes, n);
-		max_cat_nodes = Max(max_cat_nodes, ncat_nodes);
-		max_cats = Max(max_cats, ncats);
+		sz->total_nodes += n;
+		sz->total_words += tree_cat_words(tree);
+		sz->max_nodes = Max(sz->max_nodes, n);
+		sz->max_cat_nodes = Max(sz->max_cat_nodes, array_size(tree, "categories_nodes"));
+		sz->max_cats = Max(sz->max_cats, array_size(tree, "categories"));
 	}
-	if (total_nodes > INT32_MAX || total_words > UINT32_MAX)
+	if (sz->total_nodes > INT32_MAX || sz->total_words > UINT32_MAX)
 		return "model too large";
+	return NULL;
+}
 
-	/*
-	 * The forest as emitted, then for the largest tree six node arrays, the
-	 * queue and its categories.
-	 */
-	scratch = cJSON_malloc(sizeof(ForestNode) * total_nodes +
-						   sizeof(int32) * ((size_t) ntrees * 3 + total_words +
-											(size_t) max_nodes * 7 +
-											(size_t) max_cat_nodes * 3 +
-											max_cats + 1));
-	if (scratch == NULL)
-		return "out of memory";
-	nodes = (ForestNode *) scratch;
-	tree_root = (int32 *) (nodes + total_nodes);
-	tree_group = tree_root + ntrees;
-	tree_depth = tree_group + ntrees;
-	cat_words = (uint32 *) (tree_depth + ntrees);
-	ta.left = (int32 *) (cat_words + total_words);
-	ta.right = ta.left + max_nodes;
-	ta.split_index = ta.right + max_nodes;
-	ta.default_left = ta.split_index + max_nodes;
-	ta.split_type = ta.default_left + max_nodes;
-	ta.cond = (float *) (ta.split_type + max_nodes);
-	ta.queue = (int32 *) (ta.cond + max_nodes);
-	ta.cat_nodes = ta.queue + max_nodes;
-	ta.cat_segments = ta.cat_nodes + max_cat_nodes;
-	ta.cat_sizes = ta.cat_segments + max_cat_nodes;
-	ta.cats = ta.cat_sizes + max_cat_nodes;
+/*
+ * Carves the scratch arrays out of one allocation: the forest as emitted,
+ * then for the largest tree its eight node arrays, the queue, the reached
+ * marks and its categories.
+ */
+static int32 *
+scratch_alloc(const ForestSizes *sz, ForestScratch *s)
+{
+	TreeArrays *ta = &s->ta;
+	int32	   *block = cJSON_malloc(sizeof(ForestNode) * sz->total_nodes +
+									 sizeof(int32) * ((size_t) sz->ntrees * 3 +
+													  sz->total_words +
+													  (size_t) sz->max_nodes * 9 +
+													  (size_t) sz->max_cat_nodes * 3 +
+													  sz->max_cats + 1));
 
-	t = 0;
-	group = tree_info->child;
+	if (block == NULL)
+		return NULL;
+	s->nodes = (ForestNode *) block;
+	s->tree_root = (int32 *) (s->nodes + sz->total_nodes);
+	s->tree_group = s->tree_root + sz->ntrees;
+	s->tree_depth = s->tree_group + sz->ntrees;
+	s->cat_words = (uint32 *) (s->tree_depth + sz->ntrees);
+	s->cat_capacity = sz->total_words;
+	s->cat_used = 0;
+	s->emitted = 0;
+	ta->left = (int32 *) (s->cat_words + sz->total_words);
+	ta->right = ta->left + sz->max_nodes;
+	ta->parent = ta->right + sz->max_nodes;
+	ta->split_index = ta->parent + sz->max_nodes;
+	ta->default_left = ta->split_index + sz->max_nodes;
+	ta->split_type = ta->default_left + sz->max_nodes;
+	ta->cond = (float *) (ta->split_type + sz->max_nodes);
+	ta->queue = (int32 *) (ta->cond + sz->max_nodes);
+	ta->reached = (uint8 *) (ta->queue + sz->max_nodes);
+	ta->cat_nodes = ta->queue + 2 * (size_t) sz->max_nodes;
+	ta->cat_segments = ta->cat_nodes + sz->max_cat_nodes;
+	ta->cat_sizes = ta->cat_segments + sz->max_cat_nodes;
+	ta->cats = ta->cat_sizes + sz->max_cat_nodes;
+	return block;
+}
+
+/*
+ * Reads, validates and emits every tree into scratch, each with the output
+ * group tree_info gives it.  XGBoost places a tree by its id, which it
+ * writes as the tree's position.  A forest may hold many trees: the loop
+ * is interruptible.
+ */
+static const char *
+compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
+			  int num_groups, ForestScratch *s)
+{
+	const cJSON *tree;
+	const cJSON *group = tree_info->child;
+	TreeArrays *ta = &s->ta;
+	int			t = 0;
+
 	cJSON_ArrayForEach(tree, trees)
 	{
 		int32		emitted;
+		const char *err;
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(tree, "id");
 
-		ta.num_nodes = array_size(tree, "left_children");
-		ta.num_cat_nodes = Max(array_size(tree, "categories_nodes"), 0);
-		ta.num_cats = Max(array_size(tree, "categories"), 0);
+		CHECK_FOR_INTERRUPTS();
+		if (!cJSON_IsNumber(id) || id->valuedouble != t)
+			return "tree ids out of order";
+		ta->num_nodes = array_size(tree, "left_children");
+		ta->num_cat_nodes = Max(array_size(tree, "categories_nodes"), 0);
+		ta->num_cats = Max(array_size(tree, "categories"), 0);
 		if (!cJSON_IsNumber(group) || group->valuedouble < 0 ||
-			group->valuedouble >= draft.num_margins ||
+			group->valuedouble >= num_groups ||
 			group->valuedouble != floor(group->valuedouble))
-			err = "tree_info names an output group the model lacks";
-		else if (!read_tree(tree, &ta))
-			err = "malformed tree";
-		else
-			err = emit_tree(&ta, nodes, emitted_total, cat_words, total_words,
-							&cat_used, draft.num_features, &emitted,
-							&tree_depth[t]);
+			return "tree_info names an output group the model lacks";
+		if ((err = read_tree(tree, ta)) != NULL)
+			return err;
+		err = emit_tree(s, num_features, s->emitted, &emitted, &s->tree_depth[t]);
 		if (err != NULL)
-			break;
-		tree_root[t] = emitted_total;
-		tree_group[t] = (int32) group->valuedouble;
-		emitted_total += emitted;
+			return err;
+		s->tree_root[t] = s->emitted;
+		s->tree_group[t] = (int32) group->valuedouble;
+		s->emitted += emitted;
 		group = group->next;
 		t++;
 	}
+	return NULL;
+}
+
+/*
+ * Validates the whole model, then compiles it if the native evaluator can
+ * reproduce it.  A model that fails validation is invalid (*invalid set):
+ * XGBoost must not be handed it either, since its predictor and its SHAP
+ * values follow child indexes unchecked.  A valid model that the native
+ * evaluator does not reproduce gets a reason and no forest.
+ */
+static const char *
+compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
+			   bool *invalid)
+{
+	static const char *const obj_path[] = {"learner", "objective", "name"};
+	const cJSON *obj_name = get_path(root, obj_path, 3);
+	const ForestObjective *objective = NULL;
+	const char *unsupported;
+	const cJSON *model;
+	const cJSON *weight_drop;
+	const cJSON *w;
+	BoosterKind kind;
+	long		num_target;
+	ForestSizes sizes;
+	ForestScratch s;
+	Forest		draft;
+	int32	   *scratch;
+	const char *err;
+
+	/* the learner: booster, objective and scalar parameters */
+	*invalid = true;
+	memset(&draft, 0, sizeof(draft));
+	err = find_booster(root, &kind, &model, &weight_drop);
+	if (err != NULL)
+		return err;
+	if (!cJSON_IsString(obj_name))
+		return "model has no objective";
+	objective = find_objective(obj_name->valuestring);
+	err = read_learner_params(root, objective, &draft, &num_target);
+	if (err != NULL)
+		return err;
+	unsupported = unsupported_reason(kind, objective, &draft, num_target);
+
+	/* a linear booster has no trees to walk, only weights to count */
+	if (kind == BOOSTER_GBLINEAR)
+	{
+		err = check_linear(model, &draft);
+		*invalid = err != NULL;
+		return err != NULL ? err : unsupported;
+	}
+
+	/* every tree, validated and laid out in scratch memory */
+	err = measure_trees(model, draft.num_margins, &sizes);
+	if (err != NULL)
+		return err;
+	/* dart weighs each tree */
+	if (kind == BOOSTER_DART)
+	{
+		if (!cJSON_IsArray(weight_drop) || cJSON_GetArraySize(weight_drop) != sizes.ntrees)
+			return "malformed dart weights";
+		cJSON_ArrayForEach(w, weight_drop)
+		{
+			if (!cJSON_IsNumber(w) || !isfinite(w->valuedouble))
+				return "malformed dart weights";
+		}
+	}
+	scratch = scratch_alloc(&sizes, &s);
+	if (scratch == NULL)
+	{
+		*invalid = false;
+		return "out of memory";
+	}
+	err = compile_trees(cJSON_GetObjectItemCaseSensitive(model, "trees"),
+						cJSON_GetObjectItemCaseSensitive(model, "tree_info"),
+						draft.num_features, draft.num_margins, &s);
+
+	/* a valid model the native evaluator reproduces: one compact block */
 	if (err == NULL)
 	{
-		draft.num_trees = ntrees;
-		draft.nodes = nodes;
-		draft.tree_root = tree_root;
-		draft.tree_group = tree_group;
-		draft.tree_depth = tree_depth;
-		draft.cat_words = cat_words;
-		*out = finish_forest(&draft, emitted_total, cat_used, alloc, arg);
+		*invalid = false;
+		err = unsupported;
+	}
+	if (err == NULL)
+	{
+		draft.num_trees = sizes.ntrees;
+		draft.nodes = s.nodes;
+		draft.tree_root = s.tree_root;
+		draft.tree_group = s.tree_group;
+		draft.tree_depth = s.tree_depth;
+		draft.cat_words = s.cat_words;
+		*out = finish_forest(&draft, s.emitted, s.cat_used, alloc, arg);
 		if (*out == NULL)
 			err = "out of memory";
 	}
@@ -667,7 +969,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out)
 
 Forest *
 forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
-			   const char **reason)
+			   const char **reason, bool *invalid)
 {
 	Forest	   *f = NULL;
 	size_t		clean_len;
@@ -675,6 +977,7 @@ forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
 	cJSON	   *root;
 	const char *err;
 
+	*invalid = false;
 	if (clean == NULL)
 	{
 		*reason = "out of memory";
@@ -684,10 +987,18 @@ forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
 	cJSON_free(clean);
 	if (root == NULL)
 	{
+		*invalid = true;
 		*reason = "model is not valid JSON";
 		return NULL;
 	}
-	err = compile_parsed(root, alloc, arg, &f);
+	if (has_duplicate_keys(root))
+	{
+		cJSON_Delete(root);
+		*invalid = true;
+		*reason = "an object repeats a key or has too many";
+		return NULL;
+	}
+	err = compile_parsed(root, alloc, arg, &f, invalid);
 	cJSON_Delete(root);
 	if (err != NULL)
 	{

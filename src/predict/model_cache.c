@@ -27,7 +27,9 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "predict/model_bytes.h"
 #include "predict/model_cache.h"
+#include "predict/predict.h"
 
 int			learnloop_model_cache_size = 16;
 
@@ -196,23 +198,100 @@ cache_alloc(void *arg, size_t size)
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
-/* Loads one model version: schema, booster, and its compiled trees. */
+/* Names the model in every error raised while it loads. */
+static void
+loading_context(void *arg)
+{
+	const CachedModel *model = arg;
+
+	errcontext("loading model \"%s\" version %d", model->name, model->version);
+}
+
+/*
+ * Refuses a model row that ml.train cannot have written: it is never
+ * served, by the compiled trees or by XGBoost.
+ */
+static void
+model_corrupted(const CachedModel *model, const char *reason)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("model \"%s\" version %d is corrupted: %s",
+					model->name, model->version, reason),
+			 errhint("Rows of ml.models are written by ml.train; retrain the model, "
+					 "or deploy another version with ml.deploy.")));
+}
+
+/*
+ * Checks what the trees and the feature schema must agree on: a row is
+ * read as the schema's features, and a classifier's outputs name its
+ * classes.
+ */
+static void
+check_model_shape(const CachedModel *model)
+{
+	const FeatureSchema *schema = model->schema;
+	bst_ulong	num_feature;
+	int			margins;
+	int			nclasses;
+
+	xgb_check(XGBoosterGetNumFeature(model->booster, &num_feature));
+	if (num_feature != (bst_ulong) schema->nfeatures)
+		model_corrupted(model, psprintf("the trees read %lu features, the feature schema has %d",
+										(unsigned long) num_feature, schema->nfeatures));
+	if (model->forest == NULL)
+		return;
+	if (forest_num_outputs(model->forest) > PREDICT_MAX_OUTPUTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" version %d has %d outputs, more than %d",
+						model->name, model->version,
+						forest_num_outputs(model->forest), PREDICT_MAX_OUTPUTS),
+				 errhint("Train it with fewer classes.")));
+	margins = forest_num_margins(model->forest);
+	nclasses = margins > 1 ? margins : 2;
+	if (schema->task == TASK_CLASSIFICATION && schema->classes.ncategories != nclasses)
+		model_corrupted(model, psprintf("the trees have %d classes, the feature schema %d",
+										nclasses, schema->classes.ncategories));
+}
+
+/*
+ * Loads one model version: schema, booster, and its compiled trees.  The
+ * row is untrusted: model_bytes_check() makes it safe for XGBoost's loader
+ * to parse, then forest_compile() validates everything a prediction
+ * follows before the booster is ever used.
+ */
 static CachedModel *
 load_model(const char *name, int version)
 {
 	MemoryContext cxt = AllocSetContextCreate(cache_cxt, "learnloop model", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext scratch = AllocSetContextCreate(cxt, "learnloop model compilation", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old;
 	CachedModel *model;
 	Oid			types[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
 	bool		isnull;
+	ErrorContextCallback errcb;
+
+	old = MemoryContextSwitchTo(cxt);
+	model = palloc0(sizeof(CachedModel));
+	model->cxt = cxt;
+	strlcpy(model->name, name, sizeof(model->name));
+	model->version = version;
+	MemoryContextSwitchTo(old);
+	errcb.callback = loading_context;
+	errcb.arg = model;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
 
 	PG_TRY();
 	{
 		bytea	   *bytes;
 		bst_ulong	len;
 		const char *json;
+		bool		invalid;
+		const char *reason;
 
 		values[0] = CStringGetTextDatum(name);
 		values[1] = Int32GetDatum(version);
@@ -229,31 +308,40 @@ load_model(const char *name, int version)
 					 errhint("ml.models lists the trained versions.")));
 
 		old = MemoryContextSwitchTo(cxt);
-		model = palloc0(sizeof(CachedModel));
-		model->cxt = cxt;
-		strlcpy(model->name, name, sizeof(model->name));
-		model->version = version;
 		model->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 		bytes = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		model->bytes = VARSIZE(bytes);
 		model->xgb = xgb_handles_create(cxt);
-		model->booster = xgb_booster_from_buffer(model->xgb, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		model->booster = xgb_booster(model->xgb, NULL, 0);
+		MemoryContextSwitchTo(scratch);
+		reason = model_bytes_check(VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		if (reason != NULL)
+			model_corrupted(model, reason);
+		MemoryContextSwitchTo(cxt);
+		if (XGBoosterLoadModelFromBuffer(model->booster, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ) != 0)
+			model_corrupted(model, xgb_last_error());
 		xgb_check(XGBoosterSetParam(model->booster, "nthread", "1"));
 		xgb_check(XGBoosterSaveModelToBuffer(model->booster, "{\"format\": \"json\"}", &len, &json));
 
 		/* the parsed JSON is scratch: only the compiled block stays */
 		MemoryContextSwitchTo(scratch);
-		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason);
+		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason, &invalid);
 		MemoryContextSwitchTo(old);
+		if (invalid)
+			model_corrupted(model, model->fallback_reason);
 		MemoryContextDelete(scratch);
+		check_model_shape(model);
 		SPI_finish();
 	}
 	PG_CATCH();
 	{
+		error_context_stack = errcb.previous;
+		MemoryContextSwitchTo(caller);
 		MemoryContextDelete(cxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	error_context_stack = errcb.previous;
 	return model;
 }
 

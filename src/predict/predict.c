@@ -64,7 +64,11 @@ predict_row(CachedModel *model, const float *features, Prediction *out)
 		xgboost_row(model, features, out);
 }
 
-/* The most probable class of a classifier's prediction, and its probability. */
+/*
+ * The most probable class of a classifier's prediction, and its
+ * probability: an index into the schema's classes, which a model XGBoost
+ * evaluates may not match (the compiled ones are checked when loaded).
+ */
 int
 predicted_class(const CachedModel *model, const Prediction *p, double *confidence)
 {
@@ -74,12 +78,20 @@ predicted_class(const CachedModel *model, const Prediction *p, double *confidenc
 	{
 		best = p->values[0] >= 0.5 ? 1 : 0;
 		*confidence = best ? p->values[0] : 1.0 - p->values[0];
-		return best;
 	}
-	for (int i = 1; i < p->n; i++)
-		if (p->values[i] > p->values[best])
-			best = i;
-	*confidence = p->values[best];
+	else
+	{
+		for (int i = 1; i < p->n; i++)
+			if (p->values[i] > p->values[best])
+				best = i;
+		*confidence = p->values[best];
+	}
+	if (best >= model->schema->classes.ncategories)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model \"%s\" version %d predicts class %d of %d classes",
+						model->name, model->version, best + 1, model->schema->classes.ncategories),
+				 errhint("The model's trees and its feature schema disagree: retrain the model.")));
 	return best;
 }
 

@@ -29,10 +29,22 @@
 #include <math.h>
 
 #include "model/schema.h"
+#include "predict/model_bytes.h"
 #include "train/champion.h"
 
 /* Absent features named in a reason; the count says how many more */
 #define MAX_NAMED_ABSENT 10
+
+/* The deployed model's row is untrusted: it is never handed to XGBoost unchecked. */
+static void
+champion_corrupted(const TrainRun *run, const char *reason)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the deployed version %d of model \"%s\" is corrupted: %s",
+					run->champion.version, run->spec->model, reason),
+			 errhint("Deploy a sound version with ml.deploy, then train again.")));
+}
 
 /*
  * One champion feature's column for the test rows; returns how many rows
@@ -85,6 +97,8 @@ map_classes(const TrainRun *run, const FeatureSchema *schema, const float *preds
 		{
 			float		p = 0.0f;
 
+			if (old >= 0 && ncols > 1 && old >= ncols)
+				champion_corrupted(run, "its feature schema has more classes than its trees");
 			if (old >= 0 && ncols == 1)
 				p = old == 1 ? preds[i] : 1.0f - preds[i];
 			else if (old >= 0)
@@ -112,6 +126,7 @@ champion_rescore(TrainRun *run)
 	float	   *preds;
 	int			ncols;
 	char		threads[16];
+	const char *reason;
 
 	ch->coverage = NAN;
 	if (schema->task != run->ds->task)
@@ -155,6 +170,9 @@ champion_rescore(TrainRun *run)
 	pfree(matrix);
 	xgb_set_names(dm, names, types, nf);
 
+	reason = model_bytes_check(VARDATA(ch->model), VARSIZE(ch->model) - VARHDRSZ);
+	if (reason != NULL)
+		champion_corrupted(run, reason);
 	booster = xgb_booster_from_buffer(run->xgb, VARDATA(ch->model), VARSIZE(ch->model) - VARHDRSZ);
 	snprintf(threads, sizeof(threads), "%d", run->nthread);
 	xgb_check(XGBoosterSetParam(booster, "nthread", threads));

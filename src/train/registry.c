@@ -10,6 +10,12 @@
  * Versions of one name are numbered under an advisory lock, so concurrent
  * trainings of the same model get consecutive versions.
  *
+ * Rows of ml.models are untrusted when served, and only this file writes
+ * them: a trigger (learnloop_registry_guard) refuses other INSERTs and
+ * UPDATEs from roles that do not own the table, so that a role granted
+ * 'train' cannot register a model by hand.  A model name belongs to the role
+ * that trained its first version: other trainers cannot replace it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -17,15 +23,61 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/json.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "common/json_number.h"
 #include "train/registry.h"
 #include "train/schema_json.h"
+
+/*
+ * Set while registry_save writes the registry's rows, in the training
+ * worker; an error there ends the worker (worker.c), so the flag never
+ * outlives a failed write.
+ */
+static bool registry_writing = false;
+
+/*
+ * Refuses to register a new version of a name whose first version another
+ * role trained, unless the current role has that role's privileges (as a
+ * member, or by SET ROLE) or is a superuser: the name's versions, and what
+ * the deploy policy deploys under it, stay that role's.
+ */
+static void
+check_name_owner(const char *model)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(model)};
+	char	   *owner;
+	Oid			owner_id;
+
+	if (SPI_execute_with_args("SELECT trained_by::pg_catalog.text FROM ml.models "
+							  "WHERE name OPERATOR(pg_catalog.=) $1 ORDER BY version LIMIT 1",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not read ml.models");
+	if (SPI_processed == 0 || superuser())
+		return;
+	owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	owner_id = get_role_oid(owner, true);
+	if (!OidIsValid(owner_id) || !has_privs_of_role(GetUserId(), owner_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("model \"%s\" belongs to role \"%s\"", model, owner),
+				 errdetail("Its first version was trained by that role; role \"%s\" may not add versions.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 errhint("Train it as a member of role \"%s\" (SET ROLE), or choose another model name.",
+						 owner)));
+}
 
 /* Reads the deployed model of the run's name, if any, into cxt. */
 void
@@ -36,6 +88,9 @@ registry_load_champion(TrainRun *run, MemoryContext cxt)
 	bool		isnull;
 	bytea	   *model;
 	Size		len;
+
+	/* early, so that a training that could not be registered does not run */
+	check_name_owner(run->spec->model);
 
 	if (SPI_execute_with_args("SELECT d.model_version, m.feature_schema::pg_catalog.text, m.model "
 							  "FROM ml.deployments d JOIN ml.models m "
@@ -160,6 +215,7 @@ registry_save(TrainRun *run, int64 job_id)
 	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('learnloop.models'), "
 							  "pg_catalog.hashtext($1))", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not lock the model name");
+	check_name_owner(model);
 
 	values[1] = CStringGetTextDatum(task_name(run->ds->task));
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->winner->params));
@@ -175,6 +231,7 @@ registry_save(TrainRun *run, int64 job_id)
 	values[11] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->importance));
 	values[12] = Int64GetDatum(job_id);
 	values[13] = CStringGetTextDatum(run->evaluator);
+	registry_writing = true;
 	if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
 							  "model, train_rows, test_rows, training_seconds, load_seconds, objective, "
 							  "rounds, feature_importance, job_id, evaluator) "
@@ -203,10 +260,67 @@ registry_save(TrainRun *run, int64 job_id)
 								  3, dtypes, dvalues, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "learnloop could not deploy the model");
 	}
+	registry_writing = false;
 
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+}
+
+/* Whether the current role may call a function ml.deploy: it was granted 'deploy'. */
+static bool
+may_deploy(Oid namespace)
+{
+	CatCList   *procs = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum("deploy"));
+	bool		may = false;
+
+	for (int i = 0; i < procs->n_members && !may; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&procs->members[i]->tuple);
+
+		may = proc->pronamespace == namespace &&
+			pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+	}
+	ReleaseSysCacheList(procs);
+	return may;
+}
+
+PG_FUNCTION_INFO_V1(learnloop_registry_guard);
+
+/*
+ * BEFORE INSERT OR UPDATE row trigger of ml.models and ml.deployments.  A
+ * role's INSERT grant on them exists for ml.train's registry, which runs as
+ * that role; a row written any other way is refused, unless the role owns
+ * the table (a superuser, or a restore).  ml.deployments also takes the
+ * rows of roles that may call ml.deploy, whose own function writes it.
+ */
+Datum
+learnloop_registry_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	bool		deployments;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigger->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
+		elog(ERROR, "ml.registry_guard must be a BEFORE ROW trigger");
+	rel = trigger->tg_relation;
+	deployments = strcmp(RelationGetRelationName(rel), "deployments") == 0;
+	if (!registry_writing && !superuser() &&
+		!has_privs_of_role(GetUserId(), rel->rd_rel->relowner) &&
+		!(deployments && may_deploy(RelationGetNamespace(rel))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" may not write ml.%s directly",
+						GetUserNameFromId(GetUserId(), false), RelationGetRelationName(rel)),
+				 errdetail(deployments ?
+						   "Models are deployed by ml.train's deploy policy and by ml.deploy and ml.rollback." :
+						   "Models are registered by ml.train, which validates what it registers."),
+				 errhint(deployments ?
+						 "Deploy with ml.deploy, granted by ml.grant_access(role, 'deploy')." :
+						 "Train the model with ml.train.")));
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ?
+						   trigger->tg_newtuple : trigger->tg_trigtuple);
 }
 
 static void

@@ -253,9 +253,10 @@ serving_evaluator(BoosterHandle booster)
 	bst_ulong	len;
 	const char *json;
 	const char *reason = NULL;
+	bool		invalid;
 
 	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json));
-	if (forest_compile(json, len, context_alloc, CurrentMemoryContext, &reason) != NULL)
+	if (forest_compile(json, len, context_alloc, CurrentMemoryContext, &reason, &invalid) != NULL)
 		return "native";
 	return psprintf("xgboost: %s", reason);
 }

@@ -25,15 +25,12 @@
 /* XGBoost's log lines, kept by a callback that must not call PostgreSQL */
 static char captured_log[1024];
 
-void
-xgb_check_rc(int rc, const char *call)
+/* The first line of XGBoost's last error, palloc'd, without its source location. */
+char *
+xgb_last_error(void)
 {
-	const char *message;
+	const char *message = XGBGetLastError();
 	const char *newline;
-
-	if (rc == 0)
-		return;
-	message = XGBGetLastError();
 
 	/* drop the "[12:34:56] ./src/file.cc:26: " prefix of XGBoost's messages */
 	if (message[0] == '[')
@@ -45,10 +42,17 @@ xgb_check_rc(int rc, const char *call)
 			message = location_end + 2;
 	}
 	newline = strchr(message, '\n');
+	return pnstrdup(message, newline ? newline - message : strlen(message));
+}
+
+void
+xgb_check_rc(int rc, const char *call)
+{
+	if (rc == 0)
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-			 errmsg("XGBoost failed: %.*s",
-					newline ? (int) (newline - message) : (int) strlen(message), message),
+			 errmsg("XGBoost failed: %s", xgb_last_error()),
 			 errdetail("In %s.", call),
 			 errhint("Check the parameters against XGBoost's documentation.")));
 }

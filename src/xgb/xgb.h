@@ -23,6 +23,7 @@ typedef struct XgbHandles
 #define xgb_check(call) xgb_check_rc((call), #call)
 
 extern void xgb_check_rc(int rc, const char *call);
+extern char *xgb_last_error(void);
 extern XgbHandles *xgb_handles_create(MemoryContext cxt);
 extern DMatrixHandle xgb_dmatrix(XgbHandles *h, const float *data, int64 nrows,
 								 int ncols, int nthread);

@@ -137,6 +137,7 @@ main(int argc, char **argv)
 	bst_ulong	len;
 	const char *json;
 	const char *reason;
+	bool		invalid;
 	Forest	   *f;
 	long		i;
 	int			r;
@@ -144,7 +145,7 @@ main(int argc, char **argv)
 	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}",
 										 &len, &json),
 			  "XGBoosterSaveModelToBuffer");
-	f = forest_compile(json, len, bench_alloc, NULL, &reason);
+	f = forest_compile(json, len, bench_alloc, NULL, &reason, &invalid);
 	if (f == NULL)
 	{
 		fprintf(stderr, "forest_compile: %s\n", reason);

@@ -265,7 +265,8 @@ cat_split_kind(const char *json)
 }
 
 static Forest *
-compile_booster(BoosterHandle booster, const char **reason, int *cat_kind)
+compile_booster(BoosterHandle booster, const char **reason, bool *invalid,
+				int *cat_kind)
 {
 	bst_ulong	len;
 	const char *json;
@@ -275,7 +276,7 @@ compile_booster(BoosterHandle booster, const char **reason, int *cat_kind)
 			  "XGBoosterSaveModelToBuffer");
 	if (cat_kind != NULL)
 		*cat_kind = cat_split_kind(json);
-	return forest_compile(json, len, test_alloc, NULL, reason);
+	return forest_compile(json, len, test_alloc, NULL, reason, invalid);
 }
 
 /* XGBoost's inplace prediction; type 0 is the prediction, 1 the margin. */
@@ -347,7 +348,8 @@ check_spec(const Spec *spec)
 	BoosterHandle booster = train(spec);
 	const char *reason = NULL;
 	int			cat_kind;
-	Forest	   *f = compile_booster(booster, &reason, &cat_kind);
+	bool		invalid;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, &cat_kind);
 	int			nf = spec->nfeatures;
 	float	   *x;
 	double		pred;
@@ -378,10 +380,13 @@ check_refused(const Spec *spec, const char *expected_reason)
 {
 	BoosterHandle booster = train(spec);
 	const char *reason = NULL;
-	Forest	   *f = compile_booster(booster, &reason, NULL);
+	bool		invalid = true;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, NULL);
 
-	ok(f == NULL && reason != NULL && strcmp(reason, expected_reason) == 0,
-	   "%s: refused with \"%s\"", spec->name, reason ? reason : "(none)");
+	ok(f == NULL && reason != NULL && strcmp(reason, expected_reason) == 0 &&
+	   !invalid,
+	   "%s: refused with \"%s\", as valid but unsupported", spec->name,
+	   reason ? reason : "(none)");
 	free(f);
 	xgb_check(XGBoosterFree(booster), "XGBoosterFree");
 }
@@ -400,11 +405,99 @@ check_bad_json(void)
 	{
 		const char *reason = NULL;
 
+		bool		invalid = false;
+
 		if (forest_compile(docs[i], strlen(docs[i]), test_alloc, NULL,
-						   &reason) == NULL && reason != NULL)
+						   &reason, &invalid) == NULL && reason != NULL &&
+			invalid)
 			refused++;
 	}
 	ok(refused == lengthof(docs), "malformed documents refused with a reason");
+}
+
+/* An array of the model's first tree. */
+static cJSON *
+tree_array(cJSON *root, const char *key)
+{
+	cJSON	   *booster = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "learner"),
+											  "gradient_booster");
+	cJSON	   *trees = cJSON_GetObjectItem(cJSON_GetObjectItem(booster, "model"), "trees");
+
+	return cJSON_GetObjectItem(cJSON_GetArrayItem(trees, 0), key);
+}
+
+static void
+set_tree_value(cJSON *root, const char *key, int index, cJSON *value)
+{
+	cJSON_ReplaceItemInArray(tree_array(root, key), index, value);
+}
+
+/*
+ * Corruptions of a trained model that XGBoost would follow unchecked are
+ * refused as invalid, not merely unsupported: serving must not hand them
+ * to XGBoost either.
+ */
+static void
+check_invalid_models(void)
+{
+	static const Spec spec = {"corrupted", "binary:logistic", 4, 0, 3, {0},
+	{"max_depth", "3", NULL}};
+	static const char *const names[] = {
+		"root's left child the root (a cycle)", "root's left child out of range",
+		"root's right child -2", "root split on feature num_feature",
+		"NaN threshold at the root", "node 1's parent out of range",
+		"root's children the same node",
+	};
+	BoosterHandle booster = train(&spec);
+	bst_ulong	len;
+	const char *json;
+	int			i;
+
+	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}",
+										 &len, &json),
+			  "XGBoosterSaveModelToBuffer");
+	for (i = 0; i < lengthof(names); i++)
+	{
+		cJSON	   *root = cJSON_ParseWithLength(json, len);
+		char	   *text;
+		const char *reason = NULL;
+		bool		invalid = false;
+		Forest	   *f;
+
+		switch (i)
+		{
+			case 0:
+				set_tree_value(root, "left_children", 0, cJSON_CreateNumber(0));
+				break;
+			case 1:
+				set_tree_value(root, "left_children", 0, cJSON_CreateNumber(100000));
+				break;
+			case 2:
+				set_tree_value(root, "right_children", 0, cJSON_CreateNumber(-2));
+				break;
+			case 3:
+				set_tree_value(root, "split_indices", 0, cJSON_CreateNumber(spec.nfeatures));
+				break;
+			case 4:
+				set_tree_value(root, "split_conditions", 0, cJSON_CreateNull());
+				break;
+			case 5:
+				set_tree_value(root, "parents", 1, cJSON_CreateNumber(100000));
+				break;
+			case 6:
+				set_tree_value(root, "right_children", 0,
+							   cJSON_CreateNumber(cJSON_GetArrayItem(tree_array(root, "left_children"), 0)->valueint));
+				break;
+		}
+		text = cJSON_PrintUnformatted(root);
+		f = forest_compile(text, strlen(text), test_alloc, NULL, &reason, &invalid);
+		ok(f == NULL && invalid, "%s: refused as invalid (%s)", names[i],
+		   reason ? reason : "(compiled)");
+		free(f);
+		free(text);
+		cJSON_Delete(root);
+	}
+	xgb_check(XGBoosterFree(booster), "XGBoosterFree");
 }
 
 static double
@@ -424,7 +517,8 @@ report_timing(void)
 	{"max_depth", "6", NULL}};
 	BoosterHandle booster = train(&spec);
 	const char *reason;
-	Forest	   *f = compile_booster(booster, &reason, NULL);
+	bool		invalid;
+	Forest	   *f = compile_booster(booster, &reason, &invalid, NULL);
 	float	   *x = malloc(sizeof(float) * TEST_ROWS * spec.nfeatures);
 	struct timespec start;
 	double		sink = 0.0;
@@ -514,7 +608,7 @@ main(void)
 		0, 3, {0}, {NULL}};
 	int			i;
 
-	printf("1..%d\n", (int) (lengthof(specs) + lengthof(other_objectives) + 4));
+	printf("1..%d\n", (int) (lengthof(specs) + lengthof(other_objectives) + 11));
 	for (i = 0; i < lengthof(specs); i++)
 		check_spec(&specs[i]);
 	for (i = 0; i < lengthof(other_objectives); i++)
@@ -528,6 +622,7 @@ main(void)
 	check_refused(&gblinear, "gblinear boosters are not supported");
 	check_refused(&survival, "objective not supported by the native evaluator");
 	check_bad_json();
+	check_invalid_models();
 	report_timing();
 	return nfailed > 0;
 }
