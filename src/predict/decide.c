@@ -6,7 +6,9 @@
  * Predicts the best action for a unit with the deployed model, falls back
  * to the application's rule-based action when there is no model or it is
  * not confident enough, records the decision in ml.MLTrainingData, and
- * returns its id for ml.record_outcome.
+ * returns its id for ml.record_outcome.  A deployed model that cannot be
+ * loaded or evaluated falls back too, with a WARNING: the application's
+ * request must not fail because of the model (ml.predict raises instead).
  *
  * Two kinds of model decide:
  *	- an outcome model, which has the action among its features (a
@@ -28,6 +30,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#include "common/guarded.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 #include "record/payload.h"
@@ -94,6 +97,35 @@ choose_with(CachedModel *model, const float *features, const char *action_featur
 	return false;
 }
 
+/* choose_with's arguments and result, for run_guarded() */
+typedef struct ChooseStep
+{
+	CachedModel *model;
+	const float *features;
+	const char *action_feature;
+	Choice	   *choice;
+} ChooseStep;
+
+static void
+choose_step(void *arg)
+{
+	ChooseStep *step = arg;
+
+	choose_with(step->model, step->features, step->action_feature, step->choice);
+}
+
+/* Falls back from a model that failed, saying so in a WARNING. */
+static const char *
+model_failed(text *model_name, const char *what, const char *failure)
+{
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("ml.decide fell back: the deployed model \"%s\" could not be %s: %s",
+					text_to_cstring(model_name), what, failure),
+			 errhint("ml.predict with the model shows the error; deploy or roll back to a version that works.")));
+	return psprintf("fallback: model could not be %s", what);
+}
+
 Datum
 learnloop_decide(PG_FUNCTION_ARGS)
 {
@@ -104,28 +136,40 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	double		min_confidence = PG_ARGISNULL(ARG_MIN_CONFIDENCE) ? 0.5 : PG_GETARG_FLOAT8(ARG_MIN_CONFIDENCE);
 	char	   *action_feature = PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" :
 		text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTION_FEATURE));
-	CachedModel *model = model_cache_get_deployed(fcinfo, model_name);
+	char	   *failure;
+	CachedModel *model = model_cache_get_deployed(fcinfo, model_name, &failure);
 	Choice		choice = {NULL, NAN};
 	StringInfoData decision;
 	Datum		values[8] = {0};
 	Datum		result[4];
 	bool		nulls[4] = {false, false, false, false};
 	TupleDesc	tupdesc;
-	const char *decided_by;
+	const char *decided_by = NULL;
 
+	if (failure)
+		decided_by = model_failed(model_name, "loaded", failure);
 	if (model)
 	{
 		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
+		ChooseStep	step = {model, x, action_feature, &choice};
 
 		features_from_jsonb(model->schema, PointerGetDatum(features), x,
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
-		choose_with(model, x, action_feature, &choice);
+		/* compiled trees cannot fail; XGBoost's evaluation can */
+		if (model->forest)
+			choose_step(&step);
+		else if (!run_guarded(choose_step, &step, &failure))
+		{
+			decided_by = model_failed(model_name, "evaluated", failure);
+			model = NULL;
+		}
 	}
 	if (model && choice.confidence >= min_confidence)
 		decided_by = psprintf("model %s v%d", model->name, model->version);
 	else
 	{
-		decided_by = model ? "fallback: model not confident" : "fallback: no deployed model";
+		if (decided_by == NULL)
+			decided_by = model ? "fallback: model not confident" : "fallback: no deployed model";
 		choice.action = text_to_cstring(fallback);
 	}
 
