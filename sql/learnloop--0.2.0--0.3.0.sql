@@ -1,2 +1,240 @@
 /* learnloop 0.2.0 -> 0.3.0: trust (no crash, no silent failure, no unsafe automatic deployment) */
 \echo Use "ALTER EXTENSION learnloop UPDATE TO '0.3.0'" to load this file. \quit
+
+/* ---------------------------------------------------------------------- */
+/* No silent failures (issue 9, part 3)                                    */
+/* ---------------------------------------------------------------------- */
+
+/* One matcher for every choice argument: the C functions' and, through this, the PL/pgSQL ones'. */
+CREATE FUNCTION ml.check_choice(value text, argname text, choices text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_check_choice'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.check_choice(text, text, text[]) IS
+    'The canonical spelling of a choice argument, matched case-insensitively; an unknown or NULL value is an error naming the choices';
+REVOKE EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) FROM PUBLIC;
+
+/* choice arguments are case-insensitive: the PL/pgSQL functions that take one */
+CREATE OR REPLACE FUNCTION ml.create_experiment(
+    name               text,
+    variants           text[],
+    weights            double precision[] DEFAULT NULL,
+    coverage           double precision DEFAULT 1,
+    hash_seed          text DEFAULT NULL,
+    hash_version       integer DEFAULT 2,
+    status             text DEFAULT 'running',
+    primary_metric     text DEFAULT NULL,
+    guardrail_metrics  text[] DEFAULT '{}',
+    min_sample_size    integer DEFAULT 0,
+    allocation         text DEFAULT 'fixed')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.experiments;
+BEGIN
+    IF name IS NULL OR name = '' OR variants IS NULL THEN
+        RAISE EXCEPTION 'experiment name and variants must not be NULL or empty'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example ml.create_experiment(''model_vs_rules'', ARRAY[''rules'', ''model'']).';
+    END IF;
+    IF cardinality(variants) < 2 OR array_position(variants, NULL) IS NOT NULL OR '' = ANY (variants)
+       OR (SELECT count(DISTINCT v) FROM unnest(variants) v) <> cardinality(variants) THEN
+        RAISE EXCEPTION 'an experiment needs at least two distinct, non-empty variants: %', variants
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The first variant is the control, e.g. ARRAY[''control'', ''treatment''].';
+    END IF;
+    IF coverage IS NULL OR NOT (coverage >= 0 AND coverage <= 1) THEN
+        RAISE EXCEPTION 'coverage must be between 0 and 1, not %', coverage
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  HINT = 'coverage is the fraction of units included in the experiment.';
+    END IF;
+    IF hash_version IS NULL OR hash_version NOT IN (1, 2) THEN
+        RAISE EXCEPTION 'unknown hash_version %', hash_version
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'GrowthBook hash versions are 2 (the default) and 1 (legacy).';
+    END IF;
+    -- a new experiment is a draft or running: create a draft and start it later
+    status := ml.check_choice(status, 'status', '{draft, running}');
+    allocation := ml.check_choice(allocation, 'allocation', '{fixed, thompson}');
+    IF allocation = 'thompson' AND primary_metric IS NULL THEN
+        RAISE EXCEPTION 'a thompson experiment needs a primary_metric'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The bandit allocates traffic on the primary metric.';
+    END IF;
+    IF min_sample_size IS NULL OR min_sample_size < 0 THEN
+        RAISE EXCEPTION 'min_sample_size must be 0 or more, not %', min_sample_size
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'ml.sample_size computes one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ml.experiments e WHERE e.name = create_experiment.name) THEN
+        RAISE EXCEPTION 'experiment "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Pick another name; ml.update_weights and ml.set_experiment_status change an existing one.';
+    END IF;
+    INSERT INTO ml.experiments AS e (name, variants, weights, coverage, hash_seed, hash_version, status,
+                                     primary_metric, guardrail_metrics, min_sample_size, allocation, started_at)
+        VALUES (name, variants, ml.check_weights(variants, weights), coverage, coalesce(hash_seed, name),
+                hash_version, status, primary_metric, coalesce(guardrail_metrics, '{}'), min_sample_size,
+                allocation, CASE WHEN status = 'running' THEN now() END)
+        RETURNING e.* INTO created;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (created.name, created.weights, 'create');
+    RETURN created;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ml.set_experiment_status(name text, status text)
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    status := ml.check_choice(status, 'status', '{draft, running, stopped}');
+    IF status = 'draft' AND current.started_at IS NOT NULL THEN
+        RAISE EXCEPTION 'experiment "%" has run and cannot go back to draft', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Stop it instead, or create a new experiment.';
+    END IF;
+    UPDATE ml.experiments e
+       SET status = set_experiment_status.status,
+           started_at = coalesce(e.started_at, CASE WHEN set_experiment_status.status = 'running' THEN now() END),
+           stopped_at = CASE WHEN set_experiment_status.status = 'stopped' THEN coalesce(e.stopped_at, now()) END
+     WHERE e.name = set_experiment_status.name
+    RETURNING e.* INTO current;
+    RETURN current;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ml.update_weights(name text, weights double precision[], source text DEFAULT 'manual')
+RETURNS ml.experiments
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    current ml.experiments := ml.lock_experiment(name);
+BEGIN
+    IF current.status = 'stopped' THEN
+        RAISE EXCEPTION 'experiment "%" is stopped', name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restart it with ml.set_experiment_status(name, ''running'') first.';
+    END IF;
+    source := ml.check_choice(source, 'source', '{manual, thompson}');
+    UPDATE ml.experiments e SET weights = ml.check_weights(current.variants, update_weights.weights)
+     WHERE e.name = update_weights.name
+    RETURNING e.* INTO current;
+    INSERT INTO ml.experiment_allocations (experiment, weights, source)
+        VALUES (current.name, current.weights, update_weights.source);
+    RETURN current;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ml.analyze(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero')
+RETURNS SETOF ml.experiment_result
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $6 here
+    exp ml.experiments;
+    stats jsonb;
+    guardrails jsonb;
+BEGIN
+    SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6) WITH ORDINALITY s;
+    SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
+    SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6)
+                                              WITH ORDINALITY s))
+      INTO guardrails
+      FROM unnest(exp.guardrail_metrics) AS g(metric);
+    INSERT INTO ml.MLABTestResults (test_name, duration, results)
+        VALUES (exp.name,
+                extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
+                jsonb_build_object('metric', coalesce($2, exp.primary_metric),
+                                   'alpha', $3, 'correction', lower($4),
+                                   'sequential', $5, 'missing', lower($6),
+                                   'weights', to_jsonb(exp.weights), 'variants', stats,
+                                   'guardrails', coalesce(guardrails, '{}')));
+    RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ml.grant_access(grantee regrole, access text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    functions text[];
+    fn regprocedure;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
+    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy}')
+    WHEN 'predict' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
+    WHEN 'record' THEN
+        PERFORM ml.grant_access(grantee, 'predict');
+        EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
+                       'SELECT (id, outcome, outcome_at), UPDATE (outcome, outcome_at) ON ml.MLTrainingData TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant}';
+    WHEN 'read' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
+        functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
+                     'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+    WHEN 'experiment' THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
+        functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
+                     'thompson_weights, lock_experiment, check_weights, check_choice}';
+    WHEN 'train' THEN
+        EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
+                       'ml.training_jobs TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
+                     'simulated_decisions, simulate_outcome}';
+    WHEN 'deploy' THEN
+        EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
+        functions := '{deploy, rollback, deployed_version}';
+    END CASE;
+    FOR fn IN SELECT p.oid FROM pg_proc p
+               WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
+    END LOOP;
+END
+$$;
+
+/* roles that could call the experiment functions keep being able to */
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid = 'ml.create_experiment(text, text[], double precision[], double precision, text, integer, text, text, text[], integer, text)'::regprocedure
+           AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) TO %s', grantee);
+    END LOOP;
+END
+$$;

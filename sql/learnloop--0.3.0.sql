@@ -700,16 +700,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'GrowthBook hash versions are 2 (the default) and 1 (legacy).';
     END IF;
-    IF status IS NULL OR status NOT IN ('draft', 'running') THEN
-        RAISE EXCEPTION 'a new experiment must be draft or running, not %', status
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Create it as draft and start it later with ml.set_experiment_status.';
-    END IF;
-    IF allocation IS NULL OR allocation NOT IN ('fixed', 'thompson') THEN
-        RAISE EXCEPTION 'unknown allocation %', allocation
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'allocation is fixed or thompson.';
-    END IF;
+    -- a new experiment is a draft or running: create a draft and start it later
+    status := ml.check_choice(status, 'status', '{draft, running}');
+    allocation := ml.check_choice(allocation, 'allocation', '{fixed, thompson}');
     IF allocation = 'thompson' AND primary_metric IS NULL THEN
         RAISE EXCEPTION 'a thompson experiment needs a primary_metric'
             USING ERRCODE = 'invalid_parameter_value',
@@ -768,11 +761,7 @@ AS $$
 DECLARE
     current ml.experiments := ml.lock_experiment(name);
 BEGIN
-    IF status IS NULL OR status NOT IN ('draft', 'running', 'stopped') THEN
-        RAISE EXCEPTION 'unknown experiment status %', status
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'status is draft, running or stopped.';
-    END IF;
+    status := ml.check_choice(status, 'status', '{draft, running, stopped}');
     IF status = 'draft' AND current.started_at IS NOT NULL THEN
         RAISE EXCEPTION 'experiment "%" has run and cannot go back to draft', name
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -803,11 +792,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Restart it with ml.set_experiment_status(name, ''running'') first.';
     END IF;
-    IF source IS NULL OR source NOT IN ('manual', 'thompson') THEN
-        RAISE EXCEPTION 'unknown weights source %', source
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'source is manual or thompson.';
-    END IF;
+    source := ml.check_choice(source, 'source', '{manual, thompson}');
     UPDATE ml.experiments e SET weights = ml.check_weights(current.variants, update_weights.weights)
      WHERE e.name = update_weights.name
     RETURNING e.* INTO current;
@@ -962,8 +947,8 @@ BEGIN
         VALUES (exp.name,
                 extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
                 jsonb_build_object('metric', coalesce($2, exp.primary_metric),
-                                   'alpha', $3, 'correction', $4,
-                                   'sequential', $5, 'missing', $6,
+                                   'alpha', $3, 'correction', lower($4),
+                                   'sequential', $5, 'missing', lower($6),
                                    'weights', to_jsonb(exp.weights), 'variants', stats,
                                    'guardrails', coalesce(guardrails, '{}')));
     RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
@@ -1078,7 +1063,7 @@ DECLARE
     fn regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
-    CASE access
+    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
@@ -1102,7 +1087,7 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
         EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
         functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
-                     'thompson_weights, lock_experiment, check_weights}';
+                     'thompson_weights, lock_experiment, check_weights, check_choice}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.training_jobs TO %s', grantee);
@@ -1114,10 +1099,6 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
         functions := '{deploy, rollback, deployed_version}';
-    ELSE
-        RAISE EXCEPTION 'unknown access level "%"', access
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use record, predict, read, experiment, train or deploy.';
     END CASE;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
@@ -1141,3 +1122,16 @@ COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model ver
 COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
 COMMENT ON INDEX ml.mlabtestresults_test_idx IS 'Analyses of an experiment over time';
 COMMENT ON INDEX ml.mlmonitoringmetrics_model_idx IS 'Monitoring history of a model';
+
+/* ---------------------------------------------------------------------- */
+/* No silent failures (issue 9, part 3)                                    */
+/* ---------------------------------------------------------------------- */
+
+/* One matcher for every choice argument: the C functions' and, through this, the PL/pgSQL ones'. */
+CREATE FUNCTION ml.check_choice(value text, argname text, choices text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_check_choice'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.check_choice(text, text, text[]) IS
+    'The canonical spelling of a choice argument, matched case-insensitively; an unknown or NULL value is an error naming the choices';
+REVOKE EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) FROM PUBLIC;

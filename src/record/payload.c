@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "common/choice.h"
 #include "learnloop.h"
 #include "record/payload.h"
 
@@ -130,27 +131,19 @@ payload_check_decision(Jsonb *decision)
 				 errhint("Confidence is a probability between 0 and 1.")));
 }
 
-/* Data lineage is one of three fixed values. */
-void
+/* Data lineage is one of three fixed values: returns its canonical spelling. */
+text *
 payload_check_source(text *source)
 {
-	char	   *value;
+	static const char *const sources[] = {"real", "synthetic", "augmented"};
 
 	if (source == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source must not be NULL"),
 				 errhint("source is real, synthetic or augmented; leave it out to record real data.")));
-	value = text_to_cstring(source);
-
-	if (strcmp(value, "real") != 0 &&
-		strcmp(value, "synthetic") != 0 &&
-		strcmp(value, "augmented") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown source \"%s\"", value),
-				 errhint("source is real, synthetic or augmented.")));
-	pfree(value);
+	return cstring_to_text(sources[choice_index(text_to_cstring(source), "source",
+												sources, lengthof(sources))]);
 }
 
 /* A variant belongs to an experiment; a zero Datum is NULL. */

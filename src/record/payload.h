@@ -21,7 +21,7 @@ extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
 extern void payload_check_name(text *name, const char *argname,
 							   const char *empty_hint, const char *long_hint);
 extern void payload_check_decision(Jsonb *decision);
-extern void payload_check_source(text *source);
+extern text *payload_check_source(text *source);
 extern void payload_check_arm(Datum experiment, Datum variant);
 
 #endif							/* LEARNLOOP_PAYLOAD_H */
