@@ -168,6 +168,13 @@ lookup(text *name)
 	return exp;
 }
 
+/* The cached definition, for callers whose fn_extra holds something else. */
+ExperimentConfig *
+experiment_find(text *name)
+{
+	return lookup(name);
+}
+
 /* What a call site remembers between calls (in fn_extra). */
 typedef struct CallSiteCache
 {

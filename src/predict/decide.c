@@ -198,7 +198,7 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum("real");
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));
-	payload_check_arm(values[5], values[6]);
+	payload_check_arm(values[5], values[1], values[6]);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "ml.decide must return a row");

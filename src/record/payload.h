@@ -22,6 +22,6 @@ extern void payload_check_name(text *name, const char *argname,
 							   const char *empty_hint, const char *long_hint);
 extern void payload_check_decision(Jsonb *decision);
 extern text *payload_check_source(text *source);
-extern void payload_check_arm(Datum experiment, Datum variant);
+extern void payload_check_arm(Datum experiment, Datum unit_id, Datum variant);
 
 #endif							/* LEARNLOOP_PAYLOAD_H */
