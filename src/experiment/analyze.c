@@ -148,6 +148,30 @@ verdict(const ExperimentConfig *exp, const VariantSummary *s1,
 	return "inconclusive";
 }
 
+/*
+ * A metric no outcome of the experiment has is a typo far more often than
+ * a metric without data: it would be analysed as all zeros.  Only declared
+ * metrics (primary, guardrails) are analysed before their first outcome.
+ */
+static void
+require_known_metric(const ExperimentConfig *exp, const char *metric,
+					 const VariantSummary *s)
+{
+	if (exp->primary_metric && strcmp(exp->primary_metric, metric) == 0)
+		return;
+	for (int i = 0; i < exp->nguardrails; i++)
+		if (exp->guardrail_metrics[i] && strcmp(exp->guardrail_metrics[i], metric) == 0)
+			return;
+	for (int i = 0; i < exp->nvariants; i++)
+		if (s[i].with_value > 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("experiment \"%s\" has no outcome of metric \"%s\"", exp->name, metric),
+			 errhint("Metric names are case-sensitive: ml.experiment_outcomes lists the recorded ones. "
+					 "The primary and guardrail metrics are analysed before their first outcome.")));
+}
+
 Datum
 learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 {
@@ -164,6 +188,7 @@ learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 	int			i;
 
 	/* experiment_summaries ran SPI, but no lookup since: exp is still ours */
+	require_known_metric(exp, o.metric, s);
 	srm_p = srm(exp, s);
 	for (i = 1; i < k; i++)
 	{

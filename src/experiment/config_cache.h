@@ -25,6 +25,8 @@ typedef struct ExperimentConfig
 	bool		thompson;
 	char	   *primary_metric; /* NULL when none */
 	int64		min_sample_size;
+	int			nguardrails;
+	char	  **guardrail_metrics;	/* NULL elements possible */
 } ExperimentConfig;
 
 /*
