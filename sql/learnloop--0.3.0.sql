@@ -1104,6 +1104,7 @@ BEGIN
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
+    PERFORM ml.grant_quoted_names(grantee);
 END
 $$;
 COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
@@ -1135,3 +1136,57 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.check_choice(text, text, text[]) IS
     'The canonical spelling of a choice argument, matched case-insensitively; an unknown or NULL value is an error naming the choices';
 REVOKE EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) FROM PUBLIC;
+
+/*
+ * The card's table names as ORMs such as Prisma write them, quoted: views
+ * over the tables, simple enough to be updatable, so INSERT, UPDATE and
+ * DELETE through them reach the tables (with their defaults, CHECKs and
+ * triggers).  On PostgreSQL 15 and later they check privileges and row
+ * security as the caller (security_invoker), like the tables themselves.
+ */
+DO $$
+DECLARE
+    invoker text := CASE WHEN pg_catalog.current_setting('server_version_num')::integer >= 150000
+                         THEN ' WITH (security_invoker = true)' ELSE '' END;
+BEGIN
+    EXECUTE 'CREATE VIEW ml."MLTrainingData"' || invoker || ' AS SELECT * FROM ml.mltrainingdata';
+    EXECUTE 'CREATE VIEW ml."MLEvaluationResults"' || invoker || ' AS SELECT * FROM ml.mlevaluationresults';
+    EXECUTE 'CREATE VIEW ml."MLABTestResults"' || invoker || ' AS SELECT * FROM ml.mlabtestresults';
+    EXECUTE 'CREATE VIEW ml."MLMonitoringMetrics"' || invoker || ' AS SELECT * FROM ml.mlmonitoringmetrics';
+END
+$$;
+COMMENT ON VIEW ml."MLTrainingData" IS 'ml.MLTrainingData under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLEvaluationResults" IS 'ml.MLEvaluationResults under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLABTestResults" IS 'ml.MLABTestResults under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLMonitoringMetrics" IS 'ml.MLMonitoringMetrics under its quoted name (as Prisma writes it); updatable';
+
+/* Gives a role on each quoted-name view exactly what it has on the table (grant_access calls it). */
+CREATE FUNCTION ml.grant_quoted_names(grantee regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+    v regclass;
+    privilege text;
+    col name;
+BEGIN
+    FOR t, v IN VALUES ('ml.mltrainingdata'::regclass, 'ml."MLTrainingData"'::regclass),
+                       ('ml.mlevaluationresults', 'ml."MLEvaluationResults"'),
+                       ('ml.mlabtestresults', 'ml."MLABTestResults"'),
+                       ('ml.mlmonitoringmetrics', 'ml."MLMonitoringMetrics"') LOOP
+        FOR privilege IN SELECT a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+                          WHERE c.oid = t AND a.grantee = grant_quoted_names.grantee LOOP
+            EXECUTE format('GRANT %s ON %s TO %s', privilege, v, grantee);
+        END LOOP;
+        FOR privilege, col IN SELECT a.privilege_type, att.attname FROM pg_attribute att, aclexplode(att.attacl) a
+                               WHERE att.attrelid = t AND a.grantee = grant_quoted_names.grantee LOOP
+            EXECUTE format('GRANT %s (%I) ON %s TO %s', privilege, col, v, grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ml.grant_quoted_names(regrole) IS
+    'Grants a role on the quoted-name views (ml."MLTrainingData", ...) what it has on their tables; ml.grant_access calls it';
+REVOKE EXECUTE ON FUNCTION ml.grant_quoted_names(regrole) FROM PUBLIC;
