@@ -18,20 +18,15 @@ REVOKE EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) FROM PUBLIC;
  * The card's table names as ORMs such as Prisma write them, quoted: views
  * over the tables, simple enough to be updatable, so INSERT, UPDATE and
  * DELETE through them reach the tables (with their defaults, CHECKs and
- * triggers).  On PostgreSQL 15 and later they check privileges and row
- * security as the caller (security_invoker), like the tables themselves.
+ * triggers).  Privileges are checked on the views, which ml.grant_access
+ * grants as it grants the tables.  Not security_invoker: with it, an
+ * INSERT ... RETURNING through the view (what ORMs send) would need SELECT
+ * on every column of the table, which an application role does not have.
  */
-DO $$
-DECLARE
-    invoker text := CASE WHEN pg_catalog.current_setting('server_version_num')::integer >= 150000
-                         THEN ' WITH (security_invoker = true)' ELSE '' END;
-BEGIN
-    EXECUTE 'CREATE VIEW ml."MLTrainingData"' || invoker || ' AS SELECT * FROM ml.mltrainingdata';
-    EXECUTE 'CREATE VIEW ml."MLEvaluationResults"' || invoker || ' AS SELECT * FROM ml.mlevaluationresults';
-    EXECUTE 'CREATE VIEW ml."MLABTestResults"' || invoker || ' AS SELECT * FROM ml.mlabtestresults';
-    EXECUTE 'CREATE VIEW ml."MLMonitoringMetrics"' || invoker || ' AS SELECT * FROM ml.mlmonitoringmetrics';
-END
-$$;
+CREATE VIEW ml."MLTrainingData" AS SELECT * FROM ml.mltrainingdata;
+CREATE VIEW ml."MLEvaluationResults" AS SELECT * FROM ml.mlevaluationresults;
+CREATE VIEW ml."MLABTestResults" AS SELECT * FROM ml.mlabtestresults;
+CREATE VIEW ml."MLMonitoringMetrics" AS SELECT * FROM ml.mlmonitoringmetrics;
 COMMENT ON VIEW ml."MLTrainingData" IS 'ml.MLTrainingData under its quoted name (as Prisma writes it); updatable';
 COMMENT ON VIEW ml."MLEvaluationResults" IS 'ml.MLEvaluationResults under its quoted name (as Prisma writes it); updatable';
 COMMENT ON VIEW ml."MLABTestResults" IS 'ml.MLABTestResults under its quoted name (as Prisma writes it); updatable';
@@ -67,6 +62,45 @@ $$;
 COMMENT ON FUNCTION ml.grant_quoted_names(regrole) IS
     'Grants a role on the quoted-name views (ml."MLTrainingData", ...) what it has on their tables; ml.grant_access calls it';
 REVOKE EXECUTE ON FUNCTION ml.grant_quoted_names(regrole) FROM PUBLIC;
+
+/*
+ * The per-row rules of ml.record_decision, repeated as CHECK constraints for
+ * rows written by plain INSERT or UPDATE (through either spelling): names at
+ * most 256 bytes and not empty, and a decision's confidence a number in 0..1.
+ * The payload size limit (a setting) and the experiment checks (other
+ * tables) stay with the functions.
+ */
+ALTER TABLE ml.MLTrainingData
+    ADD CONSTRAINT mltrainingdata_names_check
+        CHECK (pg_catalog.octet_length(task) <= 256 AND pg_catalog.octet_length(unit_id) <= 256
+               AND pg_catalog.octet_length(experiment) BETWEEN 1 AND 256
+               AND pg_catalog.octet_length(variant) BETWEEN 1 AND 256) NOT VALID,
+    ADD CONSTRAINT mltrainingdata_confidence_check
+        CHECK (CASE pg_catalog.jsonb_typeof(decision -> 'confidence')
+                   WHEN 'number' THEN (decision -> 'confidence')::numeric BETWEEN 0 AND 1
+                   ELSE decision -> 'confidence' IS NULL
+               END) NOT VALID;
+COMMENT ON CONSTRAINT mltrainingdata_names_check ON ml.MLTrainingData IS
+    'task, unit_id, experiment and variant: at most 256 bytes, experiment and variant not empty (as ml.record_decision checks)';
+COMMENT ON CONSTRAINT mltrainingdata_confidence_check ON ml.MLTrainingData IS
+    'decision.confidence, when present, is a number between 0 and 1 (as ml.record_decision checks)';
+/* rows written before the update: validate, or say which constraint they break and keep it for new rows */
+DO $$
+DECLARE
+    c text;
+BEGIN
+    FOREACH c IN ARRAY ARRAY['mltrainingdata_names_check', 'mltrainingdata_confidence_check'] LOOP
+        BEGIN
+            EXECUTE pg_catalog.format('ALTER TABLE ml.MLTrainingData VALIDATE CONSTRAINT %I', c);
+        EXCEPTION WHEN check_violation THEN
+            RAISE WARNING 'rows of ml.MLTrainingData written before 0.3.0 break the new constraint %', c
+                USING HINT = pg_catalog.format('It checks new rows only (NOT VALID): correct or delete the old rows that break it '
+                                               '(pg_get_constraintdef shows the rule), then run '
+                                               'ALTER TABLE ml.MLTrainingData VALIDATE CONSTRAINT %I.', c);
+        END;
+    END LOOP;
+END
+$$;
 
 /* choice arguments are case-insensitive, and grant_access covers the quoted names: the functions changed */
 CREATE OR REPLACE FUNCTION ml.create_experiment(
