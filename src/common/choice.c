@@ -21,7 +21,7 @@
 
 /*
  * The index of value in choices (NULL entries are skipped), or an error
- * naming argname and the allowed words.
+ * naming argname and the allowed words; a NULL value is an error too.
  */
 int
 choice_index(const char *value, const char *argname,
@@ -29,13 +29,18 @@ choice_index(const char *value, const char *argname,
 {
 	StringInfoData allowed;
 
-	for (int i = 0; i < nchoices; i++)
+	for (int i = 0; value != NULL && i < nchoices; i++)
 		if (choices[i] != NULL && pg_strcasecmp(value, choices[i]) == 0)
 			return i;
 	initStringInfo(&allowed);
 	for (int i = 0; i < nchoices; i++)
 		if (choices[i] != NULL)
 			appendStringInfo(&allowed, "%s%s", allowed.len ? ", " : "", choices[i]);
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname),
+				 errhint("%s is one of: %s; leave it out to take its default.", argname, allowed.data)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown %s \"%s\"", argname, value),
@@ -59,18 +64,12 @@ learnloop_check_choice(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("choices must not be NULL")));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", argname),
-				 errhint("Pass one of %s, or leave %s out to take its default.",
-						 DatumGetCString(DirectFunctionCall1(array_out, PG_GETARG_DATUM(2))),
-						 argname)));
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	choices = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		choices[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
-	PG_RETURN_TEXT_P(cstring_to_text(choices[choice_index(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+	PG_RETURN_TEXT_P(cstring_to_text(choices[choice_index(PG_ARGISNULL(0) ? NULL :
+														  text_to_cstring(PG_GETARG_TEXT_PP(0)),
 														  argname, choices, n)]));
 }
