@@ -13,6 +13,9 @@ SELECT version, deployed FROM ml.train('sf_dart', 'sf_policy', 'action', feature
 SELECT version, deployed FROM ml.train('sf_idle', 'sf_policy', 'action', task => 'Classification',
                                        features => ARRAY['x1', 'x2'], params => '{"num_round": 2}',
                                        split => 'RANDOM', deploy => 'Never');
+-- and so does its metric (it did not): a choice among the model's metric names, kept in their spelling
+SELECT metric_name, deployed FROM ml.train('sf_metric', 'sf_policy', 'action', features => ARRAY['x1', 'x2'],
+                                           params => '{"num_round": 1}', metric => 'ROC_AUC', deploy => 'never');
 
 -- 1. ml.decide: an unknown model is an error (42704), and nothing is recorded
 SELECT count(*) AS decisions_before FROM ml.mltrainingdata \gset

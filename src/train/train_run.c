@@ -18,6 +18,7 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "common/choice.h"
 #include "common/prng.h"
 #include "predict/forest.h"
 #include "train/candidates.h"
@@ -163,16 +164,14 @@ score_rows(TrainRun *run, BoosterHandle booster, DMatrixHandle dm,
 {
 	int			ncols;
 	float	   *preds = xgb_predict(booster, dm, n, &ncols);
+	int			m;
 
 	evaluate(run->ds, rows, n, preds, ncols, metrics);
 	pfree(preds);
-	if (!metrics_get(metrics, run->metric, score))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown metric \"%s\" for a %s model", run->metric,
-						task_name(run->ds->task)),
-				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
-						 default_metric(run->ds->task))));
+	/* a choice among this kind of model's metrics, in any case: keep their spelling */
+	m = choice_index(run->metric, "metric", metrics->names, metrics->n);
+	run->metric = metrics->names[m];
+	*score = metrics->values[m];
 }
 
 static bool
