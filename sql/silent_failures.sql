@@ -33,6 +33,10 @@ SELECT action, decided_by FROM ml.decide('sf_task', 'u1', '{"x1": 0.9, "x2": 0.5
 SELECT action, decided_by FROM ml.decide('sf_task', 'u1', '{"x1": 0.9, "x2": 0.5}', 'rules',
                                          model => 'sf_dart', min_confidence => 0);
 SELECT model, evaluator FROM ml.model_cache() WHERE model LIKE 'sf\_%' ORDER BY 1;
+-- a model that cannot choose an action is the caller's error, evaluated natively or by XGBoost alike
+SELECT version, deployed FROM ml.train('sf_dart_reg', 'sf_policy', 'x2', features => ARRAY['x1'],
+                                       params => '{"booster": "dart", "num_round": 2}');
+SELECT error_of($$SELECT ml.decide('sf_task', 'u1', '{"x1": 0.9}', 'rules', model => 'sf_dart_reg')$$);
 
 -- 2. feature keys the model does not know (learnloop.unknown_features)
 SHOW learnloop.unknown_features;

@@ -20,16 +20,16 @@
 #include "common/guarded.h"
 
 /*
- * Runs step(arg) in a subtransaction.  Returns true when it succeeded;
- * otherwise false with the error's message in *failure (palloc'd in the
- * caller's memory context), everything the step did rolled back.
+ * Runs step(arg) in a subtransaction.  Returns NULL when it succeeded;
+ * otherwise the error (palloc'd in the caller's memory context, for the
+ * caller to report or raise again), everything the step did rolled back.
  */
-bool
-run_guarded(void (*step) (void *), void *arg, char **failure)
+ErrorData *
+run_guarded(void (*step) (void *), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	ErrorData  *volatile failure = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	/* what the step allocates belongs to the caller, not the subtransaction */
@@ -43,20 +43,16 @@ run_guarded(void (*step) (void *), void *arg, char **failure)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
+		failure = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		*failure = edata->message;
-		ok = false;
+		if (failure->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			failure->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(failure);
 	}
 	PG_END_TRY();
-	return ok;
+	return failure;
 }

@@ -8,6 +8,8 @@
 #ifndef LEARNLOOP_GUARDED_H
 #define LEARNLOOP_GUARDED_H
 
-extern bool run_guarded(void (*step) (void *), void *arg, char **failure);
+#include "utils/elog.h"
+
+extern ErrorData *run_guarded(void (*step) (void *), void *arg);
 
 #endif							/* LEARNLOOP_GUARDED_H */

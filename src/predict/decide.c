@@ -152,15 +152,22 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	{
 		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
 		ChooseStep	step = {model, x, action_feature, &choice};
+		ErrorData  *edata;
 
 		features_from_jsonb(model->schema, PointerGetDatum(features), x,
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
-		/* compiled trees cannot fail; XGBoost's evaluation can */
+		/*
+		 * Compiled trees cannot fail; XGBoost's evaluation can.  Other
+		 * errors (a model that cannot choose actions) are the caller's to
+		 * see, as with compiled trees.
+		 */
 		if (model->forest)
 			choose_step(&step);
-		else if (!run_guarded(choose_step, &step, &failure))
+		else if ((edata = run_guarded(choose_step, &step)) != NULL)
 		{
-			decided_by = model_failed(model_name, "evaluated", failure);
+			if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION)
+				ReThrowError(edata);
+			decided_by = model_failed(model_name, "evaluated", edata->message);
 			model = NULL;
 		}
 	}

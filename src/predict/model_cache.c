@@ -345,8 +345,16 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 		make_room();
 		if (failure == NULL)
 			load_step(&step);
-		else if (!run_guarded(load_step, &step, failure))
-			return NULL;
+		else
+		{
+			ErrorData  *edata = run_guarded(load_step, &step);
+
+			if (edata)
+			{
+				*failure = edata->message;
+				return NULL;
+			}
+		}
 		entry = hash_search(models, &key, HASH_ENTER, &found);
 		entry->model = step.model;
 	}
