@@ -132,18 +132,13 @@ payload_check_decision(Jsonb *decision)
 				 errhint("Confidence is a probability between 0 and 1.")));
 }
 
-/* Data lineage is one of three fixed values: returns its canonical spelling. */
+/* Data lineage is one of three fixed values (never NULL): returns its canonical spelling. */
 text *
 payload_check_source(text *source)
 {
 	static const char *const sources[] = {"real", "synthetic", "augmented"};
 
-	if (source == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be NULL"),
-				 errhint("source is real, synthetic or augmented; leave it out to record real data.")));
-	return cstring_to_text(sources[choice_index(text_to_cstring(source), "source",
+	return cstring_to_text(sources[choice_index(source ? text_to_cstring(source) : NULL, "source",
 												sources, lengthof(sources))]);
 }
 
