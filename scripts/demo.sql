@@ -93,8 +93,14 @@ CREATE TEMP TABLE decided AS
 SELECT a.unit_id, a.features, a.variant, d.decision_id, d.action, d.decided_by
   FROM arms a,
        LATERAL (SELECT * FROM ml.decide('response_strategy', a.unit_id, a.features, fallback => a.rules_action,
-                                        model => CASE WHEN a.variant = 'model' THEN 'engagement' ELSE 'rules_only' END,
-                                        experiment => 'model_vs_rules', variant => a.variant)) d;
+                                        model => 'engagement', experiment => 'model_vs_rules', variant => a.variant)
+                 WHERE a.variant = 'model'
+                UNION ALL
+                SELECT ml.record_decision('response_strategy', a.unit_id, a.features,
+                                          jsonb_build_object('action', a.rules_action, 'decided_by', 'rules'),
+                                          experiment => 'model_vs_rules', variant => a.variant),
+                       a.rules_action, NULL, 'rules'
+                 WHERE a.variant = 'rules') d;
 SELECT variant, decided_by, count(*) AS decisions FROM decided GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(ml.record_outcome(decision_id, ml.simulate_outcome(unit_id, features, action))) AS outcomes_recorded
   FROM decided;

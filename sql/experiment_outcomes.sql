@@ -34,13 +34,15 @@ SELECT unit_id, variant = :'learner_variant' AS same_variant, metric, value
   FROM ml.experiment_outcomes WHERE unit_id = 'learner-7' ORDER BY metric;
 SELECT ml.record_outcome(:decision_id, '{"engaged": false}') IS NOT NULL AS merged;
 SELECT metric, value FROM ml.experiment_outcomes WHERE unit_id = 'learner-7' ORDER BY metric;
--- a decision claiming another variant than the unit's exposure feeds nothing
-SELECT ml.record_decision('response_strategy', 'learner-7', '{}', '{"action": "brief_answer"}',
-                          experiment => 'ab', variant => 'not-' || :'learner_variant') AS other_id \gset
+-- a decision claiming another variant than the unit's exposure is an error (see silent_failures.sql);
+-- written by a plain INSERT, it feeds nothing
+INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, experiment, variant)
+     VALUES ('response_strategy', 'learner-7', '{}', '{"action": "brief_answer"}', 'ab', 'not-' || :'learner_variant')
+  RETURNING id AS other_id \gset
 SELECT ml.record_outcome(:other_id, '{"engaged": true, "extra": 5}') IS NOT NULL AS merged;
 SELECT count(*) AS extra_rows FROM ml.experiment_outcomes WHERE metric = 'extra';
--- ... and neither does a decision of an unexposed unit
-SELECT ml.record_outcome(ml.record_decision('t', 'stranger', '{}', '{}', experiment => 'ab', variant => 'model'),
+-- ... and neither does a decision of an unexposed unit (its assigned variant, by the hash, is rules)
+SELECT ml.record_outcome(ml.record_decision('t', 'stranger', '{}', '{}', experiment => 'ab', variant => 'rules'),
                          '{"engaged": true}') IS NOT NULL AS merged;
 SELECT count(*) AS stranger_rows FROM ml.experiment_outcomes WHERE unit_id = 'stranger';
 

@@ -718,16 +718,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'GrowthBook hash versions are 2 (the default) and 1 (legacy).';
     END IF;
-    IF status IS NULL OR status NOT IN ('draft', 'running') THEN
-        RAISE EXCEPTION 'a new experiment must be draft or running, not %', status
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Create it as draft and start it later with ml.set_experiment_status.';
-    END IF;
-    IF allocation IS NULL OR allocation NOT IN ('fixed', 'thompson') THEN
-        RAISE EXCEPTION 'unknown allocation %', allocation
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'allocation is fixed or thompson.';
-    END IF;
+    -- a new experiment is a draft or running: create a draft and start it later
+    status := ml.check_choice(status, 'status', '{draft, running}');
+    allocation := ml.check_choice(allocation, 'allocation', '{fixed, thompson}');
     IF allocation = 'thompson' AND primary_metric IS NULL THEN
         RAISE EXCEPTION 'a thompson experiment needs a primary_metric'
             USING ERRCODE = 'invalid_parameter_value',
@@ -786,11 +779,7 @@ AS $$
 DECLARE
     current ml.experiments := ml.lock_experiment(name);
 BEGIN
-    IF status IS NULL OR status NOT IN ('draft', 'running', 'stopped') THEN
-        RAISE EXCEPTION 'unknown experiment status %', status
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'status is draft, running or stopped.';
-    END IF;
+    status := ml.check_choice(status, 'status', '{draft, running, stopped}');
     IF status = 'draft' AND current.started_at IS NOT NULL THEN
         RAISE EXCEPTION 'experiment "%" has run and cannot go back to draft', name
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -827,11 +816,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Restart it with ml.set_experiment_status(name, ''running'') first.';
     END IF;
-    IF source IS NULL OR source NOT IN ('manual', 'thompson') THEN
-        RAISE EXCEPTION 'unknown weights source %', source
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'source is manual or thompson.';
-    END IF;
+    source := ml.check_choice(source, 'source', '{manual, thompson}');
     UPDATE ml.experiments e SET weights = ml.check_weights(current.variants, update_weights.weights)
      WHERE e.name = update_weights.name
     RETURNING e.* INTO current;
@@ -986,8 +971,8 @@ BEGIN
         VALUES (exp.name,
                 extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
                 jsonb_build_object('metric', coalesce($2, exp.primary_metric),
-                                   'alpha', $3, 'correction', $4,
-                                   'sequential', $5, 'missing', $6,
+                                   'alpha', $3, 'correction', lower($4),
+                                   'sequential', $5, 'missing', lower($6),
                                    'weights', to_jsonb(exp.weights), 'variants', stats,
                                    'guardrails', coalesce(guardrails, '{}')));
     RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
@@ -1102,7 +1087,7 @@ DECLARE
     fn regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
-    CASE access
+    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
@@ -1127,7 +1112,7 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
         EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
         functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
-                     'thompson_weights, lock_experiment, check_weights}';
+                     'thompson_weights, lock_experiment, check_weights, check_choice}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.training_jobs, ml.deployment_decisions, ml.model_history TO %s', grantee);
@@ -1140,15 +1125,12 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
         functions := '{deploy, rollback, deployed_version, validate_model}';
-    ELSE
-        RAISE EXCEPTION 'unknown access level "%"', access
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use record, predict, read, experiment, train or deploy.';
     END CASE;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
     END LOOP;
+    PERFORM ml.grant_quoted_names(grantee);
 END
 $$;
 COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
@@ -1256,3 +1238,85 @@ CREATE TRIGGER deployments_registry_guard BEFORE INSERT OR UPDATE ON ml.deployme
     FOR EACH ROW EXECUTE FUNCTION ml.registry_guard();
 COMMENT ON TRIGGER deployments_registry_guard ON ml.deployments IS
     'Only ml.train''s deploy policy and roles that may call ml.deploy deploy, unless the role owns the table';
+/* No silent failures (issue 9, part 3)                                    */
+/* ---------------------------------------------------------------------- */
+
+/* One matcher for every choice argument: the C functions' and, through this, the PL/pgSQL ones'. */
+CREATE FUNCTION ml.check_choice(value text, argname text, choices text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_check_choice'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.check_choice(text, text, text[]) IS
+    'The canonical spelling of a choice argument, matched case-insensitively; an unknown or NULL value is an error naming the choices';
+REVOKE EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) FROM PUBLIC;
+
+/*
+ * The card's table names as ORMs such as Prisma write them, quoted: views
+ * over the tables, simple enough to be updatable, so INSERT, UPDATE and
+ * DELETE through them reach the tables (with their defaults, CHECKs and
+ * triggers).  Privileges are checked on the views, which ml.grant_access
+ * grants as it grants the tables.  Not security_invoker: with it, an
+ * INSERT ... RETURNING through the view (what ORMs send) would need SELECT
+ * on every column of the table, which an application role does not have.
+ */
+CREATE VIEW ml."MLTrainingData" AS SELECT * FROM ml.mltrainingdata;
+CREATE VIEW ml."MLEvaluationResults" AS SELECT * FROM ml.mlevaluationresults;
+CREATE VIEW ml."MLABTestResults" AS SELECT * FROM ml.mlabtestresults;
+CREATE VIEW ml."MLMonitoringMetrics" AS SELECT * FROM ml.mlmonitoringmetrics;
+COMMENT ON VIEW ml."MLTrainingData" IS 'ml.MLTrainingData under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLEvaluationResults" IS 'ml.MLEvaluationResults under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLABTestResults" IS 'ml.MLABTestResults under its quoted name (as Prisma writes it); updatable';
+COMMENT ON VIEW ml."MLMonitoringMetrics" IS 'ml.MLMonitoringMetrics under its quoted name (as Prisma writes it); updatable';
+
+/* Gives a role on each quoted-name view exactly what it has on the table (grant_access calls it). */
+CREATE FUNCTION ml.grant_quoted_names(grantee regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+    v regclass;
+    privilege text;
+    col name;
+BEGIN
+    FOR t, v IN VALUES ('ml.mltrainingdata'::regclass, 'ml."MLTrainingData"'::regclass),
+                       ('ml.mlevaluationresults', 'ml."MLEvaluationResults"'),
+                       ('ml.mlabtestresults', 'ml."MLABTestResults"'),
+                       ('ml.mlmonitoringmetrics', 'ml."MLMonitoringMetrics"') LOOP
+        FOR privilege IN SELECT a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+                          WHERE c.oid = t AND a.grantee = grant_quoted_names.grantee LOOP
+            EXECUTE format('GRANT %s ON %s TO %s', privilege, v, grantee);
+        END LOOP;
+        FOR privilege, col IN SELECT a.privilege_type, att.attname FROM pg_attribute att, aclexplode(att.attacl) a
+                               WHERE att.attrelid = t AND a.grantee = grant_quoted_names.grantee LOOP
+            EXECUTE format('GRANT %s (%I) ON %s TO %s', privilege, col, v, grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ml.grant_quoted_names(regrole) IS
+    'Grants a role on the quoted-name views (ml."MLTrainingData", ...) what it has on their tables; ml.grant_access calls it';
+REVOKE EXECUTE ON FUNCTION ml.grant_quoted_names(regrole) FROM PUBLIC;
+
+/*
+ * The per-row rules of ml.record_decision, repeated as CHECK constraints for
+ * rows written by plain INSERT or UPDATE (through either spelling): names at
+ * most 256 bytes and not empty, and a decision's confidence a number in 0..1.
+ * The payload size limit (a setting) and the experiment checks (other
+ * tables) stay with the functions.
+ */
+ALTER TABLE ml.MLTrainingData
+    ADD CONSTRAINT mltrainingdata_names_check
+        CHECK (pg_catalog.octet_length(task) <= 256 AND pg_catalog.octet_length(unit_id) <= 256
+               AND pg_catalog.octet_length(experiment) BETWEEN 1 AND 256
+               AND pg_catalog.octet_length(variant) BETWEEN 1 AND 256),
+    ADD CONSTRAINT mltrainingdata_confidence_check
+        CHECK (CASE pg_catalog.jsonb_typeof(decision -> 'confidence')
+                   WHEN 'number' THEN (decision -> 'confidence')::numeric BETWEEN 0 AND 1
+                   ELSE decision -> 'confidence' IS NULL
+               END);
+COMMENT ON CONSTRAINT mltrainingdata_names_check ON ml.MLTrainingData IS
+    'task, unit_id, experiment and variant: at most 256 bytes, experiment and variant not empty (as ml.record_decision checks)';
+COMMENT ON CONSTRAINT mltrainingdata_confidence_check ON ml.MLTrainingData IS
+    'decision.confidence, when present, is a number between 0 and 1 (as ml.record_decision checks)';

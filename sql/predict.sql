@@ -88,9 +88,8 @@ SELECT decision->>'decided_by' LIKE 'model engagement v%' AS recorded_by_model, 
 SELECT action, confidence, decided_by
   FROM ml.decide('response_strategy', 'learner-9', '{"hour_of_day": 22}', fallback => 'brief_answer',
                  model => 'engagement', min_confidence => 0.999);
--- no model at all: graceful degradation to the rules
-SELECT action, confidence, decided_by, decision_id > 0 AS recorded
-  FROM ml.decide('no_such_task', 'learner-9', '{"x": 1}', fallback => 'rules_choice');
+-- a model name that does not exist is an error, not a fallback (see silent_failures.sql)
+SELECT error_of($$SELECT ml.decide('no_such_task', 'learner-9', '{"x": 1}', fallback => 'rules_choice')$$);
 SELECT ml.record_outcome((SELECT max(id) FROM ml.mltrainingdata), '{"engaged": true}') AS outcome_recorded;
 -- a policy model: a classifier whose classes are the actions
 SELECT action, decided_by FROM ml.decide('levels', 'u', '{"x1": 0.95, "x2": 0.1}', fallback => 'mid', min_confidence => 0);

@@ -7,7 +7,8 @@ SELECT task, unit_id, features, decision, outcome, outcome_at, source, experimen
        created_at > now() - interval '1 minute' AS recent
   FROM ml.mltrainingdata ORDER BY id DESC LIMIT 1;
 
--- named parameters, lineage, experiment arm and a backfilled time
+-- named parameters, lineage, experiment arm and a backfilled time (every unit is assigned 'ml')
+SELECT name FROM ml.create_experiment('ml_vs_rules', ARRAY['rules', 'ml'], weights => '{0, 1}');
 SELECT ml.record_decision(task => 'response_strategy', unit_id => 'user-2',
                           features => '{"hour_of_day": 9}', decision => '{"action": "brief_answer"}',
                           source => 'augmented', experiment => 'ml_vs_rules', variant => 'ml',

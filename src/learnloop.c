@@ -19,6 +19,7 @@
 
 #include "common/compat.h"
 #include "learnloop.h"
+#include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 #include "train/jobs.h"
 
@@ -98,6 +99,17 @@ _PG_init(void)
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("learnloop.unknown_features",
+							 "What serving does with feature keys the model does not know: ignore, warning or error.",
+							 "A misspelt key is otherwise a silently missing feature.  A row with none of the "
+							 "model's features is a WARNING even with ignore, and an error with error.",
+							 &learnloop_unknown_features,
+							 UNKNOWN_FEATURES_WARNING,
+							 unknown_features_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("learnloop");
 

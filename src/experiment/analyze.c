@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "common/choice.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
 #include "experiment/stats.h"
@@ -42,31 +43,18 @@ typedef struct Options
 
 static const char *
 choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
-		   const char *const *choices)
+		   const char *const *choices, int nchoices)
 {
 	char	   *value = text_to_cstring(experiment_text_arg(fcinfo, argno, argname));
-	StringInfoData known;
-	int			i;
 
-	initStringInfo(&known);
-	for (i = 0; choices[i] != NULL; i++)
-	{
-		if (strcmp(value, choices[i]) == 0)
-			return choices[i];
-		appendStringInfo(&known, "%s%s", i > 0 ? ", " : "", choices[i]);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown %s \"%s\"", argname, value),
-			 errhint("%s is one of: %s.", argname, known.data)));
-	return NULL;
+	return choices[choice_index(value, argname, choices, nchoices)];
 }
 
 static Options
 read_options(FunctionCallInfo fcinfo, const ExperimentConfig *exp)
 {
-	static const char *const corrections[] = {"holm", "bh", "none", NULL};
-	static const char *const missing[] = {"zero", "exclude", NULL};
+	static const char *const corrections[] = {"holm", "bh", "none"};
+	static const char *const missing[] = {"zero", "exclude"};
 	Options		o;
 
 	o.metric = PG_ARGISNULL(1) ? exp->primary_metric
@@ -78,9 +66,9 @@ read_options(FunctionCallInfo fcinfo, const ExperimentConfig *exp)
 				 errhint("Name the metric: ml.analyze('%s', metric => 'engaged').", exp->name)));
 	o.metric = pstrdup(o.metric);	/* outlives the cache entry */
 	o.alpha = experiment_float_arg(fcinfo, 2, "alpha", 1e-10, 0.5);
-	o.correction = choice_arg(fcinfo, 3, "correction", corrections)[0];
+	o.correction = choice_arg(fcinfo, 3, "correction", corrections, lengthof(corrections))[0];
 	o.sequential = experiment_bool_arg(fcinfo, 4, "sequential");
-	o.zero_fill = choice_arg(fcinfo, 5, "missing", missing)[0] == 'z';
+	o.zero_fill = choice_arg(fcinfo, 5, "missing", missing, lengthof(missing))[0] == 'z';
 	return o;
 }
 
@@ -160,6 +148,30 @@ verdict(const ExperimentConfig *exp, const VariantSummary *s1,
 	return "inconclusive";
 }
 
+/*
+ * A metric no outcome of the experiment has is a typo far more often than
+ * a metric without data: it would be analysed as all zeros.  Only declared
+ * metrics (primary, guardrails) are analysed before their first outcome.
+ */
+static void
+require_known_metric(const ExperimentConfig *exp, const char *metric,
+					 const VariantSummary *s)
+{
+	if (exp->primary_metric && strcmp(exp->primary_metric, metric) == 0)
+		return;
+	for (int i = 0; i < exp->nguardrails; i++)
+		if (exp->guardrail_metrics[i] && strcmp(exp->guardrail_metrics[i], metric) == 0)
+			return;
+	for (int i = 0; i < exp->nvariants; i++)
+		if (s[i].with_value > 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("experiment \"%s\" has no outcome of metric \"%s\"", exp->name, metric),
+			 errhint("Metric names are case-sensitive: ml.experiment_outcomes lists the recorded ones. "
+					 "The primary and guardrail metrics are analysed before their first outcome.")));
+}
+
 Datum
 learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 {
@@ -176,6 +188,7 @@ learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 	int			i;
 
 	/* experiment_summaries ran SPI, but no lookup since: exp is still ours */
+	require_known_metric(exp, o.metric, s);
 	srm_p = srm(exp, s);
 	for (i = 1; i < k; i++)
 	{

@@ -116,6 +116,27 @@ log_exposure(Relation exposures, text *experiment, text *unit_id, text *hashed)
 	return variant;
 }
 
+/*
+ * The variant a unit is assigned, as ml.assign_variant without logging
+ * returns it: the logged exposure, else the hash (NULL outside coverage).
+ * Unknown experiments raise 42704.
+ */
+text *
+experiment_assigned_variant(text *name, text *unit_id)
+{
+	ExperimentConfig *exp = experiment_find(name);
+	char		unit[LEARNLOOP_MAX_NAME_BYTES + 1];
+	text	   *hashed = NULL;
+	int			i;
+
+	text_to_cstring_buffer(unit_id, unit, sizeof(unit));
+	i = gb_choose_variant(gb_hash(exp->hash_seed, unit, exp->hash_version),
+						  exp->nvariants, exp->starts, exp->ends);
+	if (i >= 0)
+		hashed = DatumGetTextPCopy(PointerGetDatum(exp->variants[i]));
+	return log_exposure_sql(name, unit_id, hashed, false);
+}
+
 Datum
 learnloop_assign_variant(PG_FUNCTION_ARGS)
 {

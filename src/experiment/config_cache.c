@@ -29,7 +29,7 @@
 
 #define SELECT_EXPERIMENT_SQL \
 	"SELECT variants, weights, coverage, hash_seed, hash_version, status, " \
-	"       allocation, primary_metric, min_sample_size " \
+	"       allocation, primary_metric, min_sample_size, guardrail_metrics " \
 	"FROM ml.experiments WHERE name OPERATOR(pg_catalog.=) $1"
 
 static void experiments_changed(void);
@@ -112,6 +112,19 @@ fill_entry(ExperimentConfig *exp)
 	value = column(8, &isnull);
 	exp->primary_metric = isnull ? NULL : TextDatumGetCString(value);
 	exp->min_sample_size = DatumGetInt32(column(9, &isnull));
+	value = column(10, &isnull);
+	exp->nguardrails = 0;
+	if (!isnull)
+	{
+		Datum	   *metrics;
+		bool	   *nulls;
+
+		deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT,
+						  &metrics, &nulls, &exp->nguardrails);
+		exp->guardrail_metrics = palloc(Max(exp->nguardrails, 1) * sizeof(char *));
+		for (i = 0; i < exp->nguardrails; i++)
+			exp->guardrail_metrics[i] = nulls[i] ? NULL : TextDatumGetCString(metrics[i]);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -166,6 +179,13 @@ lookup(text *name)
 	entry_complete = true;
 	SPI_finish();
 	return exp;
+}
+
+/* The cached definition, for callers whose fn_extra holds something else. */
+ExperimentConfig *
+experiment_find(text *name)
+{
+	return lookup(name);
 }
 
 /* What a call site remembers between calls (in fn_extra). */

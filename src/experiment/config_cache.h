@@ -25,6 +25,8 @@ typedef struct ExperimentConfig
 	bool		thompson;
 	char	   *primary_metric; /* NULL when none */
 	int64		min_sample_size;
+	int			nguardrails;
+	char	  **guardrail_metrics;	/* NULL elements possible */
 } ExperimentConfig;
 
 /*
@@ -32,6 +34,8 @@ typedef struct ExperimentConfig
  * meanwhile only marks the cache stale.  Unknown names raise 42704.
  */
 extern ExperimentConfig *experiment_lookup(FmgrInfo *flinfo, text *name);
+extern ExperimentConfig *experiment_find(text *name);
+extern text *experiment_assigned_variant(text *name, text *unit_id);
 extern void experiment_require_running(const ExperimentConfig *exp);
 extern int	experiment_variant_index(const ExperimentConfig *exp, text *variant);
 

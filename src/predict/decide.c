@@ -6,7 +6,9 @@
  * Predicts the best action for a unit with the deployed model, falls back
  * to the application's rule-based action when there is no model or it is
  * not confident enough, records the decision in ml.MLTrainingData, and
- * returns its id for ml.record_outcome.
+ * returns its id for ml.record_outcome.  A deployed model that cannot be
+ * loaded or evaluated falls back too, with a WARNING: the application's
+ * request must not fail because of the model (ml.predict raises instead).
  *
  * Two kinds of model decide:
  *	- an outcome model, which has the action among its features (a
@@ -32,6 +34,7 @@
 #include "utils/json.h"
 
 #include "common/json_number.h"
+#include "common/guarded.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 #include "record/payload.h"
@@ -101,6 +104,35 @@ choose_with(CachedModel *model, const float *features, const char *action_featur
 	return false;
 }
 
+/* choose_with's arguments and result, for run_guarded() */
+typedef struct ChooseStep
+{
+	CachedModel *model;
+	const float *features;
+	const char *action_feature;
+	Choice	   *choice;
+} ChooseStep;
+
+static void
+choose_step(void *arg)
+{
+	ChooseStep *step = arg;
+
+	choose_with(step->model, step->features, step->action_feature, step->choice);
+}
+
+/* Falls back from a model that failed, saying so in a WARNING. */
+static const char *
+model_failed(text *model_name, const char *what, const char *failure)
+{
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("ml.decide fell back: the deployed model \"%s\" could not be %s: %s",
+					text_to_cstring(model_name), what, failure),
+			 errhint("ml.predict with the model shows the error; deploy or roll back to a version that works.")));
+	return psprintf("fallback: model could not be %s", what);
+}
+
 Datum
 learnloop_decide(PG_FUNCTION_ARGS)
 {
@@ -111,7 +143,8 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	double		min_confidence = PG_ARGISNULL(ARG_MIN_CONFIDENCE) ? 0.5 : PG_GETARG_FLOAT8(ARG_MIN_CONFIDENCE);
 	char	   *action_feature = PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" :
 		text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTION_FEATURE));
-	CachedModel *model = model_cache_get_deployed(fcinfo, model_name);
+	char	   *failure;
+	CachedModel *model = model_cache_get_deployed(fcinfo, model_name, &failure);
 	bool		has_min_score = !PG_ARGISNULL(ARG_MIN_SCORE);
 	double		min_score = has_min_score ? PG_GETARG_FLOAT8(ARG_MIN_SCORE) : 0;
 	Choice		choice = {NULL, NAN, NAN};
@@ -120,31 +153,51 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	Datum		result[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	TupleDesc	tupdesc;
-	const char *decided_by;
+	const char *decided_by = NULL;
 
 	if (isnan(min_confidence) || (has_min_score && isnan(min_score)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_confidence and min_score must not be NaN"),
 				 errhint("min_confidence is a probability from 0 to 1; min_score a predicted value, or NULL for none.")));
+	if (failure)
+		decided_by = model_failed(model_name, "loaded", failure);
 	if (model)
 	{
 		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
+		ChooseStep	step = {model, x, action_feature, &choice};
+		ErrorData  *edata;
 
 		features_from_jsonb(model->schema, PointerGetDatum(features), x,
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
-		choose_with(model, x, action_feature, &choice);
+		/*
+		 * Compiled trees cannot fail; XGBoost's evaluation can.  Other
+		 * errors (a model that cannot choose actions) are the caller's to
+		 * see, as with compiled trees.
+		 */
+		if (model->forest)
+			choose_step(&step);
+		else if ((edata = run_guarded(choose_step, &step)) != NULL)
+		{
+			if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION)
+				ReThrowError(edata);
+			decided_by = model_failed(model_name, "evaluated", edata->message);
+			model = NULL;
+		}
 	}
 
-	/* a missing confidence (a regression) or score (a policy) sets no bar */
-	if (model == NULL)
+	/*
+	 * A model that failed has said why already.  A missing confidence (a
+	 * regression) or score (a policy) sets no bar.
+	 */
+	if (decided_by != NULL)
+		Assert(model == NULL);
+	else if (model == NULL)
 		decided_by = "fallback: no deployed model";
 	else if (choice.confidence < min_confidence)
 		decided_by = "fallback: model not confident";
 	else if (has_min_score && choice.score < min_score)
 		decided_by = "fallback: score below min_score";
-	else
-		decided_by = NULL;
 	if (decided_by == NULL)
 		decided_by = psprintf("model %s v%d", model->name, model->version);
 	else
@@ -184,7 +237,7 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum("real");
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));
-	payload_check_arm(values[5], values[6]);
+	payload_check_arm(values[5], values[1], values[6]);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "ml.decide must return a row");

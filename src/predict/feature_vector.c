@@ -4,10 +4,12 @@
  *	  Features of one row, mapped to a model's feature order.
  *
  * jsonb features are matched by name, exactly as training expanded them:
- * unknown keys are ignored, absent keys and nulls are missing, categories
- * go through the stored dictionary (an unseen category is missing).  An
- * array is taken in the model's feature order; NULL and NaN elements are
- * missing.
+ * absent keys and nulls are missing, categories go through the stored
+ * dictionary (an unseen category is missing).  Keys the model does not know
+ * (usually a misspelt feature) are what learnloop.unknown_features says:
+ * ignored, a WARNING once per call site and set of keys, or an error; a row
+ * with none of the model's features is at least a WARNING.  An array is
+ * taken in the model's feature order; NULL and NaN elements are missing.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +18,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -25,6 +28,18 @@
 #include "common/numeric_double.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
+
+int			learnloop_unknown_features = UNKNOWN_FEATURES_WARNING;
+
+const struct config_enum_entry unknown_features_options[] = {
+	{"ignore", UNKNOWN_FEATURES_IGNORE, false},
+	{"warning", UNKNOWN_FEATURES_WARNING, false},
+	{"error", UNKNOWN_FEATURES_ERROR, false},
+	{NULL, 0, false}
+};
+
+/* Keys named in an unknown-keys message; more are counted, not listed */
+#define UNKNOWN_KEYS_LISTED 5
 
 static float
 category_value(const SchemaFeature *f, const char *value, int len)
@@ -65,6 +80,8 @@ struct KeyLayout
 	uint32		keys_len;
 	char	   *keys;			/* key entries, then key bytes */
 	int		   *feature_of;
+	int			nunknown;		/* keys that feed no feature */
+	char	   *unknown;		/* their names, for the message */
 };
 
 /* The bytes that identify an object's keys: their entries and their text. */
@@ -93,6 +110,8 @@ build_layout(const FeatureSchema *schema, const JsonbContainer *c, uint32 npairs
 	{
 		pfree(old->keys);
 		pfree(old->feature_of);
+		if (old->unknown)
+			pfree(old->unknown);
 		pfree(old);
 	}
 	layout->schema = schema;
@@ -103,9 +122,58 @@ build_layout(const FeatureSchema *schema, const JsonbContainer *c, uint32 npairs
 	memcpy(layout->keys + npairs * sizeof(JEntry), data, len - npairs * sizeof(JEntry));
 	layout->feature_of = MemoryContextAlloc(cxt, sizeof(int) * Max(npairs, 1));
 	for (uint32 i = 0; i < npairs; i++)
-		layout->feature_of[i] = schema_feature_index(schema, data + getJsonbOffset(c, i),
-													 getJsonbLength(c, i));
+	{
+		const char *key = data + getJsonbOffset(c, i);
+		int			len = getJsonbLength(c, i);
+
+		layout->feature_of[i] = schema_feature_index(schema, key, len);
+		if (layout->feature_of[i] >= 0)
+			continue;
+		if (layout->nunknown++ == 0)
+			layout->unknown = MemoryContextAllocZero(cxt, 1);
+		if (layout->nunknown <= UNKNOWN_KEYS_LISTED)
+		{
+			char	   *names = psprintf("%s%s\"%.*s\"", layout->unknown,
+										 layout->nunknown > 1 ? ", " : "", len, key);
+
+			pfree(layout->unknown);
+			layout->unknown = MemoryContextStrdup(cxt, names);
+			pfree(names);
+		}
+	}
 	return layout;
+}
+
+/*
+ * Keys the model does not know: an error every time with
+ * learnloop.unknown_features = error, a WARNING when the layout was just
+ * built (once per call site and set of keys, not per row of a scan).
+ */
+static void
+unknown_keys(const KeyLayout *layout, bool built)
+{
+	if (learnloop_unknown_features == UNKNOWN_FEATURES_IGNORE ||
+		(learnloop_unknown_features == UNKNOWN_FEATURES_WARNING && !built))
+		return;
+	ereport(learnloop_unknown_features == UNKNOWN_FEATURES_ERROR ? ERROR : WARNING,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_plural("features has %d key the model does not know: %s%s",
+						   "features has %d keys the model does not know: %s%s",
+						   layout->nunknown, layout->nunknown, layout->unknown,
+						   layout->nunknown > UNKNOWN_KEYS_LISTED ? ", ..." : ""),
+			 errhint("Keys are case-sensitive feature names (ml.models.feature_schema); "
+					 "learnloop.unknown_features = ignore accepts such keys silently.")));
+}
+
+/* A row without any of the model's features predicts the base rate: say so. */
+static void
+no_known_feature(const FeatureSchema *schema)
+{
+	ereport(learnloop_unknown_features == UNKNOWN_FEATURES_ERROR ? ERROR : WARNING,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("features has none of the model's %d features", schema->nfeatures),
+			 errhint("Every feature is missing, so the prediction is the model's answer for an empty row; "
+					 "check the keys against ml.models.feature_schema.")));
 }
 
 /*
@@ -123,6 +191,8 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out,
 	uint32		npairs;
 	const char *data;
 	KeyLayout  *layout = slot ? *slot : NULL;
+	bool		built = false;
+	bool		present = false;
 
 	if (!JsonContainerIsObject(c))
 		ereport(ERROR,
@@ -141,7 +211,10 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out,
 		layout = build_layout(schema, c, npairs, layout, slot ? cxt : CurrentMemoryContext);
 		if (slot)
 			*slot = layout;
+		built = true;
 	}
+	if (layout->nunknown > 0)
+		unknown_keys(layout, built);
 
 	for (int i = 0; i < schema->nfeatures; i++)
 		out[i] = NAN;
@@ -195,7 +268,10 @@ features_from_jsonb(const FeatureSchema *schema, Datum datum, float *out,
 		}
 		else
 			wrong_type(sf, "a nested object or array");
+		present |= !isnan(out[f]);
 	}
+	if (!present && schema->nfeatures > 0)
+		no_known_feature(schema);
 }
 
 static void

@@ -9,8 +9,20 @@
 #define LEARNLOOP_FEATURE_VECTOR_H
 
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "model/schema.h"
+
+/* learnloop.unknown_features */
+typedef enum UnknownFeatures
+{
+	UNKNOWN_FEATURES_IGNORE,
+	UNKNOWN_FEATURES_WARNING,
+	UNKNOWN_FEATURES_ERROR
+} UnknownFeatures;
+
+extern int	learnloop_unknown_features;
+extern const struct config_enum_entry unknown_features_options[];
 
 /* Which feature each value of a jsonb object feeds; see feature_vector.c */
 typedef struct KeyLayout KeyLayout;

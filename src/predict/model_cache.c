@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/guarded.h"
 #include "common/invalidation.h"
 #include "common/srf.h"
 #include "common/spi_plan.h"
@@ -49,6 +50,7 @@ typedef struct DeployedEntry
 {
 	char		name[NAMEDATALEN * 2];
 	int			version;		/* 0: nothing deployed */
+	bool		known;			/* ml.models has a version of the name */
 } DeployedEntry;
 
 /* What a call site remembers between calls */
@@ -82,6 +84,7 @@ static void
 models_changed(void)
 {
 	models_stale = true;
+	deployed_stale = true;		/* a name may have become known or unknown */
 	generation++;
 }
 
@@ -156,7 +159,11 @@ copy_name(char *dest, text *name)
 	memcpy(dest, VARDATA_ANY(name), len);
 }
 
-/* The deployed version of a model (0 if none), from the map or ml.deployments. */
+/*
+ * The deployed version of a model (0 if none), from the map or
+ * ml.deployments.  A name that ml.models does not know at all is an error
+ * even when missing_ok: a typo must not look like "nothing deployed yet".
+ */
 static int
 deployed_version(const char *name, bool missing_ok)
 {
@@ -166,6 +173,7 @@ deployed_version(const char *name, bool missing_ok)
 	Datum		values[1];
 	bool		isnull;
 	int			version = 0;
+	bool		known;
 
 	entry = hash_search(deployed, name, HASH_FIND, NULL);
 	if (entry == NULL)
@@ -173,16 +181,26 @@ deployed_version(const char *name, bool missing_ok)
 		values[0] = CStringGetTextDatum(name);
 		SPI_connect();
 		if (SPI_execute_plan(spi_cached_plan(&deployed_plan,
-											 "SELECT model_version FROM ml.deployments WHERE model_name OPERATOR(pg_catalog.=) $1 "
-											 "ORDER BY id DESC LIMIT 1", 1, types),
-							 values, NULL, true, 1) != SPI_OK_SELECT)
+											 "SELECT (SELECT d.model_version FROM ml.deployments d "
+											 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1), "
+											 "EXISTS (SELECT FROM ml.models m WHERE m.name OPERATOR(pg_catalog.=) $1)",
+											 1, types),
+							 values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "learnloop could not read ml.deployments");
-		if (SPI_processed == 1)
-			version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			version = 0;
+		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_finish();
 		entry = hash_search(deployed, name, HASH_ENTER, &found);
 		entry->version = version;
+		entry->known = known || version > 0;
 	}
+	if (!entry->known)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("ml.models lists the trained models; ml.train trains one.")));
 	if (entry->version == 0 && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -345,6 +363,22 @@ load_model(const char *name, int version)
 	return model;
 }
 
+/* load_model's arguments and result, for run_guarded() */
+typedef struct LoadStep
+{
+	const char *name;
+	int			version;
+	CachedModel *model;
+} LoadStep;
+
+static void
+load_step(void *arg)
+{
+	LoadStep   *step = arg;
+
+	step->model = load_model(step->name, step->version);
+}
+
 /* Evicts least recently used models until one more fits (the size may have shrunk). */
 static void
 make_room(void)
@@ -367,10 +401,12 @@ make_room(void)
 
 /*
  * The model a call asks for: version 0 means the deployed one.  The fast
- * path is a name compare and a counter check.
+ * path is a name compare and a counter check.  With failure, a version that
+ * cannot be loaded returns NULL and the reason there instead of raising
+ * (nothing is cached: the next call tries again).
  */
 static CachedModel *
-lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok)
+lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char **failure)
 {
 	CallSite   *site = fcinfo->flinfo->fn_extra;
 	ModelKey	key;
@@ -393,12 +429,23 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok)
 	entry = hash_search(models, &key, HASH_FIND, NULL);
 	if (entry == NULL)
 	{
-		CachedModel *model;
+		LoadStep	step = {key.name, key.version, NULL};
 
 		make_room();
-		model = load_model(key.name, key.version);
+		if (failure == NULL)
+			load_step(&step);
+		else
+		{
+			ErrorData  *edata = run_guarded(load_step, &step);
+
+			if (edata)
+			{
+				*failure = edata->message;
+				return NULL;
+			}
+		}
 		entry = hash_search(models, &key, HASH_ENTER, &found);
-		entry->model = model;
+		entry->model = step.model;
 	}
 	entry->model->last_used = ++use_clock;
 
@@ -435,7 +482,7 @@ model_version_arg(FunctionCallInfo fcinfo, int argno)
 CachedModel *
 model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 {
-	return lookup(fcinfo, name, version, false);
+	return lookup(fcinfo, name, version, false, NULL);
 }
 
 /* Where feature_vector.c keeps the jsonb key layout of this call site. */
@@ -445,11 +492,16 @@ model_cache_layout(FunctionCallInfo fcinfo)
 	return &((CallSite *) fcinfo->flinfo->fn_extra)->layout;
 }
 
-/* The deployed model, or NULL when none is deployed (decide falls back). */
+/*
+ * The deployed model, or NULL when the model (which must exist) has no
+ * deployed version or, with *failure set, when that version cannot be
+ * loaded: decide falls back in both cases.
+ */
 CachedModel *
-model_cache_get_deployed(FunctionCallInfo fcinfo, text *name)
+model_cache_get_deployed(FunctionCallInfo fcinfo, text *name, char **failure)
 {
-	return lookup(fcinfo, name, 0, true);
+	*failure = NULL;
+	return lookup(fcinfo, name, 0, true, failure);
 }
 
 PG_FUNCTION_INFO_V1(learnloop_validate_model);

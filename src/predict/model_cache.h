@@ -30,7 +30,8 @@ extern int	learnloop_model_cache_size;
 
 extern int	model_version_arg(FunctionCallInfo fcinfo, int argno);
 extern CachedModel *model_cache_get(FunctionCallInfo fcinfo, text *name, int version);
-extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name);
+extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name,
+											 char **failure);
 extern struct KeyLayout **model_cache_layout(FunctionCallInfo fcinfo);
 
 #endif							/* LEARNLOOP_MODEL_CACHE_H */

@@ -14,6 +14,8 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "common/choice.h"
+#include "experiment/config_cache.h"
 #include "learnloop.h"
 #include "record/payload.h"
 
@@ -162,36 +164,54 @@ payload_check_decision(Jsonb *decision)
 				 errhint("Confidence is a probability between 0 and 1.")));
 }
 
-/* Data lineage is one of three fixed values. */
-void
+/* Data lineage is one of three fixed values (never NULL): returns its canonical spelling. */
+text *
 payload_check_source(text *source)
 {
-	char	   *value;
+	static const char *const sources[] = {"real", "synthetic", "augmented"};
 
-	if (source == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be NULL"),
-				 errhint("source is real, synthetic or augmented; leave it out to record real data.")));
-	value = text_to_cstring(source);
-
-	if (strcmp(value, "real") != 0 &&
-		strcmp(value, "synthetic") != 0 &&
-		strcmp(value, "augmented") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown source \"%s\"", value),
-				 errhint("source is real, synthetic or augmented.")));
-	pfree(value);
+	return cstring_to_text(sources[choice_index(source ? text_to_cstring(source) : NULL, "source",
+												sources, lengthof(sources))]);
 }
 
-/* A variant belongs to an experiment; a zero Datum is NULL. */
+/*
+ * A decision's experiment must exist, and its variant (which needs the
+ * experiment) must be the one the unit is assigned: a decision recorded
+ * under another arm would be left out of the analysis without a word.  A
+ * zero Datum is NULL.
+ */
 void
-payload_check_arm(Datum experiment, Datum variant)
+payload_check_arm(Datum experiment, Datum unit_id, Datum variant)
 {
+	text	   *assigned;
+	text	   *claimed;
+
 	if (variant != (Datum) 0 && experiment == (Datum) 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("variant given without experiment"),
 				 errhint("Name the experiment the variant belongs to.")));
+	if (experiment == (Datum) 0)
+		return;
+	if (variant == (Datum) 0)
+	{
+		experiment_find(DatumGetTextPP(experiment));	/* raises when unknown */
+		return;
+	}
+	assigned = experiment_assigned_variant(DatumGetTextPP(experiment), DatumGetTextPP(unit_id));
+	if (assigned == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unit \"%s\" is not in experiment \"%s\"",
+						TextDatumGetCString(unit_id), TextDatumGetCString(experiment)),
+				 errhint("The unit is outside the experiment's coverage: record the decision without a variant.")));
+	claimed = DatumGetTextPP(variant);
+	if (VARSIZE_ANY_EXHDR(assigned) != VARSIZE_ANY_EXHDR(claimed) ||
+		memcmp(VARDATA_ANY(assigned), VARDATA_ANY(claimed), VARSIZE_ANY_EXHDR(claimed)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unit \"%s\" is assigned variant \"%s\" of experiment \"%s\", not \"%s\"",
+						TextDatumGetCString(unit_id), text_to_cstring(assigned),
+						TextDatumGetCString(experiment), TextDatumGetCString(variant)),
+				 errhint("Record the variant ml.assign_variant returns for the unit.")));
 }

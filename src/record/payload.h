@@ -23,7 +23,7 @@ extern void payload_check_name(text *name, const char *argname,
 extern Jsonb *payload_features_arg(FunctionCallInfo fcinfo, int argno);
 extern void payload_check_size(Datum doc, const char *what);
 extern void payload_check_decision(Jsonb *decision);
-extern void payload_check_source(text *source);
-extern void payload_check_arm(Datum experiment, Datum variant);
+extern text *payload_check_source(text *source);
+extern void payload_check_arm(Datum experiment, Datum unit_id, Datum variant);
 
 #endif							/* LEARNLOOP_PAYLOAD_H */

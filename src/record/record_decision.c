@@ -71,11 +71,10 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(decision);
 
 	source = payload_name_arg(fcinfo, 4, "source", false);
-	payload_check_source(source);
-	values[4] = PointerGetDatum(source);
+	values[4] = PointerGetDatum(payload_check_source(source));
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, 5, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, 6, "variant", false));
-	payload_check_arm(values[5], values[6]);
+	payload_check_arm(values[5], values[1], values[6]);
 	values[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 
 	PG_RETURN_INT64(record_decision_insert(values));

@@ -52,29 +52,41 @@ metric_lower_is_better(const char *name)
 		strcmp(name, "log_loss") == 0 || strcmp(name, "ece") == 0;
 }
 
-static bool
+/* The list's spelling of a name, matched in any case, or NULL. */
+static const char *
 in_list(const char *name, const char *const *names, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
+		if (pg_strcasecmp(names[i], name) == 0)
+			return names[i];
+	return NULL;
 }
 
-/* Whether evaluate() computes a headline metric of that name for the task. */
-bool
-metric_known(TrainTask task, const char *name)
+/*
+ * evaluate()'s spelling of a headline metric for the task, matched in any
+ * case (metric => 'ROC_AUC' is roc_auc), or NULL when it computes none.
+ */
+const char *
+metric_canonical(TrainTask task, const char *name)
 {
+	const char *found;
+
 	switch (task)
 	{
 		case TASK_CLASSIFICATION:
 			return in_list(name, classification_names, lengthof(classification_names));
 		case TASK_RANKING:
-			return in_list(name, ndcg_names, lengthof(ndcg_names)) ||
-				in_list(name, map_names, lengthof(map_names));
+			found = in_list(name, ndcg_names, lengthof(ndcg_names));
+			return found ? found : in_list(name, map_names, lengthof(map_names));
 		default:
 			return in_list(name, regression_names, lengthof(regression_names));
 	}
+}
+
+bool
+metric_known(TrainTask task, const char *name)
+{
+	return metric_canonical(task, name) != NULL;
 }
 
 bool

@@ -22,6 +22,7 @@
 #include "common/json_number.h"
 #include "common/json_tree.h"
 #include "train/deploy_gate.h"
+#include "common/choice.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -70,25 +71,10 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 		   const char *const *choices, int nchoices, int absent)
 {
 	char	   *value = text_arg(fcinfo, argno, argname, false);
-	StringInfoData allowed;
-	int			i;
 
 	if (value == NULL)
 		return absent;
-	initStringInfo(&allowed);
-	for (i = 0; i < nchoices; i++)
-	{
-		if (choices[i] == NULL)
-			continue;
-		if (pg_strcasecmp(value, choices[i]) == 0)
-			return i;
-		appendStringInfo(&allowed, "%s%s", allowed.len ? ", " : "", choices[i]);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown %s \"%s\"", argname, value),
-			 errhint("%s is one of: %s.", argname, allowed.data)));
-	return absent;				/* keep compiler quiet */
+	return choice_index(value, argname, choices, nchoices);
 }
 
 /* A jsonb argument that must be an object; returned as JSON text. */

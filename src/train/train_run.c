@@ -277,7 +277,9 @@ train_run(TrainRun *run)
 	int			usecs;
 
 	run->metric = run->spec->metric ? run->spec->metric : default_metric(ds->task);
-	if (!metric_known(ds->task, run->metric))
+	if (metric_canonical(ds->task, run->metric) != NULL)
+		run->metric = metric_canonical(ds->task, run->metric);
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown metric \"%s\" for a %s model", run->metric,

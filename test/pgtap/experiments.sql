@@ -53,7 +53,9 @@ SELECT table_privs_are('ml', t, 'public', '{}'::text[], 'PUBLIC has no privilege
 -- a role without grants is refused; with the grants listed in docs/experiments.md it works
 CREATE ROLE tap_exp_nobody;
 CREATE ROLE tap_exp_app;
-SELECT is((ml.create_experiment('tap', ARRAY['a', 'b'])).name, 'tap', 'the owner creates an experiment');
+-- no-values: a declared metric without outcomes, analysed for its unit counts
+SELECT is((ml.create_experiment('tap', ARRAY['a', 'b'], guardrail_metrics => ARRAY['no-values'])).name, 'tap',
+          'the owner creates an experiment');
 GRANT USAGE ON SCHEMA ml TO tap_exp_nobody, tap_exp_app;
 GRANT EXECUTE ON FUNCTION ml.assign_variant(text, text, boolean),
                           ml.record_outcome(text, text, text, double precision) TO tap_exp_app;

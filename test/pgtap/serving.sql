@@ -1,7 +1,7 @@
 -- pgTAP: the serving API
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(14);
+SELECT plan(15);
 
 SELECT has_function('ml', 'predict', ARRAY['text', 'jsonb', 'integer']);
 SELECT has_function('ml', 'predict', ARRAY['text', 'real[]', 'integer']);
@@ -19,10 +19,14 @@ SELECT has_trigger('ml', 'deployments', 'deployments_invalidate_cache', 'deploym
 SELECT has_trigger('ml', 'models', 'models_invalidate_cache', 'models invalidate serving caches');
 SELECT col_type_is('ml', 'models', 'evaluator', 'text', 'the evaluator is visible per model');
 SELECT function_privs_are('ml', 'predict', ARRAY['text', 'jsonb', 'integer'], 'public', '{}'::text[]);
-SELECT throws_ok($$SELECT ml.predict('none', '{}'::jsonb)$$, 'P0002', 'model "none" has no deployed version',
-                 'an undeployed model is a clear error');
+SELECT throws_ok($$SELECT ml.predict('none', '{}'::jsonb)$$, '42704', 'model "none" does not exist',
+                 'an unknown model is a clear error');
+SELECT throws_ok($$SELECT ml.decide('none', 'u', '{}', 'rule_action')$$, '42704', 'model "none" does not exist',
+                 'decide refuses an unknown model instead of falling back');
+-- a registered version, never deployed (its bytes are never read)
+INSERT INTO ml.models (name, version, task, feature_schema, model) VALUES ('t', 1, 'classification', '{}', '\x00');
 SELECT is((SELECT decided_by FROM ml.decide('t', 'u', '{}', 'rule_action')), 'fallback: no deployed model',
-          'decide degrades to the fallback without a model');
+          'decide degrades to the fallback when a known model has no deployment');
 
 SELECT * FROM finish();
 ROLLBACK;

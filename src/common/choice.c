@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * choice.c
+ *	  Arguments that take one of a fixed list of words.
+ *
+ * Every such argument of every function, C or PL/pgSQL (through
+ * ml.check_choice), is matched here: case-insensitively, so that 'Holm'
+ * and 'holm' mean the same everywhere, and an unknown word is an error
+ * that lists the allowed ones.  Callers store the canonical spelling.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "common/choice.h"
+
+/*
+ * The index of value in choices (NULL entries are skipped), or an error
+ * naming argname and the allowed words; a NULL value is an error too.
+ */
+int
+choice_index(const char *value, const char *argname,
+			 const char *const *choices, int nchoices)
+{
+	StringInfoData allowed;
+
+	for (int i = 0; value != NULL && i < nchoices; i++)
+		if (choices[i] != NULL && pg_strcasecmp(value, choices[i]) == 0)
+			return i;
+	initStringInfo(&allowed);
+	for (int i = 0; i < nchoices; i++)
+		if (choices[i] != NULL)
+			appendStringInfo(&allowed, "%s%s", allowed.len ? ", " : "", choices[i]);
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname),
+				 errhint("%s is one of: %s; leave it out to take its default.", argname, allowed.data)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown %s \"%s\"", argname, value),
+			 errhint("%s is one of: %s.", argname, allowed.data)));
+	return -1;					/* keep compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(learnloop_check_choice);
+
+/* ml.check_choice(value, argname, choices): the canonical spelling of value. */
+Datum
+learnloop_check_choice(PG_FUNCTION_ARGS)
+{
+	char	   *argname = PG_ARGISNULL(1) ? "argument" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	const char **choices;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("choices must not be NULL")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	choices = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		choices[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	PG_RETURN_TEXT_P(cstring_to_text(choices[choice_index(PG_ARGISNULL(0) ? NULL :
+														  text_to_cstring(PG_GETARG_TEXT_PP(0)),
+														  argname, choices, n)]));
+}

@@ -1,0 +1,15 @@
+/*-------------------------------------------------------------------------
+ *
+ * guarded.h
+ *	  Running a step whose failure the caller survives.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_GUARDED_H
+#define LEARNLOOP_GUARDED_H
+
+#include "utils/elog.h"
+
+extern ErrorData *run_guarded(void (*step) (void *), void *arg);
+
+#endif							/* LEARNLOOP_GUARDED_H */
