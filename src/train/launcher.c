@@ -150,6 +150,8 @@ launch(TrainSpec *spec, bool async)
 				 errmsg("the training worker could not start"),
 				 errhint("See the server log.")));
 	}
+	/* known from now on, so that a worker that dies is seen as dead */
+	jobs_set_worker(job->job_slot, launched.job_id, pid);
 	return launched;
 }
 

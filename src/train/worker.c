@@ -45,15 +45,23 @@ static TimestampTz boosting_started = 0;
 static TimestampTz last_notice = 0;
 static int	last_candidate = 0;
 
+static void
+pg_attribute_noreturn()
+report_cancelled(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+	pg_unreachable();
+}
+
 /* Called between batches and rounds: interrupts, cancellation, phase. */
 void
 worker_checkpoint(const char *phase, int64 rows)
 {
 	CHECK_FOR_INTERRUPTS();
 	if (jobs_cancel_requested(job->job_slot, job->job_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+		report_cancelled();
 	jobs_set_phase(job->job_slot, job->job_id, phase);
 	if (strcmp(phase, "loading") == 0)
 		jobs_set_progress(job->job_slot, job->job_id, 0, 0, 0, 0, rows);
@@ -160,6 +168,26 @@ run_job(void)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * ml.cancel_training's SIGINT stops the worker as "canceling statement due
+ * to user request"; the caller and ml.training_jobs should read that the
+ * job was cancelled.  Leaves that error as the current one, and returns it.
+ */
+static ErrorData *
+cancelled_error(void)
+{
+	PG_TRY();
+	{
+		report_cancelled();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(TopMemoryContext);
+	}
+	PG_END_TRY();
+	return CopyErrorData();
+}
+
 void
 learnloop_training_worker_main(Datum main_arg)
 {
@@ -205,6 +233,12 @@ learnloop_training_worker_main(Datum main_arg)
 		/* report as an ERROR (to the caller, through the queue) and leave */
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+			jobs_cancel_requested(job->job_slot, job->job_id))
+		{
+			FlushErrorState();
+			edata = cancelled_error();
+		}
 		EmitErrorReport();
 		jobs_finish(job->job_slot, job->job_id, false, edata->message);
 		proc_exit(1);
