@@ -10,7 +10,8 @@
  * a parallel worker's do); a caller that goes away terminates it.
  *
  * The three phases hold no transaction between them:
- *	1. load the rows and the champion in one read-only transaction;
+ *	1. load the rows and the champion in one read-only transaction, which
+ *	   is rolled back (it must not write, and what it did is discarded);
  *	2. train and evaluate with no snapshot held;
  *	3. register model, evaluations and deployment in one transaction.
  *
@@ -136,9 +137,22 @@ run_job(void)
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", spec->model));
 	run->ds = dataset_load(spec, job_cxt);
 	registry_load_champion(run, job_cxt);
+
+	/*
+	 * The source may only read.  XactReadOnly stops most writes, but not
+	 * all (lo_create, temporary tables): any write gives the transaction an
+	 * id, which is refused here; and the transaction is rolled back, never
+	 * committed, so nothing it did (a pg_notify, say) outlives it.
+	 */
+	if (GetCurrentTransactionIdIfAny() != InvalidTransactionId)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("the training source of model %s wrote to the database", spec->model),
+				 errdetail("Reading the rows, target and features gave the loading transaction a transaction id, which only a write does."),
+				 errhint("A source, target, feature or filter must only read: no large object, temporary table or other change.")));
 	SPI_finish();
 	PopActiveSnapshot();
-	CommitTransactionCommand();
+	AbortCurrentTransaction();
 	MemoryContextSwitchTo(job_cxt);
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	run->load_seconds = secs + usecs / 1e6;
