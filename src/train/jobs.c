@@ -473,7 +473,9 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 	{
 		TrainingJob *job = &registry->jobs[i];
 
-		if (job->job_id == job_id && job->status == JOB_RUNNING)
+		/* job ids come from a sequence of each database */
+		if (job->job_id == job_id && job->database == MyDatabaseId &&
+			job->status == JOB_RUNNING)
 		{
 			found = true;
 			role = job->role;

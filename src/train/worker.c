@@ -253,8 +253,9 @@ learnloop_training_worker_main(Datum main_arg)
 			FlushErrorState();
 			edata = cancelled_error();
 		}
-		EmitErrorReport();
+		/* the registry first: the caller reads it as soon as the error arrives */
 		jobs_finish(job->job_slot, job->job_id, false, edata->message);
+		EmitErrorReport();
 		proc_exit(1);
 	}
 	PG_END_TRY();
