@@ -14,7 +14,7 @@ q "CREATE EXTENSION learnloop"
 q "CREATE TABLE big AS SELECT (i % 97)::float8 AS x1, ((i * 7) % 101)::float8 AS x2, i % 3 = 0 AS y
      FROM generate_series(1, 100000) i"
 # 20,000 rows of 1 ms each: a loading phase of 20 s, in batches of 10,000
-slow_source="SELECT x1, x2, y FROM big CROSS JOIN LATERAL pg_sleep(0.001) LIMIT 20000"
+slow_source="SELECT x1, x2, y FROM big WHERE pg_sleep(0.001) IS NOT NULL LIMIT 20000"
 q "CREATE FUNCTION slow_save() RETURNS trigger LANGUAGE plpgsql AS \$\$
      BEGIN PERFORM pg_sleep(30); RETURN NEW; END \$\$"
 q "CREATE TRIGGER slow_save BEFORE INSERT ON ml.models FOR EACH ROW EXECUTE FUNCTION slow_save()"
@@ -64,9 +64,21 @@ grep -q "ERROR:  training job [0-9]* was cancelled" /tmp/learnloop_phases_sync.o
 ok $? 0 "sync loading: the caller reads that the job was cancelled"
 q "DROP TRIGGER slow_save ON ml.models"
 
+# SIGTERM (pg_terminate_backend of the worker) stops a loading worker as fast
+job=$(q "SELECT ml.train_async('terminated', \$\$$slow_source\$\$, 'y')")
+wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 loading
+start=$(now_ms)
+ok "$(q "SELECT pg_terminate_backend(pid) FROM $jobs WHERE job_id = $job")" t "sigterm: the worker is signalled"
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
+ms=$(( $(now_ms) - start ))
+echo "# sigterm: the worker stopped ${ms} ms after pg_terminate_backend"
+ok "$([ "$ms" -le "$limit_ms" ] && echo fast || echo "slow: $ms ms")" fast "sigterm: stopped within $limit_ms ms"
+ok "$(q "SELECT status || ': ' || error FROM $jobs WHERE job_id = $job")" \
+   "failed: the training worker was terminated before the job finished" "sigterm: the job is failed and its slot free to reuse"
+
 # DROP EXTENSION while a job loads: the job fails when it next needs the
 # extension's tables, the server stays up, and a new install works
-job=$(q "SELECT ml.train_async('dropped', \$\$SELECT x1, x2, y FROM big CROSS JOIN LATERAL pg_sleep(0.0005) LIMIT 4000\$\$, 'y')")
+job=$(q "SELECT ml.train_async('dropped', \$\$SELECT x1, x2, y FROM big WHERE pg_sleep(0.0005) IS NOT NULL LIMIT 4000\$\$, 'y')")
 wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 loading
 q "DROP EXTENSION learnloop CASCADE" >/dev/null
 ok $? 0 "drop extension: the DROP does not wait for the job"

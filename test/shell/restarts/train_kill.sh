@@ -53,7 +53,7 @@ kill_in() {
      "0 0" "$phase: no evaluation, no deployment"
 }
 
-kill_in loading "SELECT x1, x2, y FROM big CROSS JOIN LATERAL pg_sleep(0.001) LIMIT 20000" '{"num_round": 2}'
+kill_in loading "SELECT x1, x2, y FROM big WHERE pg_sleep(0.001) IS NOT NULL LIMIT 20000" '{"num_round": 2}'
 kill_in training "SELECT * FROM big" '{"num_round": 100000, "max_depth": 8}'
 q "CREATE TRIGGER slow_save BEFORE INSERT ON ml.models FOR EACH ROW EXECUTE FUNCTION slow_save()"
 kill_in saving "SELECT * FROM big" '{"num_round": 5}'
