@@ -19,8 +19,9 @@ q "CREATE FUNCTION slow_save() RETURNS trigger LANGUAGE plpgsql AS \$\$
      BEGIN PERFORM pg_sleep(30); RETURN NEW; END \$\$"
 q "CREATE TRIGGER slow_save BEFORE INSERT ON ml.models FOR EACH ROW EXECUTE FUNCTION slow_save()"
 
-# the registry is the server's, and job ids are per database
-jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database()) j"
+# the registry is the server's and outlives restarts, and job ids are per
+# database: only this run's jobs of this database count
+jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database() AND started >= '$(q "SELECT now()")') j"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 workers() { q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'"; }
 

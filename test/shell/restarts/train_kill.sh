@@ -15,7 +15,9 @@ q "CREATE TABLE big AS SELECT (i % 97)::float8 AS x1, ((i * 7) % 101)::float8 AS
      FROM generate_series(1, 100000) i"
 q "CREATE FUNCTION slow_save() RETURNS trigger LANGUAGE plpgsql AS \$\$
      BEGIN PERFORM pg_sleep(30); RETURN NEW; END \$\$"
-jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database()) j"
+# the registry is the server's and outlives restarts, and job ids are per
+# database: only this run's jobs of this database count
+jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database() AND started >= '$(q "SELECT now()")') j"
 
 # waits for the server to accept queries again after a crash
 recovered() {
