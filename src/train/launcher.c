@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
 #include "libpq/pqformat.h"
@@ -61,7 +62,15 @@ next_job_id(void)
 {
 	Oid			seq = get_relname_relid("training_job_id_seq", get_namespace_oid("ml", false));
 
-	return DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq)));
+	int64		job_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq)));
+
+	/*
+	 * nextval's WAL record is flushed only when a transaction commits: flush
+	 * it now, or a crash during the job (which ends this transaction too)
+	 * would hand the same job id to the next job.
+	 */
+	XLogFlush(GetXLogInsertRecPtr());
+	return job_id;
 }
 
 static LaunchedJob

@@ -68,6 +68,8 @@ kill -9 "$(q "SELECT pid FROM $jobs WHERE job_id = $job")"
 recovered
 ok $? 0 "async: the cluster recovers"
 ok "$(q "SELECT status FROM $jobs WHERE job_id = $job")" failed "async: the job is marked failed"
+ok "$(q "SELECT count(*) || ' jobs, ' || count(DISTINCT job_id) || ' ids' FROM $jobs")" "4 jobs, 4 ids" \
+   "a crash does not hand a job id out again"
 ok "$(q "SELECT count(*) FROM ml.train('after_kills', 'big', 'y', params => '{\"num_round\": 2}')")" 1 \
    "training works after the crashes"
 dropdb "$db"
