@@ -29,6 +29,13 @@ SELECT count(*) AS large_objects FROM pg_largeobject_metadata;
 SELECT error_of($$SELECT * FROM ml.train('robust_lo', 'SELECT x, y FROM robust_points', 'y AND lo_create(0) > 0')$$);
 SELECT count(*) AS large_objects FROM pg_largeobject_metadata;
 SELECT count(*) FROM ml.models WHERE name = 'robust_lo';
+-- and so is unlinking one: it survives
+SELECT lo_create(0) AS robust_lo \gset
+SELECT error_of(format($$SELECT * FROM ml.train('robust_lo',
+    'SELECT x, y, CASE WHEN x = (SELECT min(x) FROM robust_points) THEN lo_unlink(%s) END AS unlinked FROM robust_points',
+    'y')$$, :robust_lo));
+SELECT count(*) AS large_objects FROM pg_largeobject_metadata WHERE oid = :robust_lo;
+SELECT lo_unlink(:robust_lo);
 -- a temporary table made by a function the source calls is refused too
 CREATE FUNCTION robust_temp_writer() RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
