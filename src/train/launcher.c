@@ -61,7 +61,6 @@ static int64
 next_job_id(void)
 {
 	Oid			seq = get_relname_relid("training_job_id_seq", get_namespace_oid("ml", false));
-
 	int64		job_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq)));
 
 	/*

@@ -169,6 +169,8 @@ run_job(void)
 	/* 3: register everything in one transaction, then answer */
 	jobs_set_phase(job->job_slot, job->job_id, "saving");
 	registry_save(run, job->job_id);
+	/* committed: a cancellation arriving now is too late to fail the job */
+	HOLD_CANCEL_INTERRUPTS();
 	if (!job->async)
 	{
 		StringInfoData result;
