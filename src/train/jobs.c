@@ -134,6 +134,12 @@ jobs_file_read(void)
 	{
 		TrainingJob *job = &registry->jobs[i];
 
+		/* a damaged file must not make readers run past a string */
+		job->model[sizeof(job->model) - 1] = '\0';
+		job->phase[sizeof(job->phase) - 1] = '\0';
+		job->error[sizeof(job->error) - 1] = '\0';
+		if (job->status < JOB_FREE || job->status > JOB_FAILED)
+			job->status = JOB_FREE;
 		if (job->status != JOB_RUNNING)
 			continue;
 		job->status = JOB_FAILED;
