@@ -14,6 +14,7 @@
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -193,6 +194,9 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 
 	funcctx = SRF_PERCALL_SETUP();
 	st = funcctx->user_fctx;
+
+	/* millions of rows: a caller that materializes them must stay cancellable */
+	CHECK_FOR_INTERRUPTS();
 
 	if (st->user_index < st->users)
 	{

@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
 #include "libpq/pqformat.h"
@@ -61,8 +62,15 @@ static int64
 next_job_id(void)
 {
 	Oid			seq = get_relname_relid("training_job_id_seq", get_namespace_oid("ml", false));
+	int64		job_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq)));
 
-	return DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq)));
+	/*
+	 * nextval's WAL record is flushed only when a transaction commits: flush
+	 * it now, or a crash during the job (which ends this transaction too)
+	 * would hand the same job id to the next job.
+	 */
+	XLogFlush(GetXLogInsertRecPtr());
+	return job_id;
 }
 
 static LaunchedJob
@@ -168,6 +176,8 @@ launch(TrainSpec *spec, bool async)
 				 errmsg("the training worker could not start"),
 				 errhint("See the server log.")));
 	}
+	/* known from now on, so that a worker that dies is seen as dead */
+	jobs_set_worker(job->job_slot, launched.job_id, pid);
 	return launched;
 }
 

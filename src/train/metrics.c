@@ -20,15 +20,32 @@
 #define LOG_LOSS_EPS	1e-15
 #define ECE_BINS		10
 
+/*
+ * Keys compare as numbers, in either direction, with NaN after every
+ * number and equal to itself, so that qsort sees a total order even when
+ * a model predicts NaN (as one trained with eta NaN does); a comparison
+ * that is false both ways would leave the order undefined.
+ */
+static int
+cmp_keys(double x, double y, bool descending)
+{
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y);
+	if (descending)
+		return x > y ? -1 : x < y;
+	return x < y ? -1 : x > y;
+}
+
 /* Ascending key; ties by index only so that qsort sees a total order. */
 static int
 cmp_key_asc(const void *a, const void *b)
 {
 	const MetricsSortItem *x = (const MetricsSortItem *) a;
 	const MetricsSortItem *y = (const MetricsSortItem *) b;
+	int			c = cmp_keys(x->key, y->key, false);
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
+	if (c != 0)
+		return c;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -41,9 +58,10 @@ cmp_key_desc(const void *a, const void *b)
 {
 	const MetricsSortItem *x = (const MetricsSortItem *) a;
 	const MetricsSortItem *y = (const MetricsSortItem *) b;
+	int			c = cmp_keys(x->key, y->key, true);
 
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
+	if (c != 0)
+		return c;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -51,7 +69,8 @@ cmp_key_desc(const void *a, const void *b)
  * One-vs-rest ROC AUC of class c by the Mann-Whitney statistic: tied
  * probabilities share their average rank, which equals the trapezoidal
  * area under the ROC curve.  NaN when the class has no positive or no
- * negative row, since no curve exists then.
+ * negative row, since no curve exists then, and when any probability is
+ * NaN, since such a row has no rank.
  */
 static double
 class_auc(const float *labels, const float *probs, int64 n, int nclass,
@@ -69,14 +88,17 @@ class_auc(const float *labels, const float *probs, int64 n, int nclass,
 	{
 		scratch[i].key = probs[i * nclass + c];
 		scratch[i].index = i;
+		if (isnan(scratch[i].key))
+			return NAN;
 	}
 	qsort(scratch, n, sizeof(MetricsSortItem), cmp_key_asc);
 
+	/* every tie group holds at least its first row, so i always advances */
 	for (i = 0; i < n; i = j)
 	{
-		int64		pos_in_tie = 0;
+		int64		pos_in_tie = ((int) labels[scratch[i].index] == c);
 
-		for (j = i; j < n && scratch[j].key == scratch[i].key; j++)
+		for (j = i + 1; j < n && scratch[j].key == scratch[i].key; j++)
 			pos_in_tie += ((int) labels[scratch[j].index] == c);
 		/* 1-based ranks i + 1 .. j averaged */
 		pos_rank_sum += pos_in_tie * ((double) (i + 1 + j) / 2.0);
@@ -137,7 +159,8 @@ classification_metrics(const float *labels, const float *probs, int64 n,
 		p = Min(Max((double) row[truth], LOG_LOSS_EPS), 1.0 - LOG_LOSS_EPS);
 		loss_sum -= log(p);
 
-		bin = (int) ceil(row[pred] * (double) ECE_BINS) - 1;
+		/* a NaN probability goes to the first bin (converting NaN to int is undefined) */
+		bin = isnan(row[pred]) ? 0 : (int) ceil(row[pred] * (double) ECE_BINS) - 1;
 		bin = Min(Max(bin, 0), ECE_BINS - 1);
 		bin_conf[bin] += row[pred];
 		bin_correct[bin] += (pred == truth);

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -77,6 +78,56 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 	return choice_index(value, argname, choices, nchoices);
 }
 
+/*
+ * XGBoost reads the strings "nan" and "inf" (and numbers beyond a double's
+ * range) as non-finite values, with which it trains a model of NaN
+ * predictions, or boosts on without end: refuse every such value in the
+ * document, whatever its key or depth.
+ */
+static void
+check_finite_values(Jsonb *doc, const char *argname)
+{
+	JsonbIterator *it = JsonbIteratorInit(&doc->root);
+	JsonbIteratorToken token;
+	JsonbValue	v;
+	char	   *key = NULL;
+
+	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		char	   *text;
+		char	   *end;
+		double		value;
+
+		if (token == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		if ((token != WJB_VALUE && token != WJB_ELEM) ||
+			(v.type != jbvNumeric && v.type != jbvString))
+			continue;
+		if (v.type == jbvNumeric)
+		{
+			text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													   NumericGetDatum(v.val.numeric)));
+		}
+		else
+		{
+			text = pnstrdup(v.val.string.val, v.val.string.len);
+			value = strtod(text, &end);
+			while (isspace((unsigned char) *end))
+				end++;
+			if (end == text || *end != '\0')
+				continue;		/* not a number: a name such as an objective */
+		}
+		if (!isfinite(value))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s value \"%.*s%s\" of \"%s\" is not a finite number", argname,
+							20, text, strlen(text) > 20 ? "..." : "", key ? key : ""),
+					 errhint("Hyperparameters must be finite: NaN or infinity would train a model that predicts NaN, or never finish.")));
+		pfree(text);
+	}
+}
+
 /* A jsonb argument that must be an object; returned as JSON text. */
 static char *
 object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -91,6 +142,7 @@ object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a JSON object", argname),
 				 errhint("For example '{\"max_depth\": 6, \"eta\": 0.3, \"num_round\": 100}'.")));
+	check_finite_values(doc, argname);
 	return JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 }
 

@@ -13,6 +13,7 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
@@ -43,6 +44,8 @@ rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 	{
 		const float *column = ds->features[f]->values;
 
+		/* millions of rows times thousands of columns: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n; i++)
 			matrix[i * nf + f] = column[rows[i]];
 	}

@@ -10,7 +10,8 @@
  * a parallel worker's do); a caller that goes away terminates it.
  *
  * The three phases hold no transaction between them:
- *	1. load the rows and the champion in one read-only transaction;
+ *	1. load the rows and the champion in one read-only transaction, which
+ *	   is rolled back (it must not write, and what it did is discarded);
  *	2. train and evaluate with no snapshot held;
  *	3. register model, evaluations and deployment in one transaction.
  *
@@ -46,15 +47,23 @@ static TimestampTz boosting_started = 0;
 static TimestampTz last_notice = 0;
 static int	last_candidate = 0;
 
+static void
+pg_attribute_noreturn()
+report_cancelled(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+	pg_unreachable();
+}
+
 /* Called between batches and rounds: interrupts, cancellation, phase. */
 void
 worker_checkpoint(const char *phase, int64 rows)
 {
 	CHECK_FOR_INTERRUPTS();
 	if (jobs_cancel_requested(job->job_slot, job->job_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+		report_cancelled();
 	jobs_set_phase(job->job_slot, job->job_id, phase);
 	if (strcmp(phase, "loading") == 0)
 		jobs_set_progress(job->job_slot, job->job_id, 0, 0, 0, 0, rows);
@@ -145,9 +154,22 @@ run_job(void)
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", spec->model));
 	run->ds = dataset_load(spec, job_cxt);
 	registry_load_champion(run, job_cxt);
+
+	/*
+	 * The source may only read.  XactReadOnly stops most writes, but not
+	 * all (lo_create, temporary tables): any write gives the transaction an
+	 * id, which is refused here; and the transaction is rolled back, never
+	 * committed, so nothing it did (a pg_notify, say) outlives it.
+	 */
+	if (GetCurrentTransactionIdIfAny() != InvalidTransactionId)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("the training source of model %s wrote to the database", spec->model),
+				 errdetail("Reading the rows, target and features gave the loading transaction a transaction id, which only a write does."),
+				 errhint("A source, target, feature or filter must only read: no large object, temporary table or other change.")));
 	SPI_finish();
 	PopActiveSnapshot();
-	CommitTransactionCommand();
+	AbortCurrentTransaction();
 	MemoryContextSwitchTo(job_cxt);
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	run->load_seconds = secs + usecs / 1e6;
@@ -164,6 +186,8 @@ run_job(void)
 	/* 3: register everything in one transaction, then answer */
 	jobs_set_phase(job->job_slot, job->job_id, "saving");
 	registry_save(run, job->job_id);
+	/* committed: a cancellation arriving now is too late to fail the job */
+	HOLD_CANCEL_INTERRUPTS();
 	if (!job->async)
 	{
 		StringInfoData result;
@@ -175,6 +199,26 @@ run_job(void)
 		pq_endmessage(&msg);
 	}
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ml.cancel_training's SIGINT stops the worker as "canceling statement due
+ * to user request"; the caller and ml.training_jobs should read that the
+ * job was cancelled.  Leaves that error as the current one, and returns it.
+ */
+static ErrorData *
+cancelled_error(void)
+{
+	PG_TRY();
+	{
+		report_cancelled();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(TopMemoryContext);
+	}
+	PG_END_TRY();
+	return CopyErrorData();
 }
 
 void
@@ -224,8 +268,15 @@ learnloop_training_worker_main(Datum main_arg)
 		/* report as an ERROR (to the caller, through the queue) and leave */
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
-		EmitErrorReport();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+			jobs_cancel_requested(job->job_slot, job->job_id))
+		{
+			FlushErrorState();
+			edata = cancelled_error();
+		}
+		/* the registry first: the caller reads it as soon as the error arrives */
 		jobs_finish(job->job_slot, job->job_id, false, edata->message);
+		EmitErrorReport();
 		proc_exit(1);
 	}
 	PG_END_TRY();

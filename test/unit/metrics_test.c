@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "train/metrics.h"
 #include "metrics_fixtures.h"
@@ -282,6 +283,38 @@ test_by_hand(void)
 }
 
 /*
+ * A model trained with eta NaN predicts NaN: the metrics must finish (an
+ * alarm turns the endless loop of old into a failure), AUC is NaN, and
+ * the ranking metrics still rank the numbers, NaN last.
+ */
+static void
+test_nan_predictions(void)
+{
+	ClassMetrics m;
+	ClassBuffers b;
+	MetricsSortItem scratch[4];
+	const float labels[] = {0, 1, 0, 1};
+	const float probs[] = {NAN, NAN, 0.5f, 0.5f, NAN, NAN, 0.2f, 0.8f};
+	const float grades[] = {1, 0, 0};
+	const float scores[] = {NAN, 2, 1};
+	const int64 ptr[] = {0, 3};
+
+	alarm(10);
+	init_class(&m, &b, 2);
+	classification_metrics(labels, probs, 4, &m, scratch);
+	check(isnan(m.auc[0]) && isnan(m.auc[1]) && isnan(m.roc_auc),
+		  "auc NaN when some probabilities are NaN", "nan");
+	check(m.support[0] == 2 && m.support[1] == 2, "support counted", "nan");
+
+	/* the relevant row scored NaN ranks last: AP 1/3, DCG 1/log2(4) */
+	check_double(map_at_k(grades, scores, ptr, 1, 0, scratch), 1.0 / 3,
+				 "map ranks NaN last", "nan");
+	check_double(ndcg_at_k(grades, scores, ptr, 1, 0, scratch), 0.5,
+				 "ndcg ranks NaN last", "nan");
+	alarm(0);
+}
+
+/*
  * 200,000 rows, the size of a large test set, including one all-tied
  * column: must finish in well under a second if nothing is quadratic.
  */
@@ -333,6 +366,7 @@ main(void)
 	test_regression_fixtures();
 	test_rank_fixtures();
 	test_by_hand();
+	test_nan_predictions();
 	test_large();
 	printf("1..%d\n", ntests);
 	return nfailed > 0 ? 1 : 0;
