@@ -5,6 +5,7 @@
 # is a private one (initdb in a temporary directory, run as the postgres
 # user) because pg_ctl cannot start postgres under valgrind.
 #   VALGRIND_SUITES="train predict"  the pg_regress files to run
+#   VALGRIND_SHELL="test/shell/corrupt_models.sh"  shell tests to run after them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
@@ -54,6 +55,10 @@ status=0
 make -s installcheck REGRESS="$suites" ISOLATION= PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
   EXTRA_REGRESS_OPTS="--launcher=" || status=1
 [ $status -eq 0 ] || { cat regression.diffs 2>/dev/null | head -80; }
+for t in ${VALGRIND_SHELL:-test/shell/corrupt_models.sh}; do
+  echo "==> valgrind: $t"
+  PGHOST="$tmp" PGPORT="$port" PGUSER=postgres LEARNLOOP_SLOWDOWN=50 bash "$t" || status=1
+done
 stop_server; pid=""
 
 # memcheck's findings: every block that names an error kind we refuse

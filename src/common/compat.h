@@ -43,4 +43,11 @@
 	 ExecInsertIndexTuples(slot, estate, true, conflict, arbiters))
 #endif
 
+/* the end of the last WAL record inserted (PostgreSQL 15 exports it) */
+#if PG_VERSION_NUM >= 150000
+#define learnloop_xlog_insert_end() GetXLogInsertEndRecPtr()
+#else
+#define learnloop_xlog_insert_end() XactLastRecEnd
+#endif
+
 #endif							/* LEARNLOOP_COMPAT_H */

@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "common/json_tree.h"
+#include "common/compat.h"
 #include "common/srf.h"
 #include "train/jobs.h"
 #include "train/spec.h"
@@ -67,9 +68,11 @@ next_job_id(void)
 	/*
 	 * nextval's WAL record is flushed only when a transaction commits: flush
 	 * it now, or a crash during the job (which ends this transaction too)
-	 * would hand the same job id to the next job.
+	 * would hand the same job id to the next job.  The end of the last
+	 * record, not the insert position: that one may lie past a page header
+	 * not yet written, a request XLogFlush cannot satisfy.
 	 */
-	XLogFlush(GetXLogInsertRecPtr());
+	XLogFlush(learnloop_xlog_insert_end());
 	return job_id;
 }
 

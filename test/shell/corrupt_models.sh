@@ -256,7 +256,9 @@ ok "$(q "SELECT outcome FROM served WHERE id = $id AND fn = 'predict'")" XX001 "
 timed=$(tq "SELECT o || ' ' || extract(epoch FROM clock_timestamp() - statement_timestamp())
           FROM (SELECT outcome('SELECT ml.predict(''c$id'', ''$row''::jsonb) AS v') o) x")
 ok "${timed%% *}" XX001 "a new session refuses the cyclic model too"
-ok "$(awk -v s="${timed#* }" 'BEGIN { print (s < 1) }')" 1 "it errors within a second (${timed#* } s)"
+# (scripts/valgrind.sh runs this under memcheck, which is tens of times slower)
+limit=${LEARNLOOP_SLOWDOWN:-1}
+ok "$(awk -v s="${timed#* }" -v l="$limit" 'BEGIN { print (s < l) }')" 1 "it errors within $limit s (${timed#* } s)"
 # a corrupted champion is not handed to XGBoost by the training worker either
 q "INSERT INTO ml.models (name, version, task, feature_schema, model)
    SELECT 'real', 2, 'classification', schema, model FROM corruption WHERE id = $id;
