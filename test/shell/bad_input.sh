@@ -17,7 +17,8 @@ db=learnloop_badinput
 dir=$PWD/bad_input
 only=${1:-}
 work=$(mktemp -d /tmp/learnloop_badinput.XXXXXX)
-hang_seconds=${BAD_INPUT_HANG_SECONDS:-40}
+# statement_timeout (10 s) and waiting for a job (5 s) come first
+hang_seconds=${BAD_INPUT_HANG_SECONDS:-20}
 started=$(date +%s)
 
 dropdb --if-exists "$db" >/dev/null 2>&1
@@ -37,23 +38,31 @@ fi
 total=$(wc -l <"$work/inputs.tsv")
 
 # psql script of inputs FROM..end: each block prints @@BEGIN, the call's
-# output, @@MSG (the error), @@END with SQLSTATE, state checks and SELECT 1
+# output, @@MSG (the error), @@END with SQLSTATE, state checks and SELECT 1;
+# the state after one input is the state before the next
 script_from() {
   cat <<'HEAD'
-SET statement_timeout = '15s';
+\set ON_ERROR_STOP 1
+SET statement_timeout = '10s';
 LISTEN bi;
-SELECT pg_backend_pid() AS bi_pid, pg_postmaster_start_time() AS bi_pm \gset
+SELECT pg_backend_pid() AS bi_pid, pg_postmaster_start_time() AS bi_pm, bi_state() AS bi_before,
+       coalesce(max(job_id), 0) AS bi_job FROM ml.training_jobs
+ WHERE database = current_database() \gset
 \echo @@PID :bi_pid
+\set ON_ERROR_STOP 0
 HEAD
   awk -F'\t' -v from="$1" 'NR >= from {
-    printf "\\echo @@BEGIN %d\n\\set bi_before unknown\n\\set bi_side unknown\n", NR
-    printf "SELECT bi_state() AS bi_before, bi_state(false) AS bi_side \\gset\n"
-    printf "%s;\n", $2
+    q = sprintf("%c", 39)
+    printf "\\echo @@BEGIN %d\n%s;\n", NR, $2
     printf "\\set bi_st :SQLSTATE\n\\if :ERROR\n\\echo @@MSG :LAST_ERROR_MESSAGE\n\\endif\n"
     printf "\\set bi_same unknown\n\\set bi_side_same unknown\n\\set bi_up unknown\n\\set bi_one unknown\n"
     printf "SELECT bi_settle() IS NULL AS bi_settled \\gset\n"
-    printf "SELECT bi_state() = :%cbi_before%c AS bi_same, bi_state(false) = :%cbi_side%c AS bi_side_same, pg_postmaster_start_time() = :%cbi_pm%c AS bi_up \\gset\n", 39, 39, 39, 39, 39, 39
-    printf "SELECT 1 AS bi_one \\gset\n"
+    printf "SELECT string_agg(status || %s: %s || coalesce(error, %s%s), %s ; %s ORDER BY job_id) AS bi_jobs, coalesce(max(job_id), :bi_job) AS bi_job FROM ml.training_jobs WHERE job_id > :bi_job AND database = current_database() \\gset\n", q, q, q, q, q, q
+    printf "\\if :{?bi_jobs}\n\\echo @@JOBS :bi_jobs\n\\unset bi_jobs\n\\endif\n"
+    printf "SELECT s AS bi_now, split_part(s, %s|%s, 1) = split_part(:%sbi_before%s, %s|%s, 1) AS bi_same,", q, q, q, q, q, q
+    printf " split_part(s, %s|%s, 2) = split_part(:%sbi_before%s, %s|%s, 2) AS bi_side_same,", q, q, q, q, q, q
+    printf " pg_postmaster_start_time() = :%sbi_pm%s AS bi_up FROM bi_state() s \\gset\n", q, q
+    printf "\\set bi_before :bi_now\nSELECT 1 AS bi_one \\gset\n"
     printf "\\echo @@END %d :bi_st :bi_same :bi_side_same :bi_up :bi_one\n", NR
   }' "$work/inputs.tsv"
 }
@@ -118,12 +127,14 @@ cat "$work"/out.* | awk -F'\t' -v inputs="$work/inputs.tsv" -v hangs="$work/hang
   /^@@MSG / { m = $0; sub(/^@@MSG /, "", m); msg[cur] = m; next }
   /^@@END / { split($0, e, " "); st[e[2]] = e[3]; same[e[2]] = e[4]; side[e[2]] = e[5]; up[e[2]] = e[6]; one[e[2]] = e[7]; next }
   /^@@PID / { next }
+  /^@@JOBS / { j = $0; sub(/^@@JOBS /, "", j); jobs[cur] = j; next }
   /^Asynchronous notification/ { if (cur != "") notified[cur] = 1; next }
   { if (cur != "" && length(out[cur]) < 200) out[cur] = out[cur] (out[cur] == "" ? "" : " ") substr($0, 1, 200) }
   END {
     for (i = 1; i <= n; i++) {
       s = (i in st) ? st[i] : ((i in hung) ? "HANG" : ((i in seen) ? "CRASH" : "NOTRUN"))
       text = (msg[i] != "") ? msg[i] : out[i]
+      if (jobs[i] != "") text = text " [job " jobs[i] "]"
       gsub(/\t/, " ", text)
       printf "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", i, id[i], s, same[i], side[i], up[i], one[i], notified[i], text
     }
@@ -156,6 +167,7 @@ awk -F'\t' -v allow="$dir/allowlist.tsv" '
       if (want == "") why = "succeeded, not a documented result: " text
       else if (want ~ /^ok~/ && text !~ substr(want, 4)) why = "succeeded with an output that does not match " substr(want, 4) ": " text
       else if (want !~ /^ok/) why = "succeeded, expected " want ": " text
+      else if (text ~ /\[job failed/ && $4 != "t") why = "the job it started failed but changed the tables of schema ml, public or large objects: " text
     } else {
       if (bad_state(s)) why = "error " s ": " text
       else if (want != "" && want !~ /^ok/ && !(s == want || (want ~ /\*$/ && index(s, substr(want, 1, length(want) - 1)) == 1)))

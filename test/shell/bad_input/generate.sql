@@ -49,7 +49,6 @@ INSERT INTO bi_valid VALUES
   ('train', 'metric', $$'accuracy'$$),
   ('train', 'deploy', $$'never'$$),
   ('train', 'evaluate_on', $$'all'$$),
-  ('train', 'features', $$'{x1, x2, c}'$$),
   ('deploy', 'model', $$'bi_dep'$$),
   ('deploy', 'reason', $$'bad-input suite'$$),
   ('rollback', 'model', $$'bi_dep'$$),
@@ -75,7 +74,8 @@ INSERT INTO bi_valid VALUES
   ('update_allocation', 'experiment', $$'bi_tho'$$),
   ('grant_access', 'grantee', $$'bi_role'$$),
   ('grant_access', 'access', $$'read'$$);
-INSERT INTO bi_valid VALUES ('train', 'params', $$'{"num_round": 2}'$$, true);
+INSERT INTO bi_valid VALUES ('train', 'params', $$'{"num_round": 2}'$$, true),
+                            ('train', 'features', $$'{x1, x2, c}'$$, true);
 UPDATE bi_valid SET fn = 'train_async' WHERE fn = 'train';
 INSERT INTO bi_valid SELECT 'train', arg, expr, always FROM bi_valid WHERE fn = 'train_async';
 INSERT INTO bi_valid SELECT f, arg, expr, always FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
