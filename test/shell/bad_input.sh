@@ -162,6 +162,7 @@ awk -F'\t' -v allow="$dir/allowlist.tsv" '
     if (s == "CRASH") why = "the server crashed (or the session died)"
     else if (s == "HANG") why = "hung: ignored statement_timeout and was killed"
     else if (s == "NOTRUN") why = "not run (the server did not come back)"
+    else if ($6 == "unknown") why = "the state could not be read after the call (a table of schema ml or public cannot be read back?)"
     else if ($6 != "t" || $7 != "1") why = "the server restarted during the call"
     else if (s == "00000") {
       if (want == "") why = "succeeded, not a documented result: " text

@@ -10,7 +10,8 @@
 
 -- valid values per function ('*' for any) and argument name
 -- (always: passed even when the argument has a default, to keep calls fast)
-CREATE TEMP TABLE bi_valid (fn text, arg text, expr text, always boolean DEFAULT false);
+-- (type: only for arguments of that type, as overloads differ by type)
+CREATE TEMP TABLE bi_valid (fn text, arg text, expr text, always boolean DEFAULT false, type regtype);
 INSERT INTO bi_valid VALUES
   ('*', 'model', $$'bi_cls'$$),
   ('*', 'experiment', $$'bi_exp'$$),
@@ -26,9 +27,7 @@ INSERT INTO bi_valid VALUES
   ('*', 'baseline', '0.1'),
   ('*', 'users', '1'),
   ('*', 'days', '1'),
-  ('predict', 'features', $$'{1, 2, 0}'$$),       -- real[] overloads; jsonb ones take the '*' row
   ('decide', 'task', $$'bi_task'$$),
-  ('decide', 'model', $$'bi_pol'$$),
   ('decide', 'fallback', $$'a'$$),
   ('decide', 'features', $$'{"x1": 1, "x2": 2}'$$),
   ('record_decision', 'task', $$'bi_task'$$),
@@ -74,11 +73,14 @@ INSERT INTO bi_valid VALUES
   ('update_allocation', 'experiment', $$'bi_tho'$$),
   ('grant_access', 'grantee', $$'bi_role'$$),
   ('grant_access', 'access', $$'read'$$);
-INSERT INTO bi_valid VALUES ('train', 'params', $$'{"num_round": 2}'$$, true),
-                            ('train', 'features', $$'{x1, x2, c}'$$, true);
+INSERT INTO bi_valid VALUES ('predict', 'features', $$'{1, 2, 0}'$$, false, 'real[]'),
+                            ('train', 'params', $$'{"num_round": 2}'$$, true, NULL),
+                            ('train', 'features', $$'{x1, x2, c}'$$, true, NULL),
+                            ('decide', 'model', $$'bi_pol'$$, true, NULL),
+                            ('decide', 'min_confidence', '0', true, NULL);
 UPDATE bi_valid SET fn = 'train_async' WHERE fn = 'train';
-INSERT INTO bi_valid SELECT 'train', arg, expr, always FROM bi_valid WHERE fn = 'train_async';
-INSERT INTO bi_valid SELECT f, arg, expr, always FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
+INSERT INTO bi_valid SELECT 'train', arg, expr, always, type FROM bi_valid WHERE fn = 'train_async';
+INSERT INTO bi_valid SELECT f, arg, expr, always, type FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
  WHERE fn = 'predict';
 
 -- bad values per argument type; %s is the argument's valid value, if any
@@ -194,8 +196,9 @@ SELECT p.oid, p.proname, p.prokind, p.pronargs, p.pronargdefaults, a.pos, a.name
 CREATE TEMP VIEW bi_value AS
 SELECT a.oid, a.pos, a.name, a.type,
        a.required OR EXISTS (SELECT 1 FROM bi_valid v WHERE v.arg = a.name AND v.fn = a.proname AND v.always) AS required,
-       coalesce((SELECT v.expr FROM bi_valid v WHERE v.arg = a.name AND v.fn IN (a.proname, '*')
-                  ORDER BY v.fn = '*' LIMIT 1),
+       coalesce((SELECT v.expr FROM bi_valid v
+                  WHERE v.arg = a.name AND v.fn IN (a.proname, '*') AND coalesce(v.type = a.type, true)
+                  ORDER BY v.fn = '*', v.type IS NULL LIMIT 1),
                 CASE a.type WHEN 'text'::regtype THEN $$'x'$$ WHEN 'jsonb'::regtype THEN $$'{}'$$
                             WHEN 'boolean'::regtype THEN 'true' ELSE '1' END) AS valid
   FROM bi_args a WHERE a.pos IS NOT NULL;
