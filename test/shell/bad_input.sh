@@ -142,7 +142,8 @@ cat "$work"/out.* | awk -F'\t' -v inputs="$work/inputs.tsv" -v hangs="$work/hang
 
 # judge every input against the allowlist (first matching line wins):
 #   ok            a success is the documented result (an error is fine too)
-#   ok~REGEX      a success whose output matches REGEX
+#   ok~REGEX      a success whose output matches REGEX (an error is fine too)
+#   must~REGEX    a success whose output matches REGEX; an error fails
 #   SQLSTATE      the error must have this SQLSTATE (a trailing * matches a class)
 awk -F'\t' -v allow="$dir/allowlist.tsv" '
   BEGIN {
@@ -167,11 +168,13 @@ awk -F'\t' -v allow="$dir/allowlist.tsv" '
     else if (s == "00000") {
       if (want == "") why = "succeeded, not a documented result: " text
       else if (want ~ /^ok~/ && text !~ substr(want, 4)) why = "succeeded with an output that does not match " substr(want, 4) ": " text
-      else if (want !~ /^ok/) why = "succeeded, expected " want ": " text
+      else if (want ~ /^must~/ && text !~ substr(want, 6)) why = "succeeded with an output that does not match " substr(want, 6) ": " text
+      else if (want !~ /^(ok|must)/) why = "succeeded, expected " want ": " text
       else if (text ~ /\[job failed/ && $4 != "t") why = "the job it started failed but changed the tables of schema ml, public or large objects: " text
     } else {
       if (bad_state(s)) why = "error " s ": " text
-      else if (want != "" && want !~ /^ok/ && !(s == want || (want ~ /\*$/ && index(s, substr(want, 1, length(want) - 1)) == 1)))
+      else if (want ~ /^must~/) why = "error " s " instead of a success matching " substr(want, 6) ": " text
+      else if (want != "" && want !~ /^(ok|must)/ && !(s == want || (want ~ /\*$/ && index(s, substr(want, 1, length(want) - 1)) == 1)))
         why = "error " s " instead of " want ": " text
       else if ($4 != "t") why = "failed (" s ") but changed the tables of schema ml, public or large objects: " text
     }
