@@ -11,7 +11,7 @@ DOCS = docs/reference.md
 
 # pg_regress suites: one sql/NAME.sql and expected/NAME.out each
 REGRESS = schema record_decision record_outcome simulate train predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit simulate_limits
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit simulate_limits experiment_guardrails
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
