@@ -230,6 +230,7 @@ CREATE FUNCTION pg_temp.train_call(arg text, value text) RETURNS text LANGUAGE s
     SELECT 'SELECT left(string_agg(s::text, '' ; ''), 300) FROM ml.train(model => ''bi_t'', '
            || concat_ws(', ', CASE WHEN arg <> 'source' THEN 'source => ''bi_src''' END,
                         CASE WHEN arg <> 'target' THEN 'target => ''y''' END,
+                        CASE WHEN arg <> 'features' THEN 'features => ''{x1, x2, c}''' END,
                         format('%I => %L', arg, value)
                         || CASE arg WHEN 'features' THEN '::text[]' WHEN 'split_column' THEN ', split => ''time''' ELSE '' END)
            || ', params => ''{"num_round": 2}'', deploy => ''never'') s'
