@@ -178,8 +178,8 @@ awk -F'\t' -v allow="$dir/allowlist.tsv" '
         why = "error " s " instead of " want ": " text
       else if ($4 != "t") why = "failed (" s ") but changed the tables of schema ml, public or large objects: " text
     }
-    if (why == "" && $5 != "t" && id ~ /^special\//) why = "changed a public table, a large object, a decision or a deployment from a training source (" s "): " text
-    if (why == "" && $8 == 1) why = "a NOTIFY reached a listener (" s ")"
+    if ($5 != "t" && id ~ /^special\//) why = "wrote a public table, a large object, a decision or a deployment from a training source (" s "); " why
+    if ($8 == 1) why = "a NOTIFY reached a listener (" s "); " why
     cls = (s ~ /^[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z]$/) ? substr(s, 1, 2) : s
     printf "%s\t%s\t%s\t%s\t%s\n", n, id, s, cls, why
   }
