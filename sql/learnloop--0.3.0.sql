@@ -708,6 +708,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The first variant is the control, e.g. ARRAY[''control'', ''treatment''].';
     END IF;
+    -- ml.analyze analyzes every guardrail metric: a NULL or empty one would make it fail for good
+    IF array_position(guardrail_metrics, NULL) IS NOT NULL OR '' = ANY (guardrail_metrics) THEN
+        RAISE EXCEPTION 'guardrail metrics must be non-empty names: %', guardrail_metrics
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example ARRAY[''errors'', ''latency_ms''], or leave guardrail_metrics out.';
+    END IF;
     IF coverage IS NULL OR NOT (coverage >= 0 AND coverage <= 1) THEN
         RAISE EXCEPTION 'coverage must be between 0 and 1, not %', coverage
             USING ERRCODE = 'numeric_value_out_of_range',

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -57,6 +58,25 @@ check_range(const char *name, int32 value, int32 lo, int32 hi)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be between %d and %d, not %d", name, lo, hi, value),
 				 errhint("Simulate fewer users or days per call, and call again with another seed for more.")));
+}
+
+/*
+ * The simulated period, with a day to spare for the outcomes' times, must lie
+ * within the timestamps PostgreSQL stores: an infinite start_at, or one near
+ * an end of the range, would write rows whose times cannot be read back.
+ */
+static void
+check_start(TimestampTz start, int32 days)
+{
+	TimestampTz end;
+
+	if (TIMESTAMP_NOT_FINITE(start) ||
+		pg_add_s64_overflow(start, ((int64) days + 1) * USECS_PER_DAY, &end) ||
+		!IS_VALID_TIMESTAMP(end))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("start_at must be finite, and %d days after it must still be a valid timestamp", days + 1),
+				 errhint("Timestamps run from 4713 BC to 294276 AD.")));
 }
 
 static Datum
@@ -187,6 +207,7 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 		check_range("users", st->users, 1, 10000000);
 		check_range("days", st->days, 1, 3650);
 		check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
+		check_start(st->start, st->days);
 		start_user(st);
 		funcctx->user_fctx = st;
 		MemoryContextSwitchTo(oldcontext);
