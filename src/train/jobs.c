@@ -322,7 +322,8 @@ jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
  * whose slot a new worker took in the meantime.
  */
 static void
-finish_job(int slot, int64 job_id, Oid database, int worker_pid, bool succeeded, const char *error)
+finish_job(int slot, int64 job_id, Oid database, int worker_pid, bool succeeded,
+		   const char *error)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TrainingJob *job;
@@ -503,7 +504,7 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to cancel training job %lld", (long long) job_id),
 				 errhint("Only the role that started the job, or a member of it, can cancel it.")));
 
-	/* the slot may have changed hands meanwhile: match the job id again */
+	/* the slot may have changed hands meanwhile: match the job again */
 	found = false;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
 	if (registry->jobs[i].job_id == job_id && registry->jobs[i].database == MyDatabaseId &&
