@@ -1,6 +1,29 @@
 /* learnloop 0.2.0 -> 0.3.0: trust (no crash, no silent failure, no unsafe automatic deployment) */
 \echo Use "ALTER EXTENSION learnloop UPDATE TO '0.3.0'" to load this file. \quit
 
+/*
+ * The update re-grants, on new and re-created objects, what roles were
+ * granted before.  A GRANT in an extension script counts as one of the
+ * extension's initial privileges, which pg_dump leaves out: a dump and
+ * restore would lose these grants.  This helper runs a command that grants
+ * and puts the initial privileges of the objects granted on (targets) back
+ * as they were, so pg_dump keeps the grants like any the DBA made.  Dropped
+ * at the end of the script.
+ */
+CREATE FUNCTION ml.learnloop_grant_as_dba(targets oid[], command text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved pg_init_privs[] := ARRAY(SELECT i FROM pg_init_privs i WHERE i.objoid = ANY (targets));
+BEGIN
+    EXECUTE command;
+    DELETE FROM pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_init_privs SELECT * FROM unnest(saved);
+END
+$$;
+
 /* ---- part "defaults" (issue 9, section 4 and argument checks of section 6) ---- */
 
 /*
@@ -24,8 +47,9 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', new_signature);
     FOR g IN SELECT DISTINCT a.grantee, a.is_grantable FROM aclexplode(grants) a
               WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> owner LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', new_signature, g.grantee::regrole,
-                       CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        PERFORM ml.learnloop_grant_as_dba(ARRAY[new_signature::regprocedure::oid],
+            format('GRANT EXECUTE ON FUNCTION %s TO %s%s', new_signature, g.grantee::regrole,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END));
     END LOOP;
 END
 $$;
@@ -213,10 +237,7 @@ REVOKE EXECUTE ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb,
 /*
  * The roles that could train, read or deploy before keep doing so: they
  * get the new functions, the decisions and the history as ml.grant_access
- * gives them now.  A GRANT in an extension script counts as one of the
- * extension's initial privileges, which pg_dump leaves out; so the initial
- * privileges of the objects granted on are put back as they were, and
- * pg_dump keeps these grants like any the DBA made.
+ * gives them now, as grants pg_dump keeps (ml.learnloop_grant_as_dba).
  */
 DO $$
 DECLARE
@@ -226,7 +247,6 @@ DECLARE
                            'ml.validate_model(text, integer)'::regprocedure,
                            'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure,
                            'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)'::regprocedure]::oid[];
-    saved pg_catalog.pg_init_privs[] := ARRAY(SELECT i FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets));
 BEGIN
     FOR carry IN
         SELECT * FROM (VALUES
@@ -247,11 +267,9 @@ BEGIN
                     SELECT p.proacl, p.proowner FROM pg_catalog.pg_proc p WHERE p.oid = carry.object) o (acl, owner),
                    pg_catalog.aclexplode(o.acl) a
              WHERE a.privilege_type = carry.privilege AND a.grantee <> 0 AND a.grantee <> o.owner LOOP
-            EXECUTE pg_catalog.format('GRANT %s TO %s', carry.grants, grantee);
+            PERFORM ml.learnloop_grant_as_dba(targets, pg_catalog.format('GRANT %s TO %s', carry.grants, grantee));
         END LOOP;
     END LOOP;
-    DELETE FROM pg_catalog.pg_init_privs i WHERE i.objoid = ANY (targets);
-    INSERT INTO pg_catalog.pg_init_privs SELECT * FROM pg_catalog.unnest(saved);
 END
 $$;
 DROP FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text);
@@ -674,7 +692,8 @@ BEGIN
          WHERE p.oid = 'ml.create_experiment(text, text[], double precision[], double precision, text, integer, text, text, text[], integer, text)'::regprocedure
            AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner AND a.grantee <> 0
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) TO %s', grantee);
+        PERFORM ml.learnloop_grant_as_dba(ARRAY['ml.check_choice(text, text, text[])'::regprocedure::oid],
+            pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.check_choice(text, text, text[]) TO %s', grantee));
     END LOOP;
     FOR grantee IN
         SELECT DISTINCT a.grantee::regrole
@@ -687,7 +706,10 @@ BEGIN
           FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a
          WHERE att.attrelid = 'ml.mltrainingdata'::regclass
     LOOP
-        PERFORM ml.grant_quoted_names(grantee);
+        PERFORM ml.learnloop_grant_as_dba(
+            ARRAY['ml."MLTrainingData"'::regclass, 'ml."MLEvaluationResults"'::regclass,
+                  'ml."MLABTestResults"'::regclass, 'ml."MLMonitoringMetrics"'::regclass]::oid[],
+            pg_catalog.format('SELECT ml.grant_quoted_names(%L)', grantee));
     END LOOP;
 END
 $$;
@@ -776,3 +798,5 @@ BEGIN
     RETURN created;
 END
 $$;
+/* the update's helpers are not part of the extension */
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);

@@ -167,14 +167,17 @@ deploy_guards_prepare(TrainRun *run)
 	foreach(lc, run->guards)
 	{
 		DeployGuard *guard = lfirst(lc);
+		const char *canonical = metric_canonical(task, guard->metric);
 
-		if (!metric_known(task, guard->metric))
+		if (canonical == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("deploy_guards: unknown metric \"%s\" for a %s model", guard->metric,
 							task_name(task)),
 					 errhint("Use keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
 							 default_metric(task))));
+		/* metrics_get() and the key-metric rule compare exact spellings */
+		guard->metric = pstrdup(canonical);
 		if (strcmp(guard->metric, run->metric) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

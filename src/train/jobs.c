@@ -255,52 +255,57 @@ jobs_register(int64 job_id, const char *model, Oid role, Oid database)
 	return slot;
 }
 
-/* The slot, if it still belongs to the job, else NULL; call with the lock held. */
+/*
+ * The slot, if it still belongs to the job, else NULL; call with the lock
+ * held.  Job ids come from a sequence of each database: the slot may have
+ * passed to another database's job of the same id.
+ */
 static TrainingJob *
-job_in_slot(int slot, int64 job_id)
+job_in_slot(int slot, int64 job_id, Oid database)
 {
 	if (registry == NULL || slot < 0 || slot >= registry->njobs ||
-		registry->jobs[slot].job_id != job_id)
+		registry->jobs[slot].job_id != job_id ||
+		registry->jobs[slot].database != database)
 		return NULL;
 	return &registry->jobs[slot];
 }
 
 void
-jobs_set_worker(int slot, int64 job_id, int worker_pid)
+jobs_set_worker(int slot, int64 job_id, Oid database, int worker_pid)
 {
 	TrainingJob *job;
 
 	if (registry == NULL)
 		return;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if ((job = job_in_slot(slot, job_id)) != NULL && job->status == JOB_RUNNING)
+	if ((job = job_in_slot(slot, job_id, database)) != NULL && job->status == JOB_RUNNING)
 		job->worker_pid = worker_pid;
 	release_and_save();
 }
 
 void
-jobs_set_phase(int slot, int64 job_id, const char *phase)
+jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase)
 {
 	TrainingJob *job;
 
 	if (registry == NULL)
 		return;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if ((job = job_in_slot(slot, job_id)) != NULL)
+	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 		strlcpy(job->phase, phase, sizeof(job->phase));
 	LWLockRelease(registry->lock);
 }
 
 void
-jobs_set_progress(int slot, int64 job_id, int candidate, int candidates,
-				  int round, int total_rounds, int64 rows)
+jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
+				  int candidates, int round, int total_rounds, int64 rows)
 {
 	TrainingJob *job;
 
 	if (registry == NULL)
 		return;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if ((job = job_in_slot(slot, job_id)) != NULL)
+	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 	{
 		job->candidate = candidate;
 		job->candidates = candidates;
@@ -317,7 +322,8 @@ jobs_set_progress(int slot, int64 job_id, int candidate, int candidates,
  * whose slot a new worker took in the meantime.
  */
 static void
-finish_job(int slot, int64 job_id, int worker_pid, bool succeeded, const char *error)
+finish_job(int slot, int64 job_id, Oid database, int worker_pid, bool succeeded,
+		   const char *error)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TrainingJob *job;
@@ -325,7 +331,7 @@ finish_job(int slot, int64 job_id, int worker_pid, bool succeeded, const char *e
 	if (registry == NULL)
 		return;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if ((job = job_in_slot(slot, job_id)) != NULL && job->status == JOB_RUNNING &&
+	if ((job = job_in_slot(slot, job_id, database)) != NULL && job->status == JOB_RUNNING &&
 		(worker_pid == 0 || job->worker_pid == worker_pid))
 	{
 		job->status = succeeded ? JOB_SUCCEEDED : JOB_FAILED;
@@ -339,13 +345,13 @@ finish_job(int slot, int64 job_id, int worker_pid, bool succeeded, const char *e
 }
 
 void
-jobs_finish(int slot, int64 job_id, bool succeeded, const char *error)
+jobs_finish(int slot, int64 job_id, Oid database, bool succeeded, const char *error)
 {
-	finish_job(slot, job_id, 0, succeeded, error);
+	finish_job(slot, job_id, database, 0, succeeded, error);
 }
 
 bool
-jobs_cancel_requested(int slot, int64 job_id)
+jobs_cancel_requested(int slot, int64 job_id, Oid database)
 {
 	TrainingJob *job;
 	bool		cancel = false;
@@ -353,7 +359,7 @@ jobs_cancel_requested(int slot, int64 job_id)
 	if (registry == NULL)
 		return false;
 	LWLockAcquire(registry->lock, LW_SHARED);
-	if ((job = job_in_slot(slot, job_id)) != NULL)
+	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 		cancel = job->cancel_requested;
 	LWLockRelease(registry->lock);
 	return cancel;
@@ -385,7 +391,7 @@ fail_if_worker_gone(int slot, TrainingJob *job)
 	if (job->status != JOB_RUNNING || job->worker_pid == 0 ||
 		kill(job->worker_pid, 0) == 0 || errno != ESRCH)
 		return;
-	finish_job(slot, job->job_id, job->worker_pid, false,
+	finish_job(slot, job->job_id, job->database, job->worker_pid, false,
 			   "the training worker exited without finishing the job");
 	LWLockAcquire(registry->lock, LW_SHARED);
 	*job = registry->jobs[slot];
@@ -498,10 +504,11 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to cancel training job %lld", (long long) job_id),
 				 errhint("Only the role that started the job, or a member of it, can cancel it.")));
 
-	/* the slot may have changed hands meanwhile: match the job id again */
+	/* the slot may have changed hands meanwhile: match the job again */
 	found = false;
 	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if (registry->jobs[i].job_id == job_id && registry->jobs[i].status == JOB_RUNNING)
+	if (registry->jobs[i].job_id == job_id && registry->jobs[i].database == MyDatabaseId &&
+		registry->jobs[i].status == JOB_RUNNING)
 	{
 		found = true;
 		registry->jobs[i].cancel_requested = true;

@@ -48,11 +48,11 @@ extern void jobs_request_shmem(void);
 extern void jobs_init_shmem(void);
 extern bool jobs_available(void);
 extern int	jobs_register(int64 job_id, const char *model, Oid role, Oid database);
-extern void jobs_set_worker(int slot, int64 job_id, int worker_pid);
-extern void jobs_set_phase(int slot, int64 job_id, const char *phase);
-extern void jobs_set_progress(int slot, int64 job_id, int candidate, int candidates,
-							  int round, int total_rounds, int64 rows);
-extern void jobs_finish(int slot, int64 job_id, bool succeeded, const char *error);
-extern bool jobs_cancel_requested(int slot, int64 job_id);
+extern void jobs_set_worker(int slot, int64 job_id, Oid database, int worker_pid);
+extern void jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase);
+extern void jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
+							  int candidates, int round, int total_rounds, int64 rows);
+extern void jobs_finish(int slot, int64 job_id, Oid database, bool succeeded, const char *error);
+extern bool jobs_cancel_requested(int slot, int64 job_id, Oid database);
 
 #endif							/* LEARNLOOP_JOBS_H */

@@ -157,7 +157,7 @@ launch(TrainSpec *spec, bool async)
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	if (!RegisterDynamicBackgroundWorker(&worker, &launched.handle))
 	{
-		jobs_finish(job->job_slot, launched.job_id, false, "no background worker slot was free");
+		jobs_finish(job->job_slot, launched.job_id, MyDatabaseId, false, "no background worker slot was free");
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a training worker: every background worker slot is taken"),
@@ -173,14 +173,14 @@ launch(TrainSpec *spec, bool async)
 	}
 	if (WaitForBackgroundWorkerStartup(launched.handle, &pid) != BGWH_STARTED)
 	{
-		jobs_finish(job->job_slot, launched.job_id, false, "the training worker could not start");
+		jobs_finish(job->job_slot, launched.job_id, MyDatabaseId, false, "the training worker could not start");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("the training worker could not start"),
 				 errhint("See the server log.")));
 	}
 	/* known from now on, so that a worker that dies is seen as dead */
-	jobs_set_worker(job->job_slot, launched.job_id, pid);
+	jobs_set_worker(job->job_slot, launched.job_id, MyDatabaseId, pid);
 	return launched;
 }
 

@@ -62,11 +62,11 @@ void
 worker_checkpoint(const char *phase, int64 rows)
 {
 	CHECK_FOR_INTERRUPTS();
-	if (jobs_cancel_requested(job->job_slot, job->job_id))
+	if (jobs_cancel_requested(job->job_slot, job->job_id, job->database))
 		report_cancelled();
-	jobs_set_phase(job->job_slot, job->job_id, phase);
+	jobs_set_phase(job->job_slot, job->job_id, job->database, phase);
 	if (strcmp(phase, "loading") == 0)
-		jobs_set_progress(job->job_slot, job->job_id, 0, 0, 0, 0, rows);
+		jobs_set_progress(job->job_slot, job->job_id, job->database, 0, 0, 0, 0, rows);
 }
 
 /* Progress after a round: the registry always, the caller at most once a second. */
@@ -77,8 +77,8 @@ worker_round(int candidate, int candidates, int round, int total_rounds,
 	TimestampTz now = GetCurrentTimestamp();
 	double		elapsed;
 
-	jobs_set_progress(job->job_slot, job->job_id, candidate, candidates, round,
-					  total_rounds, rows);
+	jobs_set_progress(job->job_slot, job->job_id, job->database, candidate, candidates,
+					  round, total_rounds, rows);
 	if (candidate != last_candidate)
 	{
 		boosting_started = now;
@@ -105,7 +105,7 @@ worker_exit(int code, Datum arg)
 		MemoryContextDelete(job_cxt);	/* frees XGBoost's handles */
 	job_cxt = NULL;
 	if (job != NULL)
-		jobs_finish(job->job_slot, job->job_id, false,
+		jobs_finish(job->job_slot, job->job_id, job->database, false,
 					"the training worker was terminated before the job finished");
 }
 
@@ -115,6 +115,11 @@ worker_exit(int code, Datum arg)
  * the catalogs.  Messages to the caller stay in the database's encoding,
  * whatever client_encoding the caller's client asked for, because the
  * caller converts them when it relays them.
+ *
+ * default_transaction_read_only is not taken on: the caller's transaction
+ * was read-write (nextval of the job id refuses a read-only one), whatever
+ * the default, so the saving transaction is too.  The loading transaction
+ * sets itself read-only.
  */
 static void
 restore_caller_state(shm_toc *toc)
@@ -122,6 +127,7 @@ restore_caller_state(shm_toc *toc)
 	StartTransactionCommand();
 	RestoreLibraryState(shm_toc_lookup(toc, TRAIN_KEY_LIBRARIES, false));
 	RestoreGUCState(shm_toc_lookup(toc, TRAIN_KEY_GUC, false));
+	SetConfigOption("default_transaction_read_only", "off", PGC_USERSET, PGC_S_SESSION);
 	CommitTransactionCommand();
 	SetClientEncoding(GetDatabaseEncoding());
 }
@@ -145,7 +151,7 @@ run_job(void)
 	run->nthread = xgb_default_threads();
 
 	/* 1: read the data and the champion, as the role, in one snapshot */
-	jobs_set_phase(job->job_slot, job->job_id, "loading");
+	jobs_set_phase(job->job_slot, job->job_id, job->database, "loading");
 	StartTransactionCommand();
 	XactReadOnly = true;
 	SetConfigOption("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION);
@@ -184,7 +190,7 @@ run_job(void)
 	train_run(run);
 
 	/* 3: register everything in one transaction, then answer */
-	jobs_set_phase(job->job_slot, job->job_id, "saving");
+	jobs_set_phase(job->job_slot, job->job_id, job->database, "saving");
 	registry_save(run, job->job_id);
 	/* committed: a cancellation arriving now is too late to fail the job */
 	HOLD_CANCEL_INTERRUPTS();
@@ -253,7 +259,7 @@ learnloop_training_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(job->database, job->session_user_id, 0);
 	SetClientEncoding(GetDatabaseEncoding());
-	jobs_set_worker(job->job_slot, job->job_id, MyProcPid);
+	jobs_set_worker(job->job_slot, job->job_id, job->database, MyProcPid);
 
 	PG_TRY();
 	{
@@ -269,19 +275,22 @@ learnloop_training_worker_main(Datum main_arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
-			jobs_cancel_requested(job->job_slot, job->job_id))
+			jobs_cancel_requested(job->job_slot, job->job_id, job->database))
 		{
 			FlushErrorState();
 			edata = cancelled_error();
 		}
 		/* the registry first: the caller reads it as soon as the error arrives */
-		jobs_finish(job->job_slot, job->job_id, false, edata->message);
+		jobs_finish(job->job_slot, job->job_id, job->database, false, edata->message);
+		/* finished: worker_exit must not fail the slot's next job */
+		job = NULL;
 		EmitErrorReport();
 		proc_exit(1);
 	}
 	PG_END_TRY();
 
-	jobs_finish(job->job_slot, job->job_id, true, NULL);
+	jobs_finish(job->job_slot, job->job_id, job->database, true, NULL);
+	job = NULL;
 	MemoryContextDelete(job_cxt);
 	job_cxt = NULL;
 }

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # 0.2.0 -> 0.3.0 drops and re-creates ml.decide and ml.explain (their
 # arguments and result columns changed): the roles ml.grant_access gave
-# them to keep them across the update, and nobody else gets them.
+# them to keep them across the update, and nobody else gets them.  Every
+# grant the update makes on a role's behalf is the DBA's, not one of the
+# extension's initial privileges (pg_init_privs), so pg_dump keeps it.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
 db=learnloop_upgrade_grants
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
-q "DROP ROLE IF EXISTS ll_up_app; DROP ROLE IF EXISTS ll_up_reader; CREATE ROLE ll_up_app; CREATE ROLE ll_up_reader" >/dev/null
+roles="ll_up_app ll_up_reader ll_up_exp ll_up_read"
+for r in $roles; do q "DROP ROLE IF EXISTS $r; CREATE ROLE $r" >/dev/null; done
 q "CREATE EXTENSION learnloop VERSION '0.2.0'"
 q "SELECT ml.grant_access('ll_up_app', 'record'); SELECT ml.grant_access('ll_up_reader', 'predict')" >/dev/null
+q "SELECT ml.grant_access('ll_up_exp', 'experiment'); SELECT ml.grant_access('ll_up_read', 'read')" >/dev/null
 q "ALTER EXTENSION learnloop UPDATE TO '0.3.0'"
 ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8)', 'EXECUTE')")" \
    t "an application role keeps ml.decide"
@@ -18,7 +22,26 @@ ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.explain(text, jsonb, 
    t "a predict role keeps ml.explain"
 ok "$(q "SELECT has_function_privilege('public', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8)', 'EXECUTE')")" \
    f "PUBLIC does not get ml.decide"
-ok "$(q "SELECT count(*) FROM pg_proc WHERE proname = 'learnloop_replace_function'")" 0 "the update's helper is gone"
+ok "$(q "SELECT has_function_privilege('ll_up_exp', 'ml.check_choice(text, text, text[])', 'EXECUTE')")" \
+   t "an experiment role gets ml.check_choice"
+ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.\"MLTrainingData\"', 'SELECT')")" \
+   t "a read role gets the quoted-name views"
+ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_replace_function', 'learnloop_grant_as_dba')")" 0 \
+   "the update's helpers are gone"
+ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
+           FROM pg_init_privs i, aclexplode(i.initprivs) a
+          WHERE a.grantee::regrole::text LIKE 'll\_up\_%'")" "" \
+   "no role's grant is recorded as one of the extension's initial privileges"
+# an extension member's grants are dumped with the extension: not under -n ml
+dump=$(pg_dump -s "$db")
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.decide(.*double precision) TO ll_up_app;$')" 1 \
+   "pg_dump keeps the grant of the new ml.decide"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.explain(.*text) TO ll_up_reader;$')" 1 \
+   "pg_dump keeps the grant of the new ml.explain"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.check_choice(.*) TO ll_up_exp;$')" 1 \
+   "pg_dump keeps the grant of ml.check_choice"
+ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\."MLTrainingData" TO ll_up_read;$')" 1 \
+   "pg_dump keeps the grants on the quoted-name views"
 dropdb "$db"
-psql -X -q -d postgres -c "DROP ROLE ll_up_app" -c "DROP ROLE ll_up_reader"
+for r in $roles; do psql -X -q -d postgres -c "DROP ROLE $r"; done
 finish
