@@ -99,7 +99,7 @@ SELECT a.unit_id, a.features, a.variant, d.decision_id, d.action, d.decided_by
                 SELECT ml.record_decision('response_strategy', a.unit_id, a.features,
                                           jsonb_build_object('action', a.rules_action, 'decided_by', 'rules'),
                                           experiment => 'model_vs_rules', variant => a.variant),
-                       a.rules_action, NULL, 'rules'
+                       a.rules_action, NULL, 'rules', NULL
                  WHERE a.variant = 'rules') d;
 SELECT variant, decided_by, count(*) AS decisions FROM decided GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(ml.record_outcome(decision_id, ml.simulate_outcome(unit_id, features, action))) AS outcomes_recorded
