@@ -69,6 +69,35 @@ worker_checkpoint(const char *phase, int64 rows)
 		jobs_set_progress(job->job_slot, job->job_id, job->database, 0, 0, 0, 0, rows);
 }
 
+/*
+ * XGBoost's evaluation line ("valid-logloss:0.62501078945208455 ...") with
+ * each value at four significant digits, as people read progress.
+ */
+static char *
+rounded_evaluation(const char *metric)
+{
+	StringInfoData out;
+	char	   *copy = pstrdup(metric);
+	char	   *token;
+	char	   *save;
+
+	initStringInfo(&out);
+	for (token = strtok_r(copy, " \t", &save); token; token = strtok_r(NULL, " \t", &save))
+	{
+		char	   *colon = strrchr(token, ':');
+		char	   *end;
+		double		value = colon ? strtod(colon + 1, &end) : 0;
+
+		if (out.len > 0)
+			appendStringInfoChar(&out, ' ');
+		if (colon && end != colon + 1 && *end == '\0')
+			appendStringInfo(&out, "%.*s %.4g", (int) (colon - token), token, value);
+		else
+			appendStringInfoString(&out, token);
+	}
+	return out.data;
+}
+
 /* Progress after a round: the registry always, the caller at most once a second. */
 void
 worker_round(int candidate, int candidates, int round, int total_rounds,
@@ -92,7 +121,7 @@ worker_round(int candidate, int candidates, int round, int total_rounds,
 	ereport(NOTICE,
 			(errmsg("%sround %d/%d%s%s, %.0f rows/s, ETA %.0fs",
 					candidates > 1 ? psprintf("candidate %d/%d, ", candidate, candidates) : "",
-					round, total_rounds, metric ? ": " : "", metric ? metric : "",
+					round, total_rounds, metric ? ": " : "", metric ? rounded_evaluation(metric) : "",
 					elapsed > 0 ? rows * (double) round / elapsed : 0.0,
 					elapsed / round * (total_rounds - round))));
 }
