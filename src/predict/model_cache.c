@@ -412,6 +412,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	ModelKey	key;
 	ModelEntry *entry;
 	bool		found;
+	uint64		seen;
 
 	if (site != NULL && site->generation == generation && site->version == version &&
 		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
@@ -422,6 +423,13 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	}
 
 	prepare_cache();
+
+	/*
+	 * The generation the cache is current for: an invalidation processed
+	 * while the version is looked up or loaded (a concurrent ml.deploy)
+	 * moves it on, and the call site must then look again next call.
+	 */
+	seen = generation;
 	copy_name(key.name, name);
 	key.version = version > 0 ? version : deployed_version(key.name, missing_ok);
 	if (key.version == 0)
@@ -431,7 +439,6 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	{
 		LoadStep	step = {key.name, key.version, NULL};
 
-		make_room();
 		if (failure == NULL)
 			load_step(&step);
 		else
@@ -444,6 +451,8 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 				return NULL;
 			}
 		}
+		/* only now: a version that fails to load must not evict healthy ones */
+		make_room();
 		entry = hash_search(models, &key, HASH_ENTER, &found);
 		entry->model = step.model;
 	}
@@ -451,7 +460,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 
 	if (site == NULL)
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
-	site->generation = generation;
+	site->generation = seen;
 	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
 	site->version = version;
 	memcpy(site->name, key.name, sizeof(site->name));
