@@ -551,11 +551,13 @@ learnloop_validate_model(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(caller);
 		edata = CopyErrorData();
 		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		/* a missing version, a cancel or a lack of memory says nothing of the model */
+		/*
+		 * A missing version, a cancel, a lack of privilege or memory, a lock
+		 * or serialization failure says nothing of the model.
+		 */
 		if (edata->sqlerrcode == ERRCODE_NO_DATA_FOUND ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES ||
 			category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-			category == ERRCODE_OPERATOR_INTERVENTION)
+			error_is_circumstantial(edata->sqlerrcode))
 			PG_RE_THROW();
 		FlushErrorState();
 		ereport(ERROR,
