@@ -881,7 +881,7 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
  */
 static const char *
 compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
-			   bool *invalid)
+			   bool *invalid, ForestShape *shape)
 {
 	static const char *const obj_path[] = {"learner", "objective", "name"};
 	const cJSON *obj_name = get_path(root, obj_path, 3);
@@ -911,6 +911,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	if (err != NULL)
 		return err;
 	unsupported = unsupported_reason(kind, objective, &draft, num_target);
+	shape->num_outputs = draft.num_outputs;
+	shape->num_margins = draft.num_margins;
 
 	/* a linear booster has no trees to walk, only weights to count */
 	if (kind == BOOSTER_GBLINEAR)
@@ -969,15 +971,20 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 
 Forest *
 forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
-			   const char **reason, bool *invalid)
+			   const char **reason, bool *invalid, ForestShape *shape)
 {
 	Forest	   *f = NULL;
+	ForestShape unused;
 	size_t		clean_len;
 	char	   *clean = sanitize_json(json, len, &clean_len);
 	cJSON	   *root;
 	const char *err;
 
 	*invalid = false;
+	if (shape == NULL)
+		shape = &unused;
+	shape->num_outputs = 0;
+	shape->num_margins = 0;
 	if (clean == NULL)
 	{
 		*reason = "out of memory";
@@ -998,7 +1005,7 @@ forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
 		*reason = "an object repeats a key or has too many";
 		return NULL;
 	}
-	err = compile_parsed(root, alloc, arg, &f, invalid);
+	err = compile_parsed(root, alloc, arg, &f, invalid, shape);
 	cJSON_Delete(root);
 	if (err != NULL)
 	{

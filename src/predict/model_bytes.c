@@ -350,6 +350,6 @@ model_bytes_check(const char *buf, size_t len)
 	if (err != NULL)
 		return err;
 	/* what the document says, as XGBoost's loader will trust it */
-	(void) forest_compile(json, json_len, scratch_alloc, NULL, &err, &invalid);
+	(void) forest_compile(json, json_len, scratch_alloc, NULL, &err, &invalid, NULL);
 	return invalid ? err : NULL;
 }

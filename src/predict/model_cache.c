@@ -241,33 +241,29 @@ model_corrupted(const CachedModel *model, const char *reason)
 }
 
 /*
- * Checks what the trees and the feature schema must agree on: a row is
- * read as the schema's features, and a classifier's outputs name its
- * classes.
+ * Checks what the trees and the feature schema must agree on, whichever
+ * evaluator serves the model: a row is read as the schema's features, and
+ * a classifier's outputs name its classes.
  */
 static void
-check_model_shape(const CachedModel *model)
+check_model_shape(const CachedModel *model, const ForestShape *shape)
 {
 	const FeatureSchema *schema = model->schema;
 	bst_ulong	num_feature;
-	int			margins;
 	int			nclasses;
 
 	xgb_check(XGBoosterGetNumFeature(model->booster, &num_feature));
 	if (num_feature != (bst_ulong) schema->nfeatures)
 		model_corrupted(model, psprintf("the trees read %lu features, the feature schema has %d",
 										(unsigned long) num_feature, schema->nfeatures));
-	if (model->forest == NULL)
-		return;
-	if (forest_num_outputs(model->forest) > PREDICT_MAX_OUTPUTS)
+	if (shape->num_outputs > PREDICT_MAX_OUTPUTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" version %d has %d outputs, more than %d",
 						model->name, model->version,
-						forest_num_outputs(model->forest), PREDICT_MAX_OUTPUTS),
+						shape->num_outputs, PREDICT_MAX_OUTPUTS),
 				 errhint("Train it with fewer classes.")));
-	margins = forest_num_margins(model->forest);
-	nclasses = margins > 1 ? margins : 2;
+	nclasses = shape->num_margins > 1 ? shape->num_margins : 2;
 	if (schema->task == TASK_CLASSIFICATION && schema->classes.ncategories != nclasses)
 		model_corrupted(model, psprintf("the trees have %d classes, the feature schema %d",
 										nclasses, schema->classes.ncategories));
@@ -310,6 +306,7 @@ load_model(const char *name, int version)
 		const char *json;
 		bool		invalid;
 		const char *reason;
+		ForestShape shape;
 
 		values[0] = CStringGetTextDatum(name);
 		values[1] = Int32GetDatum(version);
@@ -343,12 +340,19 @@ load_model(const char *name, int version)
 
 		/* the parsed JSON is scratch: only the compiled block stays */
 		MemoryContextSwitchTo(scratch);
-		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason, &invalid);
+		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason, &invalid,
+									   &shape);
 		MemoryContextSwitchTo(old);
 		if (invalid)
 			model_corrupted(model, model->fallback_reason);
+		if (shape.num_margins == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("The model could not be read to check its shape: %s.", model->fallback_reason),
+					 errhint("Free memory on the server, or lower learnloop.model_cache_size.")));
 		MemoryContextDelete(scratch);
-		check_model_shape(model);
+		check_model_shape(model, &shape);
 		SPI_finish();
 	}
 	PG_CATCH();
