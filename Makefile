@@ -15,7 +15,7 @@ REGRESS = schema record_decision record_outcome simulate train train_shapes pred
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
-ISOLATION = record_outcome_concurrent experiment_concurrent
+ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
 PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Werror -Wno-unused-parameter \
