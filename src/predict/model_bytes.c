@@ -194,6 +194,7 @@ ubj_array(Reader *r, int depth)
 	appendStringInfoChar(r->out, '[');
 	for (i = 0; n < 0 || i < n; i++)
 	{
+		/* raising is safe here: everything read so far is palloc'd */
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (n < 0)
