@@ -7,8 +7,10 @@
  * model cannot be loaded or evaluated: it falls back instead.  An error can
  * only be caught safely inside a subtransaction (its rollback releases the
  * locks, SPI connections and buffers the step held), so the step runs in
- * one, as PL/pgSQL's EXCEPTION blocks do.  Cancellation is never turned
- * into a fallback: it is raised again.
+ * one, as PL/pgSQL's EXCEPTION blocks do.  An error that says nothing of
+ * the step's input (cancellation, shutdown, a lack of privilege or memory,
+ * a lock or serialization failure) is never turned into a fallback: it is
+ * raised again.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +20,23 @@
 #include "utils/resowner.h"
 
 #include "common/guarded.h"
+
+/*
+ * Whether an error is about the session or the server rather than what a
+ * step read: the caller's request must fail with it, as any other
+ * statement's would, and retrying, granting or waiting may cure it.
+ */
+bool
+error_is_circumstantial(int sqlerrcode)
+{
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+		sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		category == ERRCODE_TRANSACTION_ROLLBACK ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_OPERATOR_INTERVENTION;
+}
 
 /*
  * Runs step(arg) in a subtransaction.  Returns NULL when it succeeded;
@@ -49,8 +68,7 @@ run_guarded(void (*step) (void *), void *arg)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		if (failure->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			failure->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		if (error_is_circumstantial(failure->sqlerrcode))
 			ReThrowError(failure);
 	}
 	PG_END_TRY();

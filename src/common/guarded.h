@@ -10,6 +10,7 @@
 
 #include "utils/elog.h"
 
+extern bool error_is_circumstantial(int sqlerrcode);
 extern ErrorData *run_guarded(void (*step) (void *), void *arg);
 
 #endif							/* LEARNLOOP_GUARDED_H */

@@ -79,9 +79,13 @@ malformed(const char *what)
 			 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
 }
 
-/* A dictionary: an array of strings, code i for the i-th. */
+/*
+ * A dictionary: an array of strings, code i for the i-th.  ml.train never
+ * writes fewer than min of them (a categorical feature has a value, a
+ * classifier two classes), and serving indexes the first ones unchecked.
+ */
 static void
-parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what)
+parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what, int min)
 {
 	const cJSON *item;
 	int			i = 0;
@@ -89,6 +93,8 @@ parse_dictionary(const cJSON *array, SchemaFeature *f, const char *what)
 	if (!cJSON_IsArray(array))
 		malformed(psprintf("%s are not an array", what));
 	f->ncategories = cJSON_GetArraySize(array);
+	if (f->ncategories < min)
+		malformed(psprintf("%s are %d, fewer than %d", what, f->ncategories, min));
 	f->categories = palloc(sizeof(char *) * Max(f->ncategories, 1));
 	f->codes = code_table("learnloop schema categories", f->ncategories);
 	cJSON_ArrayForEach(item, array)
@@ -152,13 +158,13 @@ schema_parse(const char *json)
 			malformed(psprintf("Feature %d has an unknown type", i + 1));
 		if (f->kind == FEATURE_CATEGORICAL)
 			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f,
-							 psprintf("The categories of feature %d", i + 1));
+							 psprintf("The categories of feature %d", i + 1), 1);
 		add_code(schema->by_name, f->name, i);
 		i++;
 	}
 	if (schema->task == TASK_CLASSIFICATION)
 		parse_dictionary(cJSON_GetObjectItemCaseSensitive(root, "classes"), &schema->classes,
-						 "Its \"classes\"");
+						 "Its \"classes\"", 2);
 	json_tree_free(tree);
 	return schema;
 }

@@ -62,7 +62,12 @@ score_of(const Prediction *p)
 	return p->values[p->n == 1 ? 0 : p->n - 1];
 }
 
-static bool
+/*
+ * Sets choice from the model's prediction, or raises.  The schema parser
+ * refuses an action feature without categories, but an action is never
+ * left unset: it is written into the decision.
+ */
+static void
 choose_with(CachedModel *model, const float *features, const char *action_feature, Choice *choice)
 {
 	FeatureSchema *schema = model->schema;
@@ -86,22 +91,26 @@ choose_with(CachedModel *model, const float *features, const char *action_featur
 				choice->score = score_of(&p);
 			}
 		}
+		if (choice->action == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("model \"%s\" version %d knows no value of its action feature \"%s\"",
+							model->name, model->version, action_feature),
+					 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
 		if (schema->task == TASK_CLASSIFICATION)
 			choice->confidence = choice->score;
-		return choice->action != NULL;
 	}
-	if (schema->task == TASK_CLASSIFICATION)
+	else if (schema->task == TASK_CLASSIFICATION)
 	{
 		predict_row(model, features, &p);
 		choice->action = schema->classes.categories[predicted_class(model, &p, &choice->confidence)];
-		return true;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-			 errmsg("model \"%s\" cannot choose an action", model->name),
-			 errhint("ml.decide needs a classifier over actions, or a model with a categorical feature \"%s\".",
-					 action_feature)));
-	return false;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" cannot choose an action", model->name),
+				 errhint("ml.decide needs a classifier over actions, or a model with a categorical feature \"%s\".",
+						 action_feature)));
 }
 
 /* choose_with's arguments and result, for run_guarded() */
@@ -171,15 +180,17 @@ learnloop_decide(PG_FUNCTION_ARGS)
 		features_from_jsonb(model->schema, PointerGetDatum(features), x,
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
 		/*
-		 * Compiled trees cannot fail; XGBoost's evaluation can.  Other
-		 * errors (a model that cannot choose actions) are the caller's to
-		 * see, as with compiled trees.
+		 * Compiled trees cannot fail; XGBoost's evaluation can, and a model
+		 * whose outputs disagree with its schema is corrupted.  Other errors
+		 * (a model that cannot choose actions) are the caller's to see, as
+		 * with compiled trees.
 		 */
 		if (model->forest)
 			choose_step(&step);
 		else if ((edata = run_guarded(choose_step, &step)) != NULL)
 		{
-			if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION)
+			if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION &&
+				edata->sqlerrcode != ERRCODE_DATA_CORRUPTED)
 				ReThrowError(edata);
 			decided_by = model_failed(model_name, "evaluated", edata->message);
 			model = NULL;

@@ -46,6 +46,16 @@ class_index(const FeatureSchema *schema, const char *name)
 	return -1;
 }
 
+static void
+unexpected_shape(const CachedModel *model)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("XGBoost returned contributions of an unexpected shape for model \"%s\" version %d",
+					model->name, model->version),
+			 errhint("The model's trees and its feature schema disagree: retrain the model.")));
+}
+
 Datum
 learnloop_explain(PG_FUNCTION_ARGS)
 {
@@ -57,9 +67,12 @@ learnloop_explain(PG_FUNCTION_ARGS)
 	const char **types;
 	float	   *x;
 	DMatrixHandle dm;
-	const bst_ulong *shape;
+	const bst_ulong *xgb_shape;
+	const float *xgb_contribs;
+	bst_ulong	shape[3];
 	bst_ulong	dim;
-	const float *contribs;
+	bst_ulong	total = 1;
+	float	   *contribs;
 	int			offset = 0;
 	int			nf;
 	int			explained = -1;	/* the class explained, if a classifier */
@@ -89,7 +102,23 @@ learnloop_explain(PG_FUNCTION_ARGS)
 	xgb_check(XGBoosterPredictFromDMatrix(model->booster, dm,
 										  "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
 										  "\"iteration_end\": 0, \"strict_shape\": true}",
-										  &shape, &dim, &contribs));
+										  &xgb_shape, &dim, &xgb_contribs));
+
+	/*
+	 * One row: (groups, features + 1) values.  They point into XGBoost's
+	 * per-thread result buffers, which predict_row() below refills when
+	 * XGBoost evaluates the model: keep copies.
+	 */
+	if (dim < 2 || dim > 3 || xgb_shape[dim - 1] != (bst_ulong) nf + 1)
+		unexpected_shape(model);
+	for (bst_ulong d = 0; d < dim; d++)
+	{
+		shape[d] = xgb_shape[d];
+		total *= shape[d];
+	}
+	contribs = palloc_extended(sizeof(float) * total, MCXT_ALLOC_HUGE);
+	memcpy(contribs, xgb_contribs, sizeof(float) * total);
+
 	if (dim == 3 && shape[1] > 1)
 	{
 		if (explained < 0)
@@ -108,14 +137,9 @@ learnloop_explain(PG_FUNCTION_ARGS)
 			sign = -1;
 		explained = 1;
 	}
-	/* one row: (groups, features + 1) values, read below at offset */
-	if (dim < 2 || shape[dim - 1] != (bst_ulong) nf + 1 ||
-		(dim == 3 && (bst_ulong) offset / (nf + 1) >= shape[1]))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("XGBoost returned contributions of an unexpected shape for model \"%s\" version %d",
-						model->name, model->version),
-				 errhint("The model's trees and its feature schema disagree: retrain the model.")));
+	/* read below at offset */
+	if (dim == 3 && (bst_ulong) offset / (nf + 1) >= shape[1])
+		unexpected_shape(model);
 
 	for (int i = 0; i <= nf; i++)
 	{

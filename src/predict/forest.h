@@ -41,14 +41,27 @@ typedef void *(*ForestAlloc) (void *arg, size_t size);
 typedef struct Forest Forest;
 
 /*
+ * What a valid model outputs, whichever evaluator serves it: the values
+ * of a prediction and the margins (one per class of a multi-class model).
+ */
+typedef struct ForestShape
+{
+	int			num_outputs;
+	int			num_margins;
+} ForestShape;
+
+/*
  * Compiles a model saved by XGBoosterSaveModelToBuffer with format json.
  * On failure returns NULL and sets *reason to a static string, having
  * allocated nothing; *invalid tells a malformed model (which must not be
- * served at all) from one that XGBoost may evaluate instead.
+ * served at all) from one that XGBoost may evaluate instead.  Unless
+ * shape is NULL, a model that is not invalid sets *shape, compiled or not,
+ * but for one that was not even read, for lack of memory: zeros then.
  */
 extern Forest *forest_compile(const char *json, size_t len,
 							  ForestAlloc alloc, void *arg,
-							  const char **reason, bool *invalid);
+							  const char **reason, bool *invalid,
+							  ForestShape *shape);
 
 extern int	forest_num_features(const Forest *f);
 

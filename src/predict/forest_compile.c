@@ -24,13 +24,22 @@
 
 /*
  * The unit tests link this file without a backend (see forest.h); in the
- * server, compiling a model of many trees can be interrupted.
+ * server, compiling a model of many trees can be interrupted.  An error
+ * raised amid the compilation would leak its malloc'd scratch memory, so a
+ * pending interrupt only stops it: forest_compile() serves the interrupt
+ * once everything is freed.
  */
 #ifdef FOREST_STANDALONE
 #define CHECK_FOR_INTERRUPTS() ((void) 0)
+#define INTERRUPT_WAITING() false
 #else
 #include "miscadmin.h"
+/* what CHECK_FOR_INTERRUPTS() would act on now */
+#define INTERRUPT_WAITING() (INTERRUPTS_PENDING_CONDITION() && INTERRUPTS_CAN_BE_PROCESSED())
 #endif
+
+/* the reason of a compilation an interrupt stopped */
+static const char forest_interrupted[] = "interrupted";
 
 /*
  * Deeper trees are refused: XGBoost's SHAP values (ml.explain) recurse as
@@ -831,7 +840,7 @@ scratch_alloc(const ForestSizes *sz, ForestScratch *s)
  * Reads, validates and emits every tree into scratch, each with the output
  * group tree_info gives it.  XGBoost places a tree by its id, which it
  * writes as the tree's position.  A forest may hold many trees: the loop
- * is interruptible.
+ * stops at an interrupt (see forest_interrupted).
  */
 static const char *
 compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
@@ -848,7 +857,8 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
 		const char *err;
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(tree, "id");
 
-		CHECK_FOR_INTERRUPTS();
+		if (INTERRUPT_WAITING())
+			return forest_interrupted;
 		if (!cJSON_IsNumber(id) || id->valuedouble != t)
 			return "tree ids out of order";
 		ta->num_nodes = array_size(tree, "left_children");
@@ -881,7 +891,7 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
  */
 static const char *
 compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
-			   bool *invalid)
+			   bool *invalid, ForestShape *shape)
 {
 	static const char *const obj_path[] = {"learner", "objective", "name"};
 	const cJSON *obj_name = get_path(root, obj_path, 3);
@@ -911,6 +921,8 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	if (err != NULL)
 		return err;
 	unsupported = unsupported_reason(kind, objective, &draft, num_target);
+	shape->num_outputs = draft.num_outputs;
+	shape->num_margins = draft.num_margins;
 
 	/* a linear booster has no trees to walk, only weights to count */
 	if (kind == BOOSTER_GBLINEAR)
@@ -967,17 +979,22 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	return err;
 }
 
-Forest *
-forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
-			   const char **reason, bool *invalid)
+static Forest *
+compile_document(const char *json, size_t len, ForestAlloc alloc, void *arg,
+				 const char **reason, bool *invalid, ForestShape *shape)
 {
 	Forest	   *f = NULL;
+	ForestShape unused;
 	size_t		clean_len;
 	char	   *clean = sanitize_json(json, len, &clean_len);
 	cJSON	   *root;
 	const char *err;
 
 	*invalid = false;
+	if (shape == NULL)
+		shape = &unused;
+	shape->num_outputs = 0;
+	shape->num_margins = 0;
 	if (clean == NULL)
 	{
 		*reason = "out of memory";
@@ -998,12 +1015,30 @@ forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
 		*reason = "an object repeats a key or has too many";
 		return NULL;
 	}
-	err = compile_parsed(root, alloc, arg, &f, invalid);
+	err = compile_parsed(root, alloc, arg, &f, invalid, shape);
 	cJSON_Delete(root);
 	if (err != NULL)
 	{
+		*invalid = *invalid && err != forest_interrupted;
 		*reason = err;
 		return NULL;
 	}
+	return f;
+}
+
+/*
+ * Compiles, serving an interrupt that stopped the compilation once its
+ * scratch memory is freed; if serving it raised no error (it was not a
+ * cancel), the compilation starts over.
+ */
+Forest *
+forest_compile(const char *json, size_t len, ForestAlloc alloc, void *arg,
+			   const char **reason, bool *invalid, ForestShape *shape)
+{
+	Forest	   *f;
+
+	while ((f = compile_document(json, len, alloc, arg, reason, invalid, shape)) == NULL &&
+		   *reason == forest_interrupted)
+		CHECK_FOR_INTERRUPTS();
 	return f;
 }

@@ -194,6 +194,7 @@ ubj_array(Reader *r, int depth)
 	appendStringInfoChar(r->out, '[');
 	for (i = 0; n < 0 || i < n; i++)
 	{
+		/* raising is safe here: everything read so far is palloc'd */
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (n < 0)
@@ -350,6 +351,6 @@ model_bytes_check(const char *buf, size_t len)
 	if (err != NULL)
 		return err;
 	/* what the document says, as XGBoost's loader will trust it */
-	(void) forest_compile(json, json_len, scratch_alloc, NULL, &err, &invalid);
+	(void) forest_compile(json, json_len, scratch_alloc, NULL, &err, &invalid, NULL);
 	return invalid ? err : NULL;
 }

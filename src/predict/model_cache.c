@@ -241,33 +241,29 @@ model_corrupted(const CachedModel *model, const char *reason)
 }
 
 /*
- * Checks what the trees and the feature schema must agree on: a row is
- * read as the schema's features, and a classifier's outputs name its
- * classes.
+ * Checks what the trees and the feature schema must agree on, whichever
+ * evaluator serves the model: a row is read as the schema's features, and
+ * a classifier's outputs name its classes.
  */
 static void
-check_model_shape(const CachedModel *model)
+check_model_shape(const CachedModel *model, const ForestShape *shape)
 {
 	const FeatureSchema *schema = model->schema;
 	bst_ulong	num_feature;
-	int			margins;
 	int			nclasses;
 
 	xgb_check(XGBoosterGetNumFeature(model->booster, &num_feature));
 	if (num_feature != (bst_ulong) schema->nfeatures)
 		model_corrupted(model, psprintf("the trees read %lu features, the feature schema has %d",
 										(unsigned long) num_feature, schema->nfeatures));
-	if (model->forest == NULL)
-		return;
-	if (forest_num_outputs(model->forest) > PREDICT_MAX_OUTPUTS)
+	if (shape->num_outputs > PREDICT_MAX_OUTPUTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" version %d has %d outputs, more than %d",
 						model->name, model->version,
-						forest_num_outputs(model->forest), PREDICT_MAX_OUTPUTS),
+						shape->num_outputs, PREDICT_MAX_OUTPUTS),
 				 errhint("Train it with fewer classes.")));
-	margins = forest_num_margins(model->forest);
-	nclasses = margins > 1 ? margins : 2;
+	nclasses = shape->num_margins > 1 ? shape->num_margins : 2;
 	if (schema->task == TASK_CLASSIFICATION && schema->classes.ncategories != nclasses)
 		model_corrupted(model, psprintf("the trees have %d classes, the feature schema %d",
 										nclasses, schema->classes.ncategories));
@@ -310,6 +306,7 @@ load_model(const char *name, int version)
 		const char *json;
 		bool		invalid;
 		const char *reason;
+		ForestShape shape;
 
 		values[0] = CStringGetTextDatum(name);
 		values[1] = Int32GetDatum(version);
@@ -343,12 +340,19 @@ load_model(const char *name, int version)
 
 		/* the parsed JSON is scratch: only the compiled block stays */
 		MemoryContextSwitchTo(scratch);
-		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason, &invalid);
+		model->forest = forest_compile(json, len, cache_alloc, cxt, &model->fallback_reason, &invalid,
+									   &shape);
 		MemoryContextSwitchTo(old);
 		if (invalid)
 			model_corrupted(model, model->fallback_reason);
+		if (shape.num_margins == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("The model could not be read to check its shape: %s.", model->fallback_reason),
+					 errhint("Free memory on the server, or lower learnloop.model_cache_size.")));
 		MemoryContextDelete(scratch);
-		check_model_shape(model);
+		check_model_shape(model, &shape);
 		SPI_finish();
 	}
 	PG_CATCH();
@@ -412,6 +416,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	ModelKey	key;
 	ModelEntry *entry;
 	bool		found;
+	uint64		seen;
 
 	if (site != NULL && site->generation == generation && site->version == version &&
 		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
@@ -422,6 +427,13 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	}
 
 	prepare_cache();
+
+	/*
+	 * The generation the cache is current for: an invalidation processed
+	 * while the version is looked up or loaded (a concurrent ml.deploy)
+	 * moves it on, and the call site must then look again next call.
+	 */
+	seen = generation;
 	copy_name(key.name, name);
 	key.version = version > 0 ? version : deployed_version(key.name, missing_ok);
 	if (key.version == 0)
@@ -431,7 +443,6 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	{
 		LoadStep	step = {key.name, key.version, NULL};
 
-		make_room();
 		if (failure == NULL)
 			load_step(&step);
 		else
@@ -444,6 +455,8 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 				return NULL;
 			}
 		}
+		/* only now: a version that fails to load must not evict healthy ones */
+		make_room();
 		entry = hash_search(models, &key, HASH_ENTER, &found);
 		entry->model = step.model;
 	}
@@ -451,7 +464,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 
 	if (site == NULL)
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
-	site->generation = generation;
+	site->generation = seen;
 	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
 	site->version = version;
 	memcpy(site->name, key.name, sizeof(site->name));
@@ -542,11 +555,13 @@ learnloop_validate_model(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(caller);
 		edata = CopyErrorData();
 		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		/* a missing version, a cancel or a lack of memory says nothing of the model */
+		/*
+		 * A missing version, a cancel, a lack of privilege or memory, a lock
+		 * or serialization failure says nothing of the model.
+		 */
 		if (edata->sqlerrcode == ERRCODE_NO_DATA_FOUND ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES ||
 			category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-			category == ERRCODE_OPERATOR_INTERVENTION)
+			error_is_circumstantial(edata->sqlerrcode))
 			PG_RE_THROW();
 		FlushErrorState();
 		ereport(ERROR,

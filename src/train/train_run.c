@@ -259,7 +259,7 @@ serving_evaluator(BoosterHandle booster)
 	bool		invalid;
 
 	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json));
-	if (forest_compile(json, len, context_alloc, CurrentMemoryContext, &reason, &invalid) != NULL)
+	if (forest_compile(json, len, context_alloc, CurrentMemoryContext, &reason, &invalid, NULL) != NULL)
 		return "native";
 	return psprintf("xgboost: %s", reason);
 }

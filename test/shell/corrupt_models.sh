@@ -150,6 +150,9 @@ BEGIN
   PERFORM add('schema categories a string', NULL, jsonb_set(s, '{features,2,categories}', '\"abc\"'));
   PERFORM add('schema categories missing', NULL, s #- '{features,2,categories}');
   PERFORM add('schema categories null', NULL, jsonb_set(s, '{features,2,categories}', '[null]'));
+  -- the action feature without categories: ml.decide would have no action to choose
+  PERFORM add('schema categories empty', NULL, jsonb_set(s, '{features,2,categories}', '[]'));
+  PERFORM add('schema classes empty', NULL, jsonb_set(s, '{classes}', '[]'));
   PERFORM add('schema classes numbers', NULL, jsonb_set(s, '{classes}', '[0, 1]'));
   PERFORM add('schema classes missing', NULL, s - 'classes');
   PERFORM add('schema one class', NULL, jsonb_set(s, '{classes}', '[\"only\"]'));

@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}",
 										 &len, &json),
 			  "XGBoosterSaveModelToBuffer");
-	f = forest_compile(json, len, bench_alloc, NULL, &reason, &invalid);
+	f = forest_compile(json, len, bench_alloc, NULL, &reason, &invalid, NULL);
 	if (f == NULL)
 	{
 		fprintf(stderr, "forest_compile: %s\n", reason);

@@ -276,7 +276,7 @@ compile_booster(BoosterHandle booster, const char **reason, bool *invalid,
 			  "XGBoosterSaveModelToBuffer");
 	if (cat_kind != NULL)
 		*cat_kind = cat_split_kind(json);
-	return forest_compile(json, len, test_alloc, NULL, reason, invalid);
+	return forest_compile(json, len, test_alloc, NULL, reason, invalid, NULL);
 }
 
 /* XGBoost's inplace prediction; type 0 is the prediction, 1 the margin. */
@@ -408,7 +408,7 @@ check_bad_json(void)
 		bool		invalid = false;
 
 		if (forest_compile(docs[i], strlen(docs[i]), test_alloc, NULL,
-						   &reason, &invalid) == NULL && reason != NULL &&
+						   &reason, &invalid, NULL) == NULL && reason != NULL &&
 			invalid)
 			refused++;
 	}
@@ -490,7 +490,7 @@ check_invalid_models(void)
 				break;
 		}
 		text = cJSON_PrintUnformatted(root);
-		f = forest_compile(text, strlen(text), test_alloc, NULL, &reason, &invalid);
+		f = forest_compile(text, strlen(text), test_alloc, NULL, &reason, &invalid, NULL);
 		ok(f == NULL && invalid, "%s: refused as invalid (%s)", names[i],
 		   reason ? reason : "(compiled)");
 		free(f);
