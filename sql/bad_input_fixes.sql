@@ -40,3 +40,60 @@ SELECT action, confidence, decided_by
 RESET client_min_messages;
 -- the intact model still serves
 SELECT ml.validate_model('bif_cls', 1), ml.predict_label('bif_cls', '{"x1": 1, "x2": 2}'::jsonb) IS NOT NULL AS label;
+
+-- ml.decide: min_confidence is a probability, min_score a finite number
+-- (both were accepted: a confidence bar of 2 or -1, a score bar of Infinity)
+SELECT v, error_of(format($$SELECT ml.decide('bif_task', 'u1', '{"x1": 1, "x2": 2}', 'fallback', model => 'bif_cls', min_confidence => %L)$$, v))
+  FROM unnest(ARRAY['NaN', 'Infinity', '-Infinity', '-1', '1.5', '1e308']) v;
+SELECT v, error_of(format($$SELECT ml.decide('bif_task', 'u1', '{"x1": 1, "x2": 2}', 'fallback', model => 'bif_cls', min_score => %L)$$, v))
+  FROM unnest(ARRAY['NaN', 'Infinity', '-Infinity']) v;
+-- the bounds and a NULL (the default, 0.5) are bars
+SELECT v, d.action <> 'fallback' AS by_model, d.decided_by LIKE 'fallback%' AS fell_back
+  FROM unnest(ARRAY[0, 1, NULL]::float8[]) WITH ORDINALITY u(v, o),
+  LATERAL ml.decide('bif_task', 'u1', '{"x1": 1, "x2": 2}', 'fallback', model => 'bif_cls', min_confidence => v) d
+ ORDER BY o;
+
+-- ml.bucket_ranges: weights as ml.check_weights takes them (a 2-D array
+-- gave ranges past 1, one or no weight a range for no experiment, weights
+-- summing to 2 ranges past 1)
+SELECT w, error_of(format('SELECT * FROM ml.bucket_ranges(1, %L)', w))
+  FROM unnest(ARRAY['{}', '{1}', '{{0.5, 0.5}, {0.5, 0.5}}', '{1, 1}', '{0.25, 0.25}']) w;
+SELECT * FROM ml.bucket_ranges(0.5, '[0:1]={0.5, 0.5}');
+SELECT count(*), max(range_end) FROM ml.bucket_ranges(1, array_fill(0.00001::float8, ARRAY[100000]));
+
+-- ml.check_weights: NULL variants passed any weights; fewer than two
+-- variants or a 2-D list
+SELECT error_of($$SELECT ml.check_weights(NULL, '{0.5, 0.5}')$$);
+SELECT error_of($$SELECT ml.check_weights('{a}', NULL)$$);
+SELECT error_of($$SELECT ml.check_weights('{}', NULL)$$);
+SELECT error_of($$SELECT ml.check_weights('{{a, b}, {c, d}}', NULL)$$);
+SELECT error_of($$SELECT ml.check_weights('{a, b, c, d}', '{{0.25, 0.25}, {0.25, 0.25}}')$$);
+SELECT ml.check_weights('{a, b}', NULL), ml.check_weights('{a, b}', '{0.2, 0.8}');
+
+-- ml.create_experiment: a repeated guardrail metric, an empty primary metric
+SELECT error_of($$SELECT ml.create_experiment('bif_exp2', ARRAY['a', 'b'], guardrail_metrics => ARRAY['errors', 'errors'])$$);
+SELECT error_of($$SELECT ml.create_experiment('bif_exp2', ARRAY['a', 'b'], primary_metric => '')$$);
+SELECT count(*) FROM ml.experiments WHERE name = 'bif_exp2';
+SELECT guardrail_metrics FROM ml.create_experiment('bif_exp2', ARRAY['a', 'b'], guardrail_metrics => ARRAY['errors', 'latency']);
+
+-- ml.grant_quoted_names (ml.grant_access's helper): a NULL or dangling
+-- grantee did nothing without a word
+SELECT error_of($$SELECT ml.grant_quoted_names(NULL)$$);
+SELECT error_of($$SELECT ml.grant_quoted_names('-')$$);
+SELECT error_of($$SELECT ml.grant_quoted_names(4294967295::oid::regrole)$$);
+
+-- real[] features: a categorical feature is its category's code; a
+-- negative, fractional or huge code was served as some category
+SET client_min_messages = warning;
+CREATE TABLE bif_cat AS SELECT i AS id, (i % 7)::float8 AS x1, (ARRAY['a', 'b', 'c'])[1 + i % 3] AS c, i % 3 = 0 AS y
+  FROM generate_series(1, 120) i;
+SELECT count(*) FROM ml.train('bif_catm', 'bif_cat', 'y', features => ARRAY['x1', 'c'],
+                              params => '{"num_round": 2}', deploy => 'always');
+RESET client_min_messages;
+SELECT feature_schema->'features'->1->'categories' AS categories FROM ml.models WHERE name = 'bif_catm';
+SELECT v, error_of(format('SELECT ml.predict(%L, %L::real[])', 'bif_catm', v))
+  FROM unnest(ARRAY['{1, -1}', '{1, 0.5}', '{1, 3}', '{1, 1e30}']) v;
+-- every code, and NaN or NULL (missing), serves; the codes match the jsonb form
+SELECT c, ml.predict('bif_catm', ARRAY[1, c]::real[]) = ml.predict('bif_catm', jsonb_build_object('x1', 1, 'c', (ARRAY['a', 'b', 'c'])[c + 1])) AS same
+  FROM generate_series(0, 2) c;
+SELECT ml.predict('bif_catm', '{1, NaN}'::real[]) = ml.predict('bif_catm', '{1, NULL}'::real[]) AS missing_same;
