@@ -99,7 +99,9 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
  * XGBoost reads the strings "nan" and "inf" (and numbers beyond a double's
  * range) as non-finite values, with which it trains a model of NaN
  * predictions, or boosts on without end: refuse every such value in the
- * document, whatever its key or depth.
+ * document, whatever its key or depth.  A value is a scalar (params) or a
+ * list of them (search): anything deeper is refused here, as the worker's
+ * JSON reader would refuse a document nested past its limit.
  */
 static void
 check_finite_values(Jsonb *doc, const char *argname)
@@ -108,6 +110,7 @@ check_finite_values(Jsonb *doc, const char *argname)
 	JsonbIteratorToken token;
 	JsonbValue	v;
 	char	   *key = NULL;
+	int			depth = 0;
 
 	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -115,6 +118,15 @@ check_finite_values(Jsonb *doc, const char *argname)
 		char	   *end;
 		double		value;
 
+		if (token == WJB_BEGIN_OBJECT || token == WJB_BEGIN_ARRAY)
+			depth++;
+		else if (token == WJB_END_OBJECT || token == WJB_END_ARRAY)
+			depth--;
+		if (depth > 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s nests objects or arrays too deeply", argname),
+					 errhint("A hyperparameter is a number, a string or a boolean, and a search lists such values.")));
 		if (token == WJB_KEY)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
 		if ((token != WJB_VALUE && token != WJB_ELEM) ||
