@@ -112,3 +112,9 @@ SELECT left(error_of(format('SELECT * FROM ml.train(%L, %L, %L, params => %L::js
                             jsonb_build_object(repeat('k', 5000), 1, 'num_round', 2))), 60) AS long_unknown_parameter;
 RESET client_min_messages;
 SELECT count(*) FROM ml.models WHERE name = 'bif_t';
+
+-- ml.train: the target listed among the features trained a model that reads
+-- the answer (accuracy 1)
+SELECT error_of($$SELECT * FROM ml.train('bif_t', 'bif_src', 'y', features => ARRAY['x1', 'y'], params => '{"num_round": 2}')$$);
+SELECT error_of($$SELECT * FROM ml.train('bif_t', 'bif_src', 'y', features => ARRAY['x1', 'Y'], params => '{"num_round": 2}')$$);
+SELECT count(*) FROM ml.models WHERE name = 'bif_t';
