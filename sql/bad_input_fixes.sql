@@ -118,3 +118,8 @@ SELECT count(*) FROM ml.models WHERE name = 'bif_t';
 SELECT error_of($$SELECT * FROM ml.train('bif_t', 'bif_src', 'y', features => ARRAY['x1', 'y'], params => '{"num_round": 2}')$$);
 SELECT error_of($$SELECT * FROM ml.train('bif_t', 'bif_src', 'y', features => ARRAY['x1', 'Y'], params => '{"num_round": 2}')$$);
 SELECT count(*) FROM ml.models WHERE name = 'bif_t';
+
+-- ml.record_decision: an infinite created_at was stored (a decision at no time)
+SELECT error_of($$SELECT ml.record_decision('bif_task', 'u1', '{}', '{}', created_at => 'infinity')$$);
+SELECT error_of($$SELECT ml.record_decision('bif_task', 'u1', '{}', '{}', created_at => '-infinity')$$);
+SELECT count(*) FROM ml.MLTrainingData WHERE NOT isfinite(created_at);

@@ -17,8 +17,8 @@ db=learnloop_badinput
 dir=$PWD/bad_input
 only=${1:-}
 work=$(mktemp -d /tmp/learnloop_badinput.XXXXXX)
-# statement_timeout (10 s) and waiting for a job (5 s) come first
-hang_seconds=${BAD_INPUT_HANG_SECONDS:-20}
+# statement_timeout (10 s) and waiting for a job (15 s) come first
+hang_seconds=${BAD_INPUT_HANG_SECONDS:-30}
 started=$(date +%s)
 
 dropdb --if-exists "$db" >/dev/null 2>&1
