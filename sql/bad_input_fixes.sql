@@ -123,3 +123,10 @@ SELECT count(*) FROM ml.models WHERE name = 'bif_t';
 SELECT error_of($$SELECT ml.record_decision('bif_task', 'u1', '{}', '{}', created_at => 'infinity')$$);
 SELECT error_of($$SELECT ml.record_decision('bif_task', 'u1', '{}', '{}', created_at => '-infinity')$$);
 SELECT count(*) FROM ml.MLTrainingData WHERE NOT isfinite(created_at);
+
+-- ml.simulate_outcome: an hour of day outside 0..23 was accepted, and one
+-- past int's range was converted with undefined behaviour
+SELECT f, error_of(format('SELECT ml.simulate_outcome(%L, %L, %L)', 'u1', f, 'brief_answer'))
+  FROM unnest(ARRAY['{"hour_of_day": 24}', '{"hour_of_day": -1}', '{"hour_of_day": 1e39}',
+                    '{"message_length": -5}', '{"message_length": 1e400}']) f;
+SELECT ml.simulate_outcome('u1', '{"hour_of_day": 23, "message_length": 0}', 'brief_answer') ? 'engaged' AS answers;
