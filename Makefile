@@ -11,7 +11,7 @@ DOCS = docs/reference.md
 
 # pg_regress suites: one sql/NAME.sql and expected/NAME.out each
 REGRESS = schema record_decision record_outcome simulate train train_shapes predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes
 REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)

@@ -646,6 +646,17 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF variants IS NULL THEN
+        RAISE EXCEPTION 'variants must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the experiment''s variants, e.g. ARRAY[''control'', ''treatment''].';
+    END IF;
+    -- as ml.create_experiment and ml.bucket_ranges: lists, and an experiment has two variants or more
+    IF cardinality(variants) < 2 OR array_ndims(variants) > 1 OR array_ndims(weights) > 1 THEN
+        RAISE EXCEPTION 'variants and weights must be one-dimensional lists of two or more'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'One weight per variant, in the same order, e.g. ''{control, treatment}'' and ''{0.5, 0.5}''.';
+    END IF;
     IF weights IS NULL THEN
         RETURN array_fill(1.0::float8 / cardinality(variants), ARRAY[cardinality(variants)]);
     END IF;
@@ -708,11 +719,19 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The first variant is the control, e.g. ARRAY[''control'', ''treatment''].';
     END IF;
-    -- ml.analyze analyzes every guardrail metric: a NULL or empty one would make it fail for good
-    IF array_position(guardrail_metrics, NULL) IS NOT NULL OR '' = ANY (guardrail_metrics) THEN
-        RAISE EXCEPTION 'guardrail metrics must be non-empty names: %', guardrail_metrics
+    -- ml.analyze analyzes every guardrail metric: a NULL or empty one would make it fail for
+    -- good, and a repeated one would be analyzed (and counted in the corrections) twice
+    IF array_position(guardrail_metrics, NULL) IS NOT NULL OR '' = ANY (guardrail_metrics)
+       OR (SELECT count(DISTINCT m) FROM unnest(guardrail_metrics) m) <> cardinality(guardrail_metrics) THEN
+        RAISE EXCEPTION 'guardrail metrics must be distinct, non-empty names: %', guardrail_metrics
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'For example ARRAY[''errors'', ''latency_ms''], or leave guardrail_metrics out.';
+    END IF;
+    -- an empty primary metric names no outcome: ml.analyze would find none
+    IF primary_metric = '' THEN
+        RAISE EXCEPTION 'primary_metric must be a non-empty name or NULL'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the metric ml.record_outcome records, e.g. ''conversion'', or leave it out.';
     END IF;
     IF coverage IS NULL OR NOT (coverage >= 0 AND coverage <= 1) THEN
         RAISE EXCEPTION 'coverage must be between 0 and 1, not %', coverage
@@ -1286,6 +1305,17 @@ DECLARE
     privilege text;
     col name;
 BEGIN
+    -- a role that does not exist has nothing to copy, but is a mistake, not a no-op
+    IF grantee IS NULL THEN
+        RAISE EXCEPTION 'grantee must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Name a role, as ml.grant_access does.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.oid = grantee) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', grantee::oid
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Name an existing role; pg_roles lists them.';
+    END IF;
     FOR t, v IN VALUES ('ml.mltrainingdata'::regclass, 'ml."MLTrainingData"'::regclass),
                        ('ml.mlevaluationresults', 'ml."MLEvaluationResults"'),
                        ('ml.mlabtestresults', 'ml."MLABTestResults"'),

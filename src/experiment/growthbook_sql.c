@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "common/srf.h"
 #include "experiment/args.h"
@@ -35,11 +37,13 @@ learnloop_bucket_ranges(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
 	double		coverage = experiment_float_arg(fcinfo, 0, "coverage", 0.0, 1.0);
+	ArrayType  *array;
 	Datum	   *elems;
 	bool	   *elem_nulls;
 	double	   *weights;
 	double	   *starts;
 	double	   *ends;
+	double		total = 0.0;
 	int			n;
 	int			i;
 
@@ -48,7 +52,14 @@ learnloop_bucket_ranges(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("weights must not be NULL"),
 				 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), FLOAT8OID, 8, FLOAT8PASSBYVAL,
+	/* as ml.check_weights: a list of one weight per variant, and an experiment has two or more */
+	array = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(array) != 1 || ARR_DIMS(array)[0] < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must be a one-dimensional array of two or more weights"),
+				 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
+	deconstruct_array(array, FLOAT8OID, 8, FLOAT8PASSBYVAL,
 					  TYPALIGN_DOUBLE, &elems, &elem_nulls, &n);
 	weights = palloc(n * sizeof(double));
 	starts = palloc(n * sizeof(double));
@@ -67,7 +78,13 @@ learnloop_bucket_ranges(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("weights must be between 0 and 1, not %g", weights[i]),
 					 errhint("A weight is the fraction of covered traffic a variant gets, e.g. '{0.5, 0.5}'.")));
+		total += weights[i];
 	}
+	if (fabs(total - 1.0) > 1e-6)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must sum to 1, not %g", total),
+				 errhint("For example '{0.5, 0.5}' or '{0.2, 0.3, 0.5}', as ml.check_weights requires.")));
 	gb_bucket_ranges(n, coverage, weights, starts, ends);
 	for (i = 0; i < n; i++)
 	{

@@ -45,15 +45,18 @@ code_table(const char *what, int size)
 	return hash_create(what, Max(size, 8), &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 }
 
-static void
+/* Maps key to code; false when the key was there already (it is remapped). */
+static bool
 add_code(HTAB *table, const char *key, int code)
 {
 	char		truncated[SCHEMA_KEY_LEN];
 	CodeEntry  *entry;
+	bool		found;
 
 	strlcpy(truncated, key, SCHEMA_KEY_LEN);
-	entry = hash_search(table, truncated, HASH_ENTER, NULL);
+	entry = hash_search(table, truncated, HASH_ENTER, &found);
 	entry->code = code;
+	return !found;
 }
 
 static int
@@ -159,7 +162,9 @@ schema_parse(const char *json)
 		if (f->kind == FEATURE_CATEGORICAL)
 			parse_dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f,
 							 psprintf("The categories of feature %d", i + 1), 1);
-		add_code(schema->by_name, f->name, i);
+		/* names map jsonb keys to features: a repeated one would shadow another */
+		if (!add_code(schema->by_name, f->name, i))
+			malformed(psprintf("Feature %d repeats the name of another", i + 1));
 		i++;
 	}
 	if (schema->task == TASK_CLASSIFICATION)

@@ -164,10 +164,11 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	const char *decided_by = NULL;
 
-	if (isnan(min_confidence) || (has_min_score && isnan(min_score)))
+	/* a bar no confidence or score can be held to is a mistake, not "never" or "always" */
+	if (!(min_confidence >= 0 && min_confidence <= 1) || (has_min_score && !isfinite(min_score)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_confidence and min_score must not be NaN"),
+				 errmsg("min_confidence must be from 0 to 1 and min_score a finite number"),
 				 errhint("min_confidence is a probability from 0 to 1; min_score a predicted value, or NULL for none.")));
 	if (failure)
 		decided_by = model_failed(model_name, "loaded", failure);

@@ -300,6 +300,14 @@ features_from_array(const FeatureSchema *schema, ArrayType *array, float *out)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("feature %d (\"%s\") is infinite", i + 1, schema->features[i].name),
 					 errhint("Use NULL or NaN for a missing value.")));
+		/* a code outside the dictionary, or between two codes, names no category */
+		if (schema->features[i].kind == FEATURE_CATEGORICAL && !isnan(v) &&
+			!(v >= 0 && v < schema->features[i].ncategories && v == floorf(v)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature %d (\"%s\") is %g, not one of its %d category codes",
+							i + 1, schema->features[i].name, v, schema->features[i].ncategories),
+					 errhint("A categorical feature is its category's position in ml.models.feature_schema, from 0; NULL or NaN for a missing value.")));
 		out[i] = v;
 	}
 }

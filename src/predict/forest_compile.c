@@ -856,11 +856,16 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
 		int32		emitted;
 		const char *err;
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(tree, "id");
+		long		tree_features;
 
 		if (INTERRUPT_WAITING())
 			return forest_interrupted;
 		if (!cJSON_IsNumber(id) || id->valuedouble != t)
 			return "tree ids out of order";
+		/* XGBoost writes the learner's feature count into every tree */
+		if (!param_int(cJSON_GetObjectItemCaseSensitive(tree, "tree_param"), "num_feature",
+					   &tree_features) || tree_features != num_features)
+			return "a tree's num_feature differs from the model's";
 		ta->num_nodes = array_size(tree, "left_children");
 		ta->num_cat_nodes = Max(array_size(tree, "categories_nodes"), 0);
 		ta->num_cats = Max(array_size(tree, "categories"), 0);

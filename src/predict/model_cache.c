@@ -22,6 +22,7 @@
 #include "catalog/pg_type.h"
 #include "common/guarded.h"
 #include "common/invalidation.h"
+#include "common/json_tree.h"
 #include "common/srf.h"
 #include "common/spi_plan.h"
 #include "utils/builtins.h"
@@ -241,6 +242,42 @@ model_corrupted(const CachedModel *model, const char *reason)
 }
 
 /*
+ * Checks the objective the trees were trained with, and the feature
+ * schema's, against the schema's task: serving reads the outputs as the
+ * task says (the classes' probabilities, a score, a value).  The names may
+ * differ by an alias XGBoost resolves (reg:linear is saved as
+ * reg:squarederror), so each must fit the task rather than equal the other.
+ */
+static void
+check_model_objective(const CachedModel *model)
+{
+	static const char *const path[] = {"learner", "objective", "name"};
+	const FeatureSchema *schema = model->schema;
+	bst_ulong	len;
+	const char *config;
+	const cJSON *item;
+	JsonTree   *tree;
+	int			i;
+
+	xgb_check(XGBoosterSaveJsonConfig(model->booster, &len, &config));
+	tree = json_tree_parse(config);
+	item = tree->root;
+	for (i = 0; i < lengthof(path); i++)
+		item = cJSON_GetObjectItemCaseSensitive(item, path[i]);
+	if (!cJSON_IsString(item))
+		model_corrupted(model, "the trees have no objective");
+	if (!objective_fits_task(schema->task, schema->classes.ncategories, item->valuestring))
+		model_corrupted(model, psprintf("the trees' objective %s does not fit the feature schema's task, %s",
+										item->valuestring, task_name(schema->task)));
+	/* models of older releases may have no objective in their schema */
+	if (schema->objective[0] != '\0' &&
+		!objective_fits_task(schema->task, schema->classes.ncategories, schema->objective))
+		model_corrupted(model, psprintf("the feature schema's objective %s does not fit its task, %s",
+										schema->objective, task_name(schema->task)));
+	json_tree_free(tree);
+}
+
+/*
  * Checks what the trees and the feature schema must agree on, whichever
  * evaluator serves the model: a row is read as the schema's features, and
  * a classifier's outputs name its classes.
@@ -353,6 +390,7 @@ load_model(const char *name, int version)
 					 errhint("Free memory on the server, or lower learnloop.model_cache_size.")));
 		MemoryContextDelete(scratch);
 		check_model_shape(model, &shape);
+		check_model_objective(model);
 		SPI_finish();
 	}
 	PG_CATCH();

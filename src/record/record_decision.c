@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "record/payload.h"
 #include "record/record.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_decision);
 
@@ -75,6 +76,12 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, 5, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, 6, "variant", false));
 	payload_check_arm(values[5], values[1], values[6]);
+	/* a decision was made at some time: "infinity" would sort past every period */
+	if (!PG_ARGISNULL(7) && TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(7)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("created_at must be finite"),
+				 errhint("created_at is when the decision was made; leave it out for now().")));
 	values[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 
 	PG_RETURN_INT64(record_decision_insert(values));

@@ -238,11 +238,16 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-/* A feature read from the jsonb features: a number, or the default if absent. */
-static double
-feature_number(Jsonb *features, const char *key, double absent)
+/*
+ * A feature read from the jsonb features: a number from lo to hi, or the
+ * default if absent.  Out of range is an unknown feature value (an hour of
+ * 99), and past int's range it could not even be converted.
+ */
+static int
+feature_number(Jsonb *features, const char *key, int absent, int lo, int hi)
 {
 	JsonbValue	v;
+	double		value;
 
 	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
 		v.type == jbvNull)
@@ -252,8 +257,14 @@ feature_number(Jsonb *features, const char *key, double absent)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("feature \"%s\" must be a number", key),
 				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(v.val.numeric)));
+	value = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+											   NumericGetDatum(v.val.numeric)));
+	if (!(value >= lo && value <= hi))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feature \"%s\" must be between %d and %d, not %g", key, lo, hi, value),
+				 errhint("Pass features as ml.simulated_decisions produces them.")));
+	return (int) value;
 }
 
 /* A categorical feature: an index into names, or absent if the key is missing. */
@@ -316,8 +327,8 @@ learnloop_simulate_outcome(PG_FUNCTION_ARGS)
 				 errhint("Pass features as ml.simulated_decisions produces them.")));
 
 	sim_user_init(&user, seed, unit_id);
-	ctx.hour_of_day = (int) feature_number(features, "hour_of_day", 12);
-	ctx.message_length = (int) feature_number(features, "message_length", 30);
+	ctx.hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
+	ctx.message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
 	ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
 	ctx.is_question =
 		getKeyJsonValueFromContainer(&features->root, "is_question",

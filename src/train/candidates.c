@@ -81,16 +81,7 @@ param_string(const cJSON *item)
 static void
 check_objective(const Dataset *ds, const char *objective)
 {
-	bool		ok;
-
-	if (ds->task == TASK_CLASSIFICATION)
-		ok = strcmp(objective, ds->classes.ncategories == 2 ? "binary:logistic" : "multi:softprob") == 0;
-	else if (ds->task == TASK_RANKING)
-		ok = strncmp(objective, "rank:", 5) == 0;
-	else
-		ok = strncmp(objective, "binary:", 7) != 0 && strncmp(objective, "multi:", 6) != 0 &&
-			strncmp(objective, "rank:", 5) != 0;
-	if (!ok)
+	if (!objective_fits_task(ds->task, ds->classes.ncategories, objective))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("objective \"%s\" does not fit a %s model%s", objective,

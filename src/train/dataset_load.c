@@ -419,6 +419,12 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 				}
 				if (c < nfixed || excluded_column(spec, NameStr(att->attname)))
 					continue;
+				/* the target as a feature would be a model that sees the answer */
+				if (same_name(NameStr(att->attname), spec->target))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("feature \"%s\" is the target", NameStr(att->attname)),
+							 errhint("Leave the target out of features.")));
 				classify_column(ds, att, &columns[c]);
 			}
 			MemoryContextSwitchTo(old);

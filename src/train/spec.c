@@ -44,6 +44,23 @@ task_name(TrainTask task)
 	return task_names[task];
 }
 
+/*
+ * Whether a model of task (and nclasses classes) may have objective: a
+ * classifier's outputs are its classes' probabilities, a ranker's are
+ * scores, and a regression is anything else.  Training and serving both
+ * hold models to it.
+ */
+bool
+objective_fits_task(TrainTask task, int nclasses, const char *objective)
+{
+	if (task == TASK_CLASSIFICATION)
+		return strcmp(objective, nclasses == 2 ? "binary:logistic" : "multi:softprob") == 0;
+	if (task == TASK_RANKING)
+		return strncmp(objective, "rank:", 5) == 0;
+	return strncmp(objective, "binary:", 7) != 0 && strncmp(objective, "multi:", 6) != 0 &&
+		strncmp(objective, "rank:", 5) != 0;
+}
+
 static char *
 text_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool required)
 {
@@ -82,7 +99,9 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
  * XGBoost reads the strings "nan" and "inf" (and numbers beyond a double's
  * range) as non-finite values, with which it trains a model of NaN
  * predictions, or boosts on without end: refuse every such value in the
- * document, whatever its key or depth.
+ * document, whatever its key or depth.  A value is a scalar (params) or a
+ * list of them (search): anything deeper is refused here, as the worker's
+ * JSON reader would refuse a document nested past its limit.
  */
 static void
 check_finite_values(Jsonb *doc, const char *argname)
@@ -91,6 +110,7 @@ check_finite_values(Jsonb *doc, const char *argname)
 	JsonbIteratorToken token;
 	JsonbValue	v;
 	char	   *key = NULL;
+	int			depth = 0;
 
 	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -98,6 +118,15 @@ check_finite_values(Jsonb *doc, const char *argname)
 		char	   *end;
 		double		value;
 
+		if (token == WJB_BEGIN_OBJECT || token == WJB_BEGIN_ARRAY)
+			depth++;
+		else if (token == WJB_END_OBJECT || token == WJB_END_ARRAY)
+			depth--;
+		if (depth > 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s nests objects or arrays too deeply", argname),
+					 errhint("A hyperparameter is a number, a string or a boolean, and a search lists such values.")));
 		if (token == WJB_KEY)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
 		if ((token != WJB_VALUE && token != WJB_ELEM) ||

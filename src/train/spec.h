@@ -59,5 +59,6 @@ extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);
 extern void spec_to_json(const TrainSpec *spec, StringInfo out);
 extern TrainSpec *spec_from_json(const char *json);
 extern const char *task_name(TrainTask task);
+extern bool objective_fits_task(TrainTask task, int nclasses, const char *objective);
 
 #endif							/* LEARNLOOP_SPEC_H */

@@ -188,14 +188,24 @@ xgb_free_booster(XgbHandles *h, BoosterHandle b)
 		}
 }
 
-/* Runs inside XGBoost: only copies the line, never calls PostgreSQL. */
+/*
+ * Runs inside XGBoost: only copies the line, never calls PostgreSQL.  A
+ * line longer than the room left keeps its head and its end, where XGBoost
+ * says what is wrong ("Parameters: { ... } are not used.", after names that
+ * may be long).
+ */
 static void
 keep_log_line(const char *line)
 {
 	size_t		used = strlen(captured_log);
+	size_t		room = sizeof(captured_log) - used;
+	size_t		len = strlen(line);
 
-	if (used < sizeof(captured_log) - 2)
-		snprintf(captured_log + used, sizeof(captured_log) - used, "%s\n", line);
+	if (len + 2 > room && room > 128)
+		snprintf(captured_log + used, room, "%.*s...%s\n",
+				 (int) (room - 128), line, line + len - 123);
+	else if (used < sizeof(captured_log) - 2)
+		snprintf(captured_log + used, room, "%s\n", line);
 }
 
 /* Starts capturing XGBoost's log, e.g. its warning about unused parameters. */

@@ -123,13 +123,14 @@ BEGIN
     RETURN md5(whole || h) || '|' || md5(side || h);
 END $$;
 
--- After a call: waits (up to 5 s) for the training jobs it started
--- (ml.train_async), so that their writes are charged to it.
+-- After a call: waits (up to 15 s, as a 100-round job on a loaded machine
+-- may take) for the training jobs it started (ml.train_async), so that
+-- their writes are charged to it and not to the next input.
 CREATE FUNCTION bi_settle() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     i int := 0;
 BEGIN
-    WHILE EXISTS (SELECT 1 FROM ml.training_jobs WHERE status = 'running') AND i < 100 LOOP
+    WHILE EXISTS (SELECT 1 FROM ml.training_jobs WHERE status = 'running') AND i < 300 LOOP
         PERFORM pg_sleep(0.05);
         i := i + 1;
     END LOOP;
