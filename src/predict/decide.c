@@ -202,14 +202,15 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	 * A model that failed has said why already.  A missing confidence (a
 	 * regression) or score (a policy) sets no bar.
 	 */
-	if (decided_by != NULL)
-		Assert(model == NULL);
-	else if (model == NULL)
-		decided_by = "fallback: no deployed model";
-	else if (choice.confidence < min_confidence)
-		decided_by = "fallback: model not confident";
-	else if (has_min_score && choice.score < min_score)
-		decided_by = "fallback: score below min_score";
+	if (decided_by == NULL)
+	{
+		if (model == NULL)
+			decided_by = "fallback: no deployed model";
+		else if (choice.confidence < min_confidence)
+			decided_by = "fallback: model not confident";
+		else if (has_min_score && choice.score < min_score)
+			decided_by = "fallback: score below min_score";
+	}
 	if (decided_by == NULL)
 		decided_by = psprintf("model %s v%d", model->name, model->version);
 	else

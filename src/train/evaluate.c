@@ -84,12 +84,6 @@ metric_canonical(TrainTask task, const char *name)
 }
 
 bool
-metric_known(TrainTask task, const char *name)
-{
-	return metric_canonical(task, name) != NULL;
-}
-
-bool
 metrics_get(const Metrics *m, const char *name, double *value)
 {
 	for (int i = 0; i < m->n; i++)
@@ -240,6 +234,6 @@ evaluate(const Dataset *ds, const int64 *rows, int64 n, const float *preds,
 	pfree(labels);
 #ifdef USE_ASSERT_CHECKING
 	for (int i = 0; i < m->n; i++)
-		Assert(metric_known(ds->task, m->names[i]));
+		Assert(metric_canonical(ds->task, m->names[i]) != NULL);
 #endif
 }

@@ -32,7 +32,6 @@ extern void evaluate(const Dataset *ds, const int64 *rows, int64 n,
 extern bool metrics_get(const Metrics *m, const char *name, double *value);
 extern bool metric_lower_is_better(const char *name);
 extern const char *metric_canonical(TrainTask task, const char *name);
-extern bool metric_known(TrainTask task, const char *name);
 extern const char *default_metric(TrainTask task);
 
 #endif							/* LEARNLOOP_EVALUATE_H */

@@ -279,13 +279,12 @@ train_run(TrainRun *run)
 	long		secs;
 	int			usecs;
 
-	run->metric = run->spec->metric ? run->spec->metric : default_metric(ds->task);
-	if (metric_canonical(ds->task, run->metric) != NULL)
-		run->metric = metric_canonical(ds->task, run->metric);
-	else
+	run->metric = metric_canonical(ds->task, run->spec->metric ? run->spec->metric :
+								   default_metric(ds->task));
+	if (run->metric == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown metric \"%s\" for a %s model", run->metric,
+				 errmsg("unknown metric \"%s\" for a %s model", run->spec->metric,
 						task_name(ds->task)),
 				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
 						 default_metric(ds->task))));
