@@ -6,13 +6,20 @@ MODULE_big = learnloop
 
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
-DATA = $(wildcard sql/learnloop--*.sql)
+# The install script is edited in one file, sql/learnloop.sql, and built
+# into sql/learnloop--$(EXTVERSION).sql (gitignored; see the rule below).
+# The other sql/learnloop--*.sql are the released full scripts kept as
+# upgrade bases and the upgrade scripts: docs/releasing.md says how a
+# release adds them.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 DOCS = docs/reference.md
 
-# pg_regress suites: one sql/NAME.sql and expected/NAME.out each
+# pg_regress suites: one test/sql/NAME.sql and test/expected/NAME.out each;
+# results/, regression.diffs and regression.out go to test/regress_output
 REGRESS = schema record_decision record_outcome simulate train train_shapes predict privileges reinstall \
 	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes
-REGRESS_OPTS = --inputdir=. --load-extension=learnloop
+REGRESS_OPTS = --inputdir=test --outputdir=test/regress_output --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
 ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load
@@ -32,12 +39,16 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# after the include, so that PGXS's "all" stays the default goal
+$(DATA_built): sql/$(EXTENSION).sql
+	cp $< $@
+
 # pgTAP suites, run by pg_prove against the server that installcheck uses
 .PHONY: installcheck-pgtap
 installcheck-pgtap:
 	pg_prove --ext .sql -r test/pgtap
 
-EXTRA_CLEAN = test/isolation/output results regression.diffs regression.out
+EXTRA_CLEAN = test/regress_output test/isolation/output
 
 # -O3 unrolls the tree walk's lanes, so that each walk's position stays in
 # a register: a third less time per row than -O2

@@ -30,7 +30,7 @@ suite() {
 
 installcheck() {
   make -s installcheck PG_CONFIG="$PG_CONFIG" && return 0
-  for diffs in regression.diffs test/isolation/output/regression.diffs; do
+  for diffs in test/regress_output/regression.diffs test/isolation/output/regression.diffs; do
     [ -f "$diffs" ] && { echo "---- $diffs"; cat "$diffs"; }
   done
   return 1
@@ -49,7 +49,10 @@ for t in test/shell/*.sh; do
   [ "$(basename "$t")" = tap.sh ] && continue
   suite "$t" bash "$t"
 done
-suite "concurrent outcomes under pgbench" test/pgbench_outcomes.sh
+# tests under concurrent load (pgbench clients, a pooler)
+for t in test/load/*.sh; do
+  suite "$t" bash "$t"
+done
 
 [ -n "${LEARNLOOP_SUITE_COUNTS:-}" ] && echo "$passed ${#failed[@]}" >"$LEARNLOOP_SUITE_COUNTS"
 if [ ${#failed[@]} -gt 0 ]; then

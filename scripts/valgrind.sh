@@ -4,7 +4,7 @@
 # free, or any use of an uninitialised value inside learnloop.  The server
 # is a private one (initdb in a temporary directory, run as the postgres
 # user) because pg_ctl cannot start postgres under valgrind.
-#   VALGRIND_SUITES="train predict"  the pg_regress files to run
+#   VALGRIND_SUITES="train predict"  the pg_regress suites (test/sql/NAME.sql) to run
 #   VALGRIND_SHELL="test/shell/corrupt_models.sh"  shell tests to run after them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +57,7 @@ echo "==> valgrind: pg_regress $suites"
 status=0
 make -s installcheck REGRESS="$suites" ISOLATION= PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
   EXTRA_REGRESS_OPTS="--launcher=" || status=1
-[ $status -eq 0 ] || { cat regression.diffs 2>/dev/null | head -80; }
+[ $status -eq 0 ] || { cat test/regress_output/regression.diffs 2>/dev/null | head -80; }
 for t in ${VALGRIND_SHELL:-test/shell/corrupt_models.sh}; do
   echo "==> valgrind: $t"
   PGHOST="$tmp" PGPORT="$port" PGUSER=postgres LEARNLOOP_SLOWDOWN=50 bash "$t" || status=1

@@ -9,7 +9,7 @@
  *	  aggregate and type with its schema (OPERATOR(pg_catalog.=),
  *	  pg_catalog.now(), ::pg_catalog.text, ml.table), so that nothing but
  *	  pg_catalog's and learnloop's own objects can run inside them
- *	  (sql/search_path.sql plants such objects and calls every entry point).
+ *	  (test/sql/search_path.sql plants such objects and calls every entry point).
  *
  *-------------------------------------------------------------------------
  */

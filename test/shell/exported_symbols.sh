@@ -10,13 +10,13 @@ root=../..
 so="$(${PG_CONFIG:-pg_config} --pkglibdir)/learnloop.so"
 [ -f "$so" ] || { echo "not ok 1 - $so is not installed"; exit 1; }
 
-# the entry points: the module's, each C function of the install script
+# the entry points: the module's, each C function of the install scripts
 # with its info record, and every background worker's main
 expected=$(
   {
     echo Pg_magic_func
     echo _PG_init
-    grep -ohE "'MODULE_PATHNAME' *, *'[A-Za-z0-9_]+'" "$root"/sql/learnloop--*.sql |
+    grep -ohE "'MODULE_PATHNAME' *, *'[A-Za-z0-9_]+'" "$root"/sql/learnloop.sql "$root"/sql/learnloop--*.sql |
       sed -E "s/.*'([A-Za-z0-9_]+)'$/\1/" | while read -r f; do echo "$f"; echo "pg_finfo_$f"; done
     grep -rhoE 'bgw_function_name, "[A-Za-z0-9_]+"' "$root"/src | sed -E 's/.*"(.*)"/\1/'
   } | sort -u

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The upgrade chain: every version with a full install script
-# (sql/learnloop--X.sql) is installed, updated with ALTER EXTENSION ... UPDATE
-# through the upgrade scripts (sql/learnloop--X--Y.sql), and must end up with
-# exactly the schema a fresh install of the default version has.  With one
-# released version the chain is that version alone; each later release adds
-# an upgrade script, and this test walks it.
+# The upgrade chain: every version with a full install script is installed,
+# updated with ALTER EXTENSION ... UPDATE through the upgrade scripts
+# (sql/learnloop--X--Y.sql), and must end up with exactly the schema a fresh
+# install of the default version has.  The full scripts are the released
+# ones kept as upgrade bases (sql/learnloop--X.sql) and the default
+# version's, built from sql/learnloop.sql (docs/releasing.md).  Each release
+# adds an upgrade script, and this test walks it.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
 default=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ../../learnloop.control)
+# the versions with a full script: the bases, and the default version (its
+# built sql/learnloop--X.sql is there only after make)
+versions=$( (ls ../../sql/learnloop--*.sql | sed -n 's/.*learnloop--\([^-]*\)\.sql$/\1/p'; echo "$default") | sort -uV)
 
 # pg_dump leaves out an extension's members, so compare the catalogs instead
 schema_of() {
@@ -22,9 +26,7 @@ fresh=$(schema_of learnloop_fresh)
 ok "$(echo "$fresh" | grep -c '^member ')" "$(psql -X -At -d learnloop_fresh -c "SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = 'learnloop' AND d.deptype = 'e'")" \
    "the snapshot lists every member of the extension"
 
-for script in ../../sql/learnloop--*.sql; do
-  version=$(basename "$script" .sql | sed -n 's/^learnloop--\([^-]*\)$/\1/p')
-  [ -n "$version" ] || continue
+for version in $versions; do
   db=learnloop_from_${version//./_}
   dropdb --if-exists "$db" >/dev/null 2>&1
   createdb "$db"
@@ -42,7 +44,7 @@ dropdb learnloop_fresh
 # values, the functions work after the update, and deleting the experiment
 # still removes its rows.  Before the update, the new library's analysis
 # says what to run.
-oldest=$(ls ../../sql/learnloop--*.sql | sed -n 's/.*learnloop--\([^-]*\)\.sql$/\1/p' | sort -V | head -1)
+oldest=$(echo "$versions" | head -1)
 dropdb --if-exists learnloop_data >/dev/null 2>&1
 createdb learnloop_data
 data() { psql -X -At -v ON_ERROR_STOP=1 -d learnloop_data "$@"; }
