@@ -25,6 +25,9 @@ REGRESS_OPTS = --inputdir=test --outputdir=test/regress_output --load-extension=
 ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
+# before the include: PGXS reads EXTRA_CLEAN there (ifdef)
+EXTRA_CLEAN = test/regress_output test/isolation/output
+
 PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 
@@ -47,8 +50,6 @@ $(DATA_built): sql/$(EXTENSION).sql
 .PHONY: installcheck-pgtap
 installcheck-pgtap:
 	pg_prove --ext .sql -r test/pgtap
-
-EXTRA_CLEAN = test/regress_output test/isolation/output
 
 # -O3 unrolls the tree walk's lanes, so that each walk's position stays in
 # a register: a third less time per row than -O2
