@@ -38,7 +38,7 @@
  */
 static const struct
 {
-	TrainTask	task;
+	ModelTask	task;
 	const char *metric;
 	double		tolerance;
 	bool		absolute;
@@ -141,7 +141,7 @@ deploy_guards_parse(Jsonb *doc)
 void
 deploy_guards_prepare(TrainRun *run)
 {
-	TrainTask	task = run->ds->task;
+	ModelTask	task = run->ds->task;
 	ListCell   *lc;
 
 	if (run->spec->deploy_guards == NULL)

@@ -32,7 +32,7 @@ static const char *const classification_names[] = {
 static const char *const regression_names[] = {"rmse", "mae", "r2", "mean_label"};
 
 const char *
-default_metric(TrainTask task)
+default_metric(ModelTask task)
 {
 	switch (task)
 	{
@@ -67,7 +67,7 @@ in_list(const char *name, const char *const *names, int n)
  * case (metric => 'ROC_AUC' is roc_auc), or NULL when it computes none.
  */
 const char *
-metric_canonical(TrainTask task, const char *name)
+metric_canonical(ModelTask task, const char *name)
 {
 	const char *found;
 

@@ -38,7 +38,6 @@
 
 #include "common/json_number.h"
 #include "train/registry.h"
-#include "train/schema_json.h"
 
 /*
  * Set while registry_save writes the registry's rows, in the training
@@ -219,7 +218,7 @@ registry_save(TrainRun *run, int64 job_id)
 
 	values[1] = CStringGetTextDatum(task_name(run->ds->task));
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->winner->params));
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema_json(run->ds, run->objective,
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema_json(dataset_schema(run->ds, run->objective),
 																		  run->spec->target)));
 	values[4] = PointerGetDatum(run->model);
 	values[5] = Int64GetDatum(run->ntrain + run->nvalid);

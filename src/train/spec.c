@@ -36,31 +36,6 @@ enum
 	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS
 };
 
-static const char *const task_names[] = {NULL, "classification", "regression", "ranking"};
-
-const char *
-task_name(TrainTask task)
-{
-	return task_names[task];
-}
-
-/*
- * Whether a model of task (and nclasses classes) may have objective: a
- * classifier's outputs are its classes' probabilities, a ranker's are
- * scores, and a regression is anything else.  Training and serving both
- * hold models to it.
- */
-bool
-objective_fits_task(TrainTask task, int nclasses, const char *objective)
-{
-	if (task == TASK_CLASSIFICATION)
-		return strcmp(objective, nclasses == 2 ? "binary:logistic" : "multi:softprob") == 0;
-	if (task == TASK_RANKING)
-		return strncmp(objective, "rank:", 5) == 0;
-	return strncmp(objective, "binary:", 7) != 0 && strncmp(objective, "multi:", 6) != 0 &&
-		strncmp(objective, "rank:", 5) != 0;
-}
-
 static char *
 text_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool required)
 {

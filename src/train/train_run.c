@@ -20,7 +20,7 @@
 
 #include "common/json_number.h"
 #include "common/prng.h"
-#include "predict/forest.h"
+#include "model/forest.h"
 #include "train/candidates.h"
 #include "train/champion.h"
 #include "train/deploy_gate.h"
