@@ -20,10 +20,10 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "common/args.h"
 #include "common/json_number.h"
 #include "common/json_tree.h"
 #include "train/deploy_gate.h"
-#include "common/choice.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -41,15 +41,10 @@ text_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool required)
 {
 	char	   *value;
 
-	if (PG_ARGISNULL(argno))
-	{
-		if (required)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", argname),
-					 errhint("ml.train needs a model name, a source and a target.")));
+	if (required)
+		args_not_null(fcinfo, argno, argname, "ml.train needs a model name, a source and a target.");
+	else if (PG_ARGISNULL(argno))
 		return NULL;
-	}
 	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (value[0] == '\0')
 		ereport(ERROR,
@@ -67,7 +62,7 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 
 	if (value == NULL)
 		return absent;
-	return choice_index(value, argname, choices, nchoices);
+	return args_choice(value, argname, choices, nchoices);
 }
 
 /*
