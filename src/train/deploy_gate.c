@@ -29,6 +29,7 @@
 #include "utils/json.h"
 
 #include "train/deploy_gate.h"
+#include "train/metrics.h"
 
 /*
  * Guards when deploy_guards is NULL: calibration for classifiers (log loss
@@ -190,7 +191,7 @@ deploy_guards_prepare(TrainRun *run)
 static double
 gain(const char *metric, double a, double b)
 {
-	return metric_lower_is_better(metric) ? b - a : a - b;
+	return metric_higher_is_better(metric) ? a - b : b - a;
 }
 
 static void

@@ -45,13 +45,6 @@ default_metric(ModelTask task)
 	}
 }
 
-bool
-metric_lower_is_better(const char *name)
-{
-	return strcmp(name, "rmse") == 0 || strcmp(name, "mae") == 0 ||
-		strcmp(name, "log_loss") == 0 || strcmp(name, "ece") == 0;
-}
-
 /* The list's spelling of a name, matched in any case, or NULL. */
 static const char *
 in_list(const char *name, const char *const *names, int n)
