@@ -28,6 +28,8 @@ table=$(sed -n '/<!-- include-direction:begin/,/<!-- include-direction:end/p' "$
   grep '^| `' || true)
 [ -n "$table" ] || { echo "$readme has no include-direction table"; exit 1; }
 
+# the table's cells name folders in backticks, taken literally
+# shellcheck disable=SC2016
 while IFS='|' read -r _ folder_cell deps_cell _; do
   folder=$(grep -oE '`[a-z_]+`' <<<"$folder_cell" | head -n1 | tr -d '`')
   deps=$(grep -oE '`[a-z_]+`' <<<"$deps_cell" | tr -d '`' | tr '\n' ' ' || true)
