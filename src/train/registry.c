@@ -3,6 +3,10 @@
  * registry.c
  *	  Reading the champion and registering a trained model.
  *
+ * The model registry is ml.models and ml.deployments, and "registry"
+ * names nothing else in learnloop (the shared-memory list of training
+ * jobs is the job table, jobs.c).
+ *
  * The model row, its evaluation, the champion's re-scoring, the deployment
  * policy's decision and the deployment are written in one transaction, as
  * the calling role: a failure or a cancel at any point leaves nothing
