@@ -3,6 +3,13 @@
  * record_outcome.c
  *	  ml.record_outcome(decision_id, outcome): merges an outcome.
  *
+ * ml.record_outcome is one concept in two forms (docs/reference.md): this
+ * decision form, and the experiment form of experiment/outcome.c, which
+ * stores one metric of an experiment's unit.  They meet in
+ * ml.experiment_outcomes: the trigger ml.experiment_outcomes_from_decision
+ * copies the numeric and boolean keys merged here into it when the
+ * decision names an experiment and the unit's variant.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
