@@ -7,9 +7,10 @@
  * when what to send instead depends on the function.
  *
  * Every argument that takes one of a fixed list of words, of every
- * function, C or PL/pgSQL (through ml.check_choice), is matched here: case-insensitively, so that 'Holm'
- * and 'holm' mean the same everywhere, and an unknown word is an error
- * that lists the allowed ones.  Callers store the canonical spelling.
+ * function, C or PL/pgSQL (through ml.check_choice), is matched here:
+ * case-insensitively, so that 'Holm' and 'holm' mean the same everywhere,
+ * and an unknown word is an error that lists the allowed ones.  Callers
+ * store the canonical spelling.
  *
  *-------------------------------------------------------------------------
  */
@@ -101,10 +102,7 @@ learnloop_check_choice(PG_FUNCTION_ARGS)
 	int			n;
 	const char **choices;
 
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("choices must not be NULL")));
+	args_not_null(fcinfo, 2, "choices", NULL);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	choices = palloc(sizeof(char *) * Max(n, 1));

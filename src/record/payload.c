@@ -98,7 +98,7 @@ payload_name_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 
 	name = PG_GETARG_TEXT_PP(argno);
 	args_check_name(name, argname, "Pass NULL to leave an optional name out.",
-					   "Use a short key and keep long text in the features.");
+					"Use a short key and keep long text in the features.");
 	return name;
 }
 
