@@ -207,6 +207,7 @@ registry_save(TrainRun *run, int64 job_id)
 	Oid			dtypes[3] = {TEXTOID, INT4OID, TEXTOID};
 	Datum		dvalues[3];
 	const char *model = run->spec->model;
+	char	   *schema;
 	bool		isnull;
 	int			version;
 
@@ -222,8 +223,8 @@ registry_save(TrainRun *run, int64 job_id)
 
 	values[1] = CStringGetTextDatum(task_name(run->ds->task));
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->winner->params));
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema_json(dataset_schema(run->ds, run->objective),
-																		  run->spec->target)));
+	schema = schema_json(dataset_schema(run->ds, run->objective), run->spec->target);
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema));
 	values[4] = PointerGetDatum(run->model);
 	values[5] = Int64GetDatum(run->ntrain + run->nvalid);
 	values[6] = Int64GetDatum(run->ntest);
