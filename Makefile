@@ -53,7 +53,7 @@ installcheck-pgtap:
 
 # -O3 unrolls the tree walk's lanes, so that each walk's position stays in
 # a register: a third less time per row than -O2
-src/predict/forest.o: CFLAGS += -O3
+src/model/forest.o: CFLAGS += -O3
 
 # every object depends on every header: crude, but the tree is small and a
 # stale struct layout is worse than a full rebuild

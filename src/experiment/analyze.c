@@ -16,7 +16,7 @@
 
 #include <math.h>
 
-#include "common/choice.h"
+#include "common/args.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
 #include "experiment/stats.h"
@@ -47,7 +47,7 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 {
 	char	   *value = text_to_cstring(experiment_text_arg(fcinfo, argno, argname));
 
-	return choices[choice_index(value, argname, choices, nchoices)];
+	return choices[args_choice(value, argname, choices, nchoices)];
 }
 
 static Options

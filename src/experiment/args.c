@@ -2,7 +2,9 @@
  *
  * args.c
  *	  Argument checks shared by the experiment functions: every bad input
- *	  gets an SQLSTATE and a hint, never a crash or a silent NULL.
+ *	  gets an SQLSTATE and a hint, never a crash or a silent NULL.  Their
+ *	  hints point to docs/experiments.md; the generic checks under them
+ *	  are common/args.c's.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,17 +12,11 @@
 
 #include <math.h>
 
+#include "common/args.h"
 #include "experiment/args.h"
-#include "record/payload.h"
 
-static void
-null_argument(const char *argname)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg("%s must not be NULL", argname),
-			 errhint("Pass a value for %s, or leave it out to take its default.", argname)));
-}
+/* The hint of every NULL argument of the experiment functions */
+#define NULL_HINT "Pass a value for %s, or leave it out to take its default."
 
 /* A name or id: not NULL, not empty, at most LEARNLOOP_MAX_NAME_BYTES. */
 text *
@@ -28,11 +24,10 @@ experiment_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	text	   *value;
 
-	if (PG_ARGISNULL(argno))
-		null_argument(argname);
+	args_not_null(fcinfo, argno, argname, NULL_HINT);
 	value = PG_GETARG_TEXT_PP(argno);
-	payload_check_name(value, argname, "Pass the %s as a non-empty string.",
-					   "Use a short key.");
+	args_check_name(value, argname, "Pass the %s as a non-empty string.",
+					"Use a short key.");
 	return value;
 }
 
@@ -43,8 +38,7 @@ experiment_float_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 {
 	double		value;
 
-	if (PG_ARGISNULL(argno))
-		null_argument(argname);
+	args_not_null(fcinfo, argno, argname, NULL_HINT);
 	value = PG_GETARG_FLOAT8(argno);
 	if (isinf(low) && isinf(high) && !isfinite(value))
 		ereport(ERROR,
@@ -65,8 +59,7 @@ experiment_int_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 {
 	int32		value;
 
-	if (PG_ARGISNULL(argno))
-		null_argument(argname);
+	args_not_null(fcinfo, argno, argname, NULL_HINT);
 	value = PG_GETARG_INT32(argno);
 	if (value < low || value > high)
 		ereport(ERROR,
@@ -79,7 +72,6 @@ experiment_int_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 bool
 experiment_bool_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
-	if (PG_ARGISNULL(argno))
-		null_argument(argname);
+	args_not_null(fcinfo, argno, argname, NULL_HINT);
 	return PG_GETARG_BOOL(argno);
 }

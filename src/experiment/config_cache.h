@@ -9,7 +9,7 @@
 #define LEARNLOOP_CONFIG_CACHE_H
 
 #include "fmgr.h"
-#include "record/payload.h"
+#include "common/args.h"
 
 typedef struct ExperimentConfig
 {

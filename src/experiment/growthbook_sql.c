@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/args.h"
 #include "common/srf.h"
 #include "experiment/args.h"
 #include "experiment/growthbook_hash.h"
@@ -47,11 +48,7 @@ learnloop_bucket_ranges(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("weights must not be NULL"),
-				 errhint("Pass one weight per variant, e.g. '{0.5, 0.5}'.")));
+	args_not_null(fcinfo, 1, "weights", "Pass one weight per variant, e.g. '{0.5, 0.5}'.");
 	/* as ml.check_weights: a list of one weight per variant, and an experiment has two or more */
 	array = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(array) != 1 || ARR_DIMS(array)[0] < 2)

@@ -3,6 +3,10 @@
  * outcome.c
  *	  ml.record_outcome(experiment, unit_id, metric, value).
  *
+ * The experiment form of ml.record_outcome; the decision form, which also
+ * feeds this table through a trigger when a decision names an experiment,
+ * is record/record_outcome.c (one concept, see docs/reference.md).
+ *
  * One row per (experiment, unit, metric) and the latest value wins: an
  * upsert, so a retried call writes the same row again, and under READ
  * COMMITTED two concurrent writers of the same key wait for each other and

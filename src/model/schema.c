@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * schema.c
- *	  Reading a model's feature schema (written by train/schema_json.c).
+ *	  Reading a model's feature schema (written by schema_json.c).
  *
  * The schema is JSON in ml.models.feature_schema:
  *	{"task": "classification", "objective": "binary:logistic",

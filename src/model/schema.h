@@ -12,7 +12,7 @@
 
 #include "utils/hsearch.h"
 
-#include "train/spec.h"
+#include "model/task.h"
 
 typedef enum FeatureKind
 {
@@ -32,7 +32,7 @@ typedef struct SchemaFeature
 
 typedef struct FeatureSchema
 {
-	TrainTask	task;
+	ModelTask	task;
 	char	   *objective;
 	int			nfeatures;
 	SchemaFeature *features;
@@ -44,6 +44,7 @@ extern const char *const feature_kind_names[];
 extern const char *const xgb_feature_types[];
 
 extern FeatureSchema *schema_parse(const char *json);
+extern char *schema_json(const FeatureSchema *schema, const char *target);
 extern int	schema_feature_index(const FeatureSchema *schema, const char *name, int len);
 extern int	schema_category_code(const SchemaFeature *f, const char *value, int len);
 

@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "common/args.h"
 #include "common/srf.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
@@ -78,10 +79,7 @@ learnloop_explain(PG_FUNCTION_ARGS)
 	int			explained = -1;	/* the class explained, if a classifier */
 	double		sign = 1;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model must not be NULL")));
+	args_not_null(fcinfo, 0, "model", NULL);
 	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
 	schema = model->schema;
 	nf = schema->nfeatures;

@@ -25,6 +25,7 @@
 #include "utils/numeric.h"
 #include "utils/fmgrprotos.h"
 
+#include "common/args.h"
 #include "common/numeric_double.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
@@ -316,11 +317,7 @@ features_from_array(const FeatureSchema *schema, ArrayType *array, float *out)
 void
 features_from_arg(FunctionCallInfo fcinfo, int argno, const FeatureSchema *schema, float *out)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("features must not be NULL"),
-				 errhint("Pass '{}'::jsonb to predict with every feature missing.")));
+	args_not_null(fcinfo, argno, "features", "Pass '{}'::jsonb to predict with every feature missing.");
 	if (get_fn_expr_argtype(fcinfo->flinfo, argno) == JSONBOID)
 		features_from_jsonb(schema, PG_GETARG_DATUM(argno), out,
 							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);

@@ -29,7 +29,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-#include "predict/model_bytes.h"
+#include "model/model_bytes.h"
 #include "predict/model_cache.h"
 #include "predict/predict.h"
 

@@ -9,7 +9,7 @@
 #define LEARNLOOP_MODEL_CACHE_H
 
 #include "model/schema.h"
-#include "predict/forest.h"
+#include "model/forest.h"
 #include "xgb/xgb.h"
 
 typedef struct CachedModel

@@ -18,6 +18,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "common/args.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 
@@ -103,10 +104,7 @@ predict_call(FunctionCallInfo fcinfo, Prediction *out)
 	float		features[FEATURES_ON_STACK];
 	float	   *x = features;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model must not be NULL")));
+	args_not_null(fcinfo, 0, "model", NULL);
 	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
 	if (model->schema->nfeatures > FEATURES_ON_STACK)
 		x = palloc(sizeof(float) * model->schema->nfeatures);

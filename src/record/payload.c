@@ -14,7 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "common/choice.h"
+#include "common/args.h"
 #include "experiment/config_cache.h"
 #include "learnloop.h"
 #include "record/payload.h"
@@ -28,12 +28,7 @@ payload_object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	Jsonb	   *doc;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", argname),
-				 errhint("Pass a JSON object, for example '{}'::jsonb.")));
-
+	args_not_null(fcinfo, argno, argname, "Pass a JSON object, for example '{}'::jsonb.");
 	payload_check_size(PG_GETARG_DATUM(argno), argname);
 	doc = PG_GETARG_JSONB_P(argno);
 	if (!JB_ROOT_IS_OBJECT(doc) || JB_ROOT_IS_SCALAR(doc))
@@ -96,43 +91,15 @@ payload_name_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 {
 	text	   *name;
 
-	if (PG_ARGISNULL(argno))
-	{
-		if (required)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", argname),
-					 errhint("Every decision needs a %s.", argname)));
+	if (required)
+		args_not_null(fcinfo, argno, argname, "Every decision needs a %s.");
+	else if (PG_ARGISNULL(argno))
 		return NULL;
-	}
 
 	name = PG_GETARG_TEXT_PP(argno);
-	payload_check_name(name, argname, "Pass NULL to leave an optional name out.",
-					   "Use a short key and keep long text in the features.");
+	args_check_name(name, argname, "Pass NULL to leave an optional name out.",
+					"Use a short key and keep long text in the features.");
 	return name;
-}
-
-/*
- * Refuses an empty name or one over LEARNLOOP_MAX_NAME_BYTES, with the
- * caller's hints (what to pass instead differs between its users); a hint
- * may name the argument with one %s.
- */
-void
-payload_check_name(text *name, const char *argname, const char *empty_hint,
-				   const char *long_hint)
-{
-	if (VARSIZE_ANY_EXHDR(name) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", argname),
-				 errhint(empty_hint, argname)));
-	if (VARSIZE_ANY_EXHDR(name) > LEARNLOOP_MAX_NAME_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("%s is too long: %zu bytes, the limit is %d bytes",
-						argname, (size_t) VARSIZE_ANY_EXHDR(name),
-						LEARNLOOP_MAX_NAME_BYTES),
-				 errhint(long_hint, argname)));
 }
 
 /*
@@ -170,8 +137,8 @@ payload_check_source(text *source)
 {
 	static const char *const sources[] = {"real", "synthetic", "augmented"};
 
-	return cstring_to_text(sources[choice_index(source ? text_to_cstring(source) : NULL, "source",
-												sources, lengthof(sources))]);
+	return cstring_to_text(sources[args_choice(source ? text_to_cstring(source) : NULL, "source",
+											   sources, lengthof(sources))]);
 }
 
 /*

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * payload.h
- *	  Validation of the arguments of the recording functions.
+ *	  Validation of the arguments of the recording functions (and of
+ *	  ml.decide, which records): what a decision, its features and its
+ *	  outcome may be.  Generic checks are in common/args.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,15 +13,10 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
-/* Longest task, unit, experiment, variant or source name accepted */
-#define LEARNLOOP_MAX_NAME_BYTES 256
-
 extern Jsonb *payload_object_arg(FunctionCallInfo fcinfo, int argno,
 								 const char *argname);
 extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
 							  const char *argname, bool required);
-extern void payload_check_name(text *name, const char *argname,
-							   const char *empty_hint, const char *long_hint);
 extern Jsonb *payload_features_arg(FunctionCallInfo fcinfo, int argno);
 extern void payload_check_size(Datum doc, const char *what);
 extern void payload_check_decision(Jsonb *decision);

@@ -3,11 +3,19 @@
  * record_outcome.c
  *	  ml.record_outcome(decision_id, outcome): merges an outcome.
  *
+ * ml.record_outcome is one concept in two forms (docs/reference.md): this
+ * decision form, and the experiment form of experiment/outcome.c, which
+ * stores one metric of an experiment's unit.  They meet in
+ * ml.experiment_outcomes: the trigger ml.experiment_outcomes_from_decision
+ * copies the numeric and boolean keys merged here into it when the
+ * decision names an experiment and the unit's variant.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/args.h"
 #include "common/spi_plan.h"
 #include "fmgr.h"
 #include "record/payload.h"
@@ -37,11 +45,7 @@ learnloop_record_outcome(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		decision_id;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("decision_id must not be NULL"),
-				 errhint("Pass the id that ml.record_decision returned.")));
+	args_not_null(fcinfo, 0, "decision_id", "Pass the id that ml.record_decision returned.");
 	decision_id = PG_GETARG_INT64(0);
 	values[0] = Int64GetDatum(decision_id);
 	values[1] = PointerGetDatum(payload_object_arg(fcinfo, 1, "outcome"));

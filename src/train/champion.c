@@ -29,7 +29,7 @@
 #include <math.h>
 
 #include "model/schema.h"
-#include "predict/model_bytes.h"
+#include "model/model_bytes.h"
 #include "train/champion.h"
 
 /* Absent features named in a reason; the count says how many more */

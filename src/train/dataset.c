@@ -45,7 +45,7 @@ alloc_floats(MemoryContext cxt, int64 n)
 }
 
 Dataset *
-dataset_create(MemoryContext cxt, TrainTask task, bool groups, bool times, bool lineage)
+dataset_create(MemoryContext cxt, ModelTask task, bool groups, bool times, bool lineage)
 {
 	Dataset    *ds = MemoryContextAllocZero(cxt, sizeof(Dataset));
 
@@ -351,4 +351,29 @@ dataset_finish(Dataset *ds)
 	}
 	if (ds->groups)
 		sort_categories(&ds->group_codes, ds->nrows, ds->cxt);
+}
+
+/*
+ * The feature schema a model trained on a finished ds is stored with (name
+ * maps left out: the writer does not read them); it shares ds's strings.
+ */
+FeatureSchema *
+dataset_schema(const Dataset *ds, const char *objective)
+{
+	FeatureSchema *schema = palloc0(sizeof(FeatureSchema));
+
+	schema->task = ds->task;
+	schema->objective = (char *) objective;
+	schema->nfeatures = ds->nfeatures;
+	schema->features = palloc0(sizeof(SchemaFeature) * Max(ds->nfeatures, 1));
+	for (int i = 0; i < ds->nfeatures; i++)
+	{
+		schema->features[i].name = (char *) ds->features[i]->name;
+		schema->features[i].kind = ds->features[i]->kind;
+		schema->features[i].ncategories = ds->features[i]->ncategories;
+		schema->features[i].categories = ds->features[i]->categories;
+	}
+	schema->classes.ncategories = ds->classes.ncategories;
+	schema->classes.categories = ds->classes.categories;
+	return schema;
 }

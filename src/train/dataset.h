@@ -38,7 +38,7 @@ typedef struct Dataset
 	int			feature_capacity;
 	Feature   **features;
 	HTAB	   *by_name;		/* name -> Feature * */
-	TrainTask	task;
+	ModelTask	task;
 	float	   *labels;			/* class codes, values or relevance */
 	Feature		classes;		/* classification: the label dictionary */
 	float	   *groups;			/* ranking: group code per row */
@@ -48,7 +48,7 @@ typedef struct Dataset
 	int64		null_labels;	/* rows skipped for a NULL target */
 } Dataset;
 
-extern Dataset *dataset_create(MemoryContext cxt, TrainTask task, bool groups,
+extern Dataset *dataset_create(MemoryContext cxt, ModelTask task, bool groups,
 							   bool times, bool lineage);
 extern Feature *dataset_feature(Dataset *ds, const char *name, FeatureKind kind);
 extern Feature *dataset_find(const Dataset *ds, const char *name);
@@ -57,6 +57,7 @@ extern void feature_set_number(Feature *f, int64 row, double value);
 extern void feature_set_category(Feature *f, int64 row, const char *value, int len);
 extern void dataset_labels_to_classes(Dataset *ds, const float values[2], char *const names[2]);
 extern void dataset_finish(Dataset *ds);
+extern FeatureSchema *dataset_schema(const Dataset *ds, const char *objective);
 extern Dataset *dataset_load(const TrainSpec *spec, MemoryContext cxt);
 
 #endif							/* LEARNLOOP_DATASET_H */

@@ -324,7 +324,7 @@ task_reason(const TrainSpec *spec, Oid target_type)
  * text, enums).  An integer target starts as a regression and becomes a
  * classifier after loading if it has exactly two values (see TargetValues).
  */
-static TrainTask
+static ModelTask
 infer_task(const TrainSpec *spec, Oid target_type, TargetValues *tv)
 {
 	tv->counting = false;

@@ -29,6 +29,7 @@
 #include "utils/json.h"
 
 #include "train/deploy_gate.h"
+#include "train/metrics.h"
 
 /*
  * Guards when deploy_guards is NULL: calibration for classifiers (log loss
@@ -38,7 +39,7 @@
  */
 static const struct
 {
-	TrainTask	task;
+	ModelTask	task;
 	const char *metric;
 	double		tolerance;
 	bool		absolute;
@@ -141,7 +142,7 @@ deploy_guards_parse(Jsonb *doc)
 void
 deploy_guards_prepare(TrainRun *run)
 {
-	TrainTask	task = run->ds->task;
+	ModelTask	task = run->ds->task;
 	ListCell   *lc;
 
 	if (run->spec->deploy_guards == NULL)
@@ -190,7 +191,7 @@ deploy_guards_prepare(TrainRun *run)
 static double
 gain(const char *metric, double a, double b)
 {
-	return metric_lower_is_better(metric) ? b - a : a - b;
+	return metric_higher_is_better(metric) ? a - b : b - a;
 }
 
 static void

@@ -32,7 +32,7 @@ static const char *const classification_names[] = {
 static const char *const regression_names[] = {"rmse", "mae", "r2", "mean_label"};
 
 const char *
-default_metric(TrainTask task)
+default_metric(ModelTask task)
 {
 	switch (task)
 	{
@@ -43,13 +43,6 @@ default_metric(TrainTask task)
 		default:
 			return "rmse";
 	}
-}
-
-bool
-metric_lower_is_better(const char *name)
-{
-	return strcmp(name, "rmse") == 0 || strcmp(name, "mae") == 0 ||
-		strcmp(name, "log_loss") == 0 || strcmp(name, "ece") == 0;
 }
 
 /* The list's spelling of a name, matched in any case, or NULL. */
@@ -67,7 +60,7 @@ in_list(const char *name, const char *const *names, int n)
  * case (metric => 'ROC_AUC' is roc_auc), or NULL when it computes none.
  */
 const char *
-metric_canonical(TrainTask task, const char *name)
+metric_canonical(ModelTask task, const char *name)
 {
 	const char *found;
 

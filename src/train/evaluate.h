@@ -30,8 +30,7 @@ typedef struct Metrics
 extern void evaluate(const Dataset *ds, const int64 *rows, int64 n,
 					 const float *preds, int ncols, Metrics *out);
 extern bool metrics_get(const Metrics *m, const char *name, double *value);
-extern bool metric_lower_is_better(const char *name);
-extern const char *metric_canonical(TrainTask task, const char *name);
-extern const char *default_metric(TrainTask task);
+extern const char *metric_canonical(ModelTask task, const char *name);
+extern const char *default_metric(ModelTask task);
 
 #endif							/* LEARNLOOP_EVALUATE_H */

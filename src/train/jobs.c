@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * jobs.c
- *	  The shared-memory registry of training jobs behind ml.training_jobs.
+ *	  The shared-memory table of training jobs behind ml.training_jobs.
  *
  * A fixed array of learnloop.max_training_jobs slots, allocated when the
  * library is in shared_preload_libraries.  Without it training still works;
@@ -37,20 +37,20 @@ PG_FUNCTION_INFO_V1(learnloop_training_jobs);
 PG_FUNCTION_INFO_V1(learnloop_cancel_training);
 
 /*
- * The registry is guarded by one LWLock: readers of ml.training_jobs share
+ * The job table is guarded by one LWLock: readers of ml.training_jobs share
  * it, and nothing that can raise an error runs while it is held.
  */
-typedef struct JobRegistry
+typedef struct JobTable
 {
 	LWLock	   *lock;
 	int			njobs;
 	TrainingJob jobs[FLEXIBLE_ARRAY_MEMBER];
-} JobRegistry;
+} JobTable;
 
 #define JOBS_TRANCHE "learnloop training jobs"
 
 /*
- * A copy of the registry in a file, so that jobs running when the server
+ * A copy of the job table in a file, so that jobs running when the server
  * crashed (a worker killed with SIGKILL makes the postmaster reinitialize
  * shared memory) come back as failed instead of vanishing.  Rewritten
  * whenever a job starts or ends; pg_stat_tmp is for such transient files.
@@ -67,32 +67,32 @@ typedef struct JobsFileHeader
 
 int			learnloop_max_training_jobs = 16;
 
-static JobRegistry *registry = NULL;
+static JobTable *job_table = NULL;
 
 static Size
-registry_size(void)
+job_table_size(void)
 {
-	return add_size(offsetof(JobRegistry, jobs),
+	return add_size(offsetof(JobTable, jobs),
 					mul_size(learnloop_max_training_jobs, sizeof(TrainingJob)));
 }
 
 void
 jobs_request_shmem(void)
 {
-	RequestAddinShmemSpace(registry_size());
+	RequestAddinShmemSpace(job_table_size());
 	RequestNamedLWLockTranche(JOBS_TRANCHE, 1);
 }
 
 /*
- * Writes the registry to JOBS_FILE with plain system calls, so it can run
+ * Writes the job table to JOBS_FILE with plain system calls, so it can run
  * under the lock: returns false with errno set instead of raising an error.
  * A temporary file renamed over the old one keeps the copy whole.
  */
 static bool
 jobs_file_write(void)
 {
-	JobsFileHeader header = {JOBS_FILE_MAGIC, registry->njobs, sizeof(TrainingJob)};
-	Size		len = mul_size(registry->njobs, sizeof(TrainingJob));
+	JobsFileHeader header = {JOBS_FILE_MAGIC, job_table->njobs, sizeof(TrainingJob)};
+	Size		len = mul_size(job_table->njobs, sizeof(TrainingJob));
 	int			fd;
 	bool		ok;
 
@@ -100,18 +100,18 @@ jobs_file_write(void)
 	if (fd < 0)
 		return false;
 	ok = write(fd, &header, sizeof(header)) == sizeof(header) &&
-		write(fd, registry->jobs, len) == (ssize_t) len;
+		write(fd, job_table->jobs, len) == (ssize_t) len;
 	if (close(fd) != 0)
 		ok = false;
 	return ok && rename(JOBS_FILE ".tmp", JOBS_FILE) == 0;
 }
 
-/* Reads JOBS_FILE into the registry, if it holds a registry of the same shape. */
+/* Reads JOBS_FILE into the job table, if it holds a table of the same shape. */
 static void
 jobs_file_read(void)
 {
 	JobsFileHeader header;
-	Size		len = mul_size(registry->njobs, sizeof(TrainingJob));
+	Size		len = mul_size(job_table->njobs, sizeof(TrainingJob));
 	TimestampTz now = GetCurrentTimestamp();
 	int			fd = open(JOBS_FILE, O_RDONLY | PG_BINARY, 0);
 	bool		ok;
@@ -120,19 +120,19 @@ jobs_file_read(void)
 	if (fd < 0)
 		return;
 	ok = read(fd, &header, sizeof(header)) == sizeof(header) &&
-		header.magic == JOBS_FILE_MAGIC && header.njobs == registry->njobs &&
+		header.magic == JOBS_FILE_MAGIC && header.njobs == job_table->njobs &&
 		header.job_size == sizeof(TrainingJob) &&
-		read(fd, registry->jobs, len) == (ssize_t) len;
+		read(fd, job_table->jobs, len) == (ssize_t) len;
 	close(fd);
 	if (!ok)
 	{
-		/* another size of registry, or a torn file: start empty */
-		memset(registry->jobs, 0, len);
+		/* another size of table, or a torn file: start empty */
+		memset(job_table->jobs, 0, len);
 		return;
 	}
-	for (i = 0; i < registry->njobs; i++)
+	for (i = 0; i < job_table->njobs; i++)
 	{
-		TrainingJob *job = &registry->jobs[i];
+		TrainingJob *job = &job_table->jobs[i];
 
 		/* a damaged file must not make readers run past a string */
 		job->model[sizeof(job->model) - 1] = '\0';
@@ -162,12 +162,12 @@ jobs_init_shmem(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	registry = ShmemInitStruct("learnloop training jobs", registry_size(), &found);
+	job_table = ShmemInitStruct("learnloop training jobs", job_table_size(), &found);
 	if (!found)
 	{
-		registry->lock = &(GetNamedLWLockTranche(JOBS_TRANCHE))->lock;
-		registry->njobs = learnloop_max_training_jobs;
-		memset(registry->jobs, 0, mul_size(registry->njobs, sizeof(TrainingJob)));
+		job_table->lock = &(GetNamedLWLockTranche(JOBS_TRANCHE))->lock;
+		job_table->njobs = learnloop_max_training_jobs;
+		memset(job_table->jobs, 0, mul_size(job_table->njobs, sizeof(TrainingJob)));
 		jobs_file_read();
 		if (!jobs_file_write())
 			ereport(LOG,
@@ -180,7 +180,7 @@ jobs_init_shmem(void)
 bool
 jobs_available(void)
 {
-	return registry != NULL;
+	return job_table != NULL;
 }
 
 /* Releases the lock held exclusively after a change worth keeping on disk. */
@@ -190,7 +190,7 @@ release_and_save(void)
 	bool		saved = jobs_file_write();
 	int			save_errno = errno;
 
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 	if (!saved)
 	{
 		errno = save_errno;
@@ -203,7 +203,7 @@ release_and_save(void)
 
 /*
  * Takes a free slot, or the one of the oldest finished job, for a new job.
- * Returns -1 without a registry.
+ * Returns -1 without a job table.
  */
 int
 jobs_register(int64 job_id, const char *model, Oid role, Oid database)
@@ -212,13 +212,13 @@ jobs_register(int64 job_id, const char *model, Oid role, Oid database)
 	int			slot = -1;
 	int			i;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return -1;
 
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	for (i = 0; i < registry->njobs; i++)
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
+	for (i = 0; i < job_table->njobs; i++)
 	{
-		TrainingJob *job = &registry->jobs[i];
+		TrainingJob *job = &job_table->jobs[i];
 
 		if (job->status == JOB_FREE)
 		{
@@ -226,12 +226,12 @@ jobs_register(int64 job_id, const char *model, Oid role, Oid database)
 			break;
 		}
 		if (job->status != JOB_RUNNING &&
-			(slot < 0 || job->finished < registry->jobs[slot].finished))
+			(slot < 0 || job->finished < job_table->jobs[slot].finished))
 			slot = i;
 	}
 	if (slot < 0)
 	{
-		LWLockRelease(registry->lock);
+		LWLockRelease(job_table->lock);
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("too many training jobs are running"),
@@ -239,7 +239,7 @@ jobs_register(int64 job_id, const char *model, Oid role, Oid database)
 	}
 	else
 	{
-		TrainingJob *job = &registry->jobs[slot];
+		TrainingJob *job = &job_table->jobs[slot];
 
 		memset(job, 0, sizeof(TrainingJob));
 		job->status = JOB_RUNNING;
@@ -263,11 +263,11 @@ jobs_register(int64 job_id, const char *model, Oid role, Oid database)
 static TrainingJob *
 job_in_slot(int slot, int64 job_id, Oid database)
 {
-	if (registry == NULL || slot < 0 || slot >= registry->njobs ||
-		registry->jobs[slot].job_id != job_id ||
-		registry->jobs[slot].database != database)
+	if (job_table == NULL || slot < 0 || slot >= job_table->njobs ||
+		job_table->jobs[slot].job_id != job_id ||
+		job_table->jobs[slot].database != database)
 		return NULL;
-	return &registry->jobs[slot];
+	return &job_table->jobs[slot];
 }
 
 void
@@ -275,9 +275,9 @@ jobs_set_worker(int slot, int64 job_id, Oid database, int worker_pid)
 {
 	TrainingJob *job;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return;
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
 	if ((job = job_in_slot(slot, job_id, database)) != NULL && job->status == JOB_RUNNING)
 		job->worker_pid = worker_pid;
 	release_and_save();
@@ -288,12 +288,12 @@ jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase)
 {
 	TrainingJob *job;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return;
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
 	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 		strlcpy(job->phase, phase, sizeof(job->phase));
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 }
 
 void
@@ -302,9 +302,9 @@ jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
 {
 	TrainingJob *job;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return;
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
 	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 	{
 		job->candidate = candidate;
@@ -313,7 +313,7 @@ jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
 		job->total_rounds = total_rounds;
 		job->rows = rows;
 	}
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 }
 
 /*
@@ -328,9 +328,9 @@ finish_job(int slot, int64 job_id, Oid database, int worker_pid, bool succeeded,
 	TimestampTz now = GetCurrentTimestamp();
 	TrainingJob *job;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return;
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
 	if ((job = job_in_slot(slot, job_id, database)) != NULL && job->status == JOB_RUNNING &&
 		(worker_pid == 0 || job->worker_pid == worker_pid))
 	{
@@ -356,12 +356,12 @@ jobs_cancel_requested(int slot, int64 job_id, Oid database)
 	TrainingJob *job;
 	bool		cancel = false;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return false;
-	LWLockAcquire(registry->lock, LW_SHARED);
+	LWLockAcquire(job_table->lock, LW_SHARED);
 	if ((job = job_in_slot(slot, job_id, database)) != NULL)
 		cancel = job->cancel_requested;
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 	return cancel;
 }
 
@@ -393,13 +393,13 @@ fail_if_worker_gone(int slot, TrainingJob *job)
 		return;
 	finish_job(slot, job->job_id, job->database, job->worker_pid, false,
 			   "the training worker exited without finishing the job");
-	LWLockAcquire(registry->lock, LW_SHARED);
-	*job = registry->jobs[slot];
-	LWLockRelease(registry->lock);
+	LWLockAcquire(job_table->lock, LW_SHARED);
+	*job = job_table->jobs[slot];
+	LWLockRelease(job_table->lock);
 }
 
 /*
- * Rows of ml.training_jobs: every job in the registry, in slot order.  As
+ * Rows of ml.training_jobs: every job in the job table, in slot order.  As
  * pg_stat_activity does with queries, a job's error (which may quote data
  * the reader cannot read) shows only to roles that have the privileges of
  * the job's role, or of pg_read_all_stats.
@@ -412,16 +412,16 @@ learnloop_training_jobs(PG_FUNCTION_ARGS)
 	bool		read_all;
 	int			i;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		return (Datum) 0;
 
-	jobs = palloc(mul_size(registry->njobs, sizeof(TrainingJob)));
-	LWLockAcquire(registry->lock, LW_SHARED);
-	memcpy(jobs, registry->jobs, mul_size(registry->njobs, sizeof(TrainingJob)));
-	LWLockRelease(registry->lock);
+	jobs = palloc(mul_size(job_table->njobs, sizeof(TrainingJob)));
+	LWLockAcquire(job_table->lock, LW_SHARED);
+	memcpy(jobs, job_table->jobs, mul_size(job_table->njobs, sizeof(TrainingJob)));
+	LWLockRelease(job_table->lock);
 
 	read_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
-	for (i = 0; i < registry->njobs; i++)
+	for (i = 0; i < job_table->njobs; i++)
 	{
 		TrainingJob *job = &jobs[i];
 		Datum		values[15];
@@ -473,17 +473,17 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 	int			worker_pid = 0;
 	int			i;
 
-	if (registry == NULL)
+	if (job_table == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("training jobs can only be cancelled when learnloop is preloaded"),
 				 errhint("Add learnloop to shared_preload_libraries, or cancel the session that called ml.train.")));
 
 	/* who owns it, looked up under the lock; checked after releasing it */
-	LWLockAcquire(registry->lock, LW_SHARED);
-	for (i = 0; i < registry->njobs; i++)
+	LWLockAcquire(job_table->lock, LW_SHARED);
+	for (i = 0; i < job_table->njobs; i++)
 	{
-		TrainingJob *job = &registry->jobs[i];
+		TrainingJob *job = &job_table->jobs[i];
 
 		/* job ids come from a sequence of each database */
 		if (job->job_id == job_id && job->database == MyDatabaseId &&
@@ -494,7 +494,7 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 			break;
 		}
 	}
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 	if (!found)
 		PG_RETURN_BOOL(false);
 
@@ -506,15 +506,15 @@ learnloop_cancel_training(PG_FUNCTION_ARGS)
 
 	/* the slot may have changed hands meanwhile: match the job again */
 	found = false;
-	LWLockAcquire(registry->lock, LW_EXCLUSIVE);
-	if (registry->jobs[i].job_id == job_id && registry->jobs[i].database == MyDatabaseId &&
-		registry->jobs[i].status == JOB_RUNNING)
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
+	if (job_table->jobs[i].job_id == job_id && job_table->jobs[i].database == MyDatabaseId &&
+		job_table->jobs[i].status == JOB_RUNNING)
 	{
 		found = true;
-		registry->jobs[i].cancel_requested = true;
-		worker_pid = registry->jobs[i].worker_pid;
+		job_table->jobs[i].cancel_requested = true;
+		worker_pid = job_table->jobs[i].worker_pid;
 	}
-	LWLockRelease(registry->lock);
+	LWLockRelease(job_table->lock);
 
 	/* as pg_cancel_backend does: only a process that is still a backend */
 	if (worker_pid != 0 && BackendPidGetProc(worker_pid) != NULL)

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * jobs.h
- *	  The shared-memory registry of training jobs behind ml.training_jobs.
+ *	  The shared-memory table of training jobs behind ml.training_jobs.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +20,7 @@ typedef enum JobStatus
 
 #define JOB_TEXT_LEN 256
 
-/* One job as any session sees it; protected by the registry's lock. */
+/* One job as any session sees it; protected by the job table's lock. */
 typedef struct TrainingJob
 {
 	JobStatus	status;

@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "train/metrics.h"
 
@@ -365,4 +366,31 @@ map_at_k(const float *labels, const float *scores, const int64 *group_ptr,
 		sum += hits > 0 ? precision_sum / hits : 1.0;
 	}
 	return sum / ngroups;
+}
+
+/*
+ * The one place that knows which way each metric improves: candidates,
+ * early stopping and the deployment gate all ask here.  A metric is named
+ * by its stem, the part before a cutoff ("@10") or an XGBoost option
+ * ("ndcg-"); XGBoost's stems are those its own early stopping maximizes
+ * (mape, which starts like map, is an error).  mean_label describes the
+ * labels rather than scoring a model; it compares as larger-is-better, as
+ * it always has.  Every other metric is an error or a loss.
+ */
+bool
+metric_higher_is_better(const char *name)
+{
+	static const char *const higher[] = {
+		/* learnloop's (evaluate.c) */
+		"accuracy", "roc_auc", "macro_precision", "macro_recall", "macro_f1",
+		"weighted_f1", "r2", "mean_label", "ndcg", "map",
+		/* XGBoost's only */
+		"auc", "aucpr", "pre"
+	};
+	size_t		stem = strcspn(name, "@-");
+
+	for (int i = 0; i < lengthof(higher); i++)
+		if (strlen(higher[i]) == stem && strncmp(name, higher[i], stem) == 0)
+			return true;
+	return false;
 }

@@ -77,4 +77,11 @@ extern double map_at_k(const float *labels, const float *scores,
 					   const int64 *group_ptr, int64 ngroups, int k,
 					   MetricsSortItem *scratch);
 
+/*
+ * Whether a larger value of the metric is better.  name is one of
+ * learnloop's metrics (roc_auc, ndcg@10, rmse) or one of XGBoost's
+ * evaluation metrics (auc, map@5, mlogloss), without the data set's name.
+ */
+extern bool metric_higher_is_better(const char *name);
+
 #endif							/* LEARNLOOP_METRICS_H */

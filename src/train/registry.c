@@ -3,6 +3,10 @@
  * registry.c
  *	  Reading the champion and registering a trained model.
  *
+ * The model registry is ml.models and ml.deployments, and "registry"
+ * names nothing else in learnloop (the shared-memory list of training
+ * jobs is the job table, jobs.c).
+ *
  * The model row, its evaluation, the champion's re-scoring, the deployment
  * policy's decision and the deployment are written in one transaction, as
  * the calling role: a failure or a cancel at any point leaves nothing
@@ -38,7 +42,6 @@
 
 #include "common/json_number.h"
 #include "train/registry.h"
-#include "train/schema_json.h"
 
 /*
  * Set while registry_save writes the registry's rows, in the training
@@ -204,6 +207,7 @@ registry_save(TrainRun *run, int64 job_id)
 	Oid			dtypes[3] = {TEXTOID, INT4OID, TEXTOID};
 	Datum		dvalues[3];
 	const char *model = run->spec->model;
+	char	   *schema;
 	bool		isnull;
 	int			version;
 
@@ -219,8 +223,8 @@ registry_save(TrainRun *run, int64 job_id)
 
 	values[1] = CStringGetTextDatum(task_name(run->ds->task));
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->winner->params));
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema_json(run->ds, run->objective,
-																		  run->spec->target)));
+	schema = schema_json(dataset_schema(run->ds, run->objective), run->spec->target);
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(schema));
 	values[4] = PointerGetDatum(run->model);
 	values[5] = Int64GetDatum(run->ntrain + run->nvalid);
 	values[6] = Int64GetDatum(run->ntest);

@@ -20,10 +20,10 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "common/args.h"
 #include "common/json_number.h"
 #include "common/json_tree.h"
 #include "train/deploy_gate.h"
-#include "common/choice.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -36,45 +36,15 @@ enum
 	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS
 };
 
-static const char *const task_names[] = {NULL, "classification", "regression", "ranking"};
-
-const char *
-task_name(TrainTask task)
-{
-	return task_names[task];
-}
-
-/*
- * Whether a model of task (and nclasses classes) may have objective: a
- * classifier's outputs are its classes' probabilities, a ranker's are
- * scores, and a regression is anything else.  Training and serving both
- * hold models to it.
- */
-bool
-objective_fits_task(TrainTask task, int nclasses, const char *objective)
-{
-	if (task == TASK_CLASSIFICATION)
-		return strcmp(objective, nclasses == 2 ? "binary:logistic" : "multi:softprob") == 0;
-	if (task == TASK_RANKING)
-		return strncmp(objective, "rank:", 5) == 0;
-	return strncmp(objective, "binary:", 7) != 0 && strncmp(objective, "multi:", 6) != 0 &&
-		strncmp(objective, "rank:", 5) != 0;
-}
-
 static char *
 text_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool required)
 {
 	char	   *value;
 
-	if (PG_ARGISNULL(argno))
-	{
-		if (required)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", argname),
-					 errhint("ml.train needs a model name, a source and a target.")));
+	if (required)
+		args_not_null(fcinfo, argno, argname, "ml.train needs a model name, a source and a target.");
+	else if (PG_ARGISNULL(argno))
 		return NULL;
-	}
 	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (value[0] == '\0')
 		ereport(ERROR,
@@ -92,7 +62,7 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 
 	if (value == NULL)
 		return absent;
-	return choice_index(value, argname, choices, nchoices);
+	return args_choice(value, argname, choices, nchoices);
 }
 
 /*

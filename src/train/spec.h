@@ -13,13 +13,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
-typedef enum TrainTask
-{
-	TASK_INFER = 0,
-	TASK_CLASSIFICATION,
-	TASK_REGRESSION,
-	TASK_RANKING
-} TrainTask;
+#include "model/task.h"
 
 typedef enum DeployPolicy
 {
@@ -34,7 +28,7 @@ typedef struct TrainSpec
 	char	   *source;			/* a relation name or a query */
 	bool		source_is_query;
 	char	   *target;			/* a column or an expression */
-	TrainTask	task;
+	ModelTask	task;
 	List	   *features;		/* select-list items; NIL: every other column */
 	char	   *params;			/* JSON object of XGBoost parameters */
 	double		test_size;
@@ -58,7 +52,5 @@ typedef struct TrainSpec
 extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);
 extern void spec_to_json(const TrainSpec *spec, StringInfo out);
 extern TrainSpec *spec_from_json(const char *json);
-extern const char *task_name(TrainTask task);
-extern bool objective_fits_task(TrainTask task, int nclasses, const char *objective);
 
 #endif							/* LEARNLOOP_SPEC_H */

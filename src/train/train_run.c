@@ -20,10 +20,11 @@
 
 #include "common/json_number.h"
 #include "common/prng.h"
-#include "predict/forest.h"
+#include "model/forest.h"
 #include "train/candidates.h"
 #include "train/champion.h"
 #include "train/deploy_gate.h"
+#include "train/metrics.h"
 #include "train/split.h"
 #include "train/train_run.h"
 #include "train/worker.h"
@@ -74,24 +75,22 @@ rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 	return dm;
 }
 
-/* The last "name:value" of an XGBoost evaluation line. */
+/*
+ * The last "data-metric:value" of an XGBoost evaluation line: the value,
+ * and the metric's name without the data set's.
+ */
 static double
 eval_line_value(const char *line, char *name, size_t namelen)
 {
 	const char *tab = strrchr(line, '\t');
 	const char *colon;
+	const char *dash;
 
-	if (tab == NULL || (colon = strrchr(tab, ':')) == NULL)
+	if (tab == NULL || (colon = strrchr(tab, ':')) == NULL ||
+		(dash = memchr(tab, '-', colon - tab)) == NULL)
 		return NAN;
-	snprintf(name, namelen, "%.*s", (int) (colon - tab - 1), tab + 1);
+	snprintf(name, namelen, "%.*s", (int) (colon - dash - 1), dash + 1);
 	return strtod(colon + 1, NULL);
-}
-
-static bool
-maximized(const char *eval_name)
-{
-	return strstr(eval_name, "auc") || strstr(eval_name, "ndcg") ||
-		strstr(eval_name, "map") || strstr(eval_name, "pre");
 }
 
 /*
@@ -125,7 +124,7 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 		{
 			xgb_check(XGBoosterEvalOneIter(booster, round, &dvalid, eval_names, 1, &line));
 			value = eval_line_value(line, eval_name, sizeof(eval_name));
-			if (isnan(best) || (maximized(eval_name) ? value > best : value < best))
+			if (isnan(best) || (metric_higher_is_better(eval_name) ? value > best : value < best))
 			{
 				best = value;
 				best_round = round;
@@ -198,7 +197,7 @@ coverage(const Dataset *ds, const int64 *rows, int64 n)
 static bool
 better(const char *metric, double a, double b)
 {
-	return metric_lower_is_better(metric) ? a < b : a > b;
+	return metric_higher_is_better(metric) ? a > b : a < b;
 }
 
 /* Gain per feature, as JSON. */

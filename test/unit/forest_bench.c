@@ -18,7 +18,7 @@
 
 #include <xgboost/c_api.h>
 
-#include "predict/forest.h"
+#include "model/forest.h"
 
 #define NFEATURES	20
 #define TRAIN_ROWS	200000

@@ -1,5 +1,5 @@
 /*
- * Differential test of the native tree evaluator (src/predict/forest.c):
+ * Differential test of the native tree evaluator (src/model/forest.c):
  * trains models through XGBoost's C API on synthetic data, saves them as
  * JSON, compiles them, and compares forest_predict and
  * forest_predict_margin with XGBoost's own inplace prediction on rows
@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 #include <xgboost/c_api.h>
 
-#include "predict/forest.h"
+#include "model/forest.h"
 
 #define TOLERANCE		1e-5
 #define TRAIN_ROWS		2000

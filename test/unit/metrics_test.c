@@ -359,9 +359,34 @@ test_large(void)
 	free(scratch);
 }
 
+/*
+ * Which way each metric improves, for learnloop's names and XGBoost's
+ * evaluation names alike (early stopping, candidates and the deployment
+ * gate all ask metric_higher_is_better).
+ */
+static void
+test_direction(void)
+{
+	static const char *const higher[] = {
+		"accuracy", "roc_auc", "macro_precision", "macro_recall", "macro_f1",
+		"weighted_f1", "r2", "ndcg@10", "map@5", "auc", "aucpr", "pre@5",
+		"ndcg", "ndcg@3-", "map-"
+	};
+	static const char *const lower[] = {
+		"rmse", "mae", "log_loss", "ece", "logloss", "mlogloss", "error",
+		"merror", "mape", "rmsle", "poisson-nloglik", "error@0.7", "", "aucx"
+	};
+
+	for (int i = 0; i < lengthof(higher); i++)
+		check(metric_higher_is_better(higher[i]), "is higher-is-better", higher[i]);
+	for (int i = 0; i < lengthof(lower); i++)
+		check(!metric_higher_is_better(lower[i]), "is lower-is-better", lower[i]);
+}
+
 int
 main(void)
 {
+	test_direction();
 	test_class_fixtures();
 	test_regression_fixtures();
 	test_rank_fixtures();

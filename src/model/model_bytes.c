@@ -27,8 +27,8 @@
 #include "miscadmin.h"
 #include "utils/json.h"
 
-#include "predict/forest.h"
-#include "predict/model_bytes.h"
+#include "model/forest.h"
+#include "model/model_bytes.h"
 
 /* A model's documents nest about eight deep; XGBoost's readers recurse. */
 #define MODEL_MAX_NESTING	32

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * schema_json.c
- *	  Writes the feature schema of a trained model (read by model/schema.c).
+ *	  Writes the feature schema of a trained model (read by schema.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -9,11 +9,10 @@
 
 #include "utils/json.h"
 
-#include "train/dataset.h"
-#include "train/schema_json.h"
+#include "model/schema.h"
 
 static void
-append_dictionary(StringInfo out, const Feature *f)
+append_dictionary(StringInfo out, const SchemaFeature *f)
 {
 	appendStringInfoChar(out, '[');
 	for (int i = 0; i < f->ncategories; i++)
@@ -25,21 +24,25 @@ append_dictionary(StringInfo out, const Feature *f)
 	appendStringInfoChar(out, ']');
 }
 
+/*
+ * The JSON stored in ml.models.feature_schema for schema (its name maps
+ * are not read) and the target it was trained on.
+ */
 char *
-schema_json(const Dataset *ds, const char *objective, const char *target)
+schema_json(const FeatureSchema *schema, const char *target)
 {
 	StringInfoData out;
 	int			i;
 
 	initStringInfo(&out);
-	appendStringInfo(&out, "{\"task\": \"%s\", \"objective\": ", task_name(ds->task));
-	escape_json(&out, objective);
+	appendStringInfo(&out, "{\"task\": \"%s\", \"objective\": ", task_name(schema->task));
+	escape_json(&out, schema->objective);
 	appendStringInfoString(&out, ", \"target\": ");
 	escape_json(&out, target);
 	appendStringInfoString(&out, ", \"features\": [");
-	for (i = 0; i < ds->nfeatures; i++)
+	for (i = 0; i < schema->nfeatures; i++)
 	{
-		const Feature *f = ds->features[i];
+		const SchemaFeature *f = &schema->features[i];
 
 		appendStringInfoString(&out, i > 0 ? ", {\"name\": " : "{\"name\": ");
 		escape_json(&out, f->name);
@@ -52,10 +55,10 @@ schema_json(const Dataset *ds, const char *objective, const char *target)
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoChar(&out, ']');
-	if (ds->task == TASK_CLASSIFICATION)
+	if (schema->task == TASK_CLASSIFICATION)
 	{
 		appendStringInfoString(&out, ", \"classes\": ");
-		append_dictionary(&out, &ds->classes);
+		append_dictionary(&out, &schema->classes);
 	}
 	appendStringInfoChar(&out, '}');
 	return out.data;

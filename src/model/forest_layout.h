@@ -9,7 +9,7 @@
 #ifndef LEARNLOOP_FOREST_LAYOUT_H
 #define LEARNLOOP_FOREST_LAYOUT_H
 
-#include "predict/forest.h"
+#include "model/forest.h"
 
 /*
  * XGBoost treats categories at or above this as invalid: it is where

@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "predict/forest_layout.h"
+#include "model/forest_layout.h"
 
 /*
  * The unit tests link this file without a backend (see forest.h); in the

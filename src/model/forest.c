@@ -13,7 +13,7 @@
 
 #include <math.h>
 
-#include "predict/forest_layout.h"
+#include "model/forest_layout.h"
 
 int
 forest_num_features(const Forest *f)
