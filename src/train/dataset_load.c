@@ -30,7 +30,6 @@
 
 #include "common/numeric_double.h"
 #include "train/dataset.h"
-#include "train/worker.h"
 
 #define FETCH_ROWS 10000
 
@@ -360,9 +359,10 @@ settle_task(const TrainSpec *spec, Dataset *ds, Oid target_type, TargetValues *t
 /*
  * Loads the rows; the caller runs this in a read-only transaction as the
  * calling role, so the data read is exactly what that role may read.
+ * progress hears of every batch, and may stop the load there.
  */
 Dataset *
-dataset_load(const TrainSpec *spec, MemoryContext cxt)
+dataset_load(const TrainSpec *spec, MemoryContext cxt, const TrainProgress *progress)
 {
 	char	   *query;
 	int			nfixed;
@@ -506,7 +506,7 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt)
 			break;
 		SPI_freetuptable(SPI_tuptable);
 		MemoryContextReset(batch_cxt);
-		worker_checkpoint("loading", ds->nrows);
+		progress_checkpoint(progress, "loading", ds->nrows);
 	}
 	MemoryContextSwitchTo(caller_cxt);
 	MemoryContextDelete(batch_cxt);

@@ -26,7 +26,6 @@
 #include "train/deploy_gate.h"
 #include "train/split.h"
 #include "train/train_run.h"
-#include "train/worker.h"
 
 /* A DMatrix of some rows, with labels, groups and feature names and types. */
 DMatrixHandle
@@ -110,6 +109,8 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	int			best_round = 0;
 	int			round;
 	char		eval_name[64] = "";
+	TrainRound	done = {.candidate = index + 1, .candidates = ncandidates,
+	.total_rounds = cand->num_round, .rows = run->ntrain};
 
 	candidate_apply(cand, booster);
 	xgb_check(XGBoosterSetStrFeatureInfo(booster, "feature_name", run->feature_names, run->ds->nfeatures));
@@ -119,7 +120,7 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 		const char *line = NULL;
 		double		value = NAN;
 
-		worker_checkpoint("training", run->ntrain);
+		progress_checkpoint(run->progress, "training", run->ntrain);
 		xgb_check(XGBoosterUpdateOneIter(booster, round, dtrain));
 		if (dvalid)
 		{
@@ -131,8 +132,9 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 				best_round = round;
 			}
 		}
-		worker_round(index + 1, ncandidates, round + 1, cand->num_round, run->ntrain,
-					 line ? strchr(line, '\t') + 1 : NULL);
+		done.round = round + 1;
+		done.evaluation = line ? strchr(line, '\t') + 1 : NULL;
+		progress_round(run->progress, &done);
 		if (run->spec->early_stopping_rounds > 0 &&
 			round - best_round >= run->spec->early_stopping_rounds)
 			break;
@@ -314,7 +316,7 @@ train_run(TrainRun *run)
 									  list_length(candidates), dtrain, dvalid);
 		Metrics		metrics;
 
-		worker_checkpoint("evaluating", run->ntrain);
+		progress_checkpoint(run->progress, "evaluating", run->ntrain);
 		result->params = cand->params_json;
 		if (dvalid)
 			score_rows(run, booster, dvalid, run->valid_rows, run->nvalid,

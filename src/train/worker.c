@@ -43,30 +43,41 @@
 
 static TrainJobShared *job = NULL;
 static MemoryContext job_cxt = NULL;
-static TimestampTz boosting_started = 0;
-static TimestampTz last_notice = 0;
-static int	last_candidate = 0;
+
+/* The worker's side of progress.h */
+typedef struct WorkerProgress
+{
+	TrainJobShared *job;
+	TimestampTz boosting_started;	/* of the current candidate */
+	TimestampTz last_notice;
+	int			last_candidate;
+} WorkerProgress;
 
 static void
 pg_attribute_noreturn()
-report_cancelled(void)
+report_cancelled(int64 job_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_QUERY_CANCELED),
-			 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+			 errmsg("training job %lld was cancelled", (long long) job_id)));
 	pg_unreachable();
 }
 
-/* Called between batches and rounds: interrupts, cancellation, phase. */
-void
-worker_checkpoint(const char *phase, int64 rows)
+/*
+ * Between batches and rounds: the flag ml.cancel_training sets (which
+ * stops the job even when its SIGINT found no worker pid to signal yet),
+ * and the phase and rows that ml.training_jobs shows.
+ */
+static void
+worker_checkpoint(void *state, const char *phase, int64 rows)
 {
-	CHECK_FOR_INTERRUPTS();
-	if (jobs_cancel_requested(job->job_slot, job->job_id, job->database))
-		report_cancelled();
-	jobs_set_phase(job->job_slot, job->job_id, job->database, phase);
+	TrainJobShared *wjob = ((WorkerProgress *) state)->job;
+
+	if (jobs_cancel_requested(wjob->job_slot, wjob->job_id, wjob->database))
+		report_cancelled(wjob->job_id);
+	jobs_set_phase(wjob->job_slot, wjob->job_id, wjob->database, phase);
 	if (strcmp(phase, "loading") == 0)
-		jobs_set_progress(job->job_slot, job->job_id, job->database, 0, 0, 0, 0, rows);
+		jobs_set_progress(wjob->job_slot, wjob->job_id, wjob->database, 0, 0, 0, 0, rows);
 }
 
 /*
@@ -99,31 +110,32 @@ rounded_evaluation(const char *metric)
 }
 
 /* Progress after a round: the registry always, the caller at most once a second. */
-void
-worker_round(int candidate, int candidates, int round, int total_rounds,
-			 int64 rows, const char *metric)
+static void
+worker_round(void *state, const TrainRound *r)
 {
+	WorkerProgress *wp = state;
 	TimestampTz now = GetCurrentTimestamp();
 	double		elapsed;
 
-	jobs_set_progress(job->job_slot, job->job_id, job->database, candidate, candidates,
-					  round, total_rounds, rows);
-	if (candidate != last_candidate)
+	jobs_set_progress(wp->job->job_slot, wp->job->job_id, wp->job->database, r->candidate,
+					  r->candidates, r->round, r->total_rounds, r->rows);
+	if (r->candidate != wp->last_candidate)
 	{
-		boosting_started = now;
-		last_notice = now;
-		last_candidate = candidate;
+		wp->boosting_started = now;
+		wp->last_notice = now;
+		wp->last_candidate = r->candidate;
 	}
-	if (!TimestampDifferenceExceeds(last_notice, now, 1000) && round < total_rounds)
+	if (!TimestampDifferenceExceeds(wp->last_notice, now, 1000) && r->round < r->total_rounds)
 		return;
-	last_notice = now;
-	elapsed = (now - boosting_started) / 1e6;
+	wp->last_notice = now;
+	elapsed = (now - wp->boosting_started) / 1e6;
 	ereport(NOTICE,
 			(errmsg("%sround %d/%d%s%s, %.0f rows/s, ETA %.0fs",
-					candidates > 1 ? psprintf("candidate %d/%d, ", candidate, candidates) : "",
-					round, total_rounds, metric ? ": " : "", metric ? rounded_evaluation(metric) : "",
-					elapsed > 0 ? rows * (double) round / elapsed : 0.0,
-					elapsed / round * (total_rounds - round))));
+					r->candidates > 1 ? psprintf("candidate %d/%d, ", r->candidate, r->candidates) : "",
+					r->round, r->total_rounds, r->evaluation ? ": " : "",
+					r->evaluation ? rounded_evaluation(r->evaluation) : "",
+					elapsed > 0 ? r->rows * (double) r->round / elapsed : 0.0,
+					elapsed / r->round * (r->total_rounds - r->round))));
 }
 
 /* On any exit, FATAL ones included: the job is failed unless it finished. */
@@ -166,6 +178,8 @@ run_job(void)
 {
 	TrainSpec  *spec;
 	TrainRun   *run;
+	WorkerProgress state = {.job = job};
+	TrainProgress progress = {worker_checkpoint, worker_round, &state};
 	TimestampTz start = GetCurrentTimestamp();
 	long		secs;
 	int			usecs;
@@ -178,6 +192,7 @@ run_job(void)
 	run = palloc0(sizeof(TrainRun));
 	run->spec = spec;
 	run->nthread = xgb_default_threads();
+	run->progress = &progress;
 
 	/* 1: read the data and the champion, as the role, in one snapshot */
 	jobs_set_phase(job->job_slot, job->job_id, job->database, "loading");
@@ -187,7 +202,7 @@ run_job(void)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", spec->model));
-	run->ds = dataset_load(spec, job_cxt);
+	run->ds = dataset_load(spec, job_cxt, &progress);
 	registry_load_champion(run, job_cxt);
 
 	/*
@@ -246,7 +261,7 @@ cancelled_error(void)
 {
 	PG_TRY();
 	{
-		report_cancelled();
+		report_cancelled(job->job_id);
 	}
 	PG_CATCH();
 	{
