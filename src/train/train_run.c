@@ -266,6 +266,36 @@ serving_evaluator(BoosterHandle booster)
 	return psprintf("xgboost: %s", reason);
 }
 
+/* XGBoost's names and types of the features, for every DMatrix and booster */
+static void
+name_features(TrainRun *run)
+{
+	Dataset    *ds = run->ds;
+
+	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
+	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
+	for (int f = 0; f < ds->nfeatures; f++)
+	{
+		run->feature_names[f] = ds->features[f]->name;
+		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
+	}
+}
+
+/* What the registry keeps of the winning candidate */
+static void
+keep_winner(TrainRun *run, const Candidate *best, BoosterHandle booster)
+{
+	run->objective = best->objective;
+	run->rounds = best->rounds;
+	run->model = save_model(booster);
+	run->importance = importance_json(booster);
+	run->evaluator = serving_evaluator(booster);
+}
+
+/*
+ * Trains every candidate on the training rows; a search keeps the best on
+ * the validation rows, the test rows only report.
+ */
 void
 train_run(TrainRun *run)
 {
@@ -291,13 +321,7 @@ train_run(TrainRun *run)
 				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
 						 default_metric(ds->task))));
 	deploy_guards_prepare(run);
-	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
-	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
-	for (int f = 0; f < ds->nfeatures; f++)
-	{
-		run->feature_names[f] = ds->features[f]->name;
-		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
-	}
+	name_features(run);
 	split_rows(run);
 	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
@@ -347,11 +371,7 @@ train_run(TrainRun *run)
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	run->train_seconds = secs + usecs / 1e6;
-	run->objective = best->objective;
-	run->rounds = best->rounds;
-	run->model = save_model(best_booster);
-	run->importance = importance_json(best_booster);
-	run->evaluator = serving_evaluator(best_booster);
+	keep_winner(run, best, best_booster);
 
 	if (run->champion.version > 0)
 		champion_rescore(run);
