@@ -28,7 +28,7 @@
 #include "train/train_run.h"
 
 /* A DMatrix of some rows, with labels, groups and feature names and types. */
-DMatrixHandle
+static DMatrixHandle
 rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 {
 	Dataset    *ds = run->ds;

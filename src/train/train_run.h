@@ -83,6 +83,5 @@ typedef struct TrainRun
 } TrainRun;
 
 extern void train_run(TrainRun *run);
-extern DMatrixHandle rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
 
 #endif							/* LEARNLOOP_TRAIN_RUN_H */
