@@ -18,7 +18,11 @@ REGRESS_OPTS = --inputdir=. --load-extension=learnloop
 ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
-PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Werror -Wno-unused-parameter \
+# Warnings are shown, never fatal here: a user's newer compiler may warn
+# of what ours does not, and must still build.  The test command builds
+# with -Werror (scripts/build.sh --werror: make COPT=-Werror), so that
+# warnings stay at zero.
+PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 
 # Only PostgreSQL's entry points are exported (see src/entry_points.h):
@@ -26,6 +30,8 @@ PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextr
 # backend.  test/shell/exported_symbols.sh checks the built library.
 PG_CFLAGS = -fvisibility=hidden
 PG_CPPFLAGS += -include $(srcdir)/src/entry_points.h
+# libcurl serves only ml.build_info()'s version string for now; it stays
+# linked for the webhooks that the monitoring work will send through it.
 SHLIB_LINK = -lxgboost -lcurl -lcjson
 
 PG_CONFIG ?= pg_config
