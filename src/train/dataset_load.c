@@ -10,6 +10,8 @@
  *
  * Numeric and boolean columns become numeric features, text and enums
  * categorical ones, jsonb objects one feature per key; NULL is missing.
+ * Between batches it reports to, and may be stopped by, the TrainProgress
+ * its caller gives it.
  *
  *-------------------------------------------------------------------------
  */

@@ -4,8 +4,10 @@
  *	  One training job, once the data is in memory: split the rows, train
  *	  every candidate, keep the best, re-score the champion, decide.
  *
- * Runs in the training worker with no snapshot held.  Everything here is
- * deterministic for a seed, so the same data and seed give the same model.
+ * Runs with no snapshot held (the training worker's phase 2), and reports
+ * its rounds through the TrainProgress its caller gives it in the run.
+ * Everything here is deterministic for a seed, so the same data and seed
+ * give the same model.
  *
  *-------------------------------------------------------------------------
  */
@@ -109,8 +111,12 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	int			best_round = 0;
 	int			round;
 	char		eval_name[64] = "";
-	TrainRound	done = {.candidate = index + 1, .candidates = ncandidates,
-	.total_rounds = cand->num_round, .rows = run->ntrain};
+	TrainRound	done = {
+		.candidate = index + 1,
+		.candidates = ncandidates,
+		.total_rounds = cand->num_round,
+		.rows = run->ntrain,
+	};
 
 	candidate_apply(cand, booster);
 	xgb_check(XGBoosterSetStrFeatureInfo(booster, "feature_name", run->feature_names, run->ds->nfeatures));
