@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh --werror   # CI: a warning fails the build
 
 counts=$(mktemp)
 trap 'rm -f "$counts"' EXIT

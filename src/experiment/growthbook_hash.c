@@ -130,6 +130,7 @@ gb_hash(const char *seed, const char *value, int version)
 	return -1.0;
 }
 
+#ifdef LEARNLOOP_UNIT_TEST
 /* Whether the unit falls in [start, end) of the namespace, per the SDK. */
 bool
 gb_in_namespace(const char *value, const char *namespace_id,
@@ -142,6 +143,7 @@ gb_in_namespace(const char *value, const char *namespace_id,
 	n = (h % 1000) / 1000.0;
 	return n >= start && n < end;
 }
+#endif
 
 /*
  * Variant i owns [starts[i], ends[i]): each variant's slot begins at the

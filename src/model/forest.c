@@ -16,21 +16,9 @@
 #include "model/forest_layout.h"
 
 int
-forest_num_features(const Forest *f)
-{
-	return f->num_features;
-}
-
-int
 forest_num_outputs(const Forest *f)
 {
 	return f->num_outputs;
-}
-
-int
-forest_num_margins(const Forest *f)
-{
-	return f->num_margins;
 }
 
 /*
@@ -170,11 +158,25 @@ accumulate(const Forest *f, const float *features, double *out)
 		out[0] = single;
 }
 
+#ifdef LEARNLOOP_UNIT_TEST
+int
+forest_num_features(const Forest *f)
+{
+	return f->num_features;
+}
+
+int
+forest_num_margins(const Forest *f)
+{
+	return f->num_margins;
+}
+
 void
 forest_predict_margin(const Forest *f, const float *features, double *out)
 {
 	accumulate(f, features, out);
 }
+#endif
 
 /* common::Sigmoid of XGBoost 1.7, in its float arithmetic */
 static inline float

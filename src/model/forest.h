@@ -63,13 +63,8 @@ extern Forest *forest_compile(const char *json, size_t len,
 							  const char **reason, bool *invalid,
 							  ForestShape *shape);
 
-extern int	forest_num_features(const Forest *f);
-
 /* Values forest_predict writes: num_class for multi:softprob, else 1. */
 extern int	forest_num_outputs(const Forest *f);
-
-/* Values forest_predict_margin writes: num_class for multi:*, else 1. */
-extern int	forest_num_margins(const Forest *f);
 
 /*
  * features: forest_num_features() values, NaN meaning missing.  out gets
@@ -81,8 +76,20 @@ extern int	forest_num_margins(const Forest *f);
 extern void forest_predict(const Forest *f, const float *features,
 						   double *out);
 
+/*
+ * For test/unit/forest_test.c, which compares the trees' walk with
+ * XGBoost's before the objective's transform; serving needs none of them,
+ * so the extension's library leaves them out.
+ */
+#ifdef LEARNLOOP_UNIT_TEST
+extern int	forest_num_features(const Forest *f);
+
+/* Values forest_predict_margin writes: num_class for multi:*, else 1. */
+extern int	forest_num_margins(const Forest *f);
+
 /* Raw margins, before the objective's transform. */
 extern void forest_predict_margin(const Forest *f, const float *features,
 								  double *out);
+#endif
 
 #endif							/* LEARNLOOP_FOREST_H */

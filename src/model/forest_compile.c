@@ -888,71 +888,63 @@ compile_trees(const cJSON *trees, const cJSON *tree_info, int num_features,
 }
 
 /*
- * Validates the whole model, then compiles it if the native evaluator can
- * reproduce it.  A model that fails validation is invalid (*invalid set):
- * XGBoost must not be handed it either, since its predictor and its SHAP
- * values follow child indexes unchecked.  A valid model that the native
- * evaluator does not reproduce gets a reason and no forest.
+ * The learner: its booster, objective and scalar parameters, into draft.
+ * *unsupported says why the native evaluator would not reproduce the
+ * model even if it is valid, or is NULL.
  */
 static const char *
-compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
-			   bool *invalid, ForestShape *shape)
+read_learner(const cJSON *root, BoosterKind *kind, const cJSON **model,
+			 const cJSON **weight_drop, Forest *draft, const char **unsupported)
 {
 	static const char *const obj_path[] = {"learner", "objective", "name"};
 	const cJSON *obj_name = get_path(root, obj_path, 3);
-	const ForestObjective *objective = NULL;
-	const char *unsupported;
-	const cJSON *model;
-	const cJSON *weight_drop;
-	const cJSON *w;
-	BoosterKind kind;
+	const ForestObjective *objective;
 	long		num_target;
-	ForestSizes sizes;
-	ForestScratch s;
-	Forest		draft;
-	int32	   *scratch;
-	const char *err;
+	const char *err = find_booster(root, kind, model, weight_drop);
 
-	/* the learner: booster, objective and scalar parameters */
-	*invalid = true;
-	memset(&draft, 0, sizeof(draft));
-	err = find_booster(root, &kind, &model, &weight_drop);
 	if (err != NULL)
 		return err;
 	if (!cJSON_IsString(obj_name))
 		return "model has no objective";
 	objective = find_objective(obj_name->valuestring);
-	err = read_learner_params(root, objective, &draft, &num_target);
+	err = read_learner_params(root, objective, draft, &num_target);
 	if (err != NULL)
 		return err;
-	unsupported = unsupported_reason(kind, objective, &draft, num_target);
-	shape->num_outputs = draft.num_outputs;
-	shape->num_margins = draft.num_margins;
+	*unsupported = unsupported_reason(*kind, objective, draft, num_target);
+	return NULL;
+}
 
-	/* a linear booster has no trees to walk, only weights to count */
-	if (kind == BOOSTER_GBLINEAR)
-	{
-		err = check_linear(model, &draft);
-		*invalid = err != NULL;
-		return err != NULL ? err : unsupported;
-	}
+/* dart weighs each tree: one finite weight a tree. */
+static const char *
+check_dart_weights(const cJSON *weight_drop, int ntrees)
+{
+	const cJSON *w;
 
-	/* every tree, validated and laid out in scratch memory */
-	err = measure_trees(model, draft.num_margins, &sizes);
-	if (err != NULL)
-		return err;
-	/* dart weighs each tree */
-	if (kind == BOOSTER_DART)
+	if (!cJSON_IsArray(weight_drop) || cJSON_GetArraySize(weight_drop) != ntrees)
+		return "malformed dart weights";
+	cJSON_ArrayForEach(w, weight_drop)
 	{
-		if (!cJSON_IsArray(weight_drop) || cJSON_GetArraySize(weight_drop) != sizes.ntrees)
+		if (!cJSON_IsNumber(w) || !isfinite(w->valuedouble))
 			return "malformed dart weights";
-		cJSON_ArrayForEach(w, weight_drop)
-		{
-			if (!cJSON_IsNumber(w) || !isfinite(w->valuedouble))
-				return "malformed dart weights";
-		}
 	}
-	scratch = scratch_alloc(&sizes, &s);
+	return NULL;
+}
+
+/*
+ * Every tree, validated and laid out in scratch memory; a model whose
+ * trees all pass is valid (*invalid cleared).  Then, if the native
+ * evaluator reproduces it (unsupported is NULL), one compact block in
+ * *out.  The scratch memory is freed whatever happens.
+ */
+static const char *
+compile_forest(const cJSON *model, const ForestSizes *sizes, Forest *draft,
+			   const char *unsupported, ForestAlloc alloc, void *arg,
+			   Forest **out, bool *invalid)
+{
+	ForestScratch s;
+	int32	   *scratch = scratch_alloc(sizes, &s);
+	const char *err;
+
 	if (scratch == NULL)
 	{
 		*invalid = false;
@@ -960,9 +952,7 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	}
 	err = compile_trees(cJSON_GetObjectItemCaseSensitive(model, "trees"),
 						cJSON_GetObjectItemCaseSensitive(model, "tree_info"),
-						draft.num_features, draft.num_margins, &s);
-
-	/* a valid model the native evaluator reproduces: one compact block */
+						draft->num_features, draft->num_margins, &s);
 	if (err == NULL)
 	{
 		*invalid = false;
@@ -970,18 +960,64 @@ compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
 	}
 	if (err == NULL)
 	{
-		draft.num_trees = sizes.ntrees;
-		draft.nodes = s.nodes;
-		draft.tree_root = s.tree_root;
-		draft.tree_group = s.tree_group;
-		draft.tree_depth = s.tree_depth;
-		draft.cat_words = s.cat_words;
-		*out = finish_forest(&draft, s.emitted, s.cat_used, alloc, arg);
+		draft->num_trees = sizes->ntrees;
+		draft->nodes = s.nodes;
+		draft->tree_root = s.tree_root;
+		draft->tree_group = s.tree_group;
+		draft->tree_depth = s.tree_depth;
+		draft->cat_words = s.cat_words;
+		*out = finish_forest(draft, s.emitted, s.cat_used, alloc, arg);
 		if (*out == NULL)
 			err = "out of memory";
 	}
 	cJSON_free(scratch);
 	return err;
+}
+
+/*
+ * Validates the whole model, then compiles it if the native evaluator can
+ * reproduce it.  A model that fails validation is invalid (*invalid set):
+ * XGBoost must not be handed it either, since its predictor and its SHAP
+ * values follow child indexes unchecked.  A valid model that the native
+ * evaluator does not reproduce gets a reason and no forest.
+ *
+ * The steps: the learner (read_learner); a gblinear model's weights, for
+ * it has no trees; the trees' sizes and dart's weights, checked before
+ * any scratch memory is taken; the trees themselves (compile_forest).
+ */
+static const char *
+compile_parsed(const cJSON *root, ForestAlloc alloc, void *arg, Forest **out,
+			   bool *invalid, ForestShape *shape)
+{
+	const cJSON *model;
+	const cJSON *weight_drop;
+	BoosterKind kind;
+	const char *unsupported = NULL;
+	ForestSizes sizes;
+	Forest		draft;
+	const char *err;
+
+	/* invalid until every part of it has been checked */
+	*invalid = true;
+	memset(&draft, 0, sizeof(draft));
+	err = read_learner(root, &kind, &model, &weight_drop, &draft, &unsupported);
+	if (err != NULL)
+		return err;
+	shape->num_outputs = draft.num_outputs;
+	shape->num_margins = draft.num_margins;
+
+	if (kind == BOOSTER_GBLINEAR)
+	{
+		err = check_linear(model, &draft);
+		*invalid = err != NULL;
+		return err != NULL ? err : unsupported;
+	}
+	err = measure_trees(model, draft.num_margins, &sizes);
+	if (err == NULL && kind == BOOSTER_DART)
+		err = check_dart_weights(weight_drop, sizes.ntrees);
+	if (err != NULL)
+		return err;
+	return compile_forest(model, &sizes, &draft, unsupported, alloc, arg, out, invalid);
 }
 
 static Forest *

@@ -12,6 +12,7 @@
 #include "utils/hsearch.h"
 
 #include "model/schema.h"
+#include "train/progress.h"
 #include "train/spec.h"
 
 #define DATASET_MAX_NAME 256
@@ -58,6 +59,7 @@ extern void feature_set_category(Feature *f, int64 row, const char *value, int l
 extern void dataset_labels_to_classes(Dataset *ds, const float values[2], char *const names[2]);
 extern void dataset_finish(Dataset *ds);
 extern FeatureSchema *dataset_schema(const Dataset *ds, const char *objective);
-extern Dataset *dataset_load(const TrainSpec *spec, MemoryContext cxt);
+extern Dataset *dataset_load(const TrainSpec *spec, MemoryContext cxt,
+							 const TrainProgress *progress);
 
 #endif							/* LEARNLOOP_DATASET_H */

@@ -10,6 +10,8 @@
  *
  * Numeric and boolean columns become numeric features, text and enums
  * categorical ones, jsonb objects one feature per key; NULL is missing.
+ * Between batches it reports to, and may be stopped by, the TrainProgress
+ * its caller gives it.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +32,6 @@
 
 #include "common/numeric_double.h"
 #include "train/dataset.h"
-#include "train/worker.h"
 
 #define FETCH_ROWS 10000
 
@@ -357,162 +358,212 @@ settle_task(const TrainSpec *spec, Dataset *ds, Oid target_type, TargetValues *t
 			 errhint("Pass task => 'classification', 'regression' or 'ranking' to choose the task.")));
 }
 
-/*
- * Loads the rows; the caller runs this in a read-only transaction as the
- * calling role, so the data read is exactly what that role may read.
- */
-Dataset *
-dataset_load(const TrainSpec *spec, MemoryContext cxt)
+/* What the load keeps from one batch to the next */
+typedef struct Loader
 {
-	char	   *query;
-	int			nfixed;
-	Portal		portal;
-	MemoryContext batch_cxt;
-	MemoryContext caller_cxt;
-	Dataset    *ds = NULL;
-	Column	   *columns = NULL;
-	TupleDesc	tupdesc;
-	SPIPlanPtr	plan;
-	Oid			target_type = InvalidOid;
-	TargetValues tv = {0};
+	const TrainSpec *spec;
+	int			nfixed;			/* target, group, time, real: not features */
+	Oid			target_type;
+	Dataset    *ds;				/* NULL until the first batch */
+	Column	   *columns;		/* one per result column; [0] the target */
+	TargetValues tv;
+} Loader;
 
-	query = build_query(spec, &nfixed);
-	plan = SPI_prepare(query, 0, NULL);
+/*
+ * Opens a cursor on the training query: the rows come in batches, so that
+ * only the batch, never the whole source, sits in SPI's tuple table.
+ */
+static Portal
+open_source(const TrainSpec *spec, int *nfixed)
+{
+	char	   *query = build_query(spec, nfixed);
+	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+
 	if (plan == NULL)
 		elog(ERROR, "learnloop could not prepare the training query: %s",
 			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	return SPI_cursor_open(NULL, plan, NULL, NULL, true);
+}
+
+/*
+ * At the first batch, the first moment the result's columns are known:
+ * creates the dataset (whose task may follow from the target's type) and
+ * decides how each column is read.  Both live in cxt, past the batch.
+ */
+static void
+describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
+{
+	const TrainSpec *spec = ld->spec;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Oid			output;
+	bool		varlena;
+
+	ld->target_type = TupleDescAttr(tupdesc, 0)->atttypid;
+	ld->ds = dataset_create(cxt, infer_task(spec, ld->target_type, &ld->tv),
+							spec->group_column != NULL, spec->split_column != NULL,
+							spec->evaluate_on_real);
+	ld->columns = palloc0(sizeof(Column) * tupdesc->natts);
+
+	/* a class's name, or a two-valued integer's, is the target's text */
+	ld->columns[0].type = ld->target_type;
+	getTypeOutputInfo(ld->target_type, &output, &varlena);
+	fmgr_info(output, &ld->columns[0].output);
+
+	for (int c = ld->nfixed; c < tupdesc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, c);
+
+		if (excluded_column(spec, NameStr(att->attname)))
+			continue;
+		/* the target as a feature would be a model that sees the answer */
+		if (same_name(NameStr(att->attname), spec->target))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%s\" is the target", NameStr(att->attname)),
+					 errhint("Leave the target out of features.")));
+		classify_column(ld->ds, att, &ld->columns[c]);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The columns between the target and the features, in build_query's
+ * order: the ranking group, the time to split on, whether the row is real.
+ */
+static void
+read_fixed_columns(Loader *ld, HeapTuple tuple, TupleDesc tupdesc, int64 row)
+{
+	const TrainSpec *spec = ld->spec;
+	Dataset    *ds = ld->ds;
+	int			c = 1;
+	bool		isnull;
+	Datum		value;
+
+	if (spec->group_column)
+	{
+		char	   *group;
+
+		value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("group_column is NULL in row %lld", (long long) row + 1)));
+		group = SPI_getvalue(tuple, tupdesc, c);
+		feature_set_category(&ds->group_codes, row, group, strlen(group));
+	}
+	if (spec->split_column)
+	{
+		Oid			type = TupleDescAttr(tupdesc, c)->atttypid;
+
+		value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+		if (!is_number_type(type) && type != DATEOID &&
+			type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("split_column must be a timestamp, date or number, not %s",
+							format_type_be(type))));
+		ds->times[row] = isnull ? -INFINITY : number_value(value, type);
+	}
+	if (spec->evaluate_on_real)
+	{
+		value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
+		ds->evaluable[row] = !isnull && DatumGetBool(value);
+	}
+}
+
+/* The feature columns of one row; NULL leaves the feature missing. */
+static void
+read_features(Loader *ld, HeapTuple tuple, TupleDesc tupdesc, int64 row)
+{
+	for (int c = ld->nfixed; c < tupdesc->natts; c++)
+	{
+		Column	   *col = &ld->columns[c];
+		bool		isnull;
+		Datum		value;
+
+		/* excluded columns have neither a feature nor jsonb's keys */
+		if (col->feature == NULL && col->kind != COLUMN_JSONB)
+			continue;
+		value = SPI_getbinval(tuple, tupdesc, c + 1, &isnull);
+		if (isnull)
+			continue;
+		if (col->kind == COLUMN_NUMBER)
+			feature_set_number(col->feature, row, number_value(value, col->type));
+		else if (col->kind == COLUMN_BOOLEAN)
+			feature_set_number(col->feature, row, DatumGetBool(value) ? 1.0 : 0.0);
+		else if (col->kind == COLUMN_TEXT)
+		{
+			char	   *s = output_text(col, value);
+
+			feature_set_category(col->feature, row, s, strlen(s));
+			pfree(s);
+		}
+		else
+			expand_jsonb(ld->ds, row, DatumGetJsonbP(value),
+						 NameStr(TupleDescAttr(tupdesc, c)->attname));
+	}
+}
+
+/*
+ * One row of the result.  A row whose target is NULL teaches nothing: it
+ * is skipped, and counted so that the caller can say how many were.
+ */
+static void
+read_row(Loader *ld, HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, tupdesc, 1, &isnull);
+	int64		row;
+
+	if (isnull)
+	{
+		ld->ds->null_labels++;
+		return;
+	}
+	row = dataset_add_row(ld->ds);
+	set_label(ld->ds, row, value, ld->target_type, &ld->columns[0]);
+	if (ld->tv.counting)
+		count_target_value(&ld->tv, ld->ds, row, &ld->columns[0], value);
+	read_fixed_columns(ld, tuple, tupdesc, row);
+	read_features(ld, tuple, tupdesc, row);
+}
+
+/*
+ * Loads the rows; the caller runs this in a read-only transaction as the
+ * calling role, so the data read is exactly what that role may read.
+ * progress hears of every batch, and may stop the load there.
+ */
+Dataset *
+dataset_load(const TrainSpec *spec, MemoryContext cxt, const TrainProgress *progress)
+{
+	Loader		ld = {.spec = spec};
+	Portal		portal = open_source(spec, &ld.nfixed);
+	MemoryContext batch_cxt;
+	MemoryContext caller_cxt;
 
 	/* detoasted values and output strings live for one batch only */
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "learnloop batch",
 									  ALLOCSET_DEFAULT_SIZES);
 	caller_cxt = MemoryContextSwitchTo(batch_cxt);
-
 	for (;;)
 	{
-		uint64		i;
-
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		tupdesc = SPI_tuptable->tupdesc;
-		if (ds == NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			target_type = TupleDescAttr(tupdesc, 0)->atttypid;
-			ds = dataset_create(cxt, infer_task(spec, target_type, &tv),
-								spec->group_column != NULL, spec->split_column != NULL,
-								spec->evaluate_on_real);
-			columns = palloc0(sizeof(Column) * tupdesc->natts);
-			for (int c = 0; c < tupdesc->natts; c++)
-			{
-				Form_pg_attribute att = TupleDescAttr(tupdesc, c);
-
-				if (c == 0)
-				{
-					Oid			output;
-					bool		varlena;
-
-					columns[c].type = att->atttypid;
-					getTypeOutputInfo(att->atttypid, &output, &varlena);
-					fmgr_info(output, &columns[c].output);
-					continue;
-				}
-				if (c < nfixed || excluded_column(spec, NameStr(att->attname)))
-					continue;
-				/* the target as a feature would be a model that sees the answer */
-				if (same_name(NameStr(att->attname), spec->target))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("feature \"%s\" is the target", NameStr(att->attname)),
-							 errhint("Leave the target out of features.")));
-				classify_column(ds, att, &columns[c]);
-			}
-			MemoryContextSwitchTo(old);
-		}
-
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[i];
-			bool		isnull;
-			Datum		value = SPI_getbinval(tuple, tupdesc, 1, &isnull);
-			int64		row;
-			int			c = 1;
-
-			if (isnull)
-			{
-				ds->null_labels++;
-				continue;
-			}
-			row = dataset_add_row(ds);
-			set_label(ds, row, value, columns[0].type, &columns[0]);
-			if (tv.counting)
-				count_target_value(&tv, ds, row, &columns[0], value);
-			if (spec->group_column)
-			{
-				char	   *group;
-
-				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
-				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("group_column is NULL in row %lld", (long long) row + 1)));
-				group = SPI_getvalue(tuple, tupdesc, c);
-				feature_set_category(&ds->group_codes, row, group, strlen(group));
-			}
-			if (spec->split_column)
-			{
-				Oid			type = TupleDescAttr(tupdesc, c)->atttypid;
-
-				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
-				if (!is_number_type(type) && type != DATEOID &&
-					type != TIMESTAMPOID && type != TIMESTAMPTZOID)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATATYPE_MISMATCH),
-							 errmsg("split_column must be a timestamp, date or number, not %s",
-									format_type_be(type))));
-				ds->times[row] = isnull ? -INFINITY : number_value(value, type);
-			}
-			if (spec->evaluate_on_real)
-			{
-				value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
-				ds->evaluable[row] = !isnull && DatumGetBool(value);
-			}
-			for (c = nfixed; c < tupdesc->natts; c++)
-			{
-				Column	   *col = &columns[c];
-
-				if (col->feature == NULL && col->kind != COLUMN_JSONB)
-					continue;
-				value = SPI_getbinval(tuple, tupdesc, c + 1, &isnull);
-				if (isnull)
-					continue;
-				if (col->kind == COLUMN_NUMBER)
-					feature_set_number(col->feature, row, number_value(value, col->type));
-				else if (col->kind == COLUMN_BOOLEAN)
-					feature_set_number(col->feature, row, DatumGetBool(value) ? 1.0 : 0.0);
-				else if (col->kind == COLUMN_TEXT)
-				{
-					char	   *s = output_text(col, value);
-
-					feature_set_category(col->feature, row, s, strlen(s));
-					pfree(s);
-				}
-				else
-					expand_jsonb(ds, row, DatumGetJsonbP(value),
-								 NameStr(TupleDescAttr(tupdesc, c)->attname));
-			}
-		}
+		if (ld.ds == NULL)
+			describe_columns(&ld, SPI_tuptable->tupdesc, cxt);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			read_row(&ld, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
 		if (SPI_processed == 0)
 			break;
 		SPI_freetuptable(SPI_tuptable);
 		MemoryContextReset(batch_cxt);
-		worker_checkpoint("loading", ds->nrows);
+		/* between batches nothing is half read: the load may stop here */
+		progress_checkpoint(progress, "loading", ld.ds->nrows);
 	}
 	MemoryContextSwitchTo(caller_cxt);
 	MemoryContextDelete(batch_cxt);
 	SPI_cursor_close(portal);
 
-	settle_task(spec, ds, target_type, &tv);
-	dataset_finish(ds);
-	return ds;
+	settle_task(spec, ld.ds, ld.target_type, &ld.tv);
+	dataset_finish(ld.ds);
+	return ld.ds;
 }

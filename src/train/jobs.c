@@ -177,12 +177,6 @@ jobs_init_shmem(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-bool
-jobs_available(void)
-{
-	return job_table != NULL;
-}
-
 /* Releases the lock held exclusively after a change worth keeping on disk. */
 static void
 release_and_save(void)

@@ -46,7 +46,6 @@ extern int	learnloop_max_training_jobs;
 
 extern void jobs_request_shmem(void);
 extern void jobs_init_shmem(void);
-extern bool jobs_available(void);
 extern int	jobs_register(int64 job_id, const char *model, Oid role, Oid database);
 extern void jobs_set_worker(int slot, int64 job_id, Oid database, int worker_pid);
 extern void jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase);

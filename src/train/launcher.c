@@ -76,46 +76,39 @@ next_job_id(void)
 	return job_id;
 }
 
-static LaunchedJob
-launch(TrainSpec *spec, bool async)
+/*
+ * The job's DSM segment: the job and its spec, the caller's libraries and
+ * settings, and for ml.train the queue of the worker's messages.
+ */
+static TrainJobShared *
+job_segment(LaunchedJob *launched, const StringInfoData *json, bool async)
 {
-	LaunchedJob launched = {0};
-	StringInfoData json;
 	shm_toc_estimator e;
-	Size		job_size;
+	Size		job_size = add_size(offsetof(TrainJobShared, spec), json->len + 1);
 	Size		guc_size = EstimateGUCStateSpace();
 	Size		library_size = EstimateLibraryStateSpace();
 	char	   *space;
 	shm_toc    *toc;
 	TrainJobShared *job;
-	BackgroundWorker worker = {0};
-	MemoryContext old;
-	pid_t		pid;
 
-	initStringInfo(&json);
-	spec_to_json(spec, &json);
-	launched.job_id = next_job_id();
-	launched.model = spec->model;
-
-	job_size = add_size(offsetof(TrainJobShared, spec), json.len + 1);
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, job_size);
 	shm_toc_estimate_chunk(&e, TRAIN_QUEUE_SIZE);
 	shm_toc_estimate_chunk(&e, guc_size);
 	shm_toc_estimate_chunk(&e, library_size);
 	shm_toc_estimate_keys(&e, 4);
-	launched.seg = dsm_create(shm_toc_estimate(&e), 0);
-	toc = shm_toc_create(TRAIN_SHM_MAGIC, dsm_segment_address(launched.seg),
+	launched->seg = dsm_create(shm_toc_estimate(&e), 0);
+	toc = shm_toc_create(TRAIN_SHM_MAGIC, dsm_segment_address(launched->seg),
 						 shm_toc_estimate(&e));
 
 	job = shm_toc_allocate(toc, job_size);
-	job->job_id = launched.job_id;
-	job->job_slot = jobs_register(launched.job_id, spec->model, GetUserId(), MyDatabaseId);
+	job->job_id = launched->job_id;
+	job->job_slot = jobs_register(launched->job_id, launched->model, GetUserId(), MyDatabaseId);
 	job->database = MyDatabaseId;
 	job->session_user_id = GetSessionUserId();
 	job->current_user_id = GetUserId();
 	job->async = async;
-	memcpy(job->spec, json.data, json.len + 1);
+	memcpy(job->spec, json->data, json->len + 1);
 	shm_toc_insert(toc, TRAIN_KEY_JOB, job);
 
 	/*
@@ -136,28 +129,38 @@ launch(TrainSpec *spec, bool async)
 
 		shm_toc_insert(toc, TRAIN_KEY_QUEUE, mq);
 		shm_mq_set_receiver(mq, MyProc);
-		launched.queue = shm_mq_attach(mq, launched.seg, NULL);
+		launched->queue = shm_mq_attach(mq, launched->seg, NULL);
 	}
 	else
 	{
 		/* the worker keeps the segment alive once it has attached */
-		dsm_pin_segment(launched.seg);
+		dsm_pin_segment(launched->seg);
 	}
+	return job;
+}
+
+/* Starts the job's worker and waits until it runs; the job fails if not. */
+static void
+start_worker(LaunchedJob *launched, const TrainJobShared *job)
+{
+	BackgroundWorker worker = {0};
+	MemoryContext old;
+	pid_t		pid;
 
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	strlcpy(worker.bgw_library_name, "learnloop", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "learnloop_training_worker_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "learnloop training job " INT64_FORMAT, launched.job_id);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "learnloop training job " INT64_FORMAT, launched->job_id);
 	strlcpy(worker.bgw_type, "learnloop training", BGW_MAXLEN);
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(launched.seg));
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(launched->seg));
 	worker.bgw_notify_pid = MyProcPid;
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	if (!RegisterDynamicBackgroundWorker(&worker, &launched.handle))
+	if (!RegisterDynamicBackgroundWorker(&worker, &launched->handle))
 	{
-		jobs_finish(job->job_slot, launched.job_id, MyDatabaseId, false, "no background worker slot was free");
+		jobs_finish(job->job_slot, launched->job_id, MyDatabaseId, false, "no background worker slot was free");
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a training worker: every background worker slot is taken"),
@@ -166,21 +169,34 @@ launch(TrainSpec *spec, bool async)
 	}
 	MemoryContextSwitchTo(old);
 
-	if (!async)
+	if (!job->async)
 	{
-		on_dsm_detach(launched.seg, terminate_worker, PointerGetDatum(launched.handle));
-		shm_mq_set_handle(launched.queue, launched.handle);
+		on_dsm_detach(launched->seg, terminate_worker, PointerGetDatum(launched->handle));
+		shm_mq_set_handle(launched->queue, launched->handle);
 	}
-	if (WaitForBackgroundWorkerStartup(launched.handle, &pid) != BGWH_STARTED)
+	if (WaitForBackgroundWorkerStartup(launched->handle, &pid) != BGWH_STARTED)
 	{
-		jobs_finish(job->job_slot, launched.job_id, MyDatabaseId, false, "the training worker could not start");
+		jobs_finish(job->job_slot, launched->job_id, MyDatabaseId, false, "the training worker could not start");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("the training worker could not start"),
 				 errhint("See the server log.")));
 	}
 	/* known from now on, so that a worker that dies is seen as dead */
-	jobs_set_worker(job->job_slot, launched.job_id, MyDatabaseId, pid);
+	jobs_set_worker(job->job_slot, launched->job_id, MyDatabaseId, pid);
+}
+
+static LaunchedJob
+launch(TrainSpec *spec, bool async)
+{
+	LaunchedJob launched = {0};
+	StringInfoData json;
+
+	initStringInfo(&json);
+	spec_to_json(spec, &json);
+	launched.job_id = next_job_id();
+	launched.model = spec->model;
+	start_worker(&launched, job_segment(&launched, &json, async));
 	return launched;
 }
 

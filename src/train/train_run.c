@@ -4,8 +4,10 @@
  *	  One training job, once the data is in memory: split the rows, train
  *	  every candidate, keep the best, re-score the champion, decide.
  *
- * Runs in the training worker with no snapshot held.  Everything here is
- * deterministic for a seed, so the same data and seed give the same model.
+ * Runs with no snapshot held (the training worker's phase 2), and reports
+ * its rounds through the TrainProgress its caller gives it in the run.
+ * Everything here is deterministic for a seed, so the same data and seed
+ * give the same model.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,10 +29,9 @@
 #include "train/metrics.h"
 #include "train/split.h"
 #include "train/train_run.h"
-#include "train/worker.h"
 
 /* A DMatrix of some rows, with labels, groups and feature names and types. */
-DMatrixHandle
+static DMatrixHandle
 rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 {
 	Dataset    *ds = run->ds;
@@ -109,6 +110,12 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	int			best_round = 0;
 	int			round;
 	char		eval_name[64] = "";
+	TrainRound	done = {
+		.candidate = index + 1,
+		.candidates = ncandidates,
+		.total_rounds = cand->num_round,
+		.rows = run->ntrain,
+	};
 
 	candidate_apply(cand, booster);
 	xgb_check(XGBoosterSetStrFeatureInfo(booster, "feature_name", run->feature_names, run->ds->nfeatures));
@@ -118,7 +125,7 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 		const char *line = NULL;
 		double		value = NAN;
 
-		worker_checkpoint("training", run->ntrain);
+		progress_checkpoint(run->progress, "training", run->ntrain);
 		xgb_check(XGBoosterUpdateOneIter(booster, round, dtrain));
 		if (dvalid)
 		{
@@ -130,8 +137,9 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 				best_round = round;
 			}
 		}
-		worker_round(index + 1, ncandidates, round + 1, cand->num_round, run->ntrain,
-					 line ? strchr(line, '\t') + 1 : NULL);
+		done.round = round + 1;
+		done.evaluation = line ? strchr(line, '\t') + 1 : NULL;
+		progress_round(run->progress, &done);
 		if (run->spec->early_stopping_rounds > 0 &&
 			round - best_round >= run->spec->early_stopping_rounds)
 			break;
@@ -263,6 +271,36 @@ serving_evaluator(BoosterHandle booster)
 	return psprintf("xgboost: %s", reason);
 }
 
+/* XGBoost's names and types of the features, for every DMatrix and booster */
+static void
+name_features(TrainRun *run)
+{
+	Dataset    *ds = run->ds;
+
+	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
+	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
+	for (int f = 0; f < ds->nfeatures; f++)
+	{
+		run->feature_names[f] = ds->features[f]->name;
+		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
+	}
+}
+
+/* What the registry keeps of the winning candidate */
+static void
+keep_winner(TrainRun *run, const Candidate *best, BoosterHandle booster)
+{
+	run->objective = best->objective;
+	run->rounds = best->rounds;
+	run->model = save_model(booster);
+	run->importance = importance_json(booster);
+	run->evaluator = serving_evaluator(booster);
+}
+
+/*
+ * Trains every candidate on the training rows; a search keeps the best on
+ * the validation rows, the test rows only report.
+ */
 void
 train_run(TrainRun *run)
 {
@@ -288,13 +326,7 @@ train_run(TrainRun *run)
 				 errhint("Use one of the keys that ml.MLEvaluationResults.metrics holds for this kind of model, e.g. %s.",
 						 default_metric(ds->task))));
 	deploy_guards_prepare(run);
-	run->feature_names = palloc(sizeof(char *) * ds->nfeatures);
-	run->feature_types = palloc(sizeof(char *) * ds->nfeatures);
-	for (int f = 0; f < ds->nfeatures; f++)
-	{
-		run->feature_names[f] = ds->features[f]->name;
-		run->feature_types[f] = xgb_feature_types[ds->features[f]->kind];
-	}
+	name_features(run);
 	split_rows(run);
 	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
@@ -313,7 +345,7 @@ train_run(TrainRun *run)
 									  list_length(candidates), dtrain, dvalid);
 		Metrics		metrics;
 
-		worker_checkpoint("evaluating", run->ntrain);
+		progress_checkpoint(run->progress, "evaluating", run->ntrain);
 		result->params = cand->params_json;
 		if (dvalid)
 			score_rows(run, booster, dvalid, run->valid_rows, run->nvalid,
@@ -344,11 +376,7 @@ train_run(TrainRun *run)
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	run->train_seconds = secs + usecs / 1e6;
-	run->objective = best->objective;
-	run->rounds = best->rounds;
-	run->model = save_model(best_booster);
-	run->importance = importance_json(best_booster);
-	run->evaluator = serving_evaluator(best_booster);
+	keep_winner(run, best, best_booster);
 
 	if (run->champion.version > 0)
 		champion_rescore(run);

@@ -13,6 +13,7 @@
 
 #include "train/dataset.h"
 #include "train/evaluate.h"
+#include "train/progress.h"
 #include "xgb/xgb.h"
 
 /* One row of ml.train's result */
@@ -50,6 +51,7 @@ typedef struct TrainRun
 	Dataset    *ds;
 	XgbHandles *xgb;
 	int			nthread;
+	const TrainProgress *progress;	/* the caller's, see progress.h */
 	const char *metric;			/* key metric */
 	const char **feature_names;
 	const char **feature_types;	/* XGBoost's q, i or c */
@@ -81,6 +83,5 @@ typedef struct TrainRun
 } TrainRun;
 
 extern void train_run(TrainRun *run);
-extern DMatrixHandle rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
 
 #endif							/* LEARNLOOP_TRAIN_RUN_H */

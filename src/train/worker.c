@@ -43,30 +43,41 @@
 
 static TrainJobShared *job = NULL;
 static MemoryContext job_cxt = NULL;
-static TimestampTz boosting_started = 0;
-static TimestampTz last_notice = 0;
-static int	last_candidate = 0;
+
+/* The worker's side of progress.h */
+typedef struct WorkerProgress
+{
+	TrainJobShared *job;
+	TimestampTz boosting_started;	/* of the current candidate */
+	TimestampTz last_notice;
+	int			last_candidate;
+} WorkerProgress;
 
 static void
 pg_attribute_noreturn()
-report_cancelled(void)
+report_cancelled(int64 job_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_QUERY_CANCELED),
-			 errmsg("training job %lld was cancelled", (long long) job->job_id)));
+			 errmsg("training job %lld was cancelled", (long long) job_id)));
 	pg_unreachable();
 }
 
-/* Called between batches and rounds: interrupts, cancellation, phase. */
-void
-worker_checkpoint(const char *phase, int64 rows)
+/*
+ * Between batches and rounds: the flag ml.cancel_training sets (which
+ * stops the job even when its SIGINT found no worker pid to signal yet),
+ * and the phase and rows that ml.training_jobs shows.
+ */
+static void
+worker_checkpoint(void *state, const char *phase, int64 rows)
 {
-	CHECK_FOR_INTERRUPTS();
-	if (jobs_cancel_requested(job->job_slot, job->job_id, job->database))
-		report_cancelled();
-	jobs_set_phase(job->job_slot, job->job_id, job->database, phase);
+	TrainJobShared *wjob = ((WorkerProgress *) state)->job;
+
+	if (jobs_cancel_requested(wjob->job_slot, wjob->job_id, wjob->database))
+		report_cancelled(wjob->job_id);
+	jobs_set_phase(wjob->job_slot, wjob->job_id, wjob->database, phase);
 	if (strcmp(phase, "loading") == 0)
-		jobs_set_progress(job->job_slot, job->job_id, job->database, 0, 0, 0, 0, rows);
+		jobs_set_progress(wjob->job_slot, wjob->job_id, wjob->database, 0, 0, 0, 0, rows);
 }
 
 /*
@@ -98,32 +109,33 @@ rounded_evaluation(const char *metric)
 	return out.data;
 }
 
-/* Progress after a round: the registry always, the caller at most once a second. */
-void
-worker_round(int candidate, int candidates, int round, int total_rounds,
-			 int64 rows, const char *metric)
+/* Progress after a round: the job table always, the caller at most once a second. */
+static void
+worker_round(void *state, const TrainRound *r)
 {
+	WorkerProgress *wp = state;
 	TimestampTz now = GetCurrentTimestamp();
 	double		elapsed;
 
-	jobs_set_progress(job->job_slot, job->job_id, job->database, candidate, candidates,
-					  round, total_rounds, rows);
-	if (candidate != last_candidate)
+	jobs_set_progress(wp->job->job_slot, wp->job->job_id, wp->job->database, r->candidate,
+					  r->candidates, r->round, r->total_rounds, r->rows);
+	if (r->candidate != wp->last_candidate)
 	{
-		boosting_started = now;
-		last_notice = now;
-		last_candidate = candidate;
+		wp->boosting_started = now;
+		wp->last_notice = now;
+		wp->last_candidate = r->candidate;
 	}
-	if (!TimestampDifferenceExceeds(last_notice, now, 1000) && round < total_rounds)
+	if (!TimestampDifferenceExceeds(wp->last_notice, now, 1000) && r->round < r->total_rounds)
 		return;
-	last_notice = now;
-	elapsed = (now - boosting_started) / 1e6;
+	wp->last_notice = now;
+	elapsed = (now - wp->boosting_started) / 1e6;
 	ereport(NOTICE,
 			(errmsg("%sround %d/%d%s%s, %.0f rows/s, ETA %.0fs",
-					candidates > 1 ? psprintf("candidate %d/%d, ", candidate, candidates) : "",
-					round, total_rounds, metric ? ": " : "", metric ? rounded_evaluation(metric) : "",
-					elapsed > 0 ? rows * (double) round / elapsed : 0.0,
-					elapsed / round * (total_rounds - round))));
+					r->candidates > 1 ? psprintf("candidate %d/%d, ", r->candidate, r->candidates) : "",
+					r->round, r->total_rounds, r->evaluation ? ": " : "",
+					r->evaluation ? rounded_evaluation(r->evaluation) : "",
+					elapsed > 0 ? r->rows * (double) r->round / elapsed : 0.0,
+					elapsed / r->round * (r->total_rounds - r->round))));
 }
 
 /* On any exit, FATAL ones included: the job is failed unless it finished. */
@@ -161,33 +173,25 @@ restore_caller_state(shm_toc *toc)
 	SetClientEncoding(GetDatabaseEncoding());
 }
 
+/*
+ * Phase 1: reads the data and the champion, as the role, in one snapshot
+ * of a read-only transaction that is rolled back.
+ */
 static void
-run_job(void)
+load_phase(TrainRun *run, const TrainProgress *progress)
 {
-	TrainSpec  *spec;
-	TrainRun   *run;
 	TimestampTz start = GetCurrentTimestamp();
 	long		secs;
 	int			usecs;
-	MemoryContext old;
 
-	job_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop training job",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(job_cxt);
-	spec = spec_from_json(job->spec);
-	run = palloc0(sizeof(TrainRun));
-	run->spec = spec;
-	run->nthread = xgb_default_threads();
-
-	/* 1: read the data and the champion, as the role, in one snapshot */
 	jobs_set_phase(job->job_slot, job->job_id, job->database, "loading");
 	StartTransactionCommand();
 	XactReadOnly = true;
 	SetConfigOption("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", spec->model));
-	run->ds = dataset_load(spec, job_cxt);
+	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", run->spec->model));
+	run->ds = dataset_load(run->spec, job_cxt, progress);
 	registry_load_champion(run, job_cxt);
 
 	/*
@@ -199,7 +203,7 @@ run_job(void)
 	if (GetCurrentTransactionIdIfAny() != InvalidTransactionId)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("the training source of model %s wrote to the database", spec->model),
+				 errmsg("the training source of model %s wrote to the database", run->spec->model),
 				 errdetail("Reading the rows, target and features gave the loading transaction a transaction id, which only a write does."),
 				 errhint("A source, target, feature or filter must only read: no large object, temporary table or other change.")));
 	SPI_finish();
@@ -211,9 +215,41 @@ run_job(void)
 	if (run->ds->null_labels > 0)
 		ereport(NOTICE,
 				(errmsg("skipped %lld rows whose target is NULL", (long long) run->ds->null_labels)));
+}
+
+/* ml.train's answer, through the queue; ml.train_async's caller is gone. */
+static void
+send_result(TrainRun *run)
+{
+	StringInfoData result;
+	StringInfoData msg;
+
+	registry_result_json(run, job->job_id, &result);
+	pq_beginmessage(&msg, TRAIN_MSG_RESULT);
+	pq_sendbytes(&msg, result.data, result.len);
+	pq_endmessage(&msg);
+}
+
+static void
+run_job(void)
+{
+	TrainRun   *run;
+	WorkerProgress state = {.job = job};
+	TrainProgress progress = {worker_checkpoint, worker_round, &state};
+	MemoryContext old;
+
+	job_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop training job",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(job_cxt);
+	run = palloc0(sizeof(TrainRun));
+	run->spec = spec_from_json(job->spec);
+	run->nthread = xgb_default_threads();
+	run->progress = &progress;
+
+	load_phase(run, &progress);
 
 	/* 2: train and evaluate, no snapshot held */
-	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: training model %s", spec->model));
+	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: training model %s", run->spec->model));
 	run->xgb = xgb_handles_create(job_cxt);
 	xgb_capture_log();
 	train_run(run);
@@ -224,15 +260,7 @@ run_job(void)
 	/* committed: a cancellation arriving now is too late to fail the job */
 	HOLD_CANCEL_INTERRUPTS();
 	if (!job->async)
-	{
-		StringInfoData result;
-		StringInfoData msg;
-
-		registry_result_json(run, job->job_id, &result);
-		pq_beginmessage(&msg, TRAIN_MSG_RESULT);
-		pq_sendbytes(&msg, result.data, result.len);
-		pq_endmessage(&msg);
-	}
+		send_result(run);
 	MemoryContextSwitchTo(old);
 }
 
@@ -246,7 +274,7 @@ cancelled_error(void)
 {
 	PG_TRY();
 	{
-		report_cancelled();
+		report_cancelled(job->job_id);
 	}
 	PG_CATCH();
 	{
@@ -256,17 +284,16 @@ cancelled_error(void)
 	return CopyErrorData();
 }
 
-void
-learnloop_training_worker_main(Datum main_arg)
+/*
+ * Finds the job in the caller's segment; ml.train's worker sends its
+ * errors and notices to the caller's queue from now on.
+ */
+static shm_toc *
+attach_job(Datum main_arg)
 {
-	dsm_segment *seg;
+	dsm_segment *seg = dsm_attach(DatumGetUInt32(main_arg));
 	shm_toc    *toc;
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	CurrentResourceOwner = ResourceOwnerCreate(NULL, "learnloop training worker");
-	seg = dsm_attach(DatumGetUInt32(main_arg));
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -284,6 +311,45 @@ learnloop_training_worker_main(Datum main_arg)
 		shm_mq_set_sender(mq, MyProc);
 		pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
 	}
+	return toc;
+}
+
+/*
+ * The job failed: reports the error as an ERROR (to the caller, through
+ * the queue) and leaves.
+ */
+static void
+pg_attribute_noreturn()
+fail_job(void)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+		jobs_cancel_requested(job->job_slot, job->job_id, job->database))
+	{
+		FlushErrorState();
+		edata = cancelled_error();
+	}
+	/* the job table first: the caller reads it as soon as the error arrives */
+	jobs_finish(job->job_slot, job->job_id, job->database, false, edata->message);
+	/* finished: worker_exit must not fail the slot's next job */
+	job = NULL;
+	EmitErrorReport();
+	proc_exit(1);
+}
+
+void
+learnloop_training_worker_main(Datum main_arg)
+{
+	shm_toc    *toc;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "learnloop training worker");
+	toc = attach_job(main_arg);
 	before_shmem_exit(worker_exit, (Datum) 0);
 
 	BackgroundWorkerInitializeConnectionByOid(job->database, job->session_user_id, 0);
@@ -298,23 +364,7 @@ learnloop_training_worker_main(Datum main_arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		/* report as an ERROR (to the caller, through the queue) and leave */
-		MemoryContextSwitchTo(TopMemoryContext);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
-			jobs_cancel_requested(job->job_slot, job->job_id, job->database))
-		{
-			FlushErrorState();
-			edata = cancelled_error();
-		}
-		/* the registry first: the caller reads it as soon as the error arrives */
-		jobs_finish(job->job_slot, job->job_id, job->database, false, edata->message);
-		/* finished: worker_exit must not fail the slot's next job */
-		job = NULL;
-		EmitErrorReport();
-		proc_exit(1);
+		fail_job();
 	}
 	PG_END_TRY();
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The training background worker, as seen by the code it runs.
+ *	  The training background worker, as its launcher (launcher.c) sees
+ *	  it.  What it runs reports through progress.h, not through this.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,9 +35,5 @@ typedef struct TrainJobShared
 } TrainJobShared;
 
 extern PGDLLEXPORT void learnloop_training_worker_main(Datum main_arg);
-
-extern void worker_checkpoint(const char *phase, int64 rows);
-extern void worker_round(int candidate, int candidates, int round, int total_rounds,
-						 int64 rows, const char *metric);
 
 #endif							/* LEARNLOOP_WORKER_H */
