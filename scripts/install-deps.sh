@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-common
   libxgboost-dev libcurl4-openssl-dev libcjson-dev
   postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl
-  valgrind
+  valgrind pgbouncer
 )
 
 missing=()
