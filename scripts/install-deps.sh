@@ -7,8 +7,8 @@ packages=(
   make gcc git
   postgresql-15 postgresql-server-dev-15 postgresql-common
   libxgboost-dev libcurl4-openssl-dev libcjson-dev
-  postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl
-  valgrind pgbouncer
+  postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl pgbouncer
+  valgrind
 )
 
 missing=()
