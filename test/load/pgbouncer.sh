@@ -310,9 +310,27 @@ ok "$(q "SELECT count(*) || ' ' || count(*) FILTER (WHERE d.decision->>'decided_
    "$(script_count 1 decide) $(script_count 1 decide)" "phase 1: every ml.decide was decided by poolm v1"
 
 # ---------------------------------------------------------------- async training, redeploy
+# a job started by ml.train_async belongs to no session: the server
+# connection that started it may close (server_lifetime, RECONNECT) while
+# the job waits for the lock a direct session holds on its source
+mkfifo "$work/lock.fifo"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" <"$work/lock.fifo" >"$work/lock.out" 2>&1 &
+holder=$!
+exec 3>"$work/lock.fifo"
+echo "BEGIN; LOCK TABLE pool_data.sessions;" >&3
+lock="SELECT count(*) FROM pg_locks WHERE relation = 'pool_data.sessions'::regclass AND mode = 'AccessExclusiveLock'"
+wait_for "$lock AND granted" 100 1
 read -r job starter < <(p "BEGIN; SET LOCAL client_min_messages = warning;
   SELECT ml.train_async('poolm', 'pool_data.sessions', 'engaged', features => ARRAY['hour_of_day', 'action'],
                         params => '{\"num_round\": 8}', deploy => 'always'), pg_backend_pid(); COMMIT;")
+wait_for "$lock AND NOT granted" 100 1
+q "SELECT pg_terminate_backend($starter)" >/dev/null
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE pid = $starter" 100 0
+ok "$(q "SELECT status FROM ml.training_jobs WHERE job_id = $job AND database = current_database()")" running \
+   "a job of ml.train_async runs on after the server connection that started it closed"
+echo "COMMIT;" >&3
+exec 3>&-
+wait "$holder"
 # each poll is a transaction of its own, which the pooler gives any server
 # connection; a few polls even when the job ends before the first
 polls=()
@@ -380,6 +398,15 @@ wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop 
 ok "$(q "SELECT status || ', workers ' || (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training')
            || ', models ' || (SELECT count(*) FROM ml.models WHERE name = 'slow') FROM $jobs")" \
    "failed, workers 0, models 0" "the worker stopped, the job failed, no model was registered"
+
+# ml.cancel_training stops an asynchronous job from any server connection
+job=$(p "SELECT ml.train_async('slow_async', 'pool_data.sessions', 'engaged',
+                               params => '{\"num_round\": 100000, \"max_depth\": 8}')")
+wait_for "SELECT phase FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 300 training
+ok "$(p "SELECT ml.cancel_training($job)")" t "ml.cancel_training through the pooler reaches the running job"
+wait_for "SELECT status FROM ml.training_jobs WHERE job_id = $job AND database = current_database()" 100 failed
+ok "$(p "SELECT status || ': ' || error FROM ml.training_jobs WHERE job_id = $job AND database = current_database()")" \
+   "failed: training job $job was cancelled" "the cancelled job failed with the reason"
 
 finish
 status=$?
