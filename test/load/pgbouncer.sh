@@ -362,6 +362,17 @@ ok "$(q "SELECT count(DISTINCT backend) > 0 FROM ledger WHERE phase = 2 AND kind
 decisions_ok
 experiment_ok
 
+# stopping the experiment reaches the pooled backends that cached it running
+q "SELECT ml.set_experiment_status('pool_exp', 'stopped')" >/dev/null
+for i in $(seq 8); do
+  psql -X -q -At -v VERBOSITY=sqlstate -d "$pooled" \
+    -c "SELECT pg_backend_pid(); SELECT ml.assign_variant('pool_exp', 'e1')" 2>&1
+done >"$work/stopped.out"
+ok "$(grep -cx 'ERROR:  55000' "$work/stopped.out")" 8 "after ml.set_experiment_status stopped, every pooled backend refuses assignments (55000)"
+ok "$(q "SELECT count(DISTINCT backend) > 1 FROM ledger WHERE phase = 2 AND kind = 'assign'
+           AND backend IN ($(grep -x '[0-9]*' "$work/stopped.out" | sort -u | paste -sd, -))")" t \
+   "among them backends that had assigned units of the running experiment"
+
 # ---------------------------------------------------------------- what needs a session of its own
 # named prepared statements live in one server connection: pgbench -M prepared
 # fails where -M extended (unnamed statements, above) passed
