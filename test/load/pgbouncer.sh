@@ -417,6 +417,22 @@ ok "$(q "SELECT status || ', workers ' || (SELECT count(*) FROM pg_stat_activity
            || ', models ' || (SELECT count(*) FROM ml.models WHERE name = 'slow') FROM $jobs")" \
    "failed, workers 0, models 0" "the worker stopped, the job failed, no model was registered"
 
+# a client that goes away while its ml.train waits: PgBouncer closes the
+# server connection in mid-transaction, and the backend's exit stops the worker
+psql -X -d "$pooled" -c "SELECT * FROM ml.train('gone', 'pool_data.sessions', 'engaged',
+                                                 params => '{\"num_round\": 100000, \"max_depth\": 8}')" \
+  >/dev/null 2>&1 &
+caller=$!
+wait_for "SELECT phase FROM ml.training_jobs WHERE database = current_database() AND model = 'gone' AND status = 'running'" 300 training
+kill -KILL "$caller"
+wait "$caller"
+caller=
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
+ok "$(q "SELECT status || ', workers ' || (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training')
+           || ', models ' || (SELECT count(*) FROM ml.models WHERE name = 'gone')
+           FROM ml.training_jobs WHERE database = current_database() AND model = 'gone'")" \
+   "failed, workers 0, models 0" "a client killed while its ml.train waits: the worker stopped, the job failed"
+
 # ml.cancel_training stops an asynchronous job from any server connection
 job=$(p "SELECT ml.train_async('slow_async', 'pool_data.sessions', 'engaged',
                                params => '{\"num_round\": 100000, \"max_depth\": 8}')")
