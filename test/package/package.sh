@@ -15,7 +15,8 @@
 #
 # DEB_BUILD_OPTIONS defaults to "nocheck": the regression suites are
 # scripts/test.sh's job.  DEB_BUILD_OPTIONS= (empty) also runs them at build
-# time, against the built files (debian/rules, override_dh_pgxs_test).
+# time against the built files (debian/rules, override_dh_pgxs_test), and
+# against the installed package (debian/tests, the autopkgtest).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/shell/tap.sh"
@@ -119,6 +120,19 @@ ok "$(echo "$files" | grep "^$extdir/" | grep -cvE "^$extdir/learnloop(--[0-9.]+
    "nothing else in the extension directory"
 ok "$(echo "$files" | grep -ciE '/(test|tests|expected|results|regress|pgtap|isolation|unit|fixtures)(/|$)|\.out$|\.spec$')" 0 \
    "no test file"
+
+# the autopkgtest, when the build ran the suites too (its Depends are build
+# dependencies, so they are installed)
+if [ -z "$profiles" ]; then
+  echo "==> package: debian/tests/installcheck against the installed package"
+  if (cd "$src" && debian/tests/installcheck >"$work/installcheck.log" 2>&1); then
+    result=passed
+  else
+    result=failed
+    tail -n 40 "$work/installcheck.log"
+  fi
+  ok "$result" passed "debian/tests/installcheck: the regression suites pass against the installed package"
+fi
 
 echo "==> package: a throwaway cluster with shared_preload_libraries = learnloop"
 results=$work/results
