@@ -35,6 +35,7 @@ pgversion=15
 ext_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$top/learnloop.control")
 
 work=$(mktemp -d /tmp/learnloop-package.XXXXXX)
+chmod 755 "$work"   # the throwaway clusters' servers run as postgres
 installed_before=$work/installed-before
 backup=$work/replaced
 dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort >"$installed_before"
@@ -163,7 +164,6 @@ SELECT 'decide', action = ANY (ARRAY['detailed_explanation', 'brief_answer', 'em
                  '{"hour_of_day": 23, "emotional_state": "sad", "message_length": 35, "topic": "relationships"}',
                  fallback => 'brief_answer', model => 'engagement');
 SQL
-chmod -R a+rX "$work"
 if ! (cd / && pg_virtualenv -t -v "$pgversion" -o "shared_preload_libraries=learnloop" \
         psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 -f "$work/loop.sql" >"$results" 2>"$work/psql.err"); then
   cat "$work/psql.err"
