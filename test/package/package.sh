@@ -20,6 +20,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/shell/tap.sh"
+# tap.sh quietens psql through PGOPTIONS; the regression suites that the
+# build and the autopkgtest run compare the server's default messages
+unset PGOPTIONS
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
