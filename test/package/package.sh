@@ -43,6 +43,15 @@ installed_before=$work/installed-before
 backup=$work/replaced
 dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort >"$installed_before"
 
+# purges the packages installed since the script started
+purge_added() {
+  local added
+  added=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort |
+          comm -13 "$installed_before" -)
+  # shellcheck disable=SC2086 # one word per package
+  [ -z "$added" ] || $sudo apt-get purge -y -qq $added >/dev/null
+}
+
 restore_system() {
   local status=$?
   set +e
@@ -50,11 +59,7 @@ restore_system() {
   if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
     $sudo apt-get purge -y -qq "$package" >/dev/null
   fi
-  local added
-  added=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort |
-          comm -13 "$installed_before" -)
-  # shellcheck disable=SC2086 # one word per package
-  [ -n "$added" ] && $sudo apt-get purge -y -qq $added >/dev/null
+  purge_added
   [ -d "$backup" ] && $sudo cp -a "$backup/." /
   rm -rf "$work"
   exit $status
@@ -100,8 +105,15 @@ while read -r path; do
 done < <(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }')
 [ -d "$backup" ] && echo "==> package: replaces files of a make install (put back at the end): $(cd "$backup" && find . -type f | wc -l)"
 
-echo "==> package: apt-get install $deb"
-$sudo apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
+# the build dependencies go before the package comes: what it needs at run
+# time must come from its Depends (the autopkgtest's own Depends come back)
+echo "==> package: purging the build dependencies"
+purge_added
+autopkgtest_depends=""
+[ -n "$profiles" ] || autopkgtest_depends=postgresql-server-dev-all
+echo "==> package: apt-get install $deb $autopkgtest_depends"
+# shellcheck disable=SC2086 # empty or one package
+$sudo apt-get install -y -qq --no-install-recommends "$deb" $autopkgtest_depends >/dev/null
 
 ok "$(dpkg-query -W -f='${Status} ${Version}' "$package")" "install ok installed $version" \
    "apt installed $package $version"
@@ -125,8 +137,7 @@ ok "$(echo "$files" | grep "^$extdir/" | grep -cvE "^$extdir/learnloop(--[0-9.]+
 ok "$(echo "$files" | grep -ciE '/(test|tests|expected|results|regress|pgtap|isolation|unit|fixtures)(/|$)|\.out$|\.spec$')" 0 \
    "no test file"
 
-# the autopkgtest, when the build ran the suites too (its Depends are build
-# dependencies, so they are installed)
+# the autopkgtest, when the build ran the suites too
 if [ -z "$profiles" ]; then
   echo "==> package: debian/tests/installcheck against the installed package"
   if (cd "$src" && debian/tests/installcheck >"$work/installcheck.log" 2>&1); then
