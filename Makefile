@@ -13,7 +13,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # release adds them.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
-DOCS = docs/reference.md
+# No DOCS: PGXS would install them into the directory every extension
+# shares (docs/reference.md would take the name reference.md there); the
+# Debian package ships README.md and docs/ in its own doc directory
+# (debian/postgresql-15-learnloop.docs).
 
 # pg_regress suites: one test/sql/NAME.sql and test/expected/NAME.out each;
 # results/, regression.diffs and regression.out go to test/regress_output

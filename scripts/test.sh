@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every learnloop test suite against throwaway PostgreSQL 15 clusters:
-# C unit tests, pg_regress, isolation specs, pgTAP (pg_prove) and multi-step
-# shell tests.  Installs the dependencies and the extension first.  Exits
-# non-zero on any failure; the last line counts the suites.
+# C unit tests, pg_regress, isolation specs, pgTAP (pg_prove), multi-step
+# shell and load tests, the Debian package and a memcheck run.  Installs
+# the dependencies and the extension first.  Exits non-zero on any
+# failure; the last line counts the suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -24,26 +25,31 @@ pg_virtualenv -t -v 15 \
   scripts/run-suites.sh || status=1
 read -r passed failed <"$counts" || { passed=0; failed=1; }
 
-# tests that restart their server get a cluster of their own
-for t in test/shell/restarts/*.sh; do
-  echo "==> test: $t (own throwaway cluster)"
-  if pg_virtualenv -t -v 15 -o "shared_preload_libraries=learnloop" bash "$t"; then
+# counted NAME COMMAND...: a suite run outside run-suites.sh's cluster
+counted() {
+  local name=$1
+  shift
+  echo "==> test: $name"
+  if "$@"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
     status=1
   fi
+}
+
+# tests that restart their server get a cluster of their own
+for t in test/shell/restarts/*.sh; do
+  counted "$t (own throwaway cluster)" pg_virtualenv -t -v 15 -o "shared_preload_libraries=learnloop" bash "$t"
 done
+
+# the Debian package: built from this tree, installed with apt, a model
+# trained and served from it; the system is put back as it was after
+counted "test/package/package.sh (the Debian package, built, installed and used)" bash test/package/package.sh
 
 # memory errors: the regression suites again, the server under memcheck
 if command -v valgrind >/dev/null; then
-  echo "==> test: scripts/valgrind.sh (server under valgrind memcheck)"
-  if bash scripts/valgrind.sh; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    status=1
-  fi
+  counted "scripts/valgrind.sh (server under valgrind memcheck)" bash scripts/valgrind.sh
 else
   echo "==> test: valgrind is not installed: memcheck run skipped (apt-get install valgrind)"
 fi

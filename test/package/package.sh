@@ -136,6 +136,10 @@ got=$(echo "$files" | sed -n "s|^$extdir/\(learnloop--.*\.sql\)$|\1|p" | sort)
 ok "$got" "$want" "ships the install script and the upgrade chain, as $extdir/learnloop--*.sql"
 ok "$(echo "$files" | grep "^$extdir/" | grep -cvE "^$extdir/learnloop(--[0-9.]+(--[0-9.]+)?\.sql|\.control)$")" 0 \
    "nothing else in the extension directory"
+ok "$(echo "$files" | grep -cE "^/usr/share/doc/$package/reference\.md(\.gz)?$")" 1 \
+   "ships the reference in /usr/share/doc/$package"
+ok "$(echo "$files" | grep -c "^/usr/share/doc/postgresql-doc-")" 0 \
+   "nothing in the doc directory every extension shares"
 ok "$(echo "$files" | grep -ciE '/(test|tests|expected|results|regress|pgtap|isolation|unit|fixtures)(/|$)|\.out$|\.spec$')" 0 \
    "no test file"
 
