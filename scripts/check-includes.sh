@@ -5,7 +5,9 @@
 # PostgreSQL's "common/..." and "utils/..." are not ours.  The table is
 # read from this checkout's src/README.md, so the check and the document
 # cannot drift; it also refuses a table with a cycle (a folder naming one
-# listed below it).  The top files (src/*.c, src/*.h) may include anything.
+# listed below it), an include by a relative path ("../x/y.h"), and a top
+# header other than learnloop.h in a folder.  The top files (src/*.c,
+# src/*.h) may include anything.
 #
 # Usage: scripts/check-includes.sh [SRC_DIR]   (default: this checkout's src)
 # Prints each offending file and include; exits 1 if there is any.
@@ -50,6 +52,17 @@ while IFS= read -r file; do
     continue
   fi
   while IFS=: read -r line header; do
+    case $header in
+      *..*)
+        fail "src/$rel:$line: includes \"$header\": a relative path hides which folder it reaches; name it from src/"
+        continue ;;
+      */*) ;;
+      *)
+        # a top header: only learnloop.h (the settings) is meant for the folders
+        [ -f "$src/$header" ] && [ "$header" != learnloop.h ] &&
+          fail "src/$rel:$line: includes the top header \"$header\"; a folder may include only learnloop.h of them"
+        continue ;;
+    esac
     target=${header%%/*}
     [ "$target" = "$folder" ] && continue
     [ -f "$src/$header" ] || continue
@@ -57,7 +70,7 @@ while IFS= read -r file; do
       *" $target "*) ;;
       *) fail "src/$rel:$line: includes \"$header\", but $folder/ may include only:${allowed[$folder]:- nothing of ours}" ;;
     esac
-  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"[^"/]+/[^"]+"' "$file" |
+  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"[^"]+"' "$file" |
     sed -E 's/^([0-9]+):.*"([^"]+)".*/\1:\2/')
 done < <(find "$src" -mindepth 2 -type f -name '*.[ch]' | sort)
 

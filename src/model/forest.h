@@ -67,7 +67,8 @@ extern Forest *forest_compile(const char *json, size_t len,
 extern int	forest_num_outputs(const Forest *f);
 
 /*
- * features: forest_num_features() values, NaN meaning missing.  out gets
+ * features: one value per feature the model was trained on (the feature
+ * schema's count, which loading checked), NaN meaning missing.  out gets
  * the prediction as XGBoost reports it: probability for binary:logistic
  * and reg:logistic, softmax probabilities for multi:softprob, the class
  * index for multi:softmax, exp of the margin for count:poisson, reg:gamma

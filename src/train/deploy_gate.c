@@ -29,7 +29,7 @@
 #include "utils/json.h"
 
 #include "train/deploy_gate.h"
-#include "train/metrics.h"
+#include "model/metrics.h"
 
 /*
  * Guards when deploy_guards is NULL: calibration for classifiers (log loss

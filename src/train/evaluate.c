@@ -18,7 +18,7 @@
 #include "common/json_number.h"
 
 #include "train/evaluate.h"
-#include "train/metrics.h"
+#include "model/metrics.h"
 
 static const int ranking_cutoffs[] = {1, 3, 5, 10};
 static const char *const ndcg_names[] = {"ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10"};

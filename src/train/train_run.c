@@ -26,7 +26,7 @@
 #include "train/candidates.h"
 #include "train/champion.h"
 #include "train/deploy_gate.h"
-#include "train/metrics.h"
+#include "model/metrics.h"
 #include "train/split.h"
 #include "train/train_run.h"
 

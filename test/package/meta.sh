@@ -2,13 +2,26 @@
 # Checks META.json against the PGXN Meta Spec 1.0.0 (https://pgxn.org/spec/):
 # it parses, carries the required keys with the types and values the spec
 # allows, and describes this release: its version is learnloop.control's
-# default_version, and every file it names is in the tree.
+# default_version, and every file it names is in the tree.  The release's
+# other records must agree: debian/changelog's upstream version and a
+# CHANGELOG.md section for it.
 #   Usage: bash test/package/meta.sh [META.json]   (run from the top of the tree)
 # Prints one line per failed check and exits 1 if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 meta=${1:-META.json}
 control_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" learnloop.control)
+
+records=0
+debian_version=$(sed -n '1s/^[^(]*(\([^)-]*\)-[^)]*).*/\1/p' debian/changelog)
+if [ "$debian_version" != "$control_version" ]; then
+  echo "debian/changelog: upstream version \"$debian_version\" is not learnloop.control's $control_version"
+  records=1
+fi
+if ! grep -q "^## \[$control_version\]" CHANGELOG.md; then
+  echo "CHANGELOG.md: no section \"## [$control_version]\""
+  records=1
+fi
 
 perl -MJSON::PP -e '
 use strict;
@@ -137,4 +150,5 @@ if (@errors) {
 	exit 1;
 }
 print "$file: valid PGXN Meta Spec 1.0.0 for release $meta->{version}\n";
-' "$meta" "$control_version"
+' "$meta" "$control_version" || records=1
+exit $records

@@ -13,10 +13,12 @@
 # too, and files of a `make install` that the package replaced are put
 # back.  Nothing is written into the checkout.
 #
-# DEB_BUILD_OPTIONS defaults to "nocheck": the regression suites are
-# scripts/test.sh's job.  DEB_BUILD_OPTIONS= (empty) also runs them at build
-# time against the built files (debian/rules, override_dh_pgxs_test), and
-# against the installed package (debian/tests, the autopkgtest).
+# The package is built as the README says, under the nocheck build profile
+# (the regression suites are scripts/test.sh's job).  With
+# LEARNLOOP_PACKAGE_SUITES=1 the build also runs them against the built
+# files (debian/rules, override_dh_pgxs_test), and debian/tests (the
+# autopkgtest) against the installed package.  One run at a time per
+# machine: it installs and purges packages (a lock waits for another run).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/shell/tap.sh"
@@ -27,9 +29,11 @@ unset PGOPTIONS
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck}
-profiles=""
-case " $DEB_BUILD_OPTIONS " in *" nocheck "*) profiles="-Pnocheck" ;; esac
+unset DEB_BUILD_OPTIONS
+profiles="-Pnocheck"
+[ "${LEARNLOOP_PACKAGE_SUITES:-0}" = 1 ] && profiles=""
+exec 9>/tmp/learnloop-package.lock
+flock 9
 
 version=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$top/debian/changelog")   # 0.3.0-1
 upstream=${version%-*}                                                     # 0.3.0
@@ -66,7 +70,7 @@ restore_system() {
 }
 trap restore_system EXIT
 
-echo "==> package: build tools and build dependencies (DEB_BUILD_OPTIONS=$DEB_BUILD_OPTIONS)"
+echo "==> package: build tools and build dependencies (profiles: ${profiles:-none})"
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends dpkg-dev build-essential >/dev/null
 

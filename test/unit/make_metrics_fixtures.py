@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes test/unit/metrics_fixtures.h: seeded random inputs for
-src/train/metrics.c with expected values computed independently.
+src/model/metrics.c with expected values computed independently.
 
 Classification and regression references come from scikit-learn
 (Debian's python3-sklearn) except log loss and ECE, which are written out

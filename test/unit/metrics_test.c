@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * metrics_test.c
- *	  Standalone TAP test of src/train/metrics.c against the references
+ *	  Standalone TAP test of src/model/metrics.c against the references
  *	  in metrics_fixtures.h (see make_metrics_fixtures.py) and a few cases
  *	  worked by hand.  Exits non-zero when any check fails.
  *
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "train/metrics.h"
+#include "model/metrics.h"
 #include "metrics_fixtures.h"
 
 /* Inputs are exact float32 values and all arithmetic is double. */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/metrics.h"
+#include "model/metrics.h"
 
 #define LOG_LOSS_EPS	1e-15
 #define ECE_BINS		10
