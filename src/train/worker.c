@@ -178,7 +178,7 @@ restore_caller_state(shm_toc *toc)
  * of a read-only transaction that is rolled back.
  */
 static void
-load_phase(TrainRun *run, const TrainProgress *progress)
+load_phase(TrainRun *run)
 {
 	TimestampTz start = GetCurrentTimestamp();
 	long		secs;
@@ -191,7 +191,7 @@ load_phase(TrainRun *run, const TrainProgress *progress)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", run->spec->model));
-	run->ds = dataset_load(run->spec, job_cxt, progress);
+	run->ds = dataset_load(run->spec, job_cxt, run->progress);
 	registry_load_champion(run, job_cxt);
 
 	/*
@@ -246,7 +246,7 @@ run_job(void)
 	run->nthread = xgb_default_threads();
 	run->progress = &progress;
 
-	load_phase(run, &progress);
+	load_phase(run);
 
 	/* 2: train and evaluate, no snapshot held */
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: training model %s", run->spec->model));
