@@ -142,6 +142,71 @@ model_failed(text *model_name, const char *what, const char *failure)
 	return psprintf("fallback: model could not be %s", what);
 }
 
+/*
+ * Asks the model for its best action.  Compiled trees cannot fail;
+ * XGBoost's evaluation can, and a model whose outputs disagree with its
+ * schema is corrupted: then returns why, for the caller to fall back
+ * (NULL when the model chose).  Other errors (a model that cannot choose
+ * actions) are the caller's to see, as with compiled trees.
+ */
+static char *
+consult_model(FunctionCallInfo fcinfo, CachedModel *model, Jsonb *features,
+			  char *action_feature, Choice *choice)
+{
+	float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
+	ChooseStep	step = {model, x, action_feature, choice};
+	ErrorData  *edata;
+
+	features_from_jsonb(model->schema, PointerGetDatum(features), x,
+						model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
+	if (model->forest)
+	{
+		choose_step(&step);
+		return NULL;
+	}
+	if ((edata = run_guarded(choose_step, &step)) == NULL)
+		return NULL;
+	if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION &&
+		edata->sqlerrcode != ERRCODE_DATA_CORRUPTED)
+		ReThrowError(edata);
+	return edata->message;
+}
+
+/*
+ * The decision column of the recorded row: the action, the model's
+ * confidence and score when it decided, who decided, and the model
+ * consulted.
+ */
+static char *
+decision_json(const Choice *choice, const char *decided_by, const CachedModel *model)
+{
+	StringInfoData decision;
+
+	initStringInfo(&decision);
+	appendStringInfoString(&decision, "{\"action\": ");
+	escape_json(&decision, choice->action);
+	if (!isnan(choice->confidence))
+	{
+		appendStringInfoString(&decision, ", \"confidence\": ");
+		json_append_float8(&decision, choice->confidence);
+	}
+	if (!isnan(choice->score))
+	{
+		appendStringInfoString(&decision, ", \"score\": ");
+		json_append_float8(&decision, choice->score);
+	}
+	appendStringInfoString(&decision, ", \"decided_by\": ");
+	escape_json(&decision, decided_by);
+	if (model)
+	{
+		appendStringInfoString(&decision, ", \"model\": ");
+		escape_json(&decision, model->name);
+		appendStringInfo(&decision, ", \"version\": %d", model->version);
+	}
+	appendStringInfoChar(&decision, '}');
+	return decision.data;
+}
+
 Datum
 learnloop_decide(PG_FUNCTION_ARGS)
 {
@@ -157,7 +222,6 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	bool		has_min_score = !PG_ARGISNULL(ARG_MIN_SCORE);
 	double		min_score = has_min_score ? PG_GETARG_FLOAT8(ARG_MIN_SCORE) : 0;
 	Choice		choice = {NULL, NAN, NAN};
-	StringInfoData decision;
 	Datum		values[8] = {0};
 	Datum		result[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -172,30 +236,10 @@ learnloop_decide(PG_FUNCTION_ARGS)
 				 errhint("min_confidence is a probability from 0 to 1; min_score a predicted value, or NULL for none.")));
 	if (failure)
 		decided_by = model_failed(model_name, "loaded", failure);
-	if (model)
+	if (model && (failure = consult_model(fcinfo, model, features, action_feature, &choice)) != NULL)
 	{
-		float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
-		ChooseStep	step = {model, x, action_feature, &choice};
-		ErrorData  *edata;
-
-		features_from_jsonb(model->schema, PointerGetDatum(features), x,
-							model_cache_layout(fcinfo), fcinfo->flinfo->fn_mcxt);
-		/*
-		 * Compiled trees cannot fail; XGBoost's evaluation can, and a model
-		 * whose outputs disagree with its schema is corrupted.  Other errors
-		 * (a model that cannot choose actions) are the caller's to see, as
-		 * with compiled trees.
-		 */
-		if (model->forest)
-			choose_step(&step);
-		else if ((edata = run_guarded(choose_step, &step)) != NULL)
-		{
-			if (edata->sqlerrcode != ERRCODE_EXTERNAL_ROUTINE_EXCEPTION &&
-				edata->sqlerrcode != ERRCODE_DATA_CORRUPTED)
-				ReThrowError(edata);
-			decided_by = model_failed(model_name, "evaluated", edata->message);
-			model = NULL;
-		}
+		decided_by = model_failed(model_name, "evaluated", failure);
+		model = NULL;
 	}
 
 	/*
@@ -220,33 +264,10 @@ learnloop_decide(PG_FUNCTION_ARGS)
 		choice.score = NAN;
 	}
 
-	initStringInfo(&decision);
-	appendStringInfoString(&decision, "{\"action\": ");
-	escape_json(&decision, choice.action);
-	if (!isnan(choice.confidence))
-	{
-		appendStringInfoString(&decision, ", \"confidence\": ");
-		json_append_float8(&decision, choice.confidence);
-	}
-	if (!isnan(choice.score))
-	{
-		appendStringInfoString(&decision, ", \"score\": ");
-		json_append_float8(&decision, choice.score);
-	}
-	appendStringInfoString(&decision, ", \"decided_by\": ");
-	escape_json(&decision, decided_by);
-	if (model)
-	{
-		appendStringInfoString(&decision, ", \"model\": ");
-		escape_json(&decision, model->name);
-		appendStringInfo(&decision, ", \"version\": %d", model->version);
-	}
-	appendStringInfoChar(&decision, '}');
-
 	values[0] = PointerGetDatum(task);
 	values[1] = PointerGetDatum(payload_name_arg(fcinfo, ARG_UNIT, "unit_id", true));
 	values[2] = PointerGetDatum(features);
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(decision.data));
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(decision_json(&choice, decided_by, model)));
 	values[4] = CStringGetTextDatum("real");
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));
