@@ -305,13 +305,21 @@ pooling_ok() {
      "phase $phase: each client's calls moved between server connections"
 }
 
+# decided_by_ok PHASE VERSION: every ml.decide of the phase was decided by that version
+decided_by_ok() {
+  local phase=$1 version=$2
+  ok "$(q "SELECT count(*) || ' ' || count(*) FILTER (WHERE d.decision->>'decided_by' = 'model poolm v$version')
+             FROM ledger l JOIN ml.mltrainingdata d ON d.id = l.decision_id
+            WHERE l.kind = 'decide' AND l.phase = $phase")" \
+     "$(script_count "$phase" decide) $(script_count "$phase" decide)" \
+     "phase $phase: every ml.decide was decided by poolm v$version"
+}
+
 load 1 extended "$per_client" decide record merge experiment
 pgbench_ok 1 $? "$per_client"
 ledger_ok 1
 pooling_ok 1
-ok "$(q "SELECT count(*) || ' ' || count(*) FILTER (WHERE d.decision->>'decided_by' = 'model poolm v1')
-           FROM ledger l JOIN ml.mltrainingdata d ON d.id = l.decision_id WHERE l.kind = 'decide' AND l.phase = 1")" \
-   "$(script_count 1 decide) $(script_count 1 decide)" "phase 1: every ml.decide was decided by poolm v1"
+decided_by_ok 1 1
 
 # ---------------------------------------------------------------- async training, redeploy
 # a job started by ml.train_async belongs to no session: the server
@@ -357,9 +365,7 @@ load 2 extended "$((per_client / 2))" decide experiment
 pgbench_ok 2 $? "$((per_client / 2))"
 ledger_ok 2
 pooling_ok 2
-ok "$(q "SELECT count(*) || ' ' || count(*) FILTER (WHERE d.decision->>'decided_by' = 'model poolm v2')
-           FROM ledger l JOIN ml.mltrainingdata d ON d.id = l.decision_id WHERE l.kind = 'decide' AND l.phase = 2")" \
-   "$(script_count 2 decide) $(script_count 2 decide)" "phase 2: every ml.decide was decided by poolm v2"
+decided_by_ok 2 2
 ok "$(q "SELECT count(DISTINCT backend) > 0 FROM ledger WHERE phase = 2 AND kind = 'decide'
            AND backend IN (SELECT backend FROM ledger WHERE phase = 1 AND kind = 'decide')")" t \
    "pooled backends that served poolm v1 from their cache serve the redeployed v2"
