@@ -85,6 +85,8 @@ build_tables(void)
 		 * In long double: 1000 * GAMMA^i comes within 1.4e-14 (relative) of
 		 * an integer at i = 843 and 844, closer than GAMMA's own rounding to
 		 * double raised to the 843rd power, which put the floor one off.
+		 * Where long double is only a double, the unit test's bounds from
+		 * exact arithmetic would fail.
 		 */
 		long double upper = 1000.0L * powl((1.0L + LATENCY_SKETCH_ALPHA) /
 										   (1.0L - LATENCY_SKETCH_ALPHA), i);
@@ -101,9 +103,9 @@ build_tables(void)
 
 	for (i = 0; i < NCELLS; i++)
 	{
-		int			exp = EXP_MIN + (i >> CELL_BITS);
-		uint64		first = ((uint64) 1 << exp) |
-			((uint64) (i & ((1 << CELL_BITS) - 1)) << (exp - CELL_BITS));
+		int			lead = EXP_MIN + (i >> CELL_BITS);
+		uint64		first = ((uint64) 1 << lead) |
+			((uint64) (i & ((1 << CELL_BITS) - 1)) << (lead - CELL_BITS));
 
 		cell_bucket[i] = (uint16) bucket_by_search(first);
 	}
@@ -125,7 +127,7 @@ ensure_tables(void)
 int
 latency_sketch_bucket(uint64 ns)
 {
-	int			exp;
+	int			lead;
 	int			bucket;
 
 	ensure_tables();
@@ -133,9 +135,9 @@ latency_sketch_bucket(uint64 ns)
 		return 0;
 	if (ns > upper_ns[LATENCY_SKETCH_NBUCKETS - 1])
 		return LATENCY_SKETCH_NBUCKETS - 1;
-	exp = pg_leftmost_one_pos64(ns);
-	bucket = cell_bucket[((exp - EXP_MIN) << CELL_BITS) |
-						 (int) ((ns >> (exp - CELL_BITS)) & ((1 << CELL_BITS) - 1))];
+	lead = pg_leftmost_one_pos64(ns);
+	bucket = cell_bucket[((lead - EXP_MIN) << CELL_BITS) |
+						 (int) ((ns >> (lead - CELL_BITS)) & ((1 << CELL_BITS) - 1))];
 	return bucket + (ns > upper_ns[bucket]);
 }
 
