@@ -43,9 +43,13 @@ check_parts(CURLU *u)
 	if (!web)
 		return WEBHOOK_URL_BAD_SCHEME;
 
+	/*
+	 * For http and https, libcurl reads "user;options@" as a user name
+	 * (login options are for IMAP, POP3 and SMTP), so these two cover
+	 * every form of userinfo.
+	 */
 	if (has_part(u, CURLUPART_USER, &status) ||
-		has_part(u, CURLUPART_PASSWORD, &status) ||
-		has_part(u, CURLUPART_OPTIONS, &status))
+		has_part(u, CURLUPART_PASSWORD, &status))
 		return WEBHOOK_URL_USERINFO;
 	if (status != WEBHOOK_URL_OK)
 		return status;

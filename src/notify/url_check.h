@@ -35,7 +35,7 @@ typedef enum WebhookUrlStatus
 	WEBHOOK_URL_OUT_OF_MEMORY,	/* libcurl could not allocate */
 	WEBHOOK_URL_UNPARSABLE,		/* libcurl's parser refuses it */
 	WEBHOOK_URL_BAD_SCHEME,		/* no scheme, or one other than http(s) */
-	WEBHOOK_URL_USERINFO,		/* user, password or options before '@' */
+	WEBHOOK_URL_USERINFO,		/* a user name or password before '@' */
 	WEBHOOK_URL_NO_HOST			/* an empty host */
 } WebhookUrlStatus;
 
