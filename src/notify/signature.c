@@ -21,7 +21,7 @@ WebhookSecretStatus
 webhook_secret_decode(const char *secret, uint8 *key, int *keylen)
 {
 	const size_t prefix_len = strlen(WEBHOOK_SECRET_PREFIX);
-	char		padded[SECRET_B64_MAX_LEN + 1];
+	char		padded[SECRET_B64_MAX_LEN];
 	char		decoded[WEBHOOK_SECRET_MAX_BYTES + 3];
 	size_t		len;
 	int			n;
@@ -35,16 +35,14 @@ webhook_secret_decode(const char *secret, uint8 *key, int *keylen)
 
 	/*
 	 * pg_b64_decode wants whole groups of four: put back the padding that
-	 * may have been left off.  A lone sixth bit (len % 4 == 1) cannot be
-	 * completed.
+	 * may have been left off (SECRET_B64_MAX_LEN is a multiple of four, so
+	 * it still fits).  A lone sixth bit (len % 4 == 1) cannot be completed.
 	 */
 	if (len % 4 == 1)
 		return WEBHOOK_SECRET_NOT_BASE64;
 	memcpy(padded, secret, len);
 	while (len % 4 != 0)
 		padded[len++] = '=';
-	if (len > SECRET_B64_MAX_LEN)
-		return WEBHOOK_SECRET_TOO_LONG;
 
 	n = pg_b64_decode(padded, (int) len, decoded, sizeof(decoded));
 	if (n < 0)
