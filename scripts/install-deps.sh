@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-common
   libxgboost-dev libcurl4-openssl-dev libcjson-dev
   postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl pgbouncer
-  valgrind
+  valgrind python3 curl openssl
 )
 
 missing=()

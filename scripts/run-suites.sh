@@ -45,6 +45,7 @@ pgtap() {
 suite "include direction of src/README.md (scripts/check-includes.sh)" scripts/check-includes.sh
 suite "META.json against the PGXN spec (test/package/meta.sh)" bash test/package/meta.sh
 suite "C unit tests of the pure cores (make -C test/unit)" make -s -C test/unit check PG_CONFIG="$PG_CONFIG"
+suite "the local webhook receiver (test/notify/receiver_selftest.sh)" bash test/notify/receiver_selftest.sh
 suite "pg_regress and isolation specs (make installcheck)" installcheck
 suite "pgTAP (pg_prove)" pgtap
 for t in test/shell/*.sh; do
