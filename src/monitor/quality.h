@@ -11,7 +11,8 @@
  *	with an outcome: binary_calibration() gives the realized accuracy, the
  *	  ECE and its bins (the calibration curve of ml.report), and, on the
  *	  same rows, the expected accuracy to set beside the realized one;
- *	without one yet: expected_accuracy() estimates their accuracy.
+ *	without one yet: expected_accuracy() estimates their accuracy;
+ *	log loss and the rest: model/metrics.c's classification_metrics().
  * A probability outside [0, 1] (or NaN) is not used; the functions
  * return how many rows they used, so the caller can report the others.
  *

@@ -10,10 +10,14 @@ written out here from the rules in docs/monitoring.md.  The drift
 verdicts are written out from the same rules with the default thresholds.
 
 Run from anywhere:  /usr/bin/python3 test/unit/make_monitor_fixtures.py
+With --noise it writes nothing and prints instead the table of
+docs/monitoring.md that sets the default min_rows: the distances between
+a reference and a window of the same distribution, by window size.
 """
 
 import math
 import os
+import sys
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
@@ -444,5 +448,32 @@ typedef struct QualityCase
         f.write("".join(out))
 
 
+def noise():
+    """Distances of windows drawn from the reference's own distribution:
+    mean and 99th percentile over 400 windows of each size."""
+    rng = np.random.default_rng(1)
+    ref = np.sort(rng.normal(0.0, 1.0, 100000))
+    q = ref[np.floor((np.arange(QUANTILES) + 0.5) * len(ref) /
+                     QUANTILES).astype(int)]
+    p5 = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
+    p20 = np.full(20, 0.05)
+    print("| window rows | W normed, N(0,1) | JS, 5 categories | "
+          "JS, 20 categories |")
+    print("| --- | --- | --- | --- |")
+    for k in (100, 200, 500, 1000, 5000):
+        w = [wasserstein_distance(q, rng.normal(0.0, 1.0, k)) / np.std(ref)
+             for _ in range(400)]
+        j5 = [jensenshannon(p5, rng.multinomial(k, p5) / k, base=2)
+              for _ in range(400)]
+        j20 = [jensenshannon(p20, rng.multinomial(k, p20) / k, base=2)
+               for _ in range(400)]
+        print(f"| {k} | " + " | ".join(
+            f"{np.mean(v):.3f} (p99 {np.quantile(v, 0.99):.3f})"
+            for v in (w, j5, j20)) + " |")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--noise"]:
+        noise()
+    else:
+        main()
