@@ -1,0 +1,103 @@
+/*-------------------------------------------------------------------------
+ *
+ * quality.c
+ *	  Realized and estimated quality of a binary classifier from its
+ *	  predicted probabilities (see quality.h and docs/monitoring.md).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "monitor/quality.h"
+#include "monitor/reference.h"
+
+/* NaN fails both comparisons */
+static inline bool
+usable(double p)
+{
+	return p >= 0.0 && p <= 1.0;
+}
+
+static inline double
+confidence(double p)
+{
+	return Max(p, 1.0 - p);
+}
+
+double
+expected_accuracy(const double *prob, int64 n, int64 *used)
+{
+	double		sum = 0.0;
+	int64		k = 0;
+
+	for (int64 i = 0; i < n; i++)
+		if (usable(prob[i]))
+		{
+			sum += confidence(prob[i]);
+			k++;
+		}
+	*used = k;
+	return k > 0 ? sum / k : NAN;
+}
+
+/*
+ * The bins are cut on the sorted confidences; each row then finds its bin
+ * among the edges (the confidence each bin starts at), so rows need not
+ * be carried through the sort.
+ */
+void
+binary_calibration(const double *prob, const bool *outcome, int64 n,
+				   BinaryCalibration *out, double *scratch)
+{
+	int64		cuts[MONITOR_ECE_BINS - 1];
+	double		edges[MONITOR_ECE_BINS - 1];
+	double		conf_sum[MONITOR_ECE_BINS] = {0};
+	int64		correct[MONITOR_ECE_BINS] = {0};
+	int64		bin_count[MONITOR_ECE_BINS] = {0};
+	int64		total_correct = 0;
+	double		ece = 0.0;
+	int64		k = 0;
+	int			ncuts;
+
+	for (int64 i = 0; i < n; i++)
+		if (usable(prob[i]))
+			scratch[k++] = confidence(prob[i]);
+	k = sort_finite(scratch, k);
+	ncuts = equal_count_cuts(scratch, k, MONITOR_ECE_BINS, cuts);
+	for (int b = 0; b < ncuts; b++)
+		edges[b] = scratch[cuts[b]];
+
+	for (int64 i = 0; i < n; i++)
+	{
+		double		c;
+		int			b = 0;
+		bool		right;
+
+		if (!usable(prob[i]))
+			continue;
+		c = confidence(prob[i]);
+		while (b < ncuts && c >= edges[b])
+			b++;
+		right = (prob[i] > 0.5) == outcome[i];
+		conf_sum[b] += c;
+		correct[b] += right;
+		bin_count[b]++;
+		total_correct += right;
+	}
+
+	out->n = k;
+	out->nbins = k > 0 ? ncuts + 1 : 0;
+	for (int b = 0; b < out->nbins; b++)
+	{
+		out->bins[b].count = bin_count[b];
+		out->bins[b].confidence = conf_sum[b] / bin_count[b];
+		out->bins[b].accuracy = (double) correct[b] / bin_count[b];
+		ece += fabs(correct[b] - conf_sum[b]);
+	}
+	out->ece = k > 0 ? ece / k : NAN;
+	out->accuracy = k > 0 ? (double) total_correct / k : NAN;
+	/* the same rows: usable() is the only filter of both */
+	out->expected_accuracy = expected_accuracy(prob, n, &k);
+}
