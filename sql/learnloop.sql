@@ -611,6 +611,38 @@ AS 'MODULE_PATHNAME', 'learnloop_model_cache'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ml.model_cache() IS 'Models this backend holds for serving, how they are evaluated and their memory';
 
+CREATE FUNCTION ml.serving_stats()
+RETURNS TABLE (database oid, model text, function text, calls bigint, errors bigint, fallbacks bigint,
+               p50_ms double precision, p95_ms double precision, p99_ms double precision,
+               mean_ms double precision, min_ms double precision, max_ms double precision,
+               total_ms double precision)
+AS 'MODULE_PATHNAME', 'learnloop_serving_stats_rows'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.serving_stats() IS
+    'Serving statistics in shared memory (needs learnloop in shared_preload_libraries); see ml.serving_stats';
+
+CREATE VIEW ml.serving_stats AS
+    SELECT d.datname AS database, s.model, s.function, s.calls, s.errors, s.fallbacks,
+           s.p50_ms, s.p95_ms, s.p99_ms, s.mean_ms, s.min_ms, s.max_ms, s.total_ms
+      FROM ml.serving_stats() s
+      LEFT JOIN pg_catalog.pg_database d ON d.oid = s.database;
+COMMENT ON VIEW ml.serving_stats IS
+    'Calls, errors, fallbacks and latency (milliseconds, percentiles within 1 %) of ml.predict*, ml.explain and ml.decide per database, model and function since the last reset';
+
+CREATE FUNCTION ml.serving_stats_reset(model text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_serving_stats_reset'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.serving_stats_reset(text) IS
+    'Empties ml.serving_stats for one model of this database, or (NULL) everything and the dropped count; returns the entries removed';
+
+CREATE FUNCTION ml.serving_stats_dropped()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_serving_stats_dropped'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.serving_stats_dropped() IS
+    'Calls not counted in ml.serving_stats because it held learnloop.serving_stats_max entries, since the last full reset';
+
 /* Statement-level trigger: other backends drop their cached copies of the table's rows. */
 CREATE FUNCTION ml.invalidate_table_cache()
 RETURNS trigger
@@ -1127,11 +1159,11 @@ BEGIN
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
-                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, '
+                       'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
                        'ml.deployment_decisions, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
-        functions := '{build_info, training_jobs_status, deployed_version, experiment_statistics, analyze, '
-                     'experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+        functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, deployed_version, '
+                     'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);

@@ -21,6 +21,7 @@
 #include "learnloop.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
+#include "predict/serving_stats.h"
 #include "train/jobs.h"
 
 PG_MODULE_MAGIC;
@@ -42,6 +43,7 @@ learnloop_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	jobs_request_shmem();
+	serving_stats_request_shmem();
 }
 #endif
 
@@ -51,6 +53,7 @@ learnloop_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	jobs_init_shmem();
+	serving_stats_init_shmem();
 }
 
 void
@@ -111,6 +114,30 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	/*
+	 * Superuser-only: an application role must not be able to hide its own
+	 * calls from the monitoring.
+	 */
+	DefineCustomBoolVariable("learnloop.serving_stats",
+							 "Counts calls, errors, fallbacks and latency of ml.predict*, ml.explain and ml.decide in ml.serving_stats.",
+							 "Needs learnloop in shared_preload_libraries.",
+							 &learnloop_serving_stats,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("learnloop.serving_stats_max",
+							"Entries (database, model, function) that ml.serving_stats can hold.",
+							"Calls of further entries are counted in ml.serving_stats_dropped(); each entry takes about 7.5 kB of shared memory.",
+							&learnloop_serving_stats_max,
+							500,
+							1,
+							100000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("learnloop");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -120,6 +147,7 @@ _PG_init(void)
 	shmem_request_hook = learnloop_shmem_request;
 #else
 	jobs_request_shmem();
+	serving_stats_request_shmem();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = learnloop_shmem_startup;

@@ -37,6 +37,7 @@
 #include "common/guarded.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
+#include "predict/serving_stats.h"
 #include "record/payload.h"
 #include "record/record.h"
 
@@ -175,7 +176,8 @@ consult_model(FunctionCallInfo fcinfo, CachedModel *model, Jsonb *features,
 /*
  * The decision column of the recorded row: the action, the model's
  * confidence and score when it decided, who decided, and the model
- * consulted.
+ * consulted, and the call's latency so far (the insert that follows is
+ * not in it: the row cannot hold the time of its own writing).
  */
 static char *
 decision_json(const Choice *choice, const char *decided_by, const CachedModel *model)
@@ -203,12 +205,13 @@ decision_json(const Choice *choice, const char *decided_by, const CachedModel *m
 		escape_json(&decision, model->name);
 		appendStringInfo(&decision, ", \"version\": %d", model->version);
 	}
+	appendStringInfo(&decision, ", \"latency_us\": " INT64_FORMAT, serving_stats_elapsed_us());
 	appendStringInfoChar(&decision, '}');
 	return decision.data;
 }
 
-Datum
-learnloop_decide(PG_FUNCTION_ARGS)
+static Datum
+decide_impl(PG_FUNCTION_ARGS)
 {
 	text	   *task = payload_name_arg(fcinfo, ARG_TASK, "task", true);
 	text	   *model_name = PG_ARGISNULL(ARG_MODEL) ? task : PG_GETARG_TEXT_PP(ARG_MODEL);
@@ -259,6 +262,7 @@ learnloop_decide(PG_FUNCTION_ARGS)
 		decided_by = psprintf("model %s v%d", model->name, model->version);
 	else
 	{
+		serving_stats_fallback();
 		choice.action = text_to_cstring(fallback);
 		choice.confidence = NAN;
 		choice.score = NAN;
@@ -283,4 +287,11 @@ learnloop_decide(PG_FUNCTION_ARGS)
 	result[4] = Float8GetDatum(choice.score);
 	nulls[4] = isnan(choice.score);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+}
+
+/* counted in ml.serving_stats under the model consulted (the task's, by default) */
+Datum
+learnloop_decide(PG_FUNCTION_ARGS)
+{
+	return serving_stats_call(fcinfo, SERVING_DECIDE, ARG_MODEL, ARG_TASK, decide_impl);
 }

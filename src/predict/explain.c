@@ -24,6 +24,7 @@
 #include "common/srf.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
+#include "predict/serving_stats.h"
 
 PG_FUNCTION_INFO_V1(learnloop_explain);
 
@@ -57,8 +58,8 @@ unexpected_shape(const CachedModel *model)
 			 errhint("The model's trees and its feature schema disagree: retrain the model.")));
 }
 
-Datum
-learnloop_explain(PG_FUNCTION_ARGS)
+static Datum
+explain_impl(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
 	CachedModel *model;
@@ -159,4 +160,11 @@ learnloop_explain(PG_FUNCTION_ARGS)
 	}
 	xgb_free_dmatrix(xgb, dm);
 	return (Datum) 0;
+}
+
+/* counted in ml.serving_stats */
+Datum
+learnloop_explain(PG_FUNCTION_ARGS)
+{
+	return serving_stats_call(fcinfo, SERVING_EXPLAIN, 0, -1, explain_impl);
 }

@@ -21,6 +21,7 @@
 #include "common/args.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
+#include "predict/serving_stats.h"
 
 /* most models fit; wider ones allocate */
 #define FEATURES_ON_STACK 256
@@ -125,8 +126,8 @@ require_classifier(const CachedModel *model, const char *function)
 }
 
 /* The regression value, the positive-class probability, or the ranking score. */
-Datum
-learnloop_predict(PG_FUNCTION_ARGS)
+static Datum
+predict_impl(PG_FUNCTION_ARGS)
 {
 	Prediction	p;
 	CachedModel *model = predict_call(fcinfo, &p);
@@ -139,8 +140,8 @@ learnloop_predict(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(p.values[0]);
 }
 
-Datum
-learnloop_predict_proba(PG_FUNCTION_ARGS)
+static Datum
+predict_proba_impl(PG_FUNCTION_ARGS)
 {
 	Prediction	p;
 	CachedModel *model = predict_call(fcinfo, &p);
@@ -159,8 +160,8 @@ learnloop_predict_proba(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(probs, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-Datum
-learnloop_predict_label(PG_FUNCTION_ARGS)
+static Datum
+predict_label_impl(PG_FUNCTION_ARGS)
 {
 	Prediction	p;
 	CachedModel *model = predict_call(fcinfo, &p);
@@ -168,4 +169,23 @@ learnloop_predict_label(PG_FUNCTION_ARGS)
 
 	require_classifier(model, "ml.predict_label");
 	PG_RETURN_TEXT_P(cstring_to_text(model->schema->classes.categories[predicted_class(model, &p, &confidence)]));
+}
+
+/* The SQL entry points: each call is counted in ml.serving_stats. */
+Datum
+learnloop_predict(PG_FUNCTION_ARGS)
+{
+	return serving_stats_call(fcinfo, SERVING_PREDICT, 0, -1, predict_impl);
+}
+
+Datum
+learnloop_predict_proba(PG_FUNCTION_ARGS)
+{
+	return serving_stats_call(fcinfo, SERVING_PREDICT_PROBA, 0, -1, predict_proba_impl);
+}
+
+Datum
+learnloop_predict_label(PG_FUNCTION_ARGS)
+{
+	return serving_stats_call(fcinfo, SERVING_PREDICT_LABEL, 0, -1, predict_label_impl);
 }
