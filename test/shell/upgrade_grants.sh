@@ -4,6 +4,7 @@
 # them to keep them across the update, and nobody else gets them.  Every
 # grant the update makes on a role's behalf is the DBA's, not one of the
 # extension's initial privileges (pg_init_privs), so pg_dump keeps it.
+# 0.3.0 -> 0.4.0 gives ml.serving_stats to the roles given read before.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
@@ -32,6 +33,18 @@ ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.o
            FROM pg_init_privs i, aclexplode(i.initprivs) a
           WHERE a.grantee::regrole::text LIKE 'll\_up\_%'")" "" \
    "no role's grant is recorded as one of the extension's initial privileges"
+# 0.3.0 -> 0.4.0: the roles given 'read' before get ml.serving_stats, nobody else does
+q "ALTER EXTENSION learnloop UPDATE TO '0.4.0'"
+ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.serving_stats', 'SELECT') AND has_function_privilege('ll_up_read', 'ml.serving_stats_dropped()', 'EXECUTE')")" \
+   t "a read role gets ml.serving_stats"
+ok "$(q "SELECT has_table_privilege('ll_up_app', 'ml.serving_stats', 'SELECT') OR has_function_privilege('ll_up_read', 'ml.serving_stats_reset(text)', 'EXECUTE') OR has_function_privilege('public', 'ml.serving_stats()', 'EXECUTE')")" \
+   f "other roles and PUBLIC do not get ml.serving_stats, and a read role cannot reset it"
+ok "$(q "SELECT count(*) FROM pg_proc WHERE proname = 'learnloop_grant_as_dba'")" 0 \
+   "the 0.4.0 update's helper is gone"
+ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
+           FROM pg_init_privs i, aclexplode(i.initprivs) a
+          WHERE a.grantee::regrole::text LIKE 'll\_up\_%'")" "" \
+   "after 0.4.0, still no role's grant is recorded as one of the extension's initial privileges"
 # an extension member's grants are dumped with the extension: not under -n ml
 dump=$(pg_dump -s "$db")
 ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.decide(.*double precision) TO ll_up_app;$')" 1 \
@@ -42,6 +55,8 @@ ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.check_choice(.*) TO ll_
    "pg_dump keeps the grant of ml.check_choice"
 ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\."MLTrainingData" TO ll_up_read;$')" 1 \
    "pg_dump keeps the grants on the quoted-name views"
+ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\.serving_stats TO ll_up_read;$')" 1 \
+   "pg_dump keeps the grant of ml.serving_stats"
 dropdb "$db"
 for r in $roles; do psql -X -q -d postgres -c "DROP ROLE $r"; done
 finish
