@@ -7,13 +7,14 @@
  *	  (common/latency_sketch.h).  ml.serving_stats reads it,
  *	  ml.serving_stats_reset empties it.
  *
- * The hot path (every counted call) pays two clock reads, a shared LWLock,
- * a hash lookup and a spinlock around the entry's update.  A new entry
- * takes the lock exclusively; when the table holds
- * learnloop.serving_stats_max entries, the call is counted in "dropped"
- * instead, and nothing is evicted: ml.serving_stats_dropped() tells that
- * the table is too small, where silent eviction would make the counts of
- * the evicted models wrong without saying so.
+ * The hot path (every counted call) pays two clock reads and additions to
+ * a backend's pending counts; they reach the shared table when the
+ * transaction ends (see PendingEntry).  A new entry takes the table's lock
+ * exclusively; when the table holds learnloop.serving_stats_max entries,
+ * the calls are counted in "dropped" instead, and nothing is evicted:
+ * ml.serving_stats_dropped() tells that the table is too small, where
+ * silent eviction would make the counts of the evicted models wrong
+ * without saying so.
  *
  * Needs learnloop in shared_preload_libraries; without it nothing is
  * counted and ml.serving_stats is empty.
@@ -22,9 +23,10 @@
  */
 #include "postgres.h"
 
-#include "miscadmin.h"
+#include "access/xact.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "port/atomics.h"
 #include "portability/instr_time.h"
 #include "storage/lwlock.h"
@@ -94,14 +96,43 @@ static ServingShared *serving_shared = NULL;
 static HTAB *serving_hash = NULL;
 
 /*
- * The serving call running now, for ml.decide's latency_us and fallback;
- * each call restores the one it ran inside (a model loaded by SPI could in
- * principle serve one).
+ * Counts not yet added to the shared table: the hot path only adds to
+ * these, in backend memory, and they are added to the table when the
+ * transaction ends (or after PENDING_FLUSH_CALLS calls of one entry, so
+ * that a long statement shows up before it ends).  That keeps the shared
+ * lock, the hash lookup and the spinlock off the per-call path, where they
+ * cost ml.predict over 15 % per row; pgstat's own counters wait for the
+ * transaction's end likewise.
+ *
+ * A call is counted in calls when it starts and in the sketch when it
+ * returns: the calls that raised are the difference, so no PG_TRY is
+ * needed either.
+ */
+#define PENDING_SLOTS 8
+#define PENDING_FLUSH_CALLS 10000
+
+typedef struct PendingEntry
+{
+	ServingKey	key;
+	int			name_len;		/* of key.model */
+	uint64		calls;
+	uint64		fallbacks;
+	LatencySketch latency;
+} PendingEntry;
+
+static PendingEntry pending[PENDING_SLOTS];
+static int	npending = 0;
+static int	last_slot = 0;
+static bool xact_callback_registered = false;
+
+/*
+ * The serving call running now, for ml.decide's latency_us and fallback.
+ * Serving functions do not run each other, so there is one at a time.
  */
 typedef struct ServingCall
 {
 	instr_time	start;
-	bool		fallback;
+	PendingEntry *counted;		/* NULL when not counted */
 } ServingCall;
 
 static ServingCall *current_call = NULL;
@@ -153,116 +184,159 @@ serving_stats_init_shmem(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* The key of a call: false when the call names no model (it raises itself). */
-static bool
-call_key(FunctionCallInfo fcinfo, ServingFunction function, int model_arg,
-		 int default_arg, ServingKey *key)
-{
-	text	   *name;
-	int			len;
-
-	if (PG_ARGISNULL(model_arg))
-	{
-		if (default_arg < 0 || PG_ARGISNULL(default_arg))
-			return false;
-		model_arg = default_arg;
-	}
-	name = PG_GETARG_TEXT_PP(model_arg);
-	memset(key, 0, sizeof(ServingKey));
-	key->database = MyDatabaseId;
-	key->function = function;
-	len = VARSIZE_ANY_EXHDR(name);
-	if (len >= SERVING_MODEL_LEN)
-		len = pg_mbcliplen(VARDATA_ANY(name), len, SERVING_MODEL_LEN - 1);
-	memcpy(key->model, VARDATA_ANY(name), len);
-	return true;
-}
-
 /*
- * Counts one call: its latency when it returned (ok), an error when it
- * raised.  Allocates nothing, so that it can run while an error unwinds.
+ * Adds one pending entry to the shared table, or to the dropped count when
+ * the table is full.  Allocates nothing and raises nothing, so that it can
+ * run while a transaction aborts.
  */
 static void
-count_call(const ServingKey *key, bool ok, uint64 ns, bool fallback)
+flush_entry(const PendingEntry *p)
 {
 	ServingEntry *entry;
 
-	/* builds the sketch's tables on first use, outside the spinlock */
-	(void) latency_sketch_bucket(ns);
-
 	LWLockAcquire(serving_shared->lock, LW_SHARED);
-	entry = hash_search(serving_hash, key, HASH_FIND, NULL);
+	entry = hash_search(serving_hash, &p->key, HASH_FIND, NULL);
 	if (entry == NULL)
 	{
 		LWLockRelease(serving_shared->lock);
 		LWLockAcquire(serving_shared->lock, LW_EXCLUSIVE);
-		entry = hash_search(serving_hash, key, HASH_FIND, NULL);
+		entry = hash_search(serving_hash, &p->key, HASH_FIND, NULL);
 		if (entry == NULL)
 		{
 			if (hash_get_num_entries(serving_hash) >= learnloop_serving_stats_max)
 			{
-				pg_atomic_fetch_add_u64(&serving_shared->dropped, 1);
+				pg_atomic_fetch_add_u64(&serving_shared->dropped, p->calls);
 				LWLockRelease(serving_shared->lock);
 				return;
 			}
-			entry = hash_search(serving_hash, key, HASH_ENTER, NULL);
+			entry = hash_search(serving_hash, &p->key, HASH_ENTER, NULL);
 			SpinLockInit(&entry->mutex);
 			entry->calls = entry->errors = entry->fallbacks = 0;
 			latency_sketch_reset(&entry->latency);
 		}
 	}
 	SpinLockAcquire(&entry->mutex);
-	entry->calls++;
-	if (ok)
-		latency_sketch_insert(&entry->latency, ns);
-	else
-		entry->errors++;
-	if (fallback)
-		entry->fallbacks++;
+	entry->calls += p->calls;
+	entry->errors += p->calls - p->latency.count;
+	entry->fallbacks += p->fallbacks;
+	latency_sketch_merge(&entry->latency, &p->latency);
 	SpinLockRelease(&entry->mutex);
 	LWLockRelease(serving_shared->lock);
+}
+
+static void
+flush_pending(void)
+{
+	for (int i = 0; i < npending; i++)
+		flush_entry(&pending[i]);
+	npending = 0;
+	last_slot = 0;
+}
+
+static void
+flush_at_xact_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		flush_pending();
+}
+
+static void
+pending_reset(PendingEntry *p)
+{
+	p->calls = 0;
+	p->fallbacks = 0;
+	latency_sketch_reset(&p->latency);
+}
+
+/*
+ * The pending entry of a call, found by its model name (argument model_arg,
+ * or default_arg when that is NULL): NULL when the call names no model
+ * (it raises itself).  The last entry used is tried first.
+ */
+static PendingEntry *
+pending_entry(FunctionCallInfo fcinfo, ServingFunction function, int model_arg, int default_arg)
+{
+	text	   *name;
+	const char *data;
+	int			len;
+	PendingEntry *p;
+
+	if (PG_ARGISNULL(model_arg))
+	{
+		if (default_arg < 0 || PG_ARGISNULL(default_arg))
+			return NULL;
+		model_arg = default_arg;
+	}
+	name = PG_GETARG_TEXT_PP(model_arg);
+	data = VARDATA_ANY(name);
+	len = VARSIZE_ANY_EXHDR(name);
+	if (len >= SERVING_MODEL_LEN)
+		len = pg_mbcliplen(data, len, SERVING_MODEL_LEN - 1);
+
+	for (int n = 0; n < npending; n++)
+	{
+		int			i = (last_slot + n) % npending;
+
+		p = &pending[i];
+		if (p->key.function == function && p->name_len == len &&
+			memcmp(p->key.model, data, len) == 0)
+		{
+			last_slot = i;
+			return p;
+		}
+	}
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(flush_at_xact_end, NULL);
+		xact_callback_registered = true;
+	}
+	if (npending == PENDING_SLOTS)
+		flush_pending();
+	p = &pending[npending];
+	memset(&p->key, 0, sizeof(ServingKey));
+	p->key.database = MyDatabaseId;
+	p->key.function = function;
+	memcpy(p->key.model, data, len);
+	p->name_len = len;
+	pending_reset(p);
+	last_slot = npending++;
+	return p;
 }
 
 Datum
 serving_stats_call(FunctionCallInfo fcinfo, ServingFunction function,
 				   int model_arg, int default_arg, PGFunction impl)
 {
-	ServingCall call = {{0}, false};
-	ServingCall *outer = current_call;
-	ServingKey	key;
+	ServingCall call;
 	instr_time	end;
 	Datum		result;
 
+	call.counted = NULL;
+	if (learnloop_serving_stats && serving_hash != NULL)
+		call.counted = pending_entry(fcinfo, function, model_arg, default_arg);
 	/* ml.decide times itself for its decision row even when nothing is counted */
-	if (!learnloop_serving_stats || serving_hash == NULL ||
-		!call_key(fcinfo, function, model_arg, default_arg, &key))
-	{
-		if (function != SERVING_DECIDE)
-			return impl(fcinfo);
-		INSTR_TIME_SET_CURRENT(call.start);
-		current_call = &call;
-		result = impl(fcinfo);
-		current_call = outer;
-		return result;
-	}
+	if (call.counted == NULL && function != SERVING_DECIDE)
+		return impl(fcinfo);
 
 	INSTR_TIME_SET_CURRENT(call.start);
 	current_call = &call;
-	PG_TRY();
+	if (call.counted)
+		call.counted->calls++;
+	result = impl(fcinfo);
+	current_call = NULL;
+	if (call.counted)
 	{
-		result = impl(fcinfo);
+		INSTR_TIME_SET_CURRENT(end);
+		INSTR_TIME_SUBTRACT(end, call.start);
+		latency_sketch_insert(&call.counted->latency, duration_ns(end));
+		if (call.counted->calls >= PENDING_FLUSH_CALLS)
+		{
+			flush_entry(call.counted);
+			pending_reset(call.counted);
+		}
 	}
-	PG_CATCH();
-	{
-		current_call = outer;
-		count_call(&key, false, 0, false);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	INSTR_TIME_SET_CURRENT(end);
-	current_call = outer;
-	INSTR_TIME_SUBTRACT(end, call.start);
-	count_call(&key, true, duration_ns(end), call.fallback);
 	return result;
 }
 
@@ -278,11 +352,13 @@ serving_stats_elapsed_us(void)
 	return INSTR_TIME_GET_MICROSEC(now);
 }
 
+/* The current call (ml.decide's) fell back. */
 void
 serving_stats_fallback(void)
 {
 	Assert(current_call != NULL);
-	current_call->fallback = true;
+	if (current_call->counted)
+		current_call->counted->fallbacks++;
 }
 
 /* a latency in milliseconds, or NULL when no call returned */
@@ -350,26 +426,35 @@ learnloop_serving_stats_rows(PG_FUNCTION_ARGS)
 Datum
 learnloop_serving_stats_reset(PG_FUNCTION_ARGS)
 {
-	ServingKey	key;
 	HASH_SEQ_STATUS seq;
 	ServingEntry *entry;
 	bool		all = PG_ARGISNULL(0);
+	char	   *model = all ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		removed = 0;
+	int			kept = 0;
 
 	if (serving_hash == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("serving statistics are not kept"),
 				 errhint("Add learnloop to shared_preload_libraries and restart the server.")));
-	if (!all)
-		call_key(fcinfo, SERVING_PREDICT, 0, -1, &key);
+	if (!all && strlen(model) >= SERVING_MODEL_LEN)
+		model[pg_mbcliplen(model, strlen(model), SERVING_MODEL_LEN - 1)] = '\0';
+
+	/* this backend's counts not yet added would bring the entries back */
+	for (int i = 0; i < npending; i++)
+		if (!all && (pending[i].key.database != MyDatabaseId ||
+					 strcmp(pending[i].key.model, model) != 0))
+			pending[kept++] = pending[i];
+	npending = kept;
+	last_slot = 0;
 
 	LWLockAcquire(serving_shared->lock, LW_EXCLUSIVE);
 	hash_seq_init(&seq, serving_hash);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		if (!all && (entry->key.database != key.database ||
-					 strcmp(entry->key.model, key.model) != 0))
+		if (!all && (entry->key.database != MyDatabaseId ||
+					 strcmp(entry->key.model, model) != 0))
 			continue;
 		hash_search(serving_hash, &entry->key, HASH_REMOVE, NULL);
 		removed++;

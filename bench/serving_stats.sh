@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Benchmark: the cost of serving statistics on the hot path (issue 11,
+# "Performance"), as ratios measured in one run on one cluster:
+#  1. SELECT sum(ml.predict('m', f)) FROM t (float4[] features, one core, no
+#     parallel workers) with learnloop.serving_stats on vs off: time per row
+#     (target: on / off <= 1.05);
+#  2. ml.decide of ROWS_DECIDE decisions (each one predicts and inserts its
+#     row) with learnloop.serving_stats on vs off (target: <= 1.05).  The
+#     decision's latency_us is written in both: it is data, not a counter.
+# Model: 100 trees of depth 6 over 20 features, as bench/predict.sh.  On and
+# off alternate RUNS times in one session each; the best time of each side
+# is compared (the least disturbed by other load on the machine).
+#
+#   bash bench/serving_stats.sh                      # a throwaway cluster (pg_virtualenv)
+#   BENCH_SERVER=running bash bench/serving_stats.sh # the server of PGHOST/PGPORT, database learnloop_bench
+#   ROWS=200000 ROWS_DECIDE=20000 RUNS=7 bash bench/serving_stats.sh
+# Needs the extension installed and learnloop in shared_preload_libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ROWS=${ROWS:-200000} ROWS_DECIDE=${ROWS_DECIDE:-20000} RUNS=${RUNS:-7}
+
+body='
+set -euo pipefail
+cols=$(for k in $(seq 1 20); do printf ", ((i * %s) %% 1)::float4 AS f%d" "0.$(printf %04d $((k * 613 % 9973)))6180339887" "$k"; done)
+arr=$(for k in $(seq 1 20); do printf "%sf%d" "$([ $k -gt 1 ] && echo ,)" "$k"; done)
+obj=$(for k in $(seq 1 20); do printf "%s\$\$f%d\$\$, f%d" "$([ $k -gt 1 ] && echo ,)" "$k" "$k"; done)
+psql -X -q -c "CREATE EXTENSION learnloop"
+psql -X -q -c "CREATE TABLE train_t AS SELECT ((i * 0.06180339887) % 1 + (i * 0.04142135623) % 1 > 1.0)
+                 <> ((i * 0.07320508075) % 1 > 0.9) AS label $cols FROM generate_series(1, 200000) i"
+psql -X -q -o /dev/null -c "SELECT * FROM ml.train(\$\$m\$\$, \$\$train_t\$\$, \$\$label\$\$, test_size => 0,
+                              params => \$\${\"num_round\": 100, \"max_depth\": 6}\$\$)" 2>/dev/null
+psql -X -q -c "CREATE TABLE t AS SELECT i AS id, ARRAY[$arr]::real[] AS f, jsonb_build_object($obj) AS j
+                 FROM (SELECT i $cols FROM generate_series(1, $ROWS) i) s"
+psql -X -q -c "ALTER TABLE t ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE t"
+
+# RUNS alternations of (on, off) in one session, after one untimed warm-up
+# run; the timings come as (SET on, query, SET off, query) per run.
+# Prints "best_on_ms best_off_ms".
+alternate() {
+  local query=$1 script r
+  script=$(for r in $(seq 1 $RUNS); do
+    printf "SET learnloop.serving_stats = on;\n%s;\nSET learnloop.serving_stats = off;\n%s;\n" "$query" "$query"
+  done)
+  printf "SET max_parallel_workers_per_gather = 0;\n%s;\n\\\\timing on\n%s\n" "$query" "$script" |
+    psql -X -q -At -o /dev/null 2>&1 | sed -n "s/^Time: \([0-9.]*\) ms.*/\1/p" |
+    awk "NR % 4 == 2 { if (on == \"\" || \$1 < on) on = \$1 }
+         NR % 4 == 0 { if (off == \"\" || \$1 < off) off = \$1 } END { print on, off }"
+}
+ratio() { echo "scale=3; $1 / $2" | bc; }
+
+read -r p_on p_off <<<"$(alternate "SELECT sum(ml.predict(\$\$m\$\$, f)) FROM t")"
+read -r d_on d_off <<<"$(alternate "SELECT count(*) FROM (SELECT * FROM t ORDER BY id LIMIT $ROWS_DECIDE) s,
+                                      LATERAL ml.decide(\$\$bench\$\$, s.id::text, s.j, \$\$rules\$\$, model => \$\$m\$\$, min_confidence => 0)")"
+psql -X -q -c "TRUNCATE ml.mltrainingdata"
+counted=$(psql -X -At -c "SELECT string_agg(function || \$\$=\$\$ || calls, \$\$ \$\$ ORDER BY function) FROM ml.serving_stats WHERE model = \$\$m\$\$ AND database = current_database()")
+echo "model: 100 trees, depth 6, 20 features; one backend, no parallel workers; best of $RUNS alternating runs"
+echo "1. ml.predict(m, real[]) x $ROWS: on $(echo "scale=4; $p_on * 1000 / $ROWS" | bc) us/row, off $(echo "scale=4; $p_off * 1000 / $ROWS" | bc) us/row -> on / off = $(ratio $p_on $p_off) (target <= 1.05)"
+echo "2. ml.decide x $ROWS_DECIDE:        on $(echo "scale=2; $d_on * 1000 / $ROWS_DECIDE" | bc) us/decision, off $(echo "scale=2; $d_off * 1000 / $ROWS_DECIDE" | bc) us/decision -> on / off = $(ratio $d_on $d_off) (target <= 1.05)"
+echo "   counted while on: $counted"
+'
+if [ "${BENCH_SERVER:-}" = running ]; then
+  export PGDATABASE=learnloop_bench
+  dropdb --if-exists "$PGDATABASE" 2>/dev/null
+  createdb "$PGDATABASE"
+  bash -c "$body"
+  dropdb "$PGDATABASE"
+else
+  pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 bash -c "$body" 2>&1 |
+    grep -v "UTC \[" | grep -v "cluster 15/regress"
+fi
