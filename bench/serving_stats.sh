@@ -33,24 +33,30 @@ psql -X -q -c "CREATE TABLE t AS SELECT i AS id, ARRAY[$arr]::real[] AS f, jsonb
                  FROM (SELECT i $cols FROM generate_series(1, $ROWS) i) s"
 psql -X -q -c "ALTER TABLE t ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE t"
 
-# RUNS alternations of (on, off) in one session, after one untimed warm-up
-# run; the timings come as (SET on, query, SET off, query) per run.
-# Prints "best_on_ms best_off_ms".
+# RUNS alternations of on and off in one session (on first in odd runs, off
+# first in even ones, so that neither side always runs on the warmer or the
+# fuller table), after one untimed warm-up run; $2, when given, runs
+# untimed before each timed run.  Prints "best_on_ms best_off_ms".
 alternate() {
-  local query=$1 script r
+  local query=$1 before=${2:-} script r side
   script=$(for r in $(seq 1 $RUNS); do
-    printf "SET learnloop.serving_stats = on;\n%s;\nSET learnloop.serving_stats = off;\n%s;\n" "$query" "$query"
+    for side in $([ $((r % 2)) = 1 ] && echo "on off" || echo "off on"); do
+      printf "%s\nSET learnloop.serving_stats = %s;\n\\\\timing on\n\\\\echo %s\n%s;\n\\\\timing off\n" \
+        "$before" "$side" "$side" "$query"
+    done
   done)
-  printf "SET max_parallel_workers_per_gather = 0;\n%s;\n\\\\timing on\n%s\n" "$query" "$script" |
-    psql -X -q -At -o /dev/null 2>&1 | sed -n "s/^Time: \([0-9.]*\) ms.*/\1/p" |
-    awk "NR % 4 == 2 { if (on == \"\" || \$1 < on) on = \$1 }
-         NR % 4 == 0 { if (off == \"\" || \$1 < off) off = \$1 } END { print on, off }"
+  printf "SET max_parallel_workers_per_gather = 0;\n%s;\n%s\n" "$query" "$script" |
+    psql -X -q -At -o /dev/null 2>&1 |
+    awk "/^(on|off)\$/ { side = \$1; next }
+         /^Time:/ && side != \"\" { t = \$2; if (!(side in best) || t < best[side]) best[side] = t; side = \"\" }
+         END { print best[\"on\"], best[\"off\"] }"
 }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 
 read -r p_on p_off <<<"$(alternate "SELECT sum(ml.predict(\$\$m\$\$, f)) FROM t")"
 read -r d_on d_off <<<"$(alternate "SELECT count(*) FROM (SELECT * FROM t ORDER BY id LIMIT $ROWS_DECIDE) s,
-                                      LATERAL ml.decide(\$\$bench\$\$, s.id::text, s.j, \$\$rules\$\$, model => \$\$m\$\$, min_confidence => 0)")"
+                                      LATERAL ml.decide(\$\$bench\$\$, s.id::text, s.j, \$\$rules\$\$, model => \$\$m\$\$, min_confidence => 0)" \
+                                  "TRUNCATE ml.mltrainingdata; CHECKPOINT;")"
 psql -X -q -c "TRUNCATE ml.mltrainingdata"
 counted=$(psql -X -At -c "SELECT string_agg(function || \$\$=\$\$ || calls, \$\$ \$\$ ORDER BY function) FROM ml.serving_stats WHERE model = \$\$m\$\$ AND database = current_database()")
 echo "model: 100 trees, depth 6, 20 features; one backend, no parallel workers; best of $RUNS alternating runs"
