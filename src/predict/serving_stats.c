@@ -139,13 +139,18 @@ static ServingCall *current_call = NULL;
 
 /*
  * An instr_time difference in nanoseconds (PostgreSQL 16 has
- * INSTR_TIME_GET_NANOSEC; 15's instr_time is a timespec, a timeval or a
- * counter, and its double is exact to the nanosecond for any call).
+ * INSTR_TIME_GET_NANOSEC).  15's instr_time is a timespec where
+ * clock_gettime exists, read in integers; elsewhere a timeval or a
+ * counter, whose double is exact to the nanosecond for any call.
  */
 static inline uint64
 duration_ns(instr_time t)
 {
+#if defined(HAVE_CLOCK_GETTIME) && !defined(WIN32)
+	return (uint64) t.tv_sec * UINT64CONST(1000000000) + (uint64) t.tv_nsec;
+#else
 	return (uint64) (INSTR_TIME_GET_DOUBLE(t) * 1e9 + 0.5);
+#endif
 }
 
 static Size
@@ -274,10 +279,12 @@ pending_entry(FunctionCallInfo fcinfo, ServingFunction function, int model_arg, 
 	if (len >= SERVING_MODEL_LEN)
 		len = pg_mbcliplen(data, len, SERVING_MODEL_LEN - 1);
 
-	for (int n = 0; n < npending; n++)
+	p = &pending[last_slot];
+	if (last_slot < npending && p->key.function == function &&
+		p->name_len == len && memcmp(p->key.model, data, len) == 0)
+		return p;
+	for (int i = 0; i < npending; i++)
 	{
-		int			i = (last_slot + n) % npending;
-
 		p = &pending[i];
 		if (p->key.function == function && p->name_len == len &&
 			memcmp(p->key.model, data, len) == 0)
