@@ -79,9 +79,10 @@ typedef struct ServingEntry
 } ServingEntry;
 
 /*
- * The lock is shared to count into an existing entry and exclusive to add
- * or remove entries; nothing that can raise an error runs while the hot
- * path holds it.
+ * The lock is shared to add a backend's counts into an existing entry and
+ * exclusive to add or remove entries; nothing that can raise an error runs
+ * while a flush holds it, since a flush also runs while a transaction
+ * aborts.
  */
 typedef struct ServingShared
 {
