@@ -15,20 +15,17 @@
 #include "experiment/growthbook_hash.h"
 #include "experiment/stats.h"
 #include "stats_fixtures.h"
+#include "tap.h"
 
 #define REL_TOL 1e-9
 #define lengthof_(a) ((int) lengthof(a))
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 static void
 ok(bool pass, const char *what, double got, double want)
 {
-	ntests++;
-	if (!pass)
-		nfailed++;
-	printf("%sok %d - %s", pass ? "" : "not ", ntests, what);
+	tap_line(pass);
+	printf("%s", what);
 	if (!pass)
 		printf(" (got %.17g, want %.17g)", got, want);
 	printf("\n");
@@ -447,8 +444,5 @@ main(void)
 	test_ab_tests();
 	test_planning();
 	test_thompson();
-	printf("1..%d\n", ntests);
-	if (nfailed > 0)
-		printf("# %d of %d tests failed\n", nfailed, ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_finish();
 }

@@ -18,14 +18,13 @@
 #include <xgboost/c_api.h>
 
 #include "model/forest.h"
+#include "tap.h"
 
 #define TOLERANCE		1e-5
 #define TRAIN_ROWS		2000
 #define TEST_ROWS		3000
 #define MAX_FEATURES	20
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 static void
 ok(bool cond, const char *fmt,...) pg_attribute_printf(2, 3);
@@ -35,10 +34,7 @@ ok(bool cond, const char *fmt,...)
 {
 	va_list		ap;
 
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntests);
+	tap_line(cond);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -624,5 +620,5 @@ main(void)
 	check_bad_json();
 	check_invalid_models();
 	report_timing();
-	return nfailed > 0;
+	return tap_failed > 0;
 }

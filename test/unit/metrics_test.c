@@ -17,21 +17,18 @@
 
 #include "model/metrics.h"
 #include "metrics_fixtures.h"
+#include "tap.h"
 
 /* Inputs are exact float32 values and all arithmetic is double. */
 #define TOL			1e-9
 #define MAX_CLASS	8
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 static void
 check(bool ok, const char *what, const char *name)
 {
-	ntests++;
-	if (!ok)
-		nfailed++;
-	printf("%s %d - %s %s\n", ok ? "ok" : "not ok", ntests, name, what);
+	tap_line(ok);
+	printf("%s %s\n", name, what);
 }
 
 /* NaN matches only NaN. */
@@ -393,6 +390,5 @@ main(void)
 	test_by_hand();
 	test_nan_predictions();
 	test_large();
-	printf("1..%d\n", ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_finish();
 }

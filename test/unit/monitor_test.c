@@ -22,17 +22,14 @@
 #include "monitor/quality.h"
 #include "monitor/reference.h"
 #include "monitor_fixtures.h"
+#include "tap.h"
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 static void
 check(bool ok, const char *what, const char *name)
 {
-	ntests++;
-	if (!ok)
-		nfailed++;
-	printf("%s %d - %s %s\n", ok ? "ok" : "not ok", ntests, name, what);
+	tap_line(ok);
+	printf("%s %s\n", name, what);
 }
 
 /*
@@ -416,6 +413,5 @@ main(void)
 	test_by_hand();
 	test_dataset();
 	test_large_windows();
-	printf("1..%d\n", ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_finish();
 }

@@ -22,9 +22,8 @@
 #include "notify/signature.h"
 #include "notify/url_check.h"
 #include "notify_fixtures.h"
+#include "tap.h"
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 /* A test's name stays on its TAP line: control characters are shown as \xNN. */
 static void
@@ -32,10 +31,7 @@ check(bool ok, const char *what, const char *name)
 {
 	const unsigned char *c;
 
-	ntests++;
-	if (!ok)
-		nfailed++;
-	printf("%s %d - ", ok ? "ok" : "not ok", ntests);
+	tap_line(ok);
 	for (c = (const unsigned char *) name; *c; c++)
 		if (*c < 0x20 || *c == 0x7F)
 			printf("\\x%02x", *c);
@@ -557,8 +553,5 @@ main(void)
 	test_secret_forms();
 	test_sign_arguments();
 
-	printf("1..%d\n", ntests);
-	if (nfailed > 0)
-		printf("# %d of %d checks failed\n", nfailed, ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_finish();
 }

@@ -18,6 +18,7 @@
 
 #include "common/latency_sketch.h"
 #include "common/prng.h"
+#include "tap.h"
 
 #define N			LATENCY_SKETCH_NBUCKETS
 #define NSAMPLE		100000
@@ -26,16 +27,12 @@
 
 static const long double gamma_ref = 101.0L / 99.0L;	/* (1 + 0.01) / (1 - 0.01) */
 
-static int	ntests = 0;
-static int	nfailed = 0;
 
 static void
 check(bool ok, const char *what)
 {
-	ntests++;
-	if (!ok)
-		nfailed++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", ntests, what);
+	tap_line(ok);
+	printf("%s\n", what);
 }
 
 /* Bucket i holds (1000 GAMMA^(i-1), 1000 GAMMA^i] ns, clamped at the ends. */
@@ -560,6 +557,5 @@ main(void)
 	test_merge_reset();
 	test_cumulative();
 	test_cumulative_by_hand();
-	printf("1..%d\n", ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_finish();
 }
