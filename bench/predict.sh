@@ -25,17 +25,7 @@ gcc -O2 -o "$BENCH_DIR/xgb_predict_baseline" bench/xgb_predict_baseline.c -lxgbo
 
 pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 bash -c '
 set -euo pipefail
-cols=$(for k in $(seq 1 20); do printf ", ((i * %s) %% 1)::float4 AS f%d" "0.$(printf %04d $((k * 613 % 9973)))6180339887" "$k"; done)
-arr=$(for k in $(seq 1 20); do printf "%sf%d" "$([ $k -gt 1 ] && echo ,)" "$k"; done)
-obj=$(for k in $(seq 1 20); do printf "%s\$\$f%d\$\$, f%d" "$([ $k -gt 1 ] && echo ,)" "$k" "$k"; done)
-psql -X -q -c "CREATE EXTENSION learnloop"
-psql -X -q -c "CREATE TABLE train_t AS SELECT ((i * 0.06180339887) % 1 + (i * 0.04142135623) % 1 > 1.0)
-                 <> ((i * 0.07320508075) % 1 > 0.9) AS label $cols FROM generate_series(1, 200000) i"
-psql -X -q -o /dev/null -c "SELECT * FROM ml.train(\$\$m\$\$, \$\$train_t\$\$, \$\$label\$\$, test_size => 0,
-                              params => \$\${\"num_round\": 100, \"max_depth\": 6}\$\$)" 2>/dev/null
-psql -X -q -c "CREATE TABLE t AS SELECT i AS id, ARRAY[$arr]::real[] AS f, jsonb_build_object($obj) AS j
-                 FROM (SELECT i $cols FROM generate_series(1, $ROWS) i) s"
-psql -X -q -c "ALTER TABLE t ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE t"
+bash bench/prediction_data.sh
 psql -X -At -c "SELECT encode(model, \$\$hex\$\$) FROM ml.models WHERE name = \$\$m\$\$" | xxd -r -p > "$BENCH_DIR/m.ubj"
 psql -X -At -c "COPY (SELECT array_to_string(f, \$\$,\$\$) FROM t ORDER BY id) TO STDOUT" > "$BENCH_DIR/rows.csv"
 /usr/bin/python3 -c "import numpy as np, sys; np.fromstring(open(sys.argv[1]).read().replace(chr(10), chr(44)), dtype=np.float32, sep=chr(44)).tofile(sys.argv[2])" "$BENCH_DIR/rows.csv" "$BENCH_DIR/rows.f32"
