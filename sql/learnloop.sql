@@ -289,6 +289,13 @@ CREATE TABLE ml.MLMonitoringMetrics (
     period_end    timestamptz NOT NULL,
     metrics       jsonb NOT NULL DEFAULT '{}',
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    model_version integer,
+    metric        text,
+    feature       text,
+    experiment    text,
+    variant       text,
+    decided_by    text,
+    value         double precision,
     CHECK (period_end >= period_start)
 );
 CREATE INDEX mlmonitoringmetrics_model_idx ON ml.MLMonitoringMetrics (model_name, period_end);
@@ -299,6 +306,13 @@ COMMENT ON COLUMN ml.MLMonitoringMetrics.period_start IS 'Start of the measured 
 COMMENT ON COLUMN ml.MLMonitoringMetrics.period_end IS 'End of the measured period';
 COMMENT ON COLUMN ml.MLMonitoringMetrics.metrics IS 'Measured metrics';
 COMMENT ON COLUMN ml.MLMonitoringMetrics.created_at IS 'When the snapshot was taken';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.model_version IS 'Model version the measured decisions were made with (ml.monitor)';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.metric IS 'Metric name, one per row (ml.monitor; docs/monitoring.md lists them); NULL in hand-written snapshots, whose figures are in metrics';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.feature IS 'Feature a drift metric is about; NULL for the others';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.experiment IS 'Experiment of the slice measured; NULL when the row covers every arm';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.variant IS 'Experiment arm of the slice measured; NULL when the row covers every arm';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.decided_by IS 'decided_by of the slice measured (model, fallback, ...); NULL when the row covers every decision';
+COMMENT ON COLUMN ml.MLMonitoringMetrics.value IS 'The metric''s value; details (bins, counts) are in metrics';
 
 /* ---------------------------------------------------------------------- */
 /* Recording decisions and outcomes                                        */
@@ -1144,7 +1158,7 @@ DECLARE
     fn regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
-    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy}')
+    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
@@ -1160,7 +1174,8 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
-                       'ml.deployment_decisions, ml.model_history TO %s', grantee);
+                       'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries TO %s', grantee);
+        EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, deployed_version, '
                      'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
@@ -1182,6 +1197,10 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
         functions := '{deploy, rollback, deployed_version, validate_model}';
+    WHEN 'alert' THEN
+        PERFORM ml.grant_access(grantee, 'read');
+        EXECUTE format('GRANT SELECT (name, url, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
+        functions := '{create_channel, drop_channel, create_alert, drop_alert}';
     END CASE;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
@@ -1191,7 +1210,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
-    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train or deploy';
+    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train, deploy, or alert (channels and alert rules)';
 
 /* Functions are executable by PUBLIC by default: learnloop grants nothing a DBA has not chosen. */
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ml FROM PUBLIC;
@@ -1388,3 +1407,95 @@ COMMENT ON CONSTRAINT mltrainingdata_names_check ON ml.MLTrainingData IS
     'task, unit_id, experiment and variant: at most 256 bytes, experiment and variant not empty (as ml.record_decision checks)';
 COMMENT ON CONSTRAINT mltrainingdata_confidence_check ON ml.MLTrainingData IS
     'decision.confidence, when present, is a number between 0 and 1 (as ml.record_decision checks)';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 11: monitoring, alerts and webhooks                               */
+/* ---------------------------------------------------------------------- */
+
+/* ml.monitor replaces a window's rows instead of adding to them: one row per metric and slice */
+CREATE UNIQUE INDEX mlmonitoringmetrics_window_metric_idx ON ml.MLMonitoringMetrics
+    (model_name, period_start, period_end, metric, COALESCE(model_version, 0), COALESCE(feature, ''),
+     COALESCE(experiment, ''), COALESCE(variant, ''), COALESCE(decided_by, ''))
+    WHERE metric IS NOT NULL;
+COMMENT ON INDEX ml.mlmonitoringmetrics_window_metric_idx IS
+    'One row per model, window, metric and slice: re-running ml.monitor over a window replaces its rows';
+
+/* Where alerts go: a webhook URL and how its payload is shaped. */
+CREATE TABLE ml.channels (
+    name        text PRIMARY KEY CHECK (name <> '' AND pg_catalog.octet_length(name) <= 256),
+    url         text NOT NULL CHECK (url ~ '^https?://'),
+    kind        text NOT NULL DEFAULT 'json' CHECK (kind IN ('json', 'slack', 'alertmanager')),
+    secret      text CHECK (secret IS NULL OR secret LIKE 'whsec\_%'),
+    enabled     boolean NOT NULL DEFAULT true,
+    created_by  name NOT NULL DEFAULT CURRENT_USER,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ml.channels IS 'Webhook channels that alerts are sent to';
+COMMENT ON COLUMN ml.channels.name IS 'Channel name, named by alerts';
+COMMENT ON COLUMN ml.channels.url IS 'Webhook URL (http or https); a Slack URL is itself a secret, so readers do not see it';
+COMMENT ON COLUMN ml.channels.kind IS 'Payload shape: json (learnloop''s event), slack (incoming-webhook text) or alertmanager (webhook version 4)';
+COMMENT ON COLUMN ml.channels.secret IS 'Standard Webhooks signing secret (whsec_...), or NULL for unsigned requests; readable only by the extension''s owner';
+COMMENT ON COLUMN ml.channels.enabled IS 'false: events for the channel are not queued';
+COMMENT ON COLUMN ml.channels.created_by IS 'Role that created the channel';
+COMMENT ON COLUMN ml.channels.created_at IS 'When the channel was created';
+
+/*
+ * Events waiting for delivery, written in the transaction that caused them
+ * (committed means it will be sent, rolled back means it never was), and
+ * kept after delivery as the record of what was sent.
+ */
+CREATE TABLE ml.webhook_outbox (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id         uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid() UNIQUE,
+    channel          text NOT NULL REFERENCES ml.channels (name) ON DELETE CASCADE,
+    event_type       text NOT NULL CHECK (event_type <> ''),
+    body             text NOT NULL,
+    state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+    attempts         integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    delivered_at     timestamptz,
+    last_error       text
+);
+CREATE INDEX webhook_outbox_pending_idx ON ml.webhook_outbox (next_attempt_at) WHERE state = 'pending';
+COMMENT ON TABLE ml.webhook_outbox IS 'Webhook events: queued in the transaction that caused them, sent at least once by the delivery worker';
+COMMENT ON COLUMN ml.webhook_outbox.id IS 'Queue order';
+COMMENT ON COLUMN ml.webhook_outbox.event_id IS 'Sent as webhook-id on every attempt, so receivers can drop duplicates';
+COMMENT ON COLUMN ml.webhook_outbox.channel IS 'Channel it is sent to';
+COMMENT ON COLUMN ml.webhook_outbox.event_type IS 'What happened, e.g. alert.firing, alert.resolved';
+COMMENT ON COLUMN ml.webhook_outbox.body IS 'The request body exactly as sent (JSON in the channel''s shape)';
+COMMENT ON COLUMN ml.webhook_outbox.state IS 'pending (to send or retry), delivered (a 2xx answer) or dead (attempts exhausted or refused)';
+COMMENT ON COLUMN ml.webhook_outbox.attempts IS 'Attempts made so far';
+COMMENT ON COLUMN ml.webhook_outbox.next_attempt_at IS 'Earliest time of the next attempt (backoff)';
+COMMENT ON COLUMN ml.webhook_outbox.created_at IS 'When the event was queued';
+COMMENT ON COLUMN ml.webhook_outbox.delivered_at IS 'When a receiver accepted it';
+COMMENT ON COLUMN ml.webhook_outbox.last_error IS 'Why the last attempt failed';
+
+/* Every delivery attempt, successful or not. */
+CREATE TABLE ml.webhook_deliveries (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_id    bigint NOT NULL REFERENCES ml.webhook_outbox (id) ON DELETE CASCADE,
+    event_id     uuid NOT NULL,
+    channel      text NOT NULL,
+    attempt      integer NOT NULL CHECK (attempt > 0),
+    started_at   timestamptz NOT NULL,
+    duration_ms  double precision,
+    http_status  integer,
+    status       text NOT NULL CHECK (status IN ('delivered', 'retry', 'failed', 'dead')),
+    error        text
+);
+CREATE INDEX webhook_deliveries_outbox_idx ON ml.webhook_deliveries (outbox_id, attempt);
+COMMENT ON TABLE ml.webhook_deliveries IS 'Log of every webhook delivery attempt';
+COMMENT ON COLUMN ml.webhook_deliveries.id IS 'Attempt id, in order';
+COMMENT ON COLUMN ml.webhook_deliveries.outbox_id IS 'The event attempted (ml.webhook_outbox)';
+COMMENT ON COLUMN ml.webhook_deliveries.event_id IS 'The event''s webhook-id';
+COMMENT ON COLUMN ml.webhook_deliveries.channel IS 'Channel attempted';
+COMMENT ON COLUMN ml.webhook_deliveries.attempt IS '1 for the first attempt, 2 for the first retry, ...';
+COMMENT ON COLUMN ml.webhook_deliveries.started_at IS 'When the attempt started';
+COMMENT ON COLUMN ml.webhook_deliveries.duration_ms IS 'Time until the answer, the error or the timeout';
+COMMENT ON COLUMN ml.webhook_deliveries.http_status IS 'HTTP status answered, NULL when none came';
+COMMENT ON COLUMN ml.webhook_deliveries.status IS 'delivered (2xx), retry (5xx, 429, timeout, connection error), failed (other 4xx, not retried) or dead (the last attempt allowed)';
+COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
+COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
+COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
+COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
