@@ -92,17 +92,6 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
-	DefineCustomIntVariable("learnloop.max_training_jobs",
-							"Training jobs that ml.training_jobs can show at once.",
-							"Needs learnloop in shared_preload_libraries.",
-							&learnloop_max_training_jobs,
-							16,
-							1,
-							1024,
-							PGC_POSTMASTER,
-							0,
-							NULL, NULL, NULL);
-
 	DefineCustomEnumVariable("learnloop.unknown_features",
 							 "What serving does with feature keys the model does not know: ignore, warning or error.",
 							 "A misspelt key is otherwise a silently missing feature.  A row with none of the "
@@ -127,6 +116,29 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	MarkGUCPrefixReserved("learnloop");
+
+	/*
+	 * The rest sizes and hooks shared memory, which exists only when the
+	 * library is preloaded.  Loaded later (CREATE EXTENSION without
+	 * shared_preload_libraries), defining a postmaster setting would be
+	 * FATAL for the backend, so those settings exist only when they can
+	 * take effect; the functions that need shared memory say so.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomIntVariable("learnloop.max_training_jobs",
+							"Training jobs that ml.training_jobs can show at once.",
+							"Needs learnloop in shared_preload_libraries.",
+							&learnloop_max_training_jobs,
+							16,
+							1,
+							1024,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("learnloop.serving_stats_max",
 							"Entries (database, model, function) that ml.serving_stats can hold.",
 							"Calls of further entries are counted in ml.serving_stats_dropped(); each entry takes about 7.5 kB of shared memory.",
@@ -138,10 +150,6 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("learnloop");
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 #if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = learnloop_shmem_request;
