@@ -941,12 +941,13 @@ BEGIN
      WHERE e.experiment = NEW.experiment AND e.unit_id = NEW.unit_id AND e.variant = NEW.variant
        AND jsonb_typeof(k.value) IN ('number', 'boolean')
     ON CONFLICT (experiment, unit_id, metric)
-        DO UPDATE SET value = EXCLUDED.value, recorded_at = now();
+        DO UPDATE SET value = EXCLUDED.value, recorded_at = now()
+        WHERE o.value IS DISTINCT FROM EXCLUDED.value;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION ml.experiment_outcomes_from_decision() IS
-    'Trigger: copies numeric and boolean outcome keys of a decision made by an experiment arm into ml.experiment_outcomes, when the unit was exposed to that arm';
+    'Trigger: copies numeric and boolean outcome keys of a decision made by an experiment arm into ml.experiment_outcomes, when the unit was exposed to that arm (an unchanged value is left as it was, with its recorded_at)';
 
 CREATE TRIGGER mltrainingdata_experiment_outcomes
     AFTER INSERT OR UPDATE OF outcome ON ml.MLTrainingData
@@ -1499,3 +1500,34 @@ COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
 COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
 COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
 COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
+/*
+ * pg_dump leaves out the rows of an extension's tables unless the extension
+ * marks them: every table here holds the users' data (decisions, models,
+ * experiments, monitoring, webhooks), so a dump and restore keeps it all,
+ * with each sequence where it was.  One call per statement: each call
+ * rewrites the extension's catalog row.
+ */
+SELECT pg_catalog.pg_extension_config_dump('ml.mltrainingdata', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.models', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlevaluationresults', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.experiments', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.experiment_exposures', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.experiment_outcomes', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.experiment_allocations', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlabtestresults', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlmonitoringmetrics', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.deployment_decisions', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.channels', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mltrainingdata_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.deployments_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlevaluationresults_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.experiment_allocations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlabtestresults_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.mlmonitoringmetrics_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.deployment_decisions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.training_job_id_seq', '');
