@@ -13,6 +13,11 @@ trap 'rm -f "$dump"' EXIT
 for d in $db $restored; do dropdb --if-exists "$d" >/dev/null 2>&1; done
 createdb "$db"
 q "CREATE EXTENSION learnloop" || { echo "Bail out! CREATE EXTENSION failed"; exit 1; }
+ok "$(q "SELECT coalesce(string_agg(c.relname, ' ' ORDER BY c.relname), 'none')
+            FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'learnloop'
+           WHERE c.relkind IN ('r', 'S') AND c.oid <> ALL (e.extconfig)")" none \
+   "every table and sequence of the extension is marked for pg_dump"
 q "CREATE TABLE t AS SELECT (i % 7)::float8 AS x, i % 7 > 3 AS y FROM generate_series(1, 300) i"
 q "SELECT count(*) FROM ml.train('dr', 't', 'y', params => '{\"num_round\": 3}')" >/dev/null
 q "SELECT count(*) FROM ml.train('dr', 't', 'y', params => '{\"num_round\": 4}')" >/dev/null
