@@ -116,39 +116,43 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	/*
+	 * Settings that size shared memory exist only when the library is
+	 * preloaded: loaded later (CREATE EXTENSION without
+	 * shared_preload_libraries), defining a postmaster setting is FATAL
+	 * for the backend, and shared memory is not there to size.  The
+	 * functions that need it say so.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("learnloop.max_training_jobs",
+								"Training jobs that ml.training_jobs can show at once.",
+								"Needs learnloop in shared_preload_libraries.",
+								&learnloop_max_training_jobs,
+								16,
+								1,
+								1024,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+		DefineCustomIntVariable("learnloop.serving_stats_max",
+								"Entries (database, model, function) that ml.serving_stats can hold.",
+								"Calls of further entries are counted in ml.serving_stats_dropped(); each entry takes about 7.5 kB of shared memory.",
+								&learnloop_serving_stats_max,
+								500,
+								1,
+								100000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+	}
+
+	/* after every definition: it removes the placeholders of undefined names */
 	MarkGUCPrefixReserved("learnloop");
 
-	/*
-	 * The rest sizes and hooks shared memory, which exists only when the
-	 * library is preloaded.  Loaded later (CREATE EXTENSION without
-	 * shared_preload_libraries), defining a postmaster setting would be
-	 * FATAL for the backend, so those settings exist only when they can
-	 * take effect; the functions that need shared memory say so.
-	 */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-
-	DefineCustomIntVariable("learnloop.max_training_jobs",
-							"Training jobs that ml.training_jobs can show at once.",
-							"Needs learnloop in shared_preload_libraries.",
-							&learnloop_max_training_jobs,
-							16,
-							1,
-							1024,
-							PGC_POSTMASTER,
-							0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("learnloop.serving_stats_max",
-							"Entries (database, model, function) that ml.serving_stats can hold.",
-							"Calls of further entries are counted in ml.serving_stats_dropped(); each entry takes about 7.5 kB of shared memory.",
-							&learnloop_serving_stats_max,
-							500,
-							1,
-							100000,
-							PGC_POSTMASTER,
-							0,
-							NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
