@@ -1549,14 +1549,20 @@ CREATE VIEW ml.prometheus_metrics AS
                                  ('_count', '{}', b.count::double precision)) v (suffix, le, value)
      WHERE b.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
     UNION ALL
-    /* decisions recorded (rows of ml.MLTrainingData), and those with an outcome */
-    SELECT v.name,
-           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'task', t.task, 'source', t.source),
-           v.value
-      FROM (SELECT r.task, r.source, pg_catalog.count(*) AS decisions, pg_catalog.count(r.outcome) AS outcomes
-              FROM ml.MLTrainingData r GROUP BY r.task, r.source) t
-      CROSS JOIN LATERAL (VALUES ('learnloop_decisions_total', t.decisions::double precision),
-                                 ('learnloop_decisions_with_outcome_total', t.outcomes::double precision)) v (name, value)
+    /*
+     * decisions recorded (rows of ml.MLTrainingData), and those with an
+     * outcome: a scan each, so a constant name per branch, which a query
+     * for other names prunes
+     */
+    SELECT 'learnloop_decisions_total',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'task', r.task, 'source', r.source),
+           pg_catalog.count(*)::double precision
+      FROM ml.MLTrainingData r GROUP BY r.task, r.source
+    UNION ALL
+    SELECT 'learnloop_decisions_with_outcome_total',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'task', r.task, 'source', r.source),
+           pg_catalog.count(r.outcome)::double precision
+      FROM ml.MLTrainingData r GROUP BY r.task, r.source
     UNION ALL
     /*
      * ml.monitor's figures of each model's latest window, overall slice
