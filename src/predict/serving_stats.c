@@ -5,7 +5,8 @@
  *	  counters: a fixed-size hash table of (database, model, function)
  *	  entries, each with its calls, errors, fallbacks and a latency sketch
  *	  (common/latency_sketch.h).  ml.serving_stats reads it,
- *	  ml.serving_stats_reset empties it.
+ *	  ml.serving_latency_buckets reads the latency as Prometheus histogram
+ *	  buckets (for ml.prometheus_metrics), ml.serving_stats_reset empties it.
  *
  * The hot path (every counted call) pays two clock reads and additions to
  * a backend's pending counts; they reach the shared table when the
