@@ -9,6 +9,7 @@ packages=(
   libxgboost-dev libcurl4-openssl-dev libcjson-dev
   postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl pgbouncer
   valgrind python3 curl openssl
+  prometheus-postgres-exporter prometheus-sql-exporter
 )
 
 missing=()
@@ -26,4 +27,9 @@ sudo=""
 echo "==> dependencies: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# the tests start the exporters themselves: the service the package starts
+# under systemd (postgres_exporter on :9187) is not wanted
+if [[ " ${missing[*]} " == *" prometheus-postgres-exporter "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now prometheus-postgres-exporter >/dev/null 2>&1 || true
+fi
 echo "==> dependencies: done"

@@ -1175,10 +1175,10 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
-                       'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries TO %s', grantee);
+                       'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, ml.prometheus_metrics TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
-        functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, deployed_version, '
+        functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, deployed_version, '
                      'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
@@ -1500,6 +1500,135 @@ COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
 COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
 COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
 COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 11, prometheus: ml.prometheus_metrics, the samples exporters read */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.serving_latency_buckets()
+RETURNS TABLE (database oid, model text, function text, le double precision[], counts bigint[],
+               sum_seconds double precision, count bigint)
+AS 'MODULE_PATHNAME', 'learnloop_serving_latency_buckets'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.serving_latency_buckets() IS
+    'Serving latency per database, model and function as a Prometheus histogram in seconds: the fixed le bounds (10 us .. 10 s), the cumulative count at each, the sum and the count (the +Inf bucket); as postgres_exporter''s HISTOGRAM columns read it';
+REVOKE EXECUTE ON FUNCTION ml.serving_latency_buckets() FROM PUBLIC;
+
+/*
+ * One row per Prometheus sample of the current database, named as
+ * Prometheus asks (learnloop_ prefix, seconds, _total counters, a cumulative
+ * histogram); labels is a jsonb object of strings.  Every sample carries
+ * database = the current database, so that exporters scraping several
+ * databases never emit one series twice; ml.serving_stats' rows of other
+ * databases are theirs to report.  docs/monitoring.md lists the metrics.
+ */
+CREATE VIEW ml.prometheus_metrics AS
+    /* serving counters: each entry read once, so the three agree */
+    SELECT v.name,
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(),
+                                         'model', s.model, 'function', s.function) AS labels,
+           v.value
+      FROM ml.serving_stats() s
+      CROSS JOIN LATERAL (VALUES ('learnloop_serving_calls_total', s.calls::double precision),
+                                 ('learnloop_serving_errors_total', s.errors::double precision),
+                                 ('learnloop_serving_fallbacks_total',
+                                  CASE WHEN s.function = 'decide' THEN s.fallbacks::double precision END)) v (name, value)
+     WHERE s.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+       AND v.value IS NOT NULL
+    UNION ALL
+    /* serving latency: cumulative buckets, +Inf equal to _count, _sum in seconds */
+    SELECT 'learnloop_serving_latency_seconds' || v.suffix,
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(),
+                                         'model', b.model, 'function', b.function) || v.le,
+           v.value
+      FROM ml.serving_latency_buckets() b
+      CROSS JOIN LATERAL (SELECT '_bucket', pg_catalog.jsonb_build_object('le', u.le::text), u.count::double precision
+                            FROM unnest(b.le, b.counts) u (le, count)
+                          UNION ALL
+                          VALUES ('_bucket', '{"le": "+Inf"}'::jsonb, b.count::double precision),
+                                 ('_sum', '{}', b.sum_seconds),
+                                 ('_count', '{}', b.count::double precision)) v (suffix, le, value)
+     WHERE b.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+    UNION ALL
+    /*
+     * decisions recorded (rows of ml.MLTrainingData), and those with an
+     * outcome: a scan each, so a constant name per branch, which a query
+     * for other names prunes
+     */
+    SELECT 'learnloop_decisions_total',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'task', r.task, 'source', r.source),
+           pg_catalog.count(*)::double precision
+      FROM ml.MLTrainingData r GROUP BY r.task, r.source
+    UNION ALL
+    SELECT 'learnloop_decisions_with_outcome_total',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'task', r.task, 'source', r.source),
+           pg_catalog.count(r.outcome)::double precision
+      FROM ml.MLTrainingData r GROUP BY r.task, r.source
+    UNION ALL
+    /*
+     * ml.monitor's figures of each model's latest window, overall slice
+     * (drift per feature): one gauge per metric, _ms turned into _seconds;
+     * of two windows ending together the shorter, of two versions in one
+     * window the newer.  A name Prometheus would refuse or misread (a
+     * reserved suffix) is left out, and so is a NULL (not judged) value.
+     */
+    SELECT 'learnloop_monitoring_' || CASE WHEN m.metric LIKE '%\_ms' THEN pg_catalog.left(m.metric, -3) || '_seconds'
+                                           ELSE m.metric END,
+           pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('database', pg_catalog.current_database(),
+                                                                      'model', m.model_name,
+                                                                      'version', m.model_version::text,
+                                                                      'feature', m.feature)),
+           CASE WHEN m.metric LIKE '%\_ms' THEN m.value / 1000 ELSE m.value END
+      FROM (SELECT DISTINCT ON (w.metric, w.feature, w.model_name) w.model_name, w.model_version, w.metric, w.feature, w.value
+              FROM (SELECT DISTINCT n.name FROM ml.models n) n
+              CROSS JOIN LATERAL (SELECT pg_catalog.max(l.period_end) AS period_end FROM ml.MLMonitoringMetrics l
+                                   WHERE l.model_name = n.name AND l.metric IS NOT NULL) latest
+              JOIN ml.MLMonitoringMetrics w ON w.model_name = n.name AND w.period_end = latest.period_end
+             WHERE w.metric ~ '^[a-z][a-z0-9_]*$' AND w.metric !~ '_(total|count|sum|bucket|created|info)$'
+               AND w.experiment IS NULL AND w.variant IS NULL AND w.decided_by IS NULL
+             ORDER BY w.metric, w.feature, w.model_name, w.period_start DESC, w.model_version DESC NULLS LAST, w.id DESC) m
+     WHERE m.value IS NOT NULL
+    UNION ALL
+    /* when each model's latest window ended: a monitor that stopped running shows here */
+    SELECT 'learnloop_monitoring_window_end_timestamp_seconds',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'model', n.name),
+           pg_catalog.date_part('epoch', latest.period_end)
+      FROM (SELECT DISTINCT n.name FROM ml.models n) n
+      CROSS JOIN LATERAL (SELECT pg_catalog.max(l.period_end) AS period_end FROM ml.MLMonitoringMetrics l
+                           WHERE l.model_name = n.name AND l.metric IS NOT NULL) latest
+     WHERE latest.period_end IS NOT NULL
+    UNION ALL
+    /* the webhook outbox by channel and state, every state of every channel (0 included) */
+    SELECT 'learnloop_webhook_outbox_events',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'channel', c.name, 'state', s.state),
+           pg_catalog.count(o.id)::double precision
+      FROM ml.channels c
+      CROSS JOIN (VALUES ('pending'), ('delivered'), ('dead')) s (state)
+      LEFT JOIN ml.webhook_outbox o ON o.channel = c.name AND o.state = s.state
+     GROUP BY c.name, s.state
+    UNION ALL
+    /* the oldest event still waiting, per channel: a delivery that is stuck shows here */
+    SELECT 'learnloop_webhook_outbox_oldest_pending_timestamp_seconds',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'channel', o.channel),
+           pg_catalog.date_part('epoch', pg_catalog.min(o.created_at))
+      FROM ml.webhook_outbox o
+     WHERE o.state = 'pending'
+     GROUP BY o.channel
+    UNION ALL
+    /* delivery attempts by channel and status, every status of every channel (0 included) */
+    SELECT 'learnloop_webhook_deliveries_total',
+           pg_catalog.jsonb_build_object('database', pg_catalog.current_database(), 'channel', c.name, 'status', s.status),
+           pg_catalog.count(d.id)::double precision
+      FROM ml.channels c
+      CROSS JOIN (VALUES ('delivered'), ('retry'), ('failed'), ('dead')) s (status)
+      LEFT JOIN ml.webhook_deliveries d ON d.channel = c.name AND d.status = s.status
+     GROUP BY c.name, s.status;
+COMMENT ON VIEW ml.prometheus_metrics IS
+    'Prometheus samples of the current database, one row per sample: serving calls, errors, fallbacks and latency histogram, decisions recorded, the latest monitoring figures per model, the webhook outbox and deliveries; the configurations in contrib/prometheus/ read it';
+COMMENT ON COLUMN ml.prometheus_metrics.name IS 'Metric name: learnloop_ prefix, base units (seconds), _total for counters, _bucket/_sum/_count for the histogram';
+COMMENT ON COLUMN ml.prometheus_metrics.labels IS 'Label names and values (all strings) as a jsonb object; always database, never a user id';
+COMMENT ON COLUMN ml.prometheus_metrics.value IS 'The sample''s value';
+
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension
  * marks them: every table here holds the users' data (decisions, models,

@@ -5,7 +5,8 @@
  *	  counters: a fixed-size hash table of (database, model, function)
  *	  entries, each with its calls, errors, fallbacks and a latency sketch
  *	  (common/latency_sketch.h).  ml.serving_stats reads it,
- *	  ml.serving_stats_reset empties it.
+ *	  ml.serving_latency_buckets reads the latency as Prometheus histogram
+ *	  buckets (for ml.prometheus_metrics), ml.serving_stats_reset empties it.
  *
  * The hot path (every counted call) pays two clock reads and additions to
  * a backend's pending counts; they reach the shared table when the
@@ -24,6 +25,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -32,6 +34,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 
@@ -42,6 +45,7 @@
 PG_FUNCTION_INFO_V1(learnloop_serving_stats_rows);
 PG_FUNCTION_INFO_V1(learnloop_serving_stats_reset);
 PG_FUNCTION_INFO_V1(learnloop_serving_stats_dropped);
+PG_FUNCTION_INFO_V1(learnloop_serving_latency_buckets);
 
 /*
  * Room for the longest task name (256 bytes, ml.MLTrainingData's CHECK);
@@ -377,13 +381,17 @@ set_ms(Datum *values, bool *nulls, int i, double seconds, bool empty)
 	values[i] = Float8GetDatum(seconds * 1000.0);
 }
 
+/* writes the row of one entry (a copy taken under its spinlock) */
+typedef void (*EntryRowWriter) (ReturnSetInfo *rsinfo, const ServingEntry *entry);
+
 /*
- * Rows of ml.serving_stats: every entry of every database, as
- * pg_stat_statements shows them; model names are no secret from roles
- * that may read monitoring.
+ * Writes a row per entry of every database, as pg_stat_statements shows
+ * them; model names are no secret from roles that may read monitoring.
+ * Each entry is copied under its spinlock, so a row is one consistent
+ * snapshot of its counters.
  */
-Datum
-learnloop_serving_stats_rows(PG_FUNCTION_ARGS)
+static Datum
+entry_rows(FunctionCallInfo fcinfo, EntryRowWriter write_row)
 {
 	ReturnSetInfo *rsinfo = srf_materialize(fcinfo);
 	HASH_SEQ_STATUS seq;
@@ -398,32 +406,85 @@ learnloop_serving_stats_rows(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, serving_hash);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[13];
-		bool		nulls[13] = {false};
-		bool		empty;
-
 		SpinLockAcquire(&entry->mutex);
 		memcpy(copy, entry, sizeof(ServingEntry));
 		SpinLockRelease(&entry->mutex);
-
-		empty = copy->latency.count == 0;
-		values[0] = ObjectIdGetDatum(copy->key.database);
-		values[1] = CStringGetTextDatum(copy->key.model);
-		values[2] = CStringGetTextDatum(function_names[copy->key.function]);
-		values[3] = Int64GetDatum((int64) copy->calls);
-		values[4] = Int64GetDatum((int64) copy->errors);
-		values[5] = Int64GetDatum((int64) copy->fallbacks);
-		set_ms(values, nulls, 6, latency_sketch_quantile(&copy->latency, 0.5), empty);
-		set_ms(values, nulls, 7, latency_sketch_quantile(&copy->latency, 0.95), empty);
-		set_ms(values, nulls, 8, latency_sketch_quantile(&copy->latency, 0.99), empty);
-		set_ms(values, nulls, 9, empty ? 0 : latency_sketch_sum_seconds(&copy->latency) / copy->latency.count, empty);
-		set_ms(values, nulls, 10, copy->latency.min_ns / 1e9, empty);
-		set_ms(values, nulls, 11, copy->latency.max_ns / 1e9, empty);
-		set_ms(values, nulls, 12, latency_sketch_sum_seconds(&copy->latency), false);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		write_row(rsinfo, copy);
 	}
 	LWLockRelease(serving_shared->lock);
 	return (Datum) 0;
+}
+
+/* A row of ml.serving_stats: counts and latency in milliseconds. */
+static void
+write_stats_row(ReturnSetInfo *rsinfo, const ServingEntry *copy)
+{
+	Datum		values[13];
+	bool		nulls[13] = {false};
+	bool		empty = copy->latency.count == 0;
+
+	values[0] = ObjectIdGetDatum(copy->key.database);
+	values[1] = CStringGetTextDatum(copy->key.model);
+	values[2] = CStringGetTextDatum(function_names[copy->key.function]);
+	values[3] = Int64GetDatum((int64) copy->calls);
+	values[4] = Int64GetDatum((int64) copy->errors);
+	values[5] = Int64GetDatum((int64) copy->fallbacks);
+	set_ms(values, nulls, 6, latency_sketch_quantile(&copy->latency, 0.5), empty);
+	set_ms(values, nulls, 7, latency_sketch_quantile(&copy->latency, 0.95), empty);
+	set_ms(values, nulls, 8, latency_sketch_quantile(&copy->latency, 0.99), empty);
+	set_ms(values, nulls, 9, empty ? 0 : latency_sketch_sum_seconds(&copy->latency) / copy->latency.count, empty);
+	set_ms(values, nulls, 10, copy->latency.min_ns / 1e9, empty);
+	set_ms(values, nulls, 11, copy->latency.max_ns / 1e9, empty);
+	set_ms(values, nulls, 12, latency_sketch_sum_seconds(&copy->latency), false);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+Datum
+learnloop_serving_stats_rows(PG_FUNCTION_ARGS)
+{
+	return entry_rows(fcinfo, write_stats_row);
+}
+
+/*
+ * A row of ml.serving_latency_buckets(): the latency as a Prometheus
+ * histogram in seconds, the fixed `le` bounds of latency_sketch.h with the
+ * cumulative count at each (the +Inf bucket is count, the calls that
+ * returned), and the exact sum.  The arrays are in the shape
+ * postgres_exporter's HISTOGRAM columns read; ml.prometheus_metrics turns
+ * them into one sample per bucket.
+ */
+static void
+write_buckets_row(ReturnSetInfo *rsinfo, const ServingEntry *copy)
+{
+	Datum		values[7];
+	bool		nulls[7] = {false};
+	uint64		counts[LATENCY_SKETCH_DEFAULT_NLE];
+	Datum		le_datums[LATENCY_SKETCH_DEFAULT_NLE];
+	Datum		count_datums[LATENCY_SKETCH_DEFAULT_NLE];
+
+	latency_sketch_cumulative(&copy->latency, latency_sketch_default_le,
+							  LATENCY_SKETCH_DEFAULT_NLE, counts);
+	for (int k = 0; k < LATENCY_SKETCH_DEFAULT_NLE; k++)
+	{
+		le_datums[k] = Float8GetDatum(latency_sketch_default_le[k]);
+		count_datums[k] = Int64GetDatum((int64) counts[k]);
+	}
+	values[0] = ObjectIdGetDatum(copy->key.database);
+	values[1] = CStringGetTextDatum(copy->key.model);
+	values[2] = CStringGetTextDatum(function_names[copy->key.function]);
+	values[3] = PointerGetDatum(construct_array(le_datums, LATENCY_SKETCH_DEFAULT_NLE, FLOAT8OID,
+												sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(count_datums, LATENCY_SKETCH_DEFAULT_NLE, INT8OID,
+												sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[5] = Float8GetDatum(latency_sketch_sum_seconds(&copy->latency));
+	values[6] = Int64GetDatum((int64) copy->latency.count);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+Datum
+learnloop_serving_latency_buckets(PG_FUNCTION_ARGS)
+{
+	return entry_rows(fcinfo, write_buckets_row);
 }
 
 /*
