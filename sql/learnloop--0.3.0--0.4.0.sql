@@ -281,6 +281,15 @@ COMMENT ON FUNCTION ml.channel_secret(text) IS
     'What ml.create_channel stores for its secret argument: NULL, a new random whsec_ secret for ''generate'', or the given one once it has the Standard Webhooks form';
 REVOKE EXECUTE ON FUNCTION ml.channel_secret(text) FROM PUBLIC;
 
+/* Who called a SECURITY DEFINER function (src/common/outer_role.c): ml.create_channel and ml.create_alert record it. */
+CREATE FUNCTION ml.outer_role()
+RETURNS name
+AS 'MODULE_PATHNAME', 'learnloop_outer_role'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.outer_role() IS
+    'The role in effect outside any function (SET ROLE counts, SECURITY DEFINER does not): who called ml.create_channel or ml.create_alert';
+REVOKE EXECUTE ON FUNCTION ml.outer_role() FROM PUBLIC;
+
 /* The SRM alert rule reads this: the same test as ml.experiment_statistics' srm_p_value, without a metric. */
 CREATE FUNCTION ml.experiment_srm(experiment text)
 RETURNS double precision
@@ -794,7 +803,7 @@ BEGIN
                            severity, channel, repeat_interval, created_by)
         VALUES (create_alert.name, create_alert.model, create_alert.metric, create_alert.feature,
                 create_alert.experiment, create_alert.condition, create_alert.threshold, create_alert.for_windows,
-                create_alert.severity, create_alert.channel, create_alert.repeat_interval, session_user);
+                create_alert.severity, create_alert.channel, create_alert.repeat_interval, ml.outer_role());
     IF NOT srm THEN
         INSERT INTO ml.alert_states (alert) VALUES (create_alert.name);
     END IF;
@@ -841,7 +850,7 @@ BEGIN
             USING ERRCODE = 'duplicate_object', HINT = 'Drop it first with ml.drop_channel, or choose another name.';
     END IF;
     INSERT INTO ml.channels (name, url, kind, secret, created_by)
-        VALUES (create_channel.name, create_channel.url, create_channel.kind, stored, session_user);
+        VALUES (create_channel.name, create_channel.url, create_channel.kind, stored, ml.outer_role());
     RETURN stored;
 END
 $$;
