@@ -688,10 +688,10 @@ COMMENT ON FUNCTION ml.evaluate_alerts(text) IS
     'Judges the alert rules of a model (NULL: all) on the newest window of their metric, and the SRM rules on the experiments; returns the events made, whose notifications are queued in ml.webhook_outbox in the same transaction';
 REVOKE EXECUTE ON FUNCTION ml.evaluate_alerts(text) FROM PUBLIC;
 
-/* The metric names ml.monitor writes (CONTRACT: docs/monitoring.md), and which are per feature. */
+/* The metric names ml.monitor writes (docs/monitoring.md), and which are per feature; STABLE: the list grows with releases. */
 CREATE FUNCTION ml.monitoring_metric_names(per_feature boolean)
 RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN per_feature
             THEN '{drift_wasserstein, drift_jensen_shannon, drift_psi, missing_share, drift}'::text[]
