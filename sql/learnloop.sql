@@ -1795,7 +1795,7 @@ REVOKE EXECUTE ON FUNCTION ml.record_alert_event(ml.alert_events, boolean) FROM 
  *   no breach: firing -> resolved (notified), pending -> inactive (not);
  *   value NULL or NaN (not measured): neither; the count stays as it was;
  *   a window not newer than the last one judged is not judged again;
- *   out of scope (the SRM rule's experiment stopped): judged as no breach;
+ *   out of scope (the SRM rule's experiment stopped or was deleted): no breach;
  *   still firing and repeat_interval since the last notification: notified again.
  */
 CREATE FUNCTION ml.judge_alert(rule ml.alerts, subject text, value double precision,
@@ -1829,11 +1829,15 @@ BEGIN
         st.window_start := judge_alert.window_start;
         st.window_end := judge_alert.window_end;
         st.value := judge_alert.value;
-        IF measured THEN
-            breach := in_scope AND CASE rule.condition
-                      WHEN '>' THEN value > rule.threshold WHEN '>=' THEN value >= rule.threshold
-                      WHEN '<' THEN value < rule.threshold WHEN '<=' THEN value <= rule.threshold
-                      WHEN '=' THEN value = rule.threshold WHEN '<>' THEN value <> rule.threshold END;
+        breach := CASE WHEN NOT in_scope THEN false
+                       WHEN NOT measured THEN NULL
+                       WHEN rule.condition = '>' THEN value > rule.threshold
+                       WHEN rule.condition = '>=' THEN value >= rule.threshold
+                       WHEN rule.condition = '<' THEN value < rule.threshold
+                       WHEN rule.condition = '<=' THEN value <= rule.threshold
+                       WHEN rule.condition = '=' THEN value = rule.threshold
+                       WHEN rule.condition = '<>' THEN value <> rule.threshold END;
+        IF breach IS NOT NULL THEN
             IF breach THEN
                 st.breaches := st.breaches + 1;
                 st.active_since := coalesce(st.active_since, judge_alert.window_end);
@@ -1901,17 +1905,24 @@ BEGIN
                     OR a.metric = 'srm_p_value'
                  ORDER BY a.name LOOP
         IF rule.metric = 'srm_p_value' THEN
-            -- the running experiments, and those that stopped while their alert was active (to resolve it)
-            FOR e IN SELECT x.name, x.status, coalesce(x.started_at, x.created_at) AS started
+            -- the running experiments, and those stopped or deleted while their alert was
+            -- active: out of the rule's scope, their alert resolves
+            FOR e IN SELECT x.name AS subject, x.status = 'running' AS running, true AS present,
+                            coalesce(x.started_at, x.created_at) AS started
                        FROM ml.experiments x
                       WHERE (rule.experiment IS NULL OR x.name = rule.experiment)
                         AND (x.status = 'running'
                              OR EXISTS (SELECT FROM ml.alert_states s
                                          WHERE s.alert = rule.name AND s.subject = x.name AND s.state <> 'inactive'))
-                      ORDER BY x.name LOOP
-                -- a stopped experiment is out of the rule's scope: its alert resolves
-                RETURN QUERY SELECT * FROM ml.judge_alert(rule, e.name, ml.experiment_srm(e.name),
-                                                          e.started, now(), e.status = 'running');
+                     UNION ALL
+                     SELECT s.subject, false, false, NULL
+                       FROM ml.alert_states s
+                      WHERE s.alert = rule.name AND s.state <> 'inactive'
+                        AND NOT EXISTS (SELECT FROM ml.experiments x WHERE x.name = s.subject)
+                      ORDER BY 1 LOOP
+                RETURN QUERY SELECT * FROM ml.judge_alert(
+                    rule, e.subject, CASE WHEN e.present THEN ml.experiment_srm(e.subject) END,
+                    coalesce(e.started, now()), now(), e.running);
             END LOOP;
         ELSE
             SELECT r.value, r.period_start, r.period_end INTO m

@@ -223,6 +223,22 @@ SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm'
 SELECT (ml.set_experiment_status('split', 'stopped')).status;
 SELECT alert, experiment, to_state, value < 0.001 AS p_still_below FROM ml.evaluate_alerts() WHERE alert = 'srm';
 SELECT count(*) AS srm_events_after_stop FROM ml.evaluate_alerts() WHERE alert = 'srm';
+-- a deleted experiment too (its p-value is gone: NULL)
+SELECT (ml.create_experiment('split2', ARRAY['a', 'b'])).name;
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+    SELECT 'split2', 'u' || i, CASE WHEN i <= 700 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
+SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm';
+DELETE FROM ml.experiments WHERE name = 'split2';
+SELECT alert, experiment, to_state, value FROM ml.evaluate_alerts() WHERE alert = 'srm';
+SELECT count(*) AS srm_events_after_delete FROM ml.evaluate_alerts() WHERE alert = 'srm';
+-- a Thompson-sampling experiment has no fixed split: its p-value is NULL, never judged
+SELECT (ml.create_experiment('bandit', ARRAY['a', 'b'], allocation => 'thompson', primary_metric => 'converted')).name;
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+    SELECT 'bandit', 'u' || i, CASE WHEN i <= 900 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
+SELECT ml.experiment_srm('bandit') AS thompson_srm;
+SELECT count(*) AS bandit_events FROM ml.evaluate_alerts() WHERE alert = 'srm';
+SELECT subject, state, value < 0.001 AS p_below FROM ml.alert_states WHERE alert = 'srm' ORDER BY subject;
+DELETE FROM ml.experiments WHERE name = 'bandit';
 
 -- ------------------------------------------------ privileges
 CREATE ROLE learnloop_test_alert_reader;
