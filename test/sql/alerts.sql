@@ -196,49 +196,52 @@ SELECT error_of('SELECT ml.test_channel(''ops'')');
 SELECT ml.enable_channel('ops');
 
 -- ------------------------------------------------ the built-in SRM rule
-SELECT (ml.create_experiment('split', ARRAY['control', 'treatment'], primary_metric => 'converted')).name;
+-- (earlier suites leave experiments running: the rule watches them too, this suite reads its own)
+SELECT (ml.create_experiment('alerts_split', ARRAY['control', 'treatment'], primary_metric => 'converted')).name;
 SELECT ml.create_alert('srm', NULL, 'srm_p_value', channel => 'ops', severity => 'critical');
 SELECT condition, threshold, experiment FROM ml.alerts WHERE name = 'srm';
 -- 1000 against 800 units on a 50/50 split: chi-square 22.2, p = 2.4e-6
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
-    SELECT 'split', 'u' || i, CASE WHEN i <= 1000 THEN 'control' ELSE 'treatment' END
+    SELECT 'alerts_split', 'u' || i, CASE WHEN i <= 1000 THEN 'control' ELSE 'treatment' END
       FROM generate_series(1, 1800) i;
-SELECT round(ml.experiment_srm('split')::numeric, 8) AS srm_p,
+SELECT round(ml.experiment_srm('alerts_split')::numeric, 8) AS srm_p,
        round(srm_p_value::numeric, 8) AS statistics_srm_p
-  FROM ml.experiment_statistics('split') LIMIT 1;
-SELECT alert, to_state, value < 0.001 AS p_below, queued FROM pg_temp.eval(NULL) WHERE alert = 'srm';
-SELECT body::jsonb ->> 'summary' ~ '^FIRING srm \[critical\]: experiment split srm_p_value = 2\.428\d*e-06 < 0\.001 for 1 window, window ' AS summary_ok,
+  FROM ml.experiment_statistics('alerts_split') LIMIT 1;
+SELECT alert, experiment, to_state, value < 0.001 AS p_below, event_id IS NOT NULL AS notified
+  FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+SELECT body::jsonb ->> 'summary' ~ '^FIRING srm \[critical\]: experiment alerts_split srm_p_value = 2\.428\d*e-06 < 0\.001 for 1 window, window ' AS summary_ok,
        body::jsonb ->> 'experiment' AS experiment, body::jsonb ->> 'model' AS model,
        (body::jsonb ->> 'value')::float8 < 0.001 AS value_below
-  FROM ml.webhook_outbox WHERE body::jsonb ->> 'alert' = 'srm';
+  FROM ml.webhook_outbox WHERE body::jsonb ->> 'alert' = 'srm' AND body::jsonb ->> 'experiment' = 'alerts_split';
 -- still mismatched: nothing new; balanced again: resolved
-SELECT count(*) AS srm_events FROM ml.evaluate_alerts() WHERE alert = 'srm';
+SELECT count(*) AS srm_events FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
-    SELECT 'split', 'v' || i, 'treatment' FROM generate_series(1, 200) i;
-SELECT alert, experiment, to_state, round(value::numeric, 3) AS p FROM ml.evaluate_alerts() WHERE alert = 'srm';
+    SELECT 'alerts_split', 'v' || i, 'treatment' FROM generate_series(1, 200) i;
+SELECT alert, experiment, to_state, round(value::numeric, 3) AS p FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
 -- a stopped experiment is out of the rule: its firing alert resolves
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
-    SELECT 'split', 'w' || i, 'control' FROM generate_series(1, 300) i;
-SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm';
-SELECT (ml.set_experiment_status('split', 'stopped')).status;
-SELECT alert, experiment, to_state, value < 0.001 AS p_still_below FROM ml.evaluate_alerts() WHERE alert = 'srm';
-SELECT count(*) AS srm_events_after_stop FROM ml.evaluate_alerts() WHERE alert = 'srm';
+    SELECT 'alerts_split', 'w' || i, 'control' FROM generate_series(1, 300) i;
+SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+SELECT (ml.set_experiment_status('alerts_split', 'stopped')).status;
+SELECT alert, experiment, to_state, value < 0.001 AS p_still_below FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+SELECT count(*) AS srm_events_after_stop FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
 -- a deleted experiment too (its p-value is gone: NULL)
-SELECT (ml.create_experiment('split2', ARRAY['a', 'b'])).name;
+SELECT (ml.create_experiment('alerts_split2', ARRAY['a', 'b'])).name;
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
-    SELECT 'split2', 'u' || i, CASE WHEN i <= 700 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
-SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm';
-DELETE FROM ml.experiments WHERE name = 'split2';
-SELECT alert, experiment, to_state, value FROM ml.evaluate_alerts() WHERE alert = 'srm';
-SELECT count(*) AS srm_events_after_delete FROM ml.evaluate_alerts() WHERE alert = 'srm';
+    SELECT 'alerts_split2', 'u' || i, CASE WHEN i <= 700 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
+SELECT alert, experiment, to_state FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+DELETE FROM ml.experiments WHERE name = 'alerts_split2';
+SELECT alert, experiment, to_state, value FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+SELECT count(*) AS srm_events_after_delete FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
 -- a Thompson-sampling experiment has no fixed split: its p-value is NULL, never judged
-SELECT (ml.create_experiment('bandit', ARRAY['a', 'b'], allocation => 'thompson', primary_metric => 'converted')).name;
+SELECT (ml.create_experiment('alerts_bandit', ARRAY['a', 'b'], allocation => 'thompson', primary_metric => 'converted')).name;
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
-    SELECT 'bandit', 'u' || i, CASE WHEN i <= 900 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
-SELECT ml.experiment_srm('bandit') AS thompson_srm;
-SELECT count(*) AS bandit_events FROM ml.evaluate_alerts() WHERE alert = 'srm';
-SELECT subject, state, value < 0.001 AS p_below FROM ml.alert_states WHERE alert = 'srm' ORDER BY subject;
-DELETE FROM ml.experiments WHERE name = 'bandit';
+    SELECT 'alerts_bandit', 'u' || i, CASE WHEN i <= 900 THEN 'a' ELSE 'b' END FROM generate_series(1, 1000) i;
+SELECT ml.experiment_srm('alerts_bandit') AS thompson_srm;
+SELECT count(*) AS bandit_events FROM ml.evaluate_alerts() WHERE alert = 'srm' AND experiment LIKE 'alerts\_%';
+SELECT subject, state, value < 0.001 AS p_below FROM ml.alert_states
+ WHERE alert = 'srm' AND subject LIKE 'alerts\_%' ORDER BY subject;
+DELETE FROM ml.experiments WHERE name = 'alerts_bandit';
 
 -- ------------------------------------------------ privileges
 CREATE ROLE learnloop_test_alert_reader;
@@ -296,4 +299,4 @@ SELECT ml.drop_alert(name) FROM ml.alerts ORDER BY name;
 SELECT ml.drop_channel(name) FROM ml.channels ORDER BY name;
 DELETE FROM ml.alert_events;
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name IN ('m', 'other');
-DELETE FROM ml.experiments WHERE name = 'split';
+DELETE FROM ml.experiments WHERE name = 'alerts_split';
