@@ -1657,14 +1657,15 @@ COMMENT ON COLUMN ml.alert_events.at IS 'When the event was made (the evaluating
 COMMENT ON INDEX ml.alert_events_alert_idx IS 'History of one rule';
 COMMENT ON INDEX ml.alert_events_event_id_key IS 'One alert event per notification';
 
-/* RFC 3339 in UTC, as Alertmanager writes it (milliseconds). */
+/* RFC 3339 in UTC, as Alertmanager writes it (milliseconds); NULL for a time it cannot write. */
 CREATE FUNCTION ml.rfc3339(t timestamptz)
 RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+RETURN CASE WHEN t >= '0001-01-01 00:00:00+00' AND t < '10000-01-01 00:00:00+00'
+            THEN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END;
 COMMENT ON FUNCTION ml.rfc3339(timestamptz) IS
-    'A time as RFC 3339 in UTC with milliseconds (2026-11-30T19:00:00.000Z), as webhook payloads carry it';
+    'A time as RFC 3339 in UTC with milliseconds (2026-11-30T19:00:00.000Z), as webhook payloads carry it; NULL outside years 1 to 9999 (infinity included), which RFC 3339 cannot write';
 REVOKE EXECUTE ON FUNCTION ml.rfc3339(timestamptz) FROM PUBLIC;
 
 /* The one-line summary every payload carries (Slack's text, Alertmanager's summary). */
@@ -1946,7 +1947,7 @@ REVOKE EXECUTE ON FUNCTION ml.evaluate_alerts(text) FROM PUBLIC;
 /* The metric names ml.monitor writes (docs/monitoring.md), and which are per feature; STABLE: the list grows with releases. */
 CREATE FUNCTION ml.monitoring_metric_names(per_feature boolean)
 RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN per_feature
             THEN '{drift_wasserstein, drift_jensen_shannon, drift_psi, missing_share, drift}'::text[]
@@ -2098,6 +2099,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the channel, e.g. ''ops''.';
     END IF;
     url := ml.check_channel_url(url);
+    -- the scheme in lower case, as ml.channels' CHECK and the delivery worker read it
+    url := lower(split_part(url, ':', 1)) || substr(url, length(split_part(url, ':', 1)) + 1);
     kind := ml.check_choice(kind, 'kind', '{json, slack, alertmanager}');
     stored := ml.channel_secret(secret);
     IF EXISTS (SELECT FROM ml.channels c WHERE c.name = create_channel.name) THEN

@@ -18,6 +18,9 @@ SELECT u, error_of(format('SELECT ml.create_channel(''c'', %L)', u))
                ('http://224.0.0.1/'), ('http://[fe80::1]/')) v(u);
 SELECT ml.create_channel('local', 'http://127.1:8080/hook');
 SELECT ml.create_channel('private', 'http://[::1]:8080/hook');
+SELECT ml.create_channel('upper', 'HTTPS://Hooks.Example.com/Path');
+SELECT url FROM ml.channels WHERE name = 'upper';
+SELECT ml.drop_channel('upper');
 SELECT count(*) AS channels_so_far FROM ml.channels;
 SELECT ml.drop_channel('local'), ml.drop_channel('private');
 
