@@ -299,6 +299,18 @@ COMMENT ON FUNCTION ml.experiment_srm(text) IS
     'Sample ratio mismatch p-value of an experiment''s exposed units against its weights (chi-square, as srm_p_value in ml.experiment_statistics); NULL for Thompson sampling or no units';
 REVOKE EXECUTE ON FUNCTION ml.experiment_srm(text) FROM PUBLIC;
 
+/*
+ * The newest window of a model's metric (overall slice): what each alert
+ * rule judges and what ml.monitoring shows, found without reading a
+ * model's history (a forward scan, newest first).
+ */
+CREATE INDEX mlmonitoringmetrics_latest_idx ON ml.MLMonitoringMetrics
+    (model_name, metric, COALESCE(feature, ''), period_end DESC, period_start DESC,
+     COALESCE(model_version, -1) DESC, id DESC)
+    WHERE metric IS NOT NULL AND experiment IS NULL AND variant IS NULL AND decided_by IS NULL;
+COMMENT ON INDEX ml.mlmonitoringmetrics_latest_idx IS
+    'Newest window first per model, metric and feature, overall slice only: ml.evaluate_alerts and ml.monitoring';
+
 /* Alert rules. */
 CREATE TABLE ml.alerts (
     name             text PRIMARY KEY CHECK (name <> '' AND pg_catalog.octet_length(name) <= 256),
@@ -685,9 +697,9 @@ BEGIN
             SELECT r.value, r.period_start, r.period_end INTO m
               FROM ml.MLMonitoringMetrics r
              WHERE r.model_name = rule.model AND r.metric = rule.metric
-               AND r.feature IS NOT DISTINCT FROM rule.feature
+               AND COALESCE(r.feature, '') = COALESCE(rule.feature, '')
                AND r.experiment IS NULL AND r.variant IS NULL AND r.decided_by IS NULL
-             ORDER BY r.period_end DESC, r.period_start DESC, r.model_version DESC NULLS LAST, r.id DESC
+             ORDER BY r.period_end DESC, r.period_start DESC, COALESCE(r.model_version, -1) DESC, r.id DESC
              LIMIT 1;
             IF FOUND THEN
                 RETURN QUERY SELECT * FROM ml.judge_alert(rule, '', m.value, m.period_start, m.period_end);
@@ -949,8 +961,33 @@ COMMENT ON FUNCTION ml.test_channel(text) IS
     'Queues a test event (alert learnloop_test, firing, event type alert.test) in the channel''s shape; returns its event id';
 REVOKE EXECUTE ON FUNCTION ml.test_channel(text) FROM PUBLIC;
 
-/* The latest value of each model's metrics, with its status against the alert rules. */
+/*
+ * The latest value of each model's metrics, with its status against the
+ * alert rules.  The series (model, metric, feature) are walked one index
+ * probe each (a loose index scan: PostgreSQL 15 has no skip scan), then the
+ * newest row of each is one more probe, so the view costs what the number
+ * of series costs, not the length of the history.
+ */
 CREATE VIEW ml.monitoring AS
+    WITH RECURSIVE series AS (
+        (SELECT m.model_name, m.metric, COALESCE(m.feature, '') AS feature_key
+           FROM ml.MLMonitoringMetrics m
+          WHERE m.metric IS NOT NULL AND m.model_name IS NOT NULL
+            AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+          ORDER BY m.model_name, m.metric, COALESCE(m.feature, '')
+          LIMIT 1)
+        UNION ALL
+        SELECT n.model_name, n.metric, n.feature_key
+          FROM series s
+         CROSS JOIN LATERAL (
+               SELECT m.model_name, m.metric, COALESCE(m.feature, '') AS feature_key
+                 FROM ml.MLMonitoringMetrics m
+                WHERE m.metric IS NOT NULL
+                  AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+                  AND (m.model_name, m.metric, COALESCE(m.feature, '')) > (s.model_name, s.metric, s.feature_key)
+                ORDER BY m.model_name, m.metric, COALESCE(m.feature, '')
+                LIMIT 1) n
+    )
     SELECT l.model_name AS model, l.model_version, l.metric, l.feature, l.value,
            l.period_start, l.period_end,
            CASE WHEN r.alerts IS NULL THEN 'no rule'
@@ -958,18 +995,20 @@ CREATE VIEW ml.monitoring AS
                 WHEN r.pending THEN 'pending'
                 ELSE 'ok' END AS status,
            r.alerts
-      FROM (SELECT DISTINCT ON (m.model_name, m.metric, m.feature) m.*
-              FROM ml.MLMonitoringMetrics m
-             WHERE m.metric IS NOT NULL AND m.model_name IS NOT NULL
-               AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
-             ORDER BY m.model_name, m.metric, m.feature, m.period_end DESC, m.period_start DESC,
-                      m.model_version DESC NULLS LAST, m.id DESC) l
+      FROM series s
+     CROSS JOIN LATERAL (
+           SELECT m.* FROM ml.MLMonitoringMetrics m
+            WHERE m.model_name = s.model_name AND m.metric = s.metric
+              AND COALESCE(m.feature, '') = s.feature_key
+              AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+            ORDER BY m.period_end DESC, m.period_start DESC, COALESCE(m.model_version, -1) DESC, m.id DESC
+            LIMIT 1) l
       LEFT JOIN LATERAL (
             SELECT array_agg(a.name ORDER BY a.name) AS alerts,
-                   bool_or(s.state = 'firing') AS firing,
-                   bool_or(s.state = 'pending') AS pending
+                   bool_or(st.state = 'firing') AS firing,
+                   bool_or(st.state = 'pending') AS pending
               FROM ml.alerts a
-              LEFT JOIN ml.alert_states s ON s.alert = a.name AND s.subject = ''
+              LEFT JOIN ml.alert_states st ON st.alert = a.name AND st.subject = ''
              WHERE a.model = l.model_name AND a.metric = l.metric
                AND a.feature IS NOT DISTINCT FROM l.feature) r ON true;
 COMMENT ON VIEW ml.monitoring IS
