@@ -641,6 +641,7 @@ BEGIN
         ev.value := st.value; ev.window_start := st.window_start; ev.window_end := st.window_end;
         RETURN NEXT ml.record_alert_event(ev, true);
         st.last_notified_at := now();
+        st.updated_at := now();
     END IF;
 
     UPDATE ml.alert_states s
