@@ -109,11 +109,13 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
-                       'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, ml.prometheus_metrics TO %s', grantee);
+                       'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, '
+                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
-        functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, deployed_version, '
-                     'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+        functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
+                     'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
+                     'growthbook_hash, bucket_ranges, experiment_srm}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -135,7 +137,8 @@ BEGIN
     WHEN 'alert' THEN
         PERFORM ml.grant_access(grantee, 'read');
         EXECUTE format('GRANT SELECT (name, url, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
-        functions := '{create_channel, drop_channel, create_alert, drop_alert}';
+        functions := '{create_channel, drop_channel, enable_channel, test_channel, create_alert, drop_alert, '
+                     'evaluate_alerts}';
     END CASE;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
@@ -410,6 +413,761 @@ COMMENT ON COLUMN ml.prometheus_metrics.name IS 'Metric name: learnloop_ prefix,
 COMMENT ON COLUMN ml.prometheus_metrics.labels IS 'Label names and values (all strings) as a jsonb object; always database, never a user id';
 COMMENT ON COLUMN ml.prometheus_metrics.value IS 'The sample''s value';
 
+/* Issue 11, alerts: rules over the monitored metrics, their states and     */
+/* history, the channels' functions, and the payloads queued in the outbox  */
+/* ---------------------------------------------------------------------- */
+
+/* The checks ml.create_channel runs (src/notify/channel_check.c). */
+CREATE FUNCTION ml.check_channel_url(url text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_check_channel_url'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml.check_channel_url(text) IS
+    'The URL if a webhook channel may have it (http or https, a host, no credentials, no literal address webhooks are never sent to), else an error; warns of a loopback or private address';
+REVOKE EXECUTE ON FUNCTION ml.check_channel_url(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.channel_secret(secret text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_channel_secret'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml.channel_secret(text) IS
+    'What ml.create_channel stores for its secret argument: NULL, a new random whsec_ secret for ''generate'', or the given one once it has the Standard Webhooks form';
+REVOKE EXECUTE ON FUNCTION ml.channel_secret(text) FROM PUBLIC;
+
+/* Who called a SECURITY DEFINER function (src/common/outer_role.c): ml.create_channel and ml.create_alert record it. */
+CREATE FUNCTION ml.outer_role()
+RETURNS name
+AS 'MODULE_PATHNAME', 'learnloop_outer_role'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.outer_role() IS
+    'The role in effect outside any function (SET ROLE counts, SECURITY DEFINER does not): who called ml.create_channel or ml.create_alert';
+REVOKE EXECUTE ON FUNCTION ml.outer_role() FROM PUBLIC;
+
+/* The SRM alert rule reads this: the same test as ml.experiment_statistics' srm_p_value, without a metric. */
+CREATE FUNCTION ml.experiment_srm(experiment text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_experiment_srm'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.experiment_srm(text) IS
+    'Sample ratio mismatch p-value of an experiment''s exposed units against its weights (chi-square, as srm_p_value in ml.experiment_statistics); NULL for Thompson sampling or no units';
+REVOKE EXECUTE ON FUNCTION ml.experiment_srm(text) FROM PUBLIC;
+
+/*
+ * The newest window of a model's metric (overall slice): what each alert
+ * rule judges and what ml.monitoring shows, found without reading a
+ * model's history (a forward scan, newest first).
+ */
+CREATE INDEX mlmonitoringmetrics_latest_idx ON ml.MLMonitoringMetrics
+    (model_name, metric, COALESCE(feature, ''), period_end DESC, period_start DESC,
+     COALESCE(model_version, -1) DESC, id DESC)
+    WHERE metric IS NOT NULL AND experiment IS NULL AND variant IS NULL AND decided_by IS NULL;
+COMMENT ON INDEX ml.mlmonitoringmetrics_latest_idx IS
+    'Newest window first per model, metric and feature, overall slice only: ml.evaluate_alerts and ml.monitoring';
+
+/* Alert rules. */
+CREATE TABLE ml.alerts (
+    name             text PRIMARY KEY CHECK (name <> '' AND pg_catalog.octet_length(name) <= 256),
+    model            text,
+    metric           text NOT NULL CHECK (metric <> ''),
+    feature          text,
+    experiment       text,
+    condition        text NOT NULL CHECK (condition IN ('>', '>=', '<', '<=', '=', '<>')),
+    threshold        double precision NOT NULL
+                     CHECK (threshold NOT IN ('NaN', 'Infinity', '-Infinity')),
+    for_windows      integer NOT NULL DEFAULT 1 CHECK (for_windows BETWEEN 1 AND 1000),
+    severity         text NOT NULL DEFAULT 'warning' CHECK (severity IN ('info', 'warning', 'critical')),
+    channel          text REFERENCES ml.channels (name),
+    repeat_interval  interval NOT NULL DEFAULT '4 hours' CHECK (repeat_interval > '0'),
+    created_by       name NOT NULL DEFAULT CURRENT_USER,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (CASE WHEN metric = 'srm_p_value' THEN model IS NULL AND feature IS NULL
+                ELSE model IS NOT NULL AND experiment IS NULL END)
+);
+COMMENT ON TABLE ml.alerts IS 'Alert rules over the monitored metrics (ml.create_alert), evaluated by ml.evaluate_alerts';
+COMMENT ON COLUMN ml.alerts.name IS 'Rule name (Alertmanager''s alertname)';
+COMMENT ON COLUMN ml.alerts.model IS 'Model whose ml.MLMonitoringMetrics rows are judged; NULL for the SRM rule';
+COMMENT ON COLUMN ml.alerts.metric IS 'Metric judged (docs/monitoring.md lists them), or srm_p_value: the built-in sample ratio mismatch rule over experiments';
+COMMENT ON COLUMN ml.alerts.feature IS 'Feature of a per-feature drift metric; NULL for the others';
+COMMENT ON COLUMN ml.alerts.experiment IS 'SRM rule only: the experiment watched, NULL for every running one';
+COMMENT ON COLUMN ml.alerts.condition IS 'How value compares with threshold when the rule is breached: >, >=, <, <=, = or <>';
+COMMENT ON COLUMN ml.alerts.threshold IS 'The value compared with (finite)';
+COMMENT ON COLUMN ml.alerts.for_windows IS 'Consecutive breaching windows before pending becomes firing';
+COMMENT ON COLUMN ml.alerts.severity IS 'info, warning or critical (Alertmanager''s severity label)';
+COMMENT ON COLUMN ml.alerts.channel IS 'Channel notified of firing and resolved; NULL: states and events only';
+COMMENT ON COLUMN ml.alerts.repeat_interval IS 'While firing, notified again after this long';
+COMMENT ON COLUMN ml.alerts.created_by IS 'Role that created the rule';
+COMMENT ON COLUMN ml.alerts.created_at IS 'When the rule was created';
+
+/* Where each rule stands: one row per rule, and per experiment for the SRM rule. */
+CREATE TABLE ml.alert_states (
+    alert             text NOT NULL REFERENCES ml.alerts (name) ON DELETE CASCADE,
+    subject           text NOT NULL DEFAULT '',
+    state             text NOT NULL DEFAULT 'inactive' CHECK (state IN ('inactive', 'pending', 'firing')),
+    breaches          integer NOT NULL DEFAULT 0 CHECK (breaches >= 0),
+    value             double precision,
+    window_start      timestamptz,
+    window_end        timestamptz,
+    active_since      timestamptz,
+    last_notified_at  timestamptz,
+    updated_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (alert, subject)
+);
+COMMENT ON TABLE ml.alert_states IS 'State of each alert rule (inactive, pending, firing), kept by ml.evaluate_alerts';
+COMMENT ON COLUMN ml.alert_states.alert IS 'Rule (ml.alerts)';
+COMMENT ON COLUMN ml.alert_states.subject IS 'What the state is about within the rule: the experiment for the SRM rule, '''' for a model''s metric';
+COMMENT ON COLUMN ml.alert_states.state IS 'inactive (ok), pending (breached, fewer than for_windows windows yet) or firing';
+COMMENT ON COLUMN ml.alert_states.breaches IS 'Consecutive breaching windows so far (a window without a value neither adds nor resets)';
+COMMENT ON COLUMN ml.alert_states.value IS 'Value of the last window judged; NULL when it was not measured';
+COMMENT ON COLUMN ml.alert_states.window_start IS 'Start of the last window judged';
+COMMENT ON COLUMN ml.alert_states.window_end IS 'End of the last window judged: an older or equal window is not judged again';
+COMMENT ON COLUMN ml.alert_states.active_since IS 'End of the first breaching window of the current episode (startsAt); NULL when inactive';
+COMMENT ON COLUMN ml.alert_states.last_notified_at IS 'When the episode''s last firing or repeat event was made (the repeat interval counts from it)';
+COMMENT ON COLUMN ml.alert_states.updated_at IS 'When the state was last changed';
+
+/* History of every transition and repeat notification. */
+CREATE TABLE ml.alert_events (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id      uuid UNIQUE,
+    alert         text NOT NULL,
+    subject       text NOT NULL,
+    model         text,
+    metric        text NOT NULL,
+    feature       text,
+    experiment    text,
+    severity      text NOT NULL,
+    condition     text NOT NULL,
+    threshold     double precision NOT NULL,
+    for_windows   integer NOT NULL,
+    value         double precision,
+    breaches      integer NOT NULL,
+    from_state    text NOT NULL CHECK (from_state IN ('inactive', 'pending', 'firing')),
+    to_state      text NOT NULL CHECK (to_state IN ('inactive', 'pending', 'firing', 'resolved')),
+    repeat        boolean NOT NULL DEFAULT false,
+    window_start  timestamptz,
+    window_end    timestamptz,
+    starts_at     timestamptz,
+    ends_at       timestamptz,
+    channel       text,
+    at            timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX alert_events_alert_idx ON ml.alert_events (alert, id);
+COMMENT ON TABLE ml.alert_events IS 'Alert history: every state transition and repeat notification, written with the monitoring run that caused it';
+COMMENT ON COLUMN ml.alert_events.id IS 'Event order';
+COMMENT ON COLUMN ml.alert_events.event_id IS 'ml.webhook_outbox.event_id of the notification queued for it; NULL when none was (pending, cleared, no channel, channel disabled)';
+COMMENT ON COLUMN ml.alert_events.alert IS 'Rule name (kept when the rule is dropped)';
+COMMENT ON COLUMN ml.alert_events.subject IS 'ml.alert_states.subject: the experiment for the SRM rule, '''' otherwise';
+COMMENT ON COLUMN ml.alert_events.model IS 'Model of the rule; NULL for the SRM rule';
+COMMENT ON COLUMN ml.alert_events.metric IS 'Metric of the rule';
+COMMENT ON COLUMN ml.alert_events.feature IS 'Feature of the rule, if any';
+COMMENT ON COLUMN ml.alert_events.experiment IS 'Experiment judged by the SRM rule';
+COMMENT ON COLUMN ml.alert_events.severity IS 'The rule''s severity then';
+COMMENT ON COLUMN ml.alert_events.condition IS 'The rule''s condition then';
+COMMENT ON COLUMN ml.alert_events.threshold IS 'The rule''s threshold then';
+COMMENT ON COLUMN ml.alert_events.for_windows IS 'The rule''s for_windows then';
+COMMENT ON COLUMN ml.alert_events.value IS 'Value of the window judged';
+COMMENT ON COLUMN ml.alert_events.breaches IS 'Consecutive breaching windows after this window';
+COMMENT ON COLUMN ml.alert_events.from_state IS 'State before';
+COMMENT ON COLUMN ml.alert_events.to_state IS 'State after: pending, firing, resolved (firing ended) or inactive (pending ended without firing)';
+COMMENT ON COLUMN ml.alert_events.repeat IS 'true: a repeat notification of an alert still firing, not a transition';
+COMMENT ON COLUMN ml.alert_events.window_start IS 'Start of the window judged';
+COMMENT ON COLUMN ml.alert_events.window_end IS 'End of the window judged';
+COMMENT ON COLUMN ml.alert_events.starts_at IS 'When the episode began: end of its first breaching window';
+COMMENT ON COLUMN ml.alert_events.ends_at IS 'resolved: end of the first window that no longer breached';
+COMMENT ON COLUMN ml.alert_events.channel IS 'The rule''s channel then';
+COMMENT ON COLUMN ml.alert_events.at IS 'When the event was made (the evaluating transaction''s time)';
+COMMENT ON INDEX ml.alert_events_alert_idx IS 'History of one rule';
+COMMENT ON INDEX ml.alert_events_event_id_key IS 'One alert event per notification';
+
+/* RFC 3339 in UTC, as Alertmanager writes it (milliseconds); NULL for a time it cannot write. */
+CREATE FUNCTION ml.rfc3339(t timestamptz)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN t >= '0001-01-01 00:00:00+00' AND t < '10000-01-01 00:00:00+00'
+            THEN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END;
+COMMENT ON FUNCTION ml.rfc3339(timestamptz) IS
+    'A time as RFC 3339 in UTC with milliseconds (2026-11-30T19:00:00.000Z), as webhook payloads carry it; NULL outside years 1 to 9999 (infinity included), which RFC 3339 cannot write';
+REVOKE EXECUTE ON FUNCTION ml.rfc3339(timestamptz) FROM PUBLIC;
+
+/* The one-line summary every payload carries (Slack's text, Alertmanager's summary). */
+CREATE FUNCTION ml.alert_summary(ev ml.alert_events)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN format('%s %s [%s]: %s %s = %s %s',
+              upper(CASE WHEN ev.to_state = 'resolved' THEN 'resolved' ELSE 'firing' END),
+              ev.alert, ev.severity,
+              CASE WHEN ev.experiment IS NOT NULL THEN 'experiment ' || ev.experiment ELSE 'model ' || ev.model END,
+              ev.metric || coalesce(' (feature ' || ev.feature || ')', ''),
+              coalesce(ev.value::text, 'not measured'),
+              CASE WHEN ev.to_state = 'resolved'
+                   THEN format('(alert when %s %s)', ev.condition, ev.threshold)
+                   ELSE format('%s %s for %s window%s', ev.condition, ev.threshold, ev.breaches,
+                               CASE WHEN ev.breaches = 1 THEN '' ELSE 's' END)
+              END)
+       || CASE WHEN ev.window_end IS NULL THEN ''
+               ELSE format(', window %s to %s', ml.rfc3339(ev.window_start), ml.rfc3339(ev.window_end)) END
+       || CASE WHEN ev.repeat THEN ' (still firing)' ELSE '' END;
+COMMENT ON FUNCTION ml.alert_summary(ml.alert_events) IS
+    'One readable line about an alert event: status, rule, severity, what was measured, its value against the condition, the window';
+REVOKE EXECUTE ON FUNCTION ml.alert_summary(ml.alert_events) FROM PUBLIC;
+
+/*
+ * The request body of an alert event in a channel's shape: learnloop's JSON
+ * event, Slack's incoming-webhook text, or Alertmanager's webhook version 4.
+ * Written once, at evaluation, so every retry sends the same bytes.
+ */
+CREATE FUNCTION ml.alert_payload(kind text, channel text, event_type text, event_id uuid, ev ml.alert_events)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    status text := CASE WHEN ev.to_state = 'resolved' THEN 'resolved' ELSE 'firing' END;
+    summary text := ml.alert_summary(ev);
+    labels jsonb;
+    annotations jsonb;
+BEGIN
+    CASE kind
+    WHEN 'json' THEN
+        RETURN jsonb_build_object(
+            'type', event_type,
+            'event_id', event_id, 'alert', ev.alert, 'status', status, 'repeat', ev.repeat,
+            'severity', ev.severity, 'model', ev.model, 'metric', ev.metric, 'feature', ev.feature,
+            'experiment', ev.experiment, 'condition', ev.condition, 'threshold', ev.threshold,
+            'value', ev.value, 'for_windows', ev.for_windows, 'breaching_windows', ev.breaches,
+            'window', jsonb_build_object('start', ml.rfc3339(ev.window_start), 'end', ml.rfc3339(ev.window_end)),
+            'starts_at', ml.rfc3339(ev.starts_at), 'ends_at', ml.rfc3339(ev.ends_at),
+            'summary', summary, 'occurred_at', ml.rfc3339(ev.at))::text;
+    WHEN 'slack' THEN
+        -- Slack reads &, < and > in text as markup: its documented escapes
+        RETURN jsonb_build_object('text', replace(replace(replace(summary, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'))::text;
+    WHEN 'alertmanager' THEN
+        labels := jsonb_strip_nulls(jsonb_build_object(
+            'alertname', ev.alert, 'severity', ev.severity, 'model', ev.model, 'metric', ev.metric,
+            'feature', ev.feature, 'experiment', ev.experiment, 'source', 'learnloop'));
+        annotations := jsonb_strip_nulls(jsonb_build_object(
+            'summary', summary, 'value', ev.value::text,
+            'threshold', ev.condition || ' ' || ev.threshold::text,
+            'windows', ev.breaches::text || ' of ' || ev.for_windows::text));
+        RETURN jsonb_build_object(
+            'version', '4',
+            'groupKey', format('{}:{alertname=%s}', to_jsonb(ev.alert)::text),
+            'truncatedAlerts', 0,
+            'status', status,
+            'receiver', channel,
+            'groupLabels', jsonb_build_object('alertname', ev.alert),
+            'commonLabels', labels,
+            'commonAnnotations', annotations,
+            'externalURL', '',
+            'alerts', jsonb_build_array(jsonb_build_object(
+                'status', status, 'labels', labels, 'annotations', annotations,
+                'startsAt', ml.rfc3339(coalesce(ev.starts_at, ev.at)),
+                -- Alertmanager's zero time: not ended yet
+                'endsAt', coalesce(ml.rfc3339(ev.ends_at), '0001-01-01T00:00:00Z'),
+                'generatorURL', '',
+                'fingerprint', left(md5(labels::text), 16))))::text;
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION ml.alert_payload(text, text, text, uuid, ml.alert_events) IS
+    'Request body of an alert event for a channel kind: json (learnloop''s event), slack ({"text": ...}) or alertmanager (webhook version 4); docs/monitoring.md describes each field';
+REVOKE EXECUTE ON FUNCTION ml.alert_payload(text, text, text, uuid, ml.alert_events) FROM PUBLIC;
+
+/* Records an alert event and, when it notifies and its channel is enabled, queues its body. */
+CREATE FUNCTION ml.record_alert_event(ev ml.alert_events, notify boolean)
+RETURNS ml.alert_events
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ch ml.channels;
+    event_type text := CASE WHEN ev.to_state = 'resolved' THEN 'alert.resolved' ELSE 'alert.firing' END;
+BEGIN
+    ev.event_id := NULL;
+    ev.at := now();
+    IF notify THEN
+        SELECT c.* INTO ch FROM ml.channels c WHERE c.name = ev.channel AND c.enabled;
+        IF FOUND THEN
+            ev.event_id := gen_random_uuid();
+            INSERT INTO ml.webhook_outbox (event_id, channel, event_type, body)
+                VALUES (ev.event_id, ch.name, event_type,
+                        ml.alert_payload(ch.kind, ch.name, event_type, ev.event_id, ev));
+        END IF;
+    END IF;
+    INSERT INTO ml.alert_events (event_id, alert, subject, model, metric, feature, experiment, severity,
+                                 condition, threshold, for_windows, value, breaches, from_state, to_state,
+                                 repeat, window_start, window_end, starts_at, ends_at, channel, at)
+        VALUES (ev.event_id, ev.alert, ev.subject, ev.model, ev.metric, ev.feature, ev.experiment, ev.severity,
+                ev.condition, ev.threshold, ev.for_windows, ev.value, ev.breaches, ev.from_state, ev.to_state,
+                ev.repeat, ev.window_start, ev.window_end, ev.starts_at, ev.ends_at, ev.channel, ev.at)
+        RETURNING * INTO ev;
+    RETURN ev;
+END
+$$;
+COMMENT ON FUNCTION ml.record_alert_event(ml.alert_events, boolean) IS
+    'Appends an alert event to ml.alert_events and, if it notifies and the rule''s channel is enabled, its body to ml.webhook_outbox (same event id)';
+REVOKE EXECUTE ON FUNCTION ml.record_alert_event(ml.alert_events, boolean) FROM PUBLIC;
+
+/*
+ * One rule (and subject) judged on one window: the state machine.
+ *   breach (value meets the condition): inactive -> pending (or firing when
+ *     for_windows is 1), pending -> firing after for_windows consecutive
+ *     breaching windows;
+ *   no breach: firing -> resolved (notified), pending -> inactive (not);
+ *   value NULL or NaN (not measured): neither; the count stays as it was;
+ *   a window not newer than the last one judged is not judged again;
+ *   out of scope (the SRM rule's experiment stopped or was deleted): no breach;
+ *   still firing and repeat_interval since the last notification: notified again.
+ */
+CREATE FUNCTION ml.judge_alert(rule ml.alerts, subject text, value double precision,
+                               window_start timestamptz, window_end timestamptz,
+                               in_scope boolean DEFAULT true)
+RETURNS SETOF ml.alert_events
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st ml.alert_states;
+    ev ml.alert_events;
+    measured boolean := value IS NOT NULL AND value <> 'NaN';
+    breach boolean;
+    next_state text;
+BEGIN
+    INSERT INTO ml.alert_states AS s (alert, subject) VALUES (rule.name, judge_alert.subject)
+        ON CONFLICT DO NOTHING;
+    SELECT s.* INTO STRICT st FROM ml.alert_states s
+     WHERE s.alert = rule.name AND s.subject = judge_alert.subject FOR UPDATE;
+
+    ev.alert := rule.name; ev.subject := judge_alert.subject; ev.model := rule.model;
+    ev.metric := rule.metric; ev.feature := rule.feature;
+    ev.experiment := CASE WHEN rule.metric = 'srm_p_value' THEN judge_alert.subject END;
+    ev.severity := rule.severity; ev.condition := rule.condition; ev.threshold := rule.threshold;
+    ev.for_windows := rule.for_windows; ev.channel := rule.channel; ev.repeat := false;
+    ev.value := value; ev.window_start := window_start; ev.window_end := window_end;
+    ev.from_state := st.state;
+
+    IF st.window_end IS NULL OR judge_alert.window_end > st.window_end THEN
+        st.window_start := judge_alert.window_start;
+        st.window_end := judge_alert.window_end;
+        st.value := judge_alert.value;
+        breach := CASE WHEN NOT in_scope THEN false
+                       WHEN NOT measured THEN NULL
+                       WHEN rule.condition = '>' THEN value > rule.threshold
+                       WHEN rule.condition = '>=' THEN value >= rule.threshold
+                       WHEN rule.condition = '<' THEN value < rule.threshold
+                       WHEN rule.condition = '<=' THEN value <= rule.threshold
+                       WHEN rule.condition = '=' THEN value = rule.threshold
+                       WHEN rule.condition = '<>' THEN value <> rule.threshold END;
+        IF breach IS NOT NULL THEN
+            IF breach THEN
+                st.breaches := st.breaches + 1;
+                st.active_since := coalesce(st.active_since, judge_alert.window_end);
+                next_state := CASE WHEN st.breaches >= rule.for_windows THEN 'firing' ELSE 'pending' END;
+            ELSE
+                st.breaches := 0;
+                next_state := 'inactive';
+            END IF;
+            IF next_state <> st.state THEN
+                ev.breaches := st.breaches;
+                ev.starts_at := st.active_since;
+                ev.to_state := CASE WHEN next_state = 'inactive' AND st.state = 'firing' THEN 'resolved'
+                                    ELSE next_state END;
+                ev.ends_at := CASE WHEN ev.to_state = 'resolved' THEN judge_alert.window_end END;
+                RETURN NEXT ml.record_alert_event(ev, ev.to_state IN ('firing', 'resolved'));
+                IF next_state = 'firing' THEN
+                    st.last_notified_at := now();
+                END IF;
+                IF next_state = 'inactive' THEN
+                    st.active_since := NULL;
+                    st.last_notified_at := NULL;
+                END IF;
+                st.state := next_state;
+            END IF;
+        END IF;
+        st.updated_at := now();
+    END IF;
+
+    IF st.state = 'firing' AND ev.from_state = 'firing' AND st.last_notified_at + rule.repeat_interval <= now() THEN
+        ev.breaches := st.breaches; ev.starts_at := st.active_since; ev.ends_at := NULL;
+        ev.to_state := 'firing'; ev.repeat := true;
+        ev.value := st.value; ev.window_start := st.window_start; ev.window_end := st.window_end;
+        RETURN NEXT ml.record_alert_event(ev, true);
+        st.last_notified_at := now();
+        st.updated_at := now();
+    END IF;
+
+    UPDATE ml.alert_states s
+       SET state = st.state, breaches = st.breaches, value = st.value, window_start = st.window_start,
+           window_end = st.window_end, active_since = st.active_since,
+           last_notified_at = st.last_notified_at, updated_at = st.updated_at
+     WHERE s.alert = rule.name AND s.subject = judge_alert.subject;
+END
+$$;
+COMMENT ON FUNCTION ml.judge_alert(ml.alerts, text, double precision, timestamptz, timestamptz, boolean) IS
+    'Judges one alert rule on one window: moves its state (pending, firing, resolved), records the events and queues their notifications';
+REVOKE EXECUTE ON FUNCTION ml.judge_alert(ml.alerts, text, double precision, timestamptz, timestamptz, boolean) FROM PUBLIC;
+
+/*
+ * Evaluates the rules of a model (NULL: every model) on the newest window of
+ * their metric, and the SRM rules on the experiments; ml.monitor calls it at
+ * the end of its run, in its transaction.
+ */
+CREATE FUNCTION ml.evaluate_alerts(model text DEFAULT NULL)
+RETURNS SETOF ml.alert_events
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rule ml.alerts;
+    m record;
+    e record;
+BEGIN
+    FOR rule IN SELECT a.* FROM ml.alerts a
+                 WHERE evaluate_alerts.model IS NULL OR a.model = evaluate_alerts.model
+                    OR a.metric = 'srm_p_value'
+                 ORDER BY a.name LOOP
+        IF rule.metric = 'srm_p_value' THEN
+            -- the running experiments, and those stopped or deleted while their alert was
+            -- active: out of the rule's scope, their alert resolves
+            FOR e IN SELECT x.name AS subject, x.status = 'running' AS running, true AS present,
+                            coalesce(x.started_at, x.created_at) AS started
+                       FROM ml.experiments x
+                      WHERE (rule.experiment IS NULL OR x.name = rule.experiment)
+                        AND (x.status = 'running'
+                             OR EXISTS (SELECT FROM ml.alert_states s
+                                         WHERE s.alert = rule.name AND s.subject = x.name AND s.state <> 'inactive'))
+                     UNION ALL
+                     SELECT s.subject, false, false, NULL
+                       FROM ml.alert_states s
+                      WHERE s.alert = rule.name AND s.state <> 'inactive'
+                        AND NOT EXISTS (SELECT FROM ml.experiments x WHERE x.name = s.subject)
+                      ORDER BY 1 LOOP
+                RETURN QUERY SELECT * FROM ml.judge_alert(
+                    rule, e.subject, CASE WHEN e.present THEN ml.experiment_srm(e.subject) END,
+                    coalesce(e.started, now()), now(), e.running);
+            END LOOP;
+        ELSE
+            SELECT r.value, r.period_start, r.period_end INTO m
+              FROM ml.MLMonitoringMetrics r
+             WHERE r.model_name = rule.model AND r.metric = rule.metric
+               AND COALESCE(r.feature, '') = COALESCE(rule.feature, '')
+               AND r.experiment IS NULL AND r.variant IS NULL AND r.decided_by IS NULL
+             ORDER BY r.period_end DESC, r.period_start DESC, COALESCE(r.model_version, -1) DESC, r.id DESC
+             LIMIT 1;
+            IF FOUND THEN
+                RETURN QUERY SELECT * FROM ml.judge_alert(rule, '', m.value, m.period_start, m.period_end);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ml.evaluate_alerts(text) IS
+    'Judges the alert rules of a model (NULL: all) on the newest window of their metric, and the SRM rules on the experiments; returns the events made, whose notifications are queued in ml.webhook_outbox in the same transaction';
+REVOKE EXECUTE ON FUNCTION ml.evaluate_alerts(text) FROM PUBLIC;
+
+/* The metric names ml.monitor writes (docs/monitoring.md), and which are per feature; STABLE: the list grows with releases. */
+CREATE FUNCTION ml.monitoring_metric_names(per_feature boolean)
+RETURNS text[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN per_feature
+            THEN '{drift_wasserstein, drift_jensen_shannon, drift_psi, missing_share, drift}'::text[]
+            ELSE '{decisions, ml_usage_rate, fallback_rate, outcome_share, outcome_lag_p50_seconds, '
+                 'outcome_lag_p95_seconds, outcome_rate, accuracy, log_loss, ece, estimated_accuracy, '
+                 'estimated_accuracy_matched, latency_p50_ms, latency_p95_ms, latency_p99_ms, '
+                 'prediction_drift_wasserstein, prediction_drift_psi, prediction_drift, dataset_drift, '
+                 'drifted_features_share}'::text[] END;
+COMMENT ON FUNCTION ml.monitoring_metric_names(boolean) IS
+    'The metric names ml.monitor writes: per feature (true) or not (false); ml.create_alert checks rules against them';
+REVOKE EXECUTE ON FUNCTION ml.monitoring_metric_names(boolean) FROM PUBLIC;
+
+CREATE FUNCTION ml.create_alert(
+    name             text,
+    model            text,
+    metric           text,
+    condition        text DEFAULT NULL,
+    threshold        double precision DEFAULT NULL,
+    for_windows      integer DEFAULT 1,
+    severity         text DEFAULT 'warning',
+    channel          text DEFAULT NULL,
+    feature          text DEFAULT NULL,
+    repeat_interval  interval DEFAULT '4 hours',
+    experiment       text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    srm boolean := metric = 'srm_p_value';
+BEGIN
+    IF name IS NULL OR name = '' OR octet_length(name) > 256 THEN
+        RAISE EXCEPTION 'alert name must be 1 to 256 bytes'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the rule, e.g. ''p95_latency''.';
+    END IF;
+    IF metric IS NULL THEN
+        RAISE EXCEPTION 'metric must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Name a metric ml.monitor writes (docs/monitoring.md), or srm_p_value for the sample ratio mismatch rule.';
+    END IF;
+    IF srm THEN
+        IF model IS NOT NULL OR feature IS NOT NULL THEN
+            RAISE EXCEPTION 'the srm_p_value rule watches experiments, not a model''s metric'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass model => NULL and, to watch one experiment only, experiment => its name.';
+        END IF;
+        IF experiment IS NOT NULL AND NOT EXISTS (SELECT FROM ml.experiments x WHERE x.name = create_alert.experiment) THEN
+            RAISE EXCEPTION 'experiment "%" does not exist', experiment
+                USING ERRCODE = 'undefined_object', HINT = 'ml.experiments lists them; NULL watches every running one.';
+        END IF;
+        condition := coalesce(condition, '<');
+        threshold := coalesce(threshold, 0.001);
+    ELSE
+        IF experiment IS NOT NULL THEN
+            RAISE EXCEPTION 'experiment is for the srm_p_value rule only'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A model''s rule judges its overall metric: leave experiment NULL.';
+        END IF;
+        IF model IS NULL THEN
+            RAISE EXCEPTION 'model must not be NULL'
+                USING ERRCODE = 'null_value_not_allowed', HINT = 'Name the model whose metric the rule watches.';
+        END IF;
+        IF NOT EXISTS (SELECT FROM ml.models x WHERE x.name = create_alert.model)
+           AND NOT EXISTS (SELECT FROM ml.MLMonitoringMetrics r WHERE r.model_name = create_alert.model) THEN
+            RAISE EXCEPTION 'model "%" has no trained version and no monitoring rows', model
+                USING ERRCODE = 'undefined_object', HINT = 'Model names are case-sensitive: ml.models lists them.';
+        END IF;
+        IF metric <> ALL (ml.monitoring_metric_names(true) || ml.monitoring_metric_names(false))
+           AND NOT EXISTS (SELECT FROM ml.MLMonitoringMetrics r
+                            WHERE r.model_name = create_alert.model AND r.metric = create_alert.metric) THEN
+            RAISE EXCEPTION 'metric "%" is not monitored', metric
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'Name a metric ml.monitor writes, such as accuracy, latency_p95_ms or drift (docs/monitoring.md lists them).';
+        END IF;
+        IF (feature IS NOT NULL) <> (metric = ANY (ml.monitoring_metric_names(true))) THEN
+            RAISE EXCEPTION '%', CASE WHEN feature IS NULL THEN format('metric "%s" is measured per feature', metric)
+                                      ELSE format('metric "%s" is not measured per feature', metric) END
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'feature => ''...'' goes with drift_wasserstein, drift_jensen_shannon, drift_psi, missing_share and drift only.';
+        END IF;
+        IF condition IS NULL OR threshold IS NULL THEN
+            RAISE EXCEPTION 'condition and threshold must not be NULL'
+                USING ERRCODE = 'null_value_not_allowed', HINT = 'e.g. condition => ''>'', threshold => 250.';
+        END IF;
+    END IF;
+    condition := ml.check_choice(condition, 'condition', '{>, >=, <, <=, =, <>}');
+    IF threshold IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'threshold must be a finite number'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'e.g. threshold => 0.8.';
+    END IF;
+    IF for_windows IS NULL OR for_windows NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'for_windows must be between 1 and 1000'
+            USING ERRCODE = 'invalid_parameter_value', HINT = '1 fires on the first breaching window.';
+    END IF;
+    severity := ml.check_choice(severity, 'severity', '{info, warning, critical}');
+    IF repeat_interval IS NULL OR repeat_interval <= '0' THEN
+        RAISE EXCEPTION 'repeat_interval must be positive'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The default is ''4 hours'', as Alertmanager''s.';
+    END IF;
+    IF channel IS NOT NULL AND NOT EXISTS (SELECT FROM ml.channels c WHERE c.name = create_alert.channel) THEN
+        RAISE EXCEPTION 'channel "%" does not exist', channel
+            USING ERRCODE = 'undefined_object', HINT = 'Create it first with ml.create_channel.';
+    END IF;
+    IF EXISTS (SELECT FROM ml.alerts a WHERE a.name = create_alert.name) THEN
+        RAISE EXCEPTION 'alert "%" already exists', name
+            USING ERRCODE = 'duplicate_object', HINT = 'Drop it first with ml.drop_alert, or choose another name.';
+    END IF;
+    INSERT INTO ml.alerts (name, model, metric, feature, experiment, condition, threshold, for_windows,
+                           severity, channel, repeat_interval, created_by)
+        VALUES (create_alert.name, create_alert.model, create_alert.metric, create_alert.feature,
+                create_alert.experiment, create_alert.condition, create_alert.threshold, create_alert.for_windows,
+                create_alert.severity, create_alert.channel, create_alert.repeat_interval, ml.outer_role());
+    IF NOT srm THEN
+        INSERT INTO ml.alert_states (alert) VALUES (create_alert.name);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.create_alert(text, text, text, text, double precision, integer, text, text, text, interval, text) IS
+    'Creates an alert rule: a model''s metric (feature for drift) compared with a threshold on each new window, firing after for_windows breaching windows; metric srm_p_value with model NULL is the sample ratio mismatch rule (p < 0.001) on running experiments';
+REVOKE EXECUTE ON FUNCTION ml.create_alert(text, text, text, text, double precision, integer, text, text, text, interval, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.drop_alert(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM ml.alerts a WHERE a.name = drop_alert.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'alert "%" does not exist', name
+            USING ERRCODE = 'undefined_object', HINT = 'ml.alerts lists them.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.drop_alert(text) IS
+    'Drops an alert rule and its state (its events stay in ml.alert_events); a firing alert is not notified as resolved';
+REVOKE EXECUTE ON FUNCTION ml.drop_alert(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.create_channel(name text, url text, kind text DEFAULT 'json', secret text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stored text;
+BEGIN
+    IF name IS NULL OR name = '' OR octet_length(name) > 256 THEN
+        RAISE EXCEPTION 'channel name must be 1 to 256 bytes'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the channel, e.g. ''ops''.';
+    END IF;
+    url := ml.check_channel_url(url);
+    -- the scheme in lower case, as ml.channels' CHECK and the delivery worker read it
+    url := lower(split_part(url, ':', 1)) || substr(url, length(split_part(url, ':', 1)) + 1);
+    kind := ml.check_choice(kind, 'kind', '{json, slack, alertmanager}');
+    stored := ml.channel_secret(secret);
+    IF EXISTS (SELECT FROM ml.channels c WHERE c.name = create_channel.name) THEN
+        RAISE EXCEPTION 'channel "%" already exists', name
+            USING ERRCODE = 'duplicate_object', HINT = 'Drop it first with ml.drop_channel, or choose another name.';
+    END IF;
+    INSERT INTO ml.channels (name, url, kind, secret, created_by)
+        VALUES (create_channel.name, create_channel.url, create_channel.kind, stored, ml.outer_role());
+    RETURN stored;
+END
+$$;
+COMMENT ON FUNCTION ml.create_channel(text, text, text, text) IS
+    'Creates a webhook channel (url checked: http or https only); secret => ''generate'' makes a Standard Webhooks secret; returns the secret, which only the extension''s owner can read later';
+REVOKE EXECUTE ON FUNCTION ml.create_channel(text, text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.drop_channel(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    users text;
+BEGIN
+    SELECT string_agg(a.name, ', ' ORDER BY a.name) INTO users FROM ml.alerts a WHERE a.channel = drop_channel.name;
+    IF users IS NOT NULL THEN
+        RAISE EXCEPTION 'channel "%" is used by alerts: %', name, users
+            USING ERRCODE = 'dependent_objects_still_exist', HINT = 'Drop those alerts first with ml.drop_alert.';
+    END IF;
+    DELETE FROM ml.channels c WHERE c.name = drop_channel.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'channel "%" does not exist', name
+            USING ERRCODE = 'undefined_object', HINT = 'ml.channels lists them.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.drop_channel(text) IS
+    'Drops a webhook channel no alert uses, with its queued events and their delivery log';
+REVOKE EXECUTE ON FUNCTION ml.drop_channel(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.enable_channel(name text, enabled boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF enabled IS NULL THEN
+        RAISE EXCEPTION 'enabled must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'true queues events for the channel, false does not.';
+    END IF;
+    UPDATE ml.channels c SET enabled = enable_channel.enabled WHERE c.name = enable_channel.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'channel "%" does not exist', name
+            USING ERRCODE = 'undefined_object', HINT = 'ml.channels lists them.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.enable_channel(text, boolean) IS
+    'Enables a channel (or disables it: enabled => false); a disabled channel''s alert events are recorded but not queued';
+REVOKE EXECUTE ON FUNCTION ml.enable_channel(text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION ml.test_channel(name text)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ch ml.channels;
+    ev ml.alert_events;
+BEGIN
+    SELECT c.* INTO ch FROM ml.channels c WHERE c.name = test_channel.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'channel "%" does not exist', name
+            USING ERRCODE = 'undefined_object', HINT = 'ml.channels lists them.';
+    END IF;
+    IF NOT ch.enabled THEN
+        RAISE EXCEPTION 'channel "%" is disabled', name
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Enable it with ml.enable_channel.';
+    END IF;
+    ev.event_id := gen_random_uuid();
+    ev.alert := 'learnloop_test'; ev.subject := 'test'; ev.metric := 'test'; ev.severity := 'info';
+    ev.condition := '='; ev.threshold := 0; ev.for_windows := 1; ev.value := 0; ev.breaches := 1;
+    ev.from_state := 'inactive'; ev.to_state := 'firing'; ev.repeat := false; ev.at := now();
+    ev.starts_at := now(); ev.model := 'test';
+    INSERT INTO ml.webhook_outbox (event_id, channel, event_type, body)
+        VALUES (ev.event_id, ch.name, 'alert.test', ml.alert_payload(ch.kind, ch.name, 'alert.test', ev.event_id, ev));
+    RETURN ev.event_id;
+END
+$$;
+COMMENT ON FUNCTION ml.test_channel(text) IS
+    'Queues a test event (alert learnloop_test, firing, event type alert.test) in the channel''s shape; returns its event id';
+REVOKE EXECUTE ON FUNCTION ml.test_channel(text) FROM PUBLIC;
+
+/*
+ * The latest value of each model's metrics, with its status against the
+ * alert rules.  The series (model, metric, feature) are walked one index
+ * probe each (a loose index scan: PostgreSQL 15 has no skip scan), then the
+ * newest row of each is one more probe, so the view costs what the number
+ * of series costs, not the length of the history.
+ */
+CREATE VIEW ml.monitoring AS
+    WITH RECURSIVE series AS (
+        (SELECT m.model_name, m.metric, COALESCE(m.feature, '') AS feature_key
+           FROM ml.MLMonitoringMetrics m
+          WHERE m.metric IS NOT NULL AND m.model_name IS NOT NULL
+            AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+          ORDER BY m.model_name, m.metric, COALESCE(m.feature, '')
+          LIMIT 1)
+        UNION ALL
+        SELECT n.model_name, n.metric, n.feature_key
+          FROM series s
+         CROSS JOIN LATERAL (
+               SELECT m.model_name, m.metric, COALESCE(m.feature, '') AS feature_key
+                 FROM ml.MLMonitoringMetrics m
+                WHERE m.metric IS NOT NULL
+                  AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+                  AND (m.model_name, m.metric, COALESCE(m.feature, '')) > (s.model_name, s.metric, s.feature_key)
+                ORDER BY m.model_name, m.metric, COALESCE(m.feature, '')
+                LIMIT 1) n
+    )
+    SELECT l.model_name AS model, l.model_version, l.metric, l.feature, l.value,
+           l.period_start, l.period_end,
+           CASE WHEN r.alerts IS NULL THEN 'no rule'
+                WHEN r.firing THEN 'firing'
+                WHEN r.pending THEN 'pending'
+                ELSE 'ok' END AS status,
+           r.alerts
+      FROM series s
+     CROSS JOIN LATERAL (
+           SELECT m.* FROM ml.MLMonitoringMetrics m
+            WHERE m.model_name = s.model_name AND m.metric = s.metric
+              AND COALESCE(m.feature, '') = s.feature_key
+              AND m.experiment IS NULL AND m.variant IS NULL AND m.decided_by IS NULL
+            ORDER BY m.period_end DESC, m.period_start DESC, COALESCE(m.model_version, -1) DESC, m.id DESC
+            LIMIT 1) l
+      LEFT JOIN LATERAL (
+            SELECT array_agg(a.name ORDER BY a.name) AS alerts,
+                   bool_or(st.state = 'firing') AS firing,
+                   bool_or(st.state = 'pending') AS pending
+              FROM ml.alerts a
+              LEFT JOIN ml.alert_states st ON st.alert = a.name AND st.subject = ''
+             WHERE a.model = l.model_name AND a.metric = l.metric
+               AND a.feature IS NOT DISTINCT FROM l.feature) r ON true;
+COMMENT ON VIEW ml.monitoring IS
+    'Latest value of each model''s metrics (overall slice; per feature for drift), and its status against the alert rules: firing, pending, ok or no rule';
+
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension
  * marks them: every table here holds the users' data (decisions, models,
@@ -431,6 +1189,9 @@ SELECT pg_catalog.pg_extension_config_dump('ml.deployment_decisions', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.channels', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.alert_states', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.alert_events', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.mltrainingdata_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.mlevaluationresults_id_seq', '');
@@ -440,4 +1201,5 @@ SELECT pg_catalog.pg_extension_config_dump('ml.mlmonitoringmetrics_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.deployment_decisions_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.alert_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.training_job_id_seq', '');

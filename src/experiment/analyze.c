@@ -19,6 +19,7 @@
 #include "common/args.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
+#include "experiment/srm.h"
 #include "experiment/stats.h"
 #include "experiment/summary.h"
 #include "common/srf.h"
@@ -29,7 +30,6 @@
 PG_FUNCTION_INFO_V1(learnloop_experiment_statistics);
 
 #define SEQUENTIAL_TAU 5000.0	/* GrowthBook's default tuning */
-#define SRM_THRESHOLD 0.001
 #define NCOLUMNS 18
 
 typedef struct Options
@@ -110,28 +110,15 @@ compare(const VariantSummary *s1, const VariantSummary *s0, bool binary,
 	return res;
 }
 
+/* SRM over the units the summaries counted (they include outcome-only units) */
 static double
 srm(const ExperimentConfig *exp, const VariantSummary *s)
 {
-	int64	   *counts = palloc(exp->nvariants * sizeof(int64));
-	double	   *weights = palloc(exp->nvariants * sizeof(double));
-	int			k = 0;
-	int			i;
+	int64	   *units = palloc(exp->nvariants * sizeof(int64));
 
-	/* bandit weights move, so there is no fixed split to test against */
-	if (exp->thompson)
-		return NAN;
-	for (i = 0; i < exp->nvariants; i++)
-	{
-		if (exp->weights[i] > 0.0)
-		{
-			counts[k] = s[i].units;
-			weights[k++] = exp->weights[i];
-		}
-		else if (s[i].units > 0)
-			return 0.0;
-	}
-	return srm_p_value(counts, weights, k);
+	for (int i = 0; i < exp->nvariants; i++)
+		units[i] = s[i].units;
+	return experiment_srm(exp, units);
 }
 
 static const char *

@@ -7,7 +7,8 @@ SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
                               'experiments', 'experiment_exposures', 'experiment_outcomes',
                               'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics',
-                              'deployment_decisions', 'channels', 'webhook_outbox', 'webhook_deliveries']);
+                              'deployment_decisions', 'channels', 'webhook_outbox', 'webhook_deliveries',
+                              'alerts', 'alert_states', 'alert_events']);
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',

@@ -34,6 +34,10 @@ SELECT name FROM ml.create_experiment('bi_tho', ARRAY['a', 'b'], primary_metric 
 SELECT count(ml.assign_variant(e, 'u' || i)) FROM generate_series(1, 40) i, unnest(ARRAY['bi_exp', 'bi_tho']) e;
 SELECT count(ml.record_outcome(e, 'u' || i, 'conv', (i % 3 = 0)::int)) FROM generate_series(1, 40) i, unnest(ARRAY['bi_exp', 'bi_tho']) e;
 
+-- channels and a rule for the alert functions (bi_ch_drop is dropped by ml.drop_channel's valid call)
+SELECT ml.create_channel(c, 'https://hooks.example.com/bi') FROM unnest(ARRAY['bi_ch', 'bi_ch_drop']) c;
+SELECT ml.create_alert('bi_alert', 'bi_cls', 'accuracy', '<', 0.5, channel => 'bi_ch');
+
 -- decisions for ml.record_outcome
 SELECT ml.record_decision('bi_task', 'u1', '{"x1": 1, "x2": 2}', '{"action": "a"}');
 SELECT ml.record_decision('bi_task', 'u1', '{"x1": 1, "x2": 2}', '{"action": "a"}', experiment => 'bi_exp', variant => ml.assign_variant('bi_exp', 'u1'));

@@ -71,13 +71,26 @@ INSERT INTO bi_valid VALUES
   ('power', 'units', '1000'),
   ('thompson_weights', 'experiment', $$'bi_tho'$$),
   ('update_allocation', 'experiment', $$'bi_tho'$$),
+  ('create_alert', 'name', $$'bi_alert_' || nextval('bi_seq')$$),
+  ('create_alert', 'metric', $$'accuracy'$$),
+  ('create_alert', 'severity', $$'warning'$$),
+  ('drop_alert', 'name', $$'bi_alert'$$),
+  ('create_channel', 'name', $$'bi_ch_' || nextval('bi_seq')$$),
+  ('create_channel', 'url', $$'https://hooks.example.com/bi'$$),
+  ('create_channel', 'kind', $$'json'$$),
+  ('check_channel_url', 'url', $$'https://hooks.example.com/bi'$$),
+  ('drop_channel', 'name', $$'bi_ch_drop'$$),
+  ('enable_channel', 'name', $$'bi_ch'$$),
+  ('test_channel', 'name', $$'bi_ch'$$),
   ('grant_access', 'grantee', $$'bi_role'$$),
   ('grant_access', 'access', $$'read'$$);
 INSERT INTO bi_valid VALUES ('predict', 'features', $$'{1, 2, 0}'$$, false, 'real[]'),
                             ('train', 'params', $$'{"num_round": 2}'$$, true, NULL),
                             ('train', 'features', $$'{x1, x2, c}'$$, true, NULL),
                             ('decide', 'model', $$'bi_pol'$$, true, NULL),
-                            ('decide', 'min_confidence', '0', true, NULL);
+                            ('decide', 'min_confidence', '0', true, NULL),
+                            ('create_alert', 'condition', $$'<'$$, true, NULL),
+                            ('create_alert', 'threshold', '0.5', true, NULL);
 UPDATE bi_valid SET fn = 'train_async' WHERE fn = 'train';
 INSERT INTO bi_valid SELECT 'train', arg, expr, always, type FROM bi_valid WHERE fn = 'train_async';
 INSERT INTO bi_valid SELECT f, arg, expr, always, type FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
