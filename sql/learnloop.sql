@@ -1178,7 +1178,7 @@ BEGIN
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, deployed_version, '
-                     'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges}';
+                     'experiment_statistics, analyze, experiment_power, sample_size, power, growthbook_hash, bucket_ranges, report}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1499,3 +1499,12 @@ COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
 COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
 COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
 COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
+
+/* Issue 11, report: ml.report, a model's monitoring as one self-contained HTML page */
+CREATE FUNCTION ml.report(model text, since timestamptz DEFAULT pg_catalog.now() - interval '7 days')
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_report'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.report(text, timestamptz) IS
+    'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
+REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
