@@ -326,6 +326,11 @@ calibration_section(StringInfo out, const ReportCalibration *cal)
 	append_time(out, cal->end, true, true);
 	appendStringInfoString(out, ": expected calibration error ");
 	html_number(out, cal->ece, UNIT_PLAIN);
+	if (cal->n == 0)
+	{
+		appendStringInfoString(out, ", but its bins are missing or malformed.</p></section>");
+		return;
+	}
 	appendStringInfo(out, " over %d bins. On the dashed diagonal the model is right as often as it "
 					 "is confident; a point's area is its share of the decisions.</p>", cal->n);
 	svg_calibration(out, cal->points, cal->n);
@@ -467,9 +472,9 @@ learnloop_report(PG_FUNCTION_ARGS)
 		if (m.monitoring_rows > 0)
 			appendStringInfo(&page, " (" INT64_FORMAT " older rows: pass an earlier <code>since</code>)",
 							 m.monitoring_rows);
-		appendStringInfoString(&page, ". <code>ml.monitor('");
-		html_escape(&page, model);
-		appendStringInfoString(&page, "')</code> measures a window; docs/monitoring.md schedules it "
+		appendStringInfoString(&page, ". <code>ml.monitor(");
+		html_escape(&page, quote_literal_cstr(model));
+		appendStringInfoString(&page, ")</code> measures a window; docs/monitoring.md schedules it "
 							   "with pg_cron.</p></section>");
 		alerts_section(&page, &alerts);
 	}

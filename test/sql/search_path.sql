@@ -330,6 +330,13 @@ SELECT action IS NOT NULL AS decided, decision_id IS NOT NULL AS recorded
 SELECT model, version FROM ml.model_cache() ORDER BY 1, 2;
 SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 AS jobs_listed FROM ml.training_jobs;
 SELECT ml.build_info() IS NOT NULL AS build_info;
+-- the report: every statement it runs, over a window with a calibration curve and drift
+INSERT INTO ml.mlmonitoringmetrics (model_name, period_start, period_end, metric, feature, value, metrics)
+VALUES ('sp_policy', '2026-01-01 00:00+00', '2026-01-01 01:00+00', 'ece', NULL, 0.1,
+        '{"bins": [{"count": 5, "mean_predicted": 0.6, "observed": 0.5}]}'),
+       ('sp_policy', '2026-01-01 00:00+00', '2026-01-01 01:00+00', 'drift_wasserstein', 'x1', 0.2, '{}');
+SELECT pg_catalog.strpos(ml.report('sp_policy', NULL), '<section id="drift">') OPERATOR(pg_catalog.>) 0 AS reported;
+DELETE FROM ml.mlmonitoringmetrics WHERE model_name OPERATOR(pg_catalog.=) 'sp_policy';
 -- deleting an experiment (its rows go with it, by trigger)
 DELETE FROM ml.experiments WHERE name OPERATOR(pg_catalog.=) 'sp_exp';
 
