@@ -279,8 +279,8 @@ series_sections(StringInfo out, const ReportWindows *w)
 	static const ReportMetric usage[] = {RM_ML_USAGE_RATE, RM_OUTCOME_SHARE};
 	static const char *const usage_labels[] = {"ML usage rate", "outcome share"};
 	static const ReportMetric quality[] = {RM_ACCURACY, RM_ESTIMATED_ACCURACY_MATCHED, RM_ESTIMATED_ACCURACY};
-	static const char *const quality_labels[] = {"accuracy (realized)", "estimated, same decisions",
-	"estimated, awaiting outcome"};
+	static const char *const quality_labels[] = {"realized", "estimated, same decisions",
+	"estimated, no outcome yet"};
 	static const ReportMetric latency[] = {RM_LATENCY_P50, RM_LATENCY_P95, RM_LATENCY_P99};
 	static const char *const latency_labels[] = {"p50", "p95", "p99"};
 	int			nticks;

@@ -36,6 +36,19 @@ static const char *const palette[] = {"#2563eb", "#ea580c", "#059669", "#9333ea"
 #define COLOUR_AXIS			"#6b7280"
 #define COLOUR_GRID			"#e5e7eb"
 
+/* the width of a character of the 12-unit sans-serif font, a little generous */
+#define LEGEND_CHAR_WIDTH 6.8
+
+static int
+utf8_chars(const char *s)
+{
+	int			n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char) *s & 0xC0) != 0x80;
+	return n;
+}
+
 static void
 open_svg(StringInfo out, double width, double height, const char *title)
 {
@@ -100,6 +113,7 @@ svg_time_chart(StringInfo out, const TimeChart *chart)
 				ymax = 0.0,
 				step,
 				plot_w = TC_WIDTH - TC_LEFT - TC_RIGHT,
+				legend_x = TC_LEFT,
 				plot_h = TC_HEIGHT - TC_TOP - TC_BOTTOM;
 	int			i,
 				s;
@@ -168,10 +182,11 @@ svg_time_chart(StringInfo out, const TimeChart *chart)
 		bool		open = false;
 		int			shown = 0;
 
-		/* the legend, left to right above the plot */
+		/* the legend, left to right above the plot, each entry as wide as its label */
 		appendStringInfo(out, "<rect x=\"%.1f\" y=\"8\" width=\"12\" height=\"12\" rx=\"2\" fill=\"%s\"/>",
-						 TC_LEFT + s * 175.0, colour);
-		append_text(out, TC_LEFT + s * 175.0 + 18, 18, "start", "#111827", chart->series[s].label);
+						 legend_x, colour);
+		append_text(out, legend_x + 18, 18, "start", "#111827", chart->series[s].label);
+		legend_x += 18 + LEGEND_CHAR_WIDTH * utf8_chars(chart->series[s].label) + 16;
 
 		/* the line, broken where a value is missing */
 		for (i = 0; i < chart->npoints; i++)
