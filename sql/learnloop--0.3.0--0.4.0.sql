@@ -162,7 +162,7 @@ BEGIN
 END
 $$;
 
-DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
+/* ml.learnloop_grant_as_dba is dropped at the end of the file: the issue 11 blocks below use it too */
 
 /* ---------------------------------------------------------------------- */
 /* Issue 11: monitoring, alerts and webhooks                               */
@@ -264,3 +264,24 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ml.report(text, timestamptz) IS
     'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
 REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
+
+/* roles given 'read' before the update get ml.report, as ml.serving_stats above */
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ml.mlmonitoringmetrics'::regclass AND a.privilege_type = 'SELECT'
+           AND a.grantee <> c.relowner AND a.grantee <> 0
+    LOOP
+        PERFORM ml.learnloop_grant_as_dba(
+            ARRAY['ml.report(text, timestamptz)'::regprocedure::oid],
+            pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.report(text, timestamptz) TO %s', grantee));
+    END LOOP;
+END
+$$;
+
+/* the update's helper, used by the blocks above, goes last */
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
