@@ -495,7 +495,7 @@ learnloop_report(PG_FUNCTION_ARGS)
 	appendStringInfoString(&page, "</main><footer>learnloop " LEARNLOOP_VERSION
 						   " &middot; ml.report &middot; generated ");
 	append_time(&page, GetCurrentTransactionStartTimestamp(), true, true);
-	appendStringInfoString(&page, "</footer></body></html>\n");
+	appendStringInfoString(&page, "</footer></body></html>");
 
 	/* the page outlives SPI's memory */
 	MemoryContextSwitchTo(outer);

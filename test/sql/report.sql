@@ -47,7 +47,7 @@ CREATE TABLE rp_page AS SELECT ml.report('rp_model', since => '2025-12-31 00:00+
 -- a whole page, and nothing in it that runs or loads: no script, no event handler, no URL
 -- but the SVG namespace (a name, never fetched); a policy that would block them anyway
 SELECT html LIKE '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">%' AS starts,
-       html LIKE '%</body></html>' || chr(10) AS ends,
+       html LIKE '%</footer></body></html>' AS ends,
        html !~* '<script' AS no_script, html !~* '\son[a-z]+=' AS no_handler,
        html !~* '(src|href)=|url\(|@import' AS no_fetch,
        regexp_replace(html, 'xmlns="http://www.w3.org/2000/svg"', '', 'g') !~* 'https?:' AS no_url,
