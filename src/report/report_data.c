@@ -321,35 +321,69 @@ report_read_drift(const char *model, TimestampTz since, ReportDrift *result)
 	}
 }
 
+/* the relation ml.<name> when it exists and the caller may read it, else InvalidOid */
+static Oid
+readable_relation(const char *name, bool *exists)
+{
+	Oid			relid = RangeVarGetRelid(makeRangeVar("ml", (char *) name, -1), NoLock, true);
+
+	if (exists)
+		*exists = OidIsValid(relid);
+	if (OidIsValid(relid) && pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return relid;
+	return InvalidOid;
+}
+
 /*
  * The alert rules about the model, when ml.alerts exists (the alerts are
- * a part of their own, which may be missing) and the caller may read it.
- * The statement names the table, never data: it is planned only when the
- * table is there.  Fields are read through to_jsonb, so a column the table
- * lacks is NULL instead of an error.
+ * a part of their own, which may be missing) and the caller may read it,
+ * with each rule's state from ml.alert_states when that is readable too
+ * (the worst of its subjects: firing, then pending).  The statements name
+ * the tables, never data, and are planned only when the tables are there.
+ * Fields are read through to_jsonb, so a column a table lacks is NULL
+ * instead of an error; a rule's own "state" stands in for ml.alert_states.
  */
+#define ALERT_FIELDS \
+	"SELECT a.j OPERATOR(pg_catalog.->>) 'name', a.j OPERATOR(pg_catalog.->>) 'metric', " \
+	"       a.j OPERATOR(pg_catalog.->>) 'feature', a.j OPERATOR(pg_catalog.->>) 'condition', " \
+	"       a.j OPERATOR(pg_catalog.->>) 'threshold', a.j OPERATOR(pg_catalog.->>) 'severity', "
+#define ALERT_RULES \
+	"  FROM (SELECT pg_catalog.to_jsonb(t) AS j FROM ml.alerts t) a "
+#define ALERT_OF_MODEL \
+	" WHERE COALESCE(a.j OPERATOR(pg_catalog.->>) 'model', " \
+	"                a.j OPERATOR(pg_catalog.->>) 'model_name') OPERATOR(pg_catalog.=) $1 " \
+	" ORDER BY 1"
+
 void
 report_read_alerts(const char *model, ReportAlerts *result)
 {
-	Oid			relid = RangeVarGetRelid(makeRangeVar("ml", "alerts", -1), NoLock, true);
 	uint64		row;
 
-	result->installed = OidIsValid(relid);
-	result->readable = result->installed &&
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	result->readable = OidIsValid(readable_relation("alerts", &result->installed));
 	result->n = 0;
 	result->alerts = NULL;
 	if (!result->readable)
 		return;
 
-	run("SELECT a.j OPERATOR(pg_catalog.->>) 'name', a.j OPERATOR(pg_catalog.->>) 'metric', "
-		"       a.j OPERATOR(pg_catalog.->>) 'condition', a.j OPERATOR(pg_catalog.->>) 'threshold', "
-		"       a.j OPERATOR(pg_catalog.->>) 'state', a.j OPERATOR(pg_catalog.->>) 'severity' "
-		"  FROM (SELECT pg_catalog.to_jsonb(t) AS j FROM ml.alerts t) a "
-		" WHERE COALESCE(a.j OPERATOR(pg_catalog.->>) 'model', "
-		"                           a.j OPERATOR(pg_catalog.->>) 'model_name') OPERATOR(pg_catalog.=) $1 "
-		" ORDER BY 1",
-		model, NULL);
+	if (OidIsValid(readable_relation("alert_states", NULL)))
+		run(ALERT_FIELDS
+			"       COALESCE(st.state, a.j OPERATOR(pg_catalog.->>) 'state'), st.value "
+			ALERT_RULES
+			"  LEFT JOIN LATERAL ("
+			"    SELECT s.j OPERATOR(pg_catalog.->>) 'state' AS state, s.j OPERATOR(pg_catalog.->>) 'value' AS value "
+			"      FROM (SELECT pg_catalog.to_jsonb(x) AS j FROM ml.alert_states x) s "
+			"     WHERE (s.j OPERATOR(pg_catalog.->>) 'alert') OPERATOR(pg_catalog.=) (a.j OPERATOR(pg_catalog.->>) 'name') "
+			"     ORDER BY CASE s.j OPERATOR(pg_catalog.->>) 'state' WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END "
+			"     LIMIT 1) st ON true"
+			ALERT_OF_MODEL,
+			model, NULL);
+	else
+		run(ALERT_FIELDS
+			"       a.j OPERATOR(pg_catalog.->>) 'state', NULL::pg_catalog.text "
+			ALERT_RULES
+			ALERT_OF_MODEL,
+			model, NULL);
+
 	result->alerts = palloc(sizeof(ReportAlert) * Max(SPI_processed, 1));
 	for (row = 0; row < SPI_processed; row++)
 	{
@@ -357,9 +391,11 @@ report_read_alerts(const char *model, ReportAlerts *result)
 
 		a->name = column_text(row, 1);
 		a->metric = column_text(row, 2);
-		a->condition = column_text(row, 3);
-		a->threshold = column_text(row, 4);
-		a->state = column_text(row, 5);
+		a->feature = column_text(row, 3);
+		a->condition = column_text(row, 4);
+		a->threshold = column_text(row, 5);
 		a->severity = column_text(row, 6);
+		a->state = column_text(row, 7);
+		a->value = column_text(row, 8);
 	}
 }

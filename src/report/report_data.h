@@ -95,10 +95,12 @@ typedef struct ReportAlert
 {
 	char	   *name;
 	char	   *metric;
+	char	   *feature;
 	char	   *condition;
 	char	   *threshold;
-	char	   *state;
 	char	   *severity;
+	char	   *state;			/* inactive, pending, firing (ml.alert_states) */
+	char	   *value;			/* of the last window judged */
 } ReportAlert;
 
 typedef struct ReportAlerts

@@ -172,7 +172,7 @@ time_chart(StringInfo out, const ReportWindows *w, const ChartTick *ticks, int n
 
 static void
 tiles_section(StringInfo out, const ReportWindows *w, const ReportDrift *drift,
-			  const ReportCalibration *cal)
+			  const ReportCalibration *cal, const ReportAlerts *alerts)
 {
 	double		accuracy = newest(w, RM_ACCURACY),
 				matched = newest(w, RM_ESTIMATED_ACCURACY_MATCHED);
@@ -209,6 +209,16 @@ tiles_section(StringInfo out, const ReportWindows *w, const ReportDrift *drift,
 		appendStringInfoString(&sub, "no drift measured");
 	tile(out, "Drifted", drift->found ? drifted : NAN, UNIT_COUNT, sub.data,
 		 drift->found ? (drifted > 0 ? "bad" : "good") : NULL);
+	if (alerts->readable)
+	{
+		int			firing = 0;
+
+		for (i = 0; i < alerts->n; i++)
+			firing += alerts->alerts[i].state && strcmp(alerts->alerts[i].state, "firing") == 0;
+		resetStringInfo(&sub);
+		appendStringInfo(&sub, "of %d alert rule%s", alerts->n, alerts->n == 1 ? "" : "s");
+		tile(out, "Firing", firing, UNIT_COUNT, sub.data, firing > 0 ? "bad" : "good");
+	}
 	appendStringInfoString(out, "</div>");
 	pfree(sub.data);
 }
@@ -250,19 +260,21 @@ alerts_section(StringInfo out, const ReportAlerts *alerts)
 		appendStringInfoString(out, "<p class=\"note\">No alert rule watches this model.</p>");
 	else
 	{
-		appendStringInfoString(out, "<table><tr><th>state</th><th>alert</th><th>metric</th>"
-							   "<th>condition</th><th>threshold</th><th>severity</th></tr>");
+		appendStringInfoString(out, "<table><tr><th>state</th><th>alert</th><th>metric</th><th>feature</th>"
+							   "<th>condition</th><th>threshold</th><th>last value</th><th>severity</th></tr>");
 		for (i = 0; i < alerts->n; i++)
 		{
 			const ReportAlert *a = &alerts->alerts[i];
 
 			appendStringInfo(out, "<tr><td><span class=\"badge %s\">", state_class(a->state));
-			html_escape(out, a->state ? a->state : "unknown");
+			html_escape(out, a->state ? a->state : "not judged");
 			appendStringInfoString(out, "</span></td>");
 			cell(out, a->name, false);
 			cell(out, a->metric, false);
+			cell(out, a->feature, false);
 			cell(out, a->condition, false);
 			cell(out, a->threshold, true);
+			cell(out, a->value, true);
 			cell(out, a->severity, false);
 			appendStringInfoString(out, "</tr>");
 		}
@@ -483,7 +495,7 @@ learnloop_report(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		tiles_section(&page, &windows, &drift, &cal);
+		tiles_section(&page, &windows, &drift, &cal, &alerts);
 		alerts_section(&page, &alerts);
 		if (windows.n > 0)
 			series_sections(&page, &windows);

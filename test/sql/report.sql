@@ -121,32 +121,59 @@ SELECT (SELECT count(*) FROM regexp_matches(html, 'fill-opacity="0.6"><title>', 
 SELECT error_of($$SELECT ml.report('rp_nonesuch')$$) AS unknown;
 SELECT error_of($$SELECT ml.report(NULL)$$) AS null_model;
 
--- the alert rules when an ml.alerts is installed (a stand-in here, with the fields the
--- report reads; the alerts part creates the real one), their fields escaped
-CREATE TABLE ml.alerts (name text, model text, metric text, condition text, threshold float8,
-                        state text, severity text);
-INSERT INTO ml.alerts VALUES ('accuracy_drop', 'rp_model', 'accuracy', '<', 0.8, 'firing', 'critical'),
-                             ('<img src=x onerror=alert(1)>', 'rp_model', 'latency_p95_ms', '>', 250, 'pending', 'warning'),
-                             ('elsewhere', 'rp_quiet', 'accuracy', '<', 0.5, 'firing', 'warning');
-SELECT html ~ '<span class="badge firing">firing</span></td><td>accuracy_drop</td><td>accuracy</td><td>&lt;</td><td class="num">0.8</td><td>critical</td>' AS firing_row,
+-- the alert rules and their states: the alerts part's ml.alerts and ml.alert_states, or, where
+-- that part is not installed, stand-ins with the columns the report reads
+DO $$
+BEGIN
+    IF to_regclass('ml.alerts') IS NULL THEN
+        CREATE TABLE ml.alerts (name text PRIMARY KEY, model text, metric text, feature text,
+                                condition text, threshold float8, severity text);
+        CREATE TABLE ml.alert_states (alert text, subject text DEFAULT '', state text, value float8);
+        COMMENT ON TABLE ml.alerts IS 'ml.report test stand-in';
+    END IF;
+END $$;
+INSERT INTO ml.alerts (name, model, metric, feature, condition, threshold, severity)
+VALUES ('accuracy_drop', 'rp_model', 'accuracy', NULL, '<', 0.8, 'critical'),
+       ('<img src=x onerror=alert(1)>', 'rp_model', 'latency_p95_ms', NULL, '>', 250, 'warning'),
+       ('x1_drift', 'rp_model', 'drift', 'x1', '>=', 1, 'info'),
+       ('elsewhere', 'rp_quiet', 'accuracy', NULL, '<', 0.5, 'warning');
+INSERT INTO ml.alert_states (alert, subject, state, value)
+VALUES ('accuracy_drop', '', 'firing', 0.75), ('<img src=x onerror=alert(1)>', '', 'pending', 300),
+       ('elsewhere', '', 'firing', 0.1);
+CREATE TABLE rp_alerts AS SELECT ml.report('rp_model', '2025-12-31') AS html;
+SELECT html ~ '<span class="badge firing">firing</span></td><td>accuracy_drop</td><td>accuracy</td><td>—</td><td>&lt;</td><td class="num">0.8</td><td class="num">0.75</td><td>critical</td>' AS firing_row,
        html ~ '<span class="badge pending">pending</span></td><td>&lt;img src=x onerror=alert\(1\)&gt;</td>' AS pending_escaped,
-       html !~ 'elsewhere' AS only_this_model, html !~* '<img' AS no_img
-  FROM (SELECT ml.report('rp_model', '2025-12-31') AS html) p;
+       html ~ '<span class="badge ">not judged</span></td><td>x1_drift</td><td>drift</td><td>x1</td>' AS never_judged,
+       html !~ 'elsewhere' AS only_this_model, html !~* '<img' AS no_img,
+       substring(html FROM '<div class="k">Firing</div><div class="v">([^<]*</div><div class="s">[^<]*)</div>') AS firing_tile
+  FROM rp_alerts;
 
--- a role given 'read' may run it; it reads what that role may read
+-- a role given 'read' may run it; it reads the alerts as far as that role may
 CREATE ROLE learnloop_test_report_reader;
 CREATE ROLE learnloop_test_report_nobody;
 SELECT ml.grant_access('learnloop_test_report_reader', 'read');
 SET ROLE learnloop_test_report_reader;
-SELECT substring(ml.report('rp_model', '2025-12-31') FROM '<section id="alerts"><h2>Alerts</h2><p class="note">([^<]*)</p>') AS alerts_hidden;
+SELECT has_table_privilege('ml.alerts', 'SELECT') = (html !~ 'This role may not read ml.alerts.') AS alerts_as_permitted,
+       html ~ '<section id="drift">' AS reads_the_rest
+  FROM (SELECT ml.report('rp_model', '2025-12-31') AS html) p;
 RESET ROLE;
 SET ROLE learnloop_test_report_nobody;
 SELECT error_of($$SELECT ml.report('rp_model')$$) AS nobody;
 RESET ROLE;
-DROP TABLE ml.alerts;
-SELECT substring(ml.report('rp_model', '2025-12-31') FROM '<section id="alerts"><h2>Alerts</h2><p class="note">([^<]*)</p>') AS no_alerts;
+DELETE FROM ml.alerts WHERE name IN ('accuracy_drop', '<img src=x onerror=alert(1)>', 'x1_drift', 'elsewhere');
+DELETE FROM ml.alert_states WHERE alert IN ('accuracy_drop', '<img src=x onerror=alert(1)>', 'elsewhere');
+DO $$
+BEGIN
+    IF obj_description('ml.alerts'::regclass, 'pg_class') = 'ml.report test stand-in' THEN
+        DROP TABLE ml.alerts, ml.alert_states;
+    END IF;
+END $$;
+-- without ml.alerts the section says so
+SELECT (to_regclass('ml.alerts') IS NULL) = (html ~ '<p class="note">No alert rules: ml.alerts is not installed in this database.</p>') AS tells_whether_installed,
+       (to_regclass('ml.alerts') IS NULL) = (html !~ '<div class="k">Firing</div>') AS firing_tile_only_with_alerts
+  FROM (SELECT ml.report('rp_model', '2025-12-31') AS html) p;
 
 DROP OWNED BY learnloop_test_report_reader;
 DROP ROLE learnloop_test_report_reader, learnloop_test_report_nobody;
 DELETE FROM ml.mlmonitoringmetrics WHERE model_name IN ('rp_model', '<b>"x"&''y''</b>');
-DROP TABLE rp_page, rp_data;
+DROP TABLE rp_page, rp_alerts, rp_data;
