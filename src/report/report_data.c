@@ -373,7 +373,8 @@ report_read_alerts(const char *model, ReportAlerts *result)
 			"    SELECT s.j OPERATOR(pg_catalog.->>) 'state' AS state, s.j OPERATOR(pg_catalog.->>) 'value' AS value "
 			"      FROM (SELECT pg_catalog.to_jsonb(x) AS j FROM ml.alert_states x) s "
 			"     WHERE (s.j OPERATOR(pg_catalog.->>) 'alert') OPERATOR(pg_catalog.=) (a.j OPERATOR(pg_catalog.->>) 'name') "
-			"     ORDER BY CASE s.j OPERATOR(pg_catalog.->>) 'state' WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END "
+			"     ORDER BY (s.j OPERATOR(pg_catalog.->>) 'state') OPERATOR(pg_catalog.=) 'firing' DESC NULLS LAST, "
+			"              (s.j OPERATOR(pg_catalog.->>) 'state') OPERATOR(pg_catalog.=) 'pending' DESC NULLS LAST "
 			"     LIMIT 1) st ON true"
 			ALERT_OF_MODEL,
 			model, NULL);
