@@ -21,9 +21,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "report/report_data.h"
@@ -116,7 +114,6 @@ json_number(int row, int col)
 
 	if (s == NULL)
 		return NAN;
-	errno = 0;
 	v = strtod(s, &end);
 	return (end != s && *end == '\0' && isfinite(v)) ? v : NAN;
 }
@@ -186,6 +183,9 @@ report_read_windows(const char *model, TimestampTz since, ReportWindows *result)
 		TimestampTz end = column_timestamp(row, 2);
 		char	   *metric = column_text(row, 3);
 
+		/* a window ending at infinity (written by hand) has no place on a time axis */
+		if (TIMESTAMP_NOT_FINITE(end))
+			continue;
 		if (w < 0 || start != result->start[w] || end != result->end[w])
 		{
 			w = result->n++;

@@ -101,15 +101,17 @@ static ChartTick *
 time_ticks(const ReportWindows *w, int *nticks)
 {
 	ChartTick  *ticks = palloc(sizeof(ChartTick) * TIME_TICKS);
-	TimestampTz first = w->end[0],
-				last = w->end[w->n - 1];
-	bool		dates = last - first >= USECS_PER_DAY || w->n == 1;
+	TimestampTz first = w->end[0];
+
+	/* in double: the span of two finite timestamps may not fit in an int64 */
+	double		span = (double) w->end[w->n - 1] - (double) first;
+	bool		dates = span >= USECS_PER_DAY || w->n == 1;
 	int			n = (w->n == 1) ? 1 : TIME_TICKS;
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		TimestampTz t = (n == 1) ? first : first + (last - first) / (n - 1) * i;
+		TimestampTz t = (n == 1) ? first : first + (TimestampTz) (span / (n - 1) * i);
 		StringInfoData label;
 
 		initStringInfo(&label);

@@ -117,6 +117,17 @@ SELECT (SELECT count(*) FROM regexp_matches(html, 'fill-opacity="0.6"><title>', 
        substring(html FROM '<title>(predicted [^<]*)</title>') AS point
   FROM (SELECT ml.report('<b>"x"&''y''</b>', NULL) AS html) p;
 
+-- windows at the ends of time: an infinite one is left off the time axis, the widest finite
+-- span is drawn
+INSERT INTO ml.mlmonitoringmetrics (model_name, period_start, period_end, metric, value)
+VALUES ('rp_time', '-infinity', 'infinity', 'decisions', 5),
+       ('rp_time', '4713-01-01 BC', '4713-01-01 BC', 'decisions', 3),
+       ('rp_time', '294000-01-01', '294000-01-01', 'decisions', 4);
+SELECT substring(html FROM '([0-9]+ monitoring windows)') AS windows,
+       (SELECT count(*) FROM regexp_matches(html, '<title>decisions: ', 'g')) AS points
+  FROM (SELECT ml.report('rp_time', NULL) AS html) p;
+DELETE FROM ml.mlmonitoringmetrics WHERE model_name = 'rp_time';
+
 -- errors: an unknown model, a NULL one
 SELECT error_of($$SELECT ml.report('rp_nonesuch')$$) AS unknown;
 SELECT error_of($$SELECT ml.report(NULL)$$) AS null_model;
