@@ -141,6 +141,8 @@ svg_time_chart(StringInfo out, const TimeChart *chart)
 	}
 	else
 	{
+		/* a value near DBL_MAX (from a row written by hand) must not round the axis to infinity */
+		ymax = Min(ymax, 1e300);
 		step = nice_step(ymax > 0.0 ? ymax : 1.0, chart->unit == UNIT_COUNT);
 		ymax = step * Max(1.0, ceil(ymax / step - 1e-9));
 	}
@@ -151,7 +153,7 @@ svg_time_chart(StringInfo out, const TimeChart *chart)
 	open_svg(out, TC_WIDTH, TC_HEIGHT, chart->title);
 
 	/* horizontal grid and the y axis labels */
-	for (i = 0; i * step <= ymax * (1 + 1e-9); i++)
+	for (i = 0; i <= 4 && i * step <= ymax * (1 + 1e-9); i++)
 	{
 		double		y = PY(i * step);
 

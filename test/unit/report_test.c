@@ -148,6 +148,14 @@ test_time_chart(void)
 	svg_time_chart(&out, &chart);
 	check_count(out.data, "cx=\"324.0\"", 1, "a single window sits in the middle");
 	check_count(out.data, "nan", 0, "and no coordinate is NaN");
+
+	/* a value near DBL_MAX: an axis of finite ticks, no infinity anywhere */
+	resetStringInfo(&out);
+	count[0] = 1.7e308;
+	chart.npoints = 3;
+	svg_time_chart(&out, &chart);
+	check_count(out.data, "inf", 0, "a huge value gives no infinite coordinate");
+	check_count(out.data, "stroke=\"#e5e7eb\"", 2, "and a finite axis: grid lines at 5e299 and 1e300");
 	pfree(out.data);
 }
 
