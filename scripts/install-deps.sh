@@ -9,7 +9,7 @@ packages=(
   libxgboost-dev libcurl4-openssl-dev libcjson-dev
   postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl pgbouncer
   valgrind python3 curl openssl
-  prometheus-postgres-exporter prometheus-sql-exporter
+  prometheus-postgres-exporter prometheus-sql-exporter chromium python3-pil
 )
 
 missing=()

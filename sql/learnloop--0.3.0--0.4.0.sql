@@ -115,7 +115,7 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -191,7 +191,7 @@ BEGIN
 END
 $$;
 
-DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
+/* ml.learnloop_grant_as_dba is dropped at the end of the file: the issue 11 blocks below use it too */
 
 /* ---------------------------------------------------------------------- */
 /* Issue 11: monitoring, alerts and webhooks                               */
@@ -1167,6 +1167,36 @@ CREATE VIEW ml.monitoring AS
                AND a.feature IS NOT DISTINCT FROM l.feature) r ON true;
 COMMENT ON VIEW ml.monitoring IS
     'Latest value of each model''s metrics (overall slice; per feature for drift), and its status against the alert rules: firing, pending, ok or no rule';
+
+/* Issue 11, report: ml.report, a model's monitoring as one self-contained HTML page */
+CREATE FUNCTION ml.report(model text, since timestamptz DEFAULT pg_catalog.now() - interval '7 days')
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_report'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.report(text, timestamptz) IS
+    'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
+REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
+
+/* roles given 'read' before the update get ml.report, as ml.serving_stats above */
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ml.mlmonitoringmetrics'::regclass AND a.privilege_type = 'SELECT'
+           AND a.grantee <> c.relowner AND a.grantee <> 0
+    LOOP
+        PERFORM ml.learnloop_grant_as_dba(
+            ARRAY['ml.report(text, timestamptz)'::regprocedure::oid],
+            pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.report(text, timestamptz) TO %s', grantee));
+    END LOOP;
+END
+$$;
+
+/* the update's helper, used by the blocks above, goes last */
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
 
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension

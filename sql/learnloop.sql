@@ -1181,7 +1181,7 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -2386,6 +2386,15 @@ CREATE VIEW ml.monitoring AS
                AND a.feature IS NOT DISTINCT FROM l.feature) r ON true;
 COMMENT ON VIEW ml.monitoring IS
     'Latest value of each model''s metrics (overall slice; per feature for drift), and its status against the alert rules: firing, pending, ok or no rule';
+
+/* Issue 11, report: ml.report, a model's monitoring as one self-contained HTML page */
+CREATE FUNCTION ml.report(model text, since timestamptz DEFAULT pg_catalog.now() - interval '7 days')
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_report'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.report(text, timestamptz) IS
+    'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
+REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
 
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension

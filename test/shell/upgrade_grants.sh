@@ -4,7 +4,7 @@
 # them to keep them across the update, and nobody else gets them.  Every
 # grant the update makes on a role's behalf is the DBA's, not one of the
 # extension's initial privileges (pg_init_privs), so pg_dump keeps it.
-# 0.3.0 -> 0.4.0 gives ml.serving_stats to the roles given read before.
+# 0.3.0 -> 0.4.0 gives ml.serving_stats and ml.report to the roles given read before.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
@@ -39,6 +39,10 @@ ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.serving_stats', 'SELECT') 
    t "a read role gets ml.serving_stats"
 ok "$(q "SELECT has_table_privilege('ll_up_app', 'ml.serving_stats', 'SELECT') OR has_function_privilege('ll_up_read', 'ml.serving_stats_reset(text)', 'EXECUTE') OR has_function_privilege('public', 'ml.serving_stats()', 'EXECUTE')")" \
    f "other roles and PUBLIC do not get ml.serving_stats, and a read role cannot reset it"
+ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.report(text, timestamptz)', 'EXECUTE')")" \
+   t "a read role gets ml.report"
+ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.report(text, timestamptz)', 'EXECUTE') OR has_function_privilege('public', 'ml.report(text, timestamptz)', 'EXECUTE')")" \
+   f "other roles and PUBLIC do not get ml.report"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname = 'learnloop_grant_as_dba'")" 0 \
    "the 0.4.0 update's helper is gone"
 ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
@@ -57,6 +61,8 @@ ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\."MLTrainingData" TO ll_
    "pg_dump keeps the grants on the quoted-name views"
 ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\.serving_stats TO ll_up_read;$')" 1 \
    "pg_dump keeps the grant of ml.serving_stats"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.report(model text, since timestamp with time zone) TO ll_up_read;$')" 1 \
+   "pg_dump keeps the grant of ml.report"
 dropdb "$db"
 for r in $roles; do psql -X -q -d postgres -c "DROP ROLE $r"; done
 finish

@@ -330,6 +330,36 @@ SELECT action IS NOT NULL AS decided, decision_id IS NOT NULL AS recorded
 SELECT model, version FROM ml.model_cache() ORDER BY 1, 2;
 SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 AS jobs_listed FROM ml.training_jobs;
 SELECT ml.build_info() IS NOT NULL AS build_info;
+-- the report: every statement it runs, over a window with a calibration curve and drift
+INSERT INTO ml.mlmonitoringmetrics (model_name, period_start, period_end, metric, feature, value, metrics)
+VALUES ('sp_policy', '2026-01-01 00:00+00', '2026-01-01 01:00+00', 'ece', NULL, 0.1,
+        '{"bins": [{"count": 5, "mean_predicted": 0.6, "observed": 0.5}]}'),
+       ('sp_policy', '2026-01-01 00:00+00', '2026-01-01 01:00+00', 'drift_wasserstein', 'x1', 0.2, '{}');
+SELECT pg_catalog.strpos(ml.report('sp_policy', NULL), '<section id="drift">') OPERATOR(pg_catalog.>) 0 AS reported;
+-- and its alert statements (over stand-in tables where the alerts part is not installed)
+DO $$
+BEGIN
+    IF pg_catalog.to_regclass('ml.alerts') IS NULL THEN
+        CREATE TABLE ml.alerts (name pg_catalog.text, model pg_catalog.text, metric pg_catalog.text,
+                                condition pg_catalog.text, threshold pg_catalog.float8, severity pg_catalog.text);
+        CREATE TABLE ml.alert_states (alert pg_catalog.text, subject pg_catalog.text, state pg_catalog.text);
+        COMMENT ON TABLE ml.alerts IS 'ml.report test stand-in';
+    END IF;
+END $$;
+INSERT INTO ml.alerts (name, model, metric, condition, threshold, severity)
+VALUES ('sp_alert', 'sp_policy', 'accuracy', '<', 0.5, 'warning');
+INSERT INTO ml.alert_states (alert, subject, state) VALUES ('sp_alert', '', 'pending'), ('sp_alert', 'x', 'firing');
+SELECT pg_catalog.strpos(ml.report('sp_policy', NULL), '<span class="badge firing">firing</span></td><td>sp_alert</td>')
+       OPERATOR(pg_catalog.>) 0 AS alert_reported;
+DELETE FROM ml.alert_states WHERE alert OPERATOR(pg_catalog.=) 'sp_alert';
+DELETE FROM ml.alerts WHERE name OPERATOR(pg_catalog.=) 'sp_alert';
+DO $$
+BEGIN
+    IF pg_catalog.obj_description('ml.alerts'::pg_catalog.regclass, 'pg_class') OPERATOR(pg_catalog.=) 'ml.report test stand-in' THEN
+        DROP TABLE ml.alerts, ml.alert_states;
+    END IF;
+END $$;
+DELETE FROM ml.mlmonitoringmetrics WHERE model_name OPERATOR(pg_catalog.=) 'sp_policy';
 -- deleting an experiment (its rows go with it, by trigger)
 DELETE FROM ml.experiments WHERE name OPERATOR(pg_catalog.=) 'sp_exp';
 
