@@ -255,3 +255,16 @@ COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
 COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
 COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
 COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
+
+/* Issue 11, deliver: a committed outbox row wakes the delivery worker */
+CREATE FUNCTION ml.webhook_outbox_wake()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'learnloop_webhook_outbox_wake'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION ml.webhook_outbox_wake() FROM PUBLIC;
+COMMENT ON FUNCTION ml.webhook_outbox_wake() IS
+    'Trigger of ml.webhook_outbox: at commit, sets the latch of the delivery worker serving this database (no polling delay; a rollback wakes nobody)';
+CREATE TRIGGER webhook_outbox_wake AFTER INSERT ON ml.webhook_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.webhook_outbox_wake();
+COMMENT ON TRIGGER webhook_outbox_wake ON ml.webhook_outbox IS
+    'Wakes the delivery worker when the inserting transaction commits';

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * learnloop.c
- *	  Module entry point: settings and shared memory.
+ *	  Module entry point: settings, shared memory and the webhook
+ *	  delivery workers' registration.
  *
  * _PG_init may run in the postmaster (shared_preload_libraries), which
  * forks every backend, so it only defines settings and asks for shared
@@ -19,6 +20,7 @@
 
 #include "common/compat.h"
 #include "learnloop.h"
+#include "notify/delivery.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 #include "predict/serving_stats.h"
@@ -44,6 +46,7 @@ learnloop_shmem_request(void)
 		prev_shmem_request_hook();
 	jobs_request_shmem();
 	serving_stats_request_shmem();
+	webhook_wake_request_shmem();
 }
 #endif
 
@@ -54,6 +57,7 @@ learnloop_shmem_startup(void)
 		prev_shmem_startup_hook();
 	jobs_init_shmem();
 	serving_stats_init_shmem();
+	webhook_wake_init_shmem();
 }
 
 void
@@ -138,6 +142,8 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	webhook_define_settings();
+
 	MarkGUCPrefixReserved("learnloop");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -148,7 +154,9 @@ _PG_init(void)
 #else
 	jobs_request_shmem();
 	serving_stats_request_shmem();
+	webhook_wake_request_shmem();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = learnloop_shmem_startup;
+	webhook_register_workers();
 }
