@@ -58,7 +58,11 @@ text_column(HeapTuple tuple, TupleDesc desc, int col)
 	return isnull ? NULL : TextDatumGetCString(value);
 }
 
-/* When the next pending event not in flight falls due; 0 if none is. */
+/*
+ * When the next pending event not in flight falls due; 0 if none is.  Both
+ * this and the claim read webhook_outbox_due_idx in order and stop early,
+ * however long the queue.
+ */
 static TimestampTz
 next_due_time(Datum ids)
 {
@@ -68,15 +72,18 @@ next_due_time(Datum ids)
 	Datum		due;
 
 	spi_cached_plan(&plan,
-					"SELECT pg_catalog.min(o.next_attempt_at)"
+					"SELECT o.next_attempt_at"
 					"  FROM ml.webhook_outbox o JOIN ml.channels c ON c.name OPERATOR(pg_catalog.=) o.channel"
 					" WHERE o.state OPERATOR(pg_catalog.=) 'pending' AND c.enabled"
-					"   AND NOT (o.id OPERATOR(pg_catalog.=) ANY ($1))",
+					"   AND NOT (o.id OPERATOR(pg_catalog.=) ANY ($1))"
+					" ORDER BY o.next_attempt_at, o.id LIMIT 1",
 					1, types);
-	if (SPI_execute_plan(plan, &ids, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_plan(plan, &ids, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read when the next webhook is due");
+	if (SPI_processed == 0)
+		return 0;
 	due = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? 0 : DatumGetTimestampTz(due);
+	return DatumGetTimestampTz(due);
 }
 
 List *

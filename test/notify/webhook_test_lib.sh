@@ -3,8 +3,9 @@
 # the current directory the repository's root.
 #   restart                 restarts the test cluster (LEARNLOOP_RESTART, when
 #                           set, is the command; else pg_virtualenv's cluster)
-#   start_receiver ARGS...  starts test/notify/receiver.py with ARGS; sets
-#                           RECEIVER_PORT and RECEIVER_LOG; stopped at exit
+#   start_receiver ARGS...  starts test/notify/receiver.py (or $RECEIVER_PROGRAM)
+#                           with ARGS; sets RECEIVER_PORT and RECEIVER_LOG;
+#                           stopped at exit
 #   queue CHANNEL [BODY]    inserts an outbox event, prints its id
 #   attempts ID             "1:retry:500 2:delivered:200": an event's attempts
 #   received LOG [FIELD]    the requests a receiver logged: their count, or
@@ -43,10 +44,10 @@ use_settings() {
 start_receiver() {
   local i
   RECEIVER_LOG=$(mktemp "$webhook_work/receiver.XXXXXX")
-  /usr/bin/python3 test/notify/receiver.py --log "$RECEIVER_LOG" "$@" >"$RECEIVER_LOG.port" &
+  /usr/bin/python3 "${RECEIVER_PROGRAM:-test/notify/receiver.py}" --log "$RECEIVER_LOG" "$@" >"$RECEIVER_LOG.port" &
   receiver_pids+=($!)
-  for i in $(seq 1 100); do
-    RECEIVER_PORT=$(head -n 1 "$RECEIVER_LOG.port")
+  for i in $(seq 1 400); do
+    RECEIVER_PORT=$(head -n 1 "$RECEIVER_LOG.port" 2>/dev/null)
     [ -n "$RECEIVER_PORT" ] && return 0
     sleep 0.05
   done
