@@ -210,10 +210,10 @@ webhook_register_workers(void)
 		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 		worker.bgw_restart_time = 10;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "learnloop");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "learnloop_webhook_worker_main");
+		strlcpy(worker.bgw_library_name, "learnloop", BGW_MAXLEN);
+		strlcpy(worker.bgw_function_name, "learnloop_webhook_worker_main", BGW_MAXLEN);
 		snprintf(worker.bgw_name, BGW_MAXLEN, "learnloop webhook delivery for %s", name);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "learnloop webhook delivery");
+		strlcpy(worker.bgw_type, "learnloop webhook delivery", BGW_MAXLEN);
 		worker.bgw_main_arg = Int32GetDatum(foreach_current_index(lc));
 		strlcpy(worker.bgw_extra, name, BGW_EXTRALEN);
 		RegisterBackgroundWorker(&worker);
