@@ -10,8 +10,9 @@
 #     default learnloop.webhook_max_in_flight): what the receiver itself can
 #     take, so the ratio says how much of it the worker reaches;
 #  2. latency: LATENCY_EVENTS events, one per transaction, 20 ms apart, the
-#     time from each commit to the event's arrival (target: median under
-#     100 ms); the baseline is one direct curl request to the receiver.
+#     time from each COMMIT (read just before it: the commit's own flush is
+#     counted) to the event's arrival (target: median under 100 ms); the
+#     baseline is one direct curl request to the receiver.
 # The channel has a secret: the worker signs every request.
 #
 #   bash bench/webhooks.sh                      # a throwaway cluster (pg_virtualenv)
@@ -71,12 +72,13 @@ curl_last=$(received "$RECEIVER_LOG" time | sort -n | tail -n 1)
 [ "$(received "$RECEIVER_LOG")" = "$EVENTS" ] || { echo "curl: only $(received "$RECEIVER_LOG") of $EVENTS requests arrived"; exit 1; }
 curl_rate=$(echo "scale=1; $EVENTS / ($curl_last - $started)" | bc)
 
-# 2. latency: one event per transaction, the commit time read just after it
+# 2. latency: one event per transaction; the time is read just before its
+# COMMIT, so the figure includes the commit itself
 start_receiver
 q "UPDATE ml.channels SET url = \$\$http://127.0.0.1:$RECEIVER_PORT/hook\$\$"
 for i in $(seq 1 "$LATENCY_EVENTS"); do
-  printf "INSERT INTO ml.webhook_outbox (channel, event_type, body) VALUES (\$\$bench\$\$, \$\$alert.firing\$\$, \$\${\"n\": %d}\$\$);\n" "$i"
-  printf "SELECT %d, extract(epoch FROM clock_timestamp());\nSELECT pg_sleep(0.02);\n" "$i"
+  printf "BEGIN;\nINSERT INTO ml.webhook_outbox (channel, event_type, body) VALUES (\$\$bench\$\$, \$\$alert.firing\$\$, \$\${\"n\": %d}\$\$);\n" "$i"
+  printf "SELECT %d, extract(epoch FROM clock_timestamp());\nCOMMIT;\nSELECT pg_sleep(0.02);\n" "$i"
 done | psql -X -q -At -F " " -d "$db" | grep " " >"$webhook_work/commits"
 for i in $(seq 1 100); do
   [ "$(received "$RECEIVER_LOG")" = "$LATENCY_EVENTS" ] && break
@@ -99,7 +101,7 @@ echo "receiver: bench/fast_receiver.py (one Python thread, asyncio, a log line f
 echo "1. throughput: $EVENTS events in one transaction: $worker_rate events/s from commit to last arrival (target >= 500)"
 echo "   curl --parallel-max 16 to the same receiver: $curl_rate requests/s -> worker / curl = $(echo "scale=3; $worker_rate / $curl_rate" | bc)"
 echo "2. commit -> arrival, $n events one per transaction: median $median ms, p95 $p95 ms, max $worst ms (target: median < 100 ms)"
-echo "   one direct curl request to the receiver: $direct_ms ms (median of 9) -> median / direct = $(echo "scale=1; $median / $direct_ms" | bc)"
+echo "   one direct curl request to the receiver: $direct_ms ms (median of 9) -> median / direct = $(echo "scale=2; $median / $direct_ms" | bc)"
 stop_receivers
 psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
 '
