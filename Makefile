@@ -43,8 +43,8 @@ PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextr
 # backend.  test/shell/exported_symbols.sh checks the built library.
 PG_CFLAGS = -fvisibility=hidden
 PG_CPPFLAGS += -include $(srcdir)/src/entry_points.h
-# libcurl serves only ml.build_info()'s version string for now; it stays
-# linked for the webhooks that the monitoring work will send through it.
+# libcurl: the webhook delivery worker (src/notify/), and ml.build_info()'s
+# version string.
 SHLIB_LINK = -lxgboost -lcurl -lcjson
 
 PG_CONFIG ?= pg_config
