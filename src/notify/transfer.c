@@ -303,8 +303,8 @@ webhook_transfer_finish(WebhookTransfer *t, CURLcode rc)
 	{
 		/* the status line was read before the answer was cut off */
 		read_status(t, status);
-		if (t->error == NULL)
-			t->error = psprintf("answer cut off after %zu bytes", t->max_answer);
+		if (t->error != NULL)
+			t->error = psprintf("%s (answer cut off after %zu bytes)", t->error, t->max_answer);
 	}
 	else
 	{

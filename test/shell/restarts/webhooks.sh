@@ -80,6 +80,8 @@ ok "$(q "SELECT error FROM ml.webhook_deliveries WHERE outbox_id = $id AND attem
    "500 then 200: the error holds the status and the answer's start"
 ok "$(q "SELECT attempts || ' ' || (last_error IS NULL) FROM ml.webhook_outbox WHERE id = $id")" "2 true" \
    "500 then 200: the outbox counts two attempts, no error left"
+ok "$(received "$RECEIVER_LOG" webhook-signature | sort -u) $(received "$RECEIVER_LOG" webhook-timestamp | grep -c '^[0-9]\{10\}$')" " 2" \
+   "500 then 200: a channel without a secret: no webhook-signature, a webhook-timestamp each"
 
 # 400: not retried
 start_receiver --answer 400
@@ -157,6 +159,31 @@ ok "$(q "SELECT count(*) FROM ml.webhook_deliveries d JOIN ml.webhook_outbox o O
 ok "$(q "SELECT max(d.started_at) - min(d.started_at) < interval '900ms' FROM ml.webhook_deliveries d
           JOIN ml.webhook_outbox o ON o.id = d.outbox_id WHERE o.channel = 'slow'")" t \
    "in flight: the 8 requests were sent together, not one hanging second after another"
+
+# the answer read is capped: with 1 byte, a 500's status still counts
+start_receiver --answer 500
+q "ALTER SYSTEM SET learnloop.webhook_max_response_bytes = 1" && q "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+channel capped "$RECEIVER_PORT"
+id=$(queue capped)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 delivered
+ok "$(attempts "$id")" "1:retry:500 2:delivered:200" "answer cap: the status is read, the 500 retried"
+ok "$(q "SELECT string_agg(COALESCE(error, '-'), ' / ' ORDER BY attempt) FROM ml.webhook_deliveries WHERE outbox_id = $id")" \
+   "HTTP 500: 500 (answer cut off after 1 bytes) / -" "answer cap: the attempt says the answer was cut off"
+
+# a channel dropped while its event is in flight: nothing to record, the
+# worker carries on
+start_receiver --answer hang:2
+channel dropped "$RECEIVER_PORT"
+queue dropped >/dev/null
+for i in $(seq 1 50); do [ "$(received "$RECEIVER_LOG")" = 1 ] && break; sleep 0.1; done
+pid=$(worker_pid)
+q "DELETE FROM ml.channels WHERE name = 'dropped'"
+sleep 2.5
+id=$(queue capped)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 delivered
+ok "$(worker_pid) $(q "SELECT count(*) FROM ml.webhook_deliveries WHERE channel = 'dropped'")" "$pid 0" \
+   "a channel dropped mid-flight: no attempt recorded, the same worker delivers the next event"
 
 q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
