@@ -176,15 +176,15 @@ bookkeeping(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "learnloop webhook delivery: bookkeeping");
 
-	for (int i = 0; i < n_finished; i++)
-		webhook_outbox_record(finished[i]);
-
+	/* the extension dropped while requests were in flight: nothing to record */
 	if (webhook_outbox_present())
 	{
 		int64		ids[MAX_IN_FLIGHT];
 		List	   *claimed;
 		ListCell   *lc;
 
+		for (int i = 0; i < n_finished; i++)
+			webhook_outbox_record(finished[i]);
 		for (int i = 0; i < n_in_flight; i++)
 			ids[i] = in_flight[i]->outbox_id;
 		claimed = webhook_outbox_claim(Min(webhook_max_in_flight, MAX_IN_FLIGHT) - n_in_flight,

@@ -20,7 +20,9 @@
  *	- no proxy, not even one from the environment; connect and total
  *	  timeouts; at most learnloop.webhook_max_response_bytes of the answer
  *	  read; CURLOPT_NOSIGNAL, so libcurl installs no signal handler.
- * The callbacks run inside libcurl: they neither palloc nor ereport.
+ * The callbacks run inside libcurl, in the worker's own thread: they
+ * neither palloc nor ereport.  Debian's libcurl resolves names in a thread
+ * of its own (getaddrinfo only, nothing of PostgreSQL's).
  *
  *-------------------------------------------------------------------------
  */
