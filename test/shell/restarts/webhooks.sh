@@ -8,7 +8,9 @@
 # past learnloop.webhook_timeout is a retried timeout; after
 # learnloop.webhook_max_attempts the event is dead; a commit wakes the
 # worker (each event arrives well before the periodic check would find it)
-# and a rollback sends nothing; several transfers are in flight at once.
+# and a rollback sends nothing; several transfers are in flight at once;
+# the answer read is capped; a channel, or the extension, dropped while a
+# request is in flight is no error.
 # Restarts the test cluster (LEARNLOOP_RESTART, when set, is the command).
 set -uo pipefail
 cd "$(dirname "$0")/../../.." || exit 1
@@ -21,11 +23,12 @@ createdb "$db"
 q "CREATE EXTENSION learnloop"
 # the grants docs/monitoring.md lists for the delivery role
 q "DROP ROLE IF EXISTS $sender" 2>/dev/null
-q "CREATE ROLE $sender LOGIN;
-   GRANT USAGE ON SCHEMA ml TO $sender;
+q "CREATE ROLE $sender LOGIN"
+grants="GRANT USAGE ON SCHEMA ml TO $sender;
    GRANT SELECT (name, url, secret, enabled) ON ml.channels TO $sender;
    GRANT SELECT, UPDATE (state, attempts, next_attempt_at, delivered_at, last_error) ON ml.webhook_outbox TO $sender;
    GRANT INSERT ON ml.webhook_deliveries TO $sender"
+q "$grants"
 use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" \
   "learnloop.webhook_allow_private = on" "learnloop.webhook_retry_delay = '100ms'" \
   "learnloop.webhook_timeout = '1s'" "learnloop.webhook_max_attempts = 3"
@@ -184,6 +187,21 @@ id=$(queue capped)
 wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 delivered
 ok "$(worker_pid) $(q "SELECT count(*) FROM ml.webhook_deliveries WHERE channel = 'dropped'")" "$pid 0" \
    "a channel dropped mid-flight: no attempt recorded, the same worker delivers the next event"
+
+# the extension dropped while a request is in flight, then created again
+# (with the role's grants): the same worker carries on with the new tables
+start_receiver --answer hang:2
+channel dropped_ext "$RECEIVER_PORT"
+queue dropped_ext >/dev/null
+for i in $(seq 1 50); do [ "$(received "$RECEIVER_LOG")" = 1 ] && break; sleep 0.1; done
+q "DROP EXTENSION learnloop CASCADE"
+sleep 2.5
+q "CREATE EXTENSION learnloop; $grants"   # one transaction: the worker never sees the tables ungranted
+channel recreated "$RECEIVER_PORT"
+id=$(queue recreated)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 delivered
+ok "$(worker_pid) $(attempts "$id")" "$pid 1:delivered:200" \
+   "the extension dropped mid-flight and created again: the same worker delivers to the new tables"
 
 q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
