@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Helpers for the delivery worker's tests (test/shell/restarts/webhook*.sh)
 # and bench/webhooks.sh: source after test/shell/tap.sh, with $db set and
 # the current directory the repository's root.
@@ -42,11 +43,11 @@ use_settings() {
 }
 
 start_receiver() {
-  local i
+  local _
   RECEIVER_LOG=$(mktemp "$webhook_work/receiver.XXXXXX")
   /usr/bin/python3 "${RECEIVER_PROGRAM:-test/notify/receiver.py}" --log "$RECEIVER_LOG" "$@" >"$RECEIVER_LOG.port" &
   receiver_pids+=($!)
-  for i in $(seq 1 400); do
+  for _ in $(seq 1 400); do
     RECEIVER_PORT=$(head -n 1 "$RECEIVER_LOG.port" 2>/dev/null)
     [ -n "$RECEIVER_PORT" ] && return 0
     sleep 0.05

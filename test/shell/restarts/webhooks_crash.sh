@@ -19,7 +19,7 @@ use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_allow_priv
   "learnloop.webhook_retry_delay = '100ms'" "learnloop.webhook_timeout = '60s'"
 
 # distinct: how many distinct non-empty lines on stdin
-distinct() { echo "$(sort -u | grep -c .)"; }
+distinct() { sort -u | grep -c .; }
 
 # kill -9 while 4 requests hang
 start_receiver --answer hang:30 --answer hang:30 --answer hang:30 --answer hang:30
@@ -72,7 +72,7 @@ start_receiver --answer hang:30 --answer hang:30 --answer hang:30 --answer hang:
 q "INSERT INTO ml.channels (name, url) VALUES ('shutdown', 'http://127.0.0.1:$RECEIVER_PORT/')"
 q "INSERT INTO ml.webhook_outbox (channel, event_type, body)
    SELECT 'shutdown', 'test.event', '{}' FROM generate_series(1, 6)"
-for i in $(seq 1 100); do [ "$(received "$RECEIVER_LOG")" = 6 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(received "$RECEIVER_LOG")" = 6 ] && break; sleep 0.1; done
 started=$(date +%s)
 restart
 ok "$(( $(date +%s) - started < 15 ))" 1 "shutdown: the worker stops at once, without waiting for the hung requests"
