@@ -8,7 +8,7 @@
 # past learnloop.webhook_timeout is a retried timeout; after
 # learnloop.webhook_max_attempts the event is dead; a commit wakes the
 # worker (each event arrives well before the periodic check would find it)
-# and a rollback sends nothing; several transfers are in flight at once;
+# and a rollback sends nothing; several requests are in flight at once;
 # the answer read is capped; a channel, or the extension, dropped while a
 # request is in flight is no error.
 # Restarts the test cluster (LEARNLOOP_RESTART, when set, is the command).
@@ -149,19 +149,20 @@ lag=$(q "SELECT max(d.started_at - o.created_at) < interval '1s' FROM ml.webhook
           JOIN ml.webhook_deliveries d ON d.outbox_id = o.id WHERE o.channel = 'fast'")
 ok "$lag" t "commit: each event's attempt started within a second of its transaction (woken, not polled)"
 
-# several in flight: 8 events to a receiver that holds every request 1 s
+# several in flight: 5 events to a receiver that holds every request 1 s
+# (5: the receiver's listen backlog; more connections at once would wait
+# for a SYN retransmission)
 start_receiver --default hang:1
 q "UPDATE ml.webhook_outbox SET state = 'dead' WHERE state = 'pending'"
 q "ALTER SYSTEM SET learnloop.webhook_timeout = '5s'" && q "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 channel slow "$RECEIVER_PORT"
-q "INSERT INTO ml.webhook_outbox (channel, event_type, body) SELECT 'slow', 'test.event', '{}' FROM generate_series(1, 8)"
-wait_for "SELECT count(*) FROM ml.webhook_outbox WHERE channel = 'slow' AND state = 'delivered'" 100 8
+q "INSERT INTO ml.webhook_outbox (channel, event_type, body) SELECT 'slow', 'test.event', '{}' FROM generate_series(1, 5)"
+wait_for "SELECT count(*) FROM ml.webhook_outbox WHERE channel = 'slow' AND state = 'delivered'" 100 5
 ok "$(q "SELECT count(*) FROM ml.webhook_deliveries d JOIN ml.webhook_outbox o ON o.id = d.outbox_id
-          WHERE o.channel = 'slow' AND d.status = 'delivered'")" 8 "in flight: all 8 delivered"
-ok "$(q "SELECT max(d.started_at) - min(d.started_at) < interval '900ms' FROM ml.webhook_deliveries d
-          JOIN ml.webhook_outbox o ON o.id = d.outbox_id WHERE o.channel = 'slow'")" t \
-   "in flight: the 8 requests were sent together, not one hanging second after another"
+          WHERE o.channel = 'slow' AND d.status = 'delivered'")" 5 "in flight: all 5 delivered"
+ok "$(received "$RECEIVER_LOG" time | sort -n | sed -n '1p;$p' | tr '\n' ' ' | awk '{ print ($2 - $1 < 0.9) }')" 1 \
+   "in flight: the 5 requests arrived together, not one hanging second after another"
 
 # the answer read is capped: with 1 byte, a 500's status still counts
 start_receiver --answer 500
