@@ -69,6 +69,24 @@ wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 dead
 ok "$(attempts "$id")" "1:failed:401" "another secret: the receiver refuses the signature (401), not retried"
 ok "$(received "$RECEIVER_LOG" signature | tail -n 1)" invalid "another secret: the receiver saw an invalid signature"
 
+# stored values the channels' CHECKs let through but the worker refuses
+# before sending anything: a secret that is not base64, a URL with a
+# password (the error does not quote it)
+q "INSERT INTO ml.channels (name, url, secret) VALUES ('bad_secret', 'http://127.0.0.1:$RECEIVER_PORT/', 'whsec_!!!')"
+id=$(queue bad_secret)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 dead
+ok "$(q "SELECT attempt || ':' || status || ':' || COALESCE(http_status::text, '') || ':' || COALESCE(duration_ms::text, '') || ' ' || error
+          FROM ml.webhook_deliveries WHERE outbox_id = $id")" \
+   '1:failed:: refused: the channel'"'"'s secret: What follows "whsec_" is not base64.' \
+   "a secret that is not base64: refused before sending, not retried"
+q "INSERT INTO ml.channels (name, url) VALUES ('password', 'http://user:hunter2@127.0.0.1:$RECEIVER_PORT/')"
+id=$(queue password)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 dead
+ok "$(q "SELECT error FROM ml.webhook_deliveries WHERE outbox_id = $id")" \
+   "refused: the channel's URL: A user name or password in the URL is not allowed; authenticate with the channel's signing secret." \
+   "a password in the URL: refused before sending, not quoted"
+ok "$(received "$RECEIVER_LOG")" 2 "refused before sending: the receiver got nothing more"
+
 # 500, then 200
 start_receiver --answer 500
 channel flaky "$RECEIVER_PORT"
