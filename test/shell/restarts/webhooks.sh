@@ -10,7 +10,8 @@
 # worker (each event arrives well before the periodic check would find it)
 # and a rollback sends nothing; several requests are in flight at once;
 # the answer read is capped; a channel, or the extension, dropped while a
-# request is in flight is no error.
+# request is in flight is no error; a stored secret or URL the worker
+# refuses sends nothing.
 # Restarts the test cluster (LEARNLOOP_RESTART, when set, is the command).
 set -uo pipefail
 cd "$(dirname "$0")/../../.." || exit 1
