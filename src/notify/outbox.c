@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -114,11 +115,12 @@ webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		/* attempts is >= 0 (CHECK); capped so that a hand-set maximum cannot overflow */
 		int			attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
 		WebhookTransfer *t = webhook_transfer_create(id, text_column(tuple, desc, 2),
 													 text_column(tuple, desc, 3),
 													 text_column(tuple, desc, 4),
-													 attempts + 1);
+													 Min(attempts, INT_MAX - 1) + 1);
 
 		webhook_transfer_prepare(t, text_column(tuple, desc, 6), text_column(tuple, desc, 7));
 		claimed = lappend(claimed, t);
