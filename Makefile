@@ -21,7 +21,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 # pg_regress suites: one test/sql/NAME.sql and test/expected/NAME.out each;
 # results/, regression.diffs and regression.out go to test/regress_output
 REGRESS = schema record_decision record_outcome simulate train train_shapes predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report webhook_settings
 REGRESS_OPTS = --inputdir=test --outputdir=test/regress_output --load-extension=learnloop
 
 # isolation specs live under test/isolation (specs/ and expected/)
@@ -43,8 +43,8 @@ PG_CPPFLAGS = -I$(srcdir)/src -DLEARNLOOP_VERSION='"$(EXTVERSION)"' -Wall -Wextr
 # backend.  test/shell/exported_symbols.sh checks the built library.
 PG_CFLAGS = -fvisibility=hidden
 PG_CPPFLAGS += -include $(srcdir)/src/entry_points.h
-# libcurl serves only ml.build_info()'s version string for now; it stays
-# linked for the webhooks that the monitoring work will send through it.
+# libcurl: the webhook delivery worker (src/notify/), and ml.build_info()'s
+# version string.
 SHLIB_LINK = -lxgboost -lcurl -lcjson
 
 PG_CONFIG ?= pg_config

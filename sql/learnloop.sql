@@ -1461,7 +1461,6 @@ CREATE TABLE ml.webhook_outbox (
     delivered_at     timestamptz,
     last_error       text
 );
-CREATE INDEX webhook_outbox_pending_idx ON ml.webhook_outbox (next_attempt_at) WHERE state = 'pending';
 COMMENT ON TABLE ml.webhook_outbox IS 'Webhook events: queued in the transaction that caused them, sent at least once by the delivery worker';
 COMMENT ON COLUMN ml.webhook_outbox.id IS 'Queue order';
 COMMENT ON COLUMN ml.webhook_outbox.event_id IS 'Sent as webhook-id on every attempt, so receivers can drop duplicates';
@@ -1500,7 +1499,6 @@ COMMENT ON COLUMN ml.webhook_deliveries.duration_ms IS 'Time until the answer, t
 COMMENT ON COLUMN ml.webhook_deliveries.http_status IS 'HTTP status answered, NULL when none came';
 COMMENT ON COLUMN ml.webhook_deliveries.status IS 'delivered (2xx), retry (5xx, 429, timeout, connection error), failed (other 4xx, not retried) or dead (the last attempt allowed)';
 COMMENT ON COLUMN ml.webhook_deliveries.error IS 'What went wrong, in words';
-COMMENT ON INDEX ml.webhook_outbox_pending_idx IS 'The delivery worker''s queue: pending events by due time';
 COMMENT ON INDEX ml.webhook_deliveries_outbox_idx IS 'The attempts of one event';
 COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event';
 
@@ -2395,6 +2393,23 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ml.report(text, timestamptz) IS
     'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
 REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
+
+/* Issue 11, deliver: a committed outbox row wakes the delivery worker */
+CREATE FUNCTION ml.webhook_outbox_wake()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'learnloop_webhook_outbox_wake'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION ml.webhook_outbox_wake() FROM PUBLIC;
+COMMENT ON FUNCTION ml.webhook_outbox_wake() IS
+    'Trigger of ml.webhook_outbox: at commit, sets the latch of the delivery worker serving this database (no polling delay; a rollback wakes nobody)';
+/* the worker claims due events oldest first, in queue order among equals, by this index alone */
+CREATE INDEX webhook_outbox_due_idx ON ml.webhook_outbox (next_attempt_at, id) WHERE state = 'pending';
+COMMENT ON INDEX ml.webhook_outbox_due_idx IS
+    'The delivery worker''s claim order: pending events by due time, then queue order';
+CREATE TRIGGER webhook_outbox_wake AFTER INSERT ON ml.webhook_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.webhook_outbox_wake();
+COMMENT ON TRIGGER webhook_outbox_wake ON ml.webhook_outbox IS
+    'Wakes the delivery worker when the inserting transaction commits';
 
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * learnloop.c
- *	  Module entry point: settings and shared memory.
+ *	  Module entry point: settings, shared memory and the webhook
+ *	  delivery workers' registration.
  *
  * _PG_init may run in the postmaster (shared_preload_libraries), which
  * forks every backend, so it only defines settings and asks for shared
@@ -19,6 +20,7 @@
 
 #include "common/compat.h"
 #include "learnloop.h"
+#include "notify/delivery.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 #include "predict/serving_stats.h"
@@ -44,6 +46,7 @@ learnloop_shmem_request(void)
 		prev_shmem_request_hook();
 	jobs_request_shmem();
 	serving_stats_request_shmem();
+	webhook_wake_request_shmem();
 }
 #endif
 
@@ -54,6 +57,7 @@ learnloop_shmem_startup(void)
 		prev_shmem_startup_hook();
 	jobs_init_shmem();
 	serving_stats_init_shmem();
+	webhook_wake_init_shmem();
 }
 
 void
@@ -117,11 +121,11 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	/*
-	 * Settings that size shared memory exist only when the library is
-	 * preloaded: loaded later (CREATE EXTENSION without
-	 * shared_preload_libraries), defining a postmaster setting is FATAL
-	 * for the backend, and shared memory is not there to size.  The
-	 * functions that need it say so.
+	 * Settings of shared memory and of the webhook delivery workers exist
+	 * only when the library is preloaded: loaded later (CREATE EXTENSION
+	 * without shared_preload_libraries), defining a postmaster setting is
+	 * FATAL for the backend, and neither the memory nor the workers are
+	 * there.  The functions that need them say so.
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
@@ -146,6 +150,8 @@ _PG_init(void)
 								PGC_POSTMASTER,
 								0,
 								NULL, NULL, NULL);
+
+		webhook_define_settings();
 	}
 
 	/* after every definition: it removes the placeholders of undefined names */
@@ -160,7 +166,9 @@ _PG_init(void)
 #else
 	jobs_request_shmem();
 	serving_stats_request_shmem();
+	webhook_wake_request_shmem();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = learnloop_shmem_startup;
+	webhook_register_workers();
 }

@@ -25,6 +25,9 @@ ok "$(q "SELECT count(*) FROM ml.train('np', 't', 'y', params => '{\"num_round\"
 ok "$(q "SELECT ml.predict_label('np', '{\"x\": 5}'::jsonb)")" true "serving works"
 ok "$(q "SELECT ml.record_decision('np', 'u1', '{\"x\": 5}', '{\"action\": \"a\"}') > 0")" t "recording works"
 ok "$(q "SELECT count(*) FROM ml.serving_stats")" 0 "ml.serving_stats is empty"
+ok "$(q "SELECT ml.create_channel('np', 'https://hooks.example.com/x') IS NULL" && q "SELECT ml.test_channel('np') IS NOT NULL" >/dev/null && q "SELECT count(*) FROM ml.webhook_outbox WHERE state = 'pending'")" \
+   "t
+1" "an event is queued (no delivery worker runs to send it)"
 ok "$(psql -X -At -d "$db" -c "SELECT ml.serving_stats_reset()" 2>&1 | head -1)" \
    "ERROR:  serving statistics are not kept" "resetting them says they are not kept"
 ok "$(psql -X -At -d "$db" -c "SHOW learnloop.max_training_jobs" 2>&1)" \
