@@ -93,7 +93,7 @@ DECLARE
     fn regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ml TO %s', grantee);
-    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert}')
+    CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert, deliver}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
@@ -139,6 +139,13 @@ BEGIN
         EXECUTE format('GRANT SELECT (name, url, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         functions := '{create_channel, drop_channel, enable_channel, test_channel, create_alert, drop_alert, '
                      'evaluate_alerts}';
+    WHEN 'deliver' THEN
+        -- the role of learnloop.webhook_role: what the delivery worker reads and writes, nothing else
+        EXECUTE format('GRANT SELECT (name, url, secret, enabled) ON ml.channels TO %s', grantee);
+        EXECUTE format('GRANT SELECT, UPDATE (state, attempts, next_attempt_at, delivered_at, last_error) '
+                       'ON ml.webhook_outbox TO %s', grantee);
+        EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
+        functions := '{}';
     END CASE;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
@@ -149,7 +156,7 @@ END
 $$;
 
 COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
-    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train, deploy, or alert (channels and alert rules)';
+    'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train, deploy, alert (channels and alert rules) or deliver (the webhook delivery worker''s role)';
 
 /*
  * Roles given 'read' before the update get ml.serving_stats too, as grants

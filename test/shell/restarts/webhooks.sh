@@ -22,13 +22,10 @@ sender=learnloop_webhook_sender
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
-# the grants docs/monitoring.md lists for the delivery role
+# the grants of the delivery role (ml.grant_access's 'deliver', which docs/monitoring.md lists)
 q "DROP ROLE IF EXISTS $sender" 2>/dev/null
 q "CREATE ROLE $sender LOGIN"
-grants="GRANT USAGE ON SCHEMA ml TO $sender;
-   GRANT SELECT (name, url, secret, enabled) ON ml.channels TO $sender;
-   GRANT SELECT, UPDATE (state, attempts, next_attempt_at, delivered_at, last_error) ON ml.webhook_outbox TO $sender;
-   GRANT INSERT ON ml.webhook_deliveries TO $sender"
+grants="SELECT ml.grant_access('$sender', 'deliver')"
 q "$grants"
 use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" \
   "learnloop.webhook_allow_private = on" "learnloop.webhook_retry_delay = '100ms'" \
