@@ -159,10 +159,9 @@ COMMENT ON FUNCTION ml.grant_access(regrole, text) IS
     'Grants a role what one kind of user needs: record (applications), predict (serving only), read (analysts), experiment (experiment owners), train, deploy, alert (channels and alert rules) or deliver (the webhook delivery worker''s role)';
 
 /*
- * Roles given 'read' before the update get ml.serving_stats too, as grants
- * the DBA made (not extension initial privileges, which pg_dump leaves out:
- * see learnloop--0.2.0--0.3.0.sql).  'read' is the only access that grants
- * SELECT on ml.MLMonitoringMetrics.
+ * Runs a GRANT as the DBA would, not as an extension initial privilege
+ * (which pg_dump leaves out: see learnloop--0.2.0--0.3.0.sql); the last
+ * block of this file uses it, then drops it.
  */
 CREATE FUNCTION ml.learnloop_grant_as_dba(targets oid[], command text)
 RETURNS void
@@ -178,27 +177,7 @@ BEGIN
 END
 $$;
 
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = 'ml.mlmonitoringmetrics'::regclass AND a.privilege_type = 'SELECT'
-           AND a.grantee <> c.relowner AND a.grantee <> 0
-    LOOP
-        PERFORM ml.learnloop_grant_as_dba(
-            ARRAY['ml.serving_stats'::regclass::oid, 'ml.serving_stats()'::regprocedure::oid,
-                  'ml.serving_stats_dropped()'::regprocedure::oid],
-            pg_catalog.format('GRANT SELECT ON ml.serving_stats TO %1$s; '
-                              'GRANT EXECUTE ON FUNCTION ml.serving_stats(), ml.serving_stats_dropped() TO %1$s',
-                              grantee));
-    END LOOP;
-END
-$$;
 
-/* ml.learnloop_grant_as_dba is dropped at the end of the file: the issue 11 blocks below use it too */
 
 /* ---------------------------------------------------------------------- */
 /* Issue 11: monitoring, alerts and webhooks                               */
@@ -1182,26 +1161,7 @@ COMMENT ON FUNCTION ml.report(text, timestamptz) IS
     'A self-contained HTML page (inline CSS and SVG, no script) of a model''s monitoring windows ending at or after since (NULL: all): decisions, ML usage, realized and estimated accuracy, latency, the newest calibration curve and drift, and its alert rules';
 REVOKE EXECUTE ON FUNCTION ml.report(text, timestamptz) FROM PUBLIC;
 
-/* roles given 'read' before the update get ml.report, as ml.serving_stats above */
-DO $$
-DECLARE
-    grantee regrole;
-BEGIN
-    FOR grantee IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = 'ml.mlmonitoringmetrics'::regclass AND a.privilege_type = 'SELECT'
-           AND a.grantee <> c.relowner AND a.grantee <> 0
-    LOOP
-        PERFORM ml.learnloop_grant_as_dba(
-            ARRAY['ml.report(text, timestamptz)'::regprocedure::oid],
-            pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.report(text, timestamptz) TO %s', grantee));
-    END LOOP;
-END
-$$;
 
-/* the update's helper, used by the blocks above, goes last */
-DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
 
 /* Issue 11, deliver: a committed outbox row wakes the delivery worker */
 CREATE FUNCTION ml.webhook_outbox_wake()
@@ -1255,3 +1215,33 @@ SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.alert_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.training_job_id_seq', '');
+
+/*
+ * Roles given 'read' before the update get what 'read' gives now
+ * (ml.serving_stats, ml.prometheus_metrics, ml.report, the alerts and
+ * webhook tables, ...), as grants the DBA made: ml.grant_access runs again
+ * for them, and no grant is left recorded as one of the extension's
+ * initial privileges.  'read' is the only access that grants SELECT on
+ * ml.MLMonitoringMetrics.
+ */
+DO $$
+DECLARE
+    -- what ml.grant_access grants on: the extension's members and its schema
+    members oid[] := ARRAY(SELECT d.objid FROM pg_catalog.pg_depend d
+                             JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                            WHERE e.extname = 'learnloop' AND d.deptype = 'e')
+                     || 'ml'::regnamespace::oid;
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ml.mlmonitoringmetrics'::regclass AND a.privilege_type = 'SELECT'
+           AND a.grantee <> c.relowner AND a.grantee <> 0
+    LOOP
+        PERFORM ml.learnloop_grant_as_dba(members, pg_catalog.format('SELECT ml.grant_access(%L, %L)', grantee, 'read'));
+    END LOOP;
+END
+$$;
+
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);

@@ -43,6 +43,16 @@ ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.report(text, timestampt
    t "a read role gets ml.report"
 ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.report(text, timestamptz)', 'EXECUTE') OR has_function_privilege('public', 'ml.report(text, timestamptz)', 'EXECUTE')")" \
    f "other roles and PUBLIC do not get ml.report"
+ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.prometheus_metrics', 'SELECT')
+              AND has_table_privilege('ll_up_read', 'ml.monitoring', 'SELECT')
+              AND has_table_privilege('ll_up_read', 'ml.alert_events', 'SELECT')
+              AND has_table_privilege('ll_up_read', 'ml.webhook_deliveries', 'SELECT')
+              AND has_column_privilege('ll_up_read', 'ml.channels', 'name', 'SELECT')")" \
+   t "a read role gets the other objects 'read' gives in 0.4.0 (Prometheus, monitoring, alerts, webhooks)"
+ok "$(q "SELECT has_column_privilege('ll_up_read', 'ml.channels', 'secret', 'SELECT')
+              OR has_column_privilege('ll_up_read', 'ml.channels', 'url', 'SELECT')
+              OR has_table_privilege('ll_up_app', 'ml.alert_events', 'SELECT')")" \
+   f "but not the channels' secrets or URLs, and other roles get none of it"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname = 'learnloop_grant_as_dba'")" 0 \
    "the 0.4.0 update's helper is gone"
 ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
