@@ -11,7 +11,7 @@
 #include <math.h>
 
 #include "monitor/quality.h"
-#include "monitor/reference.h"
+#include "model/reference.h"
 
 /* NaN fails both comparisons */
 static inline bool

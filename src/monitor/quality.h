@@ -5,7 +5,7 @@
  *	  probabilities: realized (against the outcomes that arrived) and
  *	  estimated (for the decisions still without one).
  *
- * Pure computation on caller-provided memory (see monitor/reference.h).
+ * Pure computation on caller-provided memory (see model/reference.h).
  * How ml.monitor uses it, for a window's model decisions, p being the
  * model's probability of the positive outcome:
  *	with an outcome: binary_calibration() gives the realized accuracy, the

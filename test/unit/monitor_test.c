@@ -20,7 +20,7 @@
 #include "common/prng.h"
 #include "monitor/drift.h"
 #include "monitor/quality.h"
-#include "monitor/reference.h"
+#include "model/reference.h"
 #include "monitor_fixtures.h"
 #include "tap.h"
 

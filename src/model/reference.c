@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "monitor/reference.h"
+#include "model/reference.h"
 
 static int
 cmp_double(const void *a, const void *b)
