@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * metric_rows.h
+ *	  The rows ml.monitor measures: one per metric and slice, as
+ *	  ml.MLMonitoringMetrics keeps them (docs/monitoring.md names them).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_METRIC_ROWS_H
+#define LEARNLOOP_METRIC_ROWS_H
+
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/tuplestore.h"
+
+/* Which decisions a row covers: all NULL for every decision of the window. */
+typedef struct MetricSlice
+{
+	const char *experiment;
+	const char *variant;
+	const char *decided_by;
+} MetricSlice;
+
+typedef struct MetricRows
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} MetricRows;
+
+/*
+ * Appends (metric, feature, experiment, variant, decided_by, value,
+ * metrics).  A NaN value is stored as NULL (not measured, or not judged);
+ * details is a JSON object's text, or NULL for {}.
+ */
+extern void metric_row(MetricRows *rows, const char *metric, const char *feature,
+					   const MetricSlice *slice, double value, const char *details);
+
+/* A growable array of doubles, for the values a metric sorts. */
+typedef struct DoubleArray
+{
+	double	   *values;
+	int64		n;
+	int64		capacity;
+} DoubleArray;
+
+extern void double_array_add(DoubleArray *a, double value);
+
+/*
+ * The q-quantile of n ascending values as percentile_disc computes it:
+ * the value at 1-based position ceil(q n); NaN when n is 0.
+ */
+extern double percentile_disc(const double *sorted, int64 n, double q);
+
+#endif							/* LEARNLOOP_METRIC_ROWS_H */

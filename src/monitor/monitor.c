@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * monitor.c
+ *	  ml.monitor_window(): measures one window of a model's decisions, in
+ *	  one pass over them, into the rows ml.monitor writes to
+ *	  ml.MLMonitoringMetrics (docs/monitoring.md lists them).
+ *
+ * The window's rows are read once, through a cursor in batches: each
+ * decision adds to its slices (usage, quality, latency: slices.c) and to
+ * the window's feature values (drift: window_drift.c).  Nothing is
+ * predicted again: a decision's model probability is the confidence or
+ * score ml.decide recorded with it, and its realized label is read from
+ * its outcome by the model's own target (label.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "common/json_tree.h"
+#include "common/numeric_double.h"
+#include "common/srf.h"
+#include "model/reference_json.h"
+#include "monitor/label.h"
+#include "monitor/slices.h"
+#include "monitor/window_drift.h"
+
+PG_FUNCTION_INFO_V1(learnloop_monitor_window);
+
+#define MONITOR_FETCH_ROWS 10000
+
+/* What ml.monitor reads of the model's row. */
+typedef struct MonitoredModel
+{
+	const char *name;
+	int			version;
+	FeatureSchema *schema;
+	ModelReference *reference;	/* NULL: trained before 0.4.0 */
+	LabelRule	label;
+} MonitoredModel;
+
+static void
+load_model(MonitoredModel *m)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(m->name), Int32GetDatum(m->version)};
+	char	   *reference;
+	char	   *target;
+
+	if (SPI_execute_with_args("SELECT feature_schema::text, reference::text, feature_schema->>'target' "
+							  "FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
+							  "AND version OPERATOR(pg_catalog.=) $2",
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not read the model");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version %d", m->name, m->version),
+				 errhint("ml.models lists the trained versions.")));
+	reference = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	m->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	if (reference == NULL)
+		ereport(NOTICE,
+				(errmsg("model \"%s\" version %d has no reference distributions: its drift is not measured",
+						m->name, m->version),
+				 errdetail("Models trained before learnloop 0.4.0 kept none."),
+				 errhint("Retrain the model to measure drift against its training data.")));
+	else
+		m->reference = reference_read(reference, m->schema, m->name, m->version);
+	label_rule(m->schema, target, &m->label);
+	if (m->label.kind == LABEL_NONE)
+		ereport(NOTICE,
+				(errmsg("the realized quality of model \"%s\" is not measured: %s",
+						m->name, m->label.why),
+				 errhint("docs/monitoring.md says which models have realized accuracy, log loss and ECE.")));
+}
+
+/*
+ * The documented thresholds with overrides from a jsonb object, whose keys
+ * are DriftThresholds' members.
+ */
+static void
+read_thresholds(Jsonb *overrides, DriftThresholds *t)
+{
+	static const char *const names[] = {"wasserstein", "jensen_shannon", "psi", "missing",
+	"min_rows", "dataset_share"};
+	double	   *fields[] = {&t->wasserstein, &t->jensen_shannon, &t->psi, &t->missing,
+	&t->min_rows, &t->dataset_share};
+	JsonTree   *tree;
+	cJSON	   *item;
+
+	*t = drift_default_thresholds;
+	if (overrides == NULL)
+		return;
+	tree = json_tree_parse(JsonbToCString(NULL, &overrides->root, VARSIZE(overrides)));
+	if (tree->root == NULL || !cJSON_IsObject(tree->root))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("thresholds must be a JSON object"),
+				 errhint("e.g. '{\"wasserstein\": 0.2, \"min_rows\": 500}'")));
+	cJSON_ArrayForEach(item, tree->root)
+	{
+		int			i;
+
+		for (i = 0; i < lengthof(names); i++)
+			if (strcmp(item->string, names[i]) == 0)
+				break;
+		if (i == lengthof(names) || !cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
+			item->valuedouble < 0 || (i == 5 && (item->valuedouble == 0 || item->valuedouble > 1)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" is not a drift threshold, or its value is out of range", item->string),
+					 errhint("Thresholds are wasserstein, jensen_shannon, psi, missing, min_rows "
+							 "(numbers >= 0) and dataset_share (above 0, at most 1).")));
+		*fields[i] = item->valuedouble;
+	}
+	json_tree_free(tree);
+}
+
+/* A number of a jsonb object's key, NaN when absent or not a number. */
+static double
+number_of(JsonbContainer *object, const char *key)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(object, key, strlen(key), &v) == NULL ||
+		v.type != jbvNumeric)
+		return NAN;
+	return numeric_to_double(v.val.numeric);
+}
+
+static bool
+string_of(JsonbContainer *object, const char *key, JsonbValue *v)
+{
+	return getKeyJsonValueFromContainer(object, key, strlen(key), v) != NULL &&
+		v->type == jbvString;
+}
+
+/* The nullable text column of a fetched row, or NULL. */
+static char *
+text_column(HeapTuple tuple, TupleDesc desc, int column)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, column, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* One decision row into the slices and the drift. */
+static void
+add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
+		HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Jsonb	   *features = DatumGetJsonbP(SPI_getbinval(tuple, desc, 1, &isnull));
+	Jsonb	   *decision = DatumGetJsonbP(SPI_getbinval(tuple, desc, 2, &isnull));
+	DecisionFacts f;
+	JsonbValue	decided_by;
+	JsonbValue	action;
+	double		score = number_of(&decision->root, "score");
+	double		confidence = number_of(&decision->root, "confidence");
+	double		latency_us = number_of(&decision->root, "latency_us");
+	char	   *label;
+	Datum		lag;
+
+	memset(&f, 0, sizeof(f));
+	if (string_of(&decision->root, "decided_by", &decided_by))
+	{
+		f.decided_by = decided_by.val.string.val;
+		f.decided_by_len = decided_by.val.string.len;
+	}
+	else
+	{
+		f.decided_by = "unknown";
+		f.decided_by_len = strlen(f.decided_by);
+	}
+	/* ml.decide's model decisions are "model <name> v<version>" */
+	f.by_model = f.decided_by_len > 6 && strncmp(f.decided_by, "model ", 6) == 0;
+	if (f.by_model)
+	{
+		f.decided_by = "model";
+		f.decided_by_len = 5;
+	}
+	f.experiment = text_column(tuple, desc, 5);
+	f.variant = text_column(tuple, desc, 6);
+	f.has_outcome = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+	lag = SPI_getbinval(tuple, desc, 4, &isnull);
+	f.lag_seconds = isnull ? NAN : DatumGetFloat8(lag);
+	if (f.has_outcome && isnan(f.lag_seconds))
+		f.has_outcome = false;
+	label = text_column(tuple, desc, 7);
+	f.has_label = label != NULL && label_value(&m->label, label, strlen(label), &f.label);
+	f.probability = NAN;
+	if (f.by_model)
+	{
+		bool		has_action = string_of(&decision->root, "action", &action);
+
+		f.probability = label_probability(&m->label, score, confidence,
+										  has_action ? action.val.string.val : NULL,
+										  has_action ? action.val.string.len : 0);
+		if (!(f.probability >= 0 && f.probability <= 1))
+			f.probability = NAN;
+	}
+	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
+	slices_add(slices, &f);
+
+	if (drift)
+	{
+		window_drift_add(drift, &features->root, &decision->root);
+		if (f.by_model)
+			window_drift_add_prediction(drift, strcmp(m->reference->prediction_of ?
+													  m->reference->prediction_of : "", "score") == 0 ?
+										score : confidence);
+	}
+}
+
+/* Reads the window's decisions once. */
+static void
+scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
+			SliceSet *slices, WindowDrift *drift)
+{
+	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', m->label.key ? ' ' : 'n'};
+	MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor batch",
+												ALLOCSET_DEFAULT_SIZES);
+	Portal		portal;
+
+	values[0] = PointerGetDatum(task);
+	values[1] = TimestampTzGetDatum(start);
+	values[2] = TimestampTzGetDatum(end);
+	values[3] = m->label.key ? CStringGetTextDatum(m->label.key) : (Datum) 0;
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT features, decision, outcome IS NOT NULL, "
+									   "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
+									   "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4 "
+									   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+									   "AND created_at OPERATOR(pg_catalog.>=) $2 "
+									   "AND created_at OPERATOR(pg_catalog.<) $3",
+									   4, types, values, nulls, true, CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		MemoryContext old;
+
+		SPI_cursor_fetch(portal, true, MONITOR_FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		/* a row's detoasted values; the slices keep theirs in their own context */
+		old = MemoryContextSwitchTo(batch);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			add_row(m, slices, drift, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(batch);
+}
+
+/*
+ * ml.monitor_window(model, version, task, period_start, period_end,
+ * thresholds): the rows of one window, written by ml.monitor.
+ */
+Datum
+learnloop_monitor_window(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MonitoredModel m = {0};
+	DriftThresholds thresholds;
+	MemoryContext caller = CurrentMemoryContext;
+	SliceSet   *slices;
+	WindowDrift *drift = NULL;
+	MetricRows	rows;
+
+	for (int i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ml.monitor_window needs a model, version, task and window"),
+					 errhint("ml.monitor fills them in.")));
+	m.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	m.version = PG_GETARG_INT32(1);
+	read_thresholds(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &thresholds);
+	rsinfo = srf_materialize(fcinfo);
+	rows.store = rsinfo->setResult;
+	rows.desc = rsinfo->setDesc;
+
+	SPI_connect();
+	MemoryContextSwitchTo(caller);
+	load_model(&m);
+	slices = slices_create(m.label.kind == LABEL_BINARY);
+	if (m.reference)
+		drift = window_drift_create(m.schema, m.reference);
+	scan_window(&m, PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4),
+				slices, drift);
+	slices_emit(slices, &rows);
+	if (drift)
+		window_drift_emit(drift, &thresholds, &rows);
+	SPI_finish();
+	return (Datum) 0;
+}

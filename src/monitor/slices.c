@@ -1,0 +1,339 @@
+/*-------------------------------------------------------------------------
+ *
+ * slices.c
+ *	  The per-slice metrics of ml.monitor (docs/monitoring.md): decisions,
+ *	  ML usage and fallback reasons, outcome share and lag, outcome rate,
+ *	  realized accuracy, log loss and ECE, the estimated accuracy (CBPE)
+ *	  of the decisions with and without an outcome, and latency
+ *	  percentiles.
+ *
+ * Every decision counts in the overall slice, in its decided_by slice and
+ * in its experiment arm's.  The percentiles are exact (percentile_disc's
+ * rule), so each slice keeps its latencies and lags; the quality
+ * metrics keep the probabilities, which ECE sorts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/json.h"
+
+#include "common/json_number.h"
+#include "model/metrics.h"
+#include "monitor/quality.h"
+#include "monitor/slices.h"
+
+typedef struct Reason
+{
+	char	   *name;
+	int64		count;
+} Reason;
+
+typedef struct Slice
+{
+	MetricSlice key;
+	int64		decisions;
+	int64		by_model;
+	List	   *reasons;		/* Reason *, fallbacks by decided_by */
+	int64		with_outcome;
+	DoubleArray lags;
+	int64		labelled;
+	double		label_sum;
+	DoubleArray matched;		/* probabilities with a label */
+	DoubleArray matched_labels;
+	DoubleArray pending;		/* probabilities without an outcome */
+	DoubleArray latency;
+} Slice;
+
+struct SliceSet
+{
+	MemoryContext cxt;			/* where the slices grow */
+	bool		quality;
+	Slice		overall;
+	List	   *by_decided_by;
+	List	   *by_arm;
+	Slice	   *last_decided_by;	/* the last match, as rows come in runs */
+	Slice	   *last_arm;
+};
+
+SliceSet *
+slices_create(bool quality)
+{
+	SliceSet   *set = palloc0(sizeof(SliceSet));
+
+	set->cxt = CurrentMemoryContext;
+	set->quality = quality;
+	return set;
+}
+
+static bool
+same(const char *a, const char *b, int blen)
+{
+	return a != NULL && b != NULL && strlen(a) == blen && memcmp(a, b, blen) == 0;
+}
+
+static Slice *
+decided_by_slice(SliceSet *set, const DecisionFacts *f)
+{
+	Slice	   *s;
+	ListCell   *lc;
+
+	if (set->last_decided_by && same(set->last_decided_by->key.decided_by, f->decided_by, f->decided_by_len))
+		return set->last_decided_by;
+	foreach(lc, set->by_decided_by)
+		if (same((s = lfirst(lc))->key.decided_by, f->decided_by, f->decided_by_len))
+			return set->last_decided_by = s;
+	if (list_length(set->by_decided_by) >= MONITOR_MAX_SLICES)
+		return NULL;
+	s = palloc0(sizeof(Slice));
+	s->key.decided_by = pnstrdup(f->decided_by, f->decided_by_len);
+	set->by_decided_by = lappend(set->by_decided_by, s);
+	return set->last_decided_by = s;
+}
+
+static Slice *
+arm_slice(SliceSet *set, const DecisionFacts *f)
+{
+	Slice	   *s = set->last_arm;
+	ListCell   *lc;
+
+	if (f->experiment == NULL)
+		return NULL;
+	if (s && strcmp(s->key.experiment, f->experiment) == 0 &&
+		strcmp(s->key.variant ? s->key.variant : "", f->variant ? f->variant : "") == 0)
+		return s;
+	foreach(lc, set->by_arm)
+	{
+		s = lfirst(lc);
+		if (strcmp(s->key.experiment, f->experiment) == 0 &&
+			strcmp(s->key.variant ? s->key.variant : "", f->variant ? f->variant : "") == 0)
+			return set->last_arm = s;
+	}
+	if (list_length(set->by_arm) >= MONITOR_MAX_SLICES)
+		return NULL;
+	s = palloc0(sizeof(Slice));
+	s->key.experiment = pstrdup(f->experiment);
+	s->key.variant = f->variant ? pstrdup(f->variant) : NULL;
+	set->by_arm = lappend(set->by_arm, s);
+	return set->last_arm = s;
+}
+
+static void
+slice_add(Slice *s, const DecisionFacts *f, bool quality)
+{
+	s->decisions++;
+	if (f->by_model)
+		s->by_model++;
+	else
+	{
+		Reason	   *r = NULL;
+		ListCell   *lc;
+
+		foreach(lc, s->reasons)
+			if (same(((Reason *) lfirst(lc))->name, f->decided_by, f->decided_by_len))
+				r = lfirst(lc);
+		if (r == NULL && list_length(s->reasons) < MONITOR_MAX_SLICES)
+		{
+			r = palloc0(sizeof(Reason));
+			r->name = pnstrdup(f->decided_by, f->decided_by_len);
+			s->reasons = lappend(s->reasons, r);
+		}
+		if (r)
+			r->count++;
+	}
+	if (f->has_outcome)
+	{
+		s->with_outcome++;
+		double_array_add(&s->lags, f->lag_seconds);
+	}
+	if (f->has_label)
+	{
+		s->labelled++;
+		s->label_sum += f->label;
+	}
+	if (quality && !isnan(f->probability))
+	{
+		if (f->has_label)
+		{
+			double_array_add(&s->matched, f->probability);
+			double_array_add(&s->matched_labels, f->label);
+		}
+		else if (!f->has_outcome)
+			double_array_add(&s->pending, f->probability);
+	}
+	if (!isnan(f->latency_ms))
+		double_array_add(&s->latency, f->latency_ms);
+}
+
+void
+slices_add(SliceSet *set, const DecisionFacts *facts)
+{
+	MemoryContext old = MemoryContextSwitchTo(set->cxt);
+	Slice	   *s;
+
+	slice_add(&set->overall, facts, set->quality);
+	if ((s = decided_by_slice(set, facts)) != NULL)
+		slice_add(s, facts, set->quality);
+	if ((s = arm_slice(set, facts)) != NULL)
+		slice_add(s, facts, set->quality);
+	MemoryContextSwitchTo(old);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+sort_array(DoubleArray *a)
+{
+	if (a->n > 1)
+		qsort(a->values, a->n, sizeof(double), cmp_double);
+}
+
+static double
+ratio(int64 a, int64 b)
+{
+	return b > 0 ? (double) a / b : NAN;
+}
+
+/* {"rows": n}: how many rows a figure is over */
+static char *
+rows_json(int64 n)
+{
+	return psprintf("{\"rows\": " INT64_FORMAT "}", n);
+}
+
+static char *
+reasons_json(const Slice *s)
+{
+	StringInfoData out;
+	ListCell   *lc;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"reasons\": {");
+	foreach(lc, s->reasons)
+	{
+		Reason	   *r = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&out, ", ");
+		escape_json(&out, r->name);
+		appendStringInfo(&out, ": " INT64_FORMAT, r->count);
+	}
+	appendStringInfoString(&out, "}}");
+	return out.data;
+}
+
+/* The calibration curve: ECE's bins */
+static char *
+bins_json(const BinaryCalibration *cal)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"rows\": " INT64_FORMAT ", \"bins\": [", cal->n);
+	for (int b = 0; b < cal->nbins; b++)
+	{
+		appendStringInfo(&out, "%s{\"count\": " INT64_FORMAT ", \"mean_predicted\": ",
+						 b > 0 ? ", " : "", cal->bins[b].count);
+		json_append_float8(&out, cal->bins[b].confidence);
+		appendStringInfoString(&out, ", \"observed\": ");
+		json_append_float8(&out, cal->bins[b].accuracy);
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfoString(&out, "]}");
+	return out.data;
+}
+
+/* Realized log loss over the matched rows, as model/metrics.c computes it. */
+static double
+log_loss(const DoubleArray *p, const DoubleArray *y)
+{
+	float	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * p->n);
+	float	   *probs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * p->n * 2);
+	MetricsSortItem *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MetricsSortItem) * p->n);
+	double		precision[2],
+				recall[2],
+				f1[2],
+				auc[2];
+	int64		support[2],
+				confusion[4];
+	ClassMetrics m = {2, 0, 0, 0, 0, 0, 0, 0, 0, precision, recall, f1, auc, support, confusion};
+
+	for (int64 i = 0; i < p->n; i++)
+	{
+		labels[i] = (float) y->values[i];
+		probs[2 * i] = (float) (1 - p->values[i]);
+		probs[2 * i + 1] = (float) p->values[i];
+	}
+	classification_metrics(labels, probs, p->n, &m, scratch);
+	pfree(labels);
+	pfree(probs);
+	pfree(scratch);
+	return m.log_loss;
+}
+
+static void
+slice_emit(Slice *s, bool quality, MetricRows *rows)
+{
+	const MetricSlice *key = &s->key;
+	double		usage = ratio(s->by_model, s->decisions);
+
+	metric_row(rows, "decisions", NULL, key, (double) s->decisions, NULL);
+	metric_row(rows, "ml_usage_rate", NULL, key, usage, NULL);
+	metric_row(rows, "fallback_rate", NULL, key, 1 - usage, reasons_json(s));
+	metric_row(rows, "outcome_share", NULL, key, ratio(s->with_outcome, s->decisions),
+			   rows_json(s->with_outcome));
+	sort_array(&s->lags);
+	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, percentile_disc(s->lags.values, s->lags.n, 0.5), NULL);
+	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, percentile_disc(s->lags.values, s->lags.n, 0.95), NULL);
+	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
+			   rows_json(s->labelled));
+	if (quality)
+	{
+		BinaryCalibration cal;
+		bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
+		double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
+		int64		used;
+		double		estimated;
+
+		for (int64 i = 0; i < s->matched.n; i++)
+			outcomes[i] = s->matched_labels.values[i] > 0.5;
+		binary_calibration(s->matched.values, outcomes, s->matched.n, &cal, scratch);
+		metric_row(rows, "accuracy", NULL, key, cal.accuracy, rows_json(cal.n));
+		metric_row(rows, "log_loss", NULL, key, s->matched.n > 0 ? log_loss(&s->matched, &s->matched_labels) : NAN,
+				   rows_json(s->matched.n));
+		metric_row(rows, "ece", NULL, key, cal.ece, bins_json(&cal));
+		estimated = expected_accuracy(s->pending.values, s->pending.n, &used);
+		metric_row(rows, "estimated_accuracy", NULL, key, estimated, rows_json(used));
+		metric_row(rows, "estimated_accuracy_matched", NULL, key, cal.expected_accuracy, rows_json(cal.n));
+		pfree(outcomes);
+		pfree(scratch);
+	}
+	sort_array(&s->latency);
+	metric_row(rows, "latency_p50_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.5), NULL);
+	metric_row(rows, "latency_p95_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.95), NULL);
+	metric_row(rows, "latency_p99_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.99),
+			   rows_json(s->latency.n));
+}
+
+void
+slices_emit(SliceSet *set, MetricRows *rows)
+{
+	ListCell   *lc;
+
+	slice_emit(&set->overall, set->quality, rows);
+	foreach(lc, set->by_decided_by)
+		slice_emit(lfirst(lc), set->quality, rows);
+	foreach(lc, set->by_arm)
+		slice_emit(lfirst(lc), set->quality, rows);
+}

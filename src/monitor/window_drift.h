@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * window_drift.h
+ *	  A window's feature values and predictions, gathered row by row, and
+ *	  their drift against the model's reference (monitor/drift.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_WINDOW_DRIFT_H
+#define LEARNLOOP_WINDOW_DRIFT_H
+
+#include "utils/jsonb.h"
+
+#include "model/reference_json.h"
+#include "monitor/drift.h"
+#include "monitor/metric_rows.h"
+
+typedef struct WindowDrift WindowDrift;
+
+extern WindowDrift *window_drift_create(const FeatureSchema *schema,
+										const ModelReference *ref);
+
+/*
+ * Adds a decision's features: each feature is the key of its name in
+ * features; a feature "action" absent there is the decision's action (an
+ * outcome model scores the actions: ml.decide's default action_feature,
+ * trained as decision->>'action' AS action).  A value of another type
+ * than the model was trained on counts as missing.
+ */
+extern void window_drift_add(WindowDrift *wd, JsonbContainer *features,
+							 JsonbContainer *decision);
+
+/* Adds the decision's prediction (reference "of"), NaN when it has none. */
+extern void window_drift_add_prediction(WindowDrift *wd, double prediction);
+
+extern void window_drift_emit(WindowDrift *wd, const DriftThresholds *thresholds,
+							  MetricRows *rows);
+
+#endif							/* LEARNLOOP_WINDOW_DRIFT_H */
