@@ -261,6 +261,116 @@ COMMENT ON INDEX ml.webhook_outbox_event_id_key IS 'An event id names one event'
 /* Issue 11, monitor: reference distributions, ml.monitor, history         */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * The simulation takes a drift (0 to 1): its functions are re-created with
+ * the new argument, and the roles that could run them keep them, as grants
+ * of the DBA's (not initial privileges, which pg_dump leaves out): the
+ * same two helpers as learnloop--0.2.0--0.3.0.sql, dropped after use.
+ */
+CREATE FUNCTION ml.learnloop_grant_as_dba(targets oid[], command text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    saved pg_init_privs[] := ARRAY(SELECT i FROM pg_init_privs i WHERE i.objoid = ANY (targets));
+BEGIN
+    EXECUTE command;
+    DELETE FROM pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_init_privs SELECT * FROM unnest(saved);
+END
+$$;
+
+CREATE FUNCTION ml.learnloop_replace_function(old regprocedure, definition text, new_signature text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    grants aclitem[] := (SELECT proacl FROM pg_proc WHERE oid = old);
+    owner oid := (SELECT proowner FROM pg_proc WHERE oid = old);
+    g record;
+BEGIN
+    EXECUTE format('DROP FUNCTION %s', old);
+    EXECUTE definition;
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', new_signature);
+    FOR g IN SELECT DISTINCT a.grantee, a.is_grantable FROM aclexplode(grants) a
+              WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> owner LOOP
+        PERFORM ml.learnloop_grant_as_dba(ARRAY[new_signature::regprocedure::oid],
+            format('GRANT EXECUTE ON FUNCTION %s TO %s%s', new_signature, g.grantee::regrole,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END));
+    END LOOP;
+END
+$$;
+
+SELECT ml.learnloop_replace_function(
+    'ml.simulated_decisions(integer, integer, integer, integer, timestamptz)',
+    $def$
+CREATE FUNCTION ml.simulated_decisions(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00',
+    drift              double precision DEFAULT 0)
+RETURNS TABLE (unit_id text, created_at timestamptz, features jsonb, decision jsonb,
+               outcome jsonb, outcome_at timestamptz)
+AS 'MODULE_PATHNAME', 'learnloop_simulated_decisions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000
+$def$,
+    'ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision)');
+COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision) IS
+    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth, shifted by drift (0 to 1)';
+
+SELECT ml.learnloop_replace_function(
+    'ml.simulate_outcome(text, jsonb, text, integer)',
+    $def$
+CREATE FUNCTION ml.simulate_outcome(
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_simulate_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+$def$,
+    'ml.simulate_outcome(text, jsonb, text, integer, double precision)');
+COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer, double precision) IS
+    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions (of the world shifted by drift)';
+
+SELECT ml.learnloop_replace_function(
+    'ml.simulate_users(integer, integer, integer, integer, timestamptz, text)',
+    $def$
+CREATE FUNCTION ml.simulate_users(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT NULL,
+    task               text DEFAULT 'response_strategy',
+    drift              double precision DEFAULT 0)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH inserted AS (
+        INSERT INTO ml.MLTrainingData
+            (task, unit_id, created_at, features, decision, outcome, outcome_at, source)
+        SELECT simulate_users.task, s.unit_id, s.created_at, s.features, s.decision, s.outcome, s.outcome_at, 'synthetic'
+          FROM ml.simulated_decisions(users, days, seed, decisions_per_day,
+                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days)), drift) AS s
+        RETURNING 1)
+    SELECT count(*) FROM inserted
+$$
+$def$,
+    'ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision)');
+COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision) IS
+    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic), shifted by drift (0 to 1), and returns the row count';
+
+DROP FUNCTION ml.learnloop_replace_function(regprocedure, text, text);
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
+
 /* Kept by training from 0.4.0 on; NULL for older models, which ml.monitor measures without drift. */
 ALTER TABLE ml.models ADD COLUMN reference jsonb;
 COMMENT ON COLUMN ml.models.reference IS

@@ -349,24 +349,26 @@ CREATE FUNCTION ml.simulated_decisions(
     days               integer,
     seed               integer DEFAULT 42,
     decisions_per_day  integer DEFAULT 3,
-    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00')
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00',
+    drift              double precision DEFAULT 0)
 RETURNS TABLE (unit_id text, created_at timestamptz, features jsonb, decision jsonb,
                outcome jsonb, outcome_at timestamptz)
 AS 'MODULE_PATHNAME', 'learnloop_simulated_decisions'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
-COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz) IS
-    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth';
+COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision) IS
+    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth, shifted by drift (0 to 1)';
 
 CREATE FUNCTION ml.simulate_outcome(
     unit_id   text,
     features  jsonb,
     action    text,
-    seed      integer DEFAULT 42)
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'learnloop_simulate_outcome'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer) IS
-    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions';
+COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer, double precision) IS
+    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions (of the world shifted by drift)';
 
 CREATE FUNCTION ml.simulate_users(
     users              integer,
@@ -374,7 +376,8 @@ CREATE FUNCTION ml.simulate_users(
     seed               integer DEFAULT 42,
     decisions_per_day  integer DEFAULT 3,
     start_at           timestamptz DEFAULT NULL,
-    task               text DEFAULT 'response_strategy')
+    task               text DEFAULT 'response_strategy',
+    drift              double precision DEFAULT 0)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -384,12 +387,12 @@ AS $$
             (task, unit_id, created_at, features, decision, outcome, outcome_at, source)
         SELECT simulate_users.task, s.unit_id, s.created_at, s.features, s.decision, s.outcome, s.outcome_at, 'synthetic'
           FROM ml.simulated_decisions(users, days, seed, decisions_per_day,
-                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days))) AS s
+                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days)), drift) AS s
         RETURNING 1)
     SELECT count(*) FROM inserted
 $$;
-COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text) IS
-    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic) and returns the row count';
+COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision) IS
+    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic), shifted by drift (0 to 1), and returns the row count';
 
 /* ---------------------------------------------------------------------- */
 /* Training, the registry and deployments                                  */
