@@ -24,7 +24,7 @@ ok "$(q "SELECT reference->'features'->'emotional_state'->>'kind' || ' ' || (ref
            || ' ' || (reference->'prediction'->>'of') FROM ml.models WHERE name = 'engagement'")" \
    "category numeric score" "categories and numbers have their kinds; an outcome model's prediction is the best action's score"
 ok "$(q "SELECT bool_and((r->>'count')::bigint + (r->>'missing')::bigint = train_rows)
-         FROM ml.models, jsonb_each(reference->'features') f(name, r) WHERE name = 'engagement'")" t \
+         FROM ml.models, jsonb_each(reference->'features') f(feature, r) WHERE name = 'engagement'")" t \
    "every feature's reference counts the training rows (no validation rows here), values and missing"
 ok "$(q "SELECT (reference->'features'->'action'->>'count')::bigint = train_rows
             AND abs((SELECT sum(s::float8) FROM jsonb_array_elements_text(reference->'features'->'action'->'shares') s)
