@@ -53,13 +53,69 @@ double_array_add(DoubleArray *a, double value)
 	a->values[a->n++] = value;
 }
 
-double
-percentile_disc(const double *sorted, int64 n, double q)
+/*
+ * Moves the k-th smallest of values[lo .. hi] to position k, smaller ones
+ * before it and larger ones after (Hoare's selection, median of three).
+ */
+static void
+select_kth(double *v, int64 lo, int64 hi, int64 k)
 {
-	int64		pos;
+	while (hi > lo)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+		double		pivot;
+		int64		i = lo;
+		int64		j = hi;
+		double		t;
 
-	if (n == 0)
-		return NAN;
-	pos = (int64) ceil(q * n);
-	return sorted[Max(pos, 1) - 1];
+		/* the median of three as the pivot keeps sorted input linear */
+		if (v[mid] < v[lo])
+			t = v[mid], v[mid] = v[lo], v[lo] = t;
+		if (v[hi] < v[lo])
+			t = v[hi], v[hi] = v[lo], v[lo] = t;
+		if (v[hi] < v[mid])
+			t = v[hi], v[hi] = v[mid], v[mid] = t;
+		pivot = v[mid];
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				t = v[i], v[i] = v[j], v[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+void
+percentiles_disc(double *values, int64 n, const double *q, int nq, double *out)
+{
+	int64		lo = 0;
+
+	for (int i = 0; i < nq; i++)
+	{
+		int64		k;
+
+		if (n == 0)
+		{
+			out[i] = NAN;
+			continue;
+		}
+		k = Max((int64) ceil(q[i] * n), 1) - 1;
+		/* the earlier selections left everything before lo smaller */
+		select_kth(values, lo, n - 1, k);
+		out[i] = values[k];
+		lo = k;
+	}
 }

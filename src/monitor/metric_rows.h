@@ -46,9 +46,11 @@ typedef struct DoubleArray
 extern void double_array_add(DoubleArray *a, double value);
 
 /*
- * The q-quantile of n ascending values as percentile_disc computes it:
- * the value at 1-based position ceil(q n); NaN when n is 0.
+ * The q[i]-quantiles (q ascending) of n values as percentile_disc
+ * computes them: the value at 1-based position ceil(q n) of the sorted
+ * values; NaN when n is 0.  values is reordered (partly sorted), in
+ * O(n) time on average rather than a sort's O(n log n).
  */
-extern double percentile_disc(const double *sorted, int64 n, double q);
+extern void percentiles_disc(double *values, int64 n, const double *q, int nq, double *out);
 
 #endif							/* LEARNLOOP_METRIC_ROWS_H */

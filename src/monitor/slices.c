@@ -9,8 +9,9 @@
  *
  * Every decision counts in the overall slice, in its decided_by slice and
  * in its experiment arm's.  The percentiles are exact (percentile_disc's
- * rule), so each slice keeps its latencies and lags; the quality
- * metrics keep the probabilities, which ECE sorts.
+ * rule), so each slice keeps its latencies and lags, and selects the
+ * percentiles among them without sorting; the quality metrics keep the
+ * probabilities, which ECE sorts.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +24,6 @@
 #include "utils/json.h"
 
 #include "common/json_number.h"
-#include "model/metrics.h"
 #include "monitor/quality.h"
 #include "monitor/slices.h"
 
@@ -183,22 +183,6 @@ slices_add(SliceSet *set, const DecisionFacts *facts)
 	MemoryContextSwitchTo(old);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-static void
-sort_array(DoubleArray *a)
-{
-	if (a->n > 1)
-		qsort(a->values, a->n, sizeof(double), cmp_double);
-}
-
 static double
 ratio(int64 a, int64 b)
 {
@@ -254,48 +238,24 @@ bins_json(const BinaryCalibration *cal)
 	return out.data;
 }
 
-/* Realized log loss over the matched rows, as model/metrics.c computes it. */
-static double
-log_loss(const DoubleArray *p, const DoubleArray *y)
-{
-	float	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * p->n);
-	float	   *probs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * p->n * 2);
-	MetricsSortItem *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MetricsSortItem) * p->n);
-	double		precision[2],
-				recall[2],
-				f1[2],
-				auc[2];
-	int64		support[2],
-				confusion[4];
-	ClassMetrics m = {2, 0, 0, 0, 0, 0, 0, 0, 0, precision, recall, f1, auc, support, confusion};
-
-	for (int64 i = 0; i < p->n; i++)
-	{
-		labels[i] = (float) y->values[i];
-		probs[2 * i] = (float) (1 - p->values[i]);
-		probs[2 * i + 1] = (float) p->values[i];
-	}
-	classification_metrics(labels, probs, p->n, &m, scratch);
-	pfree(labels);
-	pfree(probs);
-	pfree(scratch);
-	return m.log_loss;
-}
-
 static void
 slice_emit(Slice *s, bool quality, MetricRows *rows)
 {
+	static const double lag_q[] = {0.5, 0.95};
+	static const double latency_q[] = {0.5, 0.95, 0.99};
 	const MetricSlice *key = &s->key;
 	double		usage = ratio(s->by_model, s->decisions);
+	double		lag[2];
+	double		latency[3];
 
 	metric_row(rows, "decisions", NULL, key, (double) s->decisions, NULL);
 	metric_row(rows, "ml_usage_rate", NULL, key, usage, NULL);
 	metric_row(rows, "fallback_rate", NULL, key, 1 - usage, reasons_json(s));
 	metric_row(rows, "outcome_share", NULL, key, ratio(s->with_outcome, s->decisions),
 			   rows_json(s->with_outcome));
-	sort_array(&s->lags);
-	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, percentile_disc(s->lags.values, s->lags.n, 0.5), NULL);
-	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, percentile_disc(s->lags.values, s->lags.n, 0.95), NULL);
+	percentiles_disc(s->lags.values, s->lags.n, lag_q, 2, lag);
+	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, lag[0], NULL);
+	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, lag[1], NULL);
 	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
 			   rows_json(s->labelled));
 	if (quality)
@@ -310,8 +270,7 @@ slice_emit(Slice *s, bool quality, MetricRows *rows)
 			outcomes[i] = s->matched_labels.values[i] > 0.5;
 		binary_calibration(s->matched.values, outcomes, s->matched.n, &cal, scratch);
 		metric_row(rows, "accuracy", NULL, key, cal.accuracy, rows_json(cal.n));
-		metric_row(rows, "log_loss", NULL, key, s->matched.n > 0 ? log_loss(&s->matched, &s->matched_labels) : NAN,
-				   rows_json(s->matched.n));
+		metric_row(rows, "log_loss", NULL, key, cal.log_loss, rows_json(cal.n));
 		metric_row(rows, "ece", NULL, key, cal.ece, bins_json(&cal));
 		estimated = expected_accuracy(s->pending.values, s->pending.n, &used);
 		metric_row(rows, "estimated_accuracy", NULL, key, estimated, rows_json(used));
@@ -319,11 +278,10 @@ slice_emit(Slice *s, bool quality, MetricRows *rows)
 		pfree(outcomes);
 		pfree(scratch);
 	}
-	sort_array(&s->latency);
-	metric_row(rows, "latency_p50_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.5), NULL);
-	metric_row(rows, "latency_p95_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.95), NULL);
-	metric_row(rows, "latency_p99_ms", NULL, key, percentile_disc(s->latency.values, s->latency.n, 0.99),
-			   rows_json(s->latency.n));
+	percentiles_disc(s->latency.values, s->latency.n, latency_q, 3, latency);
+	metric_row(rows, "latency_p50_ms", NULL, key, latency[0], NULL);
+	metric_row(rows, "latency_p95_ms", NULL, key, latency[1], NULL);
+	metric_row(rows, "latency_p99_ms", NULL, key, latency[2], rows_json(s->latency.n));
 }
 
 void

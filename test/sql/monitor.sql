@@ -89,6 +89,25 @@ SELECT (SELECT value FROM run1 WHERE metric = 'latency_p95_ms' AND decided_by IS
        (SELECT value FROM run1 WHERE metric = 'outcome_lag_p50_seconds' AND decided_by IS NULL AND experiment IS NULL)
        = (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY lag) FROM mon_rows) AS lag_is_percentile_disc;
 
+-- percentiles are selected, not sorted: equal to percentile_disc on 1,001 latencies and lags with ties
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, outcome_at)
+SELECT 'mon_many', 'u', '2026-03-01 09:00'::timestamptz + i * interval '1 second', '{}',
+       jsonb_build_object('decided_by', 'rules', 'latency_us', (i * 7919) % 1000 + (i % 3) * 0.5),
+       '{}', '2026-03-01 09:00'::timestamptz + i * interval '1 second' + ((i * 104729) % 97) * interval '1 minute'
+  FROM generate_series(0, 1000) i;
+SELECT bool_and(m.value = p.value) AS percentiles_as_percentile_disc, count(*) AS compared
+  FROM ml.monitor('mon', window_end => '2026-03-01 10:00', task => 'mon_many') m
+  JOIN (SELECT 'latency_p' || (q * 100)::int || '_ms' AS metric,
+               percentile_disc(q) WITHIN GROUP (ORDER BY (decision->>'latency_us')::float8 / 1000) AS value
+          FROM ml.MLTrainingData, unnest('{0.5, 0.95, 0.99}'::float8[]) q WHERE task = 'mon_many' GROUP BY q
+        UNION ALL
+        SELECT 'outcome_lag_p' || (q * 100)::int || '_seconds',
+               percentile_disc(q) WITHIN GROUP (ORDER BY extract(epoch FROM outcome_at - created_at)::float8)
+          FROM ml.MLTrainingData, unnest('{0.5, 0.95}'::float8[]) q WHERE task = 'mon_many' GROUP BY q) p
+    ON p.metric = m.metric AND m.decided_by IS NULL AND m.experiment IS NULL;
+DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
+SELECT count(*) > 0 AS rerun FROM ml.monitor('mon', window_end => '2026-03-01 10:00', thresholds => '{"min_rows": 1}');
+
 -- the slices: per decided_by (model vs fallback) and per experiment arm
 SELECT coalesce(decided_by, experiment || '/' || variant) AS slice, metric, round(value::numeric, 6) AS value
   FROM run1
@@ -238,6 +257,6 @@ DROP ROLE mon_trainer;
 DROP ROLE mon_reader;
 
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
-DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other');
+DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many');
 DELETE FROM ml.deployments WHERE model_name = 'mon';
 DELETE FROM ml.models WHERE name = 'mon';
