@@ -5,7 +5,7 @@
  *	  one pass over them, into the rows ml.monitor writes to
  *	  ml.MLMonitoringMetrics (docs/monitoring.md lists them).
  *
- * The window's rows are read once, through a cursor in batches: each
+ * The window's rows are read once, streamed from the executor: each
  * decision adds to its slices (usage, quality, latency: slices.c) and to
  * the window's feature values (drift: window_drift.c).  Nothing is
  * predicted again: a decision's model probability is the confidence or
@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -28,6 +29,7 @@
 
 #include "common/json_tree.h"
 #include "common/numeric_double.h"
+#include "common/spi_plan.h"
 #include "common/srf.h"
 #include "model/reference_json.h"
 #include "monitor/label.h"
@@ -35,8 +37,6 @@
 #include "monitor/window_drift.h"
 
 PG_FUNCTION_INFO_V1(learnloop_monitor_window);
-
-#define MONITOR_FETCH_ROWS 10000
 
 /* What ml.monitor reads of the model's row. */
 typedef struct MonitoredModel
@@ -146,24 +146,20 @@ string_of(JsonbContainer *object, const char *key, JsonbValue *v)
 		v->type == jbvString;
 }
 
-/* The nullable text column of a fetched row, or NULL. */
+/* A nullable text column of a window row, or NULL. */
 static char *
-text_column(HeapTuple tuple, TupleDesc desc, int column)
+text_column(const Datum *values, const bool *nulls, int column)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, column, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
+	return nulls[column] ? NULL : TextDatumGetCString(values[column]);
 }
 
 /* One decision row into the slices and the drift. */
 static void
 add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
-		HeapTuple tuple, TupleDesc desc)
+		const Datum *values, const bool *nulls)
 {
-	bool		isnull;
-	Jsonb	   *features = DatumGetJsonbP(SPI_getbinval(tuple, desc, 1, &isnull));
-	Jsonb	   *decision = DatumGetJsonbP(SPI_getbinval(tuple, desc, 2, &isnull));
+	Jsonb	   *features = DatumGetJsonbP(values[0]);
+	Jsonb	   *decision = DatumGetJsonbP(values[1]);
 	DecisionFacts f;
 	JsonbValue	decided_by;
 	JsonbValue	action;
@@ -171,7 +167,6 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	double		confidence = number_of(&decision->root, "confidence");
 	double		latency_us = number_of(&decision->root, "latency_us");
 	char	   *label;
-	Datum		lag;
 
 	memset(&f, 0, sizeof(f));
 	if (string_of(&decision->root, "decided_by", &decided_by))
@@ -191,14 +186,13 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 		f.decided_by = "model";
 		f.decided_by_len = 5;
 	}
-	f.experiment = text_column(tuple, desc, 5);
-	f.variant = text_column(tuple, desc, 6);
-	f.has_outcome = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
-	lag = SPI_getbinval(tuple, desc, 4, &isnull);
-	f.lag_seconds = isnull ? NAN : DatumGetFloat8(lag);
+	f.experiment = text_column(values, nulls, 4);
+	f.variant = text_column(values, nulls, 5);
+	f.has_outcome = DatumGetBool(values[2]);
+	f.lag_seconds = nulls[3] ? NAN : DatumGetFloat8(values[3]);
 	if (f.has_outcome && isnan(f.lag_seconds))
 		f.has_outcome = false;
-	label = text_column(tuple, desc, 7);
+	label = text_column(values, nulls, 6);
 	f.has_label = label != NULL && label_value(&m->label, label, strlen(label), &f.label);
 	f.probability = NAN;
 	if (f.by_model)
@@ -224,50 +218,84 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	}
 }
 
+/*
+ * Where the window's rows go: straight from the executor into the slices
+ * and the drift, one row at a time, without a copy into an SPI tuple
+ * table (a window holds millions of decisions).
+ */
+typedef struct WindowReceiver
+{
+	DestReceiver pub;
+	const MonitoredModel *model;
+	SliceSet   *slices;
+	WindowDrift *drift;
+	MemoryContext row;			/* a row's detoasted values */
+} WindowReceiver;
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	WindowReceiver *r = (WindowReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->row);
+
+	slot_getallattrs(slot);
+	add_row(r->model, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->row);
+	return true;
+}
+
+static void
+receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+receiver_nothing(DestReceiver *self)
+{
+}
+
 /* Reads the window's decisions once. */
+static SPIPlanPtr window_plan;
+
 static void
 scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
 			SliceSet *slices, WindowDrift *drift)
 {
+	ParamListInfo params = makeParamList(4);
 	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', m->label.key ? ' ' : 'n'};
-	MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor batch",
-												ALLOCSET_DEFAULT_SIZES);
-	Portal		portal;
+	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
+	receiver_nothing, DestNone}, m, slices, drift, NULL};
+	SPIExecuteOptions options = {0};
 
 	values[0] = PointerGetDatum(task);
 	values[1] = TimestampTzGetDatum(start);
 	values[2] = TimestampTzGetDatum(end);
 	values[3] = m->label.key ? CStringGetTextDatum(m->label.key) : (Datum) 0;
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT features, decision, outcome IS NOT NULL, "
-									   "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
-									   "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4 "
-									   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
-									   "AND created_at OPERATOR(pg_catalog.>=) $2 "
-									   "AND created_at OPERATOR(pg_catalog.<) $3",
-									   4, types, values, nulls, true, CURSOR_OPT_NO_SCROLL);
-	for (;;)
+	for (int i = 0; i < 4; i++)
 	{
-		MemoryContext old;
-
-		SPI_cursor_fetch(portal, true, MONITOR_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		/* a row's detoasted values; the slices keep theirs in their own context */
-		old = MemoryContextSwitchTo(batch);
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			add_row(m, slices, drift, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch);
-		SPI_freetuptable(SPI_tuptable);
+		params->params[i].value = values[i];
+		params->params[i].isnull = i == 3 && m->label.key == NULL;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
 	}
-	SPI_cursor_close(portal);
-	MemoryContextDelete(batch);
+	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
+										 ALLOCSET_DEFAULT_SIZES);
+	options.params = params;
+	options.read_only = true;
+	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
+	options.dest = &receiver.pub;
+	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
+												 "SELECT features, decision, outcome IS NOT NULL, "
+												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
+												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4 "
+												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
+												 "AND created_at OPERATOR(pg_catalog.<) $3", 4, types),
+								  &options) < 0)
+		elog(ERROR, "learnloop could not read the window's decisions");
+	MemoryContextDelete(receiver.row);
 }
 
 /*
