@@ -225,10 +225,9 @@ read_numeric(const ReadContext *rc, const cJSON *object)
 }
 
 /*
- * A category reference, and where each of the schema's categories goes:
- * its kept bucket, else "other".  A kept category the schema does not
- * know, or one kept twice, is corrupted: training keeps only categories
- * of the dictionary it writes.
+ * A category reference and its kept categories' names.  A kept category
+ * the schema does not know, or one kept twice, is corrupted: training
+ * keeps only categories of the dictionary it writes.
  */
 static void
 read_category(const ReadContext *rc, const cJSON *object, const SchemaFeature *f,
@@ -237,6 +236,7 @@ read_category(const ReadContext *rc, const cJSON *object, const SchemaFeature *f
 	CategoryReference *ref = palloc0(sizeof(CategoryReference));
 	const cJSON *names;
 	const cJSON *item;
+	bool	   *kept = palloc0(sizeof(bool) * Max(f->ncategories, 1));
 	int			n = 0;
 
 	check_kind(rc, object, "category");
@@ -246,9 +246,8 @@ read_category(const ReadContext *rc, const cJSON *object, const SchemaFeature *f
 	if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) > MONITOR_CATEGORIES)
 		corrupted(rc, psprintf("\"categories\" is not an array of at most %d names", MONITOR_CATEGORIES));
 	ref->ncategories = cJSON_GetArraySize(names);
-	out->bucket_of_code = palloc(sizeof(int) * Max(f->ncategories, 1));
-	for (int c = 0; c < f->ncategories; c++)
-		out->bucket_of_code[c] = ref->ncategories;
+	out->names = palloc(sizeof(char *) * Max(ref->ncategories, 1));
+	out->name_lens = palloc(sizeof(int) * Max(ref->ncategories, 1));
 	cJSON_ArrayForEach(item, names)
 	{
 		int			code;
@@ -258,14 +257,17 @@ read_category(const ReadContext *rc, const cJSON *object, const SchemaFeature *f
 		code = schema_category_code(f, item->valuestring, strlen(item->valuestring));
 		if (code < 0)
 			corrupted(rc, "a category the model's schema does not know");
-		if (out->bucket_of_code[code] != ref->ncategories)
+		if (kept[code])
 			corrupted(rc, "a category named twice");
-		out->bucket_of_code[code] = n++;
+		kept[code] = true;
+		out->names[n] = pstrdup(item->valuestring);
+		out->name_lens[n++] = strlen(item->valuestring);
 	}
 	number_array(rc, object, "shares", ref->ncategories, ref->ncategories, ref->shares);
 	ref->shares[ref->ncategories] = finite_number(rc, member(rc, object, "other"), "other");
 	check_shares(rc, ref->shares, ref->ncategories + 1, false, ref->count > 0);
 	out->cat = ref;
+	pfree(kept);
 }
 
 ModelReference *

@@ -40,8 +40,9 @@ typedef struct FeatureReference
 	bool		numeric;		/* numbers and booleans; else categories */
 	NumericReference *num;
 	CategoryReference *cat;
-	/* categories: code in the schema's dictionary -> bucket (ncategories is "other") */
-	int		   *bucket_of_code;
+	/* categories: the kept ones' names (bucket k), the rest are "other" */
+	char	  **names;
+	int		   *name_lens;
 } FeatureReference;
 
 typedef struct ModelReference

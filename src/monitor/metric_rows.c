@@ -41,16 +41,12 @@ metric_row(MetricRows *rows, const char *metric, const char *feature,
 }
 
 void
-double_array_add(DoubleArray *a, double value)
+double_array_grow(DoubleArray *a)
 {
-	if (a->n == a->capacity)
-	{
-		a->capacity = Max(a->capacity * 2, 1024);
-		a->values = a->values ?
-			repalloc_huge(a->values, sizeof(double) * a->capacity) :
-			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * a->capacity);
-	}
-	a->values[a->n++] = value;
+	a->capacity = Max(a->capacity * 2, 8192);
+	a->values = a->values ?
+		repalloc_huge(a->values, sizeof(double) * a->capacity) :
+		MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * a->capacity);
 }
 
 /*

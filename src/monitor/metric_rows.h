@@ -43,7 +43,16 @@ typedef struct DoubleArray
 	int64		capacity;
 } DoubleArray;
 
-extern void double_array_add(DoubleArray *a, double value);
+extern void double_array_grow(DoubleArray *a);
+
+/* Appends a value, growing the array in the current memory context. */
+static inline void
+double_array_add(DoubleArray *a, double value)
+{
+	if (unlikely(a->n == a->capacity))
+		double_array_grow(a);
+	a->values[a->n++] = value;
+}
 
 /*
  * The q[i]-quantiles (q ascending) of n values as percentile_disc

@@ -32,6 +32,7 @@ struct WindowDrift
 	const FeatureSchema *schema;
 	const ModelReference *ref;
 	FeatureWindow *features;
+	int		   *name_lens;		/* of the features' names */
 	DoubleArray predictions;
 };
 
@@ -44,6 +45,9 @@ window_drift_create(const FeatureSchema *schema, const ModelReference *ref)
 	wd->schema = schema;
 	wd->ref = ref;
 	wd->features = palloc0(sizeof(FeatureWindow) * Max(schema->nfeatures, 1));
+	wd->name_lens = palloc(sizeof(int) * Max(schema->nfeatures, 1));
+	for (int f = 0; f < schema->nfeatures; f++)
+		wd->name_lens[f] = strlen(schema->features[f].name);
 	for (int f = 0; f < schema->nfeatures; f++)
 		if (!ref->features[f].numeric)
 			wd->features[f].counts = palloc0(sizeof(int64) * (ref->features[f].cat->ncategories + 1));
@@ -67,7 +71,7 @@ window_drift_add(WindowDrift *wd, JsonbContainer *features, JsonbContainer *deci
 		const SchemaFeature *sf = &wd->schema->features[f];
 		const FeatureReference *fr = &wd->ref->features[f];
 		FeatureWindow *w = &wd->features[f];
-		int			len = strlen(sf->name);
+		int			len = wd->name_lens[f];
 		JsonbValue	v;
 		bool		found = find_key(features, sf->name, len, &v) ||
 			(strcmp(sf->name, "action") == 0 && find_key(decision, sf->name, len, &v));
@@ -84,9 +88,14 @@ window_drift_add(WindowDrift *wd, JsonbContainer *features, JsonbContainer *deci
 		}
 		else if (found && v.type == jbvString)
 		{
-			int			code = schema_category_code(sf, v.val.string.val, v.val.string.len);
+			/* at most MONITOR_CATEGORIES names: cheaper than hashing */
+			int			k = 0;
 
-			w->counts[code < 0 ? fr->cat->ncategories : fr->bucket_of_code[code]]++;
+			while (k < fr->cat->ncategories &&
+				   (fr->name_lens[k] != v.val.string.len ||
+					memcmp(fr->names[k], v.val.string.val, v.val.string.len) != 0))
+				k++;
+			w->counts[k]++;
 		}
 		else
 			w->missing++;
