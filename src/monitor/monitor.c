@@ -87,19 +87,21 @@ load_model(MonitoredModel *m)
 
 /*
  * The documented thresholds with overrides from a jsonb object, whose keys
- * are DriftThresholds' members.
+ * are DriftThresholds' members, and the size of the drift's sample.
  */
 static void
-read_thresholds(Jsonb *overrides, DriftThresholds *t)
+read_thresholds(Jsonb *overrides, DriftThresholds *t, int *sample)
 {
 	static const char *const names[] = {"wasserstein", "jensen_shannon", "psi", "missing",
-	"min_rows", "dataset_share"};
+	"min_rows", "dataset_share", "sample"};
+	double		sample_size = MONITOR_DRIFT_SAMPLE;
 	double	   *fields[] = {&t->wasserstein, &t->jensen_shannon, &t->psi, &t->missing,
-	&t->min_rows, &t->dataset_share};
+	&t->min_rows, &t->dataset_share, &sample_size};
 	JsonTree   *tree;
 	cJSON	   *item;
 
 	*t = drift_default_thresholds;
+	*sample = MONITOR_DRIFT_SAMPLE;
 	if (overrides == NULL)
 		return;
 	tree = json_tree_parse(JsonbToCString(NULL, &overrides->root, VARSIZE(overrides)));
@@ -116,14 +118,18 @@ read_thresholds(Jsonb *overrides, DriftThresholds *t)
 			if (strcmp(item->string, names[i]) == 0)
 				break;
 		if (i == lengthof(names) || !cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
-			item->valuedouble < 0 || (i == 5 && (item->valuedouble == 0 || item->valuedouble > 1)))
+			item->valuedouble < 0 || (i == 5 && (item->valuedouble == 0 || item->valuedouble > 1)) ||
+			(i == 6 && (item->valuedouble < 1 || item->valuedouble > MONITOR_DRIFT_SAMPLE * 100.0 ||
+						item->valuedouble != floor(item->valuedouble))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"%s\" is not a drift threshold, or its value is out of range", item->string),
 					 errhint("Thresholds are wasserstein, jensen_shannon, psi, missing, min_rows "
-							 "(numbers >= 0) and dataset_share (above 0, at most 1).")));
+							 "(numbers >= 0), dataset_share (above 0, at most 1) and sample "
+							 "(rows, 1 to 10,000,000).")));
 		*fields[i] = item->valuedouble;
 	}
+	*sample = (int) sample_size;
 	json_tree_free(tree);
 }
 
@@ -210,7 +216,7 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 
 	if (drift)
 	{
-		window_drift_add(drift, &features->root, &decision->root);
+		window_drift_add(drift, DatumGetInt64(values[7]), &features->root, &decision->root);
 		if (f.by_model)
 			window_drift_add_prediction(drift, strcmp(m->reference->prediction_of ?
 													  m->reference->prediction_of : "", "score") == 0 ?
@@ -289,7 +295,7 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
 												 "SELECT features, decision, outcome IS NOT NULL, "
 												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
-												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4 "
+												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4, id "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
 												 "AND created_at OPERATOR(pg_catalog.<) $3", 4, types),
@@ -308,6 +314,7 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 	MonitoredModel m = {0};
 	DriftThresholds thresholds;
+	int			sample;
 	MemoryContext caller = CurrentMemoryContext;
 	SliceSet   *slices;
 	WindowDrift *drift = NULL;
@@ -321,7 +328,7 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 					 errhint("ml.monitor fills them in.")));
 	m.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	m.version = PG_GETARG_INT32(1);
-	read_thresholds(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &thresholds);
+	read_thresholds(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &thresholds, &sample);
 	rsinfo = srf_materialize(fcinfo);
 	rows.store = rsinfo->setResult;
 	rows.desc = rsinfo->setDesc;
@@ -331,7 +338,7 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	load_model(&m);
 	slices = slices_create(m.label.kind == LABEL_BINARY);
 	if (m.reference)
-		drift = window_drift_create(m.schema, m.reference);
+		drift = window_drift_create(m.schema, m.reference, sample);
 	scan_window(&m, PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4),
 				slices, drift);
 	slices_emit(slices, &rows);

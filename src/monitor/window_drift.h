@@ -15,19 +15,23 @@
 #include "monitor/drift.h"
 #include "monitor/metric_rows.h"
 
+/* decisions of a window whose features are read for the drift, by default (see window_drift.c) */
+#define MONITOR_DRIFT_SAMPLE 100000
+
 typedef struct WindowDrift WindowDrift;
 
 extern WindowDrift *window_drift_create(const FeatureSchema *schema,
-										const ModelReference *ref);
+										const ModelReference *ref, int sample_size);
 
 /*
- * Adds a decision's features: each feature is the key of its name in
+ * Offers a decision (its row id) to the sample, and when it is taken
+ * reads its features: each feature is the key of its name in
  * features; a feature "action" absent there is the decision's action (an
  * outcome model scores the actions: ml.decide's default action_feature,
  * trained as decision->>'action' AS action).  A value of another type
  * than the model was trained on counts as missing.
  */
-extern void window_drift_add(WindowDrift *wd, JsonbContainer *features,
+extern void window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features,
 							 JsonbContainer *decision);
 
 /* Adds the decision's prediction (reference "of"), NaN when it has none. */

@@ -141,6 +141,22 @@ SELECT count(*) AS rows_after_rerun,
                      FROM ml.MLMonitoringMetrics WHERE model_name = 'mon'
                    EXCEPT SELECT * FROM before_rerun) AS same_values
   FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
+-- drift reads a sample of the window's features (100,000 decisions by default): here 5 of 10,
+-- the rows whose ids hash lowest, whatever order they are read in
+CREATE TEMP TABLE sampled AS
+SELECT feature, metric, value, metrics FROM ml.monitor('mon', window_end => '2026-03-01 10:00',
+                                                      thresholds => '{"min_rows": 1, "sample": 5}')
+ WHERE metric IN ('drift_wasserstein', 'missing_share', 'drift_jensen_shannon');
+SELECT feature, metric, (metrics->>'rows')::int + (metrics->>'missing')::int AS sampled, metrics->>'window_rows' AS window_rows
+  FROM sampled ORDER BY feature, metric;
+UPDATE ml.MLTrainingData SET unit_id = unit_id WHERE task = 'mon' AND id % 2 = 0;  -- new row versions, another order
+SELECT count(*) AS same_sample_after_update
+  FROM sampled s JOIN ml.monitor('mon', window_end => '2026-03-01 10:00', thresholds => '{"min_rows": 1, "sample": 5}') m
+    USING (feature, metric)
+ WHERE s.value IS NOT DISTINCT FROM m.value AND s.metrics = m.metrics;
+SELECT error_of($q$SELECT count(*) FROM ml.monitor('mon', thresholds => '{"sample": 0.5}')$q$) AS fractional_sample;
+SELECT count(*) > 0 AS back_to_the_whole FROM ml.monitor('mon', window_end => '2026-03-01 10:00');
+
 -- another window adds its own rows; the history lists one value per window
 SELECT count(*) > 0 AS returned FROM ml.monitor('mon', '30 minutes', '2026-03-01 09:30');
 SELECT period_start, period_end, model_version, value
