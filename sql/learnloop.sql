@@ -1575,7 +1575,10 @@ BEGIN
         RETURNING t.model_version, t.period_start, t.period_end, t.metric, t.feature, t.experiment,
                   t.variant, t.decided_by, t.value, t.metrics)
     SELECT * FROM written;
-    /* the alert rules are evaluated here, in the same transaction (CONTRACT11.md) */
+    /*
+     * The alert rules over these rows are evaluated here, in the same transaction
+     * (CONTRACT11.md): PERFORM ml.evaluate_alerts(monitor.model);
+     */
 END
 $$;
 COMMENT ON FUNCTION ml.monitor(text, interval, timestamptz, integer, text, jsonb) IS

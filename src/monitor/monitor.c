@@ -214,14 +214,12 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
 	slices_add(slices, &f);
 
+	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (drift)
-	{
-		window_drift_add(drift, DatumGetInt64(values[7]), &features->root, &decision->root);
-		if (f.by_model)
-			window_drift_add_prediction(drift, strcmp(m->reference->prediction_of ?
-													  m->reference->prediction_of : "", "score") == 0 ?
-										score : confidence);
-	}
+		window_drift_add(drift, DatumGetInt64(values[7]), &features->root, &decision->root,
+						 !f.by_model ? NAN :
+						 strcmp(m->reference->prediction_of ? m->reference->prediction_of : "",
+								"score") == 0 ? score : confidence);
 }
 
 /*

@@ -13,8 +13,8 @@
  * and the window (k), which for m = 10,000 is 9,091 with the sample
  * against 9,901 with a million rows.  The sample does not depend on the
  * order the rows are read in, so a re-run over the same rows gives the
- * same figures.  The prediction's drift uses every model decision (its
- * score is read anyway).
+ * same figures.  The prediction's drift is measured on the sample's
+ * model decisions too.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,7 +53,7 @@ struct WindowDrift
 	uint64	   *heap_key;		/* max-heap of the sampled rows' hashes */
 	int		   *heap_slot;		/* and their slots */
 	FeatureSample *features;
-	DoubleArray predictions;
+	double	   *prediction;		/* per slot, NaN for none */
 };
 
 WindowDrift *
@@ -82,6 +82,7 @@ grow(WindowDrift *wd)
 	((ptr) = (ptr) ? repalloc((ptr), sizeof(type) * capacity) : palloc(sizeof(type) * capacity))
 	GROW(wd->heap_key, uint64);
 	GROW(wd->heap_slot, int);
+	GROW(wd->prediction, double);
 	for (int f = 0; f < wd->schema->nfeatures; f++)
 	{
 		if (wd->ref->features[f].numeric)
@@ -158,7 +159,8 @@ find_key(JsonbContainer *object, const char *name, int len, JsonbValue *v)
 }
 
 void
-window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbContainer *decision)
+window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbContainer *decision,
+				 double prediction)
 {
 	MemoryContext old = MemoryContextSwitchTo(wd->cxt);
 	int			slot = sample_slot(wd, hash_bytes_extended((const unsigned char *) &id, sizeof(id), 0));
@@ -166,6 +168,7 @@ window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbConta
 	MemoryContextSwitchTo(old);
 	if (slot < 0)
 		return;
+	wd->prediction[slot] = prediction;
 	for (int f = 0; f < wd->schema->nfeatures; f++)
 	{
 		const SchemaFeature *sf = &wd->schema->features[f];
@@ -199,18 +202,6 @@ window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbConta
 		else
 			wd->features[f].bucket[slot] = -1;
 	}
-}
-
-void
-window_drift_add_prediction(WindowDrift *wd, double prediction)
-{
-	MemoryContext old;
-
-	if (isnan(prediction))
-		return;
-	old = MemoryContextSwitchTo(wd->cxt);
-	double_array_add(&wd->predictions, prediction);
-	MemoryContextSwitchTo(old);
 }
 
 static const char *
@@ -301,12 +292,18 @@ window_drift_emit(WindowDrift *wd, const DriftThresholds *thresholds, MetricRows
 		FeatureDrift p;
 		char	   *details;
 
-		numeric_drift(wd->ref->prediction, wd->predictions.values, wd->predictions.n, thresholds, &p);
+		/* the sample's model decisions: fallbacks have no prediction, and no missing rule */
+		double	   *predictions = palloc(sizeof(double) * Max(wd->nsampled, 1));
+		int			n = 0;
+
+		for (int i = 0; i < wd->nsampled; i++)
+			if (!isnan(wd->prediction[i]))
+				predictions[n++] = wd->prediction[i];
+		numeric_drift(wd->ref->prediction, predictions, n, thresholds, &p);
 		details = psprintf("{\"of\": \"%s\", \"rows\": " INT64_FORMAT ", \"psi_drift\": %s}",
 						   wd->ref->prediction_of, p.count, verdict_json(p.psi_drift));
 		metric_row(rows, "prediction_drift_wasserstein", NULL, NULL, p.wasserstein, details);
 		metric_row(rows, "prediction_drift_psi", NULL, NULL, p.psi, details);
-		/* the window's predictions are the model's decisions only: no missing rule */
 		metric_row(rows, "prediction_drift", NULL, NULL, verdict_value(p.distribution), details);
 	}
 }

@@ -250,6 +250,34 @@ SELECT feature, value FROM ml.monitor('mon', window_end => '2026-03-01 10:00',
                                       thresholds => '{"min_rows": 1, "wasserstein": 0.9, "missing": 0.5}')
  WHERE metric = 'drift' ORDER BY feature;
 
+-- the reference kept by training: per feature from the training rows, and the prediction of the
+-- test rows as ml.decide records it (a policy's confidence, at least 0.5 for two classes; a
+-- regression's value; none without a test set)
+CREATE TABLE mon_train AS
+SELECT (i % 17)::float8 AS x1, (ARRAY['a', 'b', 'c'])[1 + i % 3] AS cat, (i % 17) > 8 OR i % 3 = 0 AS y,
+       (i % 17) * 2.0 + i % 3 AS amount
+  FROM generate_series(1, 500) i;
+SET client_min_messages = warning;
+SELECT count(*) FROM ml.train('mon_policy', 'SELECT x1, cat, y FROM mon_train', 'y', params => '{"num_round": 3}');
+SELECT count(*) FROM ml.train('mon_value', 'SELECT x1, cat, amount FROM mon_train', 'amount', params => '{"num_round": 3}');
+SELECT count(*) FROM ml.train('mon_all', 'SELECT x1, cat, y FROM mon_train', 'y', test_size => 0, params => '{"num_round": 3}');
+SET client_min_messages = notice;
+SELECT name, reference->'prediction'->>'of' AS of,
+       (reference->'prediction'->>'count')::bigint = test_rows AS one_per_test_row,
+       (reference->'prediction'->'quantiles'->>0)::float8 >= 0.5 AS confident,
+       (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(reference->'features') k) AS features,
+       (reference->'features'->'x1'->>'count')::bigint = train_rows AS x1_counts_training_rows,
+       reference->'features'->'cat'->'categories' AS categories, reference->'features'->'cat'->'shares' AS shares
+  FROM ml.models WHERE name IN ('mon_policy', 'mon_value', 'mon_all') ORDER BY name;
+-- and ml.monitor reads it back (no decisions: counts are 0, distances unknown)
+SELECT count(*) FILTER (WHERE metric = 'drift_wasserstein') AS numeric_features,
+       count(*) FILTER (WHERE metric = 'drift_jensen_shannon') AS category_features,
+       count(*) FILTER (WHERE metric LIKE 'prediction_drift%') AS prediction_rows
+  FROM ml.monitor('mon_policy');
+SELECT count(*) FILTER (WHERE metric LIKE 'prediction_drift%') AS value_prediction_rows FROM ml.monitor('mon_value');
+DELETE FROM ml.MLMonitoringMetrics WHERE model_name IN ('mon_policy', 'mon_value');
+DROP TABLE mon_train;
+
 -- privileges: 'train' runs ml.monitor, 'read' reads the history, PUBLIC neither
 DROP ROLE IF EXISTS mon_trainer;
 DROP ROLE IF EXISTS mon_reader;
@@ -274,5 +302,6 @@ DROP ROLE mon_reader;
 
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
 DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many');
-DELETE FROM ml.deployments WHERE model_name = 'mon';
-DELETE FROM ml.models WHERE name = 'mon';
+DELETE FROM ml.deployment_decisions WHERE model_name LIKE 'mon%';
+DELETE FROM ml.deployments WHERE model_name LIKE 'mon%';
+DELETE FROM ml.models WHERE name LIKE 'mon%';
