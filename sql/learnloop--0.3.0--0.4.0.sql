@@ -403,6 +403,10 @@ BEGIN
         RAISE EXCEPTION 'ml.monitor needs a model, a window and its end'
             USING ERRCODE = '22004', HINT = 'Leave window and window_end out for the last hour.';
     END IF;
+    IF NOT isfinite(monitor.window_end) THEN
+        RAISE EXCEPTION 'window_end must be a finite time, not %', monitor.window_end
+            USING ERRCODE = '22008', HINT = 'Leave it out for now().';
+    END IF;
     IF monitor."window" <= interval '0' THEN
         RAISE EXCEPTION 'the window must be longer than 0, not %', monitor."window"
             USING ERRCODE = '22023', HINT = 'e.g. ''1 hour'' or ''1 day''.';
