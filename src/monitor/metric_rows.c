@@ -94,6 +94,13 @@ select_kth(double *v, int64 lo, int64 hi, int64 k)
 	}
 }
 
+double
+kth_smallest(double *values, int64 n, int64 k)
+{
+	select_kth(values, 0, n - 1, k);
+	return values[k];
+}
+
 void
 percentiles_disc(double *values, int64 n, const double *q, int nq, double *out)
 {

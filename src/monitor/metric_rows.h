@@ -62,4 +62,7 @@ double_array_add(DoubleArray *a, double value)
  */
 extern void percentiles_disc(double *values, int64 n, const double *q, int nq, double *out);
 
+/* The k-th smallest (0-based) of n values, n > k; values is reordered. */
+extern double kth_smallest(double *values, int64 n, int64 k);
+
 #endif							/* LEARNLOOP_METRIC_ROWS_H */

@@ -48,10 +48,11 @@ struct WindowDrift
 	int		   *name_lens;		/* of the features' names */
 	int64		offered;		/* the window's decisions */
 	int			nsampled;
-	int			sample_size;	/* at most this many rows are read */
-	int			capacity;		/* of the slots, up to sample_size */
-	uint64	   *heap_key;		/* max-heap of the sampled rows' hashes */
-	int		   *heap_slot;		/* and their slots */
+	int			sample_size;	/* the rows kept */
+	int			capacity;		/* of the slots, up to twice sample_size */
+	double		bar;			/* a row whose hash is not below it is not kept */
+	double	   *key;			/* the slots' hashes */
+	double	   *scratch;		/* for the selection of the bar */
 	FeatureSample *features;
 	double	   *prediction;		/* per slot, NaN for none */
 };
@@ -62,6 +63,7 @@ window_drift_create(const FeatureSchema *schema, const ModelReference *ref, int 
 	WindowDrift *wd = palloc0(sizeof(WindowDrift));
 
 	wd->sample_size = sample_size;
+	wd->bar = INFINITY;
 	wd->cxt = CurrentMemoryContext;
 	wd->schema = schema;
 	wd->ref = ref;
@@ -72,16 +74,16 @@ window_drift_create(const FeatureSchema *schema, const ModelReference *ref, int 
 	return wd;
 }
 
-/* More slots, doubling up to the sample's size. */
+/* More slots, doubling up to twice the sample's size. */
 static void
 grow(WindowDrift *wd)
 {
-	int			capacity = Min(Max(wd->capacity * 2, 1024), wd->sample_size);
+	int			capacity = Min(Max(wd->capacity * 2, 1024), 2 * wd->sample_size);
 
 #define GROW(ptr, type) \
 	((ptr) = (ptr) ? repalloc((ptr), sizeof(type) * capacity) : palloc(sizeof(type) * capacity))
-	GROW(wd->heap_key, uint64);
-	GROW(wd->heap_slot, int);
+	GROW(wd->key, double);
+	GROW(wd->scratch, double);
 	GROW(wd->prediction, double);
 	for (int f = 0; f < wd->schema->nfeatures; f++)
 	{
@@ -94,61 +96,63 @@ grow(WindowDrift *wd)
 	wd->capacity = capacity;
 }
 
+/*
+ * Keeps the sample_size slots of lowest key, in their order, and lowers
+ * the bar to the highest key kept: the sample so far is exactly the
+ * sample_size rows of lowest hash seen.
+ */
 static void
-heap_swap(WindowDrift *wd, int a, int b)
+compact(WindowDrift *wd)
 {
-	uint64		k = wd->heap_key[a];
-	int			s = wd->heap_slot[a];
+	int			kept = 0;
+	double		bar;
 
-	wd->heap_key[a] = wd->heap_key[b];
-	wd->heap_slot[a] = wd->heap_slot[b];
-	wd->heap_key[b] = k;
-	wd->heap_slot[b] = s;
+	memcpy(wd->scratch, wd->key, sizeof(double) * wd->nsampled);
+	bar = kth_smallest(wd->scratch, wd->nsampled, wd->sample_size - 1);
+	for (int i = 0; i < wd->nsampled && kept < wd->sample_size; i++)
+	{
+		if (wd->key[i] > bar)
+			continue;
+		wd->key[kept] = wd->key[i];
+		wd->prediction[kept] = wd->prediction[i];
+		for (int f = 0; f < wd->schema->nfeatures; f++)
+		{
+			if (wd->ref->features[f].numeric)
+				wd->features[f].number[kept] = wd->features[f].number[i];
+			else
+				wd->features[f].bucket[kept] = wd->features[f].bucket[i];
+		}
+		kept++;
+	}
+	wd->nsampled = kept;
+	wd->bar = bar;
 }
 
 /*
  * The slot for a row whose id hashes to key, or -1 when the row is not
- * in the sample: the sample is the sample_size rows of lowest
- * hash seen so far (a max-heap evicts the highest), so it does not
- * depend on the order the rows are read in.
+ * in the sample.  The sample is the sample_size rows of lowest hash, so
+ * it does not depend on the order the rows are read in: rows below the
+ * bar (the highest hash kept) are collected up to twice the sample's
+ * size, and then the lower half is kept (compact()), so that each row
+ * costs one comparison and the selections are few (about log of the
+ * window over the sample's size).
  */
 static int
-sample_slot(WindowDrift *wd, uint64 key)
+sample_slot(WindowDrift *wd, double key)
 {
-	int			i;
-	int			slot;
-
 	wd->offered++;
-	if (wd->nsampled < wd->sample_size)
-	{
-		if (wd->nsampled == wd->capacity)
-			grow(wd);
-		i = wd->nsampled;
-		wd->heap_key[i] = key;
-		wd->heap_slot[i] = slot = wd->nsampled++;
-		for (; i > 0 && wd->heap_key[(i - 1) / 2] < wd->heap_key[i]; i = (i - 1) / 2)
-			heap_swap(wd, i, (i - 1) / 2);
-		return slot;
-	}
-	if (key >= wd->heap_key[0])
+	if (key >= wd->bar)
 		return -1;
-	/* the highest hash leaves; the new row takes its slot */
-	wd->heap_key[0] = key;
-	slot = wd->heap_slot[0];
-	for (i = 0;;)
+	if (wd->nsampled == 2 * wd->sample_size)
 	{
-		int			big = i;
-
-		if (2 * i + 1 < wd->nsampled && wd->heap_key[2 * i + 1] > wd->heap_key[big])
-			big = 2 * i + 1;
-		if (2 * i + 2 < wd->nsampled && wd->heap_key[2 * i + 2] > wd->heap_key[big])
-			big = 2 * i + 2;
-		if (big == i)
-			break;
-		heap_swap(wd, i, big);
-		i = big;
+		compact(wd);
+		if (key >= wd->bar)
+			return -1;
 	}
-	return slot;
+	if (wd->nsampled == wd->capacity)
+		grow(wd);
+	wd->key[wd->nsampled] = key;
+	return wd->nsampled++;
 }
 
 /* The value of a key of a jsonb object, or NULL; v receives it. */
@@ -163,7 +167,9 @@ window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbConta
 				 double prediction)
 {
 	MemoryContext old = MemoryContextSwitchTo(wd->cxt);
-	int			slot = sample_slot(wd, hash_bytes_extended((const unsigned char *) &id, sizeof(id), 0));
+	/* 53 bits of the hash: exact in a double, and ties are as good as impossible */
+	int			slot = sample_slot(wd, (double) (hash_bytes_extended((const unsigned char *) &id,
+																	 sizeof(id), 0) >> 11));
 
 	MemoryContextSwitchTo(old);
 	if (slot < 0)
@@ -243,6 +249,9 @@ window_drift_emit(WindowDrift *wd, const DriftThresholds *thresholds, MetricRows
 	int			ndrifted;
 	int			njudged;
 	DriftVerdict dataset;
+
+	if (wd->nsampled > wd->sample_size)
+		compact(wd);
 
 	for (int f = 0; f < wd->schema->nfeatures; f++)
 	{
