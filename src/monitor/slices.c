@@ -238,8 +238,36 @@ bins_json(const BinaryCalibration *cal)
 	return out.data;
 }
 
+/* The realized and estimated quality of a slice's model probabilities. */
+typedef struct SliceQuality
+{
+	BinaryCalibration cal;
+	double		estimated;
+	int64		used;
+} SliceQuality;
+
+static SliceQuality
+slice_quality(const Slice *s)
+{
+	SliceQuality q;
+	bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
+	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
+
+	for (int64 i = 0; i < s->matched.n; i++)
+		outcomes[i] = s->matched_labels.values[i] > 0.5;
+	binary_calibration(s->matched.values, outcomes, s->matched.n, &q.cal, scratch);
+	q.estimated = expected_accuracy(s->pending.values, s->pending.n, &q.used);
+	pfree(outcomes);
+	pfree(scratch);
+	return q;
+}
+
+/*
+ * The rows of a slice; whole is the whole window's slice, emitted first,
+ * whose quality whole_quality keeps, or NULL when quality is not measured.
+ */
 static void
-slice_emit(Slice *s, bool quality, MetricRows *rows)
+slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows *rows)
 {
 	static const double lag_q[] = {0.5, 0.95};
 	static const double latency_q[] = {0.5, 0.95, 0.99};
@@ -258,25 +286,23 @@ slice_emit(Slice *s, bool quality, MetricRows *rows)
 	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, lag[1], NULL);
 	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
 			   rows_json(s->labelled));
-	if (quality)
+	if (whole)
 	{
-		BinaryCalibration cal;
-		bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
-		double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
-		int64		used;
-		double		estimated;
+		/*
+		 * A slice's probabilities are a subsequence of the whole window's;
+		 * as many means the same rows (the model's decisions, when every
+		 * probability is theirs): its quality is the window's, measured once.
+		 */
+		SliceQuality q = s != whole && whole->matched.n == s->matched.n &&
+			whole->pending.n == s->pending.n ? *whole_quality : slice_quality(s);
 
-		for (int64 i = 0; i < s->matched.n; i++)
-			outcomes[i] = s->matched_labels.values[i] > 0.5;
-		binary_calibration(s->matched.values, outcomes, s->matched.n, &cal, scratch);
-		metric_row(rows, "accuracy", NULL, key, cal.accuracy, rows_json(cal.n));
-		metric_row(rows, "log_loss", NULL, key, cal.log_loss, rows_json(cal.n));
-		metric_row(rows, "ece", NULL, key, cal.ece, bins_json(&cal));
-		estimated = expected_accuracy(s->pending.values, s->pending.n, &used);
-		metric_row(rows, "estimated_accuracy", NULL, key, estimated, rows_json(used));
-		metric_row(rows, "estimated_accuracy_matched", NULL, key, cal.expected_accuracy, rows_json(cal.n));
-		pfree(outcomes);
-		pfree(scratch);
+		if (s == whole)
+			*whole_quality = q;
+		metric_row(rows, "accuracy", NULL, key, q.cal.accuracy, rows_json(q.cal.n));
+		metric_row(rows, "log_loss", NULL, key, q.cal.log_loss, rows_json(q.cal.n));
+		metric_row(rows, "ece", NULL, key, q.cal.ece, bins_json(&q.cal));
+		metric_row(rows, "estimated_accuracy", NULL, key, q.estimated, rows_json(q.used));
+		metric_row(rows, "estimated_accuracy_matched", NULL, key, q.cal.expected_accuracy, rows_json(q.cal.n));
 	}
 	percentiles_disc(s->latency.values, s->latency.n, latency_q, 3, latency);
 	metric_row(rows, "latency_p50_ms", NULL, key, latency[0], NULL);
@@ -287,11 +313,13 @@ slice_emit(Slice *s, bool quality, MetricRows *rows)
 void
 slices_emit(SliceSet *set, MetricRows *rows)
 {
+	const Slice *whole = set->quality ? &set->overall : NULL;
+	SliceQuality whole_quality;
 	ListCell   *lc;
 
-	slice_emit(&set->overall, set->quality, rows);
+	slice_emit(&set->overall, whole, &whole_quality, rows);
 	foreach(lc, set->by_decided_by)
-		slice_emit(lfirst(lc), set->quality, rows);
+		slice_emit(lfirst(lc), whole, &whole_quality, rows);
 	foreach(lc, set->by_arm)
-		slice_emit(lfirst(lc), set->quality, rows);
+		slice_emit(lfirst(lc), whole, &whole_quality, rows);
 }
