@@ -46,6 +46,9 @@ typedef struct MonitoredModel
 	FeatureSchema *schema;
 	ModelReference *reference;	/* NULL: trained before 0.4.0 */
 	LabelRule	label;
+	/* what the prediction's reference is of (model/reference_json.h) */
+	bool		prediction_is_score;
+	bool		prediction_is_confidence;
 } MonitoredModel;
 
 static void
@@ -76,7 +79,13 @@ load_model(MonitoredModel *m)
 				 errdetail("Models trained before learnloop 0.4.0 kept none."),
 				 errhint("Retrain the model to measure drift against its training data.")));
 	else
+	{
 		m->reference = reference_read(reference, m->schema, m->name, m->version);
+		m->prediction_is_score = m->reference->prediction &&
+			strcmp(m->reference->prediction_of, "score") == 0;
+		m->prediction_is_confidence = m->reference->prediction &&
+			strcmp(m->reference->prediction_of, "confidence") == 0;
+	}
 	label_rule(m->schema, target, &m->label);
 	if (m->label.kind == LABEL_NONE)
 		ereport(NOTICE,
@@ -159,20 +168,22 @@ text_column(const Datum *values, const bool *nulls, int column)
 	return nulls[column] ? NULL : TextDatumGetCString(values[column]);
 }
 
-/* One decision row into the slices and the drift. */
+/*
+ * One decision row into the slices and the drift.  Only what is needed is
+ * looked up: a window has millions of rows, and each key of a decision
+ * is a search of its object.
+ */
 static void
 add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 		const Datum *values, const bool *nulls)
 {
-	Jsonb	   *features = DatumGetJsonbP(values[0]);
 	Jsonb	   *decision = DatumGetJsonbP(values[1]);
 	DecisionFacts f;
 	JsonbValue	decided_by;
 	JsonbValue	action;
-	double		score = number_of(&decision->root, "score");
-	double		confidence = number_of(&decision->root, "confidence");
+	double		score = NAN;
+	double		confidence = NAN;
 	double		latency_us = number_of(&decision->root, "latency_us");
-	char	   *label;
 
 	memset(&f, 0, sizeof(f));
 	if (string_of(&decision->root, "decided_by", &decided_by))
@@ -191,6 +202,10 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	{
 		f.decided_by = "model";
 		f.decided_by_len = 5;
+		/* an outcome model's score, else (a policy) its confidence */
+		score = number_of(&decision->root, "score");
+		if (isnan(score) || m->prediction_is_confidence)
+			confidence = number_of(&decision->root, "confidence");
 	}
 	f.experiment = text_column(values, nulls, 4);
 	f.variant = text_column(values, nulls, 5);
@@ -198,12 +213,16 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	f.lag_seconds = nulls[3] ? NAN : DatumGetFloat8(values[3]);
 	if (f.has_outcome && isnan(f.lag_seconds))
 		f.has_outcome = false;
-	label = text_column(values, nulls, 6);
-	f.has_label = label != NULL && label_value(&m->label, label, strlen(label), &f.label);
+	if (!nulls[6])
+	{
+		text	   *label = DatumGetTextPP(values[6]);
+
+		f.has_label = label_value(&m->label, VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label), &f.label);
+	}
 	f.probability = NAN;
 	if (f.by_model)
 	{
-		bool		has_action = string_of(&decision->root, "action", &action);
+		bool		has_action = isnan(score) && string_of(&decision->root, "action", &action);
 
 		f.probability = label_probability(&m->label, score, confidence,
 										  has_action ? action.val.string.val : NULL,
@@ -216,10 +235,9 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[7]), &features->root, &decision->root,
-						 !f.by_model ? NAN :
-						 strcmp(m->reference->prediction_of ? m->reference->prediction_of : "",
-								"score") == 0 ? score : confidence);
+		window_drift_add(drift, DatumGetInt64(values[7]), &DatumGetJsonbP(values[0])->root,
+						 &decision->root,
+						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
 
 /*

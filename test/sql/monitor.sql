@@ -275,7 +275,12 @@ SELECT count(*) FILTER (WHERE metric = 'drift_wasserstein') AS numeric_features,
        count(*) FILTER (WHERE metric LIKE 'prediction_drift%') AS prediction_rows
   FROM ml.monitor('mon_policy');
 SELECT count(*) FILTER (WHERE metric LIKE 'prediction_drift%') AS value_prediction_rows FROM ml.monitor('mon_value');
-DELETE FROM ml.MLMonitoringMetrics WHERE model_name IN ('mon_policy', 'mon_value');
+-- a model without a prediction reference over the hand-made window (whose features it lacks)
+SELECT count(*) FILTER (WHERE metric LIKE 'prediction_drift%') AS prediction_rows,
+       max(value) FILTER (WHERE metric = 'decisions' AND decided_by IS NULL AND experiment IS NULL) AS decisions,
+       max(value) FILTER (WHERE metric = 'missing_share' AND feature = 'x1') AS x1_missing
+  FROM ml.monitor('mon_all', window_end => '2026-03-01 10:00', task => 'mon');
+DELETE FROM ml.MLMonitoringMetrics WHERE model_name IN ('mon_policy', 'mon_value', 'mon_all');
 DROP TABLE mon_train;
 
 -- privileges: 'train' runs ml.monitor, 'read' reads the history, PUBLIC neither
