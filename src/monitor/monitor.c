@@ -210,9 +210,8 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	f.experiment = text_column(values, nulls, 4);
 	f.variant = text_column(values, nulls, 5);
 	f.has_outcome = DatumGetBool(values[2]);
-	f.lag_seconds = nulls[3] ? NAN : DatumGetFloat8(values[3]);
-	if (f.has_outcome && isnan(f.lag_seconds))
-		f.has_outcome = false;
+	/* no lag without an outcome_at (written by hand without one) */
+	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
 	if (!nulls[6])
 	{
 		text	   *label = DatumGetTextPP(values[6]);

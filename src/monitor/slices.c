@@ -146,10 +146,9 @@ slice_add(Slice *s, const DecisionFacts *f, bool quality)
 			r->count++;
 	}
 	if (f->has_outcome)
-	{
 		s->with_outcome++;
+	if (!isnan(f->lag_seconds))
 		double_array_add(&s->lags, f->lag_seconds);
-	}
 	if (f->has_label)
 	{
 		s->labelled++;

@@ -27,7 +27,7 @@ typedef struct DecisionFacts
 	const char *experiment;		/* NULL when none */
 	const char *variant;
 	bool		has_outcome;
-	double		lag_seconds;	/* outcome_at - created_at */
+	double		lag_seconds;	/* outcome_at - created_at; NaN without */
 	bool		has_label;
 	double		label;			/* 0/1, or the number */
 	double		probability;	/* of classes[1]; NaN when none */

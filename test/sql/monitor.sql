@@ -105,6 +105,12 @@ SELECT bool_and(m.value = p.value) AS percentiles_as_percentile_disc, count(*) A
                percentile_disc(q) WITHIN GROUP (ORDER BY extract(epoch FROM outcome_at - created_at)::float8)
           FROM ml.MLTrainingData, unnest('{0.5, 0.95}'::float8[]) q WHERE task = 'mon_many' GROUP BY q) p
     ON p.metric = m.metric AND m.decided_by IS NULL AND m.experiment IS NULL;
+-- an outcome written without outcome_at counts as an outcome, without a lag
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, outcome_at) VALUES
+ ('mon_lagless', 'a', '2026-03-01 09:10', '{}', '{"decided_by": "rules"}', '{"y": true}', NULL),
+ ('mon_lagless', 'b', '2026-03-01 09:20', '{}', '{"decided_by": "rules"}', '{"y": false}', '2026-03-01 09:21');
+SELECT metric, value FROM ml.monitor('mon', window_end => '2026-03-01 10:00', task => 'mon_lagless')
+ WHERE metric IN ('outcome_share', 'outcome_lag_p50_seconds', 'outcome_rate') AND decided_by IS NULL ORDER BY metric;
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
 SELECT count(*) > 0 AS rerun FROM ml.monitor('mon', window_end => '2026-03-01 10:00', thresholds => '{"min_rows": 1}');
 
@@ -306,7 +312,7 @@ DROP ROLE mon_trainer;
 DROP ROLE mon_reader;
 
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
-DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many');
+DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many', 'mon_lagless');
 DELETE FROM ml.deployment_decisions WHERE model_name LIKE 'mon%';
 DELETE FROM ml.deployments WHERE model_name LIKE 'mon%';
 DELETE FROM ml.models WHERE name LIKE 'mon%';
