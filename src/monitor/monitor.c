@@ -276,9 +276,10 @@ receiver_nothing(DestReceiver *self)
 {
 }
 
-/* Reads the window's decisions once. */
+/* the window's query, planned once per backend */
 static SPIPlanPtr window_plan;
 
+/* Reads the window's decisions once; the executor checks for interrupts per row. */
 static void
 scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
 			SliceSet *slices, WindowDrift *drift)
