@@ -161,11 +161,17 @@ string_of(JsonbContainer *object, const char *key, JsonbValue *v)
 		v->type == jbvString;
 }
 
-/* A nullable text column of a window row, or NULL. */
-static char *
-text_column(const Datum *values, const bool *nulls, int column)
+/* A nullable text column of a window row, without a copy: its bytes and length, or NULL. */
+static const char *
+text_column(const Datum *values, const bool *nulls, int column, int *len)
 {
-	return nulls[column] ? NULL : TextDatumGetCString(values[column]);
+	text	   *t;
+
+	if (nulls[column])
+		return NULL;
+	t = DatumGetTextPP(values[column]);
+	*len = VARSIZE_ANY_EXHDR(t);
+	return VARDATA_ANY(t);
 }
 
 /*
@@ -184,6 +190,8 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	double		score = NAN;
 	double		confidence = NAN;
 	double		latency_us = number_of(&decision->root, "latency_us");
+	const char *label;
+	int			label_len;
 
 	memset(&f, 0, sizeof(f));
 	if (string_of(&decision->root, "decided_by", &decided_by))
@@ -207,17 +215,13 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 		if (isnan(score) || m->prediction_is_confidence)
 			confidence = number_of(&decision->root, "confidence");
 	}
-	f.experiment = text_column(values, nulls, 4);
-	f.variant = text_column(values, nulls, 5);
+	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
+	f.variant = text_column(values, nulls, 5, &f.variant_len);
 	f.has_outcome = DatumGetBool(values[2]);
 	/* no lag without an outcome_at (written by hand without one) */
 	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
-	if (!nulls[6])
-	{
-		text	   *label = DatumGetTextPP(values[6]);
-
-		f.has_label = label_value(&m->label, VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label), &f.label);
-	}
+	if ((label = text_column(values, nulls, 6, &label_len)) != NULL)
+		f.has_label = label_value(&m->label, label, label_len, &f.label);
 	f.probability = NAN;
 	if (f.by_model)
 	{

@@ -95,6 +95,13 @@ decided_by_slice(SliceSet *set, const DecisionFacts *f)
 	return set->last_decided_by = s;
 }
 
+/* Whether a key (NULL for none) is the text b[0 .. blen - 1] (NULL for none). */
+static bool
+same_or_none(const char *a, const char *b, int blen)
+{
+	return a == NULL ? b == NULL : same(a, b, blen);
+}
+
 static Slice *
 arm_slice(SliceSet *set, const DecisionFacts *f)
 {
@@ -103,21 +110,21 @@ arm_slice(SliceSet *set, const DecisionFacts *f)
 
 	if (f->experiment == NULL)
 		return NULL;
-	if (s && strcmp(s->key.experiment, f->experiment) == 0 &&
-		strcmp(s->key.variant ? s->key.variant : "", f->variant ? f->variant : "") == 0)
+	if (s && same(s->key.experiment, f->experiment, f->experiment_len) &&
+		same_or_none(s->key.variant, f->variant, f->variant_len))
 		return s;
 	foreach(lc, set->by_arm)
 	{
 		s = lfirst(lc);
-		if (strcmp(s->key.experiment, f->experiment) == 0 &&
-			strcmp(s->key.variant ? s->key.variant : "", f->variant ? f->variant : "") == 0)
+		if (same(s->key.experiment, f->experiment, f->experiment_len) &&
+			same_or_none(s->key.variant, f->variant, f->variant_len))
 			return set->last_arm = s;
 	}
 	if (list_length(set->by_arm) >= MONITOR_MAX_SLICES)
 		return NULL;
 	s = palloc0(sizeof(Slice));
-	s->key.experiment = pstrdup(f->experiment);
-	s->key.variant = f->variant ? pstrdup(f->variant) : NULL;
+	s->key.experiment = pnstrdup(f->experiment, f->experiment_len);
+	s->key.variant = f->variant ? pnstrdup(f->variant, f->variant_len) : NULL;
 	set->by_arm = lappend(set->by_arm, s);
 	return set->last_arm = s;
 }

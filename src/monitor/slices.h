@@ -24,8 +24,10 @@ typedef struct DecisionFacts
 	const char *decided_by;		/* "model" or the decision's decided_by */
 	int			decided_by_len;
 	bool		by_model;
-	const char *experiment;		/* NULL when none */
-	const char *variant;
+	const char *experiment;		/* NULL when none; not terminated */
+	int			experiment_len;
+	const char *variant;		/* NULL when none; not terminated */
+	int			variant_len;
 	bool		has_outcome;
 	double		lag_seconds;	/* outcome_at - created_at; NaN without */
 	bool		has_label;
