@@ -349,24 +349,26 @@ CREATE FUNCTION ml.simulated_decisions(
     days               integer,
     seed               integer DEFAULT 42,
     decisions_per_day  integer DEFAULT 3,
-    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00')
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00',
+    drift              double precision DEFAULT 0)
 RETURNS TABLE (unit_id text, created_at timestamptz, features jsonb, decision jsonb,
                outcome jsonb, outcome_at timestamptz)
 AS 'MODULE_PATHNAME', 'learnloop_simulated_decisions'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
-COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz) IS
-    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth';
+COMMENT ON FUNCTION ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision) IS
+    'Deterministic workload of simulated users: decisions of a rules policy with exploration and outcomes from a known ground truth, shifted by drift (0 to 1)';
 
 CREATE FUNCTION ml.simulate_outcome(
     unit_id   text,
     features  jsonb,
     action    text,
-    seed      integer DEFAULT 42)
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'learnloop_simulate_outcome'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer) IS
-    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions';
+COMMENT ON FUNCTION ml.simulate_outcome(text, jsonb, text, integer, double precision) IS
+    'Outcome the simulated user would give to an action: the ground truth behind ml.simulated_decisions (of the world shifted by drift)';
 
 CREATE FUNCTION ml.simulate_users(
     users              integer,
@@ -374,7 +376,8 @@ CREATE FUNCTION ml.simulate_users(
     seed               integer DEFAULT 42,
     decisions_per_day  integer DEFAULT 3,
     start_at           timestamptz DEFAULT NULL,
-    task               text DEFAULT 'response_strategy')
+    task               text DEFAULT 'response_strategy',
+    drift              double precision DEFAULT 0)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -384,12 +387,12 @@ AS $$
             (task, unit_id, created_at, features, decision, outcome, outcome_at, source)
         SELECT simulate_users.task, s.unit_id, s.created_at, s.features, s.decision, s.outcome, s.outcome_at, 'synthetic'
           FROM ml.simulated_decisions(users, days, seed, decisions_per_day,
-                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days))) AS s
+                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days)), drift) AS s
         RETURNING 1)
     SELECT count(*) FROM inserted
 $$;
-COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text) IS
-    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic) and returns the row count';
+COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision) IS
+    'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic), shifted by drift (0 to 1), and returns the row count';
 
 /* ---------------------------------------------------------------------- */
 /* Training, the registry and deployments                                  */
@@ -1181,7 +1184,7 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm, report}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1195,7 +1198,7 @@ BEGIN
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
-                     'simulated_decisions, simulate_outcome}';
+                     'simulated_decisions, simulate_outcome, monitor}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -2417,6 +2420,116 @@ CREATE TRIGGER webhook_outbox_wake AFTER INSERT ON ml.webhook_outbox
     FOR EACH STATEMENT EXECUTE FUNCTION ml.webhook_outbox_wake();
 COMMENT ON TRIGGER webhook_outbox_wake ON ml.webhook_outbox IS
     'Wakes the delivery worker when the inserting transaction commits';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 11, monitor: reference distributions, ml.monitor, history         */
+/* ---------------------------------------------------------------------- */
+
+/* Kept by training from 0.4.0 on; NULL for older models, which ml.monitor measures without drift. */
+ALTER TABLE ml.models ADD COLUMN reference jsonb;
+COMMENT ON COLUMN ml.models.reference IS
+    'Reference distributions at training: per feature (quantile bins, category shares, missing) and of the model''s predictions on its test set; NULL before 0.4.0';
+
+CREATE FUNCTION ml.monitor_window(model text, version integer, task text, period_start timestamptz,
+                                  period_end timestamptz, thresholds jsonb DEFAULT NULL)
+RETURNS TABLE (metric text, feature text, experiment text, variant text, decided_by text,
+               value double precision, metrics jsonb)
+AS 'MODULE_PATHNAME', 'learnloop_monitor_window'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.monitor_window(text, integer, text, timestamptz, timestamptz, jsonb) IS
+    'The metric rows of one window of a model''s decisions, without writing them: ml.monitor writes them';
+
+CREATE FUNCTION ml.monitor(model text, "window" interval DEFAULT '1 hour',
+                           window_end timestamptz DEFAULT pg_catalog.now(),
+                           version integer DEFAULT NULL, task text DEFAULT NULL,
+                           thresholds jsonb DEFAULT NULL)
+RETURNS TABLE (model_version integer, period_start timestamptz, period_end timestamptz, metric text,
+               feature text, experiment text, variant text, decided_by text,
+               value double precision, metrics jsonb)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v integer := monitor.version;
+    start_at timestamptz;
+BEGIN
+    IF monitor.model IS NULL OR monitor."window" IS NULL OR monitor.window_end IS NULL THEN
+        RAISE EXCEPTION 'ml.monitor needs a model, a window and its end'
+            USING ERRCODE = '22004', HINT = 'Leave window and window_end out for the last hour.';
+    END IF;
+    IF NOT isfinite(monitor.window_end) THEN
+        RAISE EXCEPTION 'window_end must be a finite time, not %', monitor.window_end
+            USING ERRCODE = '22008', HINT = 'Leave it out for now().';
+    END IF;
+    IF monitor."window" <= interval '0' THEN
+        RAISE EXCEPTION 'the window must be longer than 0, not %', monitor."window"
+            USING ERRCODE = '22023', HINT = 'e.g. ''1 hour'' or ''1 day''.';
+    END IF;
+    start_at := monitor.window_end - monitor."window";
+    /* the version deployed at the window's end, else the newest */
+    IF v IS NULL THEN
+        SELECT d.model_version INTO v FROM ml.deployments d
+         WHERE d.model_name = monitor.model AND d.deployed_at <= monitor.window_end
+         ORDER BY d.id DESC LIMIT 1;
+    END IF;
+    IF v IS NULL THEN
+        SELECT max(m.version) INTO v FROM ml.models m WHERE m.name = monitor.model;
+    END IF;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', monitor.model
+            USING ERRCODE = '42704', HINT = 'ml.models lists the trained models.';
+    END IF;
+
+    /* concurrent runs for a model wait for each other; a window's rows are replaced, never doubled */
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.monitor'), hashtext(monitor.model));
+    DELETE FROM ml.MLMonitoringMetrics m
+     WHERE m.model_name = monitor.model AND m.period_start = start_at
+       AND m.period_end = monitor.window_end AND m.metric IS NOT NULL;
+    RETURN QUERY
+    WITH written AS (
+        INSERT INTO ml.MLMonitoringMetrics AS t (model_name, period_start, period_end, model_version, metric,
+                                                 feature, experiment, variant, decided_by, value, metrics)
+        SELECT monitor.model, start_at, monitor.window_end, v, r.metric, r.feature, r.experiment,
+               r.variant, r.decided_by, r.value, r.metrics
+          FROM ml.monitor_window(monitor.model, v, coalesce(monitor.task, monitor.model), start_at,
+                                 monitor.window_end, monitor.thresholds) r
+        RETURNING t.model_version, t.period_start, t.period_end, t.metric, t.feature, t.experiment,
+                  t.variant, t.decided_by, t.value, t.metrics)
+    SELECT * FROM written;
+    /*
+     * The alert rules over these rows are evaluated here, in the same transaction
+     * (CONTRACT11.md): PERFORM ml.evaluate_alerts(monitor.model);
+     */
+END
+$$;
+COMMENT ON FUNCTION ml.monitor(text, interval, timestamptz, integer, text, jsonb) IS
+    'Measures a model''s decisions in [window_end - window, window_end): usage, realized and estimated quality, latency and drift, and writes them to ml.MLMonitoringMetrics, replacing the window''s rows; returns them';
+
+CREATE FUNCTION ml.monitoring_history(model text, metric text,
+                                      since timestamptz DEFAULT pg_catalog.now() - interval '7 days',
+                                      feature text DEFAULT NULL, decided_by text DEFAULT NULL,
+                                      experiment text DEFAULT NULL, variant text DEFAULT NULL)
+RETURNS TABLE (period_start timestamptz, period_end timestamptz, model_version integer,
+               value double precision, metrics jsonb)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.period_start, m.period_end, m.model_version, m.value, m.metrics
+      FROM ml.MLMonitoringMetrics m
+     WHERE m.model_name = monitoring_history.model AND m.metric = monitoring_history.metric
+       AND m.period_end >= monitoring_history.since
+       AND m.feature IS NOT DISTINCT FROM monitoring_history.feature
+       AND m.decided_by IS NOT DISTINCT FROM monitoring_history.decided_by
+       AND m.experiment IS NOT DISTINCT FROM monitoring_history.experiment
+       AND m.variant IS NOT DISTINCT FROM monitoring_history.variant
+     ORDER BY m.period_end, m.period_start
+$$;
+COMMENT ON FUNCTION ml.monitoring_history(text, text, timestamptz, text, text, text, text) IS
+    'One metric of a model over time, one row per window since a time (the overall slice unless a feature, decided_by or arm is named)';
+
+REVOKE EXECUTE ON FUNCTION ml.monitor_window(text, integer, text, timestamptz, timestamptz, jsonb),
+    ml.monitor(text, interval, timestamptz, integer, text, jsonb),
+    ml.monitoring_history(text, text, timestamptz, text, text, text, text) FROM PUBLIC;
 
 /*
  * pg_dump leaves out the rows of an extension's tables unless the extension

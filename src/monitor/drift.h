@@ -4,7 +4,7 @@
  *	  Drift of a window of decisions against a model's reference
  *	  distributions: the distances, and the flags that judge them.
  *
- * Pure computation on caller-provided memory (see monitor/reference.h).
+ * Pure computation on caller-provided memory (see model/reference.h).
  * How ml.monitor uses it, per feature of the deployed model:
  *	numbers: collect the window's values as doubles (null -> NaN), call
  *	  numeric_drift() with the feature's NumericReference;
@@ -21,7 +21,7 @@
 #ifndef LEARNLOOP_MONITOR_DRIFT_H
 #define LEARNLOOP_MONITOR_DRIFT_H
 
-#include "monitor/reference.h"
+#include "model/reference.h"
 
 /* zero shares become this in PSI, as Evidently's psi does */
 #define PSI_EPSILON			0.0001

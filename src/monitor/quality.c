@@ -11,7 +11,10 @@
 #include <math.h>
 
 #include "monitor/quality.h"
-#include "monitor/reference.h"
+#include "model/reference.h"
+
+/* the clipping of model/metrics.c's log loss, so that the two agree */
+#define LOG_LOSS_EPS 1e-15
 
 /* NaN fails both comparisons */
 static inline bool
@@ -57,6 +60,7 @@ binary_calibration(const double *prob, const bool *outcome, int64 n,
 	int64		correct[MONITOR_ECE_BINS] = {0};
 	int64		bin_count[MONITOR_ECE_BINS] = {0};
 	int64		total_correct = 0;
+	double		loss = 0.0;
 	double		ece = 0.0;
 	int64		k = 0;
 	int			ncuts;
@@ -81,6 +85,7 @@ binary_calibration(const double *prob, const bool *outcome, int64 n,
 		while (b < ncuts && c >= edges[b])
 			b++;
 		right = (prob[i] > 0.5) == outcome[i];
+		loss -= log(Min(Max(outcome[i] ? prob[i] : 1 - prob[i], LOG_LOSS_EPS), 1 - LOG_LOSS_EPS));
 		conf_sum[b] += c;
 		correct[b] += right;
 		bin_count[b]++;
@@ -97,6 +102,7 @@ binary_calibration(const double *prob, const bool *outcome, int64 n,
 		ece += fabs(correct[b] - conf_sum[b]);
 	}
 	out->ece = k > 0 ? ece / k : NAN;
+	out->log_loss = k > 0 ? loss / k : NAN;
 	out->accuracy = k > 0 ? (double) total_correct / k : NAN;
 	/* the same rows: usable() is the only filter of both */
 	out->expected_accuracy = expected_accuracy(prob, n, &k);

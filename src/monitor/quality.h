@@ -5,14 +5,13 @@
  *	  probabilities: realized (against the outcomes that arrived) and
  *	  estimated (for the decisions still without one).
  *
- * Pure computation on caller-provided memory (see monitor/reference.h).
+ * Pure computation on caller-provided memory (see model/reference.h).
  * How ml.monitor uses it, for a window's model decisions, p being the
  * model's probability of the positive outcome:
- *	with an outcome: binary_calibration() gives the realized accuracy, the
- *	  ECE and its bins (the calibration curve of ml.report), and, on the
- *	  same rows, the expected accuracy to set beside the realized one;
- *	without one yet: expected_accuracy() estimates their accuracy;
- *	log loss and the rest: model/metrics.c's classification_metrics().
+ *	with an outcome: binary_calibration() gives the realized accuracy, log
+ *	  loss, the ECE and its bins (the calibration curve of ml.report), and,
+ *	  on the same rows, the expected accuracy to set beside the realized one;
+ *	without one yet: expected_accuracy() estimates their accuracy.
  * A probability outside [0, 1] (or NaN) is not used; the functions
  * return how many rows they used, so the caller can report the others.
  *
@@ -37,6 +36,8 @@ typedef struct BinaryCalibration
 	double		accuracy;		/* realized; NaN when n is 0, as all below */
 	double		expected_accuracy;	/* confidence-based, same rows */
 	double		ece;
+	/* probabilities clipped to [1e-15, 1 - 1e-15], as model/metrics.c */
+	double		log_loss;
 	int			nbins;			/* 0 .. MONITOR_ECE_BINS */
 	CalibrationBin bins[MONITOR_ECE_BINS];	/* ascending confidence */
 } BinaryCalibration;

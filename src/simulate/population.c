@@ -39,6 +39,17 @@ enum
 
 static const double persona_share[SIM_PERSONAS] = {0.3, 0.3, 0.2, 0.2};
 
+/*
+ * A drifted world (drift 1): emotional users dominate, everyone writes
+ * later and longer messages, and the persona x strategy affinities are
+ * reversed, so that a model of the old world picks the wrong strategies.
+ * drift d mixes the two: shares (1 - d) old + d drifted, hours + d *
+ * DRIFT_HOURS, words * exp(d * DRIFT_LOG_WORDS), affinities * (1 - 2 d).
+ */
+static const double drifted_persona_share[SIM_PERSONAS] = {0.1, 0.2, 0.5, 0.2};
+#define DRIFT_HOURS 3.0
+#define DRIFT_LOG_WORDS 0.7
+
 /* Log-odds of engagement per persona and strategy: the heart of the truth. */
 static const double affinity[SIM_PERSONAS][SIM_STRATEGIES] = {
 	{1.0, -0.3, -0.4, -0.6, 0.5},	/* analytical */
@@ -68,12 +79,16 @@ static const double question_rate[SIM_PERSONAS] = {0.6, 0.3, 0.3, 0.8};
 
 /* Derives the hidden persona and tastes from the seed and the unit id. */
 void
-sim_user_init(SimUser *user, int32 seed, const char *unit_id)
+sim_user_init(SimUser *user, int32 seed, const char *unit_id, double drift)
 {
+	double		shares[SIM_PERSONAS];
 	int			s;
 
+	for (s = 0; s < SIM_PERSONAS; s++)
+		shares[s] = (1 - drift) * persona_share[s] + drift * drifted_persona_share[s];
+	user->drift = drift;
 	prng_seed(&user->events, (uint64) (uint32) seed, unit_id, strlen(unit_id));
-	user->persona = prng_choose(&user->events, persona_share, SIM_PERSONAS);
+	user->persona = prng_choose(&user->events, shares, SIM_PERSONAS);
 	for (s = 0; s < SIM_STRATEGIES; s++)
 		user->taste[s] = prng_normal(&user->events, 0.0, 0.25);
 }
@@ -92,7 +107,8 @@ sim_sample_hours(SimUser *user, int *hours, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		double		h = prng_normal(&user->events, hour_mean[user->persona],
+		double		h = prng_normal(&user->events,
+									hour_mean[user->persona] + user->drift * DRIFT_HOURS,
 									hour_sd[user->persona]);
 
 		hours[i] = ((int) floor(h) % 24 + 24) % 24;
@@ -109,7 +125,8 @@ sim_sample_context(SimUser *user, SimContext *ctx)
 
 	ctx->topic = prng_choose(&user->events, topic_share[p], SIM_TOPICS);
 	ctx->mood = prng_choose(&user->events, mood_share[p], SIM_MOODS);
-	words = words_median[p] * exp(prng_normal(&user->events, 0.0, 0.5));
+	words = words_median[p] * exp(prng_normal(&user->events, 0.0, 0.5) +
+								  user->drift * DRIFT_LOG_WORDS);
 	ctx->message_length = Max(1, (int) rint(words));
 	ctx->is_question = prng_uniform(&user->events) < question_rate[p];
 }
@@ -131,7 +148,8 @@ sim_rules_action(const SimContext *ctx)
 static double
 engagement_logit(const SimUser *user, const SimContext *ctx, int strategy)
 {
-	double		logit = -0.2 + affinity[user->persona][strategy] + user->taste[strategy];
+	double		logit = -0.2 + affinity[user->persona][strategy] * (1 - 2 * user->drift) +
+		user->taste[strategy];
 	bool		late = ctx->hour_of_day >= 23 || ctx->hour_of_day < 6;
 
 	if (ctx->mood == STRESSED || ctx->mood == SAD)

@@ -24,6 +24,7 @@ extern const char *const sim_mood_names[SIM_MOODS];
 /* A simulated user: a hidden persona, personal tastes, an event stream. */
 typedef struct SimUser
 {
+	double		drift;			/* 0 .. 1: how far the world has shifted */
 	int			persona;
 	double		taste[SIM_STRATEGIES];
 	Prng		events;
@@ -49,7 +50,12 @@ typedef struct SimOutcome
 	double		session_minutes;
 } SimOutcome;
 
-extern void sim_user_init(SimUser *user, int32 seed, const char *unit_id);
+/*
+ * drift (0 .. 1) shifts the population and its truth away from the one
+ * the logged data came from (docs/simulation.md): 0 is the usual world,
+ * drawn exactly as before drift existed.
+ */
+extern void sim_user_init(SimUser *user, int32 seed, const char *unit_id, double drift);
 extern void sim_sample_hours(SimUser *user, int *hours, int n);
 extern void sim_sample_context(SimUser *user, SimContext *ctx);
 extern int	sim_rules_action(const SimContext *ctx);

@@ -39,6 +39,7 @@ typedef struct SimState
 	int32		days;
 	int32		per_day;
 	TimestampTz start;
+	double		drift;
 	int32		user_index;
 	int32		day;
 	int32		slot;
@@ -79,6 +80,18 @@ check_start(TimestampTz start, int32 days)
 				 errhint("Timestamps run from 4713 BC to 294276 AD.")));
 }
 
+/* The drift argument: a share of the way to the shifted world. */
+static double
+drift_arg(double drift)
+{
+	if (!(drift >= 0 && drift <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("drift must be between 0 and 1, not %g", drift),
+				 errhint("0 is the world the logged data came from, 1 the fully shifted one.")));
+	return drift;
+}
+
 static Datum
 jsonb_from_text(StringInfo buf)
 {
@@ -89,7 +102,7 @@ static void
 start_user(SimState *st)
 {
 	snprintf(st->unit_id, sizeof(st->unit_id), "sim-%d-%d", st->seed, st->user_index + 1);
-	sim_user_init(&st->user, st->seed, st->unit_id);
+	sim_user_init(&st->user, st->seed, st->unit_id, st->drift);
 	st->engagement_ema = 0.5;
 	st->previous_ema = 0.5;
 	st->sessions = 0;
@@ -204,6 +217,7 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 		st->seed = PG_GETARG_INT32(2);
 		st->per_day = PG_GETARG_INT32(3);
 		st->start = PG_GETARG_TIMESTAMPTZ(4);
+		st->drift = drift_arg(PG_GETARG_FLOAT8(5));
 		check_range("users", st->users, 1, 10000000);
 		check_range("days", st->days, 1, 3650);
 		check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
@@ -306,6 +320,7 @@ learnloop_simulate_outcome(PG_FUNCTION_ARGS)
 	Jsonb	   *features = PG_GETARG_JSONB_P(1);
 	char	   *action_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	int32		seed = PG_GETARG_INT32(3);
+	double		drift = drift_arg(PG_GETARG_FLOAT8(4));
 	SimUser		user;
 	SimContext	ctx = {0};
 	SimOutcome	out;
@@ -326,7 +341,7 @@ learnloop_simulate_outcome(PG_FUNCTION_ARGS)
 				 errmsg("features must be a JSON object"),
 				 errhint("Pass features as ml.simulated_decisions produces them.")));
 
-	sim_user_init(&user, seed, unit_id);
+	sim_user_init(&user, seed, unit_id, drift);
 	ctx.hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
 	ctx.message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
 	ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);

@@ -27,12 +27,13 @@
 #include "train/champion.h"
 #include "train/deploy_gate.h"
 #include "model/metrics.h"
+#include "train/reference_build.h"
 #include "train/split.h"
 #include "train/train_run.h"
 
 /* A DMatrix of some rows, with labels, groups and feature names and types. */
-static DMatrixHandle
-rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
+DMatrixHandle
+train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 {
 	Dataset    *ds = run->ds;
 	int			nf = ds->nfeatures;
@@ -295,6 +296,7 @@ keep_winner(TrainRun *run, const Candidate *best, BoosterHandle booster)
 	run->model = save_model(booster);
 	run->importance = importance_json(booster);
 	run->evaluator = serving_evaluator(booster);
+	run->reference = reference_build_json(run, booster);
 }
 
 /*
@@ -331,11 +333,11 @@ train_run(TrainRun *run)
 	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
 
-	dtrain = rows_dmatrix(run, run->train_rows, run->ntrain);
+	dtrain = train_rows_dmatrix(run, run->train_rows, run->ntrain);
 	if (run->nvalid > 0)
-		dvalid = rows_dmatrix(run, run->valid_rows, run->nvalid);
+		dvalid = train_rows_dmatrix(run, run->valid_rows, run->nvalid);
 	if (run->ntest > 0)
-		dtest = rows_dmatrix(run, run->test_rows, run->ntest);
+		dtest = train_rows_dmatrix(run, run->test_rows, run->ntest);
 
 	foreach(lc, candidates)
 	{

@@ -72,6 +72,7 @@ typedef struct TrainRun
 								 * with a value; NaN without test rows */
 	char	   *importance;		/* JSON: feature -> gain */
 	char	   *evaluator;		/* how serving will evaluate it */
+	char	   *reference;		/* JSON of ml.models.reference */
 	Champion	champion;
 	List	   *guards;			/* DeployGuard *: deploy_gate.c's */
 	bool		deploy;
@@ -83,5 +84,7 @@ typedef struct TrainRun
 } TrainRun;
 
 extern void train_run(TrainRun *run);
+/* A DMatrix of some rows of the Dataset, with labels (and groups) */
+extern DMatrixHandle train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
 
 #endif							/* LEARNLOOP_TRAIN_RUN_H */

@@ -17,7 +17,7 @@ SELECT function_privs_are('ml', 'record_decision',
     ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'public', '{}'::text[]);
 SELECT function_privs_are('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'public', '{}'::text[]);
 SELECT function_privs_are('ml', 'simulate_users',
-    ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text'], 'public', '{}'::text[]);
+    ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text', 'double precision'], 'public', '{}'::text[]);
 SELECT table_privs_are('ml', 'mltrainingdata', 'public', '{}'::text[]);
 SELECT table_privs_are('ml', 'models', 'public', '{}'::text[]);
 SELECT schema_privs_are('ml', 'public', '{}'::text[]);

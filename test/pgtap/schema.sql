@@ -1,7 +1,7 @@
 -- pgTAP: the learning-loop schema, its indexes and functions
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(43);
+SELECT plan(45);
 
 SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
@@ -45,10 +45,13 @@ SELECT volatility_is('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'js
 SELECT has_function('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
 SELECT function_returns('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'jsonb');
 SELECT function_lang_is('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'c');
-SELECT has_function('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone']);
-SELECT is_strict('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone']);
-SELECT has_function('ml', 'simulate_users', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text']);
-SELECT has_function('ml', 'simulate_outcome', ARRAY['text', 'jsonb', 'text', 'integer']);
+SELECT has_function('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'double precision']);
+SELECT is_strict('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'double precision']);
+SELECT has_function('ml', 'simulate_users', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text', 'double precision']);
+SELECT has_function('ml', 'simulate_outcome', ARRAY['text', 'jsonb', 'text', 'integer', 'double precision']);
+SELECT has_function('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb']);
+SELECT is_definer('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb'],
+                  'ml.monitor writes the metrics with the owner''s rights');
 SELECT has_function('ml', 'build_info', '{}'::name[]);
 SELECT has_function('ml', 'grant_access', ARRAY['regrole', 'text']);
 SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 db=learnloop_upgrade_grants
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
-roles="ll_up_app ll_up_reader ll_up_exp ll_up_read"
+roles="ll_up_app ll_up_reader ll_up_exp ll_up_read ll_up_train"
 for r in $roles; do q "DROP ROLE IF EXISTS $r; CREATE ROLE $r" >/dev/null; done
 q "CREATE EXTENSION learnloop VERSION '0.2.0'"
 q "SELECT ml.grant_access('ll_up_app', 'record'); SELECT ml.grant_access('ll_up_reader', 'predict')" >/dev/null
@@ -34,7 +34,15 @@ ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.o
           WHERE a.grantee::regrole::text LIKE 'll\_up\_%'")" "" \
    "no role's grant is recorded as one of the extension's initial privileges"
 # 0.3.0 -> 0.4.0: the roles given 'read' before get ml.serving_stats, nobody else does
+q "SELECT ml.grant_access('ll_up_train', 'train')" >/dev/null
 q "ALTER EXTENSION learnloop UPDATE TO '0.4.0'"
+# the simulation's functions are re-created with a drift argument: a train role keeps them
+ok "$(q "SELECT has_function_privilege('ll_up_train', 'ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision)', 'EXECUTE')
+            AND has_function_privilege('ll_up_train', 'ml.simulate_outcome(text, jsonb, text, integer, double precision)', 'EXECUTE')")" \
+   t "a train role keeps ml.simulated_decisions and ml.simulate_outcome, now with drift"
+ok "$(q "SELECT has_function_privilege('public', 'ml.simulated_decisions(integer, integer, integer, integer, timestamptz, double precision)', 'EXECUTE')
+            OR has_function_privilege('ll_up_read', 'ml.simulate_outcome(text, jsonb, text, integer, double precision)', 'EXECUTE')")" \
+   f "PUBLIC and other roles do not get the re-created simulation functions"
 ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.serving_stats', 'SELECT') AND has_function_privilege('ll_up_read', 'ml.serving_stats_dropped()', 'EXECUTE')")" \
    t "a read role gets ml.serving_stats"
 ok "$(q "SELECT has_table_privilege('ll_up_app', 'ml.serving_stats', 'SELECT') OR has_function_privilege('ll_up_read', 'ml.serving_stats_reset(text)', 'EXECUTE') OR has_function_privilege('public', 'ml.serving_stats()', 'EXECUTE')")" \
@@ -43,6 +51,10 @@ ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.report(text, timestampt
    t "a read role gets ml.report"
 ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.report(text, timestamptz)', 'EXECUTE') OR has_function_privilege('public', 'ml.report(text, timestamptz)', 'EXECUTE')")" \
    f "other roles and PUBLIC do not get ml.report"
+ok "$(q "SELECT has_function_privilege('ll_up_train', 'ml.monitor(text, interval, timestamptz, integer, text, jsonb)', 'EXECUTE')
+              AND has_function_privilege('ll_up_read', 'ml.monitoring_history(text, text, timestamptz, text, text, text, text)', 'EXECUTE')
+              AND NOT has_function_privilege('ll_up_read', 'ml.monitor(text, interval, timestamptz, integer, text, jsonb)', 'EXECUTE')")" \
+   t "a train role gets ml.monitor, a read role ml.monitoring_history (and not ml.monitor)"
 ok "$(q "SELECT has_table_privilege('ll_up_read', 'ml.prometheus_metrics', 'SELECT')
               AND has_table_privilege('ll_up_read', 'ml.monitoring', 'SELECT')
               AND has_table_privilege('ll_up_read', 'ml.alert_events', 'SELECT')
@@ -53,8 +65,8 @@ ok "$(q "SELECT has_column_privilege('ll_up_read', 'ml.channels', 'secret', 'SEL
               OR has_column_privilege('ll_up_read', 'ml.channels', 'url', 'SELECT')
               OR has_table_privilege('ll_up_app', 'ml.alert_events', 'SELECT')")" \
    f "but not the channels' secrets or URLs, and other roles get none of it"
-ok "$(q "SELECT count(*) FROM pg_proc WHERE proname = 'learnloop_grant_as_dba'")" 0 \
-   "the 0.4.0 update's helper is gone"
+ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_grant_as_dba', 'learnloop_replace_function')")" 0 \
+   "the 0.4.0 update's helpers are gone"
 ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
            FROM pg_init_privs i, aclexplode(i.initprivs) a
           WHERE a.grantee::regrole::text LIKE 'll\_up\_%'")" "" \
@@ -73,6 +85,8 @@ ok "$(echo "$dump" | grep -c '^GRANT SELECT ON TABLE ml\.serving_stats TO ll_up_
    "pg_dump keeps the grant of ml.serving_stats"
 ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.report(model text, since timestamp with time zone) TO ll_up_read;$')" 1 \
    "pg_dump keeps the grant of ml.report"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.simulated_decisions(.*double precision) TO ll_up_train;$')" 1 \
+   "pg_dump keeps the grant of the new ml.simulated_decisions"
 dropdb "$db"
 for r in $roles; do psql -X -q -d postgres -c "DROP ROLE $r"; done
 finish

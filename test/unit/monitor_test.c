@@ -20,7 +20,8 @@
 #include "common/prng.h"
 #include "monitor/drift.h"
 #include "monitor/quality.h"
-#include "monitor/reference.h"
+#include "model/metrics.h"
+#include "model/reference.h"
 #include "monitor_fixtures.h"
 #include "tap.h"
 
@@ -180,6 +181,42 @@ test_category_fixtures(void)
 	}
 }
 
+/*
+ * The log loss of the rows used equals the deployment gate's
+ * (model/metrics.c), which sees the probabilities as float: within
+ * float's rounding.
+ */
+static void
+check_log_loss(const QualityCase *c, const BinaryCalibration *q)
+{
+	float	   *labels = malloc(sizeof(float) * (c->n + 1));
+	float	   *probs = malloc(sizeof(float) * 2 * (c->n + 1));
+	MetricsSortItem *scratch = malloc(sizeof(MetricsSortItem) * (c->n + 1));
+	double		precision[2], recall[2], f1[2], auc[2];
+	int64		support[2], confusion[4];
+	ClassMetrics m = {2, 0, 0, 0, 0, 0, 0, 0, 0, precision, recall, f1, auc, support, confusion};
+	int64		k = 0;
+
+	for (int64 i = 0; i < c->n; i++)
+		if (c->prob[i] >= 0 && c->prob[i] <= 1)
+		{
+			labels[k] = c->outcome[i];
+			probs[2 * k] = (float) (1 - c->prob[i]);
+			probs[2 * k + 1] = (float) c->prob[i];
+			k++;
+		}
+	if (k > 0)
+	{
+		classification_metrics(labels, probs, k, &m, scratch);
+		check(fabs(q->log_loss - m.log_loss) < 1e-5 * Max(1, m.log_loss), "log loss as model/metrics.c's", c->name);
+	}
+	else
+		check(isnan(q->log_loss), "no log loss without rows", c->name);
+	free(labels);
+	free(probs);
+	free(scratch);
+}
+
 static void
 test_quality_fixtures(void)
 {
@@ -194,6 +231,7 @@ test_quality_fixtures(void)
 		binary_calibration(c->prob, c->outcome, c->n, &q, scratch);
 		free(scratch);
 		check_int(q.n, c->used, "rows used", c->name);
+		check_log_loss(c, &q);
 		check_double(q.accuracy, c->accuracy, "accuracy", c->name);
 		check_double(q.expected_accuracy, c->expected_accuracy,
 					 "expected accuracy (CBPE)", c->name);

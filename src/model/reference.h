@@ -28,8 +28,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef LEARNLOOP_MONITOR_REFERENCE_H
-#define LEARNLOOP_MONITOR_REFERENCE_H
+#ifndef LEARNLOOP_MODEL_REFERENCE_H
+#define LEARNLOOP_MODEL_REFERENCE_H
 
 /* equal-count bins of a numeric reference, for PSI */
 #define MONITOR_BINS			10
@@ -106,4 +106,4 @@ extern int64 sort_finite(double *values, int64 n);
 extern int	equal_count_cuts(const double *keys, int64 n, int nbins,
 							 int64 *cuts);
 
-#endif							/* LEARNLOOP_MONITOR_REFERENCE_H */
+#endif							/* LEARNLOOP_MODEL_REFERENCE_H */

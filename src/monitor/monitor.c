@@ -1,0 +1,369 @@
+/*-------------------------------------------------------------------------
+ *
+ * monitor.c
+ *	  ml.monitor_window(): measures one window of a model's decisions, in
+ *	  one pass over them, into the rows ml.monitor writes to
+ *	  ml.MLMonitoringMetrics (docs/monitoring.md lists them).
+ *
+ * The window's rows are read once, streamed from the executor: each
+ * decision adds to its slices (usage, quality, latency: slices.c) and to
+ * the window's feature values (drift: window_drift.c).  Nothing is
+ * predicted again: a decision's model probability is the confidence or
+ * score ml.decide recorded with it, and its realized label is read from
+ * its outcome by the model's own target (label.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "common/json_tree.h"
+#include "common/numeric_double.h"
+#include "common/spi_plan.h"
+#include "common/srf.h"
+#include "model/reference_json.h"
+#include "monitor/label.h"
+#include "monitor/slices.h"
+#include "monitor/window_drift.h"
+
+PG_FUNCTION_INFO_V1(learnloop_monitor_window);
+
+/* What ml.monitor reads of the model's row. */
+typedef struct MonitoredModel
+{
+	const char *name;
+	int			version;
+	FeatureSchema *schema;
+	ModelReference *reference;	/* NULL: trained before 0.4.0 */
+	LabelRule	label;
+	/* what the prediction's reference is of (model/reference_json.h) */
+	bool		prediction_is_score;
+	bool		prediction_is_confidence;
+} MonitoredModel;
+
+static void
+load_model(MonitoredModel *m)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(m->name), Int32GetDatum(m->version)};
+	char	   *reference;
+	char	   *target;
+
+	if (SPI_execute_with_args("SELECT feature_schema::text, reference::text, feature_schema->>'target' "
+							  "FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
+							  "AND version OPERATOR(pg_catalog.=) $2",
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not read the model");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version %d", m->name, m->version),
+				 errhint("ml.models lists the trained versions.")));
+	reference = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	m->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	if (reference == NULL)
+		ereport(NOTICE,
+				(errmsg("model \"%s\" version %d has no reference distributions: its drift is not measured",
+						m->name, m->version),
+				 errdetail("Models trained before learnloop 0.4.0 kept none."),
+				 errhint("Retrain the model to measure drift against its training data.")));
+	else
+	{
+		m->reference = reference_read(reference, m->schema, m->name, m->version);
+		m->prediction_is_score = m->reference->prediction &&
+			strcmp(m->reference->prediction_of, "score") == 0;
+		m->prediction_is_confidence = m->reference->prediction &&
+			strcmp(m->reference->prediction_of, "confidence") == 0;
+	}
+	label_rule(m->schema, target, &m->label);
+	if (m->label.kind == LABEL_NONE)
+		ereport(NOTICE,
+				(errmsg("the realized quality of model \"%s\" is not measured: %s",
+						m->name, m->label.why),
+				 errhint("docs/monitoring.md says which models have realized accuracy, log loss and ECE.")));
+}
+
+/*
+ * The documented thresholds with overrides from a jsonb object, whose keys
+ * are DriftThresholds' members, and the size of the drift's sample.
+ */
+static void
+read_thresholds(Jsonb *overrides, DriftThresholds *t, int *sample)
+{
+	static const char *const names[] = {"wasserstein", "jensen_shannon", "psi", "missing",
+	"min_rows", "dataset_share", "sample"};
+	double		sample_size = MONITOR_DRIFT_SAMPLE;
+	double	   *fields[] = {&t->wasserstein, &t->jensen_shannon, &t->psi, &t->missing,
+	&t->min_rows, &t->dataset_share, &sample_size};
+	JsonTree   *tree;
+	cJSON	   *item;
+
+	*t = drift_default_thresholds;
+	*sample = MONITOR_DRIFT_SAMPLE;
+	if (overrides == NULL)
+		return;
+	tree = json_tree_parse(JsonbToCString(NULL, &overrides->root, VARSIZE(overrides)));
+	if (tree->root == NULL || !cJSON_IsObject(tree->root))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("thresholds must be a JSON object"),
+				 errhint("e.g. '{\"wasserstein\": 0.2, \"min_rows\": 500}'")));
+	cJSON_ArrayForEach(item, tree->root)
+	{
+		int			i;
+
+		for (i = 0; i < lengthof(names); i++)
+			if (strcmp(item->string, names[i]) == 0)
+				break;
+		if (i == lengthof(names) || !cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
+			item->valuedouble < 0 || (i == 5 && (item->valuedouble == 0 || item->valuedouble > 1)) ||
+			(i == 6 && (item->valuedouble < 1 || item->valuedouble > MONITOR_DRIFT_SAMPLE * 100.0 ||
+						item->valuedouble != floor(item->valuedouble))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" is not a drift threshold, or its value is out of range", item->string),
+					 errhint("Thresholds are wasserstein, jensen_shannon, psi, missing, min_rows "
+							 "(numbers >= 0), dataset_share (above 0, at most 1) and sample "
+							 "(rows, 1 to 10,000,000).")));
+		*fields[i] = item->valuedouble;
+	}
+	*sample = (int) sample_size;
+	json_tree_free(tree);
+}
+
+/* A number of a jsonb object's key, NaN when absent or not a number. */
+static double
+number_of(JsonbContainer *object, const char *key)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(object, key, strlen(key), &v) == NULL ||
+		v.type != jbvNumeric)
+		return NAN;
+	return numeric_to_double(v.val.numeric);
+}
+
+static bool
+string_of(JsonbContainer *object, const char *key, JsonbValue *v)
+{
+	return getKeyJsonValueFromContainer(object, key, strlen(key), v) != NULL &&
+		v->type == jbvString;
+}
+
+/* A nullable text column of a window row, without a copy: its bytes and length, or NULL. */
+static const char *
+text_column(const Datum *values, const bool *nulls, int column, int *len)
+{
+	text	   *t;
+
+	if (nulls[column])
+		return NULL;
+	t = DatumGetTextPP(values[column]);
+	*len = VARSIZE_ANY_EXHDR(t);
+	return VARDATA_ANY(t);
+}
+
+/*
+ * One decision row into the slices and the drift.  Only what is needed is
+ * looked up: a window has millions of rows, and each key of a decision
+ * is a search of its object.
+ */
+static void
+add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
+		const Datum *values, const bool *nulls)
+{
+	Jsonb	   *decision = DatumGetJsonbP(values[1]);
+	DecisionFacts f;
+	JsonbValue	decided_by;
+	JsonbValue	action;
+	double		score = NAN;
+	double		confidence = NAN;
+	double		latency_us = number_of(&decision->root, "latency_us");
+	const char *label;
+	int			label_len;
+
+	memset(&f, 0, sizeof(f));
+	if (string_of(&decision->root, "decided_by", &decided_by))
+	{
+		f.decided_by = decided_by.val.string.val;
+		f.decided_by_len = decided_by.val.string.len;
+	}
+	else
+	{
+		f.decided_by = "unknown";
+		f.decided_by_len = strlen(f.decided_by);
+	}
+	/* ml.decide's model decisions are "model <name> v<version>" */
+	f.by_model = f.decided_by_len > 6 && strncmp(f.decided_by, "model ", 6) == 0;
+	if (f.by_model)
+	{
+		f.decided_by = "model";
+		f.decided_by_len = 5;
+		/* an outcome model's score, else (a policy) its confidence */
+		score = number_of(&decision->root, "score");
+		if (isnan(score) || m->prediction_is_confidence)
+			confidence = number_of(&decision->root, "confidence");
+	}
+	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
+	f.variant = text_column(values, nulls, 5, &f.variant_len);
+	f.has_outcome = DatumGetBool(values[2]);
+	/* no lag without an outcome_at (written by hand without one) */
+	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
+	if ((label = text_column(values, nulls, 6, &label_len)) != NULL)
+		f.has_label = label_value(&m->label, label, label_len, &f.label);
+	f.probability = NAN;
+	if (f.by_model)
+	{
+		bool		has_action = isnan(score) && string_of(&decision->root, "action", &action);
+
+		f.probability = label_probability(&m->label, score, confidence,
+										  has_action ? action.val.string.val : NULL,
+										  has_action ? action.val.string.len : 0);
+		if (!(f.probability >= 0 && f.probability <= 1))
+			f.probability = NAN;
+	}
+	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
+	slices_add(slices, &f);
+
+	/* the prediction as the reference has it: a model decision's score or confidence */
+	if (drift)
+		window_drift_add(drift, DatumGetInt64(values[7]), &DatumGetJsonbP(values[0])->root,
+						 &decision->root,
+						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
+}
+
+/*
+ * Where the window's rows go: straight from the executor into the slices
+ * and the drift, one row at a time, without a copy into an SPI tuple
+ * table (a window holds millions of decisions).
+ */
+typedef struct WindowReceiver
+{
+	DestReceiver pub;
+	const MonitoredModel *model;
+	SliceSet   *slices;
+	WindowDrift *drift;
+	MemoryContext row;			/* a row's detoasted values */
+} WindowReceiver;
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	WindowReceiver *r = (WindowReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->row);
+
+	slot_getallattrs(slot);
+	add_row(r->model, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->row);
+	return true;
+}
+
+static void
+receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+receiver_nothing(DestReceiver *self)
+{
+}
+
+/* the window's query, planned once per backend */
+static SPIPlanPtr window_plan;
+
+/* Reads the window's decisions once; the executor checks for interrupts per row. */
+static void
+scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
+			SliceSet *slices, WindowDrift *drift)
+{
+	ParamListInfo params = makeParamList(4);
+	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[4];
+	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
+	receiver_nothing, DestNone}, m, slices, drift, NULL};
+	SPIExecuteOptions options = {0};
+
+	values[0] = PointerGetDatum(task);
+	values[1] = TimestampTzGetDatum(start);
+	values[2] = TimestampTzGetDatum(end);
+	values[3] = m->label.key ? CStringGetTextDatum(m->label.key) : (Datum) 0;
+	for (int i = 0; i < 4; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = i == 3 && m->label.key == NULL;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
+										 ALLOCSET_DEFAULT_SIZES);
+	options.params = params;
+	options.read_only = true;
+	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
+	options.dest = &receiver.pub;
+	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
+												 "SELECT features, decision, outcome IS NOT NULL, "
+												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
+												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4, id "
+												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
+												 "AND created_at OPERATOR(pg_catalog.<) $3", 4, types),
+								  &options) < 0)
+		elog(ERROR, "learnloop could not read the window's decisions");
+	MemoryContextDelete(receiver.row);
+}
+
+/*
+ * ml.monitor_window(model, version, task, period_start, period_end,
+ * thresholds): the rows of one window, written by ml.monitor.
+ */
+Datum
+learnloop_monitor_window(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MonitoredModel m = {0};
+	DriftThresholds thresholds;
+	int			sample;
+	MemoryContext caller = CurrentMemoryContext;
+	SliceSet   *slices;
+	WindowDrift *drift = NULL;
+	MetricRows	rows;
+
+	for (int i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ml.monitor_window needs a model, version, task and window"),
+					 errhint("ml.monitor fills them in.")));
+	m.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	m.version = PG_GETARG_INT32(1);
+	read_thresholds(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &thresholds, &sample);
+	rsinfo = srf_materialize(fcinfo);
+	rows.store = rsinfo->setResult;
+	rows.desc = rsinfo->setDesc;
+
+	SPI_connect();
+	MemoryContextSwitchTo(caller);
+	load_model(&m);
+	slices = slices_create(m.label.kind == LABEL_BINARY);
+	if (m.reference)
+		drift = window_drift_create(m.schema, m.reference, sample);
+	scan_window(&m, PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4),
+				slices, drift);
+	slices_emit(slices, &rows);
+	if (drift)
+		window_drift_emit(drift, &thresholds, &rows);
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,331 @@
+/*-------------------------------------------------------------------------
+ *
+ * slices.c
+ *	  The per-slice metrics of ml.monitor (docs/monitoring.md): decisions,
+ *	  ML usage and fallback reasons, outcome share and lag, outcome rate,
+ *	  realized accuracy, log loss and ECE, the estimated accuracy (CBPE)
+ *	  of the decisions with and without an outcome, and latency
+ *	  percentiles.
+ *
+ * Every decision counts in the overall slice, in its decided_by slice and
+ * in its experiment arm's.  The percentiles are exact (percentile_disc's
+ * rule), so each slice keeps its latencies and lags, and selects the
+ * percentiles among them without sorting; the quality metrics keep the
+ * probabilities, which ECE sorts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/json.h"
+
+#include "common/json_number.h"
+#include "monitor/quality.h"
+#include "monitor/slices.h"
+
+typedef struct Reason
+{
+	char	   *name;
+	int64		count;
+} Reason;
+
+typedef struct Slice
+{
+	MetricSlice key;
+	int64		decisions;
+	int64		by_model;
+	List	   *reasons;		/* Reason *, fallbacks by decided_by */
+	int64		with_outcome;
+	DoubleArray lags;
+	int64		labelled;
+	double		label_sum;
+	DoubleArray matched;		/* probabilities with a label */
+	DoubleArray matched_labels;
+	DoubleArray pending;		/* probabilities without an outcome */
+	DoubleArray latency;
+} Slice;
+
+struct SliceSet
+{
+	MemoryContext cxt;			/* where the slices grow */
+	bool		quality;
+	Slice		overall;
+	List	   *by_decided_by;
+	List	   *by_arm;
+	Slice	   *last_decided_by;	/* the last match, as rows come in runs */
+	Slice	   *last_arm;
+};
+
+SliceSet *
+slices_create(bool quality)
+{
+	SliceSet   *set = palloc0(sizeof(SliceSet));
+
+	set->cxt = CurrentMemoryContext;
+	set->quality = quality;
+	return set;
+}
+
+static bool
+same(const char *a, const char *b, int blen)
+{
+	return a != NULL && b != NULL && strlen(a) == blen && memcmp(a, b, blen) == 0;
+}
+
+static Slice *
+decided_by_slice(SliceSet *set, const DecisionFacts *f)
+{
+	Slice	   *s;
+	ListCell   *lc;
+
+	if (set->last_decided_by && same(set->last_decided_by->key.decided_by, f->decided_by, f->decided_by_len))
+		return set->last_decided_by;
+	foreach(lc, set->by_decided_by)
+		if (same((s = lfirst(lc))->key.decided_by, f->decided_by, f->decided_by_len))
+			return set->last_decided_by = s;
+	if (list_length(set->by_decided_by) >= MONITOR_MAX_SLICES)
+		return NULL;
+	s = palloc0(sizeof(Slice));
+	s->key.decided_by = pnstrdup(f->decided_by, f->decided_by_len);
+	set->by_decided_by = lappend(set->by_decided_by, s);
+	return set->last_decided_by = s;
+}
+
+/* Whether a key (NULL for none) is the text b[0 .. blen - 1] (NULL for none). */
+static bool
+same_or_none(const char *a, const char *b, int blen)
+{
+	return a == NULL ? b == NULL : same(a, b, blen);
+}
+
+static Slice *
+arm_slice(SliceSet *set, const DecisionFacts *f)
+{
+	Slice	   *s = set->last_arm;
+	ListCell   *lc;
+
+	if (f->experiment == NULL)
+		return NULL;
+	if (s && same(s->key.experiment, f->experiment, f->experiment_len) &&
+		same_or_none(s->key.variant, f->variant, f->variant_len))
+		return s;
+	foreach(lc, set->by_arm)
+	{
+		s = lfirst(lc);
+		if (same(s->key.experiment, f->experiment, f->experiment_len) &&
+			same_or_none(s->key.variant, f->variant, f->variant_len))
+			return set->last_arm = s;
+	}
+	if (list_length(set->by_arm) >= MONITOR_MAX_SLICES)
+		return NULL;
+	s = palloc0(sizeof(Slice));
+	s->key.experiment = pnstrdup(f->experiment, f->experiment_len);
+	s->key.variant = f->variant ? pnstrdup(f->variant, f->variant_len) : NULL;
+	set->by_arm = lappend(set->by_arm, s);
+	return set->last_arm = s;
+}
+
+static void
+slice_add(Slice *s, const DecisionFacts *f, bool quality)
+{
+	s->decisions++;
+	if (f->by_model)
+		s->by_model++;
+	else
+	{
+		Reason	   *r = NULL;
+		ListCell   *lc;
+
+		foreach(lc, s->reasons)
+			if (same(((Reason *) lfirst(lc))->name, f->decided_by, f->decided_by_len))
+				r = lfirst(lc);
+		if (r == NULL && list_length(s->reasons) < MONITOR_MAX_SLICES)
+		{
+			r = palloc0(sizeof(Reason));
+			r->name = pnstrdup(f->decided_by, f->decided_by_len);
+			s->reasons = lappend(s->reasons, r);
+		}
+		if (r)
+			r->count++;
+	}
+	if (f->has_outcome)
+		s->with_outcome++;
+	if (!isnan(f->lag_seconds))
+		double_array_add(&s->lags, f->lag_seconds);
+	if (f->has_label)
+	{
+		s->labelled++;
+		s->label_sum += f->label;
+	}
+	if (quality && !isnan(f->probability))
+	{
+		if (f->has_label)
+		{
+			double_array_add(&s->matched, f->probability);
+			double_array_add(&s->matched_labels, f->label);
+		}
+		else if (!f->has_outcome)
+			double_array_add(&s->pending, f->probability);
+	}
+	if (!isnan(f->latency_ms))
+		double_array_add(&s->latency, f->latency_ms);
+}
+
+void
+slices_add(SliceSet *set, const DecisionFacts *facts)
+{
+	MemoryContext old = MemoryContextSwitchTo(set->cxt);
+	Slice	   *s;
+
+	slice_add(&set->overall, facts, set->quality);
+	if ((s = decided_by_slice(set, facts)) != NULL)
+		slice_add(s, facts, set->quality);
+	if ((s = arm_slice(set, facts)) != NULL)
+		slice_add(s, facts, set->quality);
+	MemoryContextSwitchTo(old);
+}
+
+static double
+ratio(int64 a, int64 b)
+{
+	return b > 0 ? (double) a / b : NAN;
+}
+
+/* {"rows": n}: how many rows a figure is over */
+static char *
+rows_json(int64 n)
+{
+	return psprintf("{\"rows\": " INT64_FORMAT "}", n);
+}
+
+static char *
+reasons_json(const Slice *s)
+{
+	StringInfoData out;
+	ListCell   *lc;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"reasons\": {");
+	foreach(lc, s->reasons)
+	{
+		Reason	   *r = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&out, ", ");
+		escape_json(&out, r->name);
+		appendStringInfo(&out, ": " INT64_FORMAT, r->count);
+	}
+	appendStringInfoString(&out, "}}");
+	return out.data;
+}
+
+/* The calibration curve: ECE's bins */
+static char *
+bins_json(const BinaryCalibration *cal)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"rows\": " INT64_FORMAT ", \"bins\": [", cal->n);
+	for (int b = 0; b < cal->nbins; b++)
+	{
+		appendStringInfo(&out, "%s{\"count\": " INT64_FORMAT ", \"mean_predicted\": ",
+						 b > 0 ? ", " : "", cal->bins[b].count);
+		json_append_float8(&out, cal->bins[b].confidence);
+		appendStringInfoString(&out, ", \"observed\": ");
+		json_append_float8(&out, cal->bins[b].accuracy);
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfoString(&out, "]}");
+	return out.data;
+}
+
+/* The realized and estimated quality of a slice's model probabilities. */
+typedef struct SliceQuality
+{
+	BinaryCalibration cal;
+	double		estimated;
+	int64		used;
+} SliceQuality;
+
+static SliceQuality
+slice_quality(const Slice *s)
+{
+	SliceQuality q;
+	bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
+	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
+
+	for (int64 i = 0; i < s->matched.n; i++)
+		outcomes[i] = s->matched_labels.values[i] > 0.5;
+	binary_calibration(s->matched.values, outcomes, s->matched.n, &q.cal, scratch);
+	q.estimated = expected_accuracy(s->pending.values, s->pending.n, &q.used);
+	pfree(outcomes);
+	pfree(scratch);
+	return q;
+}
+
+/*
+ * The rows of a slice; whole is the whole window's slice, emitted first,
+ * whose quality whole_quality keeps, or NULL when quality is not measured.
+ */
+static void
+slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows *rows)
+{
+	static const double lag_q[] = {0.5, 0.95};
+	static const double latency_q[] = {0.5, 0.95, 0.99};
+	const MetricSlice *key = &s->key;
+	double		usage = ratio(s->by_model, s->decisions);
+	double		lag[2];
+	double		latency[3];
+
+	metric_row(rows, "decisions", NULL, key, (double) s->decisions, NULL);
+	metric_row(rows, "ml_usage_rate", NULL, key, usage, NULL);
+	metric_row(rows, "fallback_rate", NULL, key, 1 - usage, reasons_json(s));
+	metric_row(rows, "outcome_share", NULL, key, ratio(s->with_outcome, s->decisions),
+			   rows_json(s->with_outcome));
+	percentiles_disc(s->lags.values, s->lags.n, lag_q, 2, lag);
+	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, lag[0], NULL);
+	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, lag[1], NULL);
+	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
+			   rows_json(s->labelled));
+	if (whole)
+	{
+		/*
+		 * A slice's probabilities are a subsequence of the whole window's;
+		 * as many means the same rows (the model's decisions, when every
+		 * probability is theirs): its quality is the window's, measured once.
+		 */
+		SliceQuality q = s != whole && whole->matched.n == s->matched.n &&
+			whole->pending.n == s->pending.n ? *whole_quality : slice_quality(s);
+
+		if (s == whole)
+			*whole_quality = q;
+		metric_row(rows, "accuracy", NULL, key, q.cal.accuracy, rows_json(q.cal.n));
+		metric_row(rows, "log_loss", NULL, key, q.cal.log_loss, rows_json(q.cal.n));
+		metric_row(rows, "ece", NULL, key, q.cal.ece, bins_json(&q.cal));
+		metric_row(rows, "estimated_accuracy", NULL, key, q.estimated, rows_json(q.used));
+		metric_row(rows, "estimated_accuracy_matched", NULL, key, q.cal.expected_accuracy, rows_json(q.cal.n));
+	}
+	percentiles_disc(s->latency.values, s->latency.n, latency_q, 3, latency);
+	metric_row(rows, "latency_p50_ms", NULL, key, latency[0], NULL);
+	metric_row(rows, "latency_p95_ms", NULL, key, latency[1], NULL);
+	metric_row(rows, "latency_p99_ms", NULL, key, latency[2], rows_json(s->latency.n));
+}
+
+void
+slices_emit(SliceSet *set, MetricRows *rows)
+{
+	const Slice *whole = set->quality ? &set->overall : NULL;
+	SliceQuality whole_quality;
+	ListCell   *lc;
+
+	slice_emit(&set->overall, whole, &whole_quality, rows);
+	foreach(lc, set->by_decided_by)
+		slice_emit(lfirst(lc), whole, &whole_quality, rows);
+	foreach(lc, set->by_arm)
+		slice_emit(lfirst(lc), whole, &whole_quality, rows);
+}
