@@ -2497,9 +2497,11 @@ BEGIN
                   t.variant, t.decided_by, t.value, t.metrics)
     SELECT * FROM written;
     /*
-     * The alert rules over these rows are evaluated here, in the same transaction
-     * (CONTRACT11.md): PERFORM ml.evaluate_alerts(monitor.model);
+     * The alert rules over the new rows, in this transaction: their state
+     * changes and the notifications they queue commit or roll back with
+     * the rows.
      */
+    PERFORM ml.evaluate_alerts(monitor.model);
 END
 $$;
 COMMENT ON FUNCTION ml.monitor(text, interval, timestamptz, integer, text, jsonb) IS

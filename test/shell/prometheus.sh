@@ -73,6 +73,10 @@ fetch() {
 value() { grep -F "$2" "$1" | grep -v '^#' | awk '{print $NF}'; }
 # sql_exporter picks its driver by the scheme: postgres://, not postgresql://
 dsn="postgres://$PGUSER@/$db?host=$PGHOST&port=$PGPORT&sslmode=disable"
+# Go's lib/pq, in both exporters, panics on environment settings it does
+# not support (pg_virtualenv sets PGSYSCONFDIR); the password and the rest
+# it reads from PGPASSWORD and the DSN
+unset PGSYSCONFDIR PGSERVICE PGSERVICEFILE PGREALM PGLOCALEDIR
 
 # --- prometheus-postgres-exporter with contrib/prometheus/postgres_exporter.yml
 port=$(free_port)
