@@ -111,3 +111,64 @@ SELECT variant, units, round(mean::numeric, 3) AS engaged_rate, round(relative_l
   FROM ml.analyze('model_vs_rules');
 SELECT test_name, results->'guardrails'->'session_minutes'->1->>'verdict' AS session_minutes_verdict
   FROM ml.MLABTestResults ORDER BY id DESC LIMIT 1;
+
+\echo
+\echo '==> 9. Watch the model in production: alerts go to a webhook (the local receiver the demo started)'
+-- the delivery worker's role gets what it needs; the channel signs its requests (Standard Webhooks)
+SELECT ml.grant_access('learnloop_webhook_sender', 'deliver');
+SELECT ml.create_channel('ops', :'receiver_url', secret => :'webhook_secret') IS NOT NULL AS channel_created;
+SELECT ml.create_alert('engagement drifted', 'engagement', 'dataset_drift', '>=', 1,
+                       severity => 'critical', channel => 'ops');
+SELECT ml.create_alert('engagement accuracy low', 'engagement', 'accuracy', '<', 0.6, channel => 'ops');
+-- the last three days of two weeks of 1,000 users in the usual world (the days a time split tests
+-- on), decided by the model; the users answer
+SELECT now() AS usual_from \gset
+SELECT count(*) AS decisions
+  FROM ml.simulated_decisions(users => 1000, days => 14, seed => 7) s,
+       ml.decide('response_strategy', s.unit_id, s.features, 'brief_answer', model => 'engagement', min_confidence => 0) d
+ WHERE s.created_at >= '2026-01-12';
+UPDATE ml.MLTrainingData SET outcome = ml.simulate_outcome(unit_id, features, decision->>'action', 7),
+                             outcome_at = now()
+ WHERE task = 'response_strategy' AND outcome IS NULL AND created_at >= :'usual_from';
+-- a monitoring run over those decisions (pg_cron would run it every hour: docs/monitoring.md)
+SELECT metric, trim_scale(round(value::numeric, 3)) AS value
+  FROM ml.monitor('engagement', "window" => now() - :'usual_from'::timestamptz, task => 'response_strategy')
+ WHERE feature IS NULL AND decided_by IS NULL AND experiment IS NULL
+   AND metric IN ('decisions', 'ml_usage_rate', 'accuracy', 'estimated_accuracy_matched', 'ece',
+                  'latency_p95_ms', 'prediction_drift_wasserstein', 'prediction_drift', 'dataset_drift')
+ ORDER BY metric;
+SELECT now() AS shifted_from \gset
+
+\echo
+\echo '==> 10. The world shifts (more emotional users, later and longer messages): monitoring sees it, the alert fires'
+SELECT count(*) AS decisions
+  FROM ml.simulated_decisions(users => 1000, days => 14, seed => 8, drift => 1) s,
+       ml.decide('response_strategy', s.unit_id, s.features, 'brief_answer', model => 'engagement', min_confidence => 0) d
+ WHERE s.created_at >= '2026-01-12';
+UPDATE ml.MLTrainingData SET outcome = ml.simulate_outcome(unit_id, features, decision->>'action', 8, drift => 1),
+                             outcome_at = now()
+ WHERE task = 'response_strategy' AND outcome IS NULL AND created_at >= :'shifted_from';
+SELECT metric, trim_scale(round(value::numeric, 3)) AS value
+  FROM ml.monitor('engagement', "window" => now() - :'shifted_from'::timestamptz, task => 'response_strategy')
+ WHERE feature IS NULL AND decided_by IS NULL AND experiment IS NULL
+   AND metric IN ('decisions', 'accuracy', 'estimated_accuracy_matched', 'ece', 'prediction_drift',
+                  'dataset_drift', 'drifted_features_share')
+ ORDER BY metric;
+SELECT metric, feature, round(value::numeric, 3) AS value, status FROM ml.monitoring
+ WHERE model = 'engagement' AND metric IN ('accuracy', 'dataset_drift', 'drift_wasserstein', 'drift_jensen_shannon')
+ ORDER BY metric, feature;
+SELECT e.alert, e.from_state, e.to_state, round(e.value::numeric, 3) AS value, o.body::jsonb->>'summary' AS notification
+  FROM ml.alert_events e LEFT JOIN ml.webhook_outbox o ON o.event_id = e.event_id ORDER BY e.id;
+-- the worker was woken when the alerts committed: wait for it (at most 30 s)
+DO $$
+BEGIN
+    FOR i IN 1 .. 300 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM ml.webhook_outbox WHERE state = 'pending');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT o.event_type, o.state, d.attempt, d.http_status, round(d.duration_ms::numeric, 1) AS duration_ms
+  FROM ml.webhook_outbox o LEFT JOIN ml.webhook_deliveries d ON d.outbox_id = o.id ORDER BY o.id, d.attempt;
+-- the report: one self-contained HTML page
+SELECT ml.report('engagement') \g (format=unaligned tuples_only=on) :report_path

@@ -1826,7 +1826,12 @@ RETURN format('%s %s [%s]: %s %s = %s %s',
               ev.alert, ev.severity,
               CASE WHEN ev.experiment IS NOT NULL THEN 'experiment ' || ev.experiment ELSE 'model ' || ev.model END,
               ev.metric || coalesce(' (feature ' || ev.feature || ')', ''),
-              coalesce(ev.value::text, 'not measured'),
+              -- four significant digits, as people read them (the event's value field keeps them all)
+              CASE WHEN ev.value IS NULL THEN 'not measured'
+                   WHEN ev.value = 0 OR NOT ev.value BETWEEN -1e15 AND 1e15 THEN ev.value::text
+                   WHEN abs(ev.value) < 1e-4 THEN trim(to_char(ev.value, '9.999EEEE'))
+                   ELSE trim_scale(round(ev.value::numeric, greatest(0, 3 - floor(log(abs(ev.value)))::int)))::text
+              END,
               CASE WHEN ev.to_state = 'resolved'
                    THEN format('(alert when %s %s)', ev.condition, ev.threshold)
                    ELSE format('%s %s for %s window%s', ev.condition, ev.threshold, ev.breaches,

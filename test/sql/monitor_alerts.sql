@@ -34,7 +34,8 @@ SELECT round(value::numeric, 3) AS accuracy
   FROM ml.monitor('ma', window_end => '2026-03-01 10:00')
  WHERE metric = 'accuracy' AND decided_by IS NULL AND experiment IS NULL;
 SELECT alert, from_state, to_state, value, threshold, window_end FROM ml.alert_events WHERE alert = 'ma_accuracy' ORDER BY id;
-SELECT event_type, state, body::jsonb->>'alert' AS alert, body::jsonb->>'value' AS value
+SELECT event_type, state, body::jsonb->>'alert' AS alert, body::jsonb->>'value' AS value,
+       split_part(body::jsonb->>'summary', ', window', 1) AS summary
   FROM ml.webhook_outbox WHERE channel = 'ma_ops' ORDER BY id;
 SELECT metric, round(value::numeric, 3) AS value, status FROM ml.monitoring WHERE model = 'ma' AND metric = 'accuracy';
 
