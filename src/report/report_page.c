@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <math.h>
 
 #include "access/xact.h"
@@ -248,6 +249,33 @@ cell(StringInfo out, const char *s, bool num)
 	appendStringInfoString(out, "</td>");
 }
 
+/*
+ * A number read as text from the alert tables, rounded for people when it
+ * is one (0.4295555555555556 shows as 0.430), else shown as it is.
+ */
+static void
+number_cell(StringInfo out, const char *s)
+{
+	char	   *end;
+	double		v;
+
+	if (s == NULL || *s == '\0')
+	{
+		cell(out, NULL, true);
+		return;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || !isfinite(v))
+	{
+		cell(out, s, true);
+		return;
+	}
+	appendStringInfoString(out, "<td class=\"num\">");
+	html_number(out, v, UNIT_PLAIN);
+	appendStringInfoString(out, "</td>");
+}
+
 static void
 alerts_section(StringInfo out, const ReportAlerts *alerts)
 {
@@ -275,8 +303,8 @@ alerts_section(StringInfo out, const ReportAlerts *alerts)
 			cell(out, a->metric, false);
 			cell(out, a->feature, false);
 			cell(out, a->condition, false);
-			cell(out, a->threshold, true);
-			cell(out, a->value, true);
+			number_cell(out, a->threshold);
+			number_cell(out, a->value);
 			cell(out, a->severity, false);
 			appendStringInfoString(out, "</tr>");
 		}

@@ -149,10 +149,10 @@ VALUES ('accuracy_drop', 'rp_model', 'accuracy', NULL, '<', 0.8, 'critical'),
        ('x1_drift', 'rp_model', 'drift', 'x1', '>=', 1, 'info'),
        ('elsewhere', 'rp_quiet', 'accuracy', NULL, '<', 0.5, 'warning');
 INSERT INTO ml.alert_states (alert, subject, state, value)
-VALUES ('accuracy_drop', '', 'firing', 0.75), ('<img src=x onerror=alert(1)>', '', 'pending', 300),
+VALUES ('accuracy_drop', '', 'firing', 0.7512345678), ('<img src=x onerror=alert(1)>', '', 'pending', 300),
        ('elsewhere', '', 'firing', 0.1);
 CREATE TABLE rp_alerts AS SELECT ml.report('rp_model', '2025-12-31') AS html;
-SELECT html ~ '<span class="badge firing">firing</span></td><td>accuracy_drop</td><td>accuracy</td><td>—</td><td>&lt;</td><td class="num">0.8</td><td class="num">0.75</td><td>critical</td>' AS firing_row,
+SELECT html ~ '<span class="badge firing">firing</span></td><td>accuracy_drop</td><td>accuracy</td><td>—</td><td>&lt;</td><td class="num">0.8</td><td class="num">0.751</td><td>critical</td>' AS firing_row,
        html ~ '<span class="badge pending">pending</span></td><td>&lt;img src=x onerror=alert\(1\)&gt;</td>' AS pending_escaped,
        html ~ '<span class="badge ">not judged</span></td><td>x1_drift</td><td>drift</td><td>x1</td>' AS never_judged,
        html !~ 'elsewhere' AS only_this_model, html !~* '<img' AS no_img,
