@@ -88,7 +88,7 @@ next_due_time(Datum ids)
 }
 
 List *
-webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next_due)
+webhook_outbox_claim(MemoryContext cxt, int limit, const int64 *in_flight, int n, TimestampTz *next_due)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {INT8ARRAYOID, INT4OID};
@@ -117,7 +117,7 @@ webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next
 		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 		/* attempts is >= 0 (CHECK); capped so that a hand-set maximum cannot overflow */
 		int			attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
-		WebhookTransfer *t = webhook_transfer_create(id, text_column(tuple, desc, 2),
+		WebhookTransfer *t = webhook_transfer_create(cxt, id, text_column(tuple, desc, 2),
 													 text_column(tuple, desc, 3),
 													 text_column(tuple, desc, 4),
 													 Min(attempts, INT_MAX - 1) + 1);
