@@ -11,6 +11,9 @@
  *	  event falls due, more due events are claimed, up to
  *	  learnloop.webhook_max_in_flight in flight, and added to the multi
  *	  handle.  No transaction stays open while requests are in flight.
+ *	  An error in it is caught: the finished attempts are kept and recorded
+ *	  after a backoff, and nothing is claimed until they are (the requests
+ *	  went out; exiting would lose their outcome and send them again).
  *	- waiting, at most a second, on one wait event set built of the
  *	  worker's latch, postmaster death and the sockets libcurl asks to
  *	  watch (CURLMOPT_SOCKETFUNCTION), with libcurl's own timer
