@@ -6,7 +6,8 @@
 # thread blocks PostgreSQL's signals; a resolve that outlives the timeout
 # neither freezes the worker (CURLOPT_QUICK_EXIT: libcurl 7.88 otherwise
 # waits for the thread) nor delays other channels; a host whose first
-# address is refused is delivered through its allowed one.
+# address is refused is delivered through its allowed one, and when that
+# one answers 400, the answer decides.
 # Restarts the test cluster (LEARNLOOP_RESTART, when set, is the command;
 # else pg_virtualenv's cluster, whose environment file gets LD_PRELOAD).
 set -uo pipefail
@@ -106,6 +107,14 @@ wait_for "SELECT state <> 'pending' FROM ml.webhook_outbox WHERE id = $dual" 100
 ok "$(attempts "$dual") $(q "SELECT state FROM ml.webhook_outbox WHERE id = $dual")" "1:delivered:200 delivered" \
    "169.254.1.1 refused, 127.0.0.1 connected: the event is delivered, not dead"
 ok "$(received "$RECEIVER_LOG" path | grep -c .)" 2 "the receiver got the fast and the dual event"
+# the same host answering 400: the answer decides, the refusal is a note
+start_receiver --answer 400
+q "INSERT INTO ml.channels (name, url) VALUES ('dual_400', 'http://dual.invalid:$RECEIVER_PORT/')"
+id=$(queue dual_400)
+wait_for "SELECT state FROM ml.webhook_outbox WHERE id = $id" 100 dead
+ok "$(q "SELECT attempt || ':' || status || ':' || http_status || ' ' || error FROM ml.webhook_deliveries WHERE outbox_id = $id")" \
+   "1:failed:400 HTTP 400: 400 (another address refused: 169.254.1.1 is a link-local address (this includes the cloud metadata service) (never allowed))" \
+   "a refused and an allowed address answering 400: the answer decides, the refusal noted"
 
 q "ALTER SYSTEM RESET ALL" >/dev/null
 [ -z "${LEARNLOOP_RESTART:-}" ] && cp "$webhook_work/environment" "$envfile"
