@@ -1463,3 +1463,9 @@ END
 $$;
 
 DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
+
+/* Issue 11, deliver fixes: the claim reads enabled channels' queues only */
+CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_attempt_at, id)
+    WHERE state = 'pending';
+COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
+    'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';

@@ -2573,3 +2573,9 @@ SELECT pg_catalog.pg_extension_config_dump('ml.webhook_outbox_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.alert_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.training_job_id_seq', '');
+
+/* Issue 11, deliver fixes: the claim reads enabled channels' queues only */
+CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_attempt_at, id)
+    WHERE state = 'pending';
+COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
+    'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';

@@ -11,6 +11,9 @@
  *	  event falls due, more due events are claimed, up to
  *	  learnloop.webhook_max_in_flight in flight, and added to the multi
  *	  handle.  No transaction stays open while requests are in flight.
+ *	  An error in it is caught: the finished attempts are kept and recorded
+ *	  after a backoff, and nothing is claimed until they are (the requests
+ *	  went out; exiting would lose their outcome and send them again).
  *	- waiting, at most a second, on one wait event set built of the
  *	  worker's latch, postmaster death and the sockets libcurl asks to
  *	  watch (CURLMOPT_SOCKETFUNCTION), with libcurl's own timer
@@ -33,6 +36,9 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <pthread.h>
+#include <signal.h>
 
 #include <curl/curl.h>
 
@@ -60,6 +66,9 @@
 /* the longest wait, and the claim made even when nothing announced events */
 #define WAIT_MS 1000
 #define RECHECK_MS 5000
+/* after a failed bookkeeping: the first delay, doubled up to the longest */
+#define BOOKKEEPING_RETRY_MS 1000
+#define BOOKKEEPING_MAX_RETRY_MS 30000
 
 typedef struct WatchedSocket
 {
@@ -75,12 +84,60 @@ static TimestampTz timer_at = 0;
 
 static WebhookTransfer *in_flight[MAX_IN_FLIGHT];
 static int	n_in_flight = 0;
-static WebhookTransfer *finished[MAX_IN_FLIGHT];
+
+/*
+ * Finished attempts not recorded yet.  In flight and finished together are
+ * at most MAX_IN_FLIGHT when a claim starts; a bookkeeping that fails after
+ * claiming keeps both, and no claim is made until the finished ones are
+ * recorded: twice that bounds them.
+ */
+static WebhookTransfer *finished[2 * MAX_IN_FLIGHT];
 static int	n_finished = 0;
+
+/* parent of the transfers a bookkeeping claims until they are in flight */
+static MemoryContext claim_cxt = NULL;
+
+/* failed bookkeepings in a row, and when to try again */
+static int	bookkeeping_failures = 0;
+static TimestampTz bookkeeping_retry_at = 0;
+
+/* sockets socket_changed could not watch, reported once libcurl returns */
+static int	sockets_not_watched = 0;
+
+static sigset_t mask_outside_curl;
+
+/*
+ * libcurl may start its resolver thread in any call that drives transfers,
+ * and a thread starts with its creator's signal mask: every signal is
+ * blocked around those calls, so that PostgreSQL's handlers (die, the
+ * reload's, procsignal's) only ever run in the worker's own thread.  A
+ * signal arriving meanwhile waits until curl_leave.
+ */
+static void
+curl_enter(void)
+{
+	sigset_t	all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &mask_outside_curl);
+}
+
+/* Back from libcurl: the signals again, and what its callbacks noted. */
+static void
+curl_leave(void)
+{
+	pthread_sigmask(SIG_SETMASK, &mask_outside_curl, NULL);
+	if (sockets_not_watched > 0)
+	{
+		elog(WARNING, "learnloop webhook delivery watches %d sockets already: %d more left to their timeouts",
+			 MAX_SOCKETS, sockets_not_watched);
+		sockets_not_watched = 0;
+	}
+}
 
 /*
  * CURLMOPT_SOCKETFUNCTION: which sockets to watch, and for what.  Called
- * inside libcurl: no palloc, no ERROR (a WARNING returns).
+ * inside libcurl: no palloc, no ereport (curl_leave reports).
  */
 static int
 socket_changed(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -100,8 +157,7 @@ socket_changed(CURL *easy, curl_socket_t fd, int what, void *userp, void *socket
 	{
 		if (nsockets == MAX_SOCKETS)
 		{
-			elog(WARNING, "learnloop webhook delivery watches %d sockets already: one is left to its timeout",
-				 MAX_SOCKETS);
+			sockets_not_watched++;
 			return 0;
 		}
 		nsockets++;
@@ -130,6 +186,19 @@ multi_checked(CURLMcode rc, const char *what)
 				 errmsg("libcurl's multi interface failed to %s: %s", what, curl_multi_strerror(rc))));
 }
 
+/* curl_multi_socket_action, signals blocked */
+static void
+socket_action(curl_socket_t fd, int mask, const char *what)
+{
+	int			running;
+	CURLMcode	rc;
+
+	curl_enter();
+	rc = curl_multi_socket_action(multi, fd, mask, &running);
+	curl_leave();
+	multi_checked(rc, what);
+}
+
 /* Moves the transfers libcurl has completed from in flight to finished. */
 static void
 collect_finished(void)
@@ -142,11 +211,15 @@ collect_finished(void)
 		CURL	   *easy = msg->easy_handle;
 		CURLcode	rc = msg->data.result;
 		WebhookTransfer *t = NULL;
+		CURLMcode	removed;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &t);
-		multi_checked(curl_multi_remove_handle(multi, easy), "remove a transfer");
+		curl_enter();
+		removed = curl_multi_remove_handle(multi, easy);
+		curl_leave();
+		multi_checked(removed, "remove a transfer");
 		webhook_transfer_finish(t, rc);
 		for (int i = 0; i < n_in_flight; i++)
 			if (in_flight[i] == t)
@@ -159,14 +232,14 @@ collect_finished(void)
 }
 
 /*
- * One transaction: records the finished attempts, claims due events up to
- * the room in flight, and starts them.  Returns when the next event not
- * claimed falls due (0: none is pending).
+ * One transaction: records the finished attempts and, when may_claim,
+ * claims due events up to the room in flight and starts them, setting
+ * *next_due to when the next event not claimed falls due (0: none is
+ * pending).  An error leaves the finished attempts for the next one.
  */
-static TimestampTz
-bookkeeping(void)
+static void
+bookkeeping(bool may_claim, TimestampTz *next_due)
 {
-	TimestampTz next_due = 0;
 	int			recorded = n_finished;
 
 	SetCurrentStatementStartTimestamp();
@@ -179,29 +252,39 @@ bookkeeping(void)
 	/* the extension dropped while requests were in flight: nothing to record */
 	if (webhook_outbox_present())
 	{
-		int64		ids[MAX_IN_FLIGHT];
-		List	   *claimed;
-		ListCell   *lc;
+		/* a lowered webhook_max_in_flight may leave more in flight than allowed */
+		int			room = Min(webhook_max_in_flight, MAX_IN_FLIGHT) - n_in_flight;
 
 		for (int i = 0; i < n_finished; i++)
 			webhook_outbox_record(finished[i]);
-		for (int i = 0; i < n_in_flight; i++)
-			ids[i] = in_flight[i]->outbox_id;
-		claimed = webhook_outbox_claim(Min(webhook_max_in_flight, MAX_IN_FLIGHT) - n_in_flight,
-									   ids, n_in_flight, &next_due);
-		foreach(lc, claimed)
+		if (may_claim && room > 0)
 		{
-			WebhookTransfer *t = lfirst(lc);
+			int64		ids[MAX_IN_FLIGHT];
+			List	   *claimed;
+			ListCell   *lc;
 
-			if (t->easy == NULL)
+			for (int i = 0; i < n_in_flight; i++)
+				ids[i] = in_flight[i]->outbox_id;
+			claimed = webhook_outbox_claim(claim_cxt, room, ids, n_in_flight, next_due);
+			foreach(lc, claimed)
 			{
-				/* refused before sending: its record is the outcome */
-				webhook_outbox_record(t);
-				webhook_transfer_free(t);
-				continue;
+				WebhookTransfer *t = lfirst(lc);
+				CURLMcode	rc;
+
+				if (t->easy == NULL)
+				{
+					/* refused before sending: its record is the outcome */
+					webhook_outbox_record(t);
+					webhook_transfer_free(t);
+					continue;
+				}
+				curl_enter();
+				rc = curl_multi_add_handle(multi, t->easy);
+				curl_leave();
+				multi_checked(rc, "add a transfer");
+				MemoryContextSetParent(t->cxt, TopMemoryContext);
+				in_flight[n_in_flight++] = t;
 			}
-			multi_checked(curl_multi_add_handle(multi, t->easy), "add a transfer");
-			in_flight[n_in_flight++] = t;
 		}
 	}
 
@@ -213,7 +296,49 @@ bookkeeping(void)
 	for (int i = 0; i < recorded; i++)
 		webhook_transfer_free(finished[i]);
 	n_finished = 0;
-	return next_due;
+}
+
+/*
+ * bookkeeping(), an error caught: it is logged, the transaction rolled
+ * back, the transfers claimed but not started dropped (their events are
+ * still pending), and the finished attempts kept to be recorded after a
+ * backoff.  The requests were sent: exiting would lose their outcome, and
+ * the next worker would send them again.  Returns whether it succeeded.
+ */
+static bool
+guarded_bookkeeping(bool may_claim, TimestampTz *next_due)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			delay_ms;
+
+	PG_TRY();
+	{
+		bookkeeping(may_claim, next_due);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		AbortCurrentTransaction();
+		FlushErrorState();
+		MemoryContextSwitchTo(cxt);
+		MemoryContextReset(claim_cxt);
+		pgstat_report_activity(STATE_IDLE, NULL);
+		RESUME_INTERRUPTS();
+
+		delay_ms = BOOKKEEPING_RETRY_MS << Min(bookkeeping_failures, 5);
+		delay_ms = Min(delay_ms, BOOKKEEPING_MAX_RETRY_MS);
+		bookkeeping_failures++;
+		bookkeeping_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay_ms);
+		ereport(LOG,
+				(errmsg("learnloop webhook delivery could not record its attempts or claim events; "
+						"%d finished attempts kept, no event claimed until they are recorded, "
+						"next try in %d ms", n_finished, delay_ms)));
+		return false;
+	}
+	PG_END_TRY();
+	bookkeeping_failures = 0;
+	return true;
 }
 
 static long
@@ -235,7 +360,6 @@ wait_and_transfer(TimestampTz wake_at)
 	WaitEventSet *set;
 	WaitEvent  *occurred;
 	int			n;
-	int			running;
 	bool		latch_set = false;
 
 	if (timer_set)
@@ -272,14 +396,12 @@ wait_and_transfer(TimestampTz wake_at)
 			mask |= CURL_CSELECT_IN;
 		if (occurred[i].events & WL_SOCKET_WRITEABLE)
 			mask |= CURL_CSELECT_OUT;
-		multi_checked(curl_multi_socket_action(multi, occurred[i].fd, mask, &running),
-					  "act on a socket");
+		socket_action(occurred[i].fd, mask, "act on a socket");
 	}
 	if (timer_set && GetCurrentTimestamp() >= timer_at)
 	{
 		timer_set = false;
-		multi_checked(curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running),
-					  "act on its timer");
+		socket_action(CURL_SOCKET_TIMEOUT, 0, "act on its timer");
 	}
 	collect_finished();
 	return latch_set;
@@ -319,11 +441,13 @@ learnloop_webhook_worker_main(Datum main_arg)
 			(errmsg("learnloop webhook delivery started for database \"%s\"", database)));
 	loop_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop webhook delivery loop",
 									 ALLOCSET_DEFAULT_SIZES);
+	claim_cxt = AllocSetContextCreate(TopMemoryContext, "learnloop webhook delivery claim",
+									  ALLOCSET_SMALL_SIZES);
 	for (;;)
 	{
 		TimestampTz now;
 		TimestampTz wake_at;
-		bool		room;
+		int			limit;
 
 		MemoryContextSwitchTo(loop_cxt);
 		MemoryContextReset(loop_cxt);
@@ -335,24 +459,47 @@ learnloop_webhook_worker_main(Datum main_arg)
 			claim = true;
 		}
 
-		/* a finished attempt frees room, and a retry changes what is due */
+		/*
+		 * A finished attempt is recorded at once, whether or not there is
+		 * room to claim: after webhook_max_in_flight was lowered there may be
+		 * none although attempts finish.  Claims follow a wake-up, a due
+		 * retry, the periodic check or a finished attempt (room freed).
+		 * After a failed bookkeeping, nothing happens before its backoff, and
+		 * results kept from before are recorded before anything is claimed.
+		 */
 		now = GetCurrentTimestamp();
-		if (n_finished > 0 || (next_due != 0 && now >= next_due) || now >= recheck_at)
+		limit = Min(webhook_max_in_flight, MAX_IN_FLIGHT);
+		if ((next_due != 0 && now >= next_due) || now >= recheck_at)
 			claim = true;
-		room = n_in_flight < Min(webhook_max_in_flight, MAX_IN_FLIGHT);
-		/* finished attempts free room: there is room whenever some are */
-		if (claim && room)
+		if (bookkeeping_failures > 0
+			? now >= bookkeeping_retry_at
+			: n_finished > 0 || (claim && n_in_flight < limit))
 		{
-			next_due = bookkeeping();
-			claim = false;
-			recheck_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RECHECK_MS);
+			bool		may_claim = bookkeeping_failures == 0 || n_finished == 0;
+			bool		claims = may_claim && n_in_flight < limit;
+
+			if (guarded_bookkeeping(claims, &next_due))
+			{
+				if (claims)
+				{
+					claim = false;
+					recheck_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RECHECK_MS);
+				}
+				else if (!may_claim)
+					claim = true;	/* what was kept is recorded: claim at once */
+			}
 			MemoryContextSwitchTo(loop_cxt);
 		}
 
 		/* wake for the next due event only when there is room to send it */
-		wake_at = recheck_at;
-		if (next_due != 0 && n_in_flight < Min(webhook_max_in_flight, MAX_IN_FLIGHT))
-			wake_at = Min(wake_at, next_due);
+		if (bookkeeping_failures > 0)
+			wake_at = bookkeeping_retry_at;
+		else
+		{
+			wake_at = recheck_at;
+			if (next_due != 0 && n_in_flight < limit)
+				wake_at = Min(wake_at, next_due);
+		}
 		if (wait_and_transfer(wake_at))
 			claim = true;
 	}

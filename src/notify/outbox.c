@@ -61,8 +61,9 @@ text_column(HeapTuple tuple, TupleDesc desc, int col)
 
 /*
  * When the next pending event not in flight falls due; 0 if none is.  Both
- * this and the claim read webhook_outbox_due_idx in order and stop early,
- * however long the queue.
+ * this and the claim start from the enabled channels and read each one's
+ * queue in webhook_outbox_channel_due_idx's order, stopping early: neither
+ * a long queue nor a disabled channel's backlog is read through.
  */
 static TimestampTz
 next_due_time(Datum ids)
@@ -74,9 +75,13 @@ next_due_time(Datum ids)
 
 	spi_cached_plan(&plan,
 					"SELECT o.next_attempt_at"
-					"  FROM ml.webhook_outbox o JOIN ml.channels c ON c.name OPERATOR(pg_catalog.=) o.channel"
-					" WHERE o.state OPERATOR(pg_catalog.=) 'pending' AND c.enabled"
-					"   AND NOT (o.id OPERATOR(pg_catalog.=) ANY ($1))"
+					"  FROM ml.channels c CROSS JOIN LATERAL ("
+					"        SELECT q.next_attempt_at, q.id FROM ml.webhook_outbox q"
+					"         WHERE q.channel OPERATOR(pg_catalog.=) c.name"
+					"           AND q.state OPERATOR(pg_catalog.=) 'pending'"
+					"           AND NOT (q.id OPERATOR(pg_catalog.=) ANY ($1))"
+					"         ORDER BY q.next_attempt_at, q.id LIMIT 1) o"
+					" WHERE c.enabled"
 					" ORDER BY o.next_attempt_at, o.id LIMIT 1",
 					1, types);
 	if (SPI_execute_plan(plan, &ids, NULL, false, 1) != SPI_OK_SELECT)
@@ -88,7 +93,7 @@ next_due_time(Datum ids)
 }
 
 List *
-webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next_due)
+webhook_outbox_claim(MemoryContext cxt, int limit, const int64 *in_flight, int n, TimestampTz *next_due)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {INT8ARRAYOID, INT4OID};
@@ -100,10 +105,15 @@ webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next
 	args[1] = Int32GetDatum(limit);
 	spi_cached_plan(&plan,
 					"SELECT o.id, o.event_id::pg_catalog.text, o.channel, o.body, o.attempts, c.url, c.secret"
-					"  FROM ml.webhook_outbox o JOIN ml.channels c ON c.name OPERATOR(pg_catalog.=) o.channel"
-					" WHERE o.state OPERATOR(pg_catalog.=) 'pending' AND c.enabled"
-					"   AND o.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
-					"   AND NOT (o.id OPERATOR(pg_catalog.=) ANY ($1))"
+					"  FROM ml.channels c CROSS JOIN LATERAL ("
+					"        SELECT q.id, q.event_id, q.channel, q.body, q.attempts, q.next_attempt_at"
+					"          FROM ml.webhook_outbox q"
+					"         WHERE q.channel OPERATOR(pg_catalog.=) c.name"
+					"           AND q.state OPERATOR(pg_catalog.=) 'pending'"
+					"           AND q.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
+					"           AND NOT (q.id OPERATOR(pg_catalog.=) ANY ($1))"
+					"         ORDER BY q.next_attempt_at, q.id LIMIT $2) o"
+					" WHERE c.enabled"
 					" ORDER BY o.next_attempt_at, o.id LIMIT $2",
 					2, types);
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
@@ -117,7 +127,7 @@ webhook_outbox_claim(int limit, const int64 *in_flight, int n, TimestampTz *next
 		int64		id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 		/* attempts is >= 0 (CHECK); capped so that a hand-set maximum cannot overflow */
 		int			attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
-		WebhookTransfer *t = webhook_transfer_create(id, text_column(tuple, desc, 2),
+		WebhookTransfer *t = webhook_transfer_create(cxt, id, text_column(tuple, desc, 2),
 													 text_column(tuple, desc, 3),
 													 text_column(tuple, desc, 4),
 													 Min(attempts, INT_MAX - 1) + 1);

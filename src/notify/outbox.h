@@ -32,11 +32,12 @@ extern bool webhook_outbox_present(void);
 /*
  * Up to limit due pending events of enabled channels, oldest due first,
  * none of the n ids in flight, as prepared transfers (webhook_transfer_prepare:
- * some may have failed preparing, and are to be recorded at once).  Sets
+ * some may have failed preparing, and are to be recorded at once) whose
+ * memory contexts are children of cxt.  Sets
  * *next_due to when the next event not claimed falls due (0 if none is
  * pending); when limit events were claimed, more may be due now.
  */
-extern List *webhook_outbox_claim(int limit, const int64 *in_flight, int n,
+extern List *webhook_outbox_claim(MemoryContext cxt, int limit, const int64 *in_flight, int n,
 								  TimestampTz *next_due);
 
 /*

@@ -26,15 +26,36 @@
 
 #define USER_AGENT "learnloop/" LEARNLOOP_VERSION " (webhook delivery)"
 
-WebhookTransfer *
-webhook_transfer_create(int64 outbox_id, const char *event_id, const char *channel,
-						const char *body, int attempt)
+/*
+ * A reset callback of the transfer's memory context: libcurl's memory is
+ * not PostgreSQL's, and goes with the context however the context goes.
+ */
+static void
+release_curl(void *arg)
 {
-	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "learnloop webhook transfer",
+	WebhookTransfer *t = arg;
+
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	t->easy = NULL;
+	if (t->headers != NULL)
+		curl_slist_free_all(t->headers);
+	t->headers = NULL;
+}
+
+WebhookTransfer *
+webhook_transfer_create(MemoryContext parent, int64 outbox_id, const char *event_id,
+						const char *channel, const char *body, int attempt)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "learnloop webhook transfer",
 											  ALLOCSET_SMALL_SIZES);
 	WebhookTransfer *t = MemoryContextAllocZero(cxt, sizeof(WebhookTransfer));
+	MemoryContextCallback *release = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
 
 	t->cxt = cxt;
+	release->func = release_curl;
+	release->arg = t;
+	MemoryContextRegisterResetCallback(cxt, release);
 	t->outbox_id = outbox_id;
 	strlcpy(t->event_id, event_id, sizeof(t->event_id));
 	t->channel = MemoryContextStrdup(cxt, channel);
@@ -64,13 +85,14 @@ printable(MemoryContext cxt, const char *text, size_t len)
 }
 
 /*
- * Notes why addr (a refused address, as text) was refused.  libcurl tries
- * the host's other addresses after a refusal: the last refusal is kept.
+ * Notes in why (a refusal buffer of t) why addr (a refused address, as
+ * text) was refused.  libcurl tries the host's other addresses after a
+ * refusal at connect time: the last refusal is kept.
  */
 static void
-note_refusal(WebhookTransfer *t, const char *addr, WebhookAddressClass cls)
+note_refusal(char *why, size_t size, const char *addr, WebhookAddressClass cls)
 {
-	snprintf(t->refusal, sizeof(t->refusal), "%s is %s%s", addr,
+	snprintf(why, size, "%s is %s%s", addr,
 			 webhook_address_class_text(cls),
 			 webhook_address_allowed(cls, true)
 			 ? " (learnloop.webhook_allow_private is off)"
@@ -95,7 +117,7 @@ open_checked_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addre
 		else if (address->family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &address->addr)->sin6_addr,
 					  text, sizeof(text));
-		note_refusal(t, text, cls);
+		note_refusal(t->refusal, sizeof(t->refusal), text, cls);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(address->family, address->socktype, address->protocol);
@@ -114,9 +136,10 @@ check_connected_address(void *arg, char *primary_ip, char *local_ip,
 
 	if (!webhook_address_allowed(cls, t->allow_private))
 	{
-		note_refusal(t, primary_ip, cls);
+		note_refusal(t->sent_refusal, sizeof(t->sent_refusal), primary_ip, cls);
 		return CURL_PREREQFUNC_ABORT;
 	}
+	t->request_sent = true;
 	return CURL_PREREQFUNC_OK;
 }
 
@@ -229,6 +252,10 @@ webhook_transfer_prepare(WebhookTransfer *t, const char *url, const char *secret
 	SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(easy, CURLOPT_PROXY, "");
 	SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* a resolve past the timeout is abandoned, not waited for (libcurl 7.87) */
+	SETOPT(easy, CURLOPT_QUICK_EXIT, 1L);
+#endif
 	SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) webhook_connect_timeout_ms);
 	SETOPT(easy, CURLOPT_TIMEOUT_MS, (long) webhook_timeout_ms);
 	SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
@@ -295,7 +322,15 @@ webhook_transfer_finish(WebhookTransfer *t, CURLcode rc)
 	if (curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
 		t->duration_ms = total_us / 1000.0;
 
-	if (t->refusal[0] != '\0')
+	/*
+	 * A refusal decides only when no request went out: the connected address
+	 * refused just before sending, or every address libcurl tried refused
+	 * (or the others unreachable).  Once the request went out to an allowed
+	 * address, a refusal of another one is a note on a failure at most.
+	 */
+	if (t->sent_refusal[0] != '\0')
+		set_failed(t, psprintf("refused: %s", t->sent_refusal));
+	else if (t->refusal[0] != '\0' && !t->request_sent)
 		set_failed(t, psprintf("refused: %s", t->refusal));
 	else if (rc == CURLE_OK)
 		read_status(t, status);
@@ -316,20 +351,15 @@ webhook_transfer_finish(WebhookTransfer *t, CURLcode rc)
 		t->error = psprintf("%s: %s", curl_easy_strerror(rc),
 							printable(t->cxt, detail, strlen(detail)));
 	}
+	if (t->error != NULL && t->refusal[0] != '\0' && t->request_sent)
+		t->error = psprintf("%s (another address refused: %s)", t->error, t->refusal);
 
-	curl_easy_cleanup(t->easy);
-	t->easy = NULL;
-	curl_slist_free_all(t->headers);
-	t->headers = NULL;
+	release_curl(t);
 	MemoryContextSwitchTo(old);
 }
 
 void
 webhook_transfer_free(WebhookTransfer *t)
 {
-	if (t->easy != NULL)
-		curl_easy_cleanup(t->easy);
-	if (t->headers != NULL)
-		curl_slist_free_all(t->headers);
 	MemoryContextDelete(t->cxt);
 }

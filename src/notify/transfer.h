@@ -20,9 +20,16 @@
  *	- no proxy, not even one from the environment; connect and total
  *	  timeouts; at most learnloop.webhook_max_response_bytes of the answer
  *	  read; CURLOPT_NOSIGNAL, so libcurl installs no signal handler.
+ * An address refused while libcurl still had others to try decides the
+ * outcome only when no request went out: a host with a refused and an
+ * allowed address is delivered through the allowed one.
  * The callbacks run inside libcurl, in the worker's own thread: they
  * neither palloc nor ereport.  Debian's libcurl resolves names in a thread
- * of its own (getaddrinfo only, nothing of PostgreSQL's).
+ * of its own (getaddrinfo only, nothing of PostgreSQL's): CURLOPT_QUICK_EXIT
+ * lets libcurl abandon a resolve that outlives the attempt's timeout instead
+ * of waiting for it, and the worker blocks every signal while libcurl may
+ * create that thread (delivery_worker.c), so no PostgreSQL signal handler
+ * runs in it.
  *
  *-------------------------------------------------------------------------
  */
@@ -64,7 +71,12 @@ typedef struct WebhookTransfer
 	size_t		max_answer;
 	size_t		answer_bytes;
 	char		answer[WEBHOOK_ANSWER_KEPT + 1];
-	char		refusal[256];	/* why an address was refused; "" if none was */
+	char		refusal[256];	/* why an address libcurl was about to connect
+								 * to was refused; "" if none was */
+	char		sent_refusal[256];	/* why the connected address was refused
+									 * before the request; "" if it was not */
+	bool		request_sent;	/* the connected address passed: the request
+								 * went out */
 	char		errbuf[CURL_ERROR_SIZE];
 
 	/* the outcome */
@@ -77,9 +89,12 @@ typedef struct WebhookTransfer
 
 /*
  * A transfer for one outbox row, in a memory context of its own under
- * TopMemoryContext.  Copies its arguments.
+ * parent.  Copies its arguments.  Deleting that context (or a parent's)
+ * frees the easy handle and headers too, so an error between the claim and
+ * the start of a transfer leaks nothing: see delivery_worker.c.
  */
-extern WebhookTransfer *webhook_transfer_create(int64 outbox_id, const char *event_id,
+extern WebhookTransfer *webhook_transfer_create(MemoryContext parent, int64 outbox_id,
+												const char *event_id,
 												const char *channel, const char *body,
 												int attempt);
 
