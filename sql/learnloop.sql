@@ -2417,10 +2417,6 @@ LANGUAGE C;
 REVOKE ALL ON FUNCTION ml.webhook_outbox_wake() FROM PUBLIC;
 COMMENT ON FUNCTION ml.webhook_outbox_wake() IS
     'Trigger of ml.webhook_outbox: at commit, sets the latch of the delivery worker serving this database (no polling delay; a rollback wakes nobody)';
-/* the worker claims due events oldest first, in queue order among equals, by this index alone */
-CREATE INDEX webhook_outbox_due_idx ON ml.webhook_outbox (next_attempt_at, id) WHERE state = 'pending';
-COMMENT ON INDEX ml.webhook_outbox_due_idx IS
-    'The delivery worker''s claim order: pending events by due time, then queue order';
 CREATE TRIGGER webhook_outbox_wake AFTER INSERT ON ml.webhook_outbox
     FOR EACH STATEMENT EXECUTE FUNCTION ml.webhook_outbox_wake();
 COMMENT ON TRIGGER webhook_outbox_wake ON ml.webhook_outbox IS
