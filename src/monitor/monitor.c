@@ -33,6 +33,7 @@
 #include "common/srf.h"
 #include "model/reference_json.h"
 #include "monitor/label.h"
+#include "monitor/object_keys.h"
 #include "monitor/slices.h"
 #include "monitor/window_drift.h"
 
@@ -142,23 +143,26 @@ read_thresholds(Jsonb *overrides, DriftThresholds *t, int *sample)
 	json_tree_free(tree);
 }
 
-/* A number of a jsonb object's key, NaN when absent or not a number. */
-static double
-number_of(JsonbContainer *object, const char *key)
+/* The keys of a decision ml.monitor reads, in one pass over it (object_keys.h). */
+enum
 {
-	JsonbValue	v;
+	KEY_DECIDED_BY, KEY_LATENCY_US, KEY_SCORE, KEY_CONFIDENCE, KEY_ACTION, NDECISION_KEYS
+};
+static const char *const decision_key_names[NDECISION_KEYS] =
+{"decided_by", "latency_us", "score", "confidence", "action"};
 
-	if (getKeyJsonValueFromContainer(object, key, strlen(key), &v) == NULL ||
-		v.type != jbvNumeric)
-		return NAN;
-	return numeric_to_double(v.val.numeric);
+/* A number of a decision's key, NaN when absent or not a number. */
+static double
+number_of(const JsonbValue *values, const bool *found, int key)
+{
+	return found[key] && values[key].type == jbvNumeric ?
+		numeric_to_double(values[key].val.numeric) : NAN;
 }
 
 static bool
-string_of(JsonbContainer *object, const char *key, JsonbValue *v)
+string_of(const JsonbValue *values, const bool *found, int key)
 {
-	return getKeyJsonValueFromContainer(object, key, strlen(key), v) != NULL &&
-		v->type == jbvString;
+	return found[key] && values[key].type == jbvString;
 }
 
 /* A nullable text column of a window row, without a copy: its bytes and length, or NULL. */
@@ -175,29 +179,33 @@ text_column(const Datum *values, const bool *nulls, int column, int *len)
 }
 
 /*
- * One decision row into the slices and the drift.  Only what is needed is
- * looked up: a window has millions of rows, and each key of a decision
- * is a search of its object.
+ * One decision row into the slices and the drift.  The decision's keys
+ * are read in one pass (a window has millions of rows), and only the
+ * numbers needed are converted.
  */
 static void
-add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
-		const Datum *values, const bool *nulls)
+add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, SliceSet *slices,
+		WindowDrift *drift, const Datum *values, const bool *nulls)
 {
 	Jsonb	   *decision = DatumGetJsonbP(values[1]);
 	DecisionFacts f;
-	JsonbValue	decided_by;
-	JsonbValue	action;
+	JsonbValue	keys[NDECISION_KEYS];
+	bool		found[NDECISION_KEYS];
 	double		score = NAN;
 	double		confidence = NAN;
-	double		latency_us = number_of(&decision->root, "latency_us");
+	double		latency_us;
+	bool		has_action;
 	const char *label;
 	int			label_len;
 
+	object_keys_read(decision_keys, &decision->root, keys, found);
+	latency_us = number_of(keys, found, KEY_LATENCY_US);
+	has_action = string_of(keys, found, KEY_ACTION);
 	memset(&f, 0, sizeof(f));
-	if (string_of(&decision->root, "decided_by", &decided_by))
+	if (string_of(keys, found, KEY_DECIDED_BY))
 	{
-		f.decided_by = decided_by.val.string.val;
-		f.decided_by_len = decided_by.val.string.len;
+		f.decided_by = keys[KEY_DECIDED_BY].val.string.val;
+		f.decided_by_len = keys[KEY_DECIDED_BY].val.string.len;
 	}
 	else
 	{
@@ -211,9 +219,9 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 		f.decided_by = "model";
 		f.decided_by_len = 5;
 		/* an outcome model's score, else (a policy) its confidence */
-		score = number_of(&decision->root, "score");
+		score = number_of(keys, found, KEY_SCORE);
 		if (isnan(score) || m->prediction_is_confidence)
-			confidence = number_of(&decision->root, "confidence");
+			confidence = number_of(keys, found, KEY_CONFIDENCE);
 	}
 	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
 	f.variant = text_column(values, nulls, 5, &f.variant_len);
@@ -225,11 +233,11 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 	f.probability = NAN;
 	if (f.by_model)
 	{
-		bool		has_action = isnan(score) && string_of(&decision->root, "action", &action);
+		bool		use_action = isnan(score) && has_action;
 
 		f.probability = label_probability(&m->label, score, confidence,
-										  has_action ? action.val.string.val : NULL,
-										  has_action ? action.val.string.len : 0);
+										  use_action ? keys[KEY_ACTION].val.string.val : NULL,
+										  use_action ? keys[KEY_ACTION].val.string.len : 0);
 		if (!(f.probability >= 0 && f.probability <= 1))
 			f.probability = NAN;
 	}
@@ -238,8 +246,8 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[7]), &DatumGetJsonbP(values[0])->root,
-						 &decision->root,
+		window_drift_add(drift, DatumGetInt64(values[7]), values[0],
+						 found[KEY_ACTION] ? &keys[KEY_ACTION] : NULL,
 						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
 
@@ -252,6 +260,7 @@ typedef struct WindowReceiver
 {
 	DestReceiver pub;
 	const MonitoredModel *model;
+	ObjectKeys	decision_keys;
 	SliceSet   *slices;
 	WindowDrift *drift;
 	MemoryContext row;			/* a row's detoasted values */
@@ -264,7 +273,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(r->row);
 
 	slot_getallattrs(slot);
-	add_row(r->model, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	add_row(r->model, &r->decision_keys, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(r->row);
 	return true;
@@ -292,7 +301,7 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[4];
 	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
-	receiver_nothing, DestNone}, m, slices, drift, NULL};
+	receiver_nothing, DestNone}, m, {0}, slices, drift, NULL};
 	SPIExecuteOptions options = {0};
 
 	values[0] = PointerGetDatum(task);
@@ -306,6 +315,7 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
+	object_keys_init(&receiver.decision_keys, decision_key_names, NDECISION_KEYS);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
 										 ALLOCSET_DEFAULT_SIZES);
 	options.params = params;
