@@ -16,13 +16,16 @@
 
 #include "monitor/object_keys.h"
 
-/* jsonb's key order: shorter first, then by bytes */
-static int
+/* jsonb's key order: shorter first, then by bytes (keys are short: no call to memcmp) */
+static inline int
 key_cmp(const char *a, int alen, const char *b, int blen)
 {
 	if (alen != blen)
 		return alen < blen ? -1 : 1;
-	return memcmp(a, b, alen);
+	for (int i = 0; i < alen; i++)
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	return 0;
 }
 
 void
@@ -32,6 +35,8 @@ object_keys_init(ObjectKeys *keys, const char *const *names, int nkeys)
 	keys->names = palloc(sizeof(char *) * Max(nkeys, 1));
 	keys->lens = palloc(sizeof(int) * Max(nkeys, 1));
 	keys->sorted = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->match_key = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->match_at = palloc(sizeof(int) * Max(nkeys, 1));
 	for (int i = 0; i < nkeys; i++)
 	{
 		int			j = i;
@@ -49,21 +54,20 @@ object_keys_init(ObjectKeys *keys, const char *const *names, int nkeys)
 	}
 }
 
-/* The value of the object's index-th child (a value, not a key), as jsonb_util.c fills it. */
+/*
+ * The value of a child of the object (a value, not a key) that starts at
+ * offset and ends at end, as jsonb_util.c's fillJsonbValue fills it.
+ */
 static void
-child_value(JsonbContainer *object, int index, JsonbValue *v)
+child_value(JEntry entry, char *base, uint32 offset, uint32 end, JsonbValue *v)
 {
-	JEntry		entry = object->children[index];
-	char	   *base = (char *) &object->children[2 * JsonContainerSize(object)];
-	uint32		offset = getJsonbOffset(object, index);
-
 	if (JBE_ISNULL(entry))
 		v->type = jbvNull;
 	else if (JBE_ISSTRING(entry))
 	{
 		v->type = jbvString;
 		v->val.string.val = base + offset;
-		v->val.string.len = getJsonbLength(object, index);
+		v->val.string.len = end - offset;
 	}
 	else if (JBE_ISNUMERIC(entry))
 	{
@@ -80,7 +84,7 @@ child_value(JsonbContainer *object, int index, JsonbValue *v)
 		Assert(JBE_ISCONTAINER(entry));
 		v->type = jbvBinary;
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
-		v->val.binary.len = getJsonbLength(object, index) - (INTALIGN(offset) - offset);
+		v->val.binary.len = end - INTALIGN(offset);
 	}
 }
 
@@ -91,12 +95,14 @@ object_keys_read(const ObjectKeys *keys, JsonbContainer *object, JsonbValue *val
 	char	   *base;
 	uint32		offset = 0;
 	int			j = 0;
+	int			nmatched = 0;
 
 	memset(found, 0, sizeof(bool) * keys->nkeys);
 	if (object == NULL || !JsonContainerIsObject(object))
 		return;
 	count = JsonContainerSize(object);
 	base = (char *) &object->children[2 * count];
+	/* the keys: the wanted ones found, in the object's order */
 	for (int i = 0; i < count && j < keys->nkeys; i++)
 	{
 		uint32		start = offset;
@@ -110,11 +116,28 @@ object_keys_read(const ObjectKeys *keys, JsonbContainer *object, JsonbValue *val
 			j++;
 		while (j < keys->nkeys && cmp == 0)
 		{
-			child_value(object, count + i, &values[keys->sorted[j]]);
-			found[keys->sorted[j]] = true;
+			keys->match_key[nmatched] = keys->sorted[j];
+			keys->match_at[nmatched++] = i;
 			if (++j < keys->nkeys)
 				cmp = key_cmp(base + start, offset - start,
 							  keys->names[keys->sorted[j]], keys->lens[keys->sorted[j]]);
+		}
+	}
+	if (nmatched == 0)
+		return;
+	/* the offset of the first value: after every key */
+	offset = getJsonbOffset(object, count);
+	/* the values, in the keys' order, up to the last one found */
+	for (int i = 0, m = 0; m < nmatched; i++)
+	{
+		uint32		start = offset;
+
+		JBE_ADVANCE_OFFSET(offset, object->children[count + i]);
+		for (; m < nmatched && keys->match_at[m] == i; m++)
+		{
+			child_value(object->children[count + i], base, start, offset,
+						&values[keys->match_key[m]]);
+			found[keys->match_key[m]] = true;
 		}
 	}
 }

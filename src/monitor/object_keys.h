@@ -18,6 +18,9 @@ typedef struct ObjectKeys
 	const char **names;
 	int		   *lens;
 	int		   *sorted;			/* indexes of names, in jsonb's key order */
+	/* scratch of a read: the names found and their object keys' indexes */
+	int		   *match_key;
+	int		   *match_at;
 } ObjectKeys;
 
 /* names must outlive keys; a name may repeat (each gets the value). */
