@@ -213,7 +213,7 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, SliceSet *slic
 		f.decided_by_len = strlen(f.decided_by);
 	}
 	/* ml.decide's model decisions are "model <name> v<version>" */
-	f.by_model = f.decided_by_len > 6 && strncmp(f.decided_by, "model ", 6) == 0;
+	f.by_model = f.decided_by_len > 6 && memcmp(f.decided_by, "model ", 6) == 0;
 	if (f.by_model)
 	{
 		f.decided_by = "model";

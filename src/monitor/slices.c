@@ -30,12 +30,17 @@
 typedef struct Reason
 {
 	char	   *name;
+	int			name_len;
 	int64		count;
 } Reason;
 
 typedef struct Slice
 {
 	MetricSlice key;
+	/* the key's lengths, so that a row's are compared without strlen */
+	int			decided_by_len;
+	int			experiment_len;
+	int			variant_len;
 	int64		decisions;
 	int64		by_model;
 	List	   *reasons;		/* Reason *, fallbacks by decided_by */
@@ -70,10 +75,11 @@ slices_create(bool quality)
 	return set;
 }
 
-static bool
-same(const char *a, const char *b, int blen)
+/* Whether a key a (alen bytes, NULL for none) is b[0 .. blen - 1] (NULL for none). */
+static inline bool
+same(const char *a, int alen, const char *b, int blen)
 {
-	return a != NULL && b != NULL && strlen(a) == blen && memcmp(a, b, blen) == 0;
+	return a != NULL && b != NULL && alen == blen && memcmp(a, b, blen) == 0;
 }
 
 static Slice *
@@ -82,24 +88,32 @@ decided_by_slice(SliceSet *set, const DecisionFacts *f)
 	Slice	   *s;
 	ListCell   *lc;
 
-	if (set->last_decided_by && same(set->last_decided_by->key.decided_by, f->decided_by, f->decided_by_len))
+	if (set->last_decided_by && same(set->last_decided_by->key.decided_by,
+									 set->last_decided_by->decided_by_len,
+									 f->decided_by, f->decided_by_len))
 		return set->last_decided_by;
 	foreach(lc, set->by_decided_by)
-		if (same((s = lfirst(lc))->key.decided_by, f->decided_by, f->decided_by_len))
+	{
+		s = lfirst(lc);
+		if (same(s->key.decided_by, s->decided_by_len, f->decided_by, f->decided_by_len))
 			return set->last_decided_by = s;
+	}
 	if (list_length(set->by_decided_by) >= MONITOR_MAX_SLICES)
 		return NULL;
 	s = palloc0(sizeof(Slice));
 	s->key.decided_by = pnstrdup(f->decided_by, f->decided_by_len);
+	s->decided_by_len = f->decided_by_len;
 	set->by_decided_by = lappend(set->by_decided_by, s);
 	return set->last_decided_by = s;
 }
 
-/* Whether a key (NULL for none) is the text b[0 .. blen - 1] (NULL for none). */
-static bool
-same_or_none(const char *a, const char *b, int blen)
+/* Whether a slice is of the arm of f. */
+static inline bool
+same_arm(const Slice *s, const DecisionFacts *f)
 {
-	return a == NULL ? b == NULL : same(a, b, blen);
+	return same(s->key.experiment, s->experiment_len, f->experiment, f->experiment_len) &&
+		(s->key.variant == NULL ? f->variant == NULL :
+		 same(s->key.variant, s->variant_len, f->variant, f->variant_len));
 }
 
 static Slice *
@@ -110,14 +124,12 @@ arm_slice(SliceSet *set, const DecisionFacts *f)
 
 	if (f->experiment == NULL)
 		return NULL;
-	if (s && same(s->key.experiment, f->experiment, f->experiment_len) &&
-		same_or_none(s->key.variant, f->variant, f->variant_len))
+	if (s && same_arm(s, f))
 		return s;
 	foreach(lc, set->by_arm)
 	{
 		s = lfirst(lc);
-		if (same(s->key.experiment, f->experiment, f->experiment_len) &&
-			same_or_none(s->key.variant, f->variant, f->variant_len))
+		if (same_arm(s, f))
 			return set->last_arm = s;
 	}
 	if (list_length(set->by_arm) >= MONITOR_MAX_SLICES)
@@ -125,6 +137,8 @@ arm_slice(SliceSet *set, const DecisionFacts *f)
 	s = palloc0(sizeof(Slice));
 	s->key.experiment = pnstrdup(f->experiment, f->experiment_len);
 	s->key.variant = f->variant ? pnstrdup(f->variant, f->variant_len) : NULL;
+	s->experiment_len = f->experiment_len;
+	s->variant_len = f->variant_len;
 	set->by_arm = lappend(set->by_arm, s);
 	return set->last_arm = s;
 }
@@ -141,12 +155,17 @@ slice_add(Slice *s, const DecisionFacts *f, bool quality)
 		ListCell   *lc;
 
 		foreach(lc, s->reasons)
-			if (same(((Reason *) lfirst(lc))->name, f->decided_by, f->decided_by_len))
-				r = lfirst(lc);
+		{
+			Reason	   *c = lfirst(lc);
+
+			if (same(c->name, c->name_len, f->decided_by, f->decided_by_len))
+				r = c;
+		}
 		if (r == NULL && list_length(s->reasons) < MONITOR_MAX_SLICES)
 		{
 			r = palloc0(sizeof(Reason));
 			r->name = pnstrdup(f->decided_by, f->decided_by_len);
+			r->name_len = f->decided_by_len;
 			s->reasons = lappend(s->reasons, r);
 		}
 		if (r)
