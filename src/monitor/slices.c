@@ -276,7 +276,7 @@ slice_quality(const Slice *s)
 {
 	SliceQuality q;
 	bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
-	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
+	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * Max(s->matched.n, 1));
 
 	for (int64 i = 0; i < s->matched.n; i++)
 		outcomes[i] = s->matched_labels.values[i] > 0.5;
