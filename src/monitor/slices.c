@@ -36,18 +36,17 @@ typedef struct Reason
 	int64		count;
 } Reason;
 
-/* What a decision keeps for its slices' percentiles and quality. */
-typedef struct KeptRow
+/* A kept decision's slices' numbers, -1: none. */
+typedef struct KeptSlices
 {
-	double		lag_seconds;	/* NaN: none */
-	double		latency_ms;		/* NaN: none */
-	double		probability;	/* NaN: none, or quality not measured */
-	int16		decided_by;		/* its slices' numbers, -1: none */
+	int16		decided_by;
 	int16		arm;
-	bool		has_label;		/* its probability is matched with label */
-	bool		label;
-	bool		pending;		/* its probability has no outcome yet */
-} KeptRow;
+} KeptSlices;
+
+/* What a kept decision's probability is for */
+#define KEPT_MATCHED 1			/* it has a label, */
+#define KEPT_LABEL 2			/* which is the second class */
+#define KEPT_PENDING 4			/* it has no outcome yet */
 
 typedef enum SliceKind
 {
@@ -82,9 +81,14 @@ struct SliceSet
 	List	   *by_arm;
 	Slice	   *last_decided_by;	/* the last match, as rows come in runs */
 	Slice	   *last_arm;
-	KeptRow    *kept;
+	/* what decisions keep for their slices' percentiles and quality, by column */
 	int64		nkept;
 	int64		capacity;
+	double	   *lag_seconds;	/* NaN: none */
+	double	   *latency_ms;		/* NaN: none */
+	double	   *probability;	/* NaN: none, or quality not measured */
+	KeptSlices *where;
+	uint8	   *kind;			/* KEPT_* */
 };
 
 SliceSet *
@@ -227,34 +231,39 @@ slices_add(SliceSet *set, const DecisionFacts *facts)
 		slice_add(arm, facts, matched, pending);
 	if (!isnan(facts->lag_seconds) || !isnan(facts->latency_ms) || matched || pending)
 	{
-		KeptRow    *k;
+		int64		i = set->nkept++;
 
-		if (set->nkept == set->capacity)
+		if (i == set->capacity)
 		{
 			set->capacity = Max(set->capacity * 2, 8192);
-			set->kept = set->kept ?
-				repalloc_huge(set->kept, sizeof(KeptRow) * set->capacity) :
-				MemoryContextAllocHuge(set->cxt, sizeof(KeptRow) * set->capacity);
+#define GROW(column) \
+	(set->column = set->column ? \
+	 repalloc_huge(set->column, sizeof(*set->column) * set->capacity) : \
+	 MemoryContextAllocHuge(set->cxt, sizeof(*set->column) * set->capacity))
+			GROW(lag_seconds);
+			GROW(latency_ms);
+			GROW(probability);
+			GROW(where);
+			GROW(kind);
+#undef GROW
 		}
-		k = &set->kept[set->nkept++];
-		k->lag_seconds = facts->lag_seconds;
-		k->latency_ms = facts->latency_ms;
-		k->probability = matched || pending ? facts->probability : NAN;
-		k->decided_by = by ? by->number : -1;
-		k->arm = arm ? arm->number : -1;
-		k->has_label = matched;
-		k->label = matched && facts->label > 0.5;
-		k->pending = pending;
+		set->lag_seconds[i] = facts->lag_seconds;
+		set->latency_ms[i] = facts->latency_ms;
+		set->probability[i] = matched || pending ? facts->probability : NAN;
+		set->where[i].decided_by = by ? by->number : -1;
+		set->where[i].arm = arm ? arm->number : -1;
+		set->kind[i] = (matched ? KEPT_MATCHED : 0) |
+			(matched && facts->label > 0.5 ? KEPT_LABEL : 0) | (pending ? KEPT_PENDING : 0);
 	}
 	MemoryContextSwitchTo(old);
 }
 
-/* Whether a kept decision is in a slice. */
+/* Whether the i-th kept decision is in a slice. */
 static inline bool
-in_slice(const Slice *s, const KeptRow *k)
+in_slice(const SliceSet *set, const Slice *s, int64 i)
 {
 	return s->kind == SLICE_OVERALL ||
-		(s->kind == SLICE_DECIDED_BY ? k->decided_by : k->arm) == s->number;
+		(s->kind == SLICE_DECIDED_BY ? set->where[i].decided_by : set->where[i].arm) == s->number;
 }
 
 static double
@@ -324,16 +333,12 @@ typedef struct EmitScratch
 static int64
 gather_times(const SliceSet *set, const Slice *s, bool latency, double *out)
 {
+	const double *values = latency ? set->latency_ms : set->lag_seconds;
 	int64		n = 0;
 
 	for (int64 i = 0; i < set->nkept; i++)
-	{
-		const KeptRow *k = &set->kept[i];
-		double		v = latency ? k->latency_ms : k->lag_seconds;
-
-		if (!isnan(v) && in_slice(s, k))
-			out[n++] = v;
-	}
+		if (!isnan(values[i]) && in_slice(set, s, i))
+			out[n++] = values[i];
 	return n;
 }
 
@@ -352,24 +357,16 @@ slice_quality(const SliceSet *set, const Slice *s, EmitScratch *scratch)
 	int64		n = 0;
 
 	for (int64 i = 0; i < set->nkept; i++)
-	{
-		const KeptRow *k = &set->kept[i];
-
-		if (k->has_label && in_slice(s, k))
+		if ((set->kind[i] & KEPT_MATCHED) && in_slice(set, s, i))
 		{
-			scratch->values[n] = k->probability;
-			scratch->outcomes[n++] = k->label;
+			scratch->values[n] = set->probability[i];
+			scratch->outcomes[n++] = (set->kind[i] & KEPT_LABEL) != 0;
 		}
-	}
 	binary_calibration(scratch->values, scratch->outcomes, n, &q.cal, scratch->calibration);
 	n = 0;
 	for (int64 i = 0; i < set->nkept; i++)
-	{
-		const KeptRow *k = &set->kept[i];
-
-		if (k->pending && in_slice(s, k))
-			scratch->values[n++] = k->probability;
-	}
+		if ((set->kind[i] & KEPT_PENDING) && in_slice(set, s, i))
+			scratch->values[n++] = set->probability[i];
 	q.estimated = expected_accuracy(scratch->values, n, &q.used);
 	return q;
 }
