@@ -179,13 +179,47 @@ text_column(const Datum *values, const bool *nulls, int column, int *len)
 }
 
 /*
+ * The text of the outcome's key as outcome->>key gives it
+ * (jsonb_object_field_text), without an expression per row; NULL when
+ * the key is absent or a JSON null, or the outcome not an object.
+ */
+static const char *
+outcome_text(const ObjectKeys *key, Datum outcome, int *len)
+{
+	JsonbValue	v;
+	bool		found;
+	const char *text;
+
+	object_keys_read(key, &DatumGetJsonbP(outcome)->root, &v, &found);
+	if (!found || v.type == jbvNull)
+		return NULL;
+	switch (v.type)
+	{
+		case jbvString:
+			*len = v.val.string.len;
+			return v.val.string.val;
+		case jbvNumeric:
+			text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+			break;
+		case jbvBool:
+			text = v.val.boolean ? "true" : "false";
+			break;
+		default:
+			text = JsonbToCString(NULL, v.val.binary.data, v.val.binary.len);
+			break;
+	}
+	*len = strlen(text);
+	return text;
+}
+
+/*
  * One decision row into the slices and the drift.  The decision's keys
  * are read in one pass (a window has millions of rows), and only the
  * numbers needed are converted.
  */
 static void
-add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, SliceSet *slices,
-		WindowDrift *drift, const Datum *values, const bool *nulls)
+add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKeys *outcome_key,
+		SliceSet *slices, WindowDrift *drift, const Datum *values, const bool *nulls)
 {
 	Jsonb	   *decision = DatumGetJsonbP(values[1]);
 	DecisionFacts f;
@@ -225,10 +259,11 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, SliceSet *slic
 	}
 	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
 	f.variant = text_column(values, nulls, 5, &f.variant_len);
-	f.has_outcome = DatumGetBool(values[2]);
+	f.has_outcome = !nulls[2];
 	/* no lag without an outcome_at (written by hand without one) */
 	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
-	if ((label = text_column(values, nulls, 6, &label_len)) != NULL)
+	if (f.has_outcome && m->label.key != NULL &&
+		(label = outcome_text(outcome_key, values[2], &label_len)) != NULL)
 		f.has_label = label_value(&m->label, label, label_len, &f.label);
 	f.probability = NAN;
 	if (f.by_model)
@@ -246,7 +281,7 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, SliceSet *slic
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[7]), values[0],
+		window_drift_add(drift, DatumGetInt64(values[6]), values[0],
 						 found[KEY_ACTION] ? &keys[KEY_ACTION] : NULL,
 						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
@@ -261,6 +296,7 @@ typedef struct WindowReceiver
 	DestReceiver pub;
 	const MonitoredModel *model;
 	ObjectKeys	decision_keys;
+	ObjectKeys	outcome_key;	/* the label's */
 	SliceSet   *slices;
 	WindowDrift *drift;
 	MemoryContext row;			/* a row's detoasted values */
@@ -273,7 +309,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(r->row);
 
 	slot_getallattrs(slot);
-	add_row(r->model, &r->decision_keys, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	add_row(r->model, &r->decision_keys, &r->outcome_key, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(r->row);
 	return true;
@@ -297,25 +333,26 @@ static void
 scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
 			SliceSet *slices, WindowDrift *drift)
 {
-	ParamListInfo params = makeParamList(4);
-	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[4];
+	ParamListInfo params = makeParamList(3);
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	const char *label_key = m->label.key;
 	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
-	receiver_nothing, DestNone}, m, {0}, slices, drift, NULL};
+	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
 	SPIExecuteOptions options = {0};
 
 	values[0] = PointerGetDatum(task);
 	values[1] = TimestampTzGetDatum(start);
 	values[2] = TimestampTzGetDatum(end);
-	values[3] = m->label.key ? CStringGetTextDatum(m->label.key) : (Datum) 0;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		params->params[i].value = values[i];
-		params->params[i].isnull = i == 3 && m->label.key == NULL;
+		params->params[i].isnull = false;
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
 	object_keys_init(&receiver.decision_keys, decision_key_names, NDECISION_KEYS);
+	object_keys_init(&receiver.outcome_key, &label_key, label_key ? 1 : 0);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
 										 ALLOCSET_DEFAULT_SIZES);
 	options.params = params;
@@ -323,12 +360,12 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
 	options.dest = &receiver.pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
-												 "SELECT features, decision, outcome IS NOT NULL, "
+												 "SELECT features, decision, outcome, "
 												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
-												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4, id "
+												 "experiment, variant, id "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
-												 "AND created_at OPERATOR(pg_catalog.<) $3", 4, types),
+												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
 								  &options) < 0)
 		elog(ERROR, "learnloop could not read the window's decisions");
 	MemoryContextDelete(receiver.row);

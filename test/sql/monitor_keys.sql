@@ -76,3 +76,19 @@ SELECT count(*) AS differing FROM (
 -- and the features read as they are: the missing shares of the three features
 SELECT feature, round(value::numeric, 6) AS missing_share FROM monk_padded
  WHERE metric = 'missing_share' ORDER BY feature;
+
+-- the label is outcome->>'y' as SQL gives it, read without the expression: a JSON string or
+-- boolean names a class; a number, null, object or array, or an absent key, does not (an outcome
+-- is always an object)
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, outcome_at)
+SELECT 'labels', 'u' || i, '2026-03-01 09:00'::timestamptz + i * interval '1 minute', '{}',
+       '{"decided_by": "rules"}',
+       (ARRAY['{"y": "true"}', '{"y": true}', '{"y": "false"}', '{"y": false}', '{"y": 1}', '{"y": null}',
+              '{"y": {"true": 1}}', '{"y": ["true"]}', '{"z": true}', '{"y": "tru"}'])[i % 10 + 1]::jsonb,
+       '2026-03-01 09:30'
+  FROM generate_series(0, 29) i;
+SELECT m.value = s.rate AS rate_as_sql, m.metrics->>'rows' = s.labelled::text AS rows_as_sql, s.labelled, s.rate
+  FROM ml.monitor('monk', window_end => '2026-03-01 10:00', task => 'labels') m,
+       (SELECT count(*) AS labelled, avg((outcome->>'y')::boolean::int)::float8 AS rate
+          FROM ml.MLTrainingData WHERE task = 'labels' AND outcome->>'y' IN ('true', 'false')) s
+ WHERE m.metric = 'outcome_rate' AND m.decided_by IS NULL AND m.experiment IS NULL;
