@@ -40,15 +40,6 @@ metric_row(MetricRows *rows, const char *metric, const char *feature,
 	tuplestore_putvalues(rows->store, rows->desc, values, nulls);
 }
 
-void
-double_array_grow(DoubleArray *a)
-{
-	a->capacity = Max(a->capacity * 2, 8192);
-	a->values = a->values ?
-		repalloc_huge(a->values, sizeof(double) * a->capacity) :
-		MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * a->capacity);
-}
-
 /*
  * Moves the k-th smallest of values[lo .. hi] to position k, smaller ones
  * before it and larger ones after (Hoare's selection, median of three).

@@ -35,25 +35,6 @@ typedef struct MetricRows
 extern void metric_row(MetricRows *rows, const char *metric, const char *feature,
 					   const MetricSlice *slice, double value, const char *details);
 
-/* A growable array of doubles, for the values a metric sorts. */
-typedef struct DoubleArray
-{
-	double	   *values;
-	int64		n;
-	int64		capacity;
-} DoubleArray;
-
-extern void double_array_grow(DoubleArray *a);
-
-/* Appends a value, growing the array in the current memory context. */
-static inline void
-double_array_add(DoubleArray *a, double value)
-{
-	if (unlikely(a->n == a->capacity))
-		double_array_grow(a);
-	a->values[a->n++] = value;
-}
-
 /*
  * The q[i]-quantiles (q ascending) of n values as percentile_disc
  * computes them: the value at 1-based position ceil(q n) of the sorted

@@ -33,6 +33,7 @@
 #include "common/srf.h"
 #include "model/reference_json.h"
 #include "monitor/label.h"
+#include "monitor/object_keys.h"
 #include "monitor/slices.h"
 #include "monitor/window_drift.h"
 
@@ -142,23 +143,26 @@ read_thresholds(Jsonb *overrides, DriftThresholds *t, int *sample)
 	json_tree_free(tree);
 }
 
-/* A number of a jsonb object's key, NaN when absent or not a number. */
-static double
-number_of(JsonbContainer *object, const char *key)
+/* The keys of a decision ml.monitor reads, in one pass over it (object_keys.h). */
+enum
 {
-	JsonbValue	v;
+	KEY_DECIDED_BY, KEY_LATENCY_US, KEY_SCORE, KEY_CONFIDENCE, KEY_ACTION, NDECISION_KEYS
+};
+static const char *const decision_key_names[NDECISION_KEYS] =
+{"decided_by", "latency_us", "score", "confidence", "action"};
 
-	if (getKeyJsonValueFromContainer(object, key, strlen(key), &v) == NULL ||
-		v.type != jbvNumeric)
-		return NAN;
-	return numeric_to_double(v.val.numeric);
+/* A number of a decision's key, NaN when absent or not a number. */
+static double
+number_of(const JsonbValue *values, const bool *found, int key)
+{
+	return found[key] && values[key].type == jbvNumeric ?
+		numeric_to_double(values[key].val.numeric) : NAN;
 }
 
 static bool
-string_of(JsonbContainer *object, const char *key, JsonbValue *v)
+string_of(const JsonbValue *values, const bool *found, int key)
 {
-	return getKeyJsonValueFromContainer(object, key, strlen(key), v) != NULL &&
-		v->type == jbvString;
+	return found[key] && values[key].type == jbvString;
 }
 
 /* A nullable text column of a window row, without a copy: its bytes and length, or NULL. */
@@ -175,29 +179,67 @@ text_column(const Datum *values, const bool *nulls, int column, int *len)
 }
 
 /*
- * One decision row into the slices and the drift.  Only what is needed is
- * looked up: a window has millions of rows, and each key of a decision
- * is a search of its object.
+ * The text of the outcome's key as outcome->>key gives it
+ * (jsonb_object_field_text), without an expression per row; NULL when
+ * the key is absent or a JSON null, or the outcome not an object.
+ */
+static const char *
+outcome_text(const ObjectKeys *key, Datum outcome, int *len)
+{
+	JsonbValue	v;
+	bool		found;
+	const char *text;
+
+	object_keys_read(key, &DatumGetJsonbP(outcome)->root, &v, &found);
+	if (!found || v.type == jbvNull)
+		return NULL;
+	switch (v.type)
+	{
+		case jbvString:
+			*len = v.val.string.len;
+			return v.val.string.val;
+		case jbvNumeric:
+			text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+			break;
+		case jbvBool:
+			text = v.val.boolean ? "true" : "false";
+			break;
+		default:
+			text = JsonbToCString(NULL, v.val.binary.data, v.val.binary.len);
+			break;
+	}
+	*len = strlen(text);
+	return text;
+}
+
+/*
+ * One decision row into the slices and the drift.  The decision's keys
+ * are read in one pass (a window has millions of rows), and only the
+ * numbers needed are converted.
  */
 static void
-add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
-		const Datum *values, const bool *nulls)
+add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKeys *outcome_key,
+		SliceSet *slices, WindowDrift *drift, const Datum *values, const bool *nulls)
 {
 	Jsonb	   *decision = DatumGetJsonbP(values[1]);
 	DecisionFacts f;
-	JsonbValue	decided_by;
-	JsonbValue	action;
+	JsonbValue	keys[NDECISION_KEYS];
+	bool		found[NDECISION_KEYS];
 	double		score = NAN;
 	double		confidence = NAN;
-	double		latency_us = number_of(&decision->root, "latency_us");
+	double		latency_us;
+	bool		has_action;
 	const char *label;
 	int			label_len;
 
+	object_keys_read(decision_keys, &decision->root, keys, found);
+	latency_us = number_of(keys, found, KEY_LATENCY_US);
+	has_action = string_of(keys, found, KEY_ACTION);
 	memset(&f, 0, sizeof(f));
-	if (string_of(&decision->root, "decided_by", &decided_by))
+	if (string_of(keys, found, KEY_DECIDED_BY))
 	{
-		f.decided_by = decided_by.val.string.val;
-		f.decided_by_len = decided_by.val.string.len;
+		f.decided_by = keys[KEY_DECIDED_BY].val.string.val;
+		f.decided_by_len = keys[KEY_DECIDED_BY].val.string.len;
 	}
 	else
 	{
@@ -205,31 +247,32 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 		f.decided_by_len = strlen(f.decided_by);
 	}
 	/* ml.decide's model decisions are "model <name> v<version>" */
-	f.by_model = f.decided_by_len > 6 && strncmp(f.decided_by, "model ", 6) == 0;
+	f.by_model = f.decided_by_len > 6 && memcmp(f.decided_by, "model ", 6) == 0;
 	if (f.by_model)
 	{
 		f.decided_by = "model";
 		f.decided_by_len = 5;
 		/* an outcome model's score, else (a policy) its confidence */
-		score = number_of(&decision->root, "score");
+		score = number_of(keys, found, KEY_SCORE);
 		if (isnan(score) || m->prediction_is_confidence)
-			confidence = number_of(&decision->root, "confidence");
+			confidence = number_of(keys, found, KEY_CONFIDENCE);
 	}
 	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
 	f.variant = text_column(values, nulls, 5, &f.variant_len);
-	f.has_outcome = DatumGetBool(values[2]);
+	f.has_outcome = !nulls[2];
 	/* no lag without an outcome_at (written by hand without one) */
 	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
-	if ((label = text_column(values, nulls, 6, &label_len)) != NULL)
+	if (f.has_outcome && m->label.key != NULL &&
+		(label = outcome_text(outcome_key, values[2], &label_len)) != NULL)
 		f.has_label = label_value(&m->label, label, label_len, &f.label);
 	f.probability = NAN;
 	if (f.by_model)
 	{
-		bool		has_action = isnan(score) && string_of(&decision->root, "action", &action);
+		bool		use_action = isnan(score) && has_action;
 
 		f.probability = label_probability(&m->label, score, confidence,
-										  has_action ? action.val.string.val : NULL,
-										  has_action ? action.val.string.len : 0);
+										  use_action ? keys[KEY_ACTION].val.string.val : NULL,
+										  use_action ? keys[KEY_ACTION].val.string.len : 0);
 		if (!(f.probability >= 0 && f.probability <= 1))
 			f.probability = NAN;
 	}
@@ -238,8 +281,8 @@ add_row(const MonitoredModel *m, SliceSet *slices, WindowDrift *drift,
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[7]), &DatumGetJsonbP(values[0])->root,
-						 &decision->root,
+		window_drift_add(drift, DatumGetInt64(values[6]), values[0],
+						 found[KEY_ACTION] ? &keys[KEY_ACTION] : NULL,
 						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
 
@@ -252,6 +295,8 @@ typedef struct WindowReceiver
 {
 	DestReceiver pub;
 	const MonitoredModel *model;
+	ObjectKeys	decision_keys;
+	ObjectKeys	outcome_key;	/* the label's */
 	SliceSet   *slices;
 	WindowDrift *drift;
 	MemoryContext row;			/* a row's detoasted values */
@@ -264,7 +309,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(r->row);
 
 	slot_getallattrs(slot);
-	add_row(r->model, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	add_row(r->model, &r->decision_keys, &r->outcome_key, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(r->row);
 	return true;
@@ -288,24 +333,26 @@ static void
 scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
 			SliceSet *slices, WindowDrift *drift)
 {
-	ParamListInfo params = makeParamList(4);
-	Oid			types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[4];
+	ParamListInfo params = makeParamList(3);
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	const char *label_key = m->label.key;
 	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
-	receiver_nothing, DestNone}, m, slices, drift, NULL};
+	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
 	SPIExecuteOptions options = {0};
 
 	values[0] = PointerGetDatum(task);
 	values[1] = TimestampTzGetDatum(start);
 	values[2] = TimestampTzGetDatum(end);
-	values[3] = m->label.key ? CStringGetTextDatum(m->label.key) : (Datum) 0;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		params->params[i].value = values[i];
-		params->params[i].isnull = i == 3 && m->label.key == NULL;
+		params->params[i].isnull = false;
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
+	object_keys_init(&receiver.decision_keys, decision_key_names, NDECISION_KEYS);
+	object_keys_init(&receiver.outcome_key, &label_key, label_key ? 1 : 0);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
 										 ALLOCSET_DEFAULT_SIZES);
 	options.params = params;
@@ -313,12 +360,12 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
 	options.dest = &receiver.pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
-												 "SELECT features, decision, outcome IS NOT NULL, "
+												 "SELECT features, decision, outcome, "
 												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
-												 "experiment, variant, outcome OPERATOR(pg_catalog.->>) $4, id "
+												 "experiment, variant, id "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
-												 "AND created_at OPERATOR(pg_catalog.<) $3", 4, types),
+												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
 								  &options) < 0)
 		elog(ERROR, "learnloop could not read the window's decisions");
 	MemoryContextDelete(receiver.row);

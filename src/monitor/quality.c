@@ -46,6 +46,65 @@ expected_accuracy(const double *prob, int64 n, int64 *used)
 }
 
 /*
+ * Sorts n non-negative finite doubles ascending, tmp holding n more: an
+ * LSD radix sort of their bit patterns, which order as the numbers do, in
+ * at most six passes (one histogram pass for all digits; a digit all
+ * values share is skipped).  A comparison sort of a window's million
+ * confidences was 5 % of ml.monitor's time.
+ */
+#define RADIX_BITS 11
+#define RADIX_SIZE (1 << RADIX_BITS)
+#define RADIX_DIGITS ((64 + RADIX_BITS - 1) / RADIX_BITS)
+
+static void
+radix_sort_nonnegative(double *values, double *tmp, int64 n)
+{
+	static int64 counts[RADIX_DIGITS][RADIX_SIZE];
+	double	   *src = values;
+	double	   *dst = tmp;
+
+	if (n < 2)
+		return;
+	memset(counts, 0, sizeof(counts));
+	for (int64 i = 0; i < n; i++)
+	{
+		uint64		bits;
+
+		memcpy(&bits, &values[i], sizeof(bits));
+		for (int d = 0; d < RADIX_DIGITS; d++)
+			counts[d][(bits >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+	}
+	for (int d = 0; d < RADIX_DIGITS; d++)
+	{
+		uint64		first;
+		int64		start = 0;
+		double	   *t;
+
+		memcpy(&first, &src[0], sizeof(first));
+		if (counts[d][(first >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)] == n)
+			continue;
+		/* the counts become each digit's first position */
+		for (int b = 0; b < RADIX_SIZE; b++)
+		{
+			int64		c = counts[d][b];
+
+			counts[d][b] = start;
+			start += c;
+		}
+		for (int64 i = 0; i < n; i++)
+		{
+			uint64		bits;
+
+			memcpy(&bits, &src[i], sizeof(bits));
+			dst[counts[d][(bits >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++] = src[i];
+		}
+		t = src, src = dst, dst = t;
+	}
+	if (src != values)
+		memcpy(values, src, sizeof(double) * n);
+}
+
+/*
  * The bins are cut on the sorted confidences; each row then finds its bin
  * among the edges (the confidence each bin starts at), so rows need not
  * be carried through the sort.
@@ -65,10 +124,11 @@ binary_calibration(const double *prob, const bool *outcome, int64 n,
 	int64		k = 0;
 	int			ncuts;
 
+	/* confidences are 0.5 .. 1: finite, and their bits order as they do */
 	for (int64 i = 0; i < n; i++)
 		if (usable(prob[i]))
 			scratch[k++] = confidence(prob[i]);
-	k = sort_finite(scratch, k);
+	radix_sort_nonnegative(scratch, scratch + k, k);
 	ncuts = equal_count_cuts(scratch, k, MONITOR_ECE_BINS, cuts);
 	for (int b = 0; b < ncuts; b++)
 		edges[b] = scratch[cuts[b]];

@@ -59,7 +59,7 @@ extern double expected_accuracy(const double *prob, int64 n, int64 *used);
  * equal_count_cuts (equal confidences share a bin, so there may be
  * fewer).  model/metrics.c's ECE, which the deployment gate uses, bins by
  * equal width instead; the two agree only where the bins do.  scratch
- * holds n doubles.
+ * holds 2 n doubles.
  */
 extern void binary_calibration(const double *prob, const bool *outcome,
 							   int64 n, BinaryCalibration *out,

@@ -9,9 +9,11 @@
  *
  * Every decision counts in the overall slice, in its decided_by slice and
  * in its experiment arm's.  The percentiles are exact (percentile_disc's
- * rule), so each slice keeps its latencies and lags, and selects the
- * percentiles among them without sorting; the quality metrics keep the
- * probabilities, which ECE sorts.
+ * rule), and ECE sorts the probabilities, so the window's latencies, lags
+ * and probabilities are kept: once per decision, with the numbers of its
+ * slices (a copy per slice cost three times the memory and its page
+ * faults).  Each slice gathers its values from them when it is emitted,
+ * in the decisions' order, and selects the percentiles without sorting.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,23 +32,44 @@
 typedef struct Reason
 {
 	char	   *name;
+	int			name_len;
 	int64		count;
 } Reason;
+
+/* A kept decision's slices' numbers, -1: none. */
+typedef struct KeptSlices
+{
+	int16		decided_by;
+	int16		arm;
+} KeptSlices;
+
+/* What a kept decision's probability is for */
+#define KEPT_MATCHED 1			/* it has a label, */
+#define KEPT_LABEL 2			/* which is the second class */
+#define KEPT_PENDING 4			/* it has no outcome yet */
+
+typedef enum SliceKind
+{
+	SLICE_OVERALL, SLICE_DECIDED_BY, SLICE_ARM
+} SliceKind;
 
 typedef struct Slice
 {
 	MetricSlice key;
+	SliceKind	kind;
+	int16		number;			/* in its list */
+	/* the key's lengths, so that a row's are compared without strlen */
+	int			decided_by_len;
+	int			experiment_len;
+	int			variant_len;
 	int64		decisions;
 	int64		by_model;
 	List	   *reasons;		/* Reason *, fallbacks by decided_by */
 	int64		with_outcome;
-	DoubleArray lags;
 	int64		labelled;
 	double		label_sum;
-	DoubleArray matched;		/* probabilities with a label */
-	DoubleArray matched_labels;
-	DoubleArray pending;		/* probabilities without an outcome */
-	DoubleArray latency;
+	int64		matched;		/* probabilities with a label */
+	int64		pending;		/* probabilities without an outcome */
 } Slice;
 
 struct SliceSet
@@ -58,6 +81,14 @@ struct SliceSet
 	List	   *by_arm;
 	Slice	   *last_decided_by;	/* the last match, as rows come in runs */
 	Slice	   *last_arm;
+	/* what decisions keep for their slices' percentiles and quality, by column */
+	int64		nkept;
+	int64		capacity;
+	double	   *lag_seconds;	/* NaN: none */
+	double	   *latency_ms;		/* NaN: none */
+	double	   *probability;	/* NaN: none, or quality not measured */
+	KeptSlices *where;
+	uint8	   *kind;			/* KEPT_* */
 };
 
 SliceSet *
@@ -67,13 +98,15 @@ slices_create(bool quality)
 
 	set->cxt = CurrentMemoryContext;
 	set->quality = quality;
+	set->overall.kind = SLICE_OVERALL;
 	return set;
 }
 
-static bool
-same(const char *a, const char *b, int blen)
+/* Whether a key a (alen bytes, NULL for none) is b[0 .. blen - 1] (NULL for none). */
+static inline bool
+same(const char *a, int alen, const char *b, int blen)
 {
-	return a != NULL && b != NULL && strlen(a) == blen && memcmp(a, b, blen) == 0;
+	return a != NULL && b != NULL && alen == blen && memcmp(a, b, blen) == 0;
 }
 
 static Slice *
@@ -82,24 +115,34 @@ decided_by_slice(SliceSet *set, const DecisionFacts *f)
 	Slice	   *s;
 	ListCell   *lc;
 
-	if (set->last_decided_by && same(set->last_decided_by->key.decided_by, f->decided_by, f->decided_by_len))
+	if (set->last_decided_by && same(set->last_decided_by->key.decided_by,
+									 set->last_decided_by->decided_by_len,
+									 f->decided_by, f->decided_by_len))
 		return set->last_decided_by;
 	foreach(lc, set->by_decided_by)
-		if (same((s = lfirst(lc))->key.decided_by, f->decided_by, f->decided_by_len))
+	{
+		s = lfirst(lc);
+		if (same(s->key.decided_by, s->decided_by_len, f->decided_by, f->decided_by_len))
 			return set->last_decided_by = s;
+	}
 	if (list_length(set->by_decided_by) >= MONITOR_MAX_SLICES)
 		return NULL;
 	s = palloc0(sizeof(Slice));
+	s->kind = SLICE_DECIDED_BY;
+	s->number = list_length(set->by_decided_by);
 	s->key.decided_by = pnstrdup(f->decided_by, f->decided_by_len);
+	s->decided_by_len = f->decided_by_len;
 	set->by_decided_by = lappend(set->by_decided_by, s);
 	return set->last_decided_by = s;
 }
 
-/* Whether a key (NULL for none) is the text b[0 .. blen - 1] (NULL for none). */
-static bool
-same_or_none(const char *a, const char *b, int blen)
+/* Whether a slice is of the arm of f. */
+static inline bool
+same_arm(const Slice *s, const DecisionFacts *f)
 {
-	return a == NULL ? b == NULL : same(a, b, blen);
+	return same(s->key.experiment, s->experiment_len, f->experiment, f->experiment_len) &&
+		(s->key.variant == NULL ? f->variant == NULL :
+		 same(s->key.variant, s->variant_len, f->variant, f->variant_len));
 }
 
 static Slice *
@@ -110,27 +153,30 @@ arm_slice(SliceSet *set, const DecisionFacts *f)
 
 	if (f->experiment == NULL)
 		return NULL;
-	if (s && same(s->key.experiment, f->experiment, f->experiment_len) &&
-		same_or_none(s->key.variant, f->variant, f->variant_len))
+	if (s && same_arm(s, f))
 		return s;
 	foreach(lc, set->by_arm)
 	{
 		s = lfirst(lc);
-		if (same(s->key.experiment, f->experiment, f->experiment_len) &&
-			same_or_none(s->key.variant, f->variant, f->variant_len))
+		if (same_arm(s, f))
 			return set->last_arm = s;
 	}
 	if (list_length(set->by_arm) >= MONITOR_MAX_SLICES)
 		return NULL;
 	s = palloc0(sizeof(Slice));
+	s->kind = SLICE_ARM;
+	s->number = list_length(set->by_arm);
 	s->key.experiment = pnstrdup(f->experiment, f->experiment_len);
 	s->key.variant = f->variant ? pnstrdup(f->variant, f->variant_len) : NULL;
+	s->experiment_len = f->experiment_len;
+	s->variant_len = f->variant_len;
 	set->by_arm = lappend(set->by_arm, s);
 	return set->last_arm = s;
 }
 
+/* A decision's counts in a slice; its values are kept once, by slices_add. */
 static void
-slice_add(Slice *s, const DecisionFacts *f, bool quality)
+slice_add(Slice *s, const DecisionFacts *f, bool matched, bool pending)
 {
 	s->decisions++;
 	if (f->by_model)
@@ -141,12 +187,17 @@ slice_add(Slice *s, const DecisionFacts *f, bool quality)
 		ListCell   *lc;
 
 		foreach(lc, s->reasons)
-			if (same(((Reason *) lfirst(lc))->name, f->decided_by, f->decided_by_len))
-				r = lfirst(lc);
+		{
+			Reason	   *c = lfirst(lc);
+
+			if (same(c->name, c->name_len, f->decided_by, f->decided_by_len))
+				r = c;
+		}
 		if (r == NULL && list_length(s->reasons) < MONITOR_MAX_SLICES)
 		{
 			r = palloc0(sizeof(Reason));
 			r->name = pnstrdup(f->decided_by, f->decided_by_len);
+			r->name_len = f->decided_by_len;
 			s->reasons = lappend(s->reasons, r);
 		}
 		if (r)
@@ -154,39 +205,65 @@ slice_add(Slice *s, const DecisionFacts *f, bool quality)
 	}
 	if (f->has_outcome)
 		s->with_outcome++;
-	if (!isnan(f->lag_seconds))
-		double_array_add(&s->lags, f->lag_seconds);
 	if (f->has_label)
 	{
 		s->labelled++;
 		s->label_sum += f->label;
 	}
-	if (quality && !isnan(f->probability))
-	{
-		if (f->has_label)
-		{
-			double_array_add(&s->matched, f->probability);
-			double_array_add(&s->matched_labels, f->label);
-		}
-		else if (!f->has_outcome)
-			double_array_add(&s->pending, f->probability);
-	}
-	if (!isnan(f->latency_ms))
-		double_array_add(&s->latency, f->latency_ms);
+	s->matched += matched;
+	s->pending += pending;
 }
 
 void
 slices_add(SliceSet *set, const DecisionFacts *facts)
 {
 	MemoryContext old = MemoryContextSwitchTo(set->cxt);
-	Slice	   *s;
+	Slice	   *by = decided_by_slice(set, facts);
+	Slice	   *arm = arm_slice(set, facts);
+	bool		quality = set->quality && !isnan(facts->probability);
+	bool		matched = quality && facts->has_label;
+	bool		pending = quality && !facts->has_label && !facts->has_outcome;
 
-	slice_add(&set->overall, facts, set->quality);
-	if ((s = decided_by_slice(set, facts)) != NULL)
-		slice_add(s, facts, set->quality);
-	if ((s = arm_slice(set, facts)) != NULL)
-		slice_add(s, facts, set->quality);
+	slice_add(&set->overall, facts, matched, pending);
+	if (by)
+		slice_add(by, facts, matched, pending);
+	if (arm)
+		slice_add(arm, facts, matched, pending);
+	if (!isnan(facts->lag_seconds) || !isnan(facts->latency_ms) || matched || pending)
+	{
+		int64		i = set->nkept++;
+
+		if (i == set->capacity)
+		{
+			set->capacity = Max(set->capacity * 2, 8192);
+#define GROW(column) \
+	(set->column = set->column ? \
+	 repalloc_huge(set->column, sizeof(*set->column) * set->capacity) : \
+	 MemoryContextAllocHuge(set->cxt, sizeof(*set->column) * set->capacity))
+			GROW(lag_seconds);
+			GROW(latency_ms);
+			GROW(probability);
+			GROW(where);
+			GROW(kind);
+#undef GROW
+		}
+		set->lag_seconds[i] = facts->lag_seconds;
+		set->latency_ms[i] = facts->latency_ms;
+		set->probability[i] = matched || pending ? facts->probability : NAN;
+		set->where[i].decided_by = by ? by->number : -1;
+		set->where[i].arm = arm ? arm->number : -1;
+		set->kind[i] = (matched ? KEPT_MATCHED : 0) |
+			(matched && facts->label > 0.5 ? KEPT_LABEL : 0) | (pending ? KEPT_PENDING : 0);
+	}
 	MemoryContextSwitchTo(old);
+}
+
+/* Whether the i-th kept decision is in a slice. */
+static inline bool
+in_slice(const SliceSet *set, const Slice *s, int64 i)
+{
+	return s->kind == SLICE_OVERALL ||
+		(s->kind == SLICE_DECIDED_BY ? set->where[i].decided_by : set->where[i].arm) == s->number;
 }
 
 static double
@@ -244,6 +321,27 @@ bins_json(const BinaryCalibration *cal)
 	return out.data;
 }
 
+/* Buffers for a slice's values at emission, each as long as the kept decisions. */
+typedef struct EmitScratch
+{
+	double	   *values;
+	bool	   *outcomes;
+	double	   *calibration;	/* binary_calibration's, twice as long */
+} EmitScratch;
+
+/* A slice's lags (latencies: latency), in the decisions' order; returns their number. */
+static int64
+gather_times(const SliceSet *set, const Slice *s, bool latency, double *out)
+{
+	const double *values = latency ? set->latency_ms : set->lag_seconds;
+	int64		n = 0;
+
+	for (int64 i = 0; i < set->nkept; i++)
+		if (!isnan(values[i]) && in_slice(set, s, i))
+			out[n++] = values[i];
+	return n;
+}
+
 /* The realized and estimated quality of a slice's model probabilities. */
 typedef struct SliceQuality
 {
@@ -253,18 +351,23 @@ typedef struct SliceQuality
 } SliceQuality;
 
 static SliceQuality
-slice_quality(const Slice *s)
+slice_quality(const SliceSet *set, const Slice *s, EmitScratch *scratch)
 {
 	SliceQuality q;
-	bool	   *outcomes = palloc(sizeof(bool) * Max(s->matched.n, 1));
-	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(s->matched.n, 1));
+	int64		n = 0;
 
-	for (int64 i = 0; i < s->matched.n; i++)
-		outcomes[i] = s->matched_labels.values[i] > 0.5;
-	binary_calibration(s->matched.values, outcomes, s->matched.n, &q.cal, scratch);
-	q.estimated = expected_accuracy(s->pending.values, s->pending.n, &q.used);
-	pfree(outcomes);
-	pfree(scratch);
+	for (int64 i = 0; i < set->nkept; i++)
+		if ((set->kind[i] & KEPT_MATCHED) && in_slice(set, s, i))
+		{
+			scratch->values[n] = set->probability[i];
+			scratch->outcomes[n++] = (set->kind[i] & KEPT_LABEL) != 0;
+		}
+	binary_calibration(scratch->values, scratch->outcomes, n, &q.cal, scratch->calibration);
+	n = 0;
+	for (int64 i = 0; i < set->nkept; i++)
+		if ((set->kind[i] & KEPT_PENDING) && in_slice(set, s, i))
+			scratch->values[n++] = set->probability[i];
+	q.estimated = expected_accuracy(scratch->values, n, &q.used);
 	return q;
 }
 
@@ -273,7 +376,8 @@ slice_quality(const Slice *s)
  * whose quality whole_quality keeps, or NULL when quality is not measured.
  */
 static void
-slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows *rows)
+slice_emit(const SliceSet *set, Slice *s, const Slice *whole, SliceQuality *whole_quality,
+		   EmitScratch *scratch, MetricRows *rows)
 {
 	static const double lag_q[] = {0.5, 0.95};
 	static const double latency_q[] = {0.5, 0.95, 0.99};
@@ -281,13 +385,15 @@ slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows
 	double		usage = ratio(s->by_model, s->decisions);
 	double		lag[2];
 	double		latency[3];
+	int64		n;
 
 	metric_row(rows, "decisions", NULL, key, (double) s->decisions, NULL);
 	metric_row(rows, "ml_usage_rate", NULL, key, usage, NULL);
 	metric_row(rows, "fallback_rate", NULL, key, 1 - usage, reasons_json(s));
 	metric_row(rows, "outcome_share", NULL, key, ratio(s->with_outcome, s->decisions),
 			   rows_json(s->with_outcome));
-	percentiles_disc(s->lags.values, s->lags.n, lag_q, 2, lag);
+	n = gather_times(set, s, false, scratch->values);
+	percentiles_disc(scratch->values, n, lag_q, 2, lag);
 	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, lag[0], NULL);
 	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, lag[1], NULL);
 	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
@@ -299,8 +405,8 @@ slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows
 		 * as many means the same rows (the model's decisions, when every
 		 * probability is theirs): its quality is the window's, measured once.
 		 */
-		SliceQuality q = s != whole && whole->matched.n == s->matched.n &&
-			whole->pending.n == s->pending.n ? *whole_quality : slice_quality(s);
+		SliceQuality q = s != whole && whole->matched == s->matched &&
+			whole->pending == s->pending ? *whole_quality : slice_quality(set, s, scratch);
 
 		if (s == whole)
 			*whole_quality = q;
@@ -310,10 +416,11 @@ slice_emit(Slice *s, const Slice *whole, SliceQuality *whole_quality, MetricRows
 		metric_row(rows, "estimated_accuracy", NULL, key, q.estimated, rows_json(q.used));
 		metric_row(rows, "estimated_accuracy_matched", NULL, key, q.cal.expected_accuracy, rows_json(q.cal.n));
 	}
-	percentiles_disc(s->latency.values, s->latency.n, latency_q, 3, latency);
+	n = gather_times(set, s, true, scratch->values);
+	percentiles_disc(scratch->values, n, latency_q, 3, latency);
 	metric_row(rows, "latency_p50_ms", NULL, key, latency[0], NULL);
 	metric_row(rows, "latency_p95_ms", NULL, key, latency[1], NULL);
-	metric_row(rows, "latency_p99_ms", NULL, key, latency[2], rows_json(s->latency.n));
+	metric_row(rows, "latency_p99_ms", NULL, key, latency[2], rows_json(n));
 }
 
 void
@@ -321,11 +428,19 @@ slices_emit(SliceSet *set, MetricRows *rows)
 {
 	const Slice *whole = set->quality ? &set->overall : NULL;
 	SliceQuality whole_quality;
+	EmitScratch scratch;
+	Size		n = Max(set->nkept, 1);
 	ListCell   *lc;
 
-	slice_emit(&set->overall, whole, &whole_quality, rows);
+	scratch.values = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
+	scratch.outcomes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * n);
+	scratch.calibration = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * n);
+	slice_emit(set, &set->overall, whole, &whole_quality, &scratch, rows);
 	foreach(lc, set->by_decided_by)
-		slice_emit(lfirst(lc), whole, &whole_quality, rows);
+		slice_emit(set, lfirst(lc), whole, &whole_quality, &scratch, rows);
 	foreach(lc, set->by_arm)
-		slice_emit(lfirst(lc), whole, &whole_quality, rows);
+		slice_emit(set, lfirst(lc), whole, &whole_quality, &scratch, rows);
+	pfree(scratch.values);
+	pfree(scratch.outcomes);
+	pfree(scratch.calibration);
 }

@@ -27,6 +27,7 @@
 #include "common/json_number.h"
 #include "common/hashfn.h"
 #include "common/numeric_double.h"
+#include "monitor/object_keys.h"
 #include "monitor/window_drift.h"
 
 /*
@@ -45,7 +46,9 @@ struct WindowDrift
 	MemoryContext cxt;			/* where the sample grows */
 	const FeatureSchema *schema;
 	const ModelReference *ref;
-	int		   *name_lens;		/* of the features' names */
+	ObjectKeys	keys;			/* the features' names */
+	JsonbValue *values;			/* a row's, by feature */
+	bool	   *found;
 	int64		offered;		/* the window's decisions */
 	int			nsampled;
 	int			sample_size;	/* the rows kept */
@@ -68,9 +71,15 @@ window_drift_create(const FeatureSchema *schema, const ModelReference *ref, int 
 	wd->schema = schema;
 	wd->ref = ref;
 	wd->features = palloc0(sizeof(FeatureSample) * Max(schema->nfeatures, 1));
-	wd->name_lens = palloc(sizeof(int) * Max(schema->nfeatures, 1));
-	for (int f = 0; f < schema->nfeatures; f++)
-		wd->name_lens[f] = strlen(schema->features[f].name);
+	{
+		const char **names = palloc(sizeof(char *) * Max(schema->nfeatures, 1));
+
+		for (int f = 0; f < schema->nfeatures; f++)
+			names[f] = schema->features[f].name;
+		object_keys_init(&wd->keys, names, schema->nfeatures);
+	}
+	wd->values = palloc(sizeof(JsonbValue) * Max(schema->nfeatures, 1));
+	wd->found = palloc(sizeof(bool) * Max(schema->nfeatures, 1));
 	return wd;
 }
 
@@ -155,15 +164,8 @@ sample_slot(WindowDrift *wd, double key)
 	return wd->nsampled++;
 }
 
-/* The value of a key of a jsonb object, or NULL; v receives it. */
-static bool
-find_key(JsonbContainer *object, const char *name, int len, JsonbValue *v)
-{
-	return object != NULL && getKeyJsonValueFromContainer(object, name, len, v) != NULL;
-}
-
 void
-window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbContainer *decision,
+window_drift_add(WindowDrift *wd, int64 id, Datum features, const JsonbValue *action,
 				 double prediction)
 {
 	MemoryContext old = MemoryContextSwitchTo(wd->cxt);
@@ -175,14 +177,21 @@ window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features, JsonbConta
 	if (slot < 0)
 		return;
 	wd->prediction[slot] = prediction;
+	object_keys_read(&wd->keys, &DatumGetJsonbP(features)->root, wd->values, wd->found);
 	for (int f = 0; f < wd->schema->nfeatures; f++)
 	{
 		const SchemaFeature *sf = &wd->schema->features[f];
 		const FeatureReference *fr = &wd->ref->features[f];
-		int			len = wd->name_lens[f];
+		bool		found = wd->found[f];
 		JsonbValue	v;
-		bool		found = find_key(features, sf->name, len, &v) ||
-			(strcmp(sf->name, "action") == 0 && find_key(decision, sf->name, len, &v));
+
+		if (found)
+			v = wd->values[f];
+		else if (action != NULL && strcmp(sf->name, "action") == 0)
+		{
+			v = *action;
+			found = true;
+		}
 
 		if (fr->numeric)
 		{

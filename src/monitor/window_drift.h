@@ -26,14 +26,15 @@ extern WindowDrift *window_drift_create(const FeatureSchema *schema,
 /*
  * Offers a decision (its row id) to the sample, and when it is taken
  * keeps its prediction (as the reference's "of" says; NaN for none: a
- * fallback) and reads its features: each feature is the key of its name in
- * features; a feature "action" absent there is the decision's action (an
+ * fallback) and reads its features (a jsonb object, detoasted only then):
+ * each feature is the key of its name in features; a feature "action"
+ * absent there is action, the decision's (NULL when it has none; an
  * outcome model scores the actions: ml.decide's default action_feature,
  * trained as decision->>'action' AS action).  A value of another type
  * than the model was trained on counts as missing.
  */
-extern void window_drift_add(WindowDrift *wd, int64 id, JsonbContainer *features,
-							 JsonbContainer *decision, double prediction);
+extern void window_drift_add(WindowDrift *wd, int64 id, Datum features,
+							 const JsonbValue *action, double prediction);
 
 extern void window_drift_emit(WindowDrift *wd, const DriftThresholds *thresholds,
 							  MetricRows *rows);

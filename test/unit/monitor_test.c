@@ -224,7 +224,7 @@ test_quality_fixtures(void)
 	{
 		const QualityCase *c = &quality_cases[i];
 		BinaryCalibration q;
-		double	   *scratch = malloc(sizeof(double) * c->n);
+		double	   *scratch = malloc(sizeof(double) * 2 * c->n);
 		int64		used;
 		double		expected;
 
@@ -345,7 +345,7 @@ test_by_hand(void)
 	{
 		const double prob[] = {0.5, 0.9};
 		const bool	outcome[] = {false, false};
-		double		scratch[2];
+		double		scratch[4];
 		BinaryCalibration q;
 
 		binary_calibration(prob, outcome, 2, &q, scratch);

@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * object_keys.c
+ *	  One pass over a jsonb object's keys for the keys ml.monitor reads of
+ *	  every decision (see object_keys.h).
+ *
+ * A jsonb object keeps its keys sorted by length and then bytes, so the
+ * wanted keys, sorted the same way once, are matched by a merge: each
+ * object key is compared once, where a lookup per wanted key costs a
+ * binary search with its comparisons each (most of ml.monitor's time
+ * over a million decisions went to these searches).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "monitor/object_keys.h"
+
+/* jsonb's key order: shorter first, then by bytes (keys are short: no call to memcmp) */
+static inline int
+key_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	for (int i = 0; i < alen; i++)
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	return 0;
+}
+
+void
+object_keys_init(ObjectKeys *keys, const char *const *names, int nkeys)
+{
+	keys->nkeys = nkeys;
+	keys->names = palloc(sizeof(char *) * Max(nkeys, 1));
+	keys->lens = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->sorted = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->match_key = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->match_at = palloc(sizeof(int) * Max(nkeys, 1));
+	for (int i = 0; i < nkeys; i++)
+	{
+		int			j = i;
+
+		keys->names[i] = names[i];
+		keys->lens[i] = strlen(names[i]);
+		/* insertion sort: a handful of keys */
+		while (j > 0 && key_cmp(names[keys->sorted[j - 1]], keys->lens[keys->sorted[j - 1]],
+								names[i], keys->lens[i]) > 0)
+		{
+			keys->sorted[j] = keys->sorted[j - 1];
+			j--;
+		}
+		keys->sorted[j] = i;
+	}
+}
+
+/*
+ * The value of a child of the object (a value, not a key) that starts at
+ * offset and ends at end, as jsonb_util.c's fillJsonbValue fills it.
+ */
+static void
+child_value(JEntry entry, char *base, uint32 offset, uint32 end, JsonbValue *v)
+{
+	if (JBE_ISNULL(entry))
+		v->type = jbvNull;
+	else if (JBE_ISSTRING(entry))
+	{
+		v->type = jbvString;
+		v->val.string.val = base + offset;
+		v->val.string.len = end - offset;
+	}
+	else if (JBE_ISNUMERIC(entry))
+	{
+		v->type = jbvNumeric;
+		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(entry) || JBE_ISBOOL_FALSE(entry))
+	{
+		v->type = jbvBool;
+		v->val.boolean = JBE_ISBOOL_TRUE(entry);
+	}
+	else
+	{
+		Assert(JBE_ISCONTAINER(entry));
+		v->type = jbvBinary;
+		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
+		v->val.binary.len = end - INTALIGN(offset);
+	}
+}
+
+void
+object_keys_read(const ObjectKeys *keys, JsonbContainer *object, JsonbValue *values, bool *found)
+{
+	int			count;
+	char	   *base;
+	uint32		offset = 0;
+	int			j = 0;
+	int			nmatched = 0;
+
+	memset(found, 0, sizeof(bool) * keys->nkeys);
+	if (object == NULL || !JsonContainerIsObject(object))
+		return;
+	count = JsonContainerSize(object);
+	base = (char *) &object->children[2 * count];
+	/* the keys: the wanted ones found, in the object's order */
+	for (int i = 0; i < count && j < keys->nkeys; i++)
+	{
+		uint32		start = offset;
+		int			cmp = 1;
+
+		JBE_ADVANCE_OFFSET(offset, object->children[i]);
+		/* the wanted keys before this object key are not in the object */
+		while (j < keys->nkeys &&
+			   (cmp = key_cmp(base + start, offset - start,
+							  keys->names[keys->sorted[j]], keys->lens[keys->sorted[j]])) > 0)
+			j++;
+		while (j < keys->nkeys && cmp == 0)
+		{
+			keys->match_key[nmatched] = keys->sorted[j];
+			keys->match_at[nmatched++] = i;
+			if (++j < keys->nkeys)
+				cmp = key_cmp(base + start, offset - start,
+							  keys->names[keys->sorted[j]], keys->lens[keys->sorted[j]]);
+		}
+	}
+	if (nmatched == 0)
+		return;
+	/* the offset of the first value: after every key */
+	offset = getJsonbOffset(object, count);
+	/* the values, in the keys' order, up to the last one found */
+	for (int i = 0, m = 0; m < nmatched; i++)
+	{
+		uint32		start = offset;
+
+		JBE_ADVANCE_OFFSET(offset, object->children[count + i]);
+		for (; m < nmatched && keys->match_at[m] == i; m++)
+		{
+			child_value(object->children[count + i], base, start, offset,
+						&values[keys->match_key[m]]);
+			found[keys->match_key[m]] = true;
+		}
+	}
+}

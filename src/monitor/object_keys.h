@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * object_keys.h
+ *	  Reads a fixed set of keys of a jsonb object in one pass over its
+ *	  keys, instead of one binary search per key.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_OBJECT_KEYS_H
+#define LEARNLOOP_OBJECT_KEYS_H
+
+#include "utils/jsonb.h"
+
+/* The keys to read, and their order in jsonb's (by length, then bytes). */
+typedef struct ObjectKeys
+{
+	int			nkeys;
+	const char **names;
+	int		   *lens;
+	int		   *sorted;			/* indexes of names, in jsonb's key order */
+	/* scratch of a read: the names found and their object keys' indexes */
+	int		   *match_key;
+	int		   *match_at;
+} ObjectKeys;
+
+/* names must outlive keys; a name may repeat (each gets the value). */
+extern void object_keys_init(ObjectKeys *keys, const char *const *names, int nkeys);
+
+/*
+ * values[i] is the value of names[i] in object and found[i] whether it is
+ * there, as getKeyJsonValueFromContainer would give them (nothing is
+ * found in a container that is not an object, or a NULL one).  Strings
+ * and numbers point into object.
+ */
+extern void object_keys_read(const ObjectKeys *keys, JsonbContainer *object,
+							 JsonbValue *values, bool *found);
+
+#endif							/* LEARNLOOP_OBJECT_KEYS_H */
