@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
 #include "common/numeric_double.h"
@@ -100,4 +101,14 @@ numeric_to_double(Numeric num)
 	if (exact_double(num, &value))
 		return value;
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(num)));
+}
+
+double
+numeric_to_double_no_overflow(Numeric num)
+{
+	double		value;
+
+	if (exact_double(num, &value))
+		return value;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(num)));
 }

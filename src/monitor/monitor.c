@@ -129,14 +129,14 @@ read_thresholds(Jsonb *overrides, DriftThresholds *t, int *sample)
 				break;
 		if (i == lengthof(names) || !cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
 			item->valuedouble < 0 || (i == 5 && (item->valuedouble == 0 || item->valuedouble > 1)) ||
-			(i == 6 && (item->valuedouble < 1 || item->valuedouble > MONITOR_DRIFT_SAMPLE * 100.0 ||
+			(i == 6 && (item->valuedouble < 1 || item->valuedouble > MONITOR_DRIFT_SAMPLE * 10.0 ||
 						item->valuedouble != floor(item->valuedouble))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"%s\" is not a drift threshold, or its value is out of range", item->string),
 					 errhint("Thresholds are wasserstein, jensen_shannon, psi, missing, min_rows "
 							 "(numbers >= 0), dataset_share (above 0, at most 1) and sample "
-							 "(rows, 1 to 10,000,000).")));
+							 "(rows, 1 to 1,000,000).")));
 		*fields[i] = item->valuedouble;
 	}
 	*sample = (int) sample_size;
@@ -151,12 +151,19 @@ enum
 static const char *const decision_key_names[NDECISION_KEYS] =
 {"decided_by", "latency_us", "score", "confidence", "action"};
 
-/* A number of a decision's key, NaN when absent or not a number. */
+/*
+ * A number of a decision's key, NaN when absent, not a number or beyond a
+ * double's range (a row is data: 1e400 must not stop the run).
+ */
 static double
 number_of(const JsonbValue *values, const bool *found, int key)
 {
-	return found[key] && values[key].type == jbvNumeric ?
-		numeric_to_double(values[key].val.numeric) : NAN;
+	double		x;
+
+	if (!found[key] || values[key].type != jbvNumeric)
+		return NAN;
+	x = numeric_to_double_no_overflow(values[key].val.numeric);
+	return isfinite(x) ? x : NAN;
 }
 
 static bool
@@ -361,7 +368,8 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	options.dest = &receiver.pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
 												 "SELECT features, decision, outcome, "
-												 "pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at), "
+												 "CASE WHEN pg_catalog.isfinite(outcome_at) AND pg_catalog.isfinite(created_at) "
+												 "THEN pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at) END, "
 												 "experiment, variant, id "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "

@@ -198,7 +198,7 @@ window_drift_add(WindowDrift *wd, int64 id, Datum features, const JsonbValue *ac
 			double		x = NAN;
 
 			if (found && v.type == jbvNumeric && sf->kind == FEATURE_NUMERIC)
-				x = numeric_to_double(v.val.numeric);
+				x = numeric_to_double_no_overflow(v.val.numeric);	/* beyond range: missing */
 			else if (found && v.type == jbvBool && sf->kind == FEATURE_BOOLEAN)
 				x = v.val.boolean ? 1 : 0;
 			wd->features[f].number[slot] = x;

@@ -311,8 +311,25 @@ DROP OWNED BY mon_trainer, mon_reader;
 DROP ROLE mon_trainer;
 DROP ROLE mon_reader;
 
+-- hostile rows (a 'record' role can write them) do not stop the run: an infinite outcome_at has
+-- no lag, a latency, score or feature beyond a double's range counts as not measured
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, outcome_at) VALUES
+ ('mon_hostile', 'h1', '2026-03-01 09:10', '{"x": 1e400, "c": "a"}',
+  '{"decided_by": "model mon v1", "score": 1e400, "latency_us": 1e400}', '{"y": true}', 'infinity'),
+ ('mon_hostile', 'h2', '2026-03-01 09:20', '{"x": 2, "c": "a"}',
+  '{"decided_by": "model mon v1", "score": 0.8, "latency_us": 2000}', '{"y": true}', '2026-03-01 09:21');
+SELECT metric, round(value::numeric, 3) AS value
+  FROM ml.monitor('mon', window_end => '2026-03-01 10:00', task => 'mon_hostile', thresholds => '{"min_rows": 1}')
+ WHERE feature IS NULL AND decided_by IS NULL AND experiment IS NULL
+   AND metric IN ('decisions', 'outcome_share', 'outcome_lag_p50_seconds', 'latency_p50_ms', 'accuracy')
+ ORDER BY metric;
+SELECT round(value::numeric, 3) AS missing_share_x
+  FROM ml.MLMonitoringMetrics
+ WHERE model_name = 'mon' AND period_end = '2026-03-01 10:00' AND metric = 'missing_share' AND feature = 'x';
+SELECT error_of($q$SELECT count(*) FROM ml.monitor('mon', thresholds => '{"sample": 1000001}')$q$) AS sample_too_big;
+
 DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
-DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many', 'mon_lagless');
+DELETE FROM ml.MLTrainingData WHERE task IN ('mon', 'other', 'mon_many', 'mon_lagless', 'mon_hostile');
 DELETE FROM ml.deployment_decisions WHERE model_name LIKE 'mon%';
 DELETE FROM ml.deployments WHERE model_name LIKE 'mon%';
 DELETE FROM ml.models WHERE name LIKE 'mon%';
