@@ -92,3 +92,8 @@ SELECT m.value = s.rate AS rate_as_sql, m.metrics->>'rows' = s.labelled::text AS
        (SELECT count(*) AS labelled, avg((outcome->>'y')::boolean::int)::float8 AS rate
           FROM ml.MLTrainingData WHERE task = 'labels' AND outcome->>'y' IN ('true', 'false')) s
  WHERE m.metric = 'outcome_rate' AND m.decided_by IS NULL AND m.experiment IS NULL;
+
+-- leave nothing behind for the suites after this one (ml.monitoring lists every model's rows)
+DELETE FROM ml.MLMonitoringMetrics WHERE model_name = 'monk';
+DELETE FROM ml.MLTrainingData WHERE task IN ('plain', 'padded', 'labels');
+DELETE FROM ml.models WHERE name = 'monk';
