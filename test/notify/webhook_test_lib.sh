@@ -56,6 +56,13 @@ start_receiver() {
   return 1
 }
 
+# delivery_role NAME: a LOGIN role with ml.grant_access's 'deliver', for learnloop.webhook_role
+delivery_role() {
+  q "DROP ROLE IF EXISTS $1" 2>/dev/null
+  q "CREATE ROLE $1 LOGIN"
+  q "SELECT ml.grant_access('$1', 'deliver')"
+}
+
 queue() {
   q "INSERT INTO ml.webhook_outbox (channel, event_type, body)
      VALUES ('$1', 'test.event', '${2:-{\"test\": true\}}') RETURNING id"

@@ -23,10 +23,8 @@ dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
 # the grants of the delivery role (ml.grant_access's 'deliver', which docs/monitoring.md lists)
-q "DROP ROLE IF EXISTS $sender" 2>/dev/null
-q "CREATE ROLE $sender LOGIN"
-grants="SELECT ml.grant_access('$sender', 'deliver')"
-q "$grants"
+delivery_role "$sender"
+grants="SELECT ml.grant_access('$sender', 'deliver')"   # again after re-creating the extension
 use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" \
   "learnloop.webhook_allow_private = on" "learnloop.webhook_retry_delay = '100ms'" \
   "learnloop.webhook_timeout = '1s'" "learnloop.webhook_max_attempts = 3"

@@ -15,9 +15,7 @@ sender=learnloop_webhook_bookkeeper
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
-q "DROP ROLE IF EXISTS $sender" 2>/dev/null
-q "CREATE ROLE $sender LOGIN"
-q "SELECT ml.grant_access('$sender', 'deliver')"
+delivery_role "$sender"
 # the log collector, so that the test can read the server log wherever it is
 use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" \
   "learnloop.webhook_allow_private = on" "logging_collector = on"
