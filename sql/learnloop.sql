@@ -1198,7 +1198,7 @@ BEGIN
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
-                     'simulated_decisions, simulate_outcome, monitor}';
+                     'simulated_decisions, simulate_outcome, simulate_expected_outcome, monitor}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -2575,3 +2575,21 @@ CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_
     WHERE state = 'pending';
 COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
     'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 12, sim: the simulation's ground truth and policy replay          */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.simulate_expected_outcome(
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0,
+    key       text DEFAULT 'engaged')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_simulate_expected_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) IS
+    'True mean of an outcome key over ml.simulate_outcome''s draws for the same user, context and action: for engaged (the default) the probability that the simulated user engages';
+REVOKE EXECUTE ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) FROM PUBLIC;

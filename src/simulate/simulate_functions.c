@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * simulate_functions.c
- *	  ml.simulated_decisions() and ml.simulate_outcome(): the SQL face of
- *	  the simulated world in population.c.
+ *	  ml.simulated_decisions(): the simulated world of population.c as a
+ *	  logged workload.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,9 +23,9 @@
 #include "utils/timestamp.h"
 
 #include "simulate/population.h"
+#include "simulate/question.h"
 
 PG_FUNCTION_INFO_V1(learnloop_simulated_decisions);
-PG_FUNCTION_INFO_V1(learnloop_simulate_outcome);
 
 #define EXPLORATION_RATE 0.3
 #define MISSING_OUTCOME_RATE 0.07
@@ -78,18 +78,6 @@ check_start(TimestampTz start, int32 days)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("start_at must be finite, and %d days after it must still be a valid timestamp", days + 1),
 				 errhint("Timestamps run from 4713 BC to 294276 AD.")));
-}
-
-/* The drift argument: a share of the way to the shifted world. */
-static double
-drift_arg(double drift)
-{
-	if (!(drift >= 0 && drift <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("drift must be between 0 and 1, not %g", drift),
-				 errhint("0 is the world the logged data came from, 1 the fully shifted one.")));
-	return drift;
 }
 
 static Datum
@@ -217,7 +205,7 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 		st->seed = PG_GETARG_INT32(2);
 		st->per_day = PG_GETARG_INT32(3);
 		st->start = PG_GETARG_TIMESTAMPTZ(4);
-		st->drift = drift_arg(PG_GETARG_FLOAT8(5));
+		st->drift = sim_drift_arg(PG_GETARG_FLOAT8(5));
 		check_range("users", st->users, 1, 10000000);
 		check_range("days", st->days, 1, 3650);
 		check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
@@ -250,115 +238,4 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
 	}
 	SRF_RETURN_DONE(funcctx);
-}
-
-/*
- * A feature read from the jsonb features: a number from lo to hi, or the
- * default if absent.  Out of range is an unknown feature value (an hour of
- * 99), and past int's range it could not even be converted.
- */
-static int
-feature_number(Jsonb *features, const char *key, int absent, int lo, int hi)
-{
-	JsonbValue	v;
-	double		value;
-
-	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
-		v.type == jbvNull)
-		return absent;
-	if (v.type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be a number", key),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	value = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-											   NumericGetDatum(v.val.numeric)));
-	if (!(value >= lo && value <= hi))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be between %d and %d, not %g", key, lo, hi, value),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	return (int) value;
-}
-
-/* A categorical feature: an index into names, or absent if the key is missing. */
-static int
-feature_category(Jsonb *features, const char *key, const char *const *names,
-				 int n, int absent)
-{
-	JsonbValue	v;
-	char	   *value;
-	int			index;
-
-	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
-		v.type == jbvNull)
-		return absent;
-	if (v.type != jbvString)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be a string", key),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	value = pnstrdup(v.val.string.val, v.val.string.len);
-	index = sim_lookup(names, n, value);
-	if (index < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown %s \"%s\"", key, value),
-				 errhint("Use one of the values ml.simulated_decisions produces.")));
-	return index;
-}
-
-/*
- * The outcome the simulated unit gives to an action in a context.  The
- * noise is seeded by the unit, the action and the features, so the same
- * question always gets the same answer.
- */
-Datum
-learnloop_simulate_outcome(PG_FUNCTION_ARGS)
-{
-	char	   *unit_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *features = PG_GETARG_JSONB_P(1);
-	char	   *action_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	int32		seed = PG_GETARG_INT32(3);
-	double		drift = drift_arg(PG_GETARG_FLOAT8(4));
-	SimUser		user;
-	SimContext	ctx = {0};
-	SimOutcome	out;
-	Prng		noise;
-	StringInfoData buf;
-	int			action = sim_lookup(sim_strategy_names, SIM_STRATEGIES, action_name);
-	JsonbValue	question;
-
-	if (action < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown action \"%s\"", action_name),
-				 errhint("The simulated users answer to detailed_explanation, brief_answer, "
-						 "empathetic_support, playful_tangent and socratic_question.")));
-	if (!JB_ROOT_IS_OBJECT(features) || JB_ROOT_IS_SCALAR(features))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must be a JSON object"),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-
-	sim_user_init(&user, seed, unit_id, drift);
-	ctx.hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
-	ctx.message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
-	ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
-	ctx.is_question =
-		getKeyJsonValueFromContainer(&features->root, "is_question",
-									 strlen("is_question"), &question) != NULL &&
-		question.type == jbvBool && question.val.boolean;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s|%s|%s", unit_id, action_name,
-					 JsonbToCString(NULL, &features->root, VARSIZE(features)));
-	prng_seed(&noise, (uint64) (uint32) seed, buf.data, buf.len);
-	sim_outcome(&user, &ctx, action, &noise, &out);
-
-	resetStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"engagement\": %.4f, \"engaged\": %s, \"session_minutes\": %.1f}",
-					 out.engagement, out.engaged ? "true" : "false", out.session_minutes);
-	PG_RETURN_DATUM(jsonb_from_text(&buf));
 }
