@@ -86,20 +86,41 @@ feature_category(Jsonb *features, const char *key, const char *const *names,
 }
 
 /*
+ * Reads the context from features as ml.simulated_decisions writes them:
+ * an absent or null feature takes the simulation's default (12 h, 30
+ * words, calm, not a question), other keys are ignored.
+ */
+void
+sim_read_context(Jsonb *features, SimContext *ctx)
+{
+	JsonbValue	is_question;
+
+	if (!JB_ROOT_IS_OBJECT(features) || JB_ROOT_IS_SCALAR(features))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features must be a JSON object"),
+				 errhint("Pass features as ml.simulated_decisions produces them.")));
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
+	ctx->message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
+	ctx->mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
+	ctx->is_question =
+		getKeyJsonValueFromContainer(&features->root, "is_question",
+									 strlen("is_question"), &is_question) != NULL &&
+		is_question.type == jbvBool && is_question.val.boolean;
+}
+
+/*
  * Checks the arguments in the order ml.simulate_outcome always has (drift,
- * action, features), derives the user and reads the context: an absent or
- * null feature takes the simulation's default (12 h, 30 words, calm, not a
- * question), other keys are ignored.
+ * action, features), derives the user and reads the context.
  */
 void
 sim_read_question(FunctionCallInfo fcinfo, SimQuestion *question)
 {
 	double		drift = sim_drift_arg(PG_GETARG_FLOAT8(4));
-	Jsonb	   *features = PG_GETARG_JSONB_P(1);
-	JsonbValue	is_question;
 
 	question->unit_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	question->features = features;
+	question->features = PG_GETARG_JSONB_P(1);
 	question->action_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	question->seed = PG_GETARG_INT32(3);
 	question->action = sim_lookup(sim_strategy_names, SIM_STRATEGIES, question->action_name);
@@ -109,19 +130,6 @@ sim_read_question(FunctionCallInfo fcinfo, SimQuestion *question)
 				 errmsg("unknown action \"%s\"", question->action_name),
 				 errhint("The simulated users answer to detailed_explanation, brief_answer, "
 						 "empathetic_support, playful_tangent and socratic_question.")));
-	if (!JB_ROOT_IS_OBJECT(features) || JB_ROOT_IS_SCALAR(features))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must be a JSON object"),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-
+	sim_read_context(question->features, &question->ctx);
 	sim_user_init(&question->user, question->seed, question->unit_id, drift);
-	memset(&question->ctx, 0, sizeof(question->ctx));
-	question->ctx.hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
-	question->ctx.message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
-	question->ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
-	question->ctx.is_question =
-		getKeyJsonValueFromContainer(&features->root, "is_question",
-									 strlen("is_question"), &is_question) != NULL &&
-		is_question.type == jbvBool && is_question.val.boolean;
 }

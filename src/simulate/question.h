@@ -27,6 +27,7 @@ typedef struct SimQuestion
 } SimQuestion;
 
 extern double sim_drift_arg(double drift);
+extern void sim_read_context(Jsonb *features, SimContext *ctx);
 
 /*
  * Reads the arguments (unit_id text, features jsonb, action text, seed

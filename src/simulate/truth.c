@@ -2,7 +2,9 @@
  *
  * truth.c
  *	  ml.simulate_outcome() and ml.simulate_expected_outcome(): what a
- *	  simulated user does with an action, drawn or in expectation.
+ *	  simulated user does with an action, drawn or in expectation; and
+ *	  ml.simulate_rules_action(): what the rules that logged the simulated
+ *	  data choose, and ml.simulated_actions(), among which.
  *
  * The draw gives a replayed policy its outcomes; the expectation is what
  * the choice was truly worth, free of the draw's noise, so regret and the
@@ -13,7 +15,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
@@ -21,6 +25,8 @@
 
 PG_FUNCTION_INFO_V1(learnloop_simulate_outcome);
 PG_FUNCTION_INFO_V1(learnloop_simulate_expected_outcome);
+PG_FUNCTION_INFO_V1(learnloop_simulate_rules_action);
+PG_FUNCTION_INFO_V1(learnloop_simulated_actions);
 
 /*
  * The outcome the simulated unit gives to an action in a context.  The
@@ -76,4 +82,30 @@ learnloop_simulate_expected_outcome(PG_FUNCTION_ARGS)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown outcome key \"%s\"", key),
 			 errhint("The simulated outcome has the keys engaged, engagement and session_minutes.")));
+}
+
+/*
+ * The rules' action for features: the deterministic part of the logging
+ * policy of ml.simulated_decisions, so that the rules' true value can be
+ * computed on any contexts.
+ */
+Datum
+learnloop_simulate_rules_action(PG_FUNCTION_ARGS)
+{
+	SimContext	ctx;
+
+	sim_read_context(PG_GETARG_JSONB_P(0), &ctx);
+	PG_RETURN_TEXT_P(cstring_to_text(sim_strategy_names[sim_rules_action(&ctx)]));
+}
+
+/* The strategies the simulated users answer to, in the simulation's order. */
+Datum
+learnloop_simulated_actions(PG_FUNCTION_ARGS)
+{
+	Datum		names[SIM_STRATEGIES];
+	int			i;
+
+	for (i = 0; i < SIM_STRATEGIES; i++)
+		names[i] = CStringGetTextDatum(sim_strategy_names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, SIM_STRATEGIES, TEXTOID, -1, false, TYPALIGN_INT));
 }
