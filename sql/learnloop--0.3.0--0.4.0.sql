@@ -1555,12 +1555,13 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p record := ml.simulate_policy_kind(policy);
+    p record;
     value double precision;
 BEGIN
-    IF unit_id IS NULL OR features IS NULL OR seed IS NULL OR drift IS NULL OR reward IS NULL THEN
+    IF policy IS NULL OR unit_id IS NULL OR features IS NULL OR seed IS NULL OR drift IS NULL OR reward IS NULL THEN
         RETURN NULL;
     END IF;
+    p := ml.simulate_policy_kind(policy);
     CASE p.kind
     WHEN 'rules' THEN
         value := ml.simulate_expected_outcome(unit_id, features, ml.simulate_rules_action(features), seed, drift, reward);
@@ -1608,7 +1609,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p record := ml.simulate_policy_kind(policy);
+    p record;
     strategies constant text[] := ml.simulated_actions();
     reward_key constant text := simulate_policy.reward;
     first_day timestamptz := coalesce(start_at, date_trunc('day', now()) - make_interval(days => days));
@@ -1632,11 +1633,12 @@ DECLARE
     day_oracle double precision;
     total_regret double precision := 0;
 BEGIN
-    IF users IS NULL OR days IS NULL OR seed IS NULL OR decisions_per_day IS NULL OR task IS NULL
-       OR drift IS NULL OR reward_key IS NULL THEN
-        RAISE EXCEPTION 'users, days, seed, decisions_per_day, task, drift and reward must not be NULL'
+    IF policy IS NULL OR users IS NULL OR days IS NULL OR seed IS NULL OR decisions_per_day IS NULL
+       OR task IS NULL OR drift IS NULL OR reward_key IS NULL THEN
+        RAISE EXCEPTION 'policy, users, days, seed, decisions_per_day, task, drift and reward must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave an argument out to take its default.';
     END IF;
+    p := ml.simulate_policy_kind(policy);
     -- checked before anything is recorded: the reward key, a model that decides
     PERFORM ml.simulate_expected_outcome('sim', '{}', strategies[1], seed, drift, reward_key);
     IF p.kind = 'model' AND ml.deployed_version(p.name) IS NULL THEN
