@@ -2626,7 +2626,11 @@ COMMENT ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, ti
 REVOKE EXECUTE ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, timestamptz, double precision) FROM PUBLIC;
 
 /* A replayed policy: 'rules', 'oracle', 'model:<name>' or 'bandit:<name>', as (kind, name). */
-CREATE FUNCTION ml.simulate_policy_kind(policy text, OUT kind text, OUT name text)
+CREATE FUNCTION ml.simulate_policy_kind(policy text, explore text DEFAULT 'greedy',
+                                        epsilon double precision DEFAULT NULL,
+                                        temperature double precision DEFAULT NULL,
+                                        gamma double precision DEFAULT NULL,
+                                        OUT kind text, OUT name text)
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -2641,11 +2645,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'A policy is rules, oracle, model:<name> (its deployed version, through ml.decide) or bandit:<name> (through ml.choose).';
     END IF;
+    IF kind <> 'model' AND (explore IS DISTINCT FROM 'greedy' OR epsilon IS NOT NULL OR temperature IS NOT NULL
+                            OR gamma IS NOT NULL) THEN
+        RAISE EXCEPTION 'policy "%" does not explore', policy
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'explore, epsilon, temperature and gamma are ml.decide''s, for a model:<name> policy; a bandit explores by Thompson sampling.';
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION ml.simulate_policy_kind(text) IS
-    'Splits a simulated policy (rules, oracle, model:<name>, bandit:<name>) into its kind and name; 22023 for anything else';
-REVOKE EXECUTE ON FUNCTION ml.simulate_policy_kind(text) FROM PUBLIC;
+COMMENT ON FUNCTION ml.simulate_policy_kind(text, text, double precision, double precision, double precision) IS
+    'Splits a simulated policy (rules, oracle, model:<name>, bandit:<name>) into its kind and name; 22023 for anything else, or for exploration arguments given to a policy other than a model';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy_kind(text, text, double precision, double precision, double precision) FROM PUBLIC;
 
 CREATE FUNCTION ml.simulate_policy_value(
     policy          text,
@@ -2671,7 +2681,7 @@ BEGIN
     IF policy IS NULL OR unit_id IS NULL OR features IS NULL OR seed IS NULL OR drift IS NULL OR reward IS NULL THEN
         RETURN NULL;
     END IF;
-    p := ml.simulate_policy_kind(policy);
+    p := ml.simulate_policy_kind(policy, explore, epsilon, temperature, gamma);
     CASE p.kind
     WHEN 'rules' THEN
         value := ml.simulate_expected_outcome(unit_id, features, ml.simulate_rules_action(features), seed, drift, reward);
@@ -2748,7 +2758,7 @@ BEGIN
         RAISE EXCEPTION 'policy, users, days, seed, decisions_per_day, task, drift and reward must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave an argument out to take its default.';
     END IF;
-    p := ml.simulate_policy_kind(policy);
+    p := ml.simulate_policy_kind(policy, explore, epsilon, temperature, gamma);
     -- checked before anything is recorded: the reward key, a model that decides
     PERFORM ml.simulate_expected_outcome('sim', '{}', strategies[1], seed, drift, reward_key);
     IF p.kind = 'model' AND ml.deployed_version(p.name) IS NULL THEN

@@ -127,6 +127,8 @@ SELECT bool_and(abs(ml.simulate_policy_value('rules', unit_id, features, 31) -
 SELECT count(*) AS before_errors FROM ml.mltrainingdata WHERE id > :before_replays \gset
 SELECT error_of($$SELECT * FROM ml.simulate_policy('gpt4', 2, 2)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('model:', 2, 2)$$);
+SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 2, 2, explore => 'epsilon', epsilon => 0.1)$$);
+SELECT error_of($$SELECT * FROM ml.simulate_policy('oracle', 2, 2, temperature => 1)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 0, 2)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 2, 0)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 2, 2, decisions_per_day => 49)$$);
@@ -143,6 +145,33 @@ SELECT error_of($$SELECT count(*) FROM ml.simulated_contexts(0, 1)$$);
 SELECT ml.simulate_policy_value('rules', 'sim-1-1', NULL) IS NULL AS null_features_null,
        ml.simulate_policy_value(NULL, 'sim-1-1', '{}') IS NULL AS null_policy_null;
 SELECT count(*) - :before_errors AS recorded_by_errors FROM ml.mltrainingdata WHERE id > :before_replays;
+
+-- privileges: 'train' gets the pure simulation functions (with the other
+-- simulation functions); the replay writes rows and teaches bandits, so like
+-- ml.simulate_users it is granted by no access; PUBLIC gets none
+DROP ROLE IF EXISTS simpol_trainer;
+DROP ROLE IF EXISTS simpol_app;
+CREATE ROLE simpol_trainer;
+CREATE ROLE simpol_app;
+SELECT ml.grant_access('simpol_trainer', 'train'), ml.grant_access('simpol_app', 'record');
+SET ROLE simpol_trainer;
+SELECT count(*) AS trainer_contexts,
+       count(DISTINCT ml.simulate_expected_outcome(unit_id, features, rules_action, 1)) > 1 AS trainer_truth,
+       bool_and(ml.simulate_policy_value('rules', unit_id, features, 1) BETWEEN 0 AND 1) AS trainer_rules_value
+  FROM ml.simulated_contexts(2, 2, seed => 1);
+SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 1, 1)$$) AS trainer_replays;
+RESET ROLE;
+SET ROLE simpol_app;
+SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 1, 1)$$) AS app_replays;
+SELECT error_of($$SELECT ml.simulate_expected_outcome('sim-1-1', '{}', 'brief_answer')$$) AS app_truth;
+RESET ROLE;
+SELECT p.oid::regprocedure AS public_executes
+  FROM pg_proc p
+ WHERE p.pronamespace = 'ml'::regnamespace AND p.proname ~ '^simulat'
+   AND has_function_privilege('public', p.oid, 'EXECUTE');
+DROP OWNED BY simpol_trainer, simpol_app;
+DROP ROLE simpol_trainer;
+DROP ROLE simpol_app;
 
 -- the suites after this one see none of these rows
 DELETE FROM ml.mltrainingdata WHERE id > :before_replays;
