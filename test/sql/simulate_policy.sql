@@ -123,6 +123,27 @@ SELECT bool_and(abs(ml.simulate_policy_value('rules', unit_id, features, 31) -
                 ml.simulate_expected_outcome(unit_id, features, 'brief_answer', 31)) AS oracle_among_eligible
   FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_rules';
 
+-- The truth is what an unbiased off-policy estimate finds: on the logged
+-- workload of ml.simulated_decisions (the rules with 30 % uniform exploration
+-- and their propensities), the inverse-propensity estimate of the rules' and
+-- of the oracle's value lies within 4.5 standard errors of the mean of
+-- ml.simulate_policy_value on the same rows
+WITH logged AS (
+    SELECT unit_id, features, decision->>'action' AS action, (decision->>'propensity')::float8 AS propensity,
+           (outcome->>'engaged')::boolean::int AS engaged
+      FROM ml.simulated_decisions(300, 10, seed => 41) WHERE outcome IS NOT NULL),
+terms AS (
+    SELECT c.policy,
+           CASE WHEN l.action = CASE c.policy WHEN 'rules' THEN ml.simulate_rules_action(l.features)
+                                ELSE (SELECT a FROM unnest(ml.simulated_actions()) a
+                                       ORDER BY ml.simulate_expected_outcome(l.unit_id, l.features, a, 41) DESC LIMIT 1) END
+                THEN l.engaged / l.propensity ELSE 0 END AS ips,
+           ml.simulate_policy_value(c.policy, l.unit_id, l.features, 41) AS truth
+      FROM logged l, (VALUES ('rules'), ('oracle')) c (policy))
+SELECT policy, count(*) AS rows,
+       abs(avg(ips) - avg(truth)) < 4.5 * stddev(ips) / sqrt(count(*)) AS ips_within_bounds_of_truth
+  FROM terms GROUP BY policy ORDER BY policy;
+
 -- bad inputs are clear errors, before anything is recorded
 SELECT count(*) AS before_errors FROM ml.mltrainingdata WHERE id > :before_replays \gset
 SELECT error_of($$SELECT * FROM ml.simulate_policy('gpt4', 2, 2)$$);
