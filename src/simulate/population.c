@@ -202,8 +202,9 @@ sim_outcome(const SimUser *user, const SimContext *ctx, int strategy,
  * sigmoid(logit), so that is its mean.  engagement is sigmoid(logit + z)
  * with z ~ N(0, ENGAGEMENT_NOISE_SD): its mean has no closed form, and
  * the trapezoidal rule over z in +-10 sd in steps of 1/8 sd, exact to
- * far below a draw's noise for an integrand this smooth, computes it.  session_minutes multiplies the
- * engagement by an independent 0.5 + U(0, 1), whose mean is 1.
+ * far below a draw's noise for an integrand this smooth, computes it.
+ * session_minutes multiplies the engagement by an independent
+ * 0.5 + U(0, 1), whose mean is 1.
  */
 void
 sim_expected_outcome(const SimUser *user, const SimContext *ctx, int strategy,
