@@ -197,3 +197,7 @@ DROP ROLE simpol_app;
 -- the suites after this one see none of these rows
 DELETE FROM ml.mltrainingdata WHERE id > :before_replays;
 DROP TABLE simpol_log;
+DELETE FROM ml.deployment_decisions WHERE model_name = 'simpol_engagement';
+DELETE FROM ml.deployments WHERE model_name = 'simpol_engagement';
+DELETE FROM ml.mlevaluationresults WHERE model_name = 'simpol_engagement';
+DELETE FROM ml.models WHERE name = 'simpol_engagement';
