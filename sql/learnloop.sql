@@ -2682,6 +2682,12 @@ BEGIN
         RETURN NULL;
     END IF;
     p := ml.simulate_policy_kind(policy, explore, epsilon, temperature, gamma);
+    IF actions IS NOT NULL AND (p.kind IN ('rules', 'bandit') OR cardinality(actions) = 0
+                                OR array_position(actions, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION 'actions must be NULL or a non-empty array without NULLs, and only for an oracle or a model'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'actions is the eligible set an oracle or a model chooses from; rules and bandits choose among their own.';
+    END IF;
     CASE p.kind
     WHEN 'rules' THEN
         value := ml.simulate_expected_outcome(unit_id, features, ml.simulate_rules_action(features), seed, drift, reward);

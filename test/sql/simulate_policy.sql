@@ -162,6 +162,10 @@ SELECT error_of($$SELECT * FROM ml.simulate_policy('rules', 2, 2, start_at => 'i
 SELECT error_of($$SELECT ml.simulate_policy_value('sometimes', 'sim-1-1', '{}')$$);
 SELECT error_of($$SELECT ml.simulate_policy_value('bandit:', 'sim-1-1', '{}')$$);
 SELECT error_of($$SELECT ml.simulate_policy_value('rules', 'sim-1-1', '{}', reward => 'minutes')$$);
+SELECT error_of($$SELECT ml.simulate_policy_value('oracle', 'sim-1-1', '{}', actions => '{}')$$);
+SELECT error_of($$SELECT ml.simulate_policy_value('oracle', 'sim-1-1', '{}', actions => '{brief_answer, NULL}')$$);
+SELECT error_of($$SELECT ml.simulate_policy_value('oracle', 'sim-1-1', '{}', actions => '{brief_answer, shout}')$$);
+SELECT error_of($$SELECT ml.simulate_policy_value('rules', 'sim-1-1', '{}', actions => '{brief_answer}')$$);
 SELECT error_of($$SELECT count(*) FROM ml.simulated_contexts(0, 1)$$);
 SELECT ml.simulate_policy_value('rules', 'sim-1-1', NULL) IS NULL AS null_features_null,
        ml.simulate_policy_value(NULL, 'sim-1-1', '{}') IS NULL AS null_policy_null;

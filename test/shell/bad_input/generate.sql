@@ -91,6 +91,11 @@ INSERT INTO bi_valid VALUES ('predict', 'features', $$'{1, 2, 0}'$$, false, 'rea
                             ('decide', 'min_confidence', '0', true, NULL),
                             ('create_alert', 'condition', $$'<'$$, true, NULL),
                             ('create_alert', 'threshold', '0.5', true, NULL);
+-- issue 12, sim: the simulation's ground truth and policy replay
+INSERT INTO bi_valid VALUES ('simulate_expected_outcome', 'action', $$'detailed_explanation'$$),
+                            ('simulate_policy_kind', 'policy', $$'rules'$$),
+                            ('simulate_policy_value', 'policy', $$'rules'$$),
+                            ('simulate_policy', 'policy', $$'rules'$$);
 UPDATE bi_valid SET fn = 'train_async' WHERE fn = 'train';
 INSERT INTO bi_valid SELECT 'train', arg, expr, always, type FROM bi_valid WHERE fn = 'train_async';
 INSERT INTO bi_valid SELECT f, arg, expr, always, type FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
