@@ -35,6 +35,8 @@
 
 #include "common/json_number.h"
 #include "common/guarded.h"
+#include "policy/exploration.h"
+#include "predict/action_scores.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 #include "predict/serving_stats.h"
@@ -56,62 +58,21 @@ typedef struct Choice
 	double		score;			/* an outcome model's predicted outcome, or NaN */
 } Choice;
 
-/* The score of a prediction: positive-class probability, or the value. */
-static double
-score_of(const Prediction *p)
-{
-	return p->values[p->n == 1 ? 0 : p->n - 1];
-}
-
 /*
- * Sets choice from the model's prediction, or raises.  The schema parser
- * refuses an action feature without categories, but an action is never
- * left unset: it is written into the decision.
+ * Sets choice to the model's best action, or raises (a model that cannot
+ * choose actions, or a corrupted one).
  */
 static void
 choose_with(CachedModel *model, const float *features, const char *action_feature, Choice *choice)
 {
-	FeatureSchema *schema = model->schema;
-	int			a = schema_feature_index(schema, action_feature, strlen(action_feature));
-	Prediction	p;
+	ActionScores scores;
+	int			best;
 
-	if (a >= 0 && schema->features[a].kind == FEATURE_CATEGORICAL &&
-		(schema->task != TASK_CLASSIFICATION || schema->classes.ncategories == 2))
-	{
-		float	   *x = palloc(sizeof(float) * schema->nfeatures);
-
-		memcpy(x, features, sizeof(float) * schema->nfeatures);
-		choice->action = NULL;
-		for (int c = 0; c < schema->features[a].ncategories; c++)
-		{
-			x[a] = (float) c;
-			predict_row(model, x, &p);
-			if (choice->action == NULL || score_of(&p) > choice->score)
-			{
-				choice->action = schema->features[a].categories[c];
-				choice->score = score_of(&p);
-			}
-		}
-		if (choice->action == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("model \"%s\" version %d knows no value of its action feature \"%s\"",
-							model->name, model->version, action_feature),
-					 errhint("Retrain the model; ml.models.feature_schema must not be edited by hand.")));
-		if (schema->task == TASK_CLASSIFICATION)
-			choice->confidence = choice->score;
-	}
-	else if (schema->task == TASK_CLASSIFICATION)
-	{
-		predict_row(model, features, &p);
-		choice->action = schema->classes.categories[predicted_class(model, &p, &choice->confidence)];
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" cannot choose an action", model->name),
-				 errhint("ml.decide needs a classifier over actions, or a model with a categorical feature \"%s\".",
-						 action_feature)));
+	action_scores(model, features, action_feature, &scores);
+	best = exploration_best(scores.scores, scores.n);
+	choice->action = scores.actions[best];
+	choice->score = scores.predicted_outcomes ? scores.scores[best] : NAN;
+	choice->confidence = scores.probabilities ? scores.scores[best] : NAN;
 }
 
 /* choose_with's arguments and result, for run_guarded() */
