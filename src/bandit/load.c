@@ -28,10 +28,14 @@
 	"SELECT task, actions, context, features, reward_type, prior, prior_weight, draws " \
 	"FROM ml.bandits WHERE name OPERATOR(pg_catalog.=) $1"
 
+/* two equalities on the primary key's prefix: two index range scans, in any plan */
 #define SELECT_ARMS_SQL \
 	"SELECT cell, action, n::pg_catalog.float8, reward_sum, reward_sq FROM ml.bandit_arms " \
-	"WHERE bandit OPERATOR(pg_catalog.=) $1 " \
-	"AND cell OPERATOR(pg_catalog.=) ANY (ARRAY[$2, $3]::pg_catalog.text[])"
+	"WHERE bandit OPERATOR(pg_catalog.=) $1 AND cell OPERATOR(pg_catalog.=) $2 " \
+	"UNION ALL " \
+	"SELECT cell, action, n::pg_catalog.float8, reward_sum, reward_sq FROM ml.bandit_arms " \
+	"WHERE bandit OPERATOR(pg_catalog.=) $1 AND cell OPERATOR(pg_catalog.=) $3 " \
+	"AND $3 OPERATOR(pg_catalog.<>) $2"
 
 static SPIPlanPtr bandit_plan = NULL;
 static SPIPlanPtr arms_plan = NULL;
