@@ -3095,13 +3095,11 @@ BEGIN
         RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
     END IF;
     new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
-    IF TG_OP = 'UPDATE' THEN
-        BEGIN
-            old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward);
-        EXCEPTION WHEN data_exception THEN
-            old_r := NULL;              -- recorded before the bandit could refuse it: never counted
-        END;
-    END IF;
+    BEGIN
+        old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward);
+    EXCEPTION WHEN data_exception THEN
+        old_r := NULL;                  -- recorded before the bandit could refuse it: never counted
+    END;
     IF new_r IS NOT DISTINCT FROM old_r THEN
         RETURN NULL;
     END IF;
@@ -3124,12 +3122,13 @@ $$;
 COMMENT ON FUNCTION ml.bandit_outcome_from_decision() IS
     'Trigger: adds a bandit decision''s reward (the change since its previous value) to its cell''s and the population''s arm in ml.bandit_arms';
 
+/* on UPDATE only: a decision is logged without its outcome, and every INSERT would pay for the WHEN */
 CREATE TRIGGER mltrainingdata_bandit_outcomes
-    AFTER INSERT OR UPDATE OF outcome ON ml.MLTrainingData
+    AFTER UPDATE OF outcome ON ml.MLTrainingData
     FOR EACH ROW WHEN (NEW.outcome IS NOT NULL AND (NEW.decision ? 'bandit'))
     EXECUTE FUNCTION ml.bandit_outcome_from_decision();
 COMMENT ON TRIGGER mltrainingdata_bandit_outcomes ON ml.MLTrainingData IS
-    'Teaches bandits: outcomes of decisions made by ml.choose update ml.bandit_arms in the same transaction';
+    'Teaches bandits: outcomes recorded (ml.record_outcome or UPDATE) on decisions made by ml.choose update ml.bandit_arms in the same transaction';
 
 REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer),
     ml.drop_bandit(text), ml.choose(text, text, jsonb, bigint),
