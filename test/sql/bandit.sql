@@ -113,6 +113,40 @@ INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALU
 SELECT action, abs(probability - CASE action WHEN 'x' THEN 2 / 3.0 ELSE 1 / 3.0 END) < 0.005 AS exact_within_mc
   FROM ml.bandit_distribution('pair', 'u', draws => 200000, seed => 5) ORDER BY action;
 
+-- ml.choose draws from the distribution it logs: over 3,000 seeded choices (each with its own
+-- 100 draws) x is chosen with P(Beta(2,1) > Beta(1,1)) = 2/3, within 4 binomial standard
+-- errors (0.034), and the logged propensities average the same
+CREATE TEMP TABLE pair_choices AS
+SELECT c.* FROM generate_series(1, 3000) s, LATERAL ml.choose('pair', 'u', seed => s) c;
+SELECT abs(avg((action = 'x')::integer) - 2 / 3.0) < 4 * sqrt(2 / 9.0 / 3000) AS frequency_within_bounds,
+       abs(avg(CASE action WHEN 'x' THEN propensity ELSE 1 - propensity END) - 2 / 3.0) < 0.02 AS propensities_agree
+  FROM pair_choices;
+DELETE FROM ml.MLTrainingData WHERE id IN (SELECT decision_id FROM pair_choices);
+
+-- privileges: record may choose but not create; train creates and drops; nobody else
+CREATE ROLE bandit_app;
+CREATE ROLE bandit_trainer;
+SELECT ml.grant_access('bandit_app', 'record'), ml.grant_access('bandit_trainer', 'train');
+SET ROLE bandit_app;
+SELECT decision_id AS app_decision, action FROM ml.choose('pair', 'u', seed => 1) \gset
+SELECT :'action' AS action;
+SELECT count(*) AS app_reads_distribution FROM ml.bandit_distribution('pair', 'u');
+SELECT error_of($$SELECT ml.create_bandit('app_made', ARRAY['a'], reward_type => 'binary')$$) AS app_creates;
+SELECT error_of($$INSERT INTO ml.bandit_arms (bandit, cell, action, n) VALUES ('pair', 'u', 'x', 1000)$$) AS app_writes_arms;
+SET ROLE bandit_trainer;
+SELECT name FROM ml.create_bandit('trained', ARRAY['a', 'b']);
+SELECT ml.drop_bandit('trained');
+SELECT error_of($$SELECT ml.choose('pair', 'u')$$) AS trainer_chooses;
+-- the application's outcome teaches the bandit (through the trigger; it cannot write the arms itself)
+SET ROLE bandit_app;
+SELECT ml.record_outcome(:app_decision, '{"engaged": 1}') AS app_teaches;
+RESET ROLE;
+SELECT n, reward_sum FROM ml.bandit_arms WHERE bandit = 'pair' AND cell = 'u' AND action = 'x';
+DELETE FROM ml.MLTrainingData WHERE decision ->> 'bandit' = 'pair';
+UPDATE ml.bandit_arms SET n = 1, reward_sum = 1, reward_sq = 1 WHERE bandit = 'pair';
+DROP OWNED BY bandit_app, bandit_trainer;
+DROP ROLE bandit_app, bandit_trainer;
+
 -- a corrupted arm is an error, not a draw
 UPDATE ml.bandit_arms SET reward_sum = 'Infinity' WHERE bandit = 'pair';
 SELECT error_of($$SELECT * FROM ml.bandit_distribution('pair', 'u')$$) AS corrupted_arm;
