@@ -1841,6 +1841,15 @@ BEGIN
         END IF;
         context := 'features';
     END IF;
+    IF cardinality(actions) > 1000 THEN
+        RAISE EXCEPTION 'a bandit has at most 1000 actions, not %', cardinality(actions)
+            USING ERRCODE = '22023', HINT = 'Every choice samples every action''s posterior.';
+    END IF;
+    IF greatest(octet_length(name), octet_length(reward), octet_length(task),
+                (SELECT max(octet_length(a)) FROM unnest(actions || keys) a)) > 256 THEN
+        RAISE EXCEPTION 'the name, task, reward, actions and context keys of a bandit are at most 256 bytes each'
+            USING ERRCODE = '22001', HINT = 'Use short keys, as for decisions'' tasks and actions.';
+    END IF;
     prior := ml.check_choice(prior, 'prior', '{population, uniform}');
     IF reward_type IS NULL THEN
         -- detect from the task's logged rewards: all boolean or 0/1 is binary

@@ -14,6 +14,8 @@ SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], reward_type => '
 SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], draws => 0)$$) AS zero_draws;
 SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], prior_weight => 'NaN')$$) AS nan_prior_weight;
 SELECT error_of($$SELECT ml.create_bandit('', ARRAY['a', 'b'])$$) AS empty_name;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', repeat('x', 257)])$$) AS long_action;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY(SELECT 'a' || i FROM generate_series(1, 1001) i))$$) AS too_many_actions;
 SELECT count(*) AS no_bandit_created FROM ml.bandits;
 
 -- unknown bandits
