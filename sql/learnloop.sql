@@ -3043,8 +3043,12 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION ml.bandit_distribution(text, text, jsonb, integer, bigint) IS
     'The probability with which ml.choose would pick each action for a unit now (Monte Carlo over draws, the bandit''s by default); logs nothing';
 
-/* The reward of an outcome value for a bandit: NULL when absent, an error when it cannot be one. */
-CREATE FUNCTION ml.bandit_reward(value jsonb, reward_type text, reward text)
+/*
+ * The reward of an outcome value for a bandit: NULL when absent, an error
+ * when it cannot be one (strict), or NULL then too (not strict: a value
+ * recorded before, which was refused or never counted).
+ */
+CREATE FUNCTION ml.bandit_reward(value jsonb, reward_type text, reward text, strict boolean DEFAULT true)
 RETURNS double precision
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -3052,6 +3056,10 @@ AS $$
 DECLARE
     r double precision;
 BEGIN
+    IF NOT strict AND (jsonb_typeof(value) IN ('string', 'object', 'array')
+                       OR (jsonb_typeof(value) = 'number' AND abs(value::numeric) > 1e300)) THEN
+        RETURN NULL;
+    END IF;
     CASE jsonb_typeof(value)
     WHEN 'boolean' THEN RETURN value::boolean::integer;
     WHEN 'number' THEN
@@ -3070,14 +3078,17 @@ BEGIN
     ELSE RETURN NULL;
     END CASE;
     IF reward_type = 'binary' AND NOT r BETWEEN 0 AND 1 THEN
+        IF NOT strict THEN
+            RETURN NULL;
+        END IF;
         RAISE EXCEPTION 'reward "%" of a binary bandit must be from 0 to 1, not %', reward, r
             USING ERRCODE = '22003', HINT = 'Record true/false or 0/1, or create the bandit with reward_type => ''continuous''.';
     END IF;
     RETURN r;
 END
 $$;
-COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text) IS
-    'A bandit''s reward from an outcome value: booleans count 0/1, JSON null or absent is no reward, NaN, infinite or (binary) out-of-range values are errors';
+COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text, boolean) IS
+    'A bandit''s reward from an outcome value: booleans count 0/1, JSON null or absent is no reward, NaN, infinite or (binary) out-of-range values are errors (strict) or no reward';
 
 /*
  * ml.record_outcome teaches the bandit in its own transaction.  The arms are
@@ -3104,11 +3115,8 @@ BEGIN
         RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
     END IF;
     new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
-    BEGIN
-        old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward);
-    EXCEPTION WHEN data_exception THEN
-        old_r := NULL;                  -- recorded before the bandit could refuse it: never counted
-    END;
+    -- a value the bandit would refuse was recorded before it existed: never counted
+    old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward, strict => false);
     IF new_r IS NOT DISTINCT FROM old_r THEN
         RETURN NULL;
     END IF;
@@ -3141,5 +3149,5 @@ COMMENT ON TRIGGER mltrainingdata_bandit_outcomes ON ml.MLTrainingData IS
 
 REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer),
     ml.drop_bandit(text), ml.choose(text, text, jsonb, bigint),
-    ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text),
+    ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text, boolean),
     ml.bandit_outcome_from_decision() FROM PUBLIC;

@@ -36,13 +36,13 @@ PG_FUNCTION_INFO_V1(learnloop_bandit_distribution);
 
 /* The bandit, unit and features arguments, and the state they select */
 static void
-load_arguments(FunctionCallInfo fcinfo, BanditState *state, Jsonb **features)
+load_arguments(FunctionCallInfo fcinfo, bool read_only, BanditState *state, Jsonb **features)
 {
 	text	   *name = payload_name_arg(fcinfo, 0, "bandit", true);
 	text	   *unit_id = payload_name_arg(fcinfo, 1, "unit_id", true);
 
 	*features = PG_ARGISNULL(2) ? NULL : payload_features_arg(fcinfo, 2);
-	bandit_load(name, unit_id, *features, state);
+	bandit_load(name, unit_id, *features, read_only, state);
 }
 
 /*
@@ -119,7 +119,7 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false, false, false};
 	TupleDesc	tupdesc;
 
-	load_arguments(fcinfo, &state, &features);
+	load_arguments(fcinfo, false, &state, &features);
 	draws_seed = draw_seed(seeded ? (uint64) seed : pg_prng_uint64(&pg_global_prng_state), &state);
 	p1 = palloc(sizeof(double) * state.k);
 	p2 = palloc(sizeof(double) * state.k);
@@ -159,7 +159,7 @@ learnloop_bandit_distribution(PG_FUNCTION_ARGS)
 			   *probabilities;
 	ReturnSetInfo *rsinfo;
 
-	load_arguments(fcinfo, &state, &features);
+	load_arguments(fcinfo, true, &state, &features);
 	draws = PG_ARGISNULL(3) ? state.draws : PG_GETARG_INT32(3);
 	if (draws < 1 || draws > 1000000)
 		ereport(ERROR,

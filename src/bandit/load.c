@@ -133,7 +133,8 @@ feature_cell(const char *name, char **keys, int nkeys, Jsonb *features)
 
 /* The bandit's row; 42704 when there is none */
 static void
-read_definition(text *name, text *unit_id, Jsonb *features, BanditState *state, MemoryContext into)
+read_definition(text *name, text *unit_id, Jsonb *features, bool read_only,
+				BanditState *state, MemoryContext into)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {PointerGetDatum(name)};
@@ -147,7 +148,7 @@ read_definition(text *name, text *unit_id, Jsonb *features, BanditState *state, 
 	Datum		d;
 
 	if (SPI_execute_plan(spi_cached_plan(&bandit_plan, SELECT_BANDIT_SQL, 1, argtypes),
-						 values, NULL, true, 1) != SPI_OK_SELECT)
+						 values, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the bandit");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -202,7 +203,7 @@ action_index(const BanditState *state, const char *action)
 
 /* The arms of the state's cell and of the population; those without a row are 0 */
 static void
-read_arms(text *name, BanditState *state)
+read_arms(text *name, bool read_only, BanditState *state)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
@@ -211,7 +212,7 @@ read_arms(text *name, BanditState *state)
 	values[1] = CStringGetTextDatum("");
 	values[2] = CStringGetTextDatum(state->cell);
 	if (SPI_execute_plan(spi_cached_plan(&arms_plan, SELECT_ARMS_SQL, 3, argtypes),
-						 values, NULL, true, 0) != SPI_OK_SELECT)
+						 values, NULL, read_only, 0) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the bandit's arms");
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -240,17 +241,19 @@ read_arms(text *name, BanditState *state)
 /*
  * Fills state for the bandit and the unit (with its features, which may be
  * NULL).  Everything kept is allocated in the caller's memory context.
+ * read_only for a STABLE caller: the statement's snapshot; otherwise a new
+ * one, which sees the outcomes committed since the statement began.
  */
 void
-bandit_load(text *name, text *unit_id, Jsonb *features, BanditState *state)
+bandit_load(text *name, text *unit_id, Jsonb *features, bool read_only, BanditState *state)
 {
 	MemoryContext caller = CurrentMemoryContext;
 
 	state->name = text_to_cstring(name);
 	SPI_connect();
-	read_definition(name, unit_id, features, state, caller);
+	read_definition(name, unit_id, features, read_only, state, caller);
 	state->own = MemoryContextAllocZero(caller, sizeof(ArmStats) * state->k);
 	state->population = MemoryContextAllocZero(caller, sizeof(ArmStats) * state->k);
-	read_arms(name, state);
+	read_arms(name, read_only, state);
 	SPI_finish();
 }

@@ -26,6 +26,7 @@ typedef struct BanditState
 	ArmStats   *population;		/* the population's arm per action */
 } BanditState;
 
-extern void bandit_load(text *name, text *unit_id, Jsonb *features, BanditState *state);
+extern void bandit_load(text *name, text *unit_id, Jsonb *features, bool read_only,
+						BanditState *state);
 
 #endif							/* LEARNLOOP_BANDIT_LOAD_H */

@@ -93,6 +93,17 @@ SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": [1]}')$$, :fi
 SELECT outcome FROM ml.MLTrainingData WHERE id = :first_id;
 SELECT sum(n) AS n_unchanged FROM ml.bandit_arms WHERE bandit = 'tone';
 
+-- a reward the bandit would refuse, stored before (an INSERT teaches nothing), was never counted:
+-- replacing it counts the new reward once
+INSERT INTO ml.MLTrainingData (task, unit_id, features, decision, outcome)
+VALUES ('tone', 'u1', '{}', '{"action": "brief", "bandit": "tone", "cell": "u1"}', '{"engaged": "oops"}')
+RETURNING id AS imported_id \gset
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = 'brief' ORDER BY cell;
+SELECT ml.record_outcome(:imported_id, '{"engaged": true}') AS replaced;
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = 'brief' ORDER BY cell;
+SELECT ml.record_outcome(:imported_id, '{"engaged": null}') AS withdrawn;
+DELETE FROM ml.MLTrainingData WHERE id = :imported_id;
+
 -- empirical Bayes: a new unit starts from the population's best action; a unit's own history,
 -- once it outnumbers prior_weight, outweighs the population; without the cap it would not
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
