@@ -3057,15 +3057,15 @@ DECLARE
     r double precision;
 BEGIN
     IF NOT strict AND (jsonb_typeof(value) IN ('string', 'object', 'array')
-                       OR (jsonb_typeof(value) = 'number' AND abs(value::numeric) > 1e300)) THEN
+                       OR (jsonb_typeof(value) = 'number' AND abs(value::numeric) > 1e100)) THEN
         RETURN NULL;
     END IF;
     CASE jsonb_typeof(value)
     WHEN 'boolean' THEN RETURN value::boolean::integer;
     WHEN 'number' THEN
-        IF abs(value::numeric) > 1e300 THEN
-            RAISE EXCEPTION 'reward "%" is not a finite number: %', reward, value
-                USING ERRCODE = '22003', HINT = 'A bandit learns from finite rewards.';
+        IF abs(value::numeric) > 1e100 THEN
+            RAISE EXCEPTION 'reward "%" is out of range: %', reward, value
+                USING ERRCODE = '22003', HINT = 'A bandit''s rewards are at most 1e100 in magnitude, so that sums of their squares stay finite.';
         END IF;
         r := value::double precision;
     WHEN 'string' THEN

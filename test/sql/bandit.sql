@@ -177,6 +177,9 @@ SELECT ml.record_outcome(:m2, '{"minutes": 6}') IS NOT NULL AS corrected;
 SELECT cell, sum(n) AS n, sum(reward_sum) AS reward_sum, sum(reward_sq) AS reward_sq
   FROM ml.bandit_arms WHERE bandit = 'minutes' GROUP BY cell;
 SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"minutes": "3"}')$$, :m1)) AS string_reward;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"minutes": -1e101}')$$, :m1)) AS huge_continuous_reward;
+SELECT ml.record_outcome(:m1, '{"minutes": 1e100}') IS NOT NULL AS largest_reward;
+SELECT reward_sq < 'Infinity' AS squares_finite FROM ml.bandit_arms WHERE bandit = 'minutes' AND action = (SELECT decision ->> 'action' FROM ml.MLTrainingData WHERE id = :m1);
 -- detection: the task's logged rewards are not all 0/1, so continuous
 SELECT reward_type AS detected FROM ml.create_bandit('minutes2', ARRAY['short', 'long'], reward => 'minutes', task => 'minutes');
 
