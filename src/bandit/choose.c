@@ -134,6 +134,8 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
 		decision_json(&state, chosen, chosen != bandit_greedy(&state.prior, state.k, p1, p2),
 					  probabilities, seeded, seed)));
+	/* a thousand long action names make a large distribution: the same limit as any decision */
+	payload_check_size(values[3], "the decision");
 	values[4] = CStringGetTextDatum("real");
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)

@@ -160,6 +160,12 @@ UPDATE ml.bandit_arms SET n = 1, reward_sum = 1, reward_sq = 1 WHERE bandit = 'p
 DROP OWNED BY bandit_app, bandit_trainer;
 DROP ROLE bandit_app, bandit_trainer;
 
+-- a decision row has the size limit of any decision (1000 actions of 250 bytes)
+SELECT name FROM ml.create_bandit('big', ARRAY(SELECT repeat('x', 250) || i FROM generate_series(1, 1000) i),
+                                  reward_type => 'binary', draws => 1);
+SELECT error_of($$SELECT ml.choose('big', 'u')$$) AS too_large;
+SELECT ml.drop_bandit('big');
+
 -- a corrupted arm is an error, not a draw
 UPDATE ml.bandit_arms SET reward_sum = 'Infinity' WHERE bandit = 'pair';
 SELECT error_of($$SELECT * FROM ml.bandit_distribution('pair', 'u')$$) AS corrupted_arm;
