@@ -126,6 +126,8 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	probabilities = palloc(sizeof(double) * state.k);
 	distribution(&state, state.draws, draws_seed, p1, p2, probabilities);
 	chosen = bandit_pick(probabilities, state.k, state.draws, draws_seed);
+	if (chosen < 0)
+		elog(ERROR, "Thompson draws of bandit \"%s\" do not add up to %d", state.name, state.draws);
 
 	values[0] = PointerGetDatum(state.task);
 	values[1] = PG_GETARG_DATUM(1);
