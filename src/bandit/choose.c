@@ -5,10 +5,10 @@
  *	  propensity; ml.bandit_distribution(): the same distribution, unlogged.
  *
  * The distribution is the share of `draws` Monte Carlo draws of the
- * posteriors that each action wins, and the action is the winner of one of
- * those draws picked uniformly (posterior.c): the logged propensity is then
- * exactly the probability the action was chosen with, which is what
- * off-policy evaluation divides by.
+ * posteriors that each action wins (exactly 1 / k when the posteriors are
+ * all the same), and the action is drawn from it (posterior.c): the logged
+ * propensity is then exactly the probability the action was chosen with,
+ * which is what off-policy evaluation divides by.
  *
  *-------------------------------------------------------------------------
  */
@@ -125,9 +125,9 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	p2 = palloc(sizeof(double) * state.k);
 	probabilities = palloc(sizeof(double) * state.k);
 	distribution(&state, state.draws, draws_seed, p1, p2, probabilities);
-	chosen = bandit_pick(probabilities, state.k, state.draws, draws_seed);
+	chosen = bandit_pick(probabilities, state.k, draws_seed);
 	if (chosen < 0)
-		elog(ERROR, "Thompson draws of bandit \"%s\" do not add up to %d", state.name, state.draws);
+		elog(ERROR, "bandit \"%s\" has no action with a probability", state.name);
 
 	values[0] = PointerGetDatum(state.task);
 	values[1] = PG_GETARG_DATUM(1);

@@ -103,42 +103,58 @@ bandit_posteriors(const BanditPrior *prior, int k, const ArmStats *own,
 }
 
 /*
- * probabilities[i]: the share of draws in which action i's sample is the
- * highest (ties to the first), a multiple of 1 / draws.
+ * probabilities[i]: the probability that action i's sample is the highest.
+ * Exact when every action has the same posterior (a new bandit, or a
+ * new unit under prior uniform): 1 / k each, as symmetry gives; otherwise
+ * the share of draws action i wins (ties to the first), a multiple of
+ * 1 / draws.
  */
 void
 bandit_thompson(const BanditPrior *prior, int k, const double *p1, const double *p2,
 				int draws, uint64 seed, double *probabilities)
 {
-	if (prior->binary)
+	int			i;
+
+	for (i = 1; i < k; i++)
+		if (p1[i] != p1[0] || p2[i] != p2[0])
+			break;
+	if (i == k)
+	{
+		for (i = 0; i < k; i++)
+			probabilities[i] = 1.0 / k;
+	}
+	else if (prior->binary)
 		thompson_weights(p1, p2, k, draws, seed, probabilities);
 	else
 		thompson_weights_normal(p1, p2, k, draws, seed, probabilities);
 }
 
 /*
- * The action of one of the draws, chosen uniformly: exactly the
- * distribution bandit_thompson returned, so the logged propensity is the
- * probability the action was chosen with.  Counts are integers, so no
- * rounding can pick an action that never won.  -1 when the shares are not
- * counts of draws (the caller's bug, which it reports).
+ * An action drawn from probabilities: with the Monte Carlo shares, the
+ * winner of one of the draws, so the logged propensity is exactly the
+ * probability the action was chosen with.  Actions with probability 0 are
+ * skipped, so rounding can never pick one that never won; -1 when no action
+ * has a probability (the caller's bug, which it reports).
  */
 int
-bandit_pick(const double *probabilities, int k, int draws, uint64 seed)
+bandit_pick(const double *probabilities, int k, uint64 seed)
 {
 	Prng		prng;
-	int64		target;
-	int			i;
+	double		u;
+	int			last = -1;
 
 	prng_seed(&prng, seed, PICK_KEY, strlen(PICK_KEY));
-	target = (int64) (prng_next(&prng) % (uint64) draws);
-	for (i = 0; i < k; i++)
+	u = prng_uniform(&prng);
+	for (int i = 0; i < k; i++)
 	{
-		target -= (int64) rint(probabilities[i] * draws);
-		if (target < 0)
+		if (!(probabilities[i] > 0))
+			continue;
+		last = i;
+		if (u < probabilities[i])
 			return i;
+		u -= probabilities[i];
 	}
-	return -1;
+	return last;				/* rounding left u past the last share */
 }
 
 /* The action with the best posterior mean (the first of ties): not exploring */

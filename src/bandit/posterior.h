@@ -34,7 +34,7 @@ extern void bandit_posteriors(const BanditPrior *prior, int k,
 extern void bandit_thompson(const BanditPrior *prior, int k, const double *p1,
 							const double *p2, int draws, uint64 seed,
 							double *probabilities);
-extern int	bandit_pick(const double *probabilities, int k, int draws, uint64 seed);
+extern int	bandit_pick(const double *probabilities, int k, uint64 seed);
 extern int	bandit_greedy(const BanditPrior *prior, int k, const double *p1,
 						  const double *p2);
 

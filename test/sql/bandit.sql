@@ -49,8 +49,9 @@ SELECT (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) =
        (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) AS same_seed_same_choice;
 SELECT count(DISTINCT d.decision -> 'distribution') AS distributions
   FROM ml.MLTrainingData d WHERE d.decision -> 'explore' ->> 'seed' = '11';
+-- no outcome yet: every posterior is the same, so the distribution is exactly uniform
 SELECT sum(probability) AS total, count(*) AS actions,
-       bool_and(probability * 100 = round(probability * 100)) AS multiples_of_one_draw
+       bool_and(probability = 1::float8 / 3) AS exactly_one_third
   FROM ml.bandit_distribution('tone', 'u1');
 SELECT array_agg(probability ORDER BY action) = (SELECT array_agg(probability ORDER BY action)
                                                    FROM ml.bandit_distribution('tone', 'u1'))
@@ -96,11 +97,11 @@ SELECT sum(n) AS n_unchanged FROM ml.bandit_arms WHERE bandit = 'tone';
 -- a reward the bandit would refuse, stored before (an INSERT teaches nothing), was never counted:
 -- replacing it counts the new reward once
 INSERT INTO ml.MLTrainingData (task, unit_id, features, decision, outcome)
-VALUES ('tone', 'u1', '{}', '{"action": "brief", "bandit": "tone", "cell": "u1"}', '{"engaged": "oops"}')
+VALUES ('tone', 'u1', '{}', jsonb_build_object('action', :'first_action', 'bandit', 'tone', 'cell', 'u1'), '{"engaged": "oops"}')
 RETURNING id AS imported_id \gset
-SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = 'brief' ORDER BY cell;
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = :'first_action' ORDER BY cell;
 SELECT ml.record_outcome(:imported_id, '{"engaged": true}') AS replaced;
-SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = 'brief' ORDER BY cell;
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' AND action = :'first_action' ORDER BY cell;
 SELECT ml.record_outcome(:imported_id, '{"engaged": null}') AS withdrawn;
 DELETE FROM ml.MLTrainingData WHERE id = :imported_id;
 
@@ -154,7 +155,7 @@ SELECT error_of($$SELECT ml.choose('pair', 'u')$$) AS trainer_chooses;
 SET ROLE bandit_app;
 SELECT ml.record_outcome(:app_decision, '{"engaged": 1}') AS app_teaches;
 RESET ROLE;
-SELECT n, reward_sum FROM ml.bandit_arms WHERE bandit = 'pair' AND cell = 'u' AND action = 'x';
+SELECT sum(n) AS n, sum(reward_sum) AS reward_sum FROM ml.bandit_arms WHERE bandit = 'pair' AND cell = 'u';
 DELETE FROM ml.MLTrainingData WHERE decision ->> 'bandit' = 'pair';
 UPDATE ml.bandit_arms SET n = 1, reward_sum = 1, reward_sq = 1 WHERE bandit = 'pair';
 DROP OWNED BY bandit_app, bandit_trainer;
