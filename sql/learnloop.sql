@@ -1174,6 +1174,7 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
         functions := '{record_decision, record_outcome, decide, assign_variant}';
+        functions := functions || '{choose, bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
@@ -1185,6 +1186,7 @@ BEGIN
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
                      'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
+        functions := functions || '{bandit_distribution}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1198,7 +1200,9 @@ BEGIN
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
-                     'simulated_decisions, simulate_outcome, monitor}';
+                     'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
+                     'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor}';
+        functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -1216,6 +1220,13 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
         functions := '{}';
     END CASE;
+    -- bandits (absent while the 0.3.0 -> 0.4.0 update re-grants, before its last block creates them)
+    IF access IN ('record', 'read', 'train') AND to_regclass('ml.bandits') IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
+        IF access = 'train' THEN
+            EXECUTE format('GRANT INSERT, DELETE ON ml.bandits TO %s', grantee);
+        END IF;
+    END IF;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
@@ -2575,3 +2586,568 @@ CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_
     WHERE state = 'pending';
 COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
     'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 12, sim: the simulation's ground truth and policy replay          */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.simulate_expected_outcome(
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0,
+    key       text DEFAULT 'engaged')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_simulate_expected_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) IS
+    'True mean of an outcome key over ml.simulate_outcome''s draws for the same user, context and action: for engaged (the default) the probability that the simulated user engages';
+REVOKE EXECUTE ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulated_actions()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'learnloop_simulated_actions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulated_actions() IS
+    'The response strategies the simulated users answer to, in the simulation''s order';
+REVOKE EXECUTE ON FUNCTION ml.simulated_actions() FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_rules_action(features jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_simulate_rules_action'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_rules_action(jsonb) IS
+    'The action the simulation''s hand-written rules (the logging policy of ml.simulated_decisions, without its exploration) choose for features';
+REVOKE EXECUTE ON FUNCTION ml.simulate_rules_action(jsonb) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulated_contexts(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00',
+    drift              double precision DEFAULT 0)
+RETURNS TABLE (unit_id text, day integer, created_at timestamptz, features jsonb, rules_action text)
+AS 'MODULE_PATHNAME', 'learnloop_simulated_contexts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, timestamptz, double precision) IS
+    'Deterministic decision contexts of simulated users (the users of ml.simulated_decisions for the seed), each with its day and the rules'' action: what ml.simulate_policy replays a policy on';
+REVOKE EXECUTE ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, timestamptz, double precision) FROM PUBLIC;
+
+/* A replayed policy: 'rules', 'oracle', 'model:<name>' or 'bandit:<name>', as (kind, name). */
+CREATE FUNCTION ml.simulate_policy_kind(policy text, OUT kind text, OUT name text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF policy IN ('rules', 'oracle') THEN
+        kind := policy;
+    ELSIF policy ~ '^(model|bandit):.' THEN
+        kind := split_part(policy, ':', 1);
+        name := substr(policy, length(kind) + 2);
+    ELSE
+        RAISE EXCEPTION 'unknown policy "%"', policy
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A policy is rules, oracle, model:<name> (its deployed version, through ml.decide) or bandit:<name> (through ml.choose).';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy_kind(text) IS
+    'Splits a simulated policy (rules, oracle, model:<name>, bandit:<name>) into its kind and name; 22023 for anything else';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy_kind(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_policy_value(
+    policy          text,
+    unit_id         text,
+    features        jsonb,
+    seed            integer DEFAULT 42,
+    drift           double precision DEFAULT 0,
+    reward          text DEFAULT 'engaged',
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    actions         text[] DEFAULT NULL,
+    action_feature  text DEFAULT 'action')
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+    value double precision;
+BEGIN
+    IF policy IS NULL OR unit_id IS NULL OR features IS NULL OR seed IS NULL OR drift IS NULL OR reward IS NULL THEN
+        RETURN NULL;
+    END IF;
+    p := ml.simulate_policy_kind(policy);
+    CASE p.kind
+    WHEN 'rules' THEN
+        value := ml.simulate_expected_outcome(unit_id, features, ml.simulate_rules_action(features), seed, drift, reward);
+    WHEN 'oracle' THEN
+        SELECT max(ml.simulate_expected_outcome(unit_id, features, a, seed, drift, reward)) INTO value
+          FROM unnest(coalesce(actions, ml.simulated_actions())) a;
+    WHEN 'model' THEN
+        EXECUTE 'SELECT sum(d.probability * ml.simulate_expected_outcome($1, $2, d.action, $3, $4, $5))
+                   FROM ml.action_distribution($6, $2, explore => $7, epsilon => $8, temperature => $9,
+                                               gamma => $10, actions => $11, action_feature => $12) d'
+           INTO value
+          USING unit_id, features, seed, drift, reward, p.name, explore, epsilon, temperature, gamma, actions, action_feature;
+    WHEN 'bandit' THEN
+        EXECUTE 'SELECT sum(d.probability * ml.simulate_expected_outcome($1, $2, d.action, $3, $4, $5))
+                   FROM ml.bandit_distribution($6, $1, $2) d'
+           INTO value
+          USING unit_id, features, seed, drift, reward, p.name;
+    END CASE;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy_value(text, text, jsonb, integer, double precision, text, text, double precision, double precision, double precision, text[], text) IS
+    'True expected reward of a policy (rules, oracle, model:<name> with its exploration, bandit:<name>) on one simulated context: each action''s probability under the policy times ml.simulate_expected_outcome; average it over logged rows for the true value an off-policy estimate should find';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy_value(text, text, jsonb, integer, double precision, text, text, double precision, double precision, double precision, text[], text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_policy(
+    policy             text,
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT NULL,
+    task               text DEFAULT 'response_strategy',
+    drift              double precision DEFAULT 0,
+    explore            text DEFAULT 'greedy',
+    epsilon            double precision DEFAULT NULL,
+    temperature        double precision DEFAULT NULL,
+    gamma              double precision DEFAULT NULL,
+    reward             text DEFAULT 'engaged',
+    min_confidence     double precision DEFAULT 0,
+    action_feature     text DEFAULT 'action')
+RETURNS TABLE (day integer, decisions bigint, realized_reward double precision, expected_reward double precision,
+               oracle_reward double precision, regret double precision, cumulative_regret double precision)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+    strategies constant text[] := ml.simulated_actions();
+    reward_key constant text := simulate_policy.reward;
+    first_day timestamptz := coalesce(start_at, date_trunc('day', now()) - make_interval(days => days));
+    c record;
+    n bigint := 0;
+    current_day integer;
+    unit integer;
+    ema double precision[];
+    previous double precision[];
+    features jsonb;
+    truths double precision[];
+    oracle double precision;
+    chosen text;
+    chosen_truth double precision;
+    logged_id bigint;
+    drawn jsonb;
+    decide_sql text;
+    day_decisions bigint;
+    day_reward double precision;
+    day_expected double precision;
+    day_oracle double precision;
+    total_regret double precision := 0;
+BEGIN
+    IF policy IS NULL OR users IS NULL OR days IS NULL OR seed IS NULL OR decisions_per_day IS NULL
+       OR task IS NULL OR drift IS NULL OR reward_key IS NULL THEN
+        RAISE EXCEPTION 'policy, users, days, seed, decisions_per_day, task, drift and reward must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave an argument out to take its default.';
+    END IF;
+    p := ml.simulate_policy_kind(policy);
+    -- checked before anything is recorded: the reward key, a model that decides
+    PERFORM ml.simulate_expected_outcome('sim', '{}', strategies[1], seed, drift, reward_key);
+    IF p.kind = 'model' AND ml.deployed_version(p.name) IS NULL THEN
+        RAISE EXCEPTION 'model "%" has no deployed version', p.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Train and deploy it first (ml.train, ml.deploy): ml.decide would only fall back to the rules.';
+    END IF;
+    IF p.kind = 'model' THEN
+        -- exploration arguments only when asked for: greedy is ml.decide's default
+        decide_sql := 'SELECT d.decision_id, d.action FROM ml.decide($1, $2, $3, fallback => $4, model => $5, '
+                      'min_confidence => $6, action_feature => $7'
+                      || CASE WHEN explore IS DISTINCT FROM 'greedy' OR epsilon IS NOT NULL
+                                   OR temperature IS NOT NULL OR gamma IS NOT NULL
+                              THEN ', explore => $8, epsilon => $9, temperature => $10, gamma => $11, seed => $12'
+                              ELSE '' END
+                      || ') d';
+    END IF;
+    ema := array_fill(0.5::double precision, ARRAY[users]);
+    previous := ema;
+
+    -- every user's decisions in time order, so that a learning policy learns as the days go
+    FOR c IN SELECT s.*, split_part(s.unit_id, '-', 3)::integer AS unit
+               FROM ml.simulated_contexts(users, days, seed, decisions_per_day, first_day, drift) s
+              ORDER BY s.created_at, s.unit_id COLLATE "C"
+    LOOP
+        IF current_day IS DISTINCT FROM c.day THEN
+            IF current_day IS NOT NULL THEN
+                RETURN QUERY SELECT current_day, day_decisions, day_reward / day_decisions,
+                                    day_expected / day_decisions, day_oracle / day_decisions,
+                                    day_oracle - day_expected, total_regret;
+            END IF;
+            current_day := c.day;
+            day_decisions := 0; day_reward := 0; day_expected := 0; day_oracle := 0;
+        END IF;
+        n := n + 1;
+        unit := c.unit;
+        -- the unit's engagement history, as ml.simulated_decisions keeps it, from this policy's outcomes
+        features := c.features || jsonb_build_object(
+            'recent_engagement', round(ema[unit]::numeric, 4),
+            'engagement_trend', round((ema[unit] - previous[unit])::numeric, 4));
+        truths := ARRAY(SELECT ml.simulate_expected_outcome(c.unit_id, c.features, a, seed, drift, reward_key)
+                          FROM unnest(strategies) WITH ORDINALITY AS s (a, i) ORDER BY i);
+        oracle := (SELECT max(t) FROM unnest(truths) t);
+
+        CASE p.kind
+        WHEN 'rules', 'oracle' THEN
+            chosen := CASE p.kind WHEN 'rules' THEN c.rules_action
+                      ELSE strategies[array_position(truths, oracle)] END;
+            logged_id := ml.record_decision(task, c.unit_id, features,
+                                           jsonb_build_object('action', chosen, 'decided_by', p.kind, 'propensity', 1),
+                                           'synthetic', created_at => c.created_at);
+        WHEN 'model' THEN
+            EXECUTE decide_sql INTO logged_id, chosen
+              USING task, c.unit_id, features, c.rules_action, p.name, min_confidence, action_feature,
+                    explore, epsilon, temperature, gamma, seed::bigint * 4294967296 + n;
+        WHEN 'bandit' THEN
+            EXECUTE 'SELECT d.decision_id, d.action FROM ml.choose($1, $2, $3, seed => $4) d' INTO logged_id, chosen
+              USING p.name, c.unit_id, features, seed::bigint * 4294967296 + n;
+        END CASE;
+
+        chosen_truth := truths[array_position(strategies, chosen)];
+        IF chosen_truth IS NULL THEN
+            RAISE EXCEPTION 'policy "%" chose "%", which the simulated users do not know', policy, chosen
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('The simulated users answer to %s.', array_to_string(strategies, ', '));
+        END IF;
+        drawn := ml.simulate_outcome(c.unit_id, c.features, chosen, seed, drift);
+        -- the simulated times and source, before the outcome (ml.record_outcome keeps outcome_at)
+        UPDATE ml.MLTrainingData t
+           SET source = 'synthetic', created_at = c.created_at,
+               outcome_at = c.created_at + make_interval(secs => (drawn->>'session_minutes')::double precision * 60)
+         WHERE t.id = logged_id;
+        PERFORM ml.record_outcome(logged_id, drawn);
+
+        previous[unit] := ema[unit];
+        ema[unit] := 0.8 * ema[unit] + 0.2 * (drawn->>'engagement')::double precision;
+        day_decisions := day_decisions + 1;
+        day_reward := day_reward + CASE jsonb_typeof(drawn->reward_key)
+                                   WHEN 'boolean' THEN (drawn->>reward_key)::boolean::integer
+                                   ELSE (drawn->>reward_key)::double precision END;
+        day_expected := day_expected + chosen_truth;
+        day_oracle := day_oracle + oracle;
+        total_regret := total_regret + oracle - chosen_truth;
+    END LOOP;
+    IF current_day IS NOT NULL THEN
+        RETURN QUERY SELECT current_day, day_decisions, day_reward / day_decisions,
+                            day_expected / day_decisions, day_oracle / day_decisions,
+                            day_oracle - day_expected, total_regret;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) IS
+    'Replays a policy (rules, oracle, model:<name> through ml.decide with exploration, bandit:<name> through ml.choose) online over simulated users'' days: records each decision and its drawn outcome (source synthetic) and returns per day the realized reward, the true expected reward of the chosen actions, the oracle''s, and the regret';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) FROM PUBLIC;
+/* Issue 12, bandits: per-user Thompson-sampling bandits that learn online */
+/* ---------------------------------------------------------------------- */
+
+CREATE TABLE ml.bandits (
+    name          text PRIMARY KEY CHECK (name <> ''),
+    task          text NOT NULL CHECK (task <> ''),
+    actions       text[] NOT NULL CHECK (pg_catalog.cardinality(actions) BETWEEN 1 AND 1000),
+    context       text NOT NULL CHECK (context IN ('unit', 'none', 'features')),
+    features      text[] CHECK ((context = 'features') = (features IS NOT NULL)),
+    reward        text NOT NULL CHECK (reward <> ''),
+    reward_type   text NOT NULL CHECK (reward_type IN ('binary', 'continuous')),
+    prior         text NOT NULL CHECK (prior IN ('population', 'uniform')),
+    prior_weight  double precision NOT NULL CHECK (prior_weight >= 0 AND prior_weight < 'Infinity'),
+    draws         integer NOT NULL CHECK (draws BETWEEN 1 AND 1000000),
+    created_by    name NOT NULL DEFAULT CURRENT_USER,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ml.bandits IS
+    'Thompson-sampling bandits: ml.choose picks an action per unit (or context cell), ml.record_outcome teaches them online';
+COMMENT ON COLUMN ml.bandits.name IS 'Bandit name, named by ml.choose and by the decisions it logs (decision->>''bandit'')';
+COMMENT ON COLUMN ml.bandits.task IS 'Task of the decisions ml.choose logs in ml.MLTrainingData';
+COMMENT ON COLUMN ml.bandits.actions IS 'The actions it chooses among';
+COMMENT ON COLUMN ml.bandits.context IS 'unit (a posterior per unit and action), none (one per action) or features (one per cell of the categorical features)';
+COMMENT ON COLUMN ml.bandits.features IS 'For context features: the feature keys whose values make a cell';
+COMMENT ON COLUMN ml.bandits.reward IS 'Outcome key whose value is the reward (number or boolean)';
+COMMENT ON COLUMN ml.bandits.reward_type IS 'binary (Beta posteriors, rewards 0 to 1) or continuous (normal posteriors)';
+COMMENT ON COLUMN ml.bandits.prior IS 'population (the other units'' data per action as the prior, empirical Bayes) or uniform';
+COMMENT ON COLUMN ml.bandits.prior_weight IS 'Most observations the population prior counts for (it is scaled down to this many), so a unit''s own history soon outweighs it';
+COMMENT ON COLUMN ml.bandits.draws IS 'Monte Carlo draws behind each choice''s distribution and propensity';
+COMMENT ON COLUMN ml.bandits.created_by IS 'Role that created the bandit';
+COMMENT ON COLUMN ml.bandits.created_at IS 'When the bandit was created';
+SELECT pg_catalog.pg_extension_config_dump('ml.bandits', '');
+
+CREATE TABLE ml.bandit_arms (
+    bandit      text NOT NULL REFERENCES ml.bandits (name) ON DELETE CASCADE,
+    cell        text NOT NULL,
+    action      text NOT NULL,
+    n           bigint NOT NULL DEFAULT 0,
+    reward_sum  double precision NOT NULL DEFAULT 0,
+    reward_sq   double precision NOT NULL DEFAULT 0,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (bandit, cell, action)
+);
+COMMENT ON TABLE ml.bandit_arms IS
+    'Sufficient statistics of each bandit arm''s posterior, per cell (unit, feature cell) and for the population (cell ''''), kept by ml.record_outcome';
+COMMENT ON COLUMN ml.bandit_arms.bandit IS 'The bandit';
+COMMENT ON COLUMN ml.bandit_arms.cell IS 'The unit id (context unit), the feature cell as a JSON object''s text (context features), or '''' for the population (every decision of the bandit)';
+COMMENT ON COLUMN ml.bandit_arms.action IS 'The action';
+COMMENT ON COLUMN ml.bandit_arms.n IS 'Decisions with a reward';
+COMMENT ON COLUMN ml.bandit_arms.reward_sum IS 'Sum of their rewards';
+COMMENT ON COLUMN ml.bandit_arms.reward_sq IS 'Sum of their squared rewards';
+COMMENT ON COLUMN ml.bandit_arms.updated_at IS 'Last reward counted';
+SELECT pg_catalog.pg_extension_config_dump('ml.bandit_arms', '');
+
+CREATE FUNCTION ml.create_bandit(
+    name          text,
+    actions       text[],
+    context       text DEFAULT 'unit',
+    reward        text DEFAULT 'engaged',
+    prior         text DEFAULT 'population',
+    reward_type   text DEFAULT NULL,
+    task          text DEFAULT NULL,
+    prior_weight  double precision DEFAULT 10,
+    draws         integer DEFAULT 100)
+RETURNS ml.bandits
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.bandits;
+    keys text[];
+    detected text;
+BEGIN
+    IF coalesce(name, '') = '' OR coalesce(reward, '') = '' OR task = '' THEN
+        RAISE EXCEPTION 'name and reward must be non-empty text, and task NULL or non-empty'
+            USING ERRCODE = '22023', HINT = 'For example ml.create_bandit(''tone'', ARRAY[''brief'', ''detailed''], reward => ''engaged'').';
+    END IF;
+    IF coalesce(cardinality(actions), 0) = 0 OR array_position(actions, NULL) IS NOT NULL
+       OR array_position(actions, '') IS NOT NULL THEN
+        RAISE EXCEPTION 'a bandit needs a non-empty array of non-empty actions'
+            USING ERRCODE = '22023', HINT = 'Pass the actions it chooses among, for example ARRAY[''brief'', ''detailed''].';
+    END IF;
+    IF (SELECT count(DISTINCT a) FROM unnest(actions) a) <> cardinality(actions) THEN
+        RAISE EXCEPTION 'the actions of a bandit must be distinct: %', actions
+            USING ERRCODE = '22023', HINT = 'List each action once.';
+    END IF;
+    IF lower(coalesce(context, '')) IN ('unit', 'none') THEN
+        context := lower(context);
+    ELSE
+        keys := ARRAY(SELECT btrim(k) FROM unnest(string_to_array(context, ',')) k);
+        IF coalesce(cardinality(keys), 0) = 0 OR array_position(keys, '') IS NOT NULL
+           OR (SELECT count(DISTINCT k) FROM unnest(keys) k) <> cardinality(keys) THEN
+            RAISE EXCEPTION 'unknown context "%"', context
+                USING ERRCODE = '22023',
+                      HINT = 'context is unit (a posterior per unit), none (one per action) or a comma-separated list of distinct categorical feature keys, e.g. ''emotional_state,topic''.';
+        END IF;
+        context := 'features';
+    END IF;
+    IF cardinality(actions) > 1000 THEN
+        RAISE EXCEPTION 'a bandit has at most 1000 actions, not %', cardinality(actions)
+            USING ERRCODE = '22023', HINT = 'Every choice samples every action''s posterior.';
+    END IF;
+    IF greatest(octet_length(name), octet_length(reward), octet_length(task),
+                (SELECT max(octet_length(a)) FROM unnest(actions || keys) a)) > 256 THEN
+        RAISE EXCEPTION 'the name, task, reward, actions and context keys of a bandit are at most 256 bytes each'
+            USING ERRCODE = '22001', HINT = 'Use short keys, as for decisions'' tasks and actions.';
+    END IF;
+    prior := ml.check_choice(prior, 'prior', '{population, uniform}');
+    IF reward_type IS NULL THEN
+        -- detect from the task's logged rewards: all boolean or 0/1 is binary
+        SELECT CASE WHEN count(*) = 0 THEN NULL
+                    WHEN bool_and(jsonb_typeof(v) = 'boolean' OR (jsonb_typeof(v) = 'number' AND v::text IN ('0', '1')))
+                    THEN 'binary' ELSE 'continuous' END
+          INTO detected
+          FROM (SELECT d.outcome -> create_bandit.reward AS v
+                  FROM ml.MLTrainingData d
+                 WHERE d.task = coalesce(create_bandit.task, create_bandit.name)
+                   AND d.outcome ? create_bandit.reward
+                 ORDER BY d.created_at DESC LIMIT 1000) r
+         WHERE jsonb_typeof(v) IN ('boolean', 'number');
+        IF detected IS NULL THEN
+            RAISE NOTICE 'no logged reward "%" to detect the reward type from: binary', reward
+                USING HINT = 'Pass reward_type => ''continuous'' for rewards other than 0/1.';
+        END IF;
+        reward_type := coalesce(detected, 'binary');
+    END IF;
+    reward_type := ml.check_choice(reward_type, 'reward_type', '{binary, continuous}');
+    IF prior_weight IS NULL OR NOT (prior_weight >= 0 AND prior_weight < 'Infinity') THEN
+        RAISE EXCEPTION 'prior_weight must be a finite number >= 0, not %', prior_weight
+            USING ERRCODE = '22023', HINT = 'It is the most observations the population prior counts for; 0 ignores the population.';
+    END IF;
+    IF draws IS NULL OR draws NOT BETWEEN 1 AND 1000000 THEN
+        RAISE EXCEPTION 'draws must be from 1 to 1000000, not %', draws
+            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice; more draws follow the posterior more closely and cost more.';
+    END IF;
+    INSERT INTO ml.bandits (name, task, actions, context, features, reward, reward_type, prior, prior_weight, draws)
+    VALUES (create_bandit.name, coalesce(create_bandit.task, create_bandit.name), create_bandit.actions,
+            create_bandit.context, keys, create_bandit.reward, create_bandit.reward_type,
+            create_bandit.prior, create_bandit.prior_weight, create_bandit.draws)
+    RETURNING * INTO created;
+    RETURN created;
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'bandit "%" already exists', create_bandit.name
+        USING ERRCODE = '42710', HINT = 'Drop it with ml.drop_bandit, or choose another name.';
+END
+$$;
+COMMENT ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer) IS
+    'Creates a Thompson-sampling bandit over actions, per unit (context unit), per feature cell (a list of feature keys) or global (none), learning the reward outcome key online';
+
+CREATE FUNCTION ml.drop_bandit(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM ml.bandits b WHERE b.name = drop_bandit.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'bandit "%" does not exist', drop_bandit.name
+            USING ERRCODE = '42704', HINT = 'ml.bandits lists the bandits.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.drop_bandit(text) IS
+    'Drops a bandit and its posteriors (its logged decisions stay in ml.MLTrainingData)';
+
+CREATE FUNCTION ml.choose(
+    bandit       text,
+    unit_id      text,
+    features     jsonb DEFAULT NULL,
+    seed         bigint DEFAULT NULL,
+    OUT decision_id bigint,
+    OUT action      text,
+    OUT propensity  double precision)
+AS 'MODULE_PATHNAME', 'learnloop_choose'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml.choose(text, text, jsonb, bigint) IS
+    'Chooses an action for a unit by Thompson sampling from the bandit''s posteriors and logs the decision (with its propensity) in ml.MLTrainingData; the same seed gives the same draw';
+
+CREATE FUNCTION ml.bandit_distribution(
+    bandit    text,
+    unit_id   text,
+    features  jsonb DEFAULT NULL,
+    draws     integer DEFAULT NULL,
+    seed      bigint DEFAULT NULL)
+RETURNS TABLE (action text, probability double precision)
+AS 'MODULE_PATHNAME', 'learnloop_bandit_distribution'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION ml.bandit_distribution(text, text, jsonb, integer, bigint) IS
+    'The probability with which ml.choose would pick each action for a unit now (Monte Carlo over draws, the bandit''s by default); logs nothing';
+
+/*
+ * The reward of an outcome value for a bandit: NULL when absent, an error
+ * when it cannot be one (strict), or NULL then too (not strict: a value
+ * recorded before, which was refused or never counted).
+ */
+CREATE FUNCTION ml.bandit_reward(value jsonb, reward_type text, reward text, strict boolean DEFAULT true)
+RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r double precision;
+BEGIN
+    IF NOT strict AND (jsonb_typeof(value) IN ('string', 'object', 'array')
+                       OR (jsonb_typeof(value) = 'number' AND abs(value::numeric) > 1e100)) THEN
+        RETURN NULL;
+    END IF;
+    CASE jsonb_typeof(value)
+    WHEN 'boolean' THEN RETURN value::boolean::integer;
+    WHEN 'number' THEN
+        IF abs(value::numeric) > 1e100 THEN
+            RAISE EXCEPTION 'reward "%" is out of range: %', reward, value
+                USING ERRCODE = '22003', HINT = 'A bandit''s rewards are at most 1e100 in magnitude, so that sums of their squares stay finite.';
+        END IF;
+        r := value::double precision;
+    WHEN 'string' THEN
+        RAISE EXCEPTION 'reward "%" must be a finite number or a boolean, not %', reward, value
+            USING ERRCODE = '22023', HINT = 'NaN and infinite rewards cannot be learnt from; record a number, true or false.';
+    WHEN 'null' THEN RETURN NULL;
+    WHEN 'object', 'array' THEN
+        RAISE EXCEPTION 'reward "%" must be a number or a boolean, not a JSON %', reward, jsonb_typeof(value)
+            USING ERRCODE = '22023', HINT = 'Record the reward as a number, true or false.';
+    ELSE RETURN NULL;
+    END CASE;
+    IF reward_type = 'binary' AND NOT r BETWEEN 0 AND 1 THEN
+        IF NOT strict THEN
+            RETURN NULL;
+        END IF;
+        RAISE EXCEPTION 'reward "%" of a binary bandit must be from 0 to 1, not %', reward, r
+            USING ERRCODE = '22003', HINT = 'Record true/false or 0/1, or create the bandit with reward_type => ''continuous''.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text, boolean) IS
+    'A bandit''s reward from an outcome value: booleans count 0/1, JSON null or absent is no reward, NaN, infinite or (binary) out-of-range values are errors (strict) or no reward';
+
+/*
+ * ml.record_outcome teaches the bandit in its own transaction.  The arms are
+ * changed by the difference between the reward now and before, so a retry
+ * (the same value again) counts once and a corrected value replaces the old
+ * one.  Each upsert adds to the row's current values under its row lock, so
+ * concurrent outcomes lose nothing; the population row is always locked
+ * first, so two of them never deadlock.
+ */
+CREATE FUNCTION ml.bandit_outcome_from_decision()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b ml.bandits;
+    chosen text := NEW.decision ->> 'action';
+    cell text := NEW.decision ->> 'cell';
+    new_r double precision;
+    old_r double precision;
+BEGIN
+    SELECT * INTO b FROM ml.bandits WHERE name = NEW.decision ->> 'bandit';
+    IF NOT FOUND OR b.task <> NEW.task OR NOT chosen = ANY (b.actions) THEN
+        RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
+    END IF;
+    new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
+    -- a value the bandit would refuse was recorded before it existed: never counted
+    old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward, strict => false);
+    IF new_r IS NOT DISTINCT FROM old_r THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO ml.bandit_arms AS a (bandit, cell, action, n, reward_sum, reward_sq)
+    SELECT b.name, c.cell, chosen,
+           (new_r IS NOT NULL)::integer - (old_r IS NOT NULL)::integer,
+           coalesce(new_r, 0) - coalesce(old_r, 0),
+           coalesce(new_r * new_r, 0) - coalesce(old_r * old_r, 0)
+      FROM unnest(CASE WHEN b.context = 'none' OR coalesce(cell, '') = '' THEN ARRAY['']
+                       ELSE ARRAY['', cell] END) WITH ORDINALITY c (cell, i)
+     ORDER BY c.i
+    ON CONFLICT ON CONSTRAINT bandit_arms_pkey DO UPDATE
+       SET n = a.n + EXCLUDED.n,
+           reward_sum = a.reward_sum + EXCLUDED.reward_sum,
+           reward_sq = a.reward_sq + EXCLUDED.reward_sq,
+           updated_at = now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.bandit_outcome_from_decision() IS
+    'Trigger: adds a bandit decision''s reward (the change since its previous value) to its cell''s and the population''s arm in ml.bandit_arms';
+
+/* on UPDATE only: a decision is logged without its outcome, and every INSERT would pay for the WHEN */
+CREATE TRIGGER mltrainingdata_bandit_outcomes
+    AFTER UPDATE OF outcome ON ml.MLTrainingData
+    FOR EACH ROW WHEN (NEW.outcome IS NOT NULL AND (NEW.decision ? 'bandit'))
+    EXECUTE FUNCTION ml.bandit_outcome_from_decision();
+COMMENT ON TRIGGER mltrainingdata_bandit_outcomes ON ml.MLTrainingData IS
+    'Teaches bandits: outcomes recorded (ml.record_outcome or UPDATE) on decisions made by ml.choose update ml.bandit_arms in the same transaction';
+
+REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer),
+    ml.drop_bandit(text), ml.choose(text, text, jsonb, bigint),
+    ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text, boolean),
+    ml.bandit_outcome_from_decision() FROM PUBLIC;
