@@ -23,36 +23,14 @@ body='
 set -euo pipefail
 bash bench/prediction_data.sh
 
-# RUNS alternations of on and off in one session (on first in odd runs, off
-# first in even ones, so that neither side always runs on the warmer or the
-# fuller table), after one untimed warm-up run; $2, when given, runs
-# before each measured run.  A run is measured by the CPU time the backend
-# spent on it (the first field of /proc/self/schedstat, in nanoseconds),
-# not by the wall clock: on a machine that other work shares, the wall
-# clock counts the time the backend waited for a core.  Prints
-# "best_on_ms best_off_ms".
-alternate() {
-  local query=$1 before=${2:-} script r side
-  local cpu="SELECT split_part(pg_read_file(\$\$/proc/self/schedstat\$\$), \$\$ \$\$, 1);"
-  script=$(for r in $(seq 1 $RUNS); do
-    for side in $([ $((r % 2)) = 1 ] && echo "on off" || echo "off on"); do
-      printf "%s\nSET learnloop.serving_stats = %s;\n\\\\echo %s\n%s\n%s;\n%s\n" \
-        "$before" "$side" "$side" "$cpu" "$query" "$cpu"
-    done
-  done)
-  printf "SET max_parallel_workers_per_gather = 0;\n%s;\n%s\n" "$query" "$script" |
-    psql -X -q -At 2>&1 |
-    awk "/^(on|off)\$/ { side = \$1; n = 0; next }
-         side != \"\" { n++; if (n == 1) t0 = \$1; if (n == 3) { t = (\$1 - t0) / 1e6;
-                          if (!(side in best) || t < best[side]) best[side] = t; side = \"\" } }
-         END { print best[\"on\"], best[\"off\"] }"
-}
-ratio() { echo "scale=3; $1 / $2" | bc; }
+# on and off alternate in one session, best CPU time of each (bench/alternate.sh)
+. bench/alternate.sh
 
-read -r p_on p_off <<<"$(alternate "SELECT sum(ml.predict(\$\$m\$\$, f)) FROM t")"
+on="SET learnloop.serving_stats = on;" off="SET learnloop.serving_stats = off;"
+read -r p_on p_off <<<"$(alternate "SELECT sum(ml.predict(\$\$m\$\$, f)) FROM t" "$on" "$off")"
 read -r d_on d_off <<<"$(alternate "SELECT count(*) FROM (SELECT * FROM t ORDER BY id LIMIT $ROWS_DECIDE) s,
                                       LATERAL ml.decide(\$\$bench\$\$, s.id::text, s.j, \$\$rules\$\$, model => \$\$m\$\$, min_confidence => 0)" \
-                                  "TRUNCATE ml.mltrainingdata;")"
+                                  "$on" "$off" "TRUNCATE ml.mltrainingdata;")"
 psql -X -q -c "TRUNCATE ml.mltrainingdata"
 counted=$(psql -X -At -c "SELECT string_agg(function || \$\$=\$\$ || calls, \$\$ \$\$ ORDER BY function) FROM ml.serving_stats WHERE model = \$\$m\$\$ AND database = current_database()")
 echo "model: 100 trees, depth 6, 20 features; one backend, no parallel workers; CPU time of the backend, best of $RUNS alternating runs"

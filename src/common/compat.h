@@ -43,6 +43,33 @@
 	 ExecInsertIndexTuples(slot, estate, true, conflict, arbiters))
 #endif
 
+/* the index insertions of a plain INSERT: duplicates are errors */
+#if PG_VERSION_NUM >= 160000
+#define exec_insert_index_tuples_plain(rri, slot, estate) \
+	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL, false)
+#elif PG_VERSION_NUM >= 140000
+#define exec_insert_index_tuples_plain(rri, slot, estate) \
+	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL)
+#else
+#define exec_insert_index_tuples_plain(rri, slot, estate) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecInsertIndexTuples(slot, estate, false, NULL, NIL))
+#endif
+
+/* closes what the executor opened to fire triggers (renamed in 14) */
+#if PG_VERSION_NUM >= 140000
+#define close_trigger_relations(estate) ExecCloseResultRelations(estate)
+#else
+#define close_trigger_relations(estate) ExecCleanUpTriggerState(estate)
+#endif
+
+/* the sequence of an identity column: PostgreSQL 17 takes the relation */
+#if PG_VERSION_NUM >= 170000
+#define identity_sequence(rel, attnum) getIdentitySequence(rel, attnum, false)
+#else
+#define identity_sequence(rel, attnum) getIdentitySequence(RelationGetRelid(rel), attnum, false)
+#endif
+
 /* the end of the last WAL record inserted (PostgreSQL 15 exports it) */
 #if PG_VERSION_NUM >= 150000
 #define learnloop_xlog_insert_end() GetXLogInsertEndRecPtr()

@@ -31,6 +31,7 @@
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "commands/trigger.h"
 #include "common/check_cache.h"
 #include "common/compat.h"
 #include "common/row_insert.h"
@@ -51,22 +52,39 @@ ml_table_open(const char *relname, LOCKMODE lockmode)
 }
 
 /*
+ * Whether a trigger of rel fires on INSERT other than after each row (as
+ * a foreign key's check, or a trigger whose WHEN decides row by row):
+ * row_append() queues those as the executor does, but nothing else.
+ */
+static bool
+fires_before_insert(const TriggerDesc *trigdesc)
+{
+	return trigdesc != NULL &&
+		(trigdesc->trig_insert_before_row || trigdesc->trig_insert_instead_row ||
+		 trigdesc->trig_insert_before_statement || trigdesc->trig_insert_after_statement ||
+		 trigdesc->trig_insert_new_table);
+}
+
+/*
  * Whether rel is learnloop's table as created: a plain table whose columns
  * have the shape's types, nothing dropped or added, a primary key on the
  * shape's key columns (in any order: callers that scan it check the order
- * on the index they open), no triggers (hence no foreign keys) and no stored generated column.
+ * on the index they open), no triggers (hence no foreign keys; with
+ * after_insert_rows, only those of after each inserted row and of other
+ * commands) and no stored generated column.
  * Code that reads or writes the table without the executor checks this
  * first; after DDL of the owner's it declines and goes through SQL.
  */
 static bool
-ml_table_as_created(Relation rel, const TableShape *shape)
+ml_table_as_created(Relation rel, const TableShape *shape, bool after_insert_rows)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Bitmapset  *key = NULL;
 	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
-		desc->natts != shape->natts || rel->trigdesc != NULL ||
+		desc->natts != shape->natts ||
+		(after_insert_rows ? fires_before_insert(rel->trigdesc) : rel->trigdesc != NULL) ||
 		(desc->constr && desc->constr->has_generated_stored))
 		return false;
 	for (i = 0; i < shape->natts; i++)
@@ -127,7 +145,7 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 {
 	Relation	index;
 
-	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape) ||
+	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, false) ||
 		!ml_table_access_plain(rel, ACL_SELECT))
 		return NULL;
 	index = index_open(indexoid, AccessShareLock);
@@ -135,6 +153,21 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 		return index;
 	index_close(index, AccessShareLock);
 	return NULL;
+}
+
+/* The executor state of one insertion into rel. */
+static void
+insert_prepare(RowInsert *ins, Relation rel, bool speculative)
+{
+	ins->rel = rel;
+	ins->arbiter = speculative ? list_make1_oid(RelationGetPrimaryKeyIndex(rel)) : NIL;
+	ins->estate = CreateExecutorState();
+	ins->estate->es_output_cid = GetCurrentCommandId(true);
+	ins->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(ins->rri, rel, 0, NULL, 0);
+	ExecOpenIndices(ins->rri, speculative);
+	ins->slot = table_slot_create(rel, NULL);
+	ExecClearTuple(ins->slot);
 }
 
 /*
@@ -147,20 +180,93 @@ bool
 row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 				 AclMode required)
 {
-	if (XactReadOnly || !ml_table_as_created(rel, shape) ||
+	if (XactReadOnly || !ml_table_as_created(rel, shape, false) ||
 		!ml_table_access_plain(rel, required))
 		return false;
-
-	ins->rel = rel;
-	ins->arbiter = list_make1_oid(RelationGetPrimaryKeyIndex(rel));
-	ins->estate = CreateExecutorState();
-	ins->estate->es_output_cid = GetCurrentCommandId(true);
-	ins->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(ins->rri, rel, 0, NULL, 0);
-	ExecOpenIndices(ins->rri, true);
-	ins->slot = table_slot_create(rel, NULL);
-	ExecClearTuple(ins->slot);
+	insert_prepare(ins, rel, true);
 	return true;
+}
+
+/*
+ * Whether the caller holds each privilege on the table, or on each of its
+ * columns, as plain SQL would ask (granted on columns, as
+ * ml.grant_access does), without row-level security.
+ */
+static bool
+ml_columns_access(Relation rel, const ColumnPrivilege *privileges, int nprivileges)
+{
+	Oid			relid = RelationGetRelid(rel);
+
+	if (check_enable_rls(relid, InvalidOid, true) != RLS_NONE)
+		return false;
+	for (int p = 0; p < nprivileges; p++)
+	{
+		const ColumnPrivilege *priv = &privileges[p];
+
+		if (pg_class_aclmask(relid, GetUserId(), priv->mode, ACLMASK_ALL) == priv->mode)
+			continue;
+		for (int c = 0; c < priv->ncolumns; c++)
+			if (pg_attribute_aclcheck(relid, priv->columns[c], GetUserId(), priv->mode) != ACLCHECK_OK)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * As row_insert_begin(), for a plain insertion (row_append()), by a caller
+ * with the given privileges: the table may have triggers after each
+ * inserted row and triggers of other commands, but no index whose
+ * uniqueness is checked only at commit (its recheck is the executor's).
+ */
+bool
+row_append_begin(RowInsert *ins, Relation rel, const TableShape *shape,
+				 const ColumnPrivilege *privileges, int nprivileges)
+{
+	if (XactReadOnly || !ml_table_as_created(rel, shape, true) ||
+		!ml_columns_access(rel, privileges, nprivileges))
+		return false;
+	insert_prepare(ins, rel, false);
+	for (int i = 0; i < ins->rri->ri_NumIndices; i++)
+		if (!ins->rri->ri_IndexRelationDescs[i]->rd_index->indimmediate)
+		{
+			row_insert_end(ins);
+			return false;
+		}
+	return true;
+}
+
+/* NOT NULL, as the executor checks it, for a row built without it */
+static void
+check_not_null(Relation rel, TupleTableSlot *slot)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->attnotnull && slot_attisnull(slot, i + 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(TupleDescAttr(desc, i)->attname), RelationGetRelationName(rel)),
+					 errtable(rel)));
+}
+
+/*
+ * Inserts the row in ins->slot as INSERT does: NOT NULL and CHECK
+ * constraints, the heap, every index (a unique violation is the usual
+ * error), then the triggers after each row, fired (or deferred) at the
+ * end of this insertion as at the end of an INSERT statement.
+ */
+void
+row_append(RowInsert *ins)
+{
+	ExecStoreVirtualTuple(ins->slot);
+	check_not_null(ins->rel, ins->slot);
+	check_constraints(ins->rel, ins->slot, GetPerTupleExprContext(ins->estate));
+	AfterTriggerBeginQuery();
+	table_tuple_insert(ins->rel, ins->slot, ins->estate->es_output_cid, 0, NULL);
+	list_free(exec_insert_index_tuples_plain(ins->rri, ins->slot, ins->estate));
+	ExecARInsertTriggers(ins->estate, ins->rri, ins->slot, NIL, NULL);
+	AfterTriggerEndQuery(ins->estate);
 }
 
 /*
@@ -233,5 +339,8 @@ row_insert_end(RowInsert *ins)
 {
 	ExecDropSingleTupleTableSlot(ins->slot);
 	ExecCloseIndices(ins->rri);
+	/* what firing triggers opened: relations, and slots in the tuple table */
+	close_trigger_relations(ins->estate);
+	ExecResetTupleTable(ins->estate->es_tupleTable, false);
 	FreeExecutorState(ins->estate);
 }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * row_insert.h
- *	  INSERT ... ON CONFLICT DO NOTHING into learnloop's own tables without
- *	  planning and starting a statement.
+ *	  INSERT ... ON CONFLICT DO NOTHING, and plain INSERT, into learnloop's
+ *	  own tables without planning and starting a statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,13 +21,21 @@ typedef struct TableShape
 	const AttrNumber *keys;		/* the primary key's columns */
 } TableShape;
 
+/* A privilege a statement needs on a table, or else on each of its columns. */
+typedef struct ColumnPrivilege
+{
+	AclMode		mode;
+	int			ncolumns;
+	const AttrNumber *columns;
+} ColumnPrivilege;
+
 typedef struct RowInsert
 {
 	Relation	rel;
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;		/* the new row, then the conflicting one */
-	List	   *arbiter;		/* the primary key */
+	List	   *arbiter;		/* the primary key (NIL for row_append) */
 } RowInsert;
 
 extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);
@@ -36,6 +44,9 @@ extern Relation ml_index_open_plain(Relation rel, const TableShape *shape, Oid i
 extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 							 AclMode required);
 extern bool row_insert_unless_conflict(RowInsert *ins);
+extern bool row_append_begin(RowInsert *ins, Relation rel, const TableShape *shape,
+							 const ColumnPrivilege *privileges, int nprivileges);
+extern void row_append(RowInsert *ins);
 extern void row_insert_end(RowInsert *ins);
 
 #endif							/* LEARNLOOP_ROW_INSERT_H */

@@ -111,6 +111,39 @@ SELECT count(*) AS differing_days
         SELECT * FROM ml.simulate_policy('model:simpol_engagement', 60, 7, seed => 31, start_at => '2026-03-01',
                                          task => 'simpol_model2')) d;
 
+-- A per-user bandit (ml.choose) learns online from the replay's outcomes
+SELECT count(*) AS created FROM ml.create_bandit('simpol_tone', ml.simulated_actions(), context => 'unit',
+                                                 reward => 'engaged', reward_type => 'binary', task => 'simpol_bandit');
+CREATE TEMP TABLE bandit_run AS
+SELECT * FROM ml.simulate_policy('bandit:simpol_tone', 60, 7, seed => 31, start_at => '2026-03-01');
+SELECT count(*) AS decisions, bool_and(decision->>'bandit' = 'simpol_tone') AS by_the_bandit,
+       bool_and(source = 'synthetic') AS synthetic, count(outcome) AS outcomes,
+       bool_and((decision->>'propensity')::float8 > 0 AND (decision->>'propensity')::float8 <= 1) AS propensities
+  FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_bandit';
+-- every outcome reached the bandit's population arms as it came
+SELECT sum(n) AS rewards_counted FROM ml.bandit_arms WHERE bandit = 'simpol_tone' AND cell = '';
+-- it learns: its last days' regret below its first days'; never above the oracle
+SELECT (SELECT avg(regret) FROM bandit_run WHERE day >= 5) < (SELECT avg(regret) FROM bandit_run WHERE day <= 2) AS regret_falls,
+       (SELECT bool_and(b.expected_reward <= b.oracle_reward AND b.oracle_reward = o.oracle_reward)
+          FROM bandit_run b JOIN oracle_run o USING (day)) AS bandit_below_oracle;
+-- the bandit's true value: its Thompson probabilities times the truth
+SELECT bool_and(abs(ml.simulate_policy_value('bandit:simpol_tone', unit_id, features, 31) -
+                    (SELECT sum(d.probability * ml.simulate_expected_outcome(unit_id, features, d.action, 31))
+                       FROM ml.bandit_distribution('simpol_tone', unit_id, features) d)) < 1e-12) AS bandit_value
+  FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_bandit' AND unit_id IN ('sim-31-1', 'sim-31-2');
+-- reproducible from the same start: a new bandit, the same replay
+DELETE FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_bandit';
+SELECT ml.drop_bandit('simpol_tone') IS NOT NULL AS dropped;
+SELECT count(*) AS created FROM ml.create_bandit('simpol_tone', ml.simulated_actions(), context => 'unit',
+                                                 reward => 'engaged', reward_type => 'binary', task => 'simpol_bandit');
+SELECT count(*) AS differing_days
+  FROM (SELECT * FROM bandit_run
+        EXCEPT
+        SELECT * FROM ml.simulate_policy('bandit:simpol_tone', 60, 7, seed => 31, start_at => '2026-03-01')) d;
+SELECT ml.drop_bandit('simpol_tone') IS NOT NULL AS dropped;
+SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2)$$);
+SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2, explore => 'softmax')$$);
+
 -- ml.simulate_policy_value: a policy's true value per context; on the replayed
 -- rows it is the truth of the replayed action (deterministic policies)
 SELECT bool_and(abs(ml.simulate_policy_value('rules', unit_id, features, 31) -

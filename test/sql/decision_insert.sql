@@ -1,0 +1,103 @@
+-- The decision row written without the executor (src/common/row_insert.c,
+-- row_append): the same row, constraints, indexes and triggers as the
+-- INSERT it replaces, and that INSERT whenever the table or the caller
+-- needs it.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS amcheck;
+CREATE TEMP TABLE before_ids AS SELECT coalesce(max(id), 0) AS last FROM ml.MLTrainingData;
+
+SELECT name FROM ml.create_experiment('insert_e', ARRAY['v0', 'v1', 'v2']);
+-- ids from the identity, created_at now() unless given, every column as passed
+BEGIN;
+SELECT first_id > (SELECT last FROM before_ids) AS past_every_row, second_id - first_id AS next_id
+  FROM (SELECT ml.record_decision('insert_t', 'u1', '{"x": 1}', '{"action": "a"}') AS first_id,
+               ml.record_decision('insert_t', 'u2', '{"x": 2}', '{"action": "b"}', source => 'synthetic',
+                                  experiment => 'insert_e', variant => ml.assign_variant('insert_e', 'u2'), created_at => '2026-01-02 03:04:05+00')
+                 AS second_id) ids;
+SELECT unit_id, created_at = now() AS at_now, created_at = '2026-01-02 03:04:05+00' AS at_given, features, decision, outcome, outcome_at, source, experiment, variant
+  FROM ml.MLTrainingData WHERE task = 'insert_t' ORDER BY id;
+COMMIT;
+
+-- every index holds every row (the partial experiment index too)
+SELECT count(ml.record_decision('insert_t', 'u' || i, jsonb_build_object('x', i), '{"action": "a"}',
+                                experiment => CASE WHEN i % 2 = 0 THEN 'insert_e' END,
+                                variant => CASE WHEN i % 2 = 0 THEN ml.assign_variant('insert_e', 'u' || i) END)) AS recorded
+  FROM generate_series(3, 200) i;
+SELECT count(*) FROM ml.MLTrainingData WHERE task = 'insert_t';
+SELECT c.relname, bt_index_check(c.oid, heapallindexed => true) AS checked
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = 'ml.mltrainingdata'::regclass ORDER BY 1;
+SET enable_seqscan = off;
+SELECT count(*) AS in_experiment_index FROM ml.MLTrainingData WHERE experiment = 'insert_e';
+RESET enable_seqscan;
+
+-- a CHECK constraint added by the owner holds at once
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT insert_t_no_banned CHECK (unit_id <> 'banned');
+SELECT error_of($$SELECT ml.record_decision('insert_t', 'banned', '{}', '{"action": "a"}')$$);
+ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_no_banned;
+SELECT ml.record_decision('insert_t', 'banned', '{}', '{"action": "a"}') IS NOT NULL AS recorded_once_dropped;
+
+-- a duplicate id (a row inserted past the sequence) is the usual unique violation, and nothing is written
+INSERT INTO ml.MLTrainingData (id, task, unit_id, features, decision) OVERRIDING SYSTEM VALUE
+SELECT last_value + 1, 'insert_t', 'manual', '{}', '{"action": "m"}'
+  FROM ml.mltrainingdata_id_seq;
+SELECT error_of($$SELECT ml.record_decision('insert_t', 'collides', '{}', '{"action": "a"}')$$);
+SELECT count(*) AS collided_rows FROM ml.MLTrainingData WHERE unit_id = 'collides';
+SELECT ml.record_decision('insert_t', 'after_collision', '{}', '{"action": "a"}') IS NOT NULL AS next_recorded;
+
+-- triggers after each row fire; a foreign key (its triggers) is checked
+CREATE TABLE insert_log (decision_id bigint, unit_id text);
+CREATE FUNCTION log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO insert_log VALUES (NEW.id, NEW.unit_id); RETURN NULL; END $$;
+CREATE TRIGGER insert_t_after AFTER INSERT ON ml.MLTrainingData FOR EACH ROW EXECUTE FUNCTION log_insert();
+SELECT ml.record_decision('insert_t', 'logged', '{}', '{"action": "a"}') AS logged_id \gset
+SELECT decision_id = :logged_id AS after_trigger_fired, unit_id FROM insert_log;
+DROP TRIGGER insert_t_after ON ml.MLTrainingData;
+CREATE TABLE insert_tasks (task text PRIMARY KEY);
+INSERT INTO insert_tasks VALUES ('insert_t');
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT insert_t_task_fk FOREIGN KEY (task) REFERENCES insert_tasks NOT VALID;
+SELECT ml.record_decision('insert_t', 'fk_ok', '{}', '{"action": "a"}') IS NOT NULL AS known_task_recorded;
+SELECT error_of($$SELECT ml.record_decision('insert_unknown', 'fk', '{}', '{"action": "a"}')$$);
+ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_task_fk;
+
+-- a trigger before the row changes it: the INSERT statement runs it
+CREATE FUNCTION tag_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.decision := NEW.decision || '{"tagged": true}'; RETURN NEW; END $$;
+CREATE TRIGGER insert_t_before BEFORE INSERT ON ml.MLTrainingData FOR EACH ROW EXECUTE FUNCTION tag_insert();
+SELECT ml.record_decision('insert_t', 'tagged', '{}', '{"action": "a"}') AS tagged_id \gset
+SELECT decision FROM ml.MLTrainingData WHERE id = :tagged_id;
+DROP TRIGGER insert_t_before ON ml.MLTrainingData;
+
+-- a read-only transaction writes nothing
+BEGIN READ ONLY;
+SELECT error_of($$SELECT ml.record_decision('insert_t', 'read_only', '{}', '{"action": "a"}')$$);
+ROLLBACK;
+
+-- an application role with the record access (column grants) writes directly or not, the same;
+-- row-level security is the executor's: its policy holds
+CREATE ROLE insert_app;
+SELECT ml.grant_access('insert_app', 'record');
+SET ROLE insert_app;
+SELECT ml.record_decision('insert_t', 'app', '{}', '{"action": "a"}') IS NOT NULL AS app_recorded;
+RESET ROLE;
+ALTER TABLE ml.MLTrainingData ENABLE ROW LEVEL SECURITY;
+CREATE POLICY insert_t_only ON ml.MLTrainingData FOR ALL TO insert_app USING (task = 'insert_t') WITH CHECK (task = 'insert_t');
+SET ROLE insert_app;
+SELECT ml.record_decision('insert_t', 'app_rls', '{}', '{"action": "a"}') IS NOT NULL AS allowed_by_policy;
+SELECT error_of($$SELECT ml.record_decision('insert_other', 'app_rls', '{}', '{"action": "a"}')$$);
+RESET ROLE;
+DROP POLICY insert_t_only ON ml.MLTrainingData;
+ALTER TABLE ml.MLTrainingData DISABLE ROW LEVEL SECURITY;
+SELECT unit_id FROM ml.MLTrainingData WHERE task IN ('insert_t', 'insert_other') AND unit_id LIKE 'app%' ORDER BY id;
+
+-- clean up
+DELETE FROM ml.MLTrainingData WHERE task IN ('insert_t', 'insert_other', 'insert_unknown');
+DELETE FROM ml.experiment_exposures WHERE experiment = 'insert_e';
+DELETE FROM ml.experiments WHERE name = 'insert_e';
+REVOKE ALL ON ALL TABLES IN SCHEMA ml FROM insert_app;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ml FROM insert_app;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ml FROM insert_app;
+REVOKE ALL ON SCHEMA ml FROM insert_app;
+DROP ROLE insert_app;
+DROP TABLE insert_log, insert_tasks;
+DROP FUNCTION log_insert(), tag_insert();
