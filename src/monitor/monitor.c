@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
 #include "common/json_tree.h"
@@ -186,18 +187,70 @@ text_column(const Datum *values, const bool *nulls, int column, int *len)
 }
 
 /*
+ * date_part('epoch', outcome_at - created_at) as PostgreSQL computes it,
+ * without an expression per row (whose unit is parsed from its text at
+ * every call): timestamp_mi's interval, justified to days and
+ * microseconds of the same sign (interval_justify_hours), in seconds
+ * (interval_part_common's float8 epoch: its months are 0).  NaN when
+ * either is not finite or NULL: no lag.
+ */
+static double
+lag_seconds(const Datum *values, const bool *nulls, int outcome_at, int created_at)
+{
+	TimestampTz to;
+	TimestampTz from;
+	int64		time;
+	int64		days;
+
+	if (nulls[outcome_at] || nulls[created_at])
+		return NAN;
+	to = DatumGetTimestampTz(values[outcome_at]);
+	from = DatumGetTimestampTz(values[created_at]);
+	if (TIMESTAMP_NOT_FINITE(to) || TIMESTAMP_NOT_FINITE(from))
+		return NAN;
+	time = to - from;			/* finite timestamps: no overflow */
+	TMODULO(time, days, USECS_PER_DAY);
+	return time / 1000000.0 + ((double) SECS_PER_DAY) * days;
+}
+
+/*
+ * A jsonb column's value, read in place or, when stored with a short
+ * header (the jsonb's alignment needs the long one), copied into buffer
+ * (allocated, grown by repalloc in its own context) instead of a palloc
+ * per row.
+ */
+static Jsonb *
+jsonb_column(Datum value, char **buffer, Size *size)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	Size		len;
+
+	if (!VARATT_IS_SHORT(v))
+		return DatumGetJsonbP(value);	/* in place, or detoasted */
+	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	if (VARHDRSZ + len > *size)
+	{
+		*size = Max(VARHDRSZ + len, 2 * *size);
+		*buffer = repalloc(*buffer, *size);
+	}
+	SET_VARSIZE(*buffer, VARHDRSZ + len);
+	memcpy(*buffer + VARHDRSZ, VARDATA_SHORT(v), len);
+	return (Jsonb *) *buffer;
+}
+
+/*
  * The text of the outcome's key as outcome->>key gives it
  * (jsonb_object_field_text), without an expression per row; NULL when
  * the key is absent or a JSON null, or the outcome not an object.
  */
 static const char *
-outcome_text(const ObjectKeys *key, Datum outcome, int *len)
+outcome_text(ObjectKeys *key, Jsonb *outcome, int *len)
 {
 	JsonbValue	v;
 	bool		found;
 	const char *text;
 
-	object_keys_read(key, &DatumGetJsonbP(outcome)->root, &v, &found);
+	object_keys_read(key, &outcome->root, &v, &found);
 	if (!found || v.type == jbvNull)
 		return NULL;
 	switch (v.type)
@@ -219,16 +272,44 @@ outcome_text(const ObjectKeys *key, Datum outcome, int *len)
 	return text;
 }
 
+/* The window query's columns (scan_window). */
+enum
+{
+	COL_FEATURES, COL_DECISION, COL_OUTCOME, COL_OUTCOME_AT, COL_EXPERIMENT, COL_VARIANT, COL_ID,
+	COL_CREATED_AT
+};
+
+/*
+ * Where the window's rows go: straight from the executor into the slices
+ * and the drift, one row at a time, without a copy into an SPI tuple
+ * table (a window holds millions of decisions).
+ */
+typedef struct WindowReceiver
+{
+	DestReceiver pub;
+	const MonitoredModel *model;
+	ObjectKeys	decision_keys;
+	ObjectKeys	outcome_key;	/* the label's */
+	SliceSet   *slices;
+	WindowDrift *drift;
+	MemoryContext row;			/* a row's detoasted values */
+	/* a row's decision and outcome when stored with a short header (jsonb_column) */
+	char	   *decision_buffer;
+	Size		decision_size;
+	char	   *outcome_buffer;
+	Size		outcome_size;
+} WindowReceiver;
+
 /*
  * One decision row into the slices and the drift.  The decision's keys
  * are read in one pass (a window has millions of rows), and only the
  * numbers needed are converted.
  */
 static void
-add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKeys *outcome_key,
-		SliceSet *slices, WindowDrift *drift, const Datum *values, const bool *nulls)
+add_row(WindowReceiver *r, const Datum *values, const bool *nulls)
 {
-	Jsonb	   *decision = DatumGetJsonbP(values[1]);
+	const MonitoredModel *m = r->model;
+	Jsonb	   *decision = jsonb_column(values[COL_DECISION], &r->decision_buffer, &r->decision_size);
 	DecisionFacts f;
 	JsonbValue	keys[NDECISION_KEYS];
 	bool		found[NDECISION_KEYS];
@@ -239,7 +320,7 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 	const char *label;
 	int			label_len;
 
-	object_keys_read(decision_keys, &decision->root, keys, found);
+	object_keys_read(&r->decision_keys, &decision->root, keys, found);
 	latency_us = number_of(keys, found, KEY_LATENCY_US);
 	has_action = string_of(keys, found, KEY_ACTION);
 	memset(&f, 0, sizeof(f));
@@ -264,13 +345,15 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 		if (isnan(score) || m->prediction_is_confidence)
 			confidence = number_of(keys, found, KEY_CONFIDENCE);
 	}
-	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
-	f.variant = text_column(values, nulls, 5, &f.variant_len);
-	f.has_outcome = !nulls[2];
+	f.experiment = text_column(values, nulls, COL_EXPERIMENT, &f.experiment_len);
+	f.variant = text_column(values, nulls, COL_VARIANT, &f.variant_len);
+	f.has_outcome = !nulls[COL_OUTCOME];
 	/* no lag without an outcome_at (written by hand without one) */
-	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
+	f.lag_seconds = f.has_outcome ? lag_seconds(values, nulls, COL_OUTCOME_AT, COL_CREATED_AT) : NAN;
 	if (f.has_outcome && m->label.key != NULL &&
-		(label = outcome_text(outcome_key, values[2], &label_len)) != NULL)
+		(label = outcome_text(&r->outcome_key,
+							  jsonb_column(values[COL_OUTCOME], &r->outcome_buffer, &r->outcome_size),
+							  &label_len)) != NULL)
 		f.has_label = label_value(&m->label, label, label_len, &f.label);
 	f.probability = NAN;
 	if (f.by_model)
@@ -284,30 +367,14 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 			f.probability = NAN;
 	}
 	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
-	slices_add(slices, &f);
+	slices_add(r->slices, &f);
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
-	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[6]), values[0],
+	if (r->drift)
+		window_drift_add(r->drift, DatumGetInt64(values[COL_ID]), values[COL_FEATURES],
 						 found[KEY_ACTION] ? &keys[KEY_ACTION] : NULL,
 						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
-
-/*
- * Where the window's rows go: straight from the executor into the slices
- * and the drift, one row at a time, without a copy into an SPI tuple
- * table (a window holds millions of decisions).
- */
-typedef struct WindowReceiver
-{
-	DestReceiver pub;
-	const MonitoredModel *model;
-	ObjectKeys	decision_keys;
-	ObjectKeys	outcome_key;	/* the label's */
-	SliceSet   *slices;
-	WindowDrift *drift;
-	MemoryContext row;			/* a row's detoasted values */
-} WindowReceiver;
 
 static bool
 receive_row(TupleTableSlot *slot, DestReceiver *self)
@@ -316,7 +383,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(r->row);
 
 	slot_getallattrs(slot);
-	add_row(r->model, &r->decision_keys, &r->outcome_key, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	add_row(r, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(r->row);
 	return true;
@@ -362,15 +429,16 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	object_keys_init(&receiver.outcome_key, &label_key, label_key ? 1 : 0);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
 										 ALLOCSET_DEFAULT_SIZES);
+	receiver.decision_size = receiver.outcome_size = 256;
+	receiver.decision_buffer = palloc(receiver.decision_size);
+	receiver.outcome_buffer = palloc(receiver.outcome_size);
 	options.params = params;
 	options.read_only = true;
 	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
 	options.dest = &receiver.pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
-												 "SELECT features, decision, outcome, "
-												 "CASE WHEN pg_catalog.isfinite(outcome_at) AND pg_catalog.isfinite(created_at) "
-												 "THEN pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at) END, "
-												 "experiment, variant, id "
+												 "SELECT features, decision, outcome, outcome_at, experiment, variant, id, "
+												 "created_at "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
 												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),

@@ -37,6 +37,12 @@ object_keys_init(ObjectKeys *keys, const char *const *names, int nkeys)
 	keys->sorted = palloc(sizeof(int) * Max(nkeys, 1));
 	keys->match_key = palloc(sizeof(int) * Max(nkeys, 1));
 	keys->match_at = palloc(sizeof(int) * Max(nkeys, 1));
+	keys->nmatched = 0;
+	keys->layout_count = -1;
+	keys->layout_len = 0;
+	keys->layout_cap = 256;
+	/* here, in the keys' context: repalloc keeps it when a read grows it */
+	keys->layout = palloc(keys->layout_cap);
 	for (int i = 0; i < nkeys; i++)
 	{
 		int			j = i;
@@ -88,20 +94,45 @@ child_value(JEntry entry, char *base, uint32 offset, uint32 end, JsonbValue *v)
 	}
 }
 
-void
-object_keys_read(const ObjectKeys *keys, JsonbContainer *object, JsonbValue *values, bool *found)
+/*
+ * Whether object's keys are the last object's: the same number of keys,
+ * the same JEntries (the same bytes can be cut into other keys) and the
+ * same bytes.
+ */
+static inline bool
+same_layout(const ObjectKeys *keys, const JsonbContainer *object, int count,
+			const char *base, uint32 keys_len)
 {
-	int			count;
-	char	   *base;
+	return count == keys->layout_count && keys_len == keys->layout_len &&
+		memcmp(keys->layout, object->children, sizeof(JEntry) * count) == 0 &&
+		memcmp(keys->layout + sizeof(JEntry) * count, base, keys_len) == 0;
+}
+
+static void
+remember_layout(ObjectKeys *keys, const JsonbContainer *object, int count,
+				const char *base, uint32 keys_len)
+{
+	Size		size = sizeof(JEntry) * count + keys_len;
+
+	if (size > keys->layout_cap)
+	{
+		keys->layout_cap = Max(size, 2 * keys->layout_cap);
+		keys->layout = repalloc(keys->layout, keys->layout_cap);
+	}
+	memcpy(keys->layout, object->children, sizeof(JEntry) * count);
+	memcpy(keys->layout + sizeof(JEntry) * count, base, keys_len);
+	keys->layout_count = count;
+	keys->layout_len = keys_len;
+}
+
+/* The merge of object's keys with the wanted ones: keys->nmatched, match_key, match_at. */
+static void
+match_keys(ObjectKeys *keys, const JsonbContainer *object, int count, const char *base)
+{
 	uint32		offset = 0;
 	int			j = 0;
-	int			nmatched = 0;
 
-	memset(found, 0, sizeof(bool) * keys->nkeys);
-	if (object == NULL || !JsonContainerIsObject(object))
-		return;
-	count = JsonContainerSize(object);
-	base = (char *) &object->children[2 * count];
+	keys->nmatched = 0;
 	/* the keys: the wanted ones found, in the object's order */
 	for (int i = 0; i < count && j < keys->nkeys; i++)
 	{
@@ -116,24 +147,41 @@ object_keys_read(const ObjectKeys *keys, JsonbContainer *object, JsonbValue *val
 			j++;
 		while (j < keys->nkeys && cmp == 0)
 		{
-			keys->match_key[nmatched] = keys->sorted[j];
-			keys->match_at[nmatched++] = i;
+			keys->match_key[keys->nmatched] = keys->sorted[j];
+			keys->match_at[keys->nmatched++] = i;
 			if (++j < keys->nkeys)
 				cmp = key_cmp(base + start, offset - start,
 							  keys->names[keys->sorted[j]], keys->lens[keys->sorted[j]]);
 		}
 	}
-	if (nmatched == 0)
+}
+
+void
+object_keys_read(ObjectKeys *keys, JsonbContainer *object, JsonbValue *values, bool *found)
+{
+	int			count;
+	char	   *base;
+	uint32		offset;
+
+	memset(found, 0, sizeof(bool) * keys->nkeys);
+	if (object == NULL || !JsonContainerIsObject(object))
 		return;
+	count = JsonContainerSize(object);
+	base = (char *) &object->children[2 * count];
 	/* the offset of the first value: after every key */
 	offset = getJsonbOffset(object, count);
+	if (!same_layout(keys, object, count, base, offset))
+	{
+		match_keys(keys, object, count, base);
+		remember_layout(keys, object, count, base, offset);
+	}
 	/* the values, in the keys' order, up to the last one found */
-	for (int i = 0, m = 0; m < nmatched; i++)
+	for (int i = 0, m = 0; m < keys->nmatched; i++)
 	{
 		uint32		start = offset;
 
 		JBE_ADVANCE_OFFSET(offset, object->children[count + i]);
-		for (; m < nmatched && keys->match_at[m] == i; m++)
+		for (; m < keys->nmatched && keys->match_at[m] == i; m++)
 		{
 			child_value(object->children[count + i], base, start, offset,
 						&values[keys->match_key[m]]);
