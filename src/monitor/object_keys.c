@@ -94,18 +94,37 @@ child_value(JEntry entry, char *base, uint32 offset, uint32 end, JsonbValue *v)
 	}
 }
 
+/* Whether n bytes at a and b are equal; inline: the calls to memcmp were 5 % of ml.monitor. */
+static inline bool
+bytes_equal(const char *a, const char *b, Size n)
+{
+	uint64		x;
+	uint64		y;
+
+	for (; n >= sizeof(uint64); n -= sizeof(uint64), a += sizeof(uint64), b += sizeof(uint64))
+	{
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		if (x != y)
+			return false;
+	}
+	for (; n > 0; n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 /*
  * Whether object's keys are the last object's: the same number of keys,
- * the same JEntries (the same bytes can be cut into other keys) and the
- * same bytes.
+ * the same JEntries (the same bytes can be cut into other keys), which
+ * make the keys' length the same, and the same bytes.
  */
 static inline bool
-same_layout(const ObjectKeys *keys, const JsonbContainer *object, int count,
-			const char *base, uint32 keys_len)
+same_layout(const ObjectKeys *keys, const JsonbContainer *object, int count, const char *base)
 {
-	return count == keys->layout_count && keys_len == keys->layout_len &&
-		memcmp(keys->layout, object->children, sizeof(JEntry) * count) == 0 &&
-		memcmp(keys->layout + sizeof(JEntry) * count, base, keys_len) == 0;
+	return count == keys->layout_count &&
+		bytes_equal(keys->layout, (const char *) object->children, sizeof(JEntry) * count) &&
+		bytes_equal(keys->layout + sizeof(JEntry) * count, base, keys->layout_len);
 }
 
 static void
@@ -168,13 +187,13 @@ object_keys_read(ObjectKeys *keys, JsonbContainer *object, JsonbValue *values, b
 		return;
 	count = JsonContainerSize(object);
 	base = (char *) &object->children[2 * count];
-	/* the offset of the first value: after every key */
-	offset = getJsonbOffset(object, count);
-	if (!same_layout(keys, object, count, base, offset))
+	if (!same_layout(keys, object, count, base))
 	{
 		match_keys(keys, object, count, base);
-		remember_layout(keys, object, count, base, offset);
+		remember_layout(keys, object, count, base, getJsonbOffset(object, count));
 	}
+	/* the offset of the first value: after every key */
+	offset = keys->layout_len;
 	/* the values, in the keys' order, up to the last one found */
 	for (int i = 0, m = 0; m < keys->nmatched; i++)
 	{
