@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
@@ -367,7 +368,8 @@ add_row(WindowReceiver *r, const Datum *values, const bool *nulls)
 			f.probability = NAN;
 	}
 	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
-	slices_add(r->slices, &f);
+	if (r->slices)
+		slices_add(r->slices, &f);
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
 	if (r->drift)
@@ -399,25 +401,35 @@ receiver_nothing(DestReceiver *self)
 {
 }
 
-/* the window's query, planned once per backend */
-static SPIPlanPtr window_plan;
+/*
+ * The window's query, prepared once per backend and planned for each
+ * window's parameters (CURSOR_OPT_CUSTOM_PLAN), so that its estimate of
+ * the window's rows is the window's (window_rows_estimate).
+ */
+static SPIPlanPtr
+window_query(void)
+{
+	static SPIPlanPtr plan;
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
-/* Reads the window's decisions once; the executor checks for interrupts per row. */
-static void
-scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
-			SliceSet *slices, WindowDrift *drift)
+	return spi_cached_plan_options(&plan,
+								   "SELECT features, decision, outcome, outcome_at, experiment, variant, id, "
+								   "created_at "
+								   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+								   "AND created_at OPERATOR(pg_catalog.>=) $2 "
+								   "AND created_at OPERATOR(pg_catalog.<) $3",
+								   3, types, CURSOR_OPT_CUSTOM_PLAN);
+}
+
+/* The window query's parameters: task, start, end. */
+static ParamListInfo
+window_params(text *task, TimestampTz start, TimestampTz end)
 {
 	ParamListInfo params = makeParamList(3);
 	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		values[3];
-	const char *label_key = m->label.key;
-	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
-	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
-	SPIExecuteOptions options = {0};
+	Datum		values[3] = {PointerGetDatum(task), TimestampTzGetDatum(start),
+	TimestampTzGetDatum(end)};
 
-	values[0] = PointerGetDatum(task);
-	values[1] = TimestampTzGetDatum(start);
-	values[2] = TimestampTzGetDatum(end);
 	for (int i = 0; i < 3; i++)
 	{
 		params->params[i].value = values[i];
@@ -425,6 +437,35 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
+	return params;
+}
+
+/* The planner's estimate of the window's rows (for the drift's sample: window_drift_expect). */
+static double
+window_rows_estimate(ParamListInfo params)
+{
+	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources(window_query()));
+	CachedPlan *plan = GetCachedPlan(source, params, NULL, NULL);
+	double		rows = 0;
+
+	if (list_length(plan->stmt_list) == 1)
+		rows = linitial_node(PlannedStmt, plan->stmt_list)->planTree->plan_rows;
+	ReleaseCachedPlan(plan, NULL);
+	return rows;
+}
+
+/*
+ * Reads the window's decisions once into the slices (NULL: not measured
+ * again) and the drift; the executor checks for interrupts per row.
+ */
+static void
+scan_window(const MonitoredModel *m, ParamListInfo params, SliceSet *slices, WindowDrift *drift)
+{
+	const char *label_key = m->label.key;
+	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
+	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
+	SPIExecuteOptions options = {0};
+
 	object_keys_init(&receiver.decision_keys, decision_key_names, NDECISION_KEYS);
 	object_keys_init(&receiver.outcome_key, &label_key, label_key ? 1 : 0);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
@@ -436,13 +477,7 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 	options.read_only = true;
 	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
 	options.dest = &receiver.pub;
-	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
-												 "SELECT features, decision, outcome, outcome_at, experiment, variant, id, "
-												 "created_at "
-												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
-												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
-												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
-								  &options) < 0)
+	if (SPI_execute_plan_extended(window_query(), &options) < 0)
 		elog(ERROR, "learnloop could not read the window's decisions");
 	MemoryContextDelete(receiver.row);
 }
@@ -462,6 +497,7 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	SliceSet   *slices;
 	WindowDrift *drift = NULL;
 	MetricRows	rows;
+	ParamListInfo params;
 
 	for (int i = 0; i < 5; i++)
 		if (PG_ARGISNULL(i))
@@ -480,10 +516,19 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(caller);
 	load_model(&m);
 	slices = slices_create(m.label.kind == LABEL_BINARY);
+	params = window_params(PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4));
 	if (m.reference)
+	{
 		drift = window_drift_create(m.schema, m.reference, sample);
-	scan_window(&m, PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4),
-				slices, drift);
+		window_drift_expect(drift, window_rows_estimate(params));
+	}
+	scan_window(&m, params, slices, drift);
+	if (drift && !window_drift_complete(drift))
+	{
+		/* fewer rows than the planner expected: the sample again, from every row */
+		window_drift_restart(drift);
+		scan_window(&m, params, NULL, drift);
+	}
 	slices_emit(slices, &rows);
 	if (drift)
 		window_drift_emit(drift, &thresholds, &rows);
