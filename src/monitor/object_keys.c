@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "monitor/bytes_equal.h"
 #include "monitor/object_keys.h"
 
 /* jsonb's key order: shorter first, then by bytes (keys are short: no call to memcmp) */
@@ -92,26 +93,6 @@ child_value(JEntry entry, char *base, uint32 offset, uint32 end, JsonbValue *v)
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
 		v->val.binary.len = end - INTALIGN(offset);
 	}
-}
-
-/* Whether n bytes at a and b are equal; inline: the calls to memcmp were 5 % of ml.monitor. */
-static inline bool
-bytes_equal(const char *a, const char *b, Size n)
-{
-	uint64		x;
-	uint64		y;
-
-	for (; n >= sizeof(uint64); n -= sizeof(uint64), a += sizeof(uint64), b += sizeof(uint64))
-	{
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		if (x != y)
-			return false;
-	}
-	for (; n > 0; n--)
-		if (*a++ != *b++)
-			return false;
-	return true;
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "utils/json.h"
 
 #include "common/json_number.h"
+#include "monitor/bytes_equal.h"
 #include "monitor/quality.h"
 #include "monitor/slices.h"
 
@@ -111,7 +112,7 @@ slices_create(bool quality)
 static inline bool
 same(const char *a, int alen, const char *b, int blen)
 {
-	return a != NULL && b != NULL && alen == blen && memcmp(a, b, blen) == 0;
+	return a != NULL && b != NULL && alen == blen && bytes_equal(a, b, blen);
 }
 
 static Slice *

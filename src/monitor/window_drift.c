@@ -34,6 +34,7 @@
 #include "common/json_number.h"
 #include "common/hashfn.h"
 #include "common/numeric_double.h"
+#include "monitor/bytes_equal.h"
 #include "monitor/object_keys.h"
 #include "monitor/window_drift.h"
 
@@ -255,7 +256,7 @@ window_drift_add(WindowDrift *wd, int64 id, Datum features, const JsonbValue *ac
 
 			while (k < fr->cat->ncategories &&
 				   (fr->name_lens[k] != v.val.string.len ||
-					memcmp(fr->names[k], v.val.string.val, v.val.string.len) != 0))
+					!bytes_equal(fr->names[k], v.val.string.val, v.val.string.len)))
 				k++;
 			wd->features[f].bucket[slot] = k;
 		}
