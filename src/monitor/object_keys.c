@@ -176,16 +176,23 @@ object_keys_read(ObjectKeys *keys, JsonbContainer *object, JsonbValue *values, b
 	/* the offset of the first value: after every key */
 	offset = keys->layout_len;
 	/* the values, in the keys' order, up to the last one found */
-	for (int i = 0, m = 0; m < keys->nmatched; i++)
 	{
-		uint32		start = offset;
+		/* in locals: the stores to values and found may alias them (-fno-strict-aliasing) */
+		const int	nmatched = keys->nmatched;
+		const int  *match_at = keys->match_at;
+		const int  *match_key = keys->match_key;
+		const JEntry *entries = &object->children[count];
 
-		JBE_ADVANCE_OFFSET(offset, object->children[count + i]);
-		for (; m < keys->nmatched && keys->match_at[m] == i; m++)
+		for (int i = 0, m = 0; m < nmatched; i++)
 		{
-			child_value(object->children[count + i], base, start, offset,
-						&values[keys->match_key[m]]);
-			found[keys->match_key[m]] = true;
+			uint32		start = offset;
+
+			JBE_ADVANCE_OFFSET(offset, entries[i]);
+			for (; m < nmatched && match_at[m] == i; m++)
+			{
+				child_value(entries[i], base, start, offset, &values[match_key[m]]);
+				found[match_key[m]] = true;
+			}
 		}
 	}
 }
