@@ -273,11 +273,15 @@ outcome_text(ObjectKeys *key, Jsonb *outcome, int *len)
 	return text;
 }
 
-/* The window query's columns (scan_window). */
+/*
+ * The window query's columns (scan_window): all of the table's, in its
+ * order, so that the scan's tuples go to the receiver without a
+ * projection.
+ */
 enum
 {
-	COL_FEATURES, COL_DECISION, COL_OUTCOME, COL_OUTCOME_AT, COL_EXPERIMENT, COL_VARIANT, COL_ID,
-	COL_CREATED_AT
+	COL_ID, COL_TASK, COL_UNIT_ID, COL_CREATED_AT, COL_FEATURES, COL_DECISION, COL_OUTCOME,
+	COL_OUTCOME_AT, COL_SOURCE, COL_EXPERIMENT, COL_VARIANT
 };
 
 /*
@@ -413,8 +417,8 @@ window_query(void)
 	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
 	return spi_cached_plan_options(&plan,
-								   "SELECT features, decision, outcome, outcome_at, experiment, variant, id, "
-								   "created_at "
+								   "SELECT id, task, unit_id, created_at, features, decision, outcome, outcome_at, "
+								   "source, experiment, variant "
 								   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 								   "AND created_at OPERATOR(pg_catalog.>=) $2 "
 								   "AND created_at OPERATOR(pg_catalog.<) $3",
