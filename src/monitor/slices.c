@@ -12,8 +12,10 @@
  * rule), and ECE sorts the probabilities, so the window's latencies, lags
  * and probabilities are kept: once per decision, with the numbers of its
  * slices (a copy per slice cost three times the memory and its page
- * faults).  Each slice gathers its values from them when it is emitted,
- * in the decisions' order, and selects the percentiles without sorting.
+ * faults).  At emission the lags, then the latencies, of every slice are
+ * gathered in one pass over them, in the decisions' order, and the
+ * percentiles selected without sorting; each slice gathers its
+ * probabilities when its quality is measured.
  *
  *-------------------------------------------------------------------------
  */
