@@ -13,6 +13,7 @@
 
 #include "lib/stringinfo.h"
 
+#include "monitor/bytes_equal.h"
 #include "monitor/label.h"
 
 /* Skips blanks. */
@@ -84,6 +85,8 @@ label_rule(const FeatureSchema *schema, const char *target, LabelRule *rule)
 	{
 		rule->kind = LABEL_BINARY;
 		rule->classes = &schema->classes;
+		for (int i = 0; i < 2; i++)
+			rule->class_lens[i] = strlen(rule->classes->categories[i]);
 	}
 	else if (schema->task == TASK_REGRESSION)
 		rule->kind = LABEL_NUMBER;
@@ -111,14 +114,14 @@ parse_number(const char *text, int len, double *value)
 
 /* The class index of text: by name, or as a number equal to a numeric class. */
 static int
-class_of(const SchemaFeature *classes, const char *text, int len)
+class_of(const LabelRule *rule, const char *text, int len)
 {
+	const SchemaFeature *classes = rule->classes;
 	double		v;
 	double		c;
 
 	for (int i = 0; i < 2; i++)
-		if (strlen(classes->categories[i]) == len &&
-			memcmp(classes->categories[i], text, len) == 0)
+		if (rule->class_lens[i] == len && bytes_equal(classes->categories[i], text, len))
 			return i;
 	if (parse_number(text, len, &v))
 		for (int i = 0; i < 2; i++)
@@ -135,7 +138,7 @@ label_value(const LabelRule *rule, const char *text, int len, double *label)
 	switch (rule->kind)
 	{
 		case LABEL_BINARY:
-			if ((c = class_of(rule->classes, text, len)) < 0)
+			if ((c = class_of(rule, text, len)) < 0)
 				return false;
 			*label = c;
 			return true;
@@ -157,7 +160,7 @@ label_probability(const LabelRule *rule, double score, double confidence,
 	if (!isnan(score))
 		return score;
 	if (isnan(confidence) || action == NULL ||
-		(c = class_of(rule->classes, action, action_len)) < 0)
+		(c = class_of(rule, action, action_len)) < 0)
 		return NAN;
 	return c == 1 ? confidence : 1 - confidence;
 }

@@ -33,6 +33,7 @@ typedef struct LabelRule
 	LabelKind	kind;
 	char	   *key;			/* the outcome key, or NULL */
 	const SchemaFeature *classes;	/* LABEL_BINARY: the two classes */
+	int			class_lens[2];	/* their names' lengths */
 	const char *why;			/* LABEL_NONE: why, for the NOTICE */
 } LabelRule;
 

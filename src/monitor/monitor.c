@@ -25,6 +25,8 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
 #include "common/json_tree.h"
@@ -186,18 +188,70 @@ text_column(const Datum *values, const bool *nulls, int column, int *len)
 }
 
 /*
+ * date_part('epoch', outcome_at - created_at) as PostgreSQL computes it,
+ * without an expression per row (whose unit is parsed from its text at
+ * every call): timestamp_mi's interval, justified to days and
+ * microseconds of the same sign (interval_justify_hours), in seconds
+ * (interval_part_common's float8 epoch: its months are 0).  NaN when
+ * either is not finite or NULL: no lag.
+ */
+static double
+lag_seconds(const Datum *values, const bool *nulls, int outcome_at, int created_at)
+{
+	TimestampTz to;
+	TimestampTz from;
+	int64		time;
+	int64		days;
+
+	if (nulls[outcome_at] || nulls[created_at])
+		return NAN;
+	to = DatumGetTimestampTz(values[outcome_at]);
+	from = DatumGetTimestampTz(values[created_at]);
+	if (TIMESTAMP_NOT_FINITE(to) || TIMESTAMP_NOT_FINITE(from))
+		return NAN;
+	time = to - from;			/* finite timestamps: no overflow */
+	TMODULO(time, days, USECS_PER_DAY);
+	return time / 1000000.0 + ((double) SECS_PER_DAY) * days;
+}
+
+/*
+ * A jsonb column's value, read in place or, when stored with a short
+ * header (the jsonb's alignment needs the long one), copied into buffer
+ * (allocated, grown by repalloc in its own context) instead of a palloc
+ * per row.
+ */
+static Jsonb *
+jsonb_column(Datum value, char **buffer, Size *size)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	Size		len;
+
+	if (!VARATT_IS_SHORT(v))
+		return DatumGetJsonbP(value);	/* in place, or detoasted */
+	len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+	if (VARHDRSZ + len > *size)
+	{
+		*size = Max(VARHDRSZ + len, 2 * *size);
+		*buffer = repalloc(*buffer, *size);
+	}
+	SET_VARSIZE(*buffer, VARHDRSZ + len);
+	memcpy(*buffer + VARHDRSZ, VARDATA_SHORT(v), len);
+	return (Jsonb *) *buffer;
+}
+
+/*
  * The text of the outcome's key as outcome->>key gives it
  * (jsonb_object_field_text), without an expression per row; NULL when
  * the key is absent or a JSON null, or the outcome not an object.
  */
 static const char *
-outcome_text(const ObjectKeys *key, Datum outcome, int *len)
+outcome_text(ObjectKeys *key, Jsonb *outcome, int *len)
 {
 	JsonbValue	v;
 	bool		found;
 	const char *text;
 
-	object_keys_read(key, &DatumGetJsonbP(outcome)->root, &v, &found);
+	object_keys_read(key, &outcome->root, &v, &found);
 	if (!found || v.type == jbvNull)
 		return NULL;
 	switch (v.type)
@@ -220,15 +274,47 @@ outcome_text(const ObjectKeys *key, Datum outcome, int *len)
 }
 
 /*
+ * The window query's columns (scan_window): all of the table's, in its
+ * order, so that the scan's tuples go to the receiver without a
+ * projection.
+ */
+enum
+{
+	COL_ID, COL_TASK, COL_UNIT_ID, COL_CREATED_AT, COL_FEATURES, COL_DECISION, COL_OUTCOME,
+	COL_OUTCOME_AT, COL_SOURCE, COL_EXPERIMENT, COL_VARIANT
+};
+
+/*
+ * Where the window's rows go: straight from the executor into the slices
+ * and the drift, one row at a time, without a copy into an SPI tuple
+ * table (a window holds millions of decisions).
+ */
+typedef struct WindowReceiver
+{
+	DestReceiver pub;
+	const MonitoredModel *model;
+	ObjectKeys	decision_keys;
+	ObjectKeys	outcome_key;	/* the label's */
+	SliceSet   *slices;
+	WindowDrift *drift;
+	MemoryContext row;			/* a row's detoasted values */
+	/* a row's decision and outcome when stored with a short header (jsonb_column) */
+	char	   *decision_buffer;
+	Size		decision_size;
+	char	   *outcome_buffer;
+	Size		outcome_size;
+} WindowReceiver;
+
+/*
  * One decision row into the slices and the drift.  The decision's keys
  * are read in one pass (a window has millions of rows), and only the
  * numbers needed are converted.
  */
 static void
-add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKeys *outcome_key,
-		SliceSet *slices, WindowDrift *drift, const Datum *values, const bool *nulls)
+add_row(WindowReceiver *r, const Datum *values, const bool *nulls)
 {
-	Jsonb	   *decision = DatumGetJsonbP(values[1]);
+	const MonitoredModel *m = r->model;
+	Jsonb	   *decision = jsonb_column(values[COL_DECISION], &r->decision_buffer, &r->decision_size);
 	DecisionFacts f;
 	JsonbValue	keys[NDECISION_KEYS];
 	bool		found[NDECISION_KEYS];
@@ -239,7 +325,7 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 	const char *label;
 	int			label_len;
 
-	object_keys_read(decision_keys, &decision->root, keys, found);
+	object_keys_read(&r->decision_keys, &decision->root, keys, found);
 	latency_us = number_of(keys, found, KEY_LATENCY_US);
 	has_action = string_of(keys, found, KEY_ACTION);
 	memset(&f, 0, sizeof(f));
@@ -264,13 +350,15 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 		if (isnan(score) || m->prediction_is_confidence)
 			confidence = number_of(keys, found, KEY_CONFIDENCE);
 	}
-	f.experiment = text_column(values, nulls, 4, &f.experiment_len);
-	f.variant = text_column(values, nulls, 5, &f.variant_len);
-	f.has_outcome = !nulls[2];
+	f.experiment = text_column(values, nulls, COL_EXPERIMENT, &f.experiment_len);
+	f.variant = text_column(values, nulls, COL_VARIANT, &f.variant_len);
+	f.has_outcome = !nulls[COL_OUTCOME];
 	/* no lag without an outcome_at (written by hand without one) */
-	f.lag_seconds = nulls[3] || !f.has_outcome ? NAN : DatumGetFloat8(values[3]);
+	f.lag_seconds = f.has_outcome ? lag_seconds(values, nulls, COL_OUTCOME_AT, COL_CREATED_AT) : NAN;
 	if (f.has_outcome && m->label.key != NULL &&
-		(label = outcome_text(outcome_key, values[2], &label_len)) != NULL)
+		(label = outcome_text(&r->outcome_key,
+							  jsonb_column(values[COL_OUTCOME], &r->outcome_buffer, &r->outcome_size),
+							  &label_len)) != NULL)
 		f.has_label = label_value(&m->label, label, label_len, &f.label);
 	f.probability = NAN;
 	if (f.by_model)
@@ -284,30 +372,15 @@ add_row(const MonitoredModel *m, const ObjectKeys *decision_keys, const ObjectKe
 			f.probability = NAN;
 	}
 	f.latency_ms = latency_us >= 0 ? latency_us / 1000.0 : NAN;
-	slices_add(slices, &f);
+	if (r->slices)
+		slices_add(r->slices, &f);
 
 	/* the prediction as the reference has it: a model decision's score or confidence */
-	if (drift)
-		window_drift_add(drift, DatumGetInt64(values[6]), values[0],
+	if (r->drift)
+		window_drift_add(r->drift, DatumGetInt64(values[COL_ID]), values[COL_FEATURES],
 						 found[KEY_ACTION] ? &keys[KEY_ACTION] : NULL,
 						 m->prediction_is_score ? score : m->prediction_is_confidence ? confidence : NAN);
 }
-
-/*
- * Where the window's rows go: straight from the executor into the slices
- * and the drift, one row at a time, without a copy into an SPI tuple
- * table (a window holds millions of decisions).
- */
-typedef struct WindowReceiver
-{
-	DestReceiver pub;
-	const MonitoredModel *model;
-	ObjectKeys	decision_keys;
-	ObjectKeys	outcome_key;	/* the label's */
-	SliceSet   *slices;
-	WindowDrift *drift;
-	MemoryContext row;			/* a row's detoasted values */
-} WindowReceiver;
 
 static bool
 receive_row(TupleTableSlot *slot, DestReceiver *self)
@@ -316,7 +389,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old = MemoryContextSwitchTo(r->row);
 
 	slot_getallattrs(slot);
-	add_row(r->model, &r->decision_keys, &r->outcome_key, r->slices, r->drift, slot->tts_values, slot->tts_isnull);
+	add_row(r, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(r->row);
 	return true;
@@ -332,25 +405,35 @@ receiver_nothing(DestReceiver *self)
 {
 }
 
-/* the window's query, planned once per backend */
-static SPIPlanPtr window_plan;
+/*
+ * The window's query, prepared once per backend and planned for each
+ * window's parameters (CURSOR_OPT_CUSTOM_PLAN), so that its estimate of
+ * the window's rows is the window's (window_rows_estimate).
+ */
+static SPIPlanPtr
+window_query(void)
+{
+	static SPIPlanPtr plan;
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
-/* Reads the window's decisions once; the executor checks for interrupts per row. */
-static void
-scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz end,
-			SliceSet *slices, WindowDrift *drift)
+	return spi_cached_plan_options(&plan,
+								   "SELECT id, task, unit_id, created_at, features, decision, outcome, outcome_at, "
+								   "source, experiment, variant "
+								   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+								   "AND created_at OPERATOR(pg_catalog.>=) $2 "
+								   "AND created_at OPERATOR(pg_catalog.<) $3",
+								   3, types, CURSOR_OPT_CUSTOM_PLAN);
+}
+
+/* The window query's parameters: task, start, end. */
+static ParamListInfo
+window_params(text *task, TimestampTz start, TimestampTz end)
 {
 	ParamListInfo params = makeParamList(3);
 	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		values[3];
-	const char *label_key = m->label.key;
-	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
-	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
-	SPIExecuteOptions options = {0};
+	Datum		values[3] = {PointerGetDatum(task), TimestampTzGetDatum(start),
+	TimestampTzGetDatum(end)};
 
-	values[0] = PointerGetDatum(task);
-	values[1] = TimestampTzGetDatum(start);
-	values[2] = TimestampTzGetDatum(end);
 	for (int i = 0; i < 3; i++)
 	{
 		params->params[i].value = values[i];
@@ -358,23 +441,47 @@ scan_window(const MonitoredModel *m, text *task, TimestampTz start, TimestampTz 
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
+	return params;
+}
+
+/* The planner's estimate of the window's rows (for the drift's sample: window_drift_expect). */
+static double
+window_rows_estimate(ParamListInfo params)
+{
+	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources(window_query()));
+	CachedPlan *plan = GetCachedPlan(source, params, NULL, NULL);
+	double		rows = 0;
+
+	if (list_length(plan->stmt_list) == 1)
+		rows = linitial_node(PlannedStmt, plan->stmt_list)->planTree->plan_rows;
+	ReleaseCachedPlan(plan, NULL);
+	return rows;
+}
+
+/*
+ * Reads the window's decisions once into the slices (NULL: not measured
+ * again) and the drift; the executor checks for interrupts per row.
+ */
+static void
+scan_window(const MonitoredModel *m, ParamListInfo params, SliceSet *slices, WindowDrift *drift)
+{
+	const char *label_key = m->label.key;
+	WindowReceiver receiver = {{receive_row, receiver_startup, receiver_nothing,
+	receiver_nothing, DestNone}, m, {0}, {0}, slices, drift, NULL};
+	SPIExecuteOptions options = {0};
+
 	object_keys_init(&receiver.decision_keys, decision_key_names, NDECISION_KEYS);
 	object_keys_init(&receiver.outcome_key, &label_key, label_key ? 1 : 0);
 	receiver.row = AllocSetContextCreate(CurrentMemoryContext, "learnloop monitor row",
 										 ALLOCSET_DEFAULT_SIZES);
+	receiver.decision_size = receiver.outcome_size = 256;
+	receiver.decision_buffer = palloc(receiver.decision_size);
+	receiver.outcome_buffer = palloc(receiver.outcome_size);
 	options.params = params;
 	options.read_only = true;
 	/* a query sending to its own receiver returns SPI_OK_UTILITY, not SPI_OK_SELECT */
 	options.dest = &receiver.pub;
-	if (SPI_execute_plan_extended(spi_cached_plan(&window_plan,
-												 "SELECT features, decision, outcome, "
-												 "CASE WHEN pg_catalog.isfinite(outcome_at) AND pg_catalog.isfinite(created_at) "
-												 "THEN pg_catalog.date_part('epoch', outcome_at OPERATOR(pg_catalog.-) created_at) END, "
-												 "experiment, variant, id "
-												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
-												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
-												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
-								  &options) < 0)
+	if (SPI_execute_plan_extended(window_query(), &options) < 0)
 		elog(ERROR, "learnloop could not read the window's decisions");
 	MemoryContextDelete(receiver.row);
 }
@@ -394,6 +501,7 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	SliceSet   *slices;
 	WindowDrift *drift = NULL;
 	MetricRows	rows;
+	ParamListInfo params;
 
 	for (int i = 0; i < 5; i++)
 		if (PG_ARGISNULL(i))
@@ -412,10 +520,19 @@ learnloop_monitor_window(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(caller);
 	load_model(&m);
 	slices = slices_create(m.label.kind == LABEL_BINARY);
+	params = window_params(PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4));
 	if (m.reference)
+	{
 		drift = window_drift_create(m.schema, m.reference, sample);
-	scan_window(&m, PG_GETARG_TEXT_PP(2), PG_GETARG_TIMESTAMPTZ(3), PG_GETARG_TIMESTAMPTZ(4),
-				slices, drift);
+		window_drift_expect(drift, window_rows_estimate(params));
+	}
+	scan_window(&m, params, slices, drift);
+	if (drift && !window_drift_complete(drift))
+	{
+		/* fewer rows than the planner expected: the sample again, from every row */
+		window_drift_restart(drift);
+		scan_window(&m, params, NULL, drift);
+	}
 	slices_emit(slices, &rows);
 	if (drift)
 		window_drift_emit(drift, &thresholds, &rows);

@@ -12,8 +12,10 @@
  * rule), and ECE sorts the probabilities, so the window's latencies, lags
  * and probabilities are kept: once per decision, with the numbers of its
  * slices (a copy per slice cost three times the memory and its page
- * faults).  Each slice gathers its values from them when it is emitted,
- * in the decisions' order, and selects the percentiles without sorting.
+ * faults).  At emission the lags, then the latencies, of every slice are
+ * gathered in one pass over them, in the decisions' order, and the
+ * percentiles selected without sorting; each slice gathers its
+ * probabilities when its quality is measured.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +28,7 @@
 #include "utils/json.h"
 
 #include "common/json_number.h"
+#include "monitor/bytes_equal.h"
 #include "monitor/quality.h"
 #include "monitor/slices.h"
 
@@ -70,6 +73,11 @@ typedef struct Slice
 	double		label_sum;
 	int64		matched;		/* probabilities with a label */
 	int64		pending;		/* probabilities without an outcome */
+	int64		nlags;			/* decisions with a lag */
+	int64		nlatencies;		/* with a latency */
+	/* their percentiles (slices_percentiles) */
+	double		lag[2];
+	double		latency[3];
 } Slice;
 
 struct SliceSet
@@ -106,7 +114,7 @@ slices_create(bool quality)
 static inline bool
 same(const char *a, int alen, const char *b, int blen)
 {
-	return a != NULL && b != NULL && alen == blen && memcmp(a, b, blen) == 0;
+	return a != NULL && b != NULL && alen == blen && bytes_equal(a, b, blen);
 }
 
 static Slice *
@@ -212,6 +220,8 @@ slice_add(Slice *s, const DecisionFacts *f, bool matched, bool pending)
 	}
 	s->matched += matched;
 	s->pending += pending;
+	s->nlags += !isnan(f->lag_seconds);
+	s->nlatencies += !isnan(f->latency_ms);
 }
 
 void
@@ -329,17 +339,81 @@ typedef struct EmitScratch
 	double	   *calibration;	/* binary_calibration's, twice as long */
 } EmitScratch;
 
-/* A slice's lags (latencies: latency), in the decisions' order; returns their number. */
-static int64
-gather_times(const SliceSet *set, const Slice *s, bool latency, double *out)
+static const double lag_q[] = {0.5, 0.95};
+static const double latency_q[] = {0.5, 0.95, 0.99};
+
+/* Each slice's lags (latencies: latency), in the decisions' order, and where they start in buffer. */
+static void
+scatter_times(const SliceSet *set, bool latency, double *buffer, int64 *by_at, int64 *arm_at)
 {
 	const double *values = latency ? set->latency_ms : set->lag_seconds;
-	int64		n = 0;
+	int64		overall_at = 0;
 
 	for (int64 i = 0; i < set->nkept; i++)
-		if (!isnan(values[i]) && in_slice(set, s, i))
-			out[n++] = values[i];
-	return n;
+	{
+		double		v = values[i];
+
+		if (isnan(v))
+			continue;
+		buffer[overall_at++] = v;
+		if (set->where[i].decided_by >= 0)
+			buffer[by_at[set->where[i].decided_by]++] = v;
+		if (set->where[i].arm >= 0)
+			buffer[arm_at[set->where[i].arm]++] = v;
+	}
+}
+
+/*
+ * The lag and latency percentiles of every slice: each slice's values
+ * gathered in one pass over the kept decisions for all slices (a pass per
+ * slice read the kept decisions five times over), then selected.
+ */
+static void
+slices_percentiles(SliceSet *set)
+{
+	int			nslices = 1 + list_length(set->by_decided_by) + list_length(set->by_arm);
+	Slice	  **slices = palloc(sizeof(Slice *) * nslices);
+	int64	   *start = palloc(sizeof(int64) * (nslices + 1));
+	int64	   *by_at = palloc(sizeof(int64) * Max(list_length(set->by_decided_by), 1));
+	int64	   *arm_at = palloc(sizeof(int64) * Max(list_length(set->by_arm), 1));
+	double	   *buffer = NULL;
+	ListCell   *lc;
+	int			n = 0;
+
+	slices[n++] = &set->overall;
+	foreach(lc, set->by_decided_by)
+		slices[n++] = lfirst(lc);
+	foreach(lc, set->by_arm)
+		slices[n++] = lfirst(lc);
+	for (int latency = 0; latency < 2; latency++)
+	{
+		start[0] = 0;
+		for (int i = 0; i < nslices; i++)
+		{
+			start[i + 1] = start[i] + (latency ? slices[i]->nlatencies : slices[i]->nlags);
+			if (slices[i]->kind == SLICE_DECIDED_BY)
+				by_at[slices[i]->number] = start[i];
+			else if (slices[i]->kind == SLICE_ARM)
+				arm_at[slices[i]->number] = start[i];
+		}
+		if (buffer == NULL)
+			buffer = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(start[nslices], 1));
+		else
+			buffer = repalloc_huge(buffer, sizeof(double) * Max(start[nslices], 1));
+		scatter_times(set, latency, buffer, by_at, arm_at);
+		for (int i = 0; i < nslices; i++)
+		{
+			if (latency)
+				percentiles_disc(buffer + start[i], slices[i]->nlatencies, latency_q, 3, slices[i]->latency);
+			else
+				percentiles_disc(buffer + start[i], slices[i]->nlags, lag_q, 2, slices[i]->lag);
+		}
+	}
+	pfree(buffer);
+	pfree(slices);
+	pfree(start);
+	pfree(by_at);
+	pfree(arm_at);
 }
 
 /* The realized and estimated quality of a slice's model probabilities. */
@@ -379,23 +453,16 @@ static void
 slice_emit(const SliceSet *set, Slice *s, const Slice *whole, SliceQuality *whole_quality,
 		   EmitScratch *scratch, MetricRows *rows)
 {
-	static const double lag_q[] = {0.5, 0.95};
-	static const double latency_q[] = {0.5, 0.95, 0.99};
 	const MetricSlice *key = &s->key;
 	double		usage = ratio(s->by_model, s->decisions);
-	double		lag[2];
-	double		latency[3];
-	int64		n;
 
 	metric_row(rows, "decisions", NULL, key, (double) s->decisions, NULL);
 	metric_row(rows, "ml_usage_rate", NULL, key, usage, NULL);
 	metric_row(rows, "fallback_rate", NULL, key, 1 - usage, reasons_json(s));
 	metric_row(rows, "outcome_share", NULL, key, ratio(s->with_outcome, s->decisions),
 			   rows_json(s->with_outcome));
-	n = gather_times(set, s, false, scratch->values);
-	percentiles_disc(scratch->values, n, lag_q, 2, lag);
-	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, lag[0], NULL);
-	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, lag[1], NULL);
+	metric_row(rows, "outcome_lag_p50_seconds", NULL, key, s->lag[0], NULL);
+	metric_row(rows, "outcome_lag_p95_seconds", NULL, key, s->lag[1], NULL);
 	metric_row(rows, "outcome_rate", NULL, key, s->labelled > 0 ? s->label_sum / s->labelled : NAN,
 			   rows_json(s->labelled));
 	if (whole)
@@ -416,11 +483,9 @@ slice_emit(const SliceSet *set, Slice *s, const Slice *whole, SliceQuality *whol
 		metric_row(rows, "estimated_accuracy", NULL, key, q.estimated, rows_json(q.used));
 		metric_row(rows, "estimated_accuracy_matched", NULL, key, q.cal.expected_accuracy, rows_json(q.cal.n));
 	}
-	n = gather_times(set, s, true, scratch->values);
-	percentiles_disc(scratch->values, n, latency_q, 3, latency);
-	metric_row(rows, "latency_p50_ms", NULL, key, latency[0], NULL);
-	metric_row(rows, "latency_p95_ms", NULL, key, latency[1], NULL);
-	metric_row(rows, "latency_p99_ms", NULL, key, latency[2], rows_json(n));
+	metric_row(rows, "latency_p50_ms", NULL, key, s->latency[0], NULL);
+	metric_row(rows, "latency_p95_ms", NULL, key, s->latency[1], NULL);
+	metric_row(rows, "latency_p99_ms", NULL, key, s->latency[2], rows_json(s->nlatencies));
 }
 
 void
@@ -432,6 +497,7 @@ slices_emit(SliceSet *set, MetricRows *rows)
 	Size		n = Max(set->nkept, 1);
 	ListCell   *lc;
 
+	slices_percentiles(set);
 	scratch.values = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
 	scratch.outcomes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * n);
 	scratch.calibration = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * n);

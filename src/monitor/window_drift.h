@@ -24,6 +24,20 @@ extern WindowDrift *window_drift_create(const FeatureSchema *schema,
 										const ModelReference *ref, int sample_size);
 
 /*
+ * Starts the sample's bar from an estimate of the window's rows (the
+ * planner's; 0: none), before the first row is offered (window_drift.c).
+ */
+extern void window_drift_expect(WindowDrift *wd, double rows);
+
+/*
+ * After every row was offered: whether the sample is the window's rows of
+ * lowest hash.  It is not when the estimate was too high; then restart
+ * and offer the window's rows again (the same rows: the same snapshot).
+ */
+extern bool window_drift_complete(const WindowDrift *wd);
+extern void window_drift_restart(WindowDrift *wd);
+
+/*
  * Offers a decision (its row id) to the sample, and when it is taken
  * keeps its prediction (as the reference's "of" says; NaN for none: a
  * fallback) and reads its features (a jsonb object, detoasted only then):
