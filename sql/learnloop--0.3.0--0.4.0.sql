@@ -129,7 +129,7 @@ BEGIN
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
-                     'simulated_decisions, simulate_outcome, monitor}';
+                     'simulated_decisions, simulate_outcome, monitor, evaluate_policy}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -1465,3 +1465,27 @@ CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_
     WHERE state = 'pending';
 COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
     'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';
+
+/* Issue 12, off-policy evaluation: ml.evaluate_policy */
+CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,
+                                   since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                   explore text DEFAULT 'greedy', epsilon double precision DEFAULT NULL,
+                                   temperature double precision DEFAULT NULL, gamma double precision DEFAULT NULL,
+                                   version integer DEFAULT NULL, dm_model text DEFAULT NULL,
+                                   action_feature text DEFAULT 'action',
+                                   max_weight double precision DEFAULT 100, bootstrap integer DEFAULT 1000,
+                                   seed bigint DEFAULT 42, confidence double precision DEFAULT 0.95)
+RETURNS TABLE (estimator text, value double precision, ci_low double precision, ci_high double precision,
+               std_error double precision, lift double precision, lift_low double precision,
+               lift_high double precision, n bigint, ess double precision, clipped bigint,
+               largest_weight double precision, excluded bigint, unsupported double precision,
+               warnings text[])
+AS 'MODULE_PATHNAME', 'learnloop_evaluate_policy'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE EXECUTE ON FUNCTION ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, text, text, double precision,
+    integer, bigint, double precision) FROM PUBLIC;
+COMMENT ON FUNCTION ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, text, text, double precision,
+    integer, bigint, double precision) IS
+    'Estimates off-policy the mean reward a candidate model (version NULL: its newest), exploring as explore says, would have earned on the task''s logged decisions of [since, until) that carry a propensity: one row each for the logged policy''s own value, IPS, self-normalised IPS and doubly robust (direct method: dm_model, else the candidate when it is an outcome model), with weights clipped at max_weight and seeded Poisson-bootstrap percentile intervals';
