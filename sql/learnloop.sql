@@ -1165,7 +1165,7 @@ BEGIN
     CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert, deliver}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
-        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version, action_distribution}';
     WHEN 'record' THEN
         PERFORM ml.grant_access(grantee, 'predict');
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
@@ -1173,7 +1173,7 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
-        functions := '{record_decision, record_outcome, decide, assign_variant}';
+        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
@@ -2575,6 +2575,24 @@ CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_
     WHERE state = 'pending';
 COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
     'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';
+
+/* Issue 12, explore: exploration in ml.decide, its distribution, lazy fallbacks */
+CREATE FUNCTION ml.action_distribution(
+    model           text,
+    features        jsonb,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    actions         text[] DEFAULT NULL,
+    version         integer DEFAULT NULL,
+    action_feature  text DEFAULT 'action')
+RETURNS TABLE (action text, probability double precision, score double precision)
+AS 'MODULE_PATHNAME', 'learnloop_action_distribution'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) IS
+    'The probability with which ml.decide would choose each eligible action (actions; NULL: every action the model knows) under an exploration method (greedy, epsilon, softmax, squarecb), and the model''s score of it; the deployed version unless one is given';
+REVOKE EXECUTE ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) FROM PUBLIC;
 
 /* Issue 12, off-policy evaluation: ml.evaluate_policy */
 CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,
