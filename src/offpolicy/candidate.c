@@ -28,7 +28,8 @@
 
 #include "common/spi_plan.h"
 #include "offpolicy/candidate.h"
-#include "predict/action_scores.h"
+#include "common/numeric_double.h"
+#include "predict/action_distribution.h"
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 
@@ -92,94 +93,88 @@ candidate_open(Candidate *c, FunctionCallInfo fcinfo, text *model_name, int vers
 	c->exploration = *e;
 }
 
-/* The first row's scores fix the actions, and whether the candidate is its own direct method. */
+/*
+ * The first row fixes the candidate's actions (a version's are fixed),
+ * whether it is its own direct method (an outcome model, when no
+ * dm_model is named), and where each of its actions is among the DM's.
+ * The arrays live as long as the call.
+ */
 static void
-first_scores(Candidate *c, const ActionScores *scores, const ActionScores *dm_scores)
+first_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features)
 {
-	int			n = scores->n;
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	ActionScores scores;
+	ActionScores dm_scores;
+	int			n;
 
-	c->nactions = n;
-	c->actions = scores->actions;
+	action_scores(c->model, c->x, c->action_feature, &scores);
+	n = c->nactions = scores.n;
+	c->actions = scores.actions;
 	c->mass = palloc0(sizeof(double) * n);
 	c->logged = palloc0(sizeof(int64) * n);
-	c->scores = palloc(sizeof(double) * n);
-	c->probabilities = palloc(sizeof(double) * n);
+	c->names = palloc(sizeof(char *) * n);
 	c->eligible = palloc(sizeof(int) * n);
 	c->logged_probability = palloc(sizeof(double) * n);
 	c->dm_index = palloc(sizeof(int) * n);
-	if (dm_scores == NULL)
-		return;
-	if (!dm_scores->predicted_outcomes)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("dm_model \"%s\" predicts no outcome of an action", c->dm->name),
-				 errhint("The direct method is an outcome model with the action among its features (\"%s\").",
-						 c->action_feature)));
 	for (int a = 0; a < n; a++)
+		c->dm_index[a] = a;
+	if (c->dm == NULL && scores.predicted_outcomes)
+		c->dm = c->model;
+	else if (c->dm && c->dm != c->model)
 	{
-		c->dm_index[a] = -1;
-		for (int d = 0; d < dm_scores->n; d++)
-			if (strcmp(dm_scores->actions[d], c->actions[a]) == 0)
-				c->dm_index[a] = d;
-		if (c->dm_index[a] < 0)
+		c->x_dm = palloc(sizeof(float) * Max(c->dm->schema->nfeatures, 1));
+		features_from_jsonb(c->dm->schema, JsonbPGetDatum(features), c->x_dm, &c->layout_dm,
+							fcinfo->flinfo->fn_mcxt);
+		action_scores(c->dm, c->x_dm, c->action_feature, &dm_scores);
+		if (!dm_scores.predicted_outcomes)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("dm_model \"%s\" does not know the candidate's action \"%s\"",
-							c->dm->name, c->actions[a]),
-					 errhint("The direct method must predict the outcome of every action the candidate can take.")));
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("dm_model \"%s\" predicts no outcome of an action", c->dm->name),
+					 errhint("The direct method is an outcome model with the action among its features (\"%s\").",
+							 c->action_feature)));
+		for (int a = 0; a < n; a++)
+		{
+			c->dm_index[a] = -1;
+			for (int d = 0; d < dm_scores.n; d++)
+				if (strcmp(dm_scores.actions[d], c->actions[a]) == 0)
+					c->dm_index[a] = d;
+			if (c->dm_index[a] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("dm_model \"%s\" does not know the candidate's action \"%s\"",
+								c->dm->name, c->actions[a]),
+						 errhint("The direct method must predict the outcome of every action the candidate can take.")));
+		}
 	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
  * The row's terms (see CandidateRow); false when the candidate knows none
  * of the actions the logged decision could choose from, and cannot be
- * evaluated on it.  Allocates in the current (per-row) memory context but
- * for the first row's lasting arrays, which go to the call's.
+ * evaluated on it.  The candidate's distribution is
+ * predict/action_distribution.c's, as ml.decide's.  Allocates in the
+ * current (per-row) memory context.
  */
 bool
 candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
 			  const char *action, int action_len, JsonbContainer *distribution,
 			  CandidateRow *out)
 {
-	ActionScores scores;
+	ActionDistribution dist;
 	ActionScores dm_scores;
-	const ActionScores *q = NULL;
+	const double *q = NULL;		/* the DM's predictions, by the DM's action index */
 	int			n = 0;
 	int			logged = -1;
 
 	if (c->x == NULL)
-	{
 		c->x = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(float) * Max(c->model->schema->nfeatures, 1));
-		if (c->dm)
-			c->x_dm = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(float) * Max(c->dm->schema->nfeatures, 1));
-	}
 	features_from_jsonb(c->model->schema, JsonbPGetDatum(features), c->x, &c->layout,
 						fcinfo->flinfo->fn_mcxt);
-	action_scores(c->model, c->x, c->action_feature, &scores);
-	if (c->dm && c->dm != c->model)
-	{
-		features_from_jsonb(c->dm->schema, JsonbPGetDatum(features), c->x_dm, &c->layout_dm,
-							fcinfo->flinfo->fn_mcxt);
-		action_scores(c->dm, c->x_dm, c->action_feature, &dm_scores);
-		q = &dm_scores;
-	}
-	else if (c->dm || scores.predicted_outcomes)
-	{
-		c->dm = c->model;
-		q = &scores;
-	}
 	if (c->nactions == 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		first_row(c, fcinfo, features);
 
-		first_scores(c, &scores, q);
-		if (q == &scores)
-			for (int a = 0; a < c->nactions; a++)
-				c->dm_index[a] = a;
-		MemoryContextSwitchTo(old);
-	}
-
-	/* the eligible actions the candidate knows, and what the logging policy gave each */
+	/* the eligible actions the candidate knows, in its order, and what the logging policy gave each */
 	for (int a = 0; a < c->nactions; a++)
 	{
 		double		p = 1;
@@ -191,12 +186,10 @@ candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
 
 			if (getKeyJsonValueFromContainer(distribution, name, strlen(name), &v) == NULL)
 				continue;
-			p = v.type == jbvNumeric ?
-				DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-												   NumericGetDatum(v.val.numeric))) : 0;
+			p = v.type == jbvNumeric ? numeric_to_double_no_overflow(v.val.numeric) : 0;
 		}
 		c->eligible[n] = a;
-		c->scores[n] = scores.scores[a];
+		c->names[n] = c->actions[a];
 		c->logged_probability[n] = p;
 		if ((int) strlen(c->actions[a]) == action_len && memcmp(c->actions[a], action, action_len) == 0)
 			logged = n;
@@ -204,20 +197,38 @@ candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
 	}
 	if (n == 0)
 		return false;
-	exploration_distribution(&c->exploration, c->scores, n, c->probabilities);
+	action_distribution(c->model, c->x, c->action_feature, c->names, distribution ? n : -1,
+						&c->exploration, &dist);
+	Assert(dist.scores.n == n);
+	if (c->dm == c->model)
+	{
+		/* dist's scores are the eligible actions': index them as the model's */
+		double	   *all = palloc(sizeof(double) * c->nactions);
 
-	out->target = logged >= 0 ? c->probabilities[logged] : 0;
+		for (int i = 0; i < n; i++)
+			all[c->eligible[i]] = dist.scores.scores[i];
+		q = all;
+	}
+	else if (c->dm)
+	{
+		features_from_jsonb(c->dm->schema, JsonbPGetDatum(features), c->x_dm, &c->layout_dm,
+							fcinfo->flinfo->fn_mcxt);
+		action_scores(c->dm, c->x_dm, c->action_feature, &dm_scores);
+		q = dm_scores.scores;
+	}
+
+	out->target = logged >= 0 ? dist.probabilities[logged] : 0;
 	out->dm_logged = 0;
 	out->dm_policy = 0;
 	for (int i = 0; i < n; i++)
 	{
 		int			a = c->eligible[i];
 
-		c->mass[a] += c->probabilities[i];
+		c->mass[a] += dist.probabilities[i];
 		if (distribution && !(c->logged_probability[i] > 0))
-			c->unsupported += c->probabilities[i];
+			c->unsupported += dist.probabilities[i];
 		if (q)
-			out->dm_policy += c->probabilities[i] * q->scores[c->dm_index[a]];
+			out->dm_policy += dist.probabilities[i] * q[c->dm_index[a]];
 	}
 	if (distribution)
 		c->with_distribution++;
@@ -225,7 +236,7 @@ candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
 	{
 		c->logged[c->eligible[logged]]++;
 		if (q)
-			out->dm_logged = q->scores[c->dm_index[c->eligible[logged]]];
+			out->dm_logged = q[c->dm_index[c->eligible[logged]]];
 	}
 	return true;
 }

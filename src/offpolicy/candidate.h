@@ -36,9 +36,8 @@ typedef struct Candidate
 	/* scratch of a row */
 	float	   *x;
 	float	   *x_dm;
-	double	   *scores;
-	double	   *probabilities;
-	int		   *eligible;
+	const char **names;			/* the eligible actions' */
+	int		   *eligible;		/* their indexes among the candidate's actions */
 	double	   *logged_probability;
 } Candidate;
 

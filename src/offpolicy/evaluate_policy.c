@@ -32,6 +32,7 @@
 #include "common/spi_plan.h"
 #include "common/srf.h"
 #include "offpolicy/candidate.h"
+#include "predict/action_distribution.h"
 #include "policy/off_policy.h"
 
 PG_FUNCTION_INFO_V1(learnloop_evaluate_policy);
@@ -300,9 +301,6 @@ learnloop_evaluate_policy(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 	MemoryContext caller = CurrentMemoryContext;
 	Exploration exploration;
-	double		epsilon,
-				temperature,
-				gamma;
 	double		max_weight = float_arg(fcinfo, ARG_MAX_WEIGHT, INFINITY);
 	int			resamples = PG_ARGISNULL(ARG_BOOTSTRAP) ? 0 : PG_GETARG_INT32(ARG_BOOTSTRAP);
 	double		level = float_arg(fcinfo, ARG_CONFIDENCE, 0.95);
@@ -338,14 +336,7 @@ learnloop_evaluate_policy(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("confidence must be between 0 and 1, not %g", level),
 				 errhint("0.95 gives 95%% intervals.")));
-	epsilon = float_arg(fcinfo, ARG_EPSILON, NAN);
-	temperature = float_arg(fcinfo, ARG_TEMPERATURE, NAN);
-	gamma = float_arg(fcinfo, ARG_GAMMA, NAN);
-	exploration_init(&exploration,
-					 PG_ARGISNULL(ARG_EXPLORE) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(ARG_EXPLORE)),
-					 PG_ARGISNULL(ARG_EPSILON) ? NULL : &epsilon,
-					 PG_ARGISNULL(ARG_TEMPERATURE) ? NULL : &temperature,
-					 PG_ARGISNULL(ARG_GAMMA) ? NULL : &gamma);
+	exploration_args(fcinfo, ARG_EXPLORE, &exploration);
 	candidate_name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_CANDIDATE));
 	if (strncmp(candidate_name, "bandit:", 7) == 0)
 		ereport(ERROR,
