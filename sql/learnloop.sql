@@ -1198,7 +1198,9 @@ BEGIN
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
-                     'simulated_decisions, simulate_outcome, monitor, evaluate_policy}';
+                     'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
+                     'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
+                     'evaluate_policy}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -2593,6 +2595,273 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) IS
     'The probability with which ml.decide would choose each eligible action (actions; NULL: every action the model knows) under an exploration method (greedy, epsilon, softmax, squarecb), and the model''s score of it; the deployed version unless one is given';
 REVOKE EXECUTE ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) FROM PUBLIC;
+
+/* ---------------------------------------------------------------------- */
+/* Issue 12, sim: the simulation's ground truth and policy replay          */
+/* ---------------------------------------------------------------------- */
+
+CREATE FUNCTION ml.simulate_expected_outcome(
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42,
+    drift     double precision DEFAULT 0,
+    key       text DEFAULT 'engaged')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_simulate_expected_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) IS
+    'True mean of an outcome key over ml.simulate_outcome''s draws for the same user, context and action: for engaged (the default) the probability that the simulated user engages';
+REVOKE EXECUTE ON FUNCTION ml.simulate_expected_outcome(text, jsonb, text, integer, double precision, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulated_actions()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'learnloop_simulated_actions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulated_actions() IS
+    'The response strategies the simulated users answer to, in the simulation''s order';
+REVOKE EXECUTE ON FUNCTION ml.simulated_actions() FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_rules_action(features jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_simulate_rules_action'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_rules_action(jsonb) IS
+    'The action the simulation''s hand-written rules (the logging policy of ml.simulated_decisions, without its exploration) choose for features';
+REVOKE EXECUTE ON FUNCTION ml.simulate_rules_action(jsonb) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulated_contexts(
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT '2026-01-01 00:00:00+00',
+    drift              double precision DEFAULT 0)
+RETURNS TABLE (unit_id text, day integer, created_at timestamptz, features jsonb, rules_action text)
+AS 'MODULE_PATHNAME', 'learnloop_simulated_contexts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, timestamptz, double precision) IS
+    'Deterministic decision contexts of simulated users (the users of ml.simulated_decisions for the seed), each with its day and the rules'' action: what ml.simulate_policy replays a policy on';
+REVOKE EXECUTE ON FUNCTION ml.simulated_contexts(integer, integer, integer, integer, timestamptz, double precision) FROM PUBLIC;
+
+/* A replayed policy: 'rules', 'oracle', 'model:<name>' or 'bandit:<name>', as (kind, name). */
+CREATE FUNCTION ml.simulate_policy_kind(policy text, OUT kind text, OUT name text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF policy IN ('rules', 'oracle') THEN
+        kind := policy;
+    ELSIF policy ~ '^(model|bandit):.' THEN
+        kind := split_part(policy, ':', 1);
+        name := substr(policy, length(kind) + 2);
+    ELSE
+        RAISE EXCEPTION 'unknown policy "%"', policy
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A policy is rules, oracle, model:<name> (its deployed version, through ml.decide) or bandit:<name> (through ml.choose).';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy_kind(text) IS
+    'Splits a simulated policy (rules, oracle, model:<name>, bandit:<name>) into its kind and name; 22023 for anything else';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy_kind(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_policy_value(
+    policy          text,
+    unit_id         text,
+    features        jsonb,
+    seed            integer DEFAULT 42,
+    drift           double precision DEFAULT 0,
+    reward          text DEFAULT 'engaged',
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    actions         text[] DEFAULT NULL,
+    action_feature  text DEFAULT 'action')
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+    value double precision;
+BEGIN
+    IF policy IS NULL OR unit_id IS NULL OR features IS NULL OR seed IS NULL OR drift IS NULL OR reward IS NULL THEN
+        RETURN NULL;
+    END IF;
+    p := ml.simulate_policy_kind(policy);
+    CASE p.kind
+    WHEN 'rules' THEN
+        value := ml.simulate_expected_outcome(unit_id, features, ml.simulate_rules_action(features), seed, drift, reward);
+    WHEN 'oracle' THEN
+        SELECT max(ml.simulate_expected_outcome(unit_id, features, a, seed, drift, reward)) INTO value
+          FROM unnest(coalesce(actions, ml.simulated_actions())) a;
+    WHEN 'model' THEN
+        EXECUTE 'SELECT sum(d.probability * ml.simulate_expected_outcome($1, $2, d.action, $3, $4, $5))
+                   FROM ml.action_distribution($6, $2, explore => $7, epsilon => $8, temperature => $9,
+                                               gamma => $10, actions => $11, action_feature => $12) d'
+           INTO value
+          USING unit_id, features, seed, drift, reward, p.name, explore, epsilon, temperature, gamma, actions, action_feature;
+    WHEN 'bandit' THEN
+        EXECUTE 'SELECT sum(d.probability * ml.simulate_expected_outcome($1, $2, d.action, $3, $4, $5))
+                   FROM ml.bandit_distribution($6, $1, $2) d'
+           INTO value
+          USING unit_id, features, seed, drift, reward, p.name;
+    END CASE;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy_value(text, text, jsonb, integer, double precision, text, text, double precision, double precision, double precision, text[], text) IS
+    'True expected reward of a policy (rules, oracle, model:<name> with its exploration, bandit:<name>) on one simulated context: each action''s probability under the policy times ml.simulate_expected_outcome; average it over logged rows for the true value an off-policy estimate should find';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy_value(text, text, jsonb, integer, double precision, text, text, double precision, double precision, double precision, text[], text) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_policy(
+    policy             text,
+    users              integer,
+    days               integer,
+    seed               integer DEFAULT 42,
+    decisions_per_day  integer DEFAULT 3,
+    start_at           timestamptz DEFAULT NULL,
+    task               text DEFAULT 'response_strategy',
+    drift              double precision DEFAULT 0,
+    explore            text DEFAULT 'greedy',
+    epsilon            double precision DEFAULT NULL,
+    temperature        double precision DEFAULT NULL,
+    gamma              double precision DEFAULT NULL,
+    reward             text DEFAULT 'engaged',
+    min_confidence     double precision DEFAULT 0,
+    action_feature     text DEFAULT 'action')
+RETURNS TABLE (day integer, decisions bigint, realized_reward double precision, expected_reward double precision,
+               oracle_reward double precision, regret double precision, cumulative_regret double precision)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+    strategies constant text[] := ml.simulated_actions();
+    reward_key constant text := simulate_policy.reward;
+    first_day timestamptz := coalesce(start_at, date_trunc('day', now()) - make_interval(days => days));
+    c record;
+    n bigint := 0;
+    current_day integer;
+    unit integer;
+    ema double precision[];
+    previous double precision[];
+    features jsonb;
+    truths double precision[];
+    oracle double precision;
+    chosen text;
+    chosen_truth double precision;
+    logged_id bigint;
+    drawn jsonb;
+    decide_sql text;
+    day_decisions bigint;
+    day_reward double precision;
+    day_expected double precision;
+    day_oracle double precision;
+    total_regret double precision := 0;
+BEGIN
+    IF policy IS NULL OR users IS NULL OR days IS NULL OR seed IS NULL OR decisions_per_day IS NULL
+       OR task IS NULL OR drift IS NULL OR reward_key IS NULL THEN
+        RAISE EXCEPTION 'policy, users, days, seed, decisions_per_day, task, drift and reward must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave an argument out to take its default.';
+    END IF;
+    p := ml.simulate_policy_kind(policy);
+    -- checked before anything is recorded: the reward key, a model that decides
+    PERFORM ml.simulate_expected_outcome('sim', '{}', strategies[1], seed, drift, reward_key);
+    IF p.kind = 'model' AND ml.deployed_version(p.name) IS NULL THEN
+        RAISE EXCEPTION 'model "%" has no deployed version', p.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Train and deploy it first (ml.train, ml.deploy): ml.decide would only fall back to the rules.';
+    END IF;
+    IF p.kind = 'model' THEN
+        -- exploration arguments only when asked for: greedy is ml.decide's default
+        decide_sql := 'SELECT d.decision_id, d.action FROM ml.decide($1, $2, $3, fallback => $4, model => $5, '
+                      'min_confidence => $6, action_feature => $7'
+                      || CASE WHEN explore IS DISTINCT FROM 'greedy' OR epsilon IS NOT NULL
+                                   OR temperature IS NOT NULL OR gamma IS NOT NULL
+                              THEN ', explore => $8, epsilon => $9, temperature => $10, gamma => $11, seed => $12'
+                              ELSE '' END
+                      || ') d';
+    END IF;
+    ema := array_fill(0.5::double precision, ARRAY[users]);
+    previous := ema;
+
+    -- every user's decisions in time order, so that a learning policy learns as the days go
+    FOR c IN SELECT s.*, split_part(s.unit_id, '-', 3)::integer AS unit
+               FROM ml.simulated_contexts(users, days, seed, decisions_per_day, first_day, drift) s
+              ORDER BY s.created_at, s.unit_id COLLATE "C"
+    LOOP
+        IF current_day IS DISTINCT FROM c.day THEN
+            IF current_day IS NOT NULL THEN
+                RETURN QUERY SELECT current_day, day_decisions, day_reward / day_decisions,
+                                    day_expected / day_decisions, day_oracle / day_decisions,
+                                    day_oracle - day_expected, total_regret;
+            END IF;
+            current_day := c.day;
+            day_decisions := 0; day_reward := 0; day_expected := 0; day_oracle := 0;
+        END IF;
+        n := n + 1;
+        unit := c.unit;
+        -- the unit's engagement history, as ml.simulated_decisions keeps it, from this policy's outcomes
+        features := c.features || jsonb_build_object(
+            'recent_engagement', round(ema[unit]::numeric, 4),
+            'engagement_trend', round((ema[unit] - previous[unit])::numeric, 4));
+        truths := ARRAY(SELECT ml.simulate_expected_outcome(c.unit_id, c.features, a, seed, drift, reward_key)
+                          FROM unnest(strategies) WITH ORDINALITY AS s (a, i) ORDER BY i);
+        oracle := (SELECT max(t) FROM unnest(truths) t);
+
+        CASE p.kind
+        WHEN 'rules', 'oracle' THEN
+            chosen := CASE p.kind WHEN 'rules' THEN c.rules_action
+                      ELSE strategies[array_position(truths, oracle)] END;
+            logged_id := ml.record_decision(task, c.unit_id, features,
+                                           jsonb_build_object('action', chosen, 'decided_by', p.kind, 'propensity', 1),
+                                           'synthetic', created_at => c.created_at);
+        WHEN 'model' THEN
+            EXECUTE decide_sql INTO logged_id, chosen
+              USING task, c.unit_id, features, c.rules_action, p.name, min_confidence, action_feature,
+                    explore, epsilon, temperature, gamma, seed::bigint * 4294967296 + n;
+        WHEN 'bandit' THEN
+            EXECUTE 'SELECT d.decision_id, d.action FROM ml.choose($1, $2, $3, seed => $4) d' INTO logged_id, chosen
+              USING p.name, c.unit_id, features, seed::bigint * 4294967296 + n;
+        END CASE;
+
+        chosen_truth := truths[array_position(strategies, chosen)];
+        IF chosen_truth IS NULL THEN
+            RAISE EXCEPTION 'policy "%" chose "%", which the simulated users do not know', policy, chosen
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('The simulated users answer to %s.', array_to_string(strategies, ', '));
+        END IF;
+        drawn := ml.simulate_outcome(c.unit_id, c.features, chosen, seed, drift);
+        -- the simulated times and source, before the outcome (ml.record_outcome keeps outcome_at)
+        UPDATE ml.MLTrainingData t
+           SET source = 'synthetic', created_at = c.created_at,
+               outcome_at = c.created_at + make_interval(secs => (drawn->>'session_minutes')::double precision * 60)
+         WHERE t.id = logged_id;
+        PERFORM ml.record_outcome(logged_id, drawn);
+
+        previous[unit] := ema[unit];
+        ema[unit] := 0.8 * ema[unit] + 0.2 * (drawn->>'engagement')::double precision;
+        day_decisions := day_decisions + 1;
+        day_reward := day_reward + CASE jsonb_typeof(drawn->reward_key)
+                                   WHEN 'boolean' THEN (drawn->>reward_key)::boolean::integer
+                                   ELSE (drawn->>reward_key)::double precision END;
+        day_expected := day_expected + chosen_truth;
+        day_oracle := day_oracle + oracle;
+        total_regret := total_regret + oracle - chosen_truth;
+    END LOOP;
+    IF current_day IS NOT NULL THEN
+        RETURN QUERY SELECT current_day, day_decisions, day_reward / day_decisions,
+                            day_expected / day_decisions, day_oracle / day_decisions,
+                            day_oracle - day_expected, total_regret;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) IS
+    'Replays a policy (rules, oracle, model:<name> through ml.decide with exploration, bandit:<name> through ml.choose) online over simulated users'' days: records each decision and its drawn outcome (source synthetic) and returns per day the realized reward, the true expected reward of the chosen actions, the oracle''s, and the regret';
+REVOKE EXECUTE ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) FROM PUBLIC;
 
 /* Issue 12, off-policy evaluation: ml.evaluate_policy */
 CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,

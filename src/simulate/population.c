@@ -39,6 +39,9 @@ enum
 
 static const double persona_share[SIM_PERSONAS] = {0.3, 0.3, 0.2, 0.2};
 
+/* sd of the noise on the log-odds behind the reported engagement score */
+#define ENGAGEMENT_NOISE_SD 0.35
+
 /*
  * A drifted world (drift 1): emotional users dominate, everyone writes
  * later and longer messages, and the persona x strategy affinities are
@@ -172,18 +175,56 @@ engagement_logit(const SimUser *user, const SimContext *ctx, int strategy)
 	return logit;
 }
 
+static double
+sigmoid(double x)
+{
+	return 1.0 / (1.0 + exp(-x));
+}
+
 /* The outcome a user gives a strategy: engagement score, engaged flag, minutes. */
 void
 sim_outcome(const SimUser *user, const SimContext *ctx, int strategy,
 			Prng *noise, SimOutcome *outcome)
 {
 	double		logit = engagement_logit(user, ctx, strategy);
-	double		p = 1.0 / (1.0 + exp(-logit));
+	double		p = sigmoid(logit);
 
-	outcome->engagement = 1.0 / (1.0 + exp(-(logit + prng_normal(noise, 0.0, 0.35))));
+	outcome->engagement = sigmoid(logit + prng_normal(noise, 0.0, ENGAGEMENT_NOISE_SD));
 	outcome->engaged = prng_uniform(noise) < p;
 	outcome->session_minutes = 2.0 + 25.0 * outcome->engagement *
 		(0.5 + prng_uniform(noise));
+}
+
+/*
+ * The expectation of every outcome sim_outcome draws, without drawing:
+ * what a policy's choice is truly worth, for regret and for checking
+ * off-policy estimates.  engaged is a draw with probability
+ * sigmoid(logit), so that is its mean.  engagement is sigmoid(logit + z)
+ * with z ~ N(0, ENGAGEMENT_NOISE_SD): its mean has no closed form, and
+ * the trapezoidal rule over z in +-10 sd in steps of 1/8 sd, exact to
+ * far below a draw's noise for an integrand this smooth, computes it.  session_minutes multiplies the
+ * engagement by an independent 0.5 + U(0, 1), whose mean is 1.
+ */
+void
+sim_expected_outcome(const SimUser *user, const SimContext *ctx, int strategy,
+					 SimExpectation *expected)
+{
+	double		logit = engagement_logit(user, ctx, strategy);
+	double		sum = 0.0;
+	double		weights = 0.0;
+	int			i;
+
+	for (i = -80; i <= 80; i++)
+	{
+		double		z = i / 8.0;
+		double		w = exp(-0.5 * z * z);
+
+		sum += w * sigmoid(logit + ENGAGEMENT_NOISE_SD * z);
+		weights += w;
+	}
+	expected->engaged = sigmoid(logit);
+	expected->engagement = sum / weights;
+	expected->session_minutes = 2.0 + 25.0 * expected->engagement;
 }
 
 /* Index of name in names, or -1. */

@@ -50,6 +50,14 @@ typedef struct SimOutcome
 	double		session_minutes;
 } SimOutcome;
 
+/* The mean of each SimOutcome field: the ground truth a policy is worth. */
+typedef struct SimExpectation
+{
+	double		engagement;
+	double		engaged;		/* the probability that the user engages */
+	double		session_minutes;
+} SimExpectation;
+
 /*
  * drift (0 .. 1) shifts the population and its truth away from the one
  * the logged data came from (docs/simulation.md): 0 is the usual world,
@@ -61,6 +69,8 @@ extern void sim_sample_context(SimUser *user, SimContext *ctx);
 extern int	sim_rules_action(const SimContext *ctx);
 extern void sim_outcome(const SimUser *user, const SimContext *ctx,
 						int strategy, Prng *noise, SimOutcome *outcome);
+extern void sim_expected_outcome(const SimUser *user, const SimContext *ctx,
+								 int strategy, SimExpectation *expected);
 extern int	sim_lookup(const char *const *names, int n, const char *name);
 
 #endif							/* LEARNLOOP_POPULATION_H */

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * simulate_functions.c
- *	  ml.simulated_decisions() and ml.simulate_outcome(): the SQL face of
- *	  the simulated world in population.c.
+ *	  ml.simulated_decisions() and ml.simulated_contexts(): the simulated
+ *	  world of population.c as a logged workload, or as the bare stream of
+ *	  decision contexts that a replayed policy decides on.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,9 +24,10 @@
 #include "utils/timestamp.h"
 
 #include "simulate/population.h"
+#include "simulate/question.h"
 
 PG_FUNCTION_INFO_V1(learnloop_simulated_decisions);
-PG_FUNCTION_INFO_V1(learnloop_simulate_outcome);
+PG_FUNCTION_INFO_V1(learnloop_simulated_contexts);
 
 #define EXPLORATION_RATE 0.3
 #define MISSING_OUTCOME_RATE 0.07
@@ -80,18 +82,6 @@ check_start(TimestampTz start, int32 days)
 				 errhint("Timestamps run from 4713 BC to 294276 AD.")));
 }
 
-/* The drift argument: a share of the way to the shifted world. */
-static double
-drift_arg(double drift)
-{
-	if (!(drift >= 0 && drift <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("drift must be between 0 and 1, not %g", drift),
-				 errhint("0 is the world the logged data came from, 1 the fully shifted one.")));
-	return drift;
-}
-
 static Datum
 jsonb_from_text(StringInfo buf)
 {
@@ -108,7 +98,51 @@ start_user(SimState *st)
 	st->sessions = 0;
 }
 
-/* Generates the row at the state's position; the caller advances it. */
+/*
+ * Draws the context of the decision at the state's position: the day's
+ * hours first (at its first slot), then the persona-shaped features, and
+ * the history the stream has so far.
+ */
+static void
+next_context(SimState *st, SimContext *ctx)
+{
+	if (st->slot == 0)
+		sim_sample_hours(&st->user, st->hours, st->per_day);
+
+	ctx->hour_of_day = st->hours[st->slot];
+	sim_sample_context(&st->user, ctx);
+	ctx->recent_engagement = st->engagement_ema;
+	ctx->engagement_trend = st->engagement_ema - st->previous_ema;
+	ctx->sessions_so_far = st->sessions;
+}
+
+/* When the decision at the state's position happens: its hour and a drawn minute. */
+static TimestampTz
+decision_time(SimState *st, const SimContext *ctx)
+{
+	int64		offset_secs;
+
+	offset_secs = ((int64) (st->day * 24 + ctx->hour_of_day) * 60 +
+				   (int64) (prng_uniform(&st->user.events) * 60)) * 60;
+	return st->start + offset_secs * USECS_PER_SEC;
+}
+
+/* The features the application sees, as jsonb text; history only where known. */
+static void
+append_features(StringInfo buf, const SimContext *ctx, bool with_engagement)
+{
+	appendStringInfo(buf,
+					 "{\"hour_of_day\": %d, \"topic\": \"%s\", \"message_length\": %d, "
+					 "\"emotional_state\": \"%s\", \"is_question\": %s, ",
+					 ctx->hour_of_day, sim_topic_names[ctx->topic], ctx->message_length,
+					 sim_mood_names[ctx->mood], ctx->is_question ? "true" : "false");
+	if (with_engagement)
+		appendStringInfo(buf, "\"recent_engagement\": %.4f, \"engagement_trend\": %.4f, ",
+						 ctx->recent_engagement, ctx->engagement_trend);
+	appendStringInfo(buf, "\"sessions_so_far\": %d}", ctx->sessions_so_far);
+}
+
+/* Generates the decision row at the state's position; the caller advances it. */
 static HeapTuple
 next_decision(SimState *st, TupleDesc tupdesc)
 {
@@ -120,16 +154,8 @@ next_decision(SimState *st, TupleDesc tupdesc)
 	int			rule,
 				action;
 	double		propensity;
-	int64		offset_secs;
 
-	if (st->slot == 0)
-		sim_sample_hours(&st->user, st->hours, st->per_day);
-
-	ctx.hour_of_day = st->hours[st->slot];
-	sim_sample_context(&st->user, &ctx);
-	ctx.recent_engagement = st->engagement_ema;
-	ctx.engagement_trend = st->engagement_ema - st->previous_ema;
-	ctx.sessions_so_far = st->sessions;
+	next_context(st, &ctx);
 
 	/* the logging policy: the rules, with uniform exploration */
 	rule = sim_rules_action(&ctx);
@@ -139,20 +165,11 @@ next_decision(SimState *st, TupleDesc tupdesc)
 		EXPLORATION_RATE / SIM_STRATEGIES;
 	sim_outcome(&st->user, &ctx, action, &st->user.events, &out);
 
-	offset_secs = ((int64) (st->day * 24 + ctx.hour_of_day) * 60 +
-				   (int64) (prng_uniform(&st->user.events) * 60)) * 60;
 	values[0] = CStringGetTextDatum(st->unit_id);
-	values[1] = TimestampTzGetDatum(st->start + offset_secs * USECS_PER_SEC);
+	values[1] = TimestampTzGetDatum(decision_time(st, &ctx));
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"hour_of_day\": %d, \"topic\": \"%s\", \"message_length\": %d, "
-					 "\"emotional_state\": \"%s\", \"is_question\": %s, "
-					 "\"recent_engagement\": %.4f, \"engagement_trend\": %.4f, "
-					 "\"sessions_so_far\": %d}",
-					 ctx.hour_of_day, sim_topic_names[ctx.topic], ctx.message_length,
-					 sim_mood_names[ctx.mood], ctx.is_question ? "true" : "false",
-					 ctx.recent_engagement, ctx.engagement_trend, ctx.sessions_so_far);
+	append_features(&buf, &ctx, true);
 	values[2] = jsonb_from_text(&buf);
 
 	resetStringInfo(&buf);
@@ -188,13 +205,62 @@ next_decision(SimState *st, TupleDesc tupdesc)
 }
 
 /*
+ * Generates the context row at the state's position; the caller advances
+ * it.  Nothing is decided or answered here, so the unit's engagement
+ * history is the replaying policy's to keep: the features carry
+ * sessions_so_far but not recent_engagement or engagement_trend.
+ */
+static HeapTuple
+next_context_row(SimState *st, TupleDesc tupdesc)
+{
+	SimContext	ctx;
+	StringInfoData buf;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	next_context(st, &ctx);
+	values[0] = CStringGetTextDatum(st->unit_id);
+	values[1] = Int32GetDatum(st->day + 1);
+	values[2] = TimestampTzGetDatum(decision_time(st, &ctx));
+	initStringInfo(&buf);
+	append_features(&buf, &ctx, false);
+	values[3] = jsonb_from_text(&buf);
+	values[4] = CStringGetTextDatum(sim_strategy_names[sim_rules_action(&ctx)]);
+	st->sessions++;
+	pfree(buf.data);
+
+	return heap_form_tuple(tupdesc, values, nulls);
+}
+
+/* Reads the stream's arguments (users, days, seed, per day, start, drift). */
+static SimState *
+start_stream(FunctionCallInfo fcinfo)
+{
+	SimState   *st = palloc0(sizeof(SimState));
+
+	st->users = PG_GETARG_INT32(0);
+	st->days = PG_GETARG_INT32(1);
+	st->seed = PG_GETARG_INT32(2);
+	st->per_day = PG_GETARG_INT32(3);
+	st->start = PG_GETARG_TIMESTAMPTZ(4);
+	st->drift = sim_drift_arg(PG_GETARG_FLOAT8(5));
+	check_range("users", st->users, 1, 10000000);
+	check_range("days", st->days, 1, 3650);
+	check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
+	check_start(st->start, st->days);
+	start_user(st);
+	return st;
+}
+
+/*
  * Streams users x days x decisions_per_day rows, user after user, so any
  * size runs in constant memory.  Every user draws from its own stream,
  * seeded by the seed and its unit id: the rows are the same on every
- * platform and PostgreSQL version.
+ * platform and PostgreSQL version.  next_row makes the row at the
+ * stream's position.
  */
-Datum
-learnloop_simulated_decisions(PG_FUNCTION_ARGS)
+static Datum
+stream_rows(FunctionCallInfo fcinfo, HeapTuple (*next_row) (SimState *, TupleDesc))
 {
 	FuncCallContext *funcctx;
 	SimState   *st;
@@ -208,22 +274,9 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "ml.simulated_decisions must return a row type");
+			elog(ERROR, "a simulated stream must return a row type");
 		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-
-		st = palloc0(sizeof(SimState));
-		st->users = PG_GETARG_INT32(0);
-		st->days = PG_GETARG_INT32(1);
-		st->seed = PG_GETARG_INT32(2);
-		st->per_day = PG_GETARG_INT32(3);
-		st->start = PG_GETARG_TIMESTAMPTZ(4);
-		st->drift = drift_arg(PG_GETARG_FLOAT8(5));
-		check_range("users", st->users, 1, 10000000);
-		check_range("days", st->days, 1, 3650);
-		check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
-		check_start(st->start, st->days);
-		start_user(st);
-		funcctx->user_fctx = st;
+		funcctx->user_fctx = start_stream(fcinfo);
 		MemoryContextSwitchTo(oldcontext);
 	}
 
@@ -235,7 +288,7 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 
 	if (st->user_index < st->users)
 	{
-		HeapTuple	tuple = next_decision(st, funcctx->tuple_desc);
+		HeapTuple	tuple = next_row(st, funcctx->tuple_desc);
 
 		if (++st->slot == st->per_day)
 		{
@@ -252,113 +305,21 @@ learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-/*
- * A feature read from the jsonb features: a number from lo to hi, or the
- * default if absent.  Out of range is an unknown feature value (an hour of
- * 99), and past int's range it could not even be converted.
- */
-static int
-feature_number(Jsonb *features, const char *key, int absent, int lo, int hi)
+/* The logged workload: the rules' decisions with exploration, and outcomes. */
+Datum
+learnloop_simulated_decisions(PG_FUNCTION_ARGS)
 {
-	JsonbValue	v;
-	double		value;
-
-	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
-		v.type == jbvNull)
-		return absent;
-	if (v.type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be a number", key),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	value = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-											   NumericGetDatum(v.val.numeric)));
-	if (!(value >= lo && value <= hi))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be between %d and %d, not %g", key, lo, hi, value),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	return (int) value;
-}
-
-/* A categorical feature: an index into names, or absent if the key is missing. */
-static int
-feature_category(Jsonb *features, const char *key, const char *const *names,
-				 int n, int absent)
-{
-	JsonbValue	v;
-	char	   *value;
-	int			index;
-
-	if (getKeyJsonValueFromContainer(&features->root, key, strlen(key), &v) == NULL ||
-		v.type == jbvNull)
-		return absent;
-	if (v.type != jbvString)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature \"%s\" must be a string", key),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-	value = pnstrdup(v.val.string.val, v.val.string.len);
-	index = sim_lookup(names, n, value);
-	if (index < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown %s \"%s\"", key, value),
-				 errhint("Use one of the values ml.simulated_decisions produces.")));
-	return index;
+	return stream_rows(fcinfo, next_decision);
 }
 
 /*
- * The outcome the simulated unit gives to an action in a context.  The
- * noise is seeded by the unit, the action and the features, so the same
- * question always gets the same answer.
+ * The decision contexts alone, with the rules' action for each: what a
+ * replayed policy decides on.  The same users (persona and tastes) as
+ * ml.simulated_decisions for the seed, so ml.simulate_outcome and
+ * ml.simulate_expected_outcome answer for them.
  */
 Datum
-learnloop_simulate_outcome(PG_FUNCTION_ARGS)
+learnloop_simulated_contexts(PG_FUNCTION_ARGS)
 {
-	char	   *unit_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *features = PG_GETARG_JSONB_P(1);
-	char	   *action_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	int32		seed = PG_GETARG_INT32(3);
-	double		drift = drift_arg(PG_GETARG_FLOAT8(4));
-	SimUser		user;
-	SimContext	ctx = {0};
-	SimOutcome	out;
-	Prng		noise;
-	StringInfoData buf;
-	int			action = sim_lookup(sim_strategy_names, SIM_STRATEGIES, action_name);
-	JsonbValue	question;
-
-	if (action < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown action \"%s\"", action_name),
-				 errhint("The simulated users answer to detailed_explanation, brief_answer, "
-						 "empathetic_support, playful_tangent and socratic_question.")));
-	if (!JB_ROOT_IS_OBJECT(features) || JB_ROOT_IS_SCALAR(features))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must be a JSON object"),
-				 errhint("Pass features as ml.simulated_decisions produces them.")));
-
-	sim_user_init(&user, seed, unit_id, drift);
-	ctx.hour_of_day = feature_number(features, "hour_of_day", 12, 0, 23);
-	ctx.message_length = feature_number(features, "message_length", 30, 0, INT_MAX);
-	ctx.mood = feature_category(features, "emotional_state", sim_mood_names, SIM_MOODS, 0);
-	ctx.is_question =
-		getKeyJsonValueFromContainer(&features->root, "is_question",
-									 strlen("is_question"), &question) != NULL &&
-		question.type == jbvBool && question.val.boolean;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s|%s|%s", unit_id, action_name,
-					 JsonbToCString(NULL, &features->root, VARSIZE(features)));
-	prng_seed(&noise, (uint64) (uint32) seed, buf.data, buf.len);
-	sim_outcome(&user, &ctx, action, &noise, &out);
-
-	resetStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"engagement\": %.4f, \"engaged\": %s, \"session_minutes\": %.1f}",
-					 out.engagement, out.engaged ? "true" : "false", out.session_minutes);
-	PG_RETURN_DATUM(jsonb_from_text(&buf));
+	return stream_rows(fcinfo, next_context_row);
 }
