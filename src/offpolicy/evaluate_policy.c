@@ -9,8 +9,8 @@
  * holds the reward feeds the estimators of policy/off_policy.c with the
  * candidate's probability of the logged action (candidate.c).  The other
  * rows are counted and excluded, with a NOTICE.  The rows are read in
- * (created_at, id) order, so that the seeded bootstrap gives the same
- * intervals for the same rows.
+ * no particular order: the seeded bootstrap draws each row's counts from
+ * its id, so the same rows give the same intervals whatever the plan.
  *
  *-------------------------------------------------------------------------
  */
@@ -148,6 +148,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 			r->excluded.unscorable++;
 		else
 		{
+			row.key = (uint64) DatumGetInt64(slot->tts_values[0]);
 			row.target = terms.target;
 			row.dm_logged = terms.dm_logged;
 			row.dm_policy = terms.dm_policy;
@@ -194,8 +195,7 @@ scan_decisions(ScanReceiver *receiver, text *task, TimestampTz since, TimestampT
 												 "SELECT id, features, decision, outcome "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
-												 "AND created_at OPERATOR(pg_catalog.<) $3 "
-												 "ORDER BY created_at, id", 3, types),
+												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
 								  &options) < 0)
 		elog(ERROR, "learnloop could not read the task's decisions");
 }

@@ -24,9 +24,9 @@
  * The intervals are Poisson-bootstrap percentile intervals: each row
  * enters each resample Poisson(1) times, which approximates the usual
  * resampling with replacement and lets every resample be accumulated as
- * the rows stream by, with no row kept.  The draws come from one seeded
- * stream, row after row, resample after resample: the same rows in the
- * same order give the same intervals.
+ * the rows stream by, with no row kept.  A row's counts come from its own
+ * stream, seeded by the seed and the row's key (its id): the same rows
+ * give the same intervals in any order, so the scan needs no sort.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,12 +40,16 @@
 static const char *const estimator_names[OFF_POLICY_ESTIMATORS] = {"logged", "ips", "snips", "dr"};
 
 /*
- * The Poisson(1) distribution function at 0 .. POISSON_MAX - 1; a draw of
- * POISSON_MAX or more has probability below 1e-13, and counts as
- * POISSON_MAX.
+ * Poisson(1) counts by inversion of 32 uniform bits u: the count is the
+ * number of k in 0 .. POISSON_MAX - 1 with u / 2^32 >= P(X <= k), that
+ * is u >= poisson_threshold[k] (a draw of POISSON_MAX or more has
+ * probability below 1e-13, and counts as POISSON_MAX).  Most draws are
+ * read from the table of u's top byte; the few bytes whose range holds a
+ * threshold (-1 there) compare.
  */
 #define POISSON_MAX 16
-static double poisson_cdf[POISSON_MAX];
+static uint64 poisson_threshold[POISSON_MAX];
+static int8 poisson_by_byte[256];
 
 static void
 poisson_init(void)
@@ -53,25 +57,38 @@ poisson_init(void)
 	double		p = 0.36787944117144233;	/* exp(-1) */
 	double		cdf = p;
 
-	if (poisson_cdf[0] != 0)
+	if (poisson_threshold[0] != 0)
 		return;
 	for (int k = 0; k < POISSON_MAX; k++)
 	{
-		poisson_cdf[k] = cdf;
+		/* the smallest u with u / 2^32 >= cdf (the product is exact) */
+		poisson_threshold[k] = (uint64) ceil(cdf * 4294967296.0);
 		p /= k + 1;
 		cdf += p;
 	}
+	for (int byte = 0; byte < 256; byte++)
+	{
+		uint64		low = (uint64) byte << 24;
+		uint64		high = low + (1 << 24) - 1;
+		int			k_low = 0,
+					k_high = 0;
+
+		while (k_low < POISSON_MAX && low >= poisson_threshold[k_low])
+			k_low++;
+		while (k_high < POISSON_MAX && high >= poisson_threshold[k_high])
+			k_high++;
+		poisson_by_byte[byte] = k_low == k_high ? k_low : -1;
+	}
 }
 
-/* A Poisson(1) count from 32 uniform bits, by inversion. */
 static inline int
 poisson_draw(uint32 bits)
 {
-	double		u = bits * (1.0 / 4294967296.0);
-	int			k = 0;
+	int			k = poisson_by_byte[bits >> 24];
 
-	while (k < POISSON_MAX && u >= poisson_cdf[k])
-		k++;
+	if (k < 0)
+		for (k = 0; k < POISSON_MAX && bits >= poisson_threshold[k];)
+			k++;
 	return k;
 }
 
@@ -87,6 +104,7 @@ off_policy_init(OffPolicy *ope, double max_weight, int resamples, uint64 seed,
 	ope->max_weight = max_weight;
 	ope->resamples = resamples;
 	prng_seed(&ope->prng, seed, "off-policy", strlen("off-policy"));
+	ope->base = ope->prng.state;
 	ope->boot = boot;
 	if (resamples > 0)
 		memset(boot, 0, sizeof(OffPolicySums) * resamples);
@@ -105,9 +123,9 @@ sums_add(OffPolicySums *s, double count, double r, double wr, double w, double d
 
 /*
  * Adds a row to the full sample and to every resample (two counts per
- * 64-bit draw: its high half first).  The row must be valid (see
- * OffPolicyRow); rows without a direct method pass 0 for both q terms,
- * which makes DR's terms IPS's.
+ * 64-bit draw of the row's stream: its high half first).  The row must
+ * be valid (see OffPolicyRow); rows without a direct method pass 0 for
+ * both q terms, which makes DR's terms IPS's.
  */
 void
 off_policy_add(OffPolicy *ope, const OffPolicyRow *row)
@@ -117,6 +135,7 @@ off_policy_add(OffPolicy *ope, const OffPolicyRow *row)
 	double		wr,
 				dr;
 	uint64		bits = 0;
+	Prng		stream = {ope->base ^ (row->key * UINT64CONST(0xD1B54A32D192ED03))};
 
 	if (ratio > ope->max_weight)
 	{
@@ -136,13 +155,13 @@ off_policy_add(OffPolicy *ope, const OffPolicyRow *row)
 
 		if ((b & 1) == 0)
 		{
-			bits = prng_next(&ope->prng);
+			bits = prng_next(&stream);
 			count = poisson_draw((uint32) (bits >> 32));
 		}
 		else
 			count = poisson_draw((uint32) bits);
-		if (count > 0)
-			sums_add(&ope->boot[b], count, row->reward, wr, w, dr);
+		/* a count of 0 adds nothing: no branch to mispredict */
+		sums_add(&ope->boot[b], count, row->reward, wr, w, dr);
 	}
 }
 

@@ -26,6 +26,7 @@ typedef enum OffPolicyEstimator
 /* One logged decision, as the estimators see it. */
 typedef struct OffPolicyRow
 {
+	uint64		key;			/* the row's id: seeds its bootstrap counts */
 	double		reward;			/* finite */
 	double		propensity;		/* logging policy's p(logged action), (0, 1] */
 	double		target;			/* candidate's pi(logged action), [0, 1] */
@@ -48,6 +49,7 @@ typedef struct OffPolicy
 	double		max_weight;		/* clipping; INFINITY: none */
 	int			resamples;		/* bootstrap resamples, 0: no intervals */
 	Prng		prng;
+	uint64		base;			/* the seed's state, which each row's key varies */
 	OffPolicySums total;
 	double		weight_squares; /* sum of w^2, for the ESS */
 	double		largest_weight; /* the largest pi / p seen, before clipping */

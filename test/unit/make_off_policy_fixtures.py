@@ -64,10 +64,12 @@ def poisson(bits):
 
 
 def counts(n, resamples, seed):
-    """The counts matrix (resamples x n), drawn row after row as off_policy_add does."""
-    prng = Prng(seed, "off-policy")
+    """The counts matrix (resamples x n): row i (key i + 1) draws from its own stream."""
+    base = Prng(seed, "off-policy").state
     c = np.zeros((resamples, n))
     for i in range(n):
+        prng = Prng(0, "")
+        prng.state = base ^ (((i + 1) * 0xD1B54A32D192ED03) & MASK)
         bits = 0
         for b in range(resamples):
             if b % 2 == 0:
@@ -111,8 +113,8 @@ def case(name, rows, max_weight, resamples, seed, level, lines):
     boot = estimates(counts(len(r), resamples, seed), r, p, pi, q_logged, q_policy,
                      max_weight)
     lines.append("static const OffPolicyRow %s_rows[] = {" % name)
-    for row in rows:
-        lines.append("\t{" + ", ".join(num(v) for v in row) + "},")
+    for key, row in enumerate(rows, 1):
+        lines.append("\t{%d, " % key + ", ".join(num(v) for v in row) + "},")
     lines.append("};\n")
     lines.append("static const OffPolicyCase %s = {" % name)
     lines.append("\t%s_rows, %d, %s, %d, %d, %s, %d, %s, %s, {" % (
