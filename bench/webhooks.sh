@@ -17,7 +17,8 @@
 #
 #   bash bench/webhooks.sh                      # a throwaway cluster (pg_virtualenv)
 #   BENCH_SERVER=running bash bench/webhooks.sh # the server of PGHOST/PGPORT, which must
-#       # have learnloop.webhook_databases = 'learnloop_bench' and webhook_allow_private on
+#       # have learnloop.webhook_databases = 'learnloop_bench', webhook_allow_private on and
+#       # webhook_role = 'learnloop_bench_sender' (created and granted here)
 #   EVENTS=5000 LATENCY_EVENTS=200 bash bench/webhooks.sh
 # Needs the extension installed and learnloop in shared_preload_libraries.
 set -euo pipefail
@@ -33,12 +34,14 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
 export RECEIVER_PROGRAM=bench/fast_receiver.py
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q "CREATE EXTENSION learnloop"
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS learnloop_bench_sender" -c "CREATE ROLE learnloop_bench_sender LOGIN"
+q "SELECT ml.grant_access(\$\$learnloop_bench_sender\$\$, \$\$deliver\$\$)" >/dev/null
 [ "$(q "SHOW learnloop.webhook_allow_private")" = on ] ||
   { echo "learnloop.webhook_allow_private must be on (the receiver is on 127.0.0.1)"; exit 1; }
-# the worker retries every 10 s until the database exists
-for i in $(seq 1 200); do
+# the worker retries every 10 s until the database, its role and their grants exist
+for i in $(seq 1 400); do
   [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = \$\$learnloop webhook delivery\$\$ AND datname = current_database()")" = 1 ] && break
-  [ "$i" = 200 ] && { echo "no delivery worker serves $db (learnloop.webhook_databases)"; exit 1; }
+  [ "$i" = 400 ] && { echo "no delivery worker serves $db (learnloop.webhook_databases)"; exit 1; }
   sleep 0.1
 done
 now() { /usr/bin/python3 -c "import time; print(\"%.6f\" % time.time())"; }
@@ -103,12 +106,13 @@ echo "   curl --parallel-max 16 to the same receiver: $curl_rate requests/s -> w
 echo "2. commit -> arrival, $n events one per transaction: median $median ms, p95 $p95 ms, max $worst ms (target: median < 100 ms)"
 echo "   one direct curl request to the receiver: $direct_ms ms (median of 9) -> median / direct = $(echo "scale=2; $median / $direct_ms" | bc)"
 stop_receivers
-psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
+psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" -c "DROP ROLE learnloop_bench_sender"
 '
 if [ "${BENCH_SERVER:-}" = running ]; then
   bash -c "$body"
 else
   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 \
-    -o learnloop.webhook_databases=learnloop_bench -o learnloop.webhook_allow_private=on bash -c "$body" 2>&1 |
+    -o learnloop.webhook_databases=learnloop_bench -o learnloop.webhook_allow_private=on \
+    -o learnloop.webhook_role=learnloop_bench_sender bash -c "$body" 2>&1 |
     grep -v "UTC \[" | grep -v "cluster 15/regress"
 fi

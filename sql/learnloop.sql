@@ -1174,6 +1174,7 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
         functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
+        functions := functions || '{choose, bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
@@ -1185,6 +1186,7 @@ BEGIN
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
                      'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
+        functions := functions || '{bandit_distribution}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1201,6 +1203,7 @@ BEGIN
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
                      'evaluate_policy}';
+        functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -1218,6 +1221,13 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
         functions := '{}';
     END CASE;
+    -- bandits (absent while the 0.3.0 -> 0.4.0 update re-grants, before its last block creates them)
+    IF access IN ('record', 'read', 'train') AND to_regclass('ml.bandits') IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
+        IF access = 'train' THEN
+            EXECUTE format('GRANT INSERT, DELETE ON ml.bandits TO %s', grantee);
+        END IF;
+    END IF;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
@@ -2862,6 +2872,296 @@ $$;
 COMMENT ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) IS
     'Replays a policy (rules, oracle, model:<name> through ml.decide with exploration, bandit:<name> through ml.choose) online over simulated users'' days: records each decision and its drawn outcome (source synthetic) and returns per day the realized reward, the true expected reward of the chosen actions, the oracle''s, and the regret';
 REVOKE EXECUTE ON FUNCTION ml.simulate_policy(text, integer, integer, integer, integer, timestamptz, text, double precision, text, double precision, double precision, double precision, text, double precision, text) FROM PUBLIC;
+/* Issue 12, bandits: per-user Thompson-sampling bandits that learn online */
+/* ---------------------------------------------------------------------- */
+
+CREATE TABLE ml.bandits (
+    name          text PRIMARY KEY CHECK (name <> ''),
+    task          text NOT NULL CHECK (task <> ''),
+    actions       text[] NOT NULL CHECK (pg_catalog.cardinality(actions) BETWEEN 1 AND 1000),
+    context       text NOT NULL CHECK (context IN ('unit', 'none', 'features')),
+    features      text[] CHECK ((context = 'features') = (features IS NOT NULL)),
+    reward        text NOT NULL CHECK (reward <> ''),
+    reward_type   text NOT NULL CHECK (reward_type IN ('binary', 'continuous')),
+    prior         text NOT NULL CHECK (prior IN ('population', 'uniform')),
+    prior_weight  double precision NOT NULL CHECK (prior_weight >= 0 AND prior_weight < 'Infinity'),
+    draws         integer NOT NULL CHECK (draws BETWEEN 1 AND 1000000),
+    created_by    name NOT NULL DEFAULT CURRENT_USER,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ml.bandits IS
+    'Thompson-sampling bandits: ml.choose picks an action per unit (or context cell), ml.record_outcome teaches them online';
+COMMENT ON COLUMN ml.bandits.name IS 'Bandit name, named by ml.choose and by the decisions it logs (decision->>''bandit'')';
+COMMENT ON COLUMN ml.bandits.task IS 'Task of the decisions ml.choose logs in ml.MLTrainingData';
+COMMENT ON COLUMN ml.bandits.actions IS 'The actions it chooses among';
+COMMENT ON COLUMN ml.bandits.context IS 'unit (a posterior per unit and action), none (one per action) or features (one per cell of the categorical features)';
+COMMENT ON COLUMN ml.bandits.features IS 'For context features: the feature keys whose values make a cell';
+COMMENT ON COLUMN ml.bandits.reward IS 'Outcome key whose value is the reward (number or boolean)';
+COMMENT ON COLUMN ml.bandits.reward_type IS 'binary (Beta posteriors, rewards 0 to 1) or continuous (normal posteriors)';
+COMMENT ON COLUMN ml.bandits.prior IS 'population (the other units'' data per action as the prior, empirical Bayes) or uniform';
+COMMENT ON COLUMN ml.bandits.prior_weight IS 'Most observations the population prior counts for (it is scaled down to this many), so a unit''s own history soon outweighs it';
+COMMENT ON COLUMN ml.bandits.draws IS 'Monte Carlo draws behind each choice''s distribution and propensity';
+COMMENT ON COLUMN ml.bandits.created_by IS 'Role that created the bandit';
+COMMENT ON COLUMN ml.bandits.created_at IS 'When the bandit was created';
+SELECT pg_catalog.pg_extension_config_dump('ml.bandits', '');
+
+CREATE TABLE ml.bandit_arms (
+    bandit      text NOT NULL REFERENCES ml.bandits (name) ON DELETE CASCADE,
+    cell        text NOT NULL,
+    action      text NOT NULL,
+    n           bigint NOT NULL DEFAULT 0,
+    reward_sum  double precision NOT NULL DEFAULT 0,
+    reward_sq   double precision NOT NULL DEFAULT 0,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (bandit, cell, action)
+);
+COMMENT ON TABLE ml.bandit_arms IS
+    'Sufficient statistics of each bandit arm''s posterior, per cell (unit, feature cell) and for the population (cell ''''), kept by ml.record_outcome';
+COMMENT ON COLUMN ml.bandit_arms.bandit IS 'The bandit';
+COMMENT ON COLUMN ml.bandit_arms.cell IS 'The unit id (context unit), the feature cell as a JSON object''s text (context features), or '''' for the population (every decision of the bandit)';
+COMMENT ON COLUMN ml.bandit_arms.action IS 'The action';
+COMMENT ON COLUMN ml.bandit_arms.n IS 'Decisions with a reward';
+COMMENT ON COLUMN ml.bandit_arms.reward_sum IS 'Sum of their rewards';
+COMMENT ON COLUMN ml.bandit_arms.reward_sq IS 'Sum of their squared rewards';
+COMMENT ON COLUMN ml.bandit_arms.updated_at IS 'Last reward counted';
+SELECT pg_catalog.pg_extension_config_dump('ml.bandit_arms', '');
+
+CREATE FUNCTION ml.create_bandit(
+    name          text,
+    actions       text[],
+    context       text DEFAULT 'unit',
+    reward        text DEFAULT 'engaged',
+    prior         text DEFAULT 'population',
+    reward_type   text DEFAULT NULL,
+    task          text DEFAULT NULL,
+    prior_weight  double precision DEFAULT 10,
+    draws         integer DEFAULT 100)
+RETURNS ml.bandits
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.bandits;
+    keys text[];
+    detected text;
+BEGIN
+    IF coalesce(name, '') = '' OR coalesce(reward, '') = '' OR task = '' THEN
+        RAISE EXCEPTION 'name and reward must be non-empty text, and task NULL or non-empty'
+            USING ERRCODE = '22023', HINT = 'For example ml.create_bandit(''tone'', ARRAY[''brief'', ''detailed''], reward => ''engaged'').';
+    END IF;
+    IF coalesce(cardinality(actions), 0) = 0 OR array_position(actions, NULL) IS NOT NULL
+       OR array_position(actions, '') IS NOT NULL THEN
+        RAISE EXCEPTION 'a bandit needs a non-empty array of non-empty actions'
+            USING ERRCODE = '22023', HINT = 'Pass the actions it chooses among, for example ARRAY[''brief'', ''detailed''].';
+    END IF;
+    IF (SELECT count(DISTINCT a) FROM unnest(actions) a) <> cardinality(actions) THEN
+        RAISE EXCEPTION 'the actions of a bandit must be distinct: %', actions
+            USING ERRCODE = '22023', HINT = 'List each action once.';
+    END IF;
+    IF lower(coalesce(context, '')) IN ('unit', 'none') THEN
+        context := lower(context);
+    ELSE
+        keys := ARRAY(SELECT btrim(k) FROM unnest(string_to_array(context, ',')) k);
+        IF coalesce(cardinality(keys), 0) = 0 OR array_position(keys, '') IS NOT NULL
+           OR (SELECT count(DISTINCT k) FROM unnest(keys) k) <> cardinality(keys) THEN
+            RAISE EXCEPTION 'unknown context "%"', context
+                USING ERRCODE = '22023',
+                      HINT = 'context is unit (a posterior per unit), none (one per action) or a comma-separated list of distinct categorical feature keys, e.g. ''emotional_state,topic''.';
+        END IF;
+        context := 'features';
+    END IF;
+    IF cardinality(actions) > 1000 THEN
+        RAISE EXCEPTION 'a bandit has at most 1000 actions, not %', cardinality(actions)
+            USING ERRCODE = '22023', HINT = 'Every choice samples every action''s posterior.';
+    END IF;
+    IF greatest(octet_length(name), octet_length(reward), octet_length(task),
+                (SELECT max(octet_length(a)) FROM unnest(actions || keys) a)) > 256 THEN
+        RAISE EXCEPTION 'the name, task, reward, actions and context keys of a bandit are at most 256 bytes each'
+            USING ERRCODE = '22001', HINT = 'Use short keys, as for decisions'' tasks and actions.';
+    END IF;
+    prior := ml.check_choice(prior, 'prior', '{population, uniform}');
+    IF reward_type IS NULL THEN
+        -- detect from the task's logged rewards: all boolean or 0/1 is binary
+        SELECT CASE WHEN count(*) = 0 THEN NULL
+                    WHEN bool_and(jsonb_typeof(v) = 'boolean' OR (jsonb_typeof(v) = 'number' AND v::text IN ('0', '1')))
+                    THEN 'binary' ELSE 'continuous' END
+          INTO detected
+          FROM (SELECT d.outcome -> create_bandit.reward AS v
+                  FROM ml.MLTrainingData d
+                 WHERE d.task = coalesce(create_bandit.task, create_bandit.name)
+                   AND d.outcome ? create_bandit.reward
+                 ORDER BY d.created_at DESC LIMIT 1000) r
+         WHERE jsonb_typeof(v) IN ('boolean', 'number');
+        IF detected IS NULL THEN
+            RAISE NOTICE 'no logged reward "%" to detect the reward type from: binary', reward
+                USING HINT = 'Pass reward_type => ''continuous'' for rewards other than 0/1.';
+        END IF;
+        reward_type := coalesce(detected, 'binary');
+    END IF;
+    reward_type := ml.check_choice(reward_type, 'reward_type', '{binary, continuous}');
+    IF prior_weight IS NULL OR NOT (prior_weight >= 0 AND prior_weight < 'Infinity') THEN
+        RAISE EXCEPTION 'prior_weight must be a finite number >= 0, not %', prior_weight
+            USING ERRCODE = '22023', HINT = 'It is the most observations the population prior counts for; 0 ignores the population.';
+    END IF;
+    IF draws IS NULL OR draws NOT BETWEEN 1 AND 1000000 THEN
+        RAISE EXCEPTION 'draws must be from 1 to 1000000, not %', draws
+            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice; more draws follow the posterior more closely and cost more.';
+    END IF;
+    INSERT INTO ml.bandits (name, task, actions, context, features, reward, reward_type, prior, prior_weight, draws)
+    VALUES (create_bandit.name, coalesce(create_bandit.task, create_bandit.name), create_bandit.actions,
+            create_bandit.context, keys, create_bandit.reward, create_bandit.reward_type,
+            create_bandit.prior, create_bandit.prior_weight, create_bandit.draws)
+    RETURNING * INTO created;
+    RETURN created;
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'bandit "%" already exists', create_bandit.name
+        USING ERRCODE = '42710', HINT = 'Drop it with ml.drop_bandit, or choose another name.';
+END
+$$;
+COMMENT ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer) IS
+    'Creates a Thompson-sampling bandit over actions, per unit (context unit), per feature cell (a list of feature keys) or global (none), learning the reward outcome key online';
+
+CREATE FUNCTION ml.drop_bandit(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM ml.bandits b WHERE b.name = drop_bandit.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'bandit "%" does not exist', drop_bandit.name
+            USING ERRCODE = '42704', HINT = 'ml.bandits lists the bandits.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ml.drop_bandit(text) IS
+    'Drops a bandit and its posteriors (its logged decisions stay in ml.MLTrainingData)';
+
+CREATE FUNCTION ml.choose(
+    bandit       text,
+    unit_id      text,
+    features     jsonb DEFAULT NULL,
+    seed         bigint DEFAULT NULL,
+    OUT decision_id bigint,
+    OUT action      text,
+    OUT propensity  double precision)
+AS 'MODULE_PATHNAME', 'learnloop_choose'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml.choose(text, text, jsonb, bigint) IS
+    'Chooses an action for a unit by Thompson sampling from the bandit''s posteriors and logs the decision (with its propensity) in ml.MLTrainingData; the same seed gives the same draw';
+
+CREATE FUNCTION ml.bandit_distribution(
+    bandit    text,
+    unit_id   text,
+    features  jsonb DEFAULT NULL,
+    draws     integer DEFAULT NULL,
+    seed      bigint DEFAULT NULL)
+RETURNS TABLE (action text, probability double precision)
+AS 'MODULE_PATHNAME', 'learnloop_bandit_distribution'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION ml.bandit_distribution(text, text, jsonb, integer, bigint) IS
+    'The probability with which ml.choose would pick each action for a unit now (Monte Carlo over draws, the bandit''s by default); logs nothing';
+
+/* The reward of an outcome value for a bandit: NULL when absent, an error when it cannot be one. */
+CREATE FUNCTION ml.bandit_reward(value jsonb, reward_type text, reward text)
+RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r double precision;
+BEGIN
+    CASE jsonb_typeof(value)
+    WHEN 'boolean' THEN RETURN value::boolean::integer;
+    WHEN 'number' THEN
+        IF abs(value::numeric) > 1e300 THEN
+            RAISE EXCEPTION 'reward "%" is not a finite number: %', reward, value
+                USING ERRCODE = '22003', HINT = 'A bandit learns from finite rewards.';
+        END IF;
+        r := value::double precision;
+    WHEN 'string' THEN
+        RAISE EXCEPTION 'reward "%" must be a finite number or a boolean, not %', reward, value
+            USING ERRCODE = '22023', HINT = 'NaN and infinite rewards cannot be learnt from; record a number, true or false.';
+    WHEN 'null' THEN RETURN NULL;
+    WHEN 'object', 'array' THEN
+        RAISE EXCEPTION 'reward "%" must be a number or a boolean, not a JSON %', reward, jsonb_typeof(value)
+            USING ERRCODE = '22023', HINT = 'Record the reward as a number, true or false.';
+    ELSE RETURN NULL;
+    END CASE;
+    IF reward_type = 'binary' AND NOT r BETWEEN 0 AND 1 THEN
+        RAISE EXCEPTION 'reward "%" of a binary bandit must be from 0 to 1, not %', reward, r
+            USING ERRCODE = '22003', HINT = 'Record true/false or 0/1, or create the bandit with reward_type => ''continuous''.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text) IS
+    'A bandit''s reward from an outcome value: booleans count 0/1, JSON null or absent is no reward, NaN, infinite or (binary) out-of-range values are errors';
+
+/*
+ * ml.record_outcome teaches the bandit in its own transaction.  The arms are
+ * changed by the difference between the reward now and before, so a retry
+ * (the same value again) counts once and a corrected value replaces the old
+ * one.  Each upsert adds to the row's current values under its row lock, so
+ * concurrent outcomes lose nothing; the population row is always locked
+ * first, so two of them never deadlock.
+ */
+CREATE FUNCTION ml.bandit_outcome_from_decision()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b ml.bandits;
+    chosen text := NEW.decision ->> 'action';
+    cell text := NEW.decision ->> 'cell';
+    new_r double precision;
+    old_r double precision;
+BEGIN
+    SELECT * INTO b FROM ml.bandits WHERE name = NEW.decision ->> 'bandit';
+    IF NOT FOUND OR b.task <> NEW.task OR NOT chosen = ANY (b.actions) THEN
+        RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
+    END IF;
+    new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
+    BEGIN
+        old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward);
+    EXCEPTION WHEN data_exception THEN
+        old_r := NULL;                  -- recorded before the bandit could refuse it: never counted
+    END;
+    IF new_r IS NOT DISTINCT FROM old_r THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO ml.bandit_arms AS a (bandit, cell, action, n, reward_sum, reward_sq)
+    SELECT b.name, c.cell, chosen,
+           (new_r IS NOT NULL)::integer - (old_r IS NOT NULL)::integer,
+           coalesce(new_r, 0) - coalesce(old_r, 0),
+           coalesce(new_r * new_r, 0) - coalesce(old_r * old_r, 0)
+      FROM unnest(CASE WHEN b.context = 'none' OR coalesce(cell, '') = '' THEN ARRAY['']
+                       ELSE ARRAY['', cell] END) WITH ORDINALITY c (cell, i)
+     ORDER BY c.i
+    ON CONFLICT ON CONSTRAINT bandit_arms_pkey DO UPDATE
+       SET n = a.n + EXCLUDED.n,
+           reward_sum = a.reward_sum + EXCLUDED.reward_sum,
+           reward_sq = a.reward_sq + EXCLUDED.reward_sq,
+           updated_at = now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ml.bandit_outcome_from_decision() IS
+    'Trigger: adds a bandit decision''s reward (the change since its previous value) to its cell''s and the population''s arm in ml.bandit_arms';
+
+/* on UPDATE only: a decision is logged without its outcome, and every INSERT would pay for the WHEN */
+CREATE TRIGGER mltrainingdata_bandit_outcomes
+    AFTER UPDATE OF outcome ON ml.MLTrainingData
+    FOR EACH ROW WHEN (NEW.outcome IS NOT NULL AND (NEW.decision ? 'bandit'))
+    EXECUTE FUNCTION ml.bandit_outcome_from_decision();
+COMMENT ON TRIGGER mltrainingdata_bandit_outcomes ON ml.MLTrainingData IS
+    'Teaches bandits: outcomes recorded (ml.record_outcome or UPDATE) on decisions made by ml.choose update ml.bandit_arms in the same transaction';
+
+REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text, text, double precision, integer),
+    ml.drop_bandit(text), ml.choose(text, text, jsonb, bigint),
+    ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text),
+    ml.bandit_outcome_from_decision() FROM PUBLIC;
 
 /* Issue 12, off-policy evaluation: ml.evaluate_policy */
 CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,

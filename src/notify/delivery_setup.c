@@ -92,8 +92,8 @@ webhook_define_settings(void)
 							   check_databases, NULL, NULL);
 
 	DefineCustomStringVariable("learnloop.webhook_role",
-							   "Role the delivery workers connect as; empty: the bootstrap superuser.",
-							   "A role without superuser that holds the grants docs/monitoring.md lists is recommended.",
+							   "Role the delivery workers connect as; empty starts no worker.",
+							   "A LOGIN role without superuser, given ml.grant_access's 'deliver' access.",
 							   &webhook_role,
 							   "",
 							   PGC_POSTMASTER,
@@ -202,6 +202,19 @@ webhook_register_workers(void)
 
 	if (!database_list(webhook_databases, &names))
 		return;					/* the check hook has refused it already */
+
+	/*
+	 * A worker never runs as a superuser: without a role of its own there is
+	 * none to run as, so nothing is delivered (events wait in the outbox).
+	 */
+	if (names != NIL && webhook_role[0] == '\0')
+	{
+		ereport(LOG,
+				(errmsg("learnloop webhook delivery is off: learnloop.webhook_role is empty"),
+				 errhint("Create a LOGIN role without superuser, grant it ml.grant_access(role, 'deliver') "
+						 "and set learnloop.webhook_role to it; events wait in ml.webhook_outbox meanwhile.")));
+		return;
+	}
 	foreach(lc, names)
 	{
 		BackgroundWorker worker = {0};

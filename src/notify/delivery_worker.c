@@ -48,6 +48,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
@@ -415,13 +416,26 @@ learnloop_webhook_worker_main(Datum main_arg)
 	bool		claim = true;
 	TimestampTz next_due = 0;
 	TimestampTz recheck_at = 0;
+	bool		is_superuser;
 
 	strlcpy(database, MyBgworkerEntry->bgw_extra, sizeof(database));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(database, webhook_role[0] != '\0' ? webhook_role : NULL, 0);
+	BackgroundWorkerInitializeConnection(database, webhook_role, 0);
+	StartTransactionCommand();
+	is_superuser = superuser();
+	CommitTransactionCommand();
+	if (is_superuser)
+	{
+		/* exit code 0: not restarted, until the setting changes at a restart */
+		ereport(LOG,
+				(errmsg("learnloop webhook delivery is off: learnloop.webhook_role \"%s\" is a superuser",
+						webhook_role),
+				 errhint("Set learnloop.webhook_role to a LOGIN role without superuser, given ml.grant_access(role, 'deliver').")));
+		proc_exit(0);
+	}
 	pgstat_report_appname("learnloop webhook delivery");
 	/* fixed statements, and nothing of another schema may slip into them */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);

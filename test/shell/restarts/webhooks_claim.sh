@@ -15,7 +15,9 @@ db=learnloop_webhooks_claim
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
-use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_allow_private = on"
+sender=learnloop_webhook_sender_claim
+delivery_role "$sender"
+use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" "learnloop.webhook_allow_private = on"
 wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop webhook delivery' AND datname = '$db'" 100 1
 start_receiver
 q "INSERT INTO ml.channels (name, url, enabled) VALUES ('off', 'http://127.0.0.1:$RECEIVER_PORT/', false),
@@ -60,4 +62,5 @@ q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
 stop_receivers
 dropdb "$db"
+psql -X -q -d postgres -c "DROP ROLE $sender"
 finish

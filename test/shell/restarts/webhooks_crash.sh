@@ -15,7 +15,9 @@ db=learnloop_webhooks_crash
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
-use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_allow_private = on" \
+sender=learnloop_webhook_sender_crash
+delivery_role "$sender"
+use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" "learnloop.webhook_allow_private = on" \
   "learnloop.webhook_retry_delay = '100ms'" "learnloop.webhook_timeout = '60s'" \
   "learnloop.webhook_max_in_flight = 5"
 # 5 in flight: the receiver's listen backlog is 5, and more connections at
@@ -94,4 +96,5 @@ q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
 stop_receivers
 dropdb "$db"
+psql -X -q -d postgres -c "DROP ROLE $sender"
 finish

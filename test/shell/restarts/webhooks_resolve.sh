@@ -57,7 +57,10 @@ fi
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
+sender=learnloop_webhook_sender_resolve
+delivery_role "$sender"
 q "ALTER SYSTEM SET learnloop.webhook_databases = '$db'"
+q "ALTER SYSTEM SET learnloop.webhook_role = '$sender'"
 q "ALTER SYSTEM SET learnloop.webhook_allow_private = on"
 q "ALTER SYSTEM SET learnloop.webhook_connect_timeout = '1s'"
 q "ALTER SYSTEM SET learnloop.webhook_timeout = '1s'"
@@ -121,4 +124,5 @@ q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
 stop_receivers
 dropdb "$db"
+psql -X -q -d postgres -c "DROP ROLE $sender"
 finish

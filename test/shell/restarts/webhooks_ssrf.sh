@@ -20,7 +20,9 @@ db=learnloop_webhooks_ssrf
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
-use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_retry_delay = '100ms'"
+sender=learnloop_webhook_sender_ssrf
+delivery_role "$sender"
+use_settings "learnloop.webhook_databases = '$db'" "learnloop.webhook_role = '$sender'" "learnloop.webhook_retry_delay = '100ms'"
 ok "$(q "SHOW learnloop.webhook_allow_private")" off "private addresses are refused by default"
 
 start_receiver
@@ -107,4 +109,5 @@ q "ALTER SYSTEM RESET ALL" >/dev/null
 restart
 stop_receivers
 dropdb "$db"
+psql -X -q -d postgres -c "DROP ROLE $sender"
 finish

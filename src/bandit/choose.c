@@ -1,0 +1,186 @@
+/*-------------------------------------------------------------------------
+ *
+ * choose.c
+ *	  ml.choose(): a Thompson-sampling choice for a unit, logged with its
+ *	  propensity; ml.bandit_distribution(): the same distribution, unlogged.
+ *
+ * The distribution is the share of `draws` Monte Carlo draws of the
+ * posteriors that each action wins, and the action is the winner of one of
+ * those draws picked uniformly (posterior.c): the logged propensity is then
+ * exactly the probability the action was chosen with, which is what
+ * off-policy evaluation divides by.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "common/pg_prng.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/tuplestore.h"
+
+#include "bandit/load.h"
+#include "bandit/posterior.h"
+#include "common/json_number.h"
+#include "common/prng.h"
+#include "common/srf.h"
+#include "record/payload.h"
+#include "record/record.h"
+
+PG_FUNCTION_INFO_V1(learnloop_choose);
+PG_FUNCTION_INFO_V1(learnloop_bandit_distribution);
+
+/* The bandit, unit and features arguments, and the state they select */
+static void
+load_arguments(FunctionCallInfo fcinfo, BanditState *state, Jsonb **features)
+{
+	text	   *name = payload_name_arg(fcinfo, 0, "bandit", true);
+	text	   *unit_id = payload_name_arg(fcinfo, 1, "unit_id", true);
+
+	*features = PG_ARGISNULL(2) ? NULL : payload_features_arg(fcinfo, 2);
+	bandit_load(name, unit_id, *features, state);
+}
+
+/*
+ * The draws' seed: the caller's mixed with the cell, so one seed gives each
+ * unit its own (reproducible) draws.
+ */
+static uint64
+draw_seed(uint64 seed, const BanditState *state)
+{
+	Prng		prng;
+
+	prng_seed(&prng, seed, state->cell, strlen(state->cell));
+	return prng_next(&prng);
+}
+
+/* Posteriors and the Thompson distribution of a loaded bandit */
+static void
+distribution(const BanditState *state, int draws, uint64 seed, double *p1, double *p2,
+			 double *probabilities)
+{
+	bandit_posteriors(&state->prior, state->k, state->own, state->population,
+					  state->cell[0] == '\0', p1, p2);
+	bandit_thompson(&state->prior, state->k, p1, p2, draws, seed, probabilities);
+}
+
+/* The decision row's JSON: the contract's keys for a bandit's choice */
+static char *
+decision_json(const BanditState *state, int chosen, bool explored,
+			  const double *probabilities, bool seeded, int64 seed)
+{
+	StringInfoData d;
+
+	initStringInfo(&d);
+	appendStringInfoString(&d, "{\"action\": ");
+	escape_json(&d, state->actions[chosen]);
+	appendStringInfoString(&d, ", \"propensity\": ");
+	json_append_float8(&d, probabilities[chosen]);
+	appendStringInfoString(&d, ", \"distribution\": {");
+	for (int i = 0; i < state->k; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&d, ", ");
+		escape_json(&d, state->actions[i]);
+		appendStringInfoString(&d, ": ");
+		json_append_float8(&d, probabilities[i]);
+	}
+	appendStringInfo(&d, "}, \"explore\": {\"method\": \"thompson\", \"draws\": %d", state->draws);
+	if (seeded)
+		appendStringInfo(&d, ", \"seed\": " INT64_FORMAT, seed);
+	appendStringInfo(&d, "}, \"explored\": %s, \"bandit\": ", explored ? "true" : "false");
+	escape_json(&d, state->name);
+	appendStringInfoString(&d, ", \"cell\": ");
+	escape_json(&d, state->cell);
+	appendStringInfoString(&d, ", \"decided_by\": ");
+	escape_json(&d, psprintf("bandit %s", state->name));
+	appendStringInfoChar(&d, '}');
+	return d.data;
+}
+
+Datum
+learnloop_choose(PG_FUNCTION_ARGS)
+{
+	BanditState state;
+	Jsonb	   *features;
+	bool		seeded = !PG_ARGISNULL(3);
+	int64		seed = seeded ? PG_GETARG_INT64(3) : 0;
+	uint64		draws_seed;
+	double	   *p1,
+			   *p2,
+			   *probabilities;
+	int			chosen;
+	Datum		values[8] = {0};
+	Datum		result[3];
+	bool		nulls[3] = {false, false, false};
+	TupleDesc	tupdesc;
+
+	load_arguments(fcinfo, &state, &features);
+	draws_seed = draw_seed(seeded ? (uint64) seed : pg_prng_uint64(&pg_global_prng_state), &state);
+	p1 = palloc(sizeof(double) * state.k);
+	p2 = palloc(sizeof(double) * state.k);
+	probabilities = palloc(sizeof(double) * state.k);
+	distribution(&state, state.draws, draws_seed, p1, p2, probabilities);
+	chosen = bandit_pick(probabilities, state.k, state.draws, draws_seed);
+
+	values[0] = PointerGetDatum(state.task);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = features ? PointerGetDatum(features) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+		decision_json(&state, chosen, chosen != bandit_greedy(&state.prior, state.k, p1, p2),
+					  probabilities, seeded, seed)));
+	values[4] = CStringGetTextDatum("real");
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ml.choose must return a row");
+	result[0] = Int64GetDatum(record_decision_insert(values));
+	result[1] = CStringGetTextDatum(state.actions[chosen]);
+	result[2] = Float8GetDatum(probabilities[chosen]);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+}
+
+/*
+ * Without a seed the draws are seeded by the unit's cell alone, so the
+ * function is STABLE: the same answer until an outcome changes the arms.
+ */
+Datum
+learnloop_bandit_distribution(PG_FUNCTION_ARGS)
+{
+	BanditState state;
+	Jsonb	   *features;
+	int			draws;
+	double	   *p1,
+			   *p2,
+			   *probabilities;
+	ReturnSetInfo *rsinfo;
+
+	load_arguments(fcinfo, &state, &features);
+	draws = PG_ARGISNULL(3) ? state.draws : PG_GETARG_INT32(3);
+	if (draws < 1 || draws > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("draws must be from 1 to 1000000, not %d", draws),
+				 errhint("Leave draws out for the bandit's own number.")));
+	p1 = palloc(sizeof(double) * state.k);
+	p2 = palloc(sizeof(double) * state.k);
+	probabilities = palloc(sizeof(double) * state.k);
+	distribution(&state, draws, draw_seed(PG_ARGISNULL(4) ? 0 : (uint64) PG_GETARG_INT64(4), &state),
+				 p1, p2, probabilities);
+
+	rsinfo = srf_materialize(fcinfo);
+	for (int i = 0; i < state.k; i++)
+	{
+		Datum		row[2];
+		bool		nulls[2] = {false, false};
+
+		row[0] = CStringGetTextDatum(state.actions[i]);
+		row[1] = Float8GetDatum(probabilities[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	return (Datum) 0;
+}

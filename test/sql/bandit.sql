@@ -1,0 +1,198 @@
+-- Per-user Thompson-sampling bandits: ml.create_bandit, ml.choose, ml.bandit_distribution,
+-- ml.record_outcome teaching ml.bandit_arms (error_of comes from schema.sql)
+
+-- bad definitions are clear errors, with their SQLSTATE
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY[]::text[])$$) AS empty_actions;
+SELECT error_of($$SELECT ml.create_bandit('b', NULL)$$) AS null_actions;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', NULL])$$) AS null_action;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b', 'a'])$$) AS duplicate_actions;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], prior => 'flat')$$) AS unknown_prior;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], context => '')$$) AS empty_context;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], context => 'mood, ,topic')$$) AS blank_context_key;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], context => 'mood,mood')$$) AS repeated_context_key;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], reward_type => 'ordinal')$$) AS unknown_reward_type;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], draws => 0)$$) AS zero_draws;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', 'b'], prior_weight => 'NaN')$$) AS nan_prior_weight;
+SELECT error_of($$SELECT ml.create_bandit('', ARRAY['a', 'b'])$$) AS empty_name;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY['a', repeat('x', 257)])$$) AS long_action;
+SELECT error_of($$SELECT ml.create_bandit('b', ARRAY(SELECT 'a' || i FROM generate_series(1, 1001) i))$$) AS too_many_actions;
+SELECT count(*) AS no_bandit_created FROM ml.bandits;
+
+-- unknown bandits
+SELECT error_of($$SELECT ml.choose('nope', 'u1')$$) AS choose_unknown;
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('nope', 'u1')$$) AS distribution_unknown;
+SELECT error_of($$SELECT ml.drop_bandit('nope')$$) AS drop_unknown;
+SELECT error_of($$SELECT ml.choose('nope', NULL)$$) AS choose_null_unit;
+
+-- a per-unit binary bandit (no logged rewards: binary, with a NOTICE)
+SELECT name, task, actions, context, features, reward, reward_type, prior, prior_weight, draws
+  FROM ml.create_bandit('tone', ARRAY['brief', 'detailed', 'playful'], reward => 'engaged');
+SELECT error_of($$SELECT ml.create_bandit('tone', ARRAY['x'])$$) AS duplicate_bandit;
+
+-- one action: the choice is certain, exactly
+SELECT name FROM ml.create_bandit('only', ARRAY['the_one'], reward_type => 'binary', draws => 7);
+SELECT action, propensity FROM ml.choose('only', 'u1');
+SELECT * FROM ml.bandit_distribution('only', 'u1');
+
+-- the decision row carries the contract's keys; its propensity is its action's share of the distribution
+SELECT decision_id AS first_id FROM ml.choose('tone', 'u1', '{"mood": "calm"}', seed => 11) \gset
+SELECT task, unit_id, features, source, decision ->> 'bandit' AS bandit, decision ->> 'cell' AS cell,
+       decision ->> 'decided_by' AS decided_by, decision -> 'explore' AS explore,
+       (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(decision -> 'distribution') k) AS eligible,
+       (SELECT sum(v::float8) FROM jsonb_each_text(decision -> 'distribution') d (k, v)) AS distribution_sum,
+       (decision ->> 'propensity')::float8 = (decision -> 'distribution' ->> (decision ->> 'action'))::float8 AS propensity_matches,
+       jsonb_typeof(decision -> 'explored') AS explored_type
+  FROM ml.MLTrainingData WHERE id = :first_id;
+
+-- the same seed, the same draw (and the same distribution); ml.bandit_distribution sums to 1
+SELECT (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) =
+       (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) AS same_seed_same_choice;
+SELECT count(DISTINCT d.decision -> 'distribution') AS distributions
+  FROM ml.MLTrainingData d WHERE d.decision -> 'explore' ->> 'seed' = '11';
+SELECT sum(probability) AS total, count(*) AS actions,
+       bool_and(probability * 100 = round(probability * 100)) AS multiples_of_one_draw
+  FROM ml.bandit_distribution('tone', 'u1');
+SELECT array_agg(probability ORDER BY action) = (SELECT array_agg(probability ORDER BY action)
+                                                   FROM ml.bandit_distribution('tone', 'u1'))
+       AS stable_without_seed
+  FROM ml.bandit_distribution('tone', 'u1');
+SELECT sum(probability) AS total_100000_draws FROM ml.bandit_distribution('tone', 'u1', draws => 100000, seed => 3);
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('tone', 'u1', draws => 0)$$) AS zero_draws;
+
+-- unseeded choices are drawn, not fixed (one action: always it)
+SELECT count(DISTINCT action) AS actions_drawn
+  FROM generate_series(1, 300) i, LATERAL ml.choose('only', 'u' || i) c;
+SELECT count(DISTINCT c.action) AS tone_actions_drawn
+  FROM generate_series(1, 200) i, LATERAL ml.choose('tone', 'fresh' || i) c;
+DELETE FROM ml.MLTrainingData WHERE decision ->> 'bandit' = 'only' OR unit_id LIKE 'fresh%';
+
+-- ml.record_outcome teaches the unit's arm and the population's, in its transaction
+SELECT decision ->> 'action' AS first_action FROM ml.MLTrainingData WHERE id = :first_id \gset
+SELECT ml.record_outcome(:first_id, '{"engaged": true}') IS NOT NULL AS recorded;
+SELECT cell, action = :'first_action' AS is_chosen, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+-- a retry counts once
+SELECT ml.record_outcome(:first_id, '{"engaged": true}') IS NOT NULL AS retried;
+SELECT cell, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+-- a correction replaces the value (latest value wins): the arms change by the difference
+SELECT ml.record_outcome(:first_id, '{"engaged": false, "minutes": 3}') IS NOT NULL AS corrected;
+SELECT cell, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+-- other keys do not count; JSON null takes the reward back
+SELECT ml.record_outcome(:first_id, '{"minutes": 4}') IS NOT NULL AS other_key;
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+SELECT ml.record_outcome(:first_id, '{"engaged": null}') IS NOT NULL AS withdrawn;
+SELECT cell, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+SELECT ml.record_outcome(:first_id, '{"engaged": 1}') IS NOT NULL AS as_number;
+SELECT cell, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'tone' ORDER BY cell;
+
+-- bad rewards are errors and change nothing (NaN and infinity reach jsonb as strings)
+SELECT error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('engaged', 'NaN'::float8))$$, :first_id)) AS nan_reward;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('engaged', '-Infinity'::float8))$$, :first_id)) AS infinite_reward;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": 1e400}')$$, :first_id)) AS huge_reward;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": 2}')$$, :first_id)) AS binary_out_of_range;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": [1]}')$$, :first_id)) AS array_reward;
+SELECT outcome FROM ml.MLTrainingData WHERE id = :first_id;
+SELECT sum(n) AS n_unchanged FROM ml.bandit_arms WHERE bandit = 'tone';
+
+-- empirical Bayes: a new unit starts from the population's best action; a unit's own history,
+-- once it outnumbers prior_weight, outweighs the population; without the cap it would not
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
+    ('tone', '', 'brief', 130, 80, 80), ('tone', '', 'detailed', 130, 50, 50), ('tone', '', 'playful', 10, 5, 5),
+    ('tone', 'loyal', 'brief', 30, 0, 0), ('tone', 'loyal', 'detailed', 30, 30, 30)
+ON CONFLICT (bandit, cell, action) DO UPDATE SET n = EXCLUDED.n, reward_sum = EXCLUDED.reward_sum, reward_sq = EXCLUDED.reward_sq;
+CREATE FUNCTION pg_temp.best(unit text) RETURNS text LANGUAGE sql AS $$
+    SELECT action FROM ml.bandit_distribution('tone', unit, draws => 20000, seed => 1) ORDER BY probability DESC LIMIT 1
+$$;
+SELECT pg_temp.best('newcomer') AS newcomer_best, pg_temp.best('loyal') AS loyal_best;
+SELECT action, probability > 0.95 AS sure FROM ml.bandit_distribution('tone', 'loyal', draws => 20000, seed => 1) ORDER BY action;
+UPDATE ml.bandits SET prior_weight = 1e6 WHERE name = 'tone';
+SELECT pg_temp.best('loyal') AS loyal_best_without_cap;
+-- prior uniform ignores the population: the newcomer's actions are even
+UPDATE ml.bandits SET prior_weight = 10, prior = 'uniform' WHERE name = 'tone';
+SELECT action, round(probability::numeric, 1) AS probability FROM ml.bandit_distribution('tone', 'newcomer', draws => 20000, seed => 1) ORDER BY action;
+-- the exact Thompson probability of two Beta arms: P(Beta(2,1) > Beta(1,1)) = 2/3
+SELECT name FROM ml.create_bandit('pair', ARRAY['x', 'y'], reward_type => 'binary', prior => 'uniform');
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES ('pair', 'u', 'x', 1, 1, 1);
+SELECT action, abs(probability - CASE action WHEN 'x' THEN 2 / 3.0 ELSE 1 / 3.0 END) < 0.005 AS exact_within_mc
+  FROM ml.bandit_distribution('pair', 'u', draws => 200000, seed => 5) ORDER BY action;
+
+-- ml.choose draws from the distribution it logs: over 3,000 seeded choices (each with its own
+-- 100 draws) x is chosen with P(Beta(2,1) > Beta(1,1)) = 2/3, within 4 binomial standard
+-- errors (0.034), and the logged propensities average the same
+CREATE TEMP TABLE pair_choices AS
+SELECT c.* FROM generate_series(1, 3000) s, LATERAL ml.choose('pair', 'u', seed => s) c;
+SELECT abs(avg((action = 'x')::integer) - 2 / 3.0) < 4 * sqrt(2 / 9.0 / 3000) AS frequency_within_bounds,
+       abs(avg(CASE action WHEN 'x' THEN propensity ELSE 1 - propensity END) - 2 / 3.0) < 0.02 AS propensities_agree
+  FROM pair_choices;
+DELETE FROM ml.MLTrainingData WHERE id IN (SELECT decision_id FROM pair_choices);
+
+-- privileges: record may choose but not create; train creates and drops; nobody else
+CREATE ROLE bandit_app;
+CREATE ROLE bandit_trainer;
+SELECT ml.grant_access('bandit_app', 'record'), ml.grant_access('bandit_trainer', 'train');
+SET ROLE bandit_app;
+SELECT decision_id AS app_decision, action FROM ml.choose('pair', 'u', seed => 1) \gset
+SELECT :'action' AS action;
+SELECT count(*) AS app_reads_distribution FROM ml.bandit_distribution('pair', 'u');
+SELECT error_of($$SELECT ml.create_bandit('app_made', ARRAY['a'], reward_type => 'binary')$$) AS app_creates;
+SELECT error_of($$INSERT INTO ml.bandit_arms (bandit, cell, action, n) VALUES ('pair', 'u', 'x', 1000)$$) AS app_writes_arms;
+SET ROLE bandit_trainer;
+SELECT name FROM ml.create_bandit('trained', ARRAY['a', 'b']);
+SELECT ml.drop_bandit('trained');
+SELECT error_of($$SELECT ml.choose('pair', 'u')$$) AS trainer_chooses;
+-- the application's outcome teaches the bandit (through the trigger; it cannot write the arms itself)
+SET ROLE bandit_app;
+SELECT ml.record_outcome(:app_decision, '{"engaged": 1}') AS app_teaches;
+RESET ROLE;
+SELECT n, reward_sum FROM ml.bandit_arms WHERE bandit = 'pair' AND cell = 'u' AND action = 'x';
+DELETE FROM ml.MLTrainingData WHERE decision ->> 'bandit' = 'pair';
+UPDATE ml.bandit_arms SET n = 1, reward_sum = 1, reward_sq = 1 WHERE bandit = 'pair';
+DROP OWNED BY bandit_app, bandit_trainer;
+DROP ROLE bandit_app, bandit_trainer;
+
+-- a corrupted arm is an error, not a draw
+UPDATE ml.bandit_arms SET reward_sum = 'Infinity' WHERE bandit = 'pair';
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('pair', 'u')$$) AS corrupted_arm;
+UPDATE ml.bandit_arms SET n = -1, reward_sum = 1 WHERE bandit = 'pair';
+SELECT error_of($$SELECT ml.choose('pair', 'u')$$) AS negative_count;
+
+-- continuous rewards: normal posteriors; sums and squares exact
+SELECT name, reward_type FROM ml.create_bandit('minutes', ARRAY['short', 'long'], context => 'none', reward => 'minutes',
+                                               reward_type => 'continuous');
+SELECT decision_id AS m1 FROM ml.choose('minutes', 'u1', seed => 1) \gset
+SELECT decision_id AS m2 FROM ml.choose('minutes', 'u2', seed => 2) \gset
+SELECT decision ->> 'cell' AS none_cell FROM ml.MLTrainingData WHERE id = :m1;
+SELECT ml.record_outcome(:m1, '{"minutes": 2.5}') IS NOT NULL, ml.record_outcome(:m2, '{"minutes": -4}') IS NOT NULL;
+SELECT ml.record_outcome(:m2, '{"minutes": 6}') IS NOT NULL AS corrected;
+SELECT cell, sum(n) AS n, sum(reward_sum) AS reward_sum, sum(reward_sq) AS reward_sq
+  FROM ml.bandit_arms WHERE bandit = 'minutes' GROUP BY cell;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"minutes": "3"}')$$, :m1)) AS string_reward;
+-- detection: the task's logged rewards are not all 0/1, so continuous
+SELECT reward_type AS detected FROM ml.create_bandit('minutes2', ARRAY['short', 'long'], reward => 'minutes', task => 'minutes');
+
+-- feature contexts: a posterior per cell of the features' values
+SELECT name, context, features FROM ml.create_bandit('by_mood', ARRAY['calm_down', 'cheer_up'], context => 'mood, topic',
+                                                     reward_type => 'binary');
+SELECT decision_id AS f1 FROM ml.choose('by_mood', 'u1', '{"mood": "sad", "topic": 3, "other": 1}') \gset
+SELECT decision ->> 'cell' AS cell FROM ml.MLTrainingData WHERE id = :f1;
+SELECT ml.record_outcome(:f1, '{"engaged": 1}') IS NOT NULL AS recorded;
+SELECT cell, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'by_mood' ORDER BY cell;
+SELECT error_of($$SELECT ml.choose('by_mood', 'u1', '{"mood": "sad"}')$$) AS missing_feature;
+SELECT error_of($$SELECT ml.choose('by_mood', 'u1')$$) AS no_features;
+SELECT error_of($$SELECT ml.choose('by_mood', 'u1', '{"mood": "sad", "topic": null}')$$) AS null_feature;
+
+-- dropping a bandit drops its posteriors; later outcomes of its decisions teach nothing and fail nothing
+SELECT ml.drop_bandit('by_mood');
+SELECT count(*) AS arms_left FROM ml.bandit_arms WHERE bandit = 'by_mood';
+SELECT ml.record_outcome(:f1, '{"engaged": 0}') AS outcome_after_drop;
+
+-- the posteriors are read by index, whatever the number of units
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT cell, action, n::float8, reward_sum, reward_sq FROM ml.bandit_arms
+ WHERE bandit = 'tone' AND cell = 'u1'
+UNION ALL
+SELECT cell, action, n::float8, reward_sum, reward_sq FROM ml.bandit_arms
+ WHERE bandit = 'tone' AND cell = '' AND '' <> 'u1';
+RESET enable_seqscan;
+
+SELECT ml.drop_bandit(name) FROM ml.bandits ORDER BY name;
+DELETE FROM ml.MLTrainingData WHERE decision ? 'bandit' OR task = 'minutes';
