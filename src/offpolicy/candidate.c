@@ -11,6 +11,11 @@
  * importance weight.  An action the candidate does not know has
  * probability 0 under it.
  *
+ * A bandit candidate ('bandit:<name>') chooses among all its actions with
+ * ml.bandit_distribution's Thompson probabilities for the row's unit and
+ * features, as ml.choose would now: its probability outside the logged
+ * eligible set counts as unsupported.
+ *
  * The direct method is an outcome model's predicted reward of each action:
  * the candidate's own scores when it is an outcome model, or those of
  * dm_model.  It must know every action the candidate can take.
@@ -25,6 +30,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "common/spi_plan.h"
 #include "offpolicy/candidate.h"
@@ -67,21 +73,31 @@ newest_version(text *name)
  * it comes back unchanged, which proves nothing was freed in between.
  */
 void
-candidate_open(Candidate *c, FunctionCallInfo fcinfo, text *model_name, int version,
+candidate_open(Candidate *c, FunctionCallInfo fcinfo, const char *name, int version,
 			   text *dm_name, const char *action_feature, const Exploration *e)
 {
+	text	   *model_name = NULL;
 	int			dm_version = dm_name ? newest_version(dm_name) : 0;
 
 	memset(c, 0, sizeof(*c));
-	if (version == 0)
-		version = newest_version(model_name);
+	c->action_feature = action_feature;
+	c->exploration = *e;
+	if (strncmp(name, "bandit:", 7) == 0)
+		c->bandit = cstring_to_text(name + 7);
+	else
+	{
+		model_name = cstring_to_text(name);
+		if (version == 0)
+			version = newest_version(model_name);
+	}
 	for (int tries = 0;; tries++)
 	{
-		c->model = model_cache_get(fcinfo, model_name, version);
+		if (model_name)
+			c->model = model_cache_get(fcinfo, model_name, version);
 		if (dm_name == NULL)
 			break;
 		c->dm = model_cache_get(fcinfo, dm_name, dm_version);
-		if (model_cache_get(fcinfo, model_name, version) == c->model)
+		if (model_name == NULL || model_cache_get(fcinfo, model_name, version) == c->model)
 			break;
 		if (tries == 3)
 			ereport(ERROR,
@@ -89,38 +105,88 @@ candidate_open(Candidate *c, FunctionCallInfo fcinfo, text *model_name, int vers
 					 errmsg("the candidate and dm_model do not fit in the model cache together"),
 					 errhint("Raise learnloop.model_cache_size to at least 2.")));
 	}
-	c->action_feature = action_feature;
-	c->exploration = *e;
+}
+
+static SPIPlanPtr bandit_plan;
+
+/*
+ * A bandit's probability of each of its actions for the unit, as
+ * ml.bandit_distribution gives them; the actions' names are copied into
+ * names (when not NULL) in its order, which is fixed.
+ */
+static int
+bandit_probabilities(Candidate *c, text *unit_id, Jsonb *features, double *pi, const char ***names)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, JSONBOID};
+	Datum		values[3] = {PointerGetDatum(c->bandit), PointerGetDatum(unit_id), JsonbPGetDatum(features)};
+	MemoryContext caller = CurrentMemoryContext;
+	int			n;
+
+	SPI_connect();
+	if (SPI_execute_plan(spi_cached_plan(&bandit_plan,
+										 "SELECT action, probability FROM ml.bandit_distribution($1, $2, $3)",
+										 3, types),
+						 values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not read the bandit's distribution");
+	n = (int) SPI_processed;
+	if (c->nactions > 0 && n != c->nactions)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bandit \"%s\" changed its actions during the evaluation", text_to_cstring(c->bandit)),
+				 errhint("Evaluate again.")));
+	if (names)
+		*names = MemoryContextAlloc(caller, sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		double		p = DatumGetFloat8(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (pi)
+			pi[i] = isnull ? 0 : p;
+		if (names)
+			(*names)[i] = MemoryContextStrdup(caller, SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1));
+	}
+	SPI_finish();
+	return n;
 }
 
 /*
- * The first row fixes the candidate's actions (a version's are fixed),
- * whether it is its own direct method (an outcome model, when no
- * dm_model is named), and where each of its actions is among the DM's.
- * The arrays live as long as the call.
+ * The first row fixes the candidate's actions (a version's, or a
+ * bandit's, are fixed), whether a model is its own direct method (an
+ * outcome model, when no dm_model is named), and where each of its
+ * actions is among the DM's.  The arrays live as long as the call.
  */
 static void
-first_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features)
+first_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features)
 {
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	ActionScores scores;
 	ActionScores dm_scores;
 	int			n;
 
-	action_scores(c->model, c->x, c->action_feature, &scores);
-	n = c->nactions = scores.n;
-	c->actions = scores.actions;
-	c->mass = palloc0(sizeof(double) * n);
-	c->logged = palloc0(sizeof(int64) * n);
-	c->names = palloc(sizeof(char *) * n);
-	c->eligible = palloc(sizeof(int) * n);
-	c->logged_probability = palloc(sizeof(double) * n);
-	c->dm_index = palloc(sizeof(int) * n);
+	if (c->model)
+	{
+		action_scores(c->model, c->x, c->action_feature, &scores);
+		n = scores.n;
+		c->actions = scores.actions;
+		if (c->dm == NULL && scores.predicted_outcomes)
+			c->dm = c->model;
+	}
+	else
+		n = bandit_probabilities(c, unit_id, features, NULL, &c->actions);
+	c->nactions = n;
+	c->mass = palloc0(sizeof(double) * Max(n, 1));
+	c->logged = palloc0(sizeof(int64) * Max(n, 1));
+	c->names = palloc(sizeof(char *) * Max(n, 1));
+	c->eligible = palloc(sizeof(int) * Max(n, 1));
+	c->logged_probability = palloc(sizeof(double) * Max(n, 1));
+	c->pi = palloc(sizeof(double) * Max(n, 1));
+	c->q = palloc(sizeof(double) * Max(n, 1));
+	c->dm_index = palloc(sizeof(int) * Max(n, 1));
 	for (int a = 0; a < n; a++)
 		c->dm_index[a] = a;
-	if (c->dm == NULL && scores.predicted_outcomes)
-		c->dm = c->model;
-	else if (c->dm && c->dm != c->model)
+	if (c->dm && c->dm != c->model)
 	{
 		c->x_dm = palloc(sizeof(float) * Max(c->dm->schema->nfeatures, 1));
 		features_from_jsonb(c->dm->schema, JsonbPGetDatum(features), c->x_dm, &c->layout_dm,
@@ -150,93 +216,110 @@ first_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features)
 }
 
 /*
+ * A model candidate's probabilities (c->pi, 0 outside the n eligible
+ * actions c->eligible) from predict/action_distribution.c, as ml.decide's;
+ * its own scores are the direct method's when it is one.
+ */
+static void
+model_probabilities(Candidate *c, int n, bool restricted)
+{
+	ActionDistribution dist;
+
+	action_distribution(c->model, c->x, c->action_feature, c->names, restricted ? n : -1,
+						&c->exploration, &dist);
+	Assert(dist.scores.n == n);
+	for (int a = 0; a < c->nactions; a++)
+		c->pi[a] = c->q[a] = 0;	/* an ineligible action's q is never weighed */
+	for (int i = 0; i < n; i++)
+	{
+		c->pi[c->eligible[i]] = dist.probabilities[i];
+		if (c->dm == c->model)
+			c->q[c->eligible[i]] = dist.scores.scores[i];
+	}
+}
+
+/*
  * The row's terms (see CandidateRow); false when the candidate knows none
  * of the actions the logged decision could choose from, and cannot be
- * evaluated on it.  The candidate's distribution is
- * predict/action_distribution.c's, as ml.decide's.  Allocates in the
- * current (per-row) memory context.
+ * evaluated on it.  Allocates in the current (per-row) memory context.
  */
 bool
-candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
+candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features,
 			  const char *action, int action_len, JsonbContainer *distribution,
 			  CandidateRow *out)
 {
-	ActionDistribution dist;
-	ActionScores dm_scores;
-	const double *q = NULL;		/* the DM's predictions, by the DM's action index */
 	int			n = 0;
 	int			logged = -1;
 
-	if (c->x == NULL)
-		c->x = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(float) * Max(c->model->schema->nfeatures, 1));
-	features_from_jsonb(c->model->schema, JsonbPGetDatum(features), c->x, &c->layout,
-						fcinfo->flinfo->fn_mcxt);
-	if (c->nactions == 0)
-		first_row(c, fcinfo, features);
+	if (c->model)
+	{
+		if (c->x == NULL)
+			c->x = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+									  sizeof(float) * Max(c->model->schema->nfeatures, 1));
+		features_from_jsonb(c->model->schema, JsonbPGetDatum(features), c->x, &c->layout,
+							fcinfo->flinfo->fn_mcxt);
+	}
+	if (c->actions == NULL)
+		first_row(c, fcinfo, unit_id, features);
 
 	/* the eligible actions the candidate knows, in its order, and what the logging policy gave each */
 	for (int a = 0; a < c->nactions; a++)
 	{
 		double		p = 1;
 
+		if ((int) strlen(c->actions[a]) == action_len && memcmp(c->actions[a], action, action_len) == 0)
+			logged = a;
 		if (distribution)
 		{
 			JsonbValue	v;
 			const char *name = c->actions[a];
 
 			if (getKeyJsonValueFromContainer(distribution, name, strlen(name), &v) == NULL)
-				continue;
-			p = v.type == jbvNumeric ? numeric_to_double_no_overflow(v.val.numeric) : 0;
+				p = -1;			/* not eligible */
+			else
+				p = v.type == jbvNumeric ? numeric_to_double_no_overflow(v.val.numeric) : 0;
 		}
+		c->logged_probability[a] = p;
+		if (p < 0)
+			continue;
 		c->eligible[n] = a;
-		c->names[n] = c->actions[a];
-		c->logged_probability[n] = p;
-		if ((int) strlen(c->actions[a]) == action_len && memcmp(c->actions[a], action, action_len) == 0)
-			logged = n;
-		n++;
+		c->names[n++] = c->actions[a];
 	}
-	if (n == 0)
-		return false;
-	action_distribution(c->model, c->x, c->action_feature, c->names, distribution ? n : -1,
-						&c->exploration, &dist);
-	Assert(dist.scores.n == n);
-	if (c->dm == c->model)
+	if (c->model)
 	{
-		/* dist's scores are the eligible actions': index them as the model's */
-		double	   *all = palloc(sizeof(double) * c->nactions);
+		if (n == 0)
+			return false;
+		model_probabilities(c, n, distribution != NULL);
+	}
+	else
+		bandit_probabilities(c, unit_id, features, c->pi, NULL);
+	if (c->dm && c->dm != c->model)
+	{
+		ActionScores dm_scores;
 
-		for (int i = 0; i < n; i++)
-			all[c->eligible[i]] = dist.scores.scores[i];
-		q = all;
-	}
-	else if (c->dm)
-	{
 		features_from_jsonb(c->dm->schema, JsonbPGetDatum(features), c->x_dm, &c->layout_dm,
 							fcinfo->flinfo->fn_mcxt);
 		action_scores(c->dm, c->x_dm, c->action_feature, &dm_scores);
-		q = dm_scores.scores;
+		for (int a = 0; a < c->nactions; a++)
+			c->q[a] = dm_scores.scores[c->dm_index[a]];
 	}
 
-	out->target = logged >= 0 ? dist.probabilities[logged] : 0;
-	out->dm_logged = 0;
+	out->target = logged >= 0 ? c->pi[logged] : 0;
+	out->dm_logged = c->dm && logged >= 0 ? c->q[logged] : 0;
 	out->dm_policy = 0;
-	for (int i = 0; i < n; i++)
+	for (int a = 0; a < c->nactions; a++)
 	{
-		int			a = c->eligible[i];
-
-		c->mass[a] += dist.probabilities[i];
-		if (distribution && !(c->logged_probability[i] > 0))
-			c->unsupported += dist.probabilities[i];
-		if (q)
-			out->dm_policy += dist.probabilities[i] * q[c->dm_index[a]];
+		if (c->pi[a] == 0)
+			continue;
+		c->mass[a] += c->pi[a];
+		if (distribution && !(c->logged_probability[a] > 0))
+			c->unsupported += c->pi[a];
+		if (c->dm)
+			out->dm_policy += c->pi[a] * c->q[a];
 	}
 	if (distribution)
 		c->with_distribution++;
 	if (logged >= 0)
-	{
-		c->logged[c->eligible[logged]]++;
-		if (q)
-			out->dm_logged = q[c->dm_index[c->eligible[logged]]];
-	}
+		c->logged[logged]++;
 	return true;
 }

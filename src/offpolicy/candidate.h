@@ -18,7 +18,8 @@
 
 typedef struct Candidate
 {
-	CachedModel *model;
+	text	   *bandit;			/* a bandit candidate's name, or NULL */
+	CachedModel *model;			/* a model candidate, or NULL */
 	CachedModel *dm;			/* the direct method's outcome model, or NULL */
 	const char *action_feature;
 	Exploration exploration;
@@ -38,6 +39,8 @@ typedef struct Candidate
 	float	   *x_dm;
 	const char **names;			/* the eligible actions' */
 	int		   *eligible;		/* their indexes among the candidate's actions */
+	double	   *pi;				/* the candidate's probability of each of its actions */
+	double	   *q;				/* the DM's prediction of each of the candidate's actions */
 	double	   *logged_probability;
 } Candidate;
 
@@ -49,9 +52,9 @@ typedef struct CandidateRow
 	double		dm_policy;		/* sum over a of pi(a) q(x, a), 0 without DM */
 } CandidateRow;
 
-extern void candidate_open(Candidate *c, FunctionCallInfo fcinfo, text *model_name, int version,
+extern void candidate_open(Candidate *c, FunctionCallInfo fcinfo, const char *name, int version,
 						   text *dm_name, const char *action_feature, const Exploration *e);
-extern bool candidate_row(Candidate *c, FunctionCallInfo fcinfo, Jsonb *features,
+extern bool candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features,
 						  const char *action, int action_len, JsonbContainer *distribution,
 						  CandidateRow *out);
 

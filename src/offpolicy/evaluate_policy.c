@@ -142,7 +142,8 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 		has_distribution = getKeyJsonValueFromContainer(&decision->root, "distribution", 12,
 														&distribution) != NULL &&
 			distribution.type == jbvBinary && JsonContainerIsObject(distribution.val.binary.data);
-		if (!candidate_row(r->candidate, r->fcinfo, DatumGetJsonbP(slot->tts_values[1]),
+		if (!candidate_row(r->candidate, r->fcinfo, DatumGetTextPP(slot->tts_values[4]),
+						   DatumGetJsonbP(slot->tts_values[1]),
 						   action.val.string.val, action.val.string.len,
 						   has_distribution ? distribution.val.binary.data : NULL, &terms))
 			r->excluded.unscorable++;
@@ -192,7 +193,7 @@ scan_decisions(ScanReceiver *receiver, text *task, TimestampTz since, TimestampT
 	options.read_only = true;
 	options.dest = &receiver->pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&scan_plan,
-												 "SELECT id, features, decision, outcome "
+												 "SELECT id, features, decision, outcome, unit_id "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
 												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
@@ -338,14 +339,9 @@ learnloop_evaluate_policy(PG_FUNCTION_ARGS)
 				 errhint("0.95 gives 95%% intervals.")));
 	exploration_args(fcinfo, ARG_EXPLORE, &exploration);
 	candidate_name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_CANDIDATE));
-	if (strncmp(candidate_name, "bandit:", 7) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("bandit candidates cannot be evaluated yet"),
-				 errhint("Evaluate a model: its name, without the 'bandit:' prefix.")));
 
 	rsinfo = srf_materialize(fcinfo);
-	candidate_open(&candidate, fcinfo, PG_GETARG_TEXT_PP(ARG_CANDIDATE), model_version_arg(fcinfo, ARG_VERSION),
+	candidate_open(&candidate, fcinfo, candidate_name, model_version_arg(fcinfo, ARG_VERSION),
 				   PG_ARGISNULL(ARG_DM_MODEL) ? NULL : PG_GETARG_TEXT_PP(ARG_DM_MODEL),
 				   PG_ARGISNULL(ARG_ACTION_FEATURE) ? "action" : text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTION_FEATURE)),
 				   &exploration);

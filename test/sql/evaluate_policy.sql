@@ -186,6 +186,28 @@ SELECT regexp_replace(error_of($$SELECT * FROM ml.evaluate_policy('ope_nan', 'op
                       'decision [0-9]+', 'decision N');
 RESET client_min_messages;
 
+-- a bandit candidate ('bandit:<name>'): its Thompson probabilities for each row's unit, as
+-- ml.bandit_distribution gives them; recomputed in SQL
+SET client_min_messages = warning;
+SELECT name FROM ml.create_bandit('ope_b', ml.simulated_actions(), context => 'none', reward => 'engaged', prior => 'uniform');
+RESET client_min_messages;
+CREATE TEMP TABLE bandit_terms AS
+SELECT (d.outcome->>'engaged')::boolean::int AS r, (d.decision->>'propensity')::float8 AS p,
+       coalesce((SELECT probability FROM ml.bandit_distribution('ope_b', d.unit_id, d.features) b
+                  WHERE b.action = d.decision->>'action'), 0) AS pi
+  FROM ml.MLTrainingData d WHERE d.task = 'ope_1' AND d.outcome ? 'engaged';
+SELECT e.estimator, e.n = (SELECT count(*) FROM bandit_terms) AS same_n,
+       abs(e.value - CASE e.estimator WHEN 'logged' THEN (SELECT avg(r) FROM bandit_terms)
+                                      WHEN 'ips' THEN (SELECT avg(pi / p * r) FROM bandit_terms)
+                                      WHEN 'snips' THEN (SELECT sum(pi / p * r) / sum(pi / p) FROM bandit_terms) END) < 1e-9
+         AS same_value, e.value IS NULL AS no_value
+  FROM ml.evaluate_policy('ope_1', 'bandit:ope_b', 'engaged', bootstrap => 0) e ORDER BY 1;
+-- with an outcome model as its direct method, DR too
+SELECT estimator, value IS NOT NULL AS has_value
+  FROM ml.evaluate_policy('ope_1', 'bandit:ope_b', 'engaged', dm_model => 'ope_eng', bootstrap => 0)
+ WHERE estimator = 'dr';
+SELECT error_of($$SELECT * FROM ml.evaluate_policy('ope_1', 'bandit:no_such_bandit', 'engaged')$$);
+
 -- privileges: in the train access (the caller's rights: it reads ml.MLTrainingData and ml.models)
 SET client_min_messages = warning;
 CREATE ROLE learnloop_test_ope_trainer;
