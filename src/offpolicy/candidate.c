@@ -67,18 +67,13 @@ newest_version(text *name)
 }
 
 /*
- * Looks up the candidate and its direct method, so that both are in the
- * cache together: a lookup may free what an earlier one returned (an
- * invalidation, or eviction), so the candidate is looked up again until
- * it comes back unchanged, which proves nothing was freed in between.
+ * Names the candidate and its direct method; candidates_load looks them
+ * up.  A model's version CANDIDATE_NEWEST is resolved here.
  */
 void
-candidate_open(Candidate *c, FunctionCallInfo fcinfo, const char *name, int version,
-			   text *dm_name, const char *action_feature, const Exploration *e)
+candidate_open(Candidate *c, const char *name, int version, text *dm_name,
+			   const char *action_feature, const Exploration *e)
 {
-	text	   *model_name = NULL;
-	int			dm_version = dm_name ? newest_version(dm_name) : 0;
-
 	memset(c, 0, sizeof(*c));
 	c->action_feature = action_feature;
 	c->exploration = *e;
@@ -86,24 +81,45 @@ candidate_open(Candidate *c, FunctionCallInfo fcinfo, const char *name, int vers
 		c->bandit = cstring_to_text(name + 7);
 	else
 	{
-		model_name = cstring_to_text(name);
-		if (version == 0)
-			version = newest_version(model_name);
+		c->model_name = cstring_to_text(name);
+		c->version = version == CANDIDATE_NEWEST ? newest_version(c->model_name) : version;
 	}
+	c->dm_name = dm_name;
+	if (dm_name)
+		c->dm_version = newest_version(dm_name);
+}
+
+/*
+ * Looks up the candidates' models and direct methods so that all are in
+ * the cache together: a lookup may free what an earlier one returned (an
+ * invalidation, or eviction), so they are looked up again until every
+ * lookup comes back unchanged, which proves nothing was freed in between.
+ * No lookup happens during the scan, and an invalidation then only marks.
+ */
+void
+candidates_load(Candidate *candidates, int n, FunctionCallInfo fcinfo)
+{
 	for (int tries = 0;; tries++)
 	{
-		if (model_name)
-			c->model = model_cache_get(fcinfo, model_name, version);
-		if (dm_name == NULL)
-			break;
-		c->dm = model_cache_get(fcinfo, dm_name, dm_version);
-		if (model_name == NULL || model_cache_get(fcinfo, model_name, version) == c->model)
-			break;
-		if (tries == 3)
+		bool		stable = tries > 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			Candidate  *c = &candidates[i];
+			CachedModel *model = c->model_name ? model_cache_get(fcinfo, c->model_name, c->version) : NULL;
+			CachedModel *dm = c->dm_name ? model_cache_get(fcinfo, c->dm_name, c->dm_version) : NULL;
+
+			stable &= model == c->model && dm == c->dm;
+			c->model = model;
+			c->dm = dm;
+		}
+		if (stable || (n == 1 && candidates[0].dm_name == NULL))
+			return;
+		if (tries == 4)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-					 errmsg("the candidate and dm_model do not fit in the model cache together"),
-					 errhint("Raise learnloop.model_cache_size to at least 2.")));
+					 errmsg("the models of the evaluation do not fit in the model cache together"),
+					 errhint("Raise learnloop.model_cache_size to at least the number of models compared.")));
 	}
 }
 

@@ -19,6 +19,10 @@
 typedef struct Candidate
 {
 	text	   *bandit;			/* a bandit candidate's name, or NULL */
+	text	   *model_name;		/* a model candidate's, or NULL */
+	int			version;		/* its version; 0: the deployed one */
+	text	   *dm_name;		/* dm_model, or NULL */
+	int			dm_version;
 	CachedModel *model;			/* a model candidate, or NULL */
 	CachedModel *dm;			/* the direct method's outcome model, or NULL */
 	const char *action_feature;
@@ -52,8 +56,13 @@ typedef struct CandidateRow
 	double		dm_policy;		/* sum over a of pi(a) q(x, a), 0 without DM */
 } CandidateRow;
 
-extern void candidate_open(Candidate *c, FunctionCallInfo fcinfo, const char *name, int version,
-						   text *dm_name, const char *action_feature, const Exploration *e);
+/* version: a version, CANDIDATE_NEWEST or CANDIDATE_DEPLOYED */
+#define CANDIDATE_NEWEST (-1)
+#define CANDIDATE_DEPLOYED 0
+
+extern void candidate_open(Candidate *c, const char *name, int version, text *dm_name,
+						   const char *action_feature, const Exploration *e);
+extern void candidates_load(Candidate *candidates, int n, FunctionCallInfo fcinfo);
 extern bool candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features,
 						  const char *action, int action_len, JsonbContainer *distribution,
 						  CandidateRow *out);
