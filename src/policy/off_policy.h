@@ -69,12 +69,22 @@ typedef struct OffPolicyEstimate
 	double		lift_high;
 } OffPolicyEstimate;
 
+/* Two candidates on the same rows and resamples: a's value minus b's, and its paired interval. */
+typedef struct OffPolicyComparison
+{
+	double		difference;		/* NaN when either is undefined */
+	double		low;
+	double		high;
+} OffPolicyComparison;
+
 extern void off_policy_init(OffPolicy *ope, double max_weight, int resamples, uint64 seed,
 							OffPolicySums *boot);
 extern void off_policy_add(OffPolicy *ope, const OffPolicyRow *row);
 extern double off_policy_ess(const OffPolicy *ope);
 extern void off_policy_estimate(const OffPolicy *ope, OffPolicyEstimator estimator, double level,
 								double *scratch, OffPolicyEstimate *out);
+extern void off_policy_compare(const OffPolicy *a, const OffPolicy *b, OffPolicyEstimator estimator,
+							   double level, double *scratch, OffPolicyComparison *out);
 extern const char *off_policy_estimator_name(OffPolicyEstimator estimator);
 
 #endif							/* LEARNLOOP_OFF_POLICY_H */

@@ -138,6 +138,29 @@ def case(name, rows, max_weight, resamples, seed, level, lines):
     lines.append("\t}\n};\n")
 
 
+def compare(name, rows_a, rows_b, max_weight, resamples, seed, level, lines):
+    """Candidate a minus candidate b on the same logged rows (same r and p): paired resamples."""
+    c = counts(len(rows_a), resamples, seed)
+    cols_a = [np.array(col, dtype=float) for col in zip(*rows_a)]
+    cols_b = [np.array(col, dtype=float) for col in zip(*rows_b)]
+    ones = np.ones((1, len(rows_a)))
+    full_a, full_b = estimates(ones, *cols_a, max_weight), estimates(ones, *cols_b, max_weight)
+    boot_a, boot_b = estimates(c, *cols_a, max_weight), estimates(c, *cols_b, max_weight)
+    lines.append("static const OffPolicyRow %s_b_rows[] = {" % name)
+    for key, row in enumerate(rows_b, 1):
+        lines.append("\t{%d, " % key + ", ".join(num(v) for v in row) + "},")
+    lines.append("};\n")
+    lines.append("static const OffPolicyComparisonCase %s = {" % name)
+    lines.append("\t%s_b_rows, {" % name)
+    tails = [100 * (1 - level) / 2, 100 * (1 - (1 - level) / 2)]
+    for est in ("logged", "ips", "snips", "dr"):
+        d = boot_a[est] - boot_b[est]
+        d = d[~np.isnan(d)]
+        lo, hi = np.percentile(d, tails) if len(d) else (float("nan"), float("nan"))
+        lines.append("\t\t{%s}," % ", ".join(num(x) for x in (full_a[est][0] - full_b[est][0], lo, hi)))
+    lines.append("\t}\n};\n")
+
+
 def logged_rows(rng, n, actions, dm):
     """A logging policy with per-row propensities, a candidate, and a direct method."""
     rows = []
@@ -171,6 +194,11 @@ def main():
              "\tOffPolicyExpected expected[4];\n} OffPolicyCase;\n"]
     rows = logged_rows(rng, 300, 4, True)
     case("unclipped", rows, float("inf"), 200, 42, 0.95, lines)
+    # another candidate on the same rows: uniform over the 4 actions, its DM shifted by 0.05
+    other = [(r, p, 0.25, q_logged + 0.05, q_policy + 0.05) for (r, p, pi, q_logged, q_policy) in rows]
+    lines.append("typedef struct OffPolicyComparisonCase\n{\n\tconst OffPolicyRow *b_rows;\n"
+                 "\tdouble\t\texpected[4][3];\t/* difference, low, high */\n} OffPolicyComparisonCase;\n")
+    compare("unclipped_vs_uniform", rows, other, float("inf"), 200, 42, 0.95, lines)
     case("clipped", rows, 2.5, 199, 7, 0.9, lines)
     case("no_direct_method", logged_rows(rng, 120, 3, False), 10.0, 101, 3, 0.95, lines)
     # three rows: some resamples draw none of them; the candidate never takes the logged actions

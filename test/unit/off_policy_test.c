@@ -74,6 +74,42 @@ check_case(const char *name, const OffPolicyCase *c)
 }
 
 /*
+ * The unclipped case's candidate against another on the same rows: the
+ * paired differences' interval, against numpy's.
+ */
+static void
+check_comparison(const char *name, const OffPolicyCase *a, const OffPolicyComparisonCase *c)
+{
+	OffPolicy	ope_a,
+				ope_b;
+	OffPolicySums *boot_a = malloc(sizeof(OffPolicySums) * a->resamples);
+	OffPolicySums *boot_b = malloc(sizeof(OffPolicySums) * a->resamples);
+	double	   *scratch = malloc(sizeof(double) * a->resamples);
+
+	off_policy_init(&ope_a, a->max_weight, a->resamples, a->seed, boot_a);
+	off_policy_init(&ope_b, a->max_weight, a->resamples, a->seed, boot_b);
+	for (int i = 0; i < a->nrows; i++)
+	{
+		off_policy_add(&ope_a, &a->rows[i]);
+		off_policy_add(&ope_b, &c->b_rows[i]);
+	}
+	for (int e = 0; e < OFF_POLICY_ESTIMATORS; e++)
+	{
+		OffPolicyComparison got;
+		const double *want = c->expected[e];
+
+		off_policy_compare(&ope_a, &ope_b, (OffPolicyEstimator) e, a->level, scratch, &got);
+		tap_line(close_to(got.difference, want[0]) && close_to(got.low, want[1]) && close_to(got.high, want[2]));
+		printf("%s %s: difference %.17g [%.17g, %.17g] (want %.17g [%.17g, %.17g])\n", name,
+			   off_policy_estimator_name((OffPolicyEstimator) e), got.difference, got.low, got.high,
+			   want[0], want[1], want[2]);
+	}
+	free(boot_a);
+	free(boot_b);
+	free(scratch);
+}
+
+/*
  * A row's bootstrap counts follow its key, not its position: the rows in
  * reverse order give the same intervals (up to the order of the sums).
  */
@@ -167,6 +203,7 @@ main(void)
 	check_case("clipped", &clipped);
 	check_case("no_direct_method", &no_direct_method);
 	check_case("tiny", &tiny);
+	check_comparison("unclipped_vs_uniform", &unclipped, &unclipped_vs_uniform);
 	check_order("clipped", &clipped);
 	check_truth();
 	return tap_finish();
