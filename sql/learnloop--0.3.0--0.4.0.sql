@@ -133,7 +133,7 @@ BEGIN
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
-                     'evaluate_policy}';
+                     'evaluate_policy, compare_policies}';
         functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
@@ -2076,3 +2076,25 @@ COMMENT ON FUNCTION ml.evaluate_policy(text, text, text, timestamptz, timestampt
     double precision, double precision, double precision, integer, text, text, double precision,
     integer, bigint, double precision) IS
     'Estimates off-policy the mean reward a candidate model (version NULL: its newest), exploring as explore says, would have earned on the task''s logged decisions of [since, until) that carry a propensity: one row each for the logged policy''s own value, IPS, self-normalised IPS and doubly robust (direct method: dm_model, else the candidate when it is an outcome model), with weights clipped at max_weight and seeded Poisson-bootstrap percentile intervals';
+
+/* Issue 12, off-policy evaluation: ml.compare_policies (champion/challenger by policy value) */
+CREATE FUNCTION ml.compare_policies(task text, candidate text, baseline text, reward text,
+                                    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                    explore text DEFAULT 'greedy', epsilon double precision DEFAULT NULL,
+                                    temperature double precision DEFAULT NULL, gamma double precision DEFAULT NULL,
+                                    candidate_version integer DEFAULT NULL, baseline_version integer DEFAULT NULL,
+                                    dm_model text DEFAULT NULL, action_feature text DEFAULT 'action',
+                                    max_weight double precision DEFAULT 100, bootstrap integer DEFAULT 1000,
+                                    seed bigint DEFAULT 42, confidence double precision DEFAULT 0.95)
+RETURNS TABLE (estimator text, candidate_value double precision, baseline_value double precision,
+               difference double precision, ci_low double precision, ci_high double precision, n bigint,
+               candidate_ess double precision, baseline_ess double precision, excluded bigint)
+AS 'MODULE_PATHNAME', 'learnloop_compare_policies'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE EXECUTE ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, integer, text, text, double precision,
+    integer, bigint, double precision) FROM PUBLIC;
+COMMENT ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, integer, text, text, double precision,
+    integer, bigint, double precision) IS
+    'Champion/challenger by estimated policy value: the candidate (version NULL: its newest) against the baseline (version NULL: the deployed one) on the same logged decisions in one pass, with the same clipping and bootstrap counts: per estimator (ips, snips, dr) both values and the difference with its paired percentile interval';

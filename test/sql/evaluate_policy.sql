@@ -208,6 +208,36 @@ SELECT estimator, value IS NOT NULL AS has_value
  WHERE estimator = 'dr';
 SELECT error_of($$SELECT * FROM ml.evaluate_policy('ope_1', 'bandit:no_such_bandit', 'engaged')$$);
 
+-- ml.compare_policies: the candidate against a baseline (the deployed version by default) on the
+-- same rows in one pass: the difference is the two ml.evaluate_policy values' (same rows, same
+-- clipping), its interval paired
+SET client_min_messages = warning;
+CREATE TEMP TABLE single AS
+SELECT m.model, e.* FROM unnest(ARRAY['ope_eng', 'ope_policy']) m(model),
+       ml.evaluate_policy('ope_1', m.model, 'engaged', dm_model => 'ope_eng', bootstrap => 0) e;
+SELECT c.estimator, c.n = s.n AS same_rows,
+       abs(c.candidate_value - s.value) < 1e-12 AS candidate_value,
+       abs(c.baseline_value - b.value) < 1e-12 AS baseline_value,
+       abs(c.difference - (s.value - b.value)) < 1e-12 AS difference,
+       c.ci_low < c.difference AND c.difference < c.ci_high AS inside,
+       c.ci_high - c.ci_low < (s2.ci_high - s2.ci_low) + (b2.ci_high - b2.ci_low) AS paired_narrower
+  FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_policy', 'engaged', dm_model => 'ope_eng') c
+  JOIN single s ON s.model = 'ope_eng' AND s.estimator = c.estimator
+  JOIN single b ON b.model = 'ope_policy' AND b.estimator = c.estimator
+  JOIN ml.evaluate_policy('ope_1', 'ope_eng', 'engaged', dm_model => 'ope_eng') s2 ON s2.estimator = c.estimator
+  JOIN ml.evaluate_policy('ope_1', 'ope_policy', 'engaged', dm_model => 'ope_eng') b2 ON b2.estimator = c.estimator
+ ORDER BY 1;
+-- a policy against itself: no difference, and no width
+SELECT estimator, difference, ci_low, ci_high
+  FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_eng', 'engaged', bootstrap => 100) ORDER BY 1;
+-- the deployed baseline by default; without a direct method for both, DR is NULL
+SELECT estimator, difference IS NULL AS no_difference
+  FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_policy', 'engaged', bootstrap => 0) ORDER BY 1;
+SELECT error_of($$SELECT * FROM ml.compare_policies('ope_1', 'ope_eng', 'no_such_model', 'engaged')$$);
+SELECT error_of($$SELECT * FROM ml.compare_policies('ope_1', 'ope_eng', NULL, 'engaged')$$);
+SELECT error_of($$SELECT * FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_policy', 'engaged', baseline_version => 5)$$);
+RESET client_min_messages;
+
 -- privileges: in the train access (the caller's rights: it reads ml.MLTrainingData and ml.models)
 SET client_min_messages = warning;
 CREATE ROLE learnloop_test_ope_trainer;
@@ -216,6 +246,7 @@ SELECT ml.grant_access('learnloop_test_ope_trainer', 'train');
 SELECT ml.grant_access('learnloop_test_ope_reader', 'read');
 SET ROLE learnloop_test_ope_trainer;
 SELECT estimator, n FROM ml.evaluate_policy('ope_1', 'ope_eng', 'engaged', bootstrap => 0) ORDER BY 1;
+SELECT estimator, n FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_eng', 'engaged', bootstrap => 0) ORDER BY 1;
 SET ROLE learnloop_test_ope_reader;
 SELECT error_of($$SELECT * FROM ml.evaluate_policy('ope_1', 'ope_eng', 'engaged')$$);
 RESET ROLE;
