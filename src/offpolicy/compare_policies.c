@@ -81,7 +81,7 @@ learnloop_compare_policies(PG_FUNCTION_ARGS)
 	scan.candidates = candidates;
 	logged_scan_run(&scan, &options, PG_GETARG_TEXT_PP(ARG_TASK));
 	logged_scan_notice(&scan);
-	scratch = palloc(sizeof(double) * Max(options.resamples, 1));
+	scratch = palloc(sizeof(double) * 2 * Max(options.resamples, 1));	/* see off_policy_estimate */
 
 	for (int e = OPE_IPS; e < OFF_POLICY_ESTIMATORS; e++)
 	{
