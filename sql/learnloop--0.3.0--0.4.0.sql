@@ -1291,6 +1291,84 @@ $def$,
 COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision) IS
     'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic), shifted by drift (0 to 1), and returns the row count';
 
+/*
+ * Issue 12, off-policy evaluation: ml.train and ml.train_async take
+ * deploy_metric and policy_evaluation (champion/challenger by estimated
+ * policy value), re-created keeping their grants as above.
+ */
+SELECT ml.learnloop_replace_function(
+    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)',
+    $def$
+CREATE FUNCTION ml.train(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL,
+    deploy_metric          text DEFAULT NULL,
+    policy_evaluation      jsonb DEFAULT NULL)
+RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
+               score double precision, champion_score double precision, deployed boolean,
+               reason text, job_id bigint)
+AS 'MODULE_PATHNAME', 'learnloop_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+$def$,
+    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy (key metric better by min_improvement, guard metrics within deploy_guards; or, with deploy_metric => ''policy_value'', its estimated value on the logged decisions policy_evaluation names); one row per candidate';
+
+SELECT ml.learnloop_replace_function(
+    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)',
+    $def$
+CREATE FUNCTION ml.train_async(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL,
+    deploy_metric          text DEFAULT NULL,
+    policy_evaluation      jsonb DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+$def$,
+    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
+
+
 DROP FUNCTION ml.learnloop_replace_function(regprocedure, text, text);
 
 /* Kept by training from 0.4.0 on; NULL for older models, which ml.monitor measures without drift. */

@@ -238,6 +238,51 @@ SELECT error_of($$SELECT * FROM ml.compare_policies('ope_1', 'ope_eng', NULL, 'e
 SELECT error_of($$SELECT * FROM ml.compare_policies('ope_1', 'ope_eng', 'ope_policy', 'engaged', baseline_version => 5)$$);
 RESET client_min_messages;
 
+-- ml.train(..., deploy_metric => 'policy_value'): champion/challenger by estimated policy value
+-- on the logged decisions policy_evaluation names (ml.compare_policies, DR by default)
+SET client_min_messages = warning;
+-- the champion: a model of the opposite outcome, whose greedy policy picks poor actions (deployed,
+-- the first of its name)
+SELECT model_name, version, deployed
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+                $$NOT (outcome->>'engaged')::boolean$$,
+                features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 3}');
+-- the challenger on all the data: compared by policy value on the 'ope_2' log, and deployed only
+-- when its DR value beats the champion's by the margin with the paired interval above 0
+CREATE TEMP TABLE gate AS
+SELECT model_name, version, deployed, reason
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+                $$(outcome->>'engaged')::boolean$$,
+                features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}',
+                deploy_metric => 'policy_value',
+                policy_evaluation => '{"task": "ope_2", "reward": "engaged", "bootstrap": 200}');
+SELECT g.version, g.deployed, g.deployed = (c.difference >= 0.05 * abs(c.baseline_value) AND c.ci_low > 0) AS decided_by_policy_value,
+       g.reason LIKE '%deploy_metric policy_value (dr on ' || c.n || ' logged decisions): v2 %' AS reason_says_it,
+       g.deployed = (ml.deployed_version('ope_gate') = 2) AS deployment_follows
+  FROM gate g,
+       ml.compare_policies('ope_2', 'ope_gate', 'ope_gate', 'engaged', candidate_version => 2,
+                           baseline_version => 1, bootstrap => 200) c
+ WHERE c.estimator = 'dr';
+SELECT d.model_version, d.deployed, d.reason = g.reason AS recorded
+  FROM ml.deployment_decisions d JOIN gate g ON g.version = d.model_version
+ WHERE d.model_name = 'ope_gate';
+-- a margin the challenger cannot reach: not deployed, whatever the accuracy says
+SELECT version, deployed,
+       reason LIKE '%: not better (deploying needs a difference of at least 90% of the champion''s value and its interval above 0)' AS not_better
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+                $$(outcome->>'engaged')::boolean$$,
+                features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}',
+                min_improvement => 0.9, deploy_metric => 'policy_value',
+                policy_evaluation => '{"task": "ope_2", "reward": "engaged", "bootstrap": 100}');
+-- bad arguments, before any training
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'policy_value')$$);
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'accuracy')$$);
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', policy_evaluation => '{"task": "t"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'policy_value', policy_evaluation => '{"task": "t"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'policy_value', policy_evaluation => '{"task": "t", "reward": "r", "estimator": "mean"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'policy_value', policy_evaluation => '{"task": "t", "reward": "r", "clip": 3}')$$);
+RESET client_min_messages;
+
 -- privileges: in the train access (the caller's rights: it reads ml.MLTrainingData and ml.models)
 SET client_min_messages = warning;
 CREATE ROLE learnloop_test_ope_trainer;
