@@ -274,6 +274,12 @@ SELECT version, deployed,
                 features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}',
                 min_improvement => 0.9, deploy_metric => 'policy_value',
                 policy_evaluation => '{"task": "ope_2", "reward": "engaged", "bootstrap": 100}');
+-- the comparison fails (no logged decision of the task): the training fails, nothing is registered
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', $q$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$q$,
+                $q$(outcome->>'engaged')::boolean$q$,
+                features => ARRAY['features', $q$decision->>'action' AS action$q$], params => '{"num_round": 2}',
+                deploy_metric => 'policy_value', policy_evaluation => '{"task": "no_such_task", "reward": "engaged"}')$$);
+SELECT max(version) AS still_three FROM ml.models WHERE name = 'ope_gate';
 -- bad arguments, before any training
 SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'policy_value')$$);
 SELECT error_of($$SELECT * FROM ml.train('ope_gate', 'ml.MLTrainingData', 'true', deploy_metric => 'accuracy')$$);
