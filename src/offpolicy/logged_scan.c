@@ -10,8 +10,9 @@
  * compared on the same rows, with the same clipping and the same
  * bootstrap counts.  The other rows are counted, and the caller says so in
  * a NOTICE.  The rows are read in no particular order: the seeded
- * bootstrap draws each row's counts from its id, so the same rows give
- * the same intervals whatever the plan.
+ * bootstrap draws each row's counts from the decision's unit and time
+ * (row_key), so the same decisions give the same intervals whatever the
+ * plan, and whatever ids they were given (a restore, another database).
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +21,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -76,6 +78,18 @@ reward_of(Jsonb *outcome, const char *key, Datum id, double *reward)
 			 errhint("Correct the outcome with ml.record_outcome, or leave the decision out with since and until.")));
 }
 
+/*
+ * A decision's bootstrap key: its unit and time, which identify it
+ * wherever it is stored.  Two decisions of a unit at the same microsecond
+ * share their counts, which only correlates them within the resamples.
+ */
+static uint64
+row_key(text *unit_id, TimestampTz created_at)
+{
+	return hash_bytes_extended((const unsigned char *) VARDATA_ANY(unit_id), VARSIZE_ANY_EXHDR(unit_id),
+							   (uint64) created_at);
+}
+
 static bool
 receive_row(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -120,7 +134,7 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 			scan->excluded.unscorable++;
 		else
 		{
-			row.key = (uint64) DatumGetInt64(slot->tts_values[0]);
+			row.key = row_key(DatumGetTextPP(slot->tts_values[4]), DatumGetTimestampTz(slot->tts_values[5]));
 			for (int i = 0; i < scan->ncandidates; i++)
 			{
 				row.target = terms[i].target;
@@ -167,7 +181,7 @@ scan_decisions(ScanReceiver *receiver, text *task, TimestampTz since, TimestampT
 	options.read_only = true;
 	options.dest = &receiver->pub;
 	if (SPI_execute_plan_extended(spi_cached_plan(&scan_plan,
-												 "SELECT id, features, decision, outcome, unit_id "
+												 "SELECT id, features, decision, outcome, unit_id, created_at "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
 												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),

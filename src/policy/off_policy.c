@@ -25,7 +25,7 @@
  * enters each resample Poisson(1) times, which approximates the usual
  * resampling with replacement and lets every resample be accumulated as
  * the rows stream by, with no row kept.  A row's counts come from its own
- * stream, seeded by the seed and the row's key (its id): the same rows
+ * stream, seeded by the seed and the row's key (its identity): the same rows
  * give the same intervals in any order, so the scan needs no sort.
  *
  *-------------------------------------------------------------------------

@@ -26,7 +26,7 @@ typedef enum OffPolicyEstimator
 /* One logged decision, as the estimators see it. */
 typedef struct OffPolicyRow
 {
-	uint64		key;			/* the row's id: seeds its bootstrap counts */
+	uint64		key;			/* the row's identity: seeds its bootstrap counts */
 	double		reward;			/* finite */
 	double		propensity;		/* logging policy's p(logged action), (0, 1] */
 	double		target;			/* candidate's pi(logged action), [0, 1] */

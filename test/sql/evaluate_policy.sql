@@ -1,14 +1,17 @@
 -- ml.evaluate_policy: off-policy estimates of a candidate model on logged
 -- decisions, against the simulation's true value and independent SQL
--- recomputations; exclusions, warnings and bad inputs.
+-- recomputations; exclusions, warnings and bad inputs.  The training sources
+-- are ordered: their random split, and so the models, must not depend on
+-- where earlier suites left free space in ml.MLTrainingData; the simulated
+-- times are fixed, as the bootstrap draws from each decision's unit and time.
 SET client_min_messages = warning;
-SELECT ml.simulate_users(users => 150, days => 5, seed => 100, task => 'ope_train') AS simulated;
+SELECT ml.simulate_users(users => 150, days => 5, seed => 100, task => 'ope_train', start_at => '2026-01-01') AS simulated;
 SELECT model_name, version
-  FROM ml.train('ope_eng', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+  FROM ml.train('ope_eng', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged' ORDER BY id$$,
                 $$(outcome->>'engaged')::boolean$$,
                 features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}');
 -- ten logs of the rules with 30% uniform exploration (propensities logged), one per seed
-SELECT sum(ml.simulate_users(users => 80, days => 5, seed => s, task => 'ope_' || s)) AS logged
+SELECT sum(ml.simulate_users(users => 80, days => 5, seed => s, task => 'ope_' || s, start_at => '2026-01-01')) AS logged
   FROM generate_series(1, 10) s;
 
 -- the candidate's estimates on each log (the NOTICEs of rows without an outcome are tested below), and its true value on the same contexts
@@ -153,7 +156,7 @@ SELECT estimator, value, ci_low, n, excluded, ess
 
 -- a policy candidate (its classes are the actions) has no direct method: DR is NULL
 SET client_min_messages = warning;
-SELECT model_name FROM ml.train('ope_policy', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train'$$,
+SELECT model_name FROM ml.train('ope_policy', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' ORDER BY id$$,
                                 $$decision->>'action'$$, features => ARRAY['features'], params => '{"num_round": 5}');
 RESET client_min_messages;
 SELECT estimator, value IS NULL AS no_value, ci_low IS NULL AS no_interval
@@ -244,14 +247,14 @@ SET client_min_messages = warning;
 -- the champion: a model of the opposite outcome, whose greedy policy picks poor actions (deployed,
 -- the first of its name)
 SELECT model_name, version, deployed
-  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged' ORDER BY id$$,
                 $$NOT (outcome->>'engaged')::boolean$$,
                 features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 3}');
 -- the challenger on all the data: compared by policy value on the 'ope_2' log, and deployed only
 -- when its DR value beats the champion's by the margin with the paired interval above 0
 CREATE TEMP TABLE gate AS
 SELECT model_name, version, deployed, reason
-  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged' ORDER BY id$$,
                 $$(outcome->>'engaged')::boolean$$,
                 features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}',
                 deploy_metric => 'policy_value',
@@ -269,13 +272,13 @@ SELECT d.model_version, d.deployed, d.reason = g.reason AS recorded
 -- a margin the challenger cannot reach: not deployed, whatever the accuracy says
 SELECT version, deployed,
        reason LIKE '%: not better (deploying needs a difference of at least 90% of the champion''s value and its interval above 0)' AS not_better
-  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$$,
+  FROM ml.train('ope_gate', $$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged' ORDER BY id$$,
                 $$(outcome->>'engaged')::boolean$$,
                 features => ARRAY['features', $$decision->>'action' AS action$$], params => '{"num_round": 20}',
                 min_improvement => 0.9, deploy_metric => 'policy_value',
                 policy_evaluation => '{"task": "ope_2", "reward": "engaged", "bootstrap": 100}');
 -- the comparison fails (no logged decision of the task): the training fails, nothing is registered
-SELECT error_of($$SELECT * FROM ml.train('ope_gate', $q$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged'$q$,
+SELECT error_of($$SELECT * FROM ml.train('ope_gate', $q$SELECT * FROM ml.MLTrainingData WHERE task = 'ope_train' AND outcome ? 'engaged' ORDER BY id$q$,
                 $q$(outcome->>'engaged')::boolean$q$,
                 features => ARRAY['features', $q$decision->>'action' AS action$q$], params => '{"num_round": 2}',
                 deploy_metric => 'policy_value', policy_evaluation => '{"task": "no_such_task", "reward": "engaged"}')$$);
