@@ -96,7 +96,7 @@ BEGIN
     CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert, deliver}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
-        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version}';
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version, action_distribution}';
     WHEN 'record' THEN
         PERFORM ml.grant_access(grantee, 'predict');
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
@@ -104,7 +104,7 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
-        functions := '{record_decision, record_outcome, decide, assign_variant}';
+        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
         functions := functions || '{choose, bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
@@ -132,7 +132,8 @@ BEGIN
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
-                     'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor}';
+                     'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
+                     'evaluate_policy, compare_policies}';
         functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
@@ -1290,6 +1291,84 @@ $def$,
 COMMENT ON FUNCTION ml.simulate_users(integer, integer, integer, integer, timestamptz, text, double precision) IS
     'Inserts a simulated learning-loop workload into ml.MLTrainingData (source synthetic), shifted by drift (0 to 1), and returns the row count';
 
+/*
+ * Issue 12, off-policy evaluation: ml.train and ml.train_async take
+ * deploy_metric and policy_evaluation (champion/challenger by estimated
+ * policy value), re-created keeping their grants as above.
+ */
+SELECT ml.learnloop_replace_function(
+    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)',
+    $def$
+CREATE FUNCTION ml.train(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL,
+    deploy_metric          text DEFAULT NULL,
+    policy_evaluation      jsonb DEFAULT NULL)
+RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
+               score double precision, champion_score double precision, deployed boolean,
+               reason text, job_id bigint)
+AS 'MODULE_PATHNAME', 'learnloop_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+$def$,
+    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy (key metric better by min_improvement, guard metrics within deploy_guards; or, with deploy_metric => ''policy_value'', its estimated value on the logged decisions policy_evaluation names); one row per candidate';
+
+SELECT ml.learnloop_replace_function(
+    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb)',
+    $def$
+CREATE FUNCTION ml.train_async(
+    model                  text,
+    source                 text,
+    target                 text,
+    task                   text DEFAULT NULL,
+    features               text[] DEFAULT NULL,
+    params                 jsonb DEFAULT '{}',
+    test_size              double precision DEFAULT 0.2,
+    split                  text DEFAULT 'random',
+    split_column           text DEFAULT NULL,
+    seed                   integer DEFAULT 42,
+    filter                 text DEFAULT NULL,
+    group_column           text DEFAULT NULL,
+    early_stopping_rounds  integer DEFAULT NULL,
+    search                 jsonb DEFAULT NULL,
+    search_method          text DEFAULT 'grid',
+    search_trials          integer DEFAULT 10,
+    metric                 text DEFAULT NULL,
+    deploy                 text DEFAULT 'auto',
+    min_improvement        double precision DEFAULT 0.05,
+    evaluate_on            text DEFAULT 'all',
+    deploy_guards          jsonb DEFAULT NULL,
+    deploy_metric          text DEFAULT NULL,
+    policy_evaluation      jsonb DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+$def$,
+    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
+
+
 DROP FUNCTION ml.learnloop_replace_function(regprocedure, text, text);
 
 /* Kept by training from 0.4.0 on; NULL for older models, which ml.monitor measures without drift. */
@@ -1476,6 +1555,24 @@ CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_
     WHERE state = 'pending';
 COMMENT ON INDEX ml.webhook_outbox_channel_due_idx IS
     'The delivery worker''s claim, channel by channel: an enabled channel''s pending events by due time, then queue order (a disabled channel''s backlog is not read)';
+
+/* Issue 12, explore: exploration in ml.decide, its distribution, lazy fallbacks */
+CREATE FUNCTION ml.action_distribution(
+    model           text,
+    features        jsonb,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    actions         text[] DEFAULT NULL,
+    version         integer DEFAULT NULL,
+    action_feature  text DEFAULT 'action')
+RETURNS TABLE (action text, probability double precision, score double precision)
+AS 'MODULE_PATHNAME', 'learnloop_action_distribution'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) IS
+    'The probability with which ml.decide would choose each eligible action (actions; NULL: every action the model knows) under an exploration method (greedy, epsilon, softmax, squarecb), and the model''s score of it; the deployed version unless one is given';
+REVOKE EXECUTE ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) FROM PUBLIC;
 
 /* ---------------------------------------------------------------------- */
 /* Issue 12, sim: the simulation's ground truth and policy replay          */
@@ -2059,3 +2156,49 @@ REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text
     ml.drop_bandit(text), ml.choose(text, text, jsonb, bigint),
     ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text, boolean),
     ml.bandit_outcome_from_decision() FROM PUBLIC;
+
+/* Issue 12, off-policy evaluation: ml.evaluate_policy */
+CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,
+                                   since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                   explore text DEFAULT 'greedy', epsilon double precision DEFAULT NULL,
+                                   temperature double precision DEFAULT NULL, gamma double precision DEFAULT NULL,
+                                   version integer DEFAULT NULL, dm_model text DEFAULT NULL,
+                                   action_feature text DEFAULT 'action',
+                                   max_weight double precision DEFAULT 100, bootstrap integer DEFAULT 1000,
+                                   seed bigint DEFAULT 42, confidence double precision DEFAULT 0.95)
+RETURNS TABLE (estimator text, value double precision, ci_low double precision, ci_high double precision,
+               std_error double precision, lift double precision, lift_low double precision,
+               lift_high double precision, n bigint, ess double precision, clipped bigint,
+               largest_weight double precision, excluded bigint, unsupported double precision,
+               warnings text[])
+AS 'MODULE_PATHNAME', 'learnloop_evaluate_policy'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE EXECUTE ON FUNCTION ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, text, text, double precision,
+    integer, bigint, double precision) FROM PUBLIC;
+COMMENT ON FUNCTION ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, text, text, double precision,
+    integer, bigint, double precision) IS
+    'Estimates off-policy the mean reward a candidate model (version NULL: its newest), exploring as explore says, would have earned on the task''s logged decisions of [since, until) that carry a propensity: one row each for the logged policy''s own value, IPS, self-normalised IPS and doubly robust (direct method: dm_model, else the candidate when it is an outcome model), with weights clipped at max_weight and seeded Poisson-bootstrap percentile intervals';
+
+/* Issue 12, off-policy evaluation: ml.compare_policies (champion/challenger by policy value) */
+CREATE FUNCTION ml.compare_policies(task text, candidate text, baseline text, reward text,
+                                    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                    explore text DEFAULT 'greedy', epsilon double precision DEFAULT NULL,
+                                    temperature double precision DEFAULT NULL, gamma double precision DEFAULT NULL,
+                                    candidate_version integer DEFAULT NULL, baseline_version integer DEFAULT NULL,
+                                    dm_model text DEFAULT NULL, action_feature text DEFAULT 'action',
+                                    max_weight double precision DEFAULT 100, bootstrap integer DEFAULT 1000,
+                                    seed bigint DEFAULT 42, confidence double precision DEFAULT 0.95)
+RETURNS TABLE (estimator text, candidate_value double precision, baseline_value double precision,
+               difference double precision, ci_low double precision, ci_high double precision, n bigint,
+               candidate_ess double precision, baseline_ess double precision, excluded bigint)
+AS 'MODULE_PATHNAME', 'learnloop_compare_policies'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE EXECUTE ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, integer, text, text, double precision,
+    integer, bigint, double precision) FROM PUBLIC;
+COMMENT ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, timestamptz, text,
+    double precision, double precision, double precision, integer, integer, text, text, double precision,
+    integer, bigint, double precision) IS
+    'Champion/challenger by estimated policy value: the candidate (version NULL: its newest) against the baseline (version NULL: the deployed one) on the same logged decisions in one pass, with the same clipping and bootstrap counts: per estimator (ips, snips, dr) both values and the difference with its paired percentile interval';

@@ -29,6 +29,7 @@
 #include "utils/json.h"
 
 #include "train/deploy_gate.h"
+#include "train/policy_gate.h"
 #include "model/metrics.h"
 
 /*
@@ -323,6 +324,9 @@ deploy_decide(TrainRun *run)
 		if (reason.len > 0)
 			appendStringInfoString(&reason, "; ");
 		acceptable = compare(run, &reason);
+		/* deploy_metric => 'policy_value': decided at registration (policy_gate.c) */
+		if (policy_gate_pending(run))
+			acceptable = false;
 		if (policy == DEPLOY_AUTO && !run->comparable)
 			appendStringInfoString(&reason, "; not deployed: deploy => 'always' or ml.deploy deploys it anyway");
 	}

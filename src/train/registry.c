@@ -41,6 +41,7 @@
 #include "utils/syscache.h"
 
 #include "common/json_number.h"
+#include "train/policy_gate.h"
 #include "train/registry.h"
 
 /*
@@ -253,6 +254,8 @@ registry_save(TrainRun *run, int64 job_id)
 	if (run->champion.scored)
 		insert_evaluation(run, model, run->champion.version, &run->champion.metrics,
 						  run->champion.coverage, version);
+	if (policy_gate_pending(run))
+		policy_gate_decide(run, version);
 	insert_decision(run, version);
 
 	if (run->deploy)

@@ -24,6 +24,7 @@
 #include "common/json_number.h"
 #include "common/json_tree.h"
 #include "train/deploy_gate.h"
+#include "train/policy_gate.h"
 #include "train/spec.h"
 
 /* ml.train's argument positions */
@@ -33,7 +34,7 @@ enum
 	ARG_TEST_SIZE, ARG_SPLIT, ARG_SPLIT_COLUMN, ARG_SEED, ARG_FILTER,
 	ARG_GROUP_COLUMN, ARG_EARLY_STOPPING, ARG_SEARCH, ARG_SEARCH_METHOD,
 	ARG_SEARCH_TRIALS, ARG_METRIC, ARG_DEPLOY, ARG_MIN_IMPROVEMENT,
-	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS
+	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION
 };
 
 static char *
@@ -256,6 +257,8 @@ spec_from_args(FunctionCallInfo fcinfo)
 		spec->deploy_guards = JsonbToCString(NULL, &guards->root, VARSIZE(guards));
 	}
 
+	spec->policy_evaluation = policy_gate_arg(fcinfo, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION);
+
 	if (spec->early_stopping_rounds > 0 && spec->test_size == 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -289,6 +292,7 @@ spec_to_json(const TrainSpec *spec, StringInfo out)
 	append_string_field(out, "group_column", spec->group_column);
 	append_string_field(out, "metric", spec->metric);
 	appendStringInfo(out, ", \"deploy_guards\": %s", spec->deploy_guards ? spec->deploy_guards : "null");
+	appendStringInfo(out, ", \"policy_evaluation\": %s", spec->policy_evaluation ? spec->policy_evaluation : "null");
 	appendStringInfo(out, ", \"params\": %s", spec->params ? spec->params : "{}");
 	appendStringInfo(out, ", \"search\": %s", spec->search ? spec->search : "null");
 	appendStringInfo(out, ", \"numbers\": [%d, %d, %d, %d, %d, %d, %d, %d, %d]",
@@ -359,6 +363,7 @@ spec_from_json(const char *json)
 	spec->params = json_text(root, "params");
 	spec->search = json_text(root, "search");
 	spec->deploy_guards = json_text(root, "deploy_guards");
+	spec->policy_evaluation = json_text(root, "policy_evaluation");
 	numbers = cJSON_GetObjectItemCaseSensitive(root, "numbers");
 	for (i = 0; i < 9; i++)
 		n[i] = cJSON_GetArrayItem(numbers, i)->valueint;

@@ -47,6 +47,9 @@ typedef struct TrainSpec
 	bool		evaluate_on_real;
 	char	   *deploy_guards;	/* JSON object: metric -> tolerance; NULL:
 								 * the task's defaults */
+	char	   *policy_evaluation;	/* deploy_metric 'policy_value': JSON object
+									 * of the logged decisions to compare on
+									 * (policy_gate.c); NULL: the key metric */
 } TrainSpec;
 
 extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);

@@ -1,7 +1,7 @@
 -- pgTAP: the learning-loop schema, its indexes and functions
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(45);
+SELECT plan(49);
 
 SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
@@ -52,6 +52,18 @@ SELECT has_function('ml', 'simulate_outcome', ARRAY['text', 'jsonb', 'text', 'in
 SELECT has_function('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb']);
 SELECT is_definer('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb'],
                   'ml.monitor writes the metrics with the owner''s rights');
+SELECT has_function('ml', 'evaluate_policy', ARRAY['text', 'text', 'text', 'timestamp with time zone',
+       'timestamp with time zone', 'text', 'double precision', 'double precision', 'double precision', 'integer',
+       'text', 'text', 'double precision', 'integer', 'bigint', 'double precision']);
+SELECT isnt_definer('ml', 'evaluate_policy', ARRAY['text', 'text', 'text', 'timestamp with time zone',
+       'timestamp with time zone', 'text', 'double precision', 'double precision', 'double precision', 'integer',
+       'text', 'text', 'double precision', 'integer', 'bigint', 'double precision']);
+SELECT has_function('ml', 'compare_policies', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone',
+       'timestamp with time zone', 'text', 'double precision', 'double precision', 'double precision', 'integer',
+       'integer', 'text', 'text', 'double precision', 'integer', 'bigint', 'double precision']);
+SELECT isnt_definer('ml', 'compare_policies', ARRAY['text', 'text', 'text', 'text', 'timestamp with time zone',
+       'timestamp with time zone', 'text', 'double precision', 'double precision', 'double precision', 'integer',
+       'integer', 'text', 'text', 'double precision', 'integer', 'bigint', 'double precision']);
 SELECT has_function('ml', 'build_info', '{}'::name[]);
 SELECT has_function('ml', 'grant_access', ARRAY['regrole', 'text']);
 SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
