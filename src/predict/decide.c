@@ -44,6 +44,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#include "common/args.h"
 #include "common/guarded.h"
 #include "common/json_number.h"
 #include "common/prng.h"
@@ -154,7 +155,7 @@ draw_uniform(FunctionCallInfo fcinfo, text *task, text *unit, Jsonb *features)
 	static bool seeded = false;
 	Prng		prng;
 
-	if (!PG_ARGISNULL(ARG_SEED))
+	if (args_given(fcinfo, ARG_SEED))
 	{
 		StringInfoData key;
 
@@ -203,7 +204,7 @@ append_explore(StringInfo out, const Exploration *e, FunctionCallInfo fcinfo)
 		append_key_number(out, "temperature", e->temperature);
 	else if (e->method == EXPLORE_SQUARECB)
 		append_key_number(out, "gamma", e->gamma);
-	if (!PG_ARGISNULL(ARG_SEED))
+	if (args_given(fcinfo, ARG_SEED))
 		appendStringInfo(out, ", \"seed\": " INT64_FORMAT, PG_GETARG_INT64(ARG_SEED));
 	appendStringInfoChar(out, '}');
 }

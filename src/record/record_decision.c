@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/args.h"
 #include "common/json_number.h"
 #include "common/spi_plan.h"
 #include "fmgr.h"
@@ -103,7 +104,7 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 	values[2] = PointerGetDatum(payload_features_arg(fcinfo, 2));
 	decision = payload_object_arg(fcinfo, 3, "decision");
 	payload_check_decision(decision);
-	if (!PG_ARGISNULL(8))
+	if (args_given(fcinfo, 8))
 		decision = with_propensity(decision, PG_GETARG_FLOAT8(8));
 	values[3] = PointerGetDatum(decision);
 
