@@ -61,7 +61,8 @@ learnloop_record_fallback(PG_FUNCTION_ARGS)
 
 	args_not_null(fcinfo, 0, "decision_id", "Pass the id that ml.decide returned.");
 	decision_id = PG_GETARG_INT64(0);
-	action = text_to_cstring(payload_name_arg(fcinfo, 1, "action", true));
+	args_not_null(fcinfo, 1, "action", "Pass the action the application took.");
+	action = text_to_cstring(payload_name_arg(fcinfo, 1, "action", false));
 
 	initStringInfo(&fill);
 	appendStringInfoString(&fill, "{\"action\": ");
