@@ -78,7 +78,9 @@ SELECT decision->'explore' AS explore, decision->'explored' AS explored, decisio
   FROM ml.mltrainingdata WHERE task = 'ex_serve' ORDER BY id DESC LIMIT 1;
 
 -- an eligible set: only its actions, in the model's order whatever the set's order, the best among them
-SELECT d.action, d.probability, d.score = s.score AS same_score
+SELECT d.action, d.probability = CASE WHEN d.action = (SELECT action FROM scored WHERE n = 1 AND action IN ('brief_answer', 'socratic_question')
+                                                        ORDER BY score DESC, k LIMIT 1) THEN 0.75 ELSE 0.25 END AS formula,
+       d.score = s.score AS same_score
   FROM ml.action_distribution('ex', (SELECT features FROM units WHERE n = 1), 'epsilon', epsilon => 0.5,
                               actions => '{socratic_question, brief_answer, socratic_question}') d
   JOIN scored s ON s.n = 1 AND s.action = d.action;
@@ -131,7 +133,7 @@ SELECT e.method, count(*) AS actions,
        bool_and(c.drawn IS NULL OR c.propensities = 1 AND c.propensity = e.probability) AS propensity_exact,
        bool_and(c.drawn IS NULL OR c.explored = (e.action <> (SELECT action FROM best WHERE n = 3))) AS explored_flag,
        bool_and(c.drawn IS NULL OR c.same_distribution) AS distribution_logged,
-       min(e.probability) > 0.001 AS every_action_likely
+       min(e.probability) > 0 AS every_action_possible
   FROM (SELECT m.method, d.* FROM unnest('{epsilon, softmax, squarecb}'::text[]) m (method),
                ml.action_distribution('ex', (SELECT features FROM units WHERE n = 3), m.method, epsilon => 0.3,
                                       temperature => 0.05, gamma => 30) d) e
