@@ -23,13 +23,16 @@ set -euo pipefail
 bash bench/prediction_data.sh
 
 # each query of the list once per run, in an order that rotates between
-# runs, after one untimed warm-up of each; the table is emptied before
-# every query.  Prints "name best_ms" lines.
+# runs and runs backwards every other run (a rotation alone keeps each
+# query after the same neighbour, and the query after ml.record_decision
+# measures slower), after one untimed warm-up of each; the table is
+# emptied before every query.  Prints "name best_ms" lines.
 measure() {
   local script r i n=$# names=("$@") cpu="SELECT split_part(pg_read_file(\$\$/proc/self/schedstat\$\$), \$\$ \$\$, 1);"
   script=$(for r in $(seq 0 $RUNS); do
     for i in $(seq 0 $((n - 1))); do
-      local name=${names[$(( (i + r) % n ))]}
+      local k=$(( r % 2 ? n - 1 - i : i ))
+      local name=${names[$(( (k + r / 2) % n ))]}
       printf "TRUNCATE ml.mltrainingdata;\n\\\\echo %s%s\n%s\n%s;\n%s\n" \
         "$([ $r = 0 ] && echo warmup_)" "$name" "$cpu" "${queries[$name]}" "$cpu"
     done

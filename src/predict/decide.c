@@ -40,13 +40,14 @@
 #include "access/htup_details.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "common/shortest_dec.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "common/args.h"
 #include "common/guarded.h"
-#include "common/json_number.h"
 #include "common/prng.h"
 #include "policy/exploration.h"
 #include "predict/action_distribution.h"
@@ -184,29 +185,92 @@ draw_uniform(FunctionCallInfo fcinfo, text *task, text *unit, Jsonb *features)
 	return prng_uniform(&backend_prng);
 }
 
-/* ", key: value" for a finite double (NaNs are left out by the callers) */
+/*
+ * The decision is built as a Jsonb directly, not printed and parsed again:
+ * parsing was a tenth of a greedy decision's time once the row grew the
+ * exploration keys.  Numbers are the doubles' shortest exact decimals, as
+ * JSON text would have them.
+ */
 static void
-append_key_number(StringInfo out, const char *key, double value)
+push_key(JsonbParseState **state, const char *key)
 {
-	appendStringInfo(out, ", \"%s\": ", key);
-	json_append_float8(out, value);
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = unconstify(char *, key);
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+}
+
+static void
+push_string(JsonbParseState **state, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	v.type = value ? jbvString : jbvNull;
+	if (value)
+	{
+		v.val.string.val = unconstify(char *, value);
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_number(JsonbParseState **state, const char *key, double value)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+	JsonbValue	v;
+
+	if (key)
+		push_key(state, key);
+	double_to_shortest_decimal_buf(value, buf);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_integer(JsonbParseState **state, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(value);
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_bool(JsonbParseState **state, const char *key, bool value)
+{
+	JsonbValue	v;
+
+	push_key(state, key);
+	v.type = jbvBool;
+	v.val.boolean = value;
+	pushJsonbValue(state, WJB_VALUE, &v);
 }
 
 /* The method and only the parameters it used, and the seed when given. */
 static void
-append_explore(StringInfo out, const Exploration *e, FunctionCallInfo fcinfo)
+push_explore(JsonbParseState **state, const Exploration *e, FunctionCallInfo fcinfo)
 {
-	appendStringInfoString(out, ", \"explore\": {\"method\": ");
-	escape_json(out, exploration_method_name(e->method));
+	push_key(state, "explore");
+	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	push_string(state, "method", exploration_method_name(e->method));
 	if (e->method == EXPLORE_EPSILON)
-		append_key_number(out, "epsilon", e->epsilon);
+		push_number(state, "epsilon", e->epsilon);
 	else if (e->method == EXPLORE_SOFTMAX)
-		append_key_number(out, "temperature", e->temperature);
+		push_number(state, "temperature", e->temperature);
 	else if (e->method == EXPLORE_SQUARECB)
-		append_key_number(out, "gamma", e->gamma);
+		push_number(state, "gamma", e->gamma);
 	if (args_given(fcinfo, ARG_SEED))
-		appendStringInfo(out, ", \"seed\": " INT64_FORMAT, PG_GETARG_INT64(ARG_SEED));
-	appendStringInfoChar(out, '}');
+		push_integer(state, "seed", PG_GETARG_INT64(ARG_SEED));
+	pushJsonbValue(state, WJB_END_OBJECT, NULL);
 }
 
 /*
@@ -217,66 +281,51 @@ append_explore(StringInfo out, const Exploration *e, FunctionCallInfo fcinfo)
  * latency so far (the insert that follows is not in it: the row cannot
  * hold the time of its own writing).
  */
-static char *
-decision_json(FunctionCallInfo fcinfo, const Decision *d, const CachedModel *model,
-			  const ActionDistribution *dist, const Exploration *e)
+static Jsonb *
+decision_jsonb(FunctionCallInfo fcinfo, const Decision *d, const CachedModel *model,
+			   const ActionDistribution *dist, const Exploration *e)
 {
-	StringInfoData decision;
+	JsonbParseState *state = NULL;
 
-	initStringInfo(&decision);
-	appendStringInfoString(&decision, "{\"action\": ");
-	if (d->action)
-		escape_json(&decision, d->action);
-	else
-		appendStringInfoString(&decision, "null");
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	push_string(&state, "action", d->action);
 	if (!isnan(d->confidence))
-		append_key_number(&decision, "confidence", d->confidence);
+		push_number(&state, "confidence", d->confidence);
 	if (!isnan(d->score))
-		append_key_number(&decision, "score", d->score);
-	appendStringInfoString(&decision, ", \"decided_by\": ");
-	escape_json(&decision, d->decided_by);
+		push_number(&state, "score", d->score);
+	push_string(&state, "decided_by", d->decided_by);
 	if (model)
 	{
-		appendStringInfoString(&decision, ", \"model\": ");
-		escape_json(&decision, model->name);
-		appendStringInfo(&decision, ", \"version\": %d", model->version);
+		push_string(&state, "model", model->name);
+		push_integer(&state, "version", model->version);
 	}
 	if (d->action)
 	{
-		append_key_number(&decision, "propensity", d->propensity);
-		appendStringInfoString(&decision, ", \"distribution\": {");
+		push_number(&state, "propensity", d->propensity);
+		push_key(&state, "distribution");
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 		if (dist)
 			for (int a = 0; a < dist->scores.n; a++)
 			{
-				if (a > 0)
-					appendStringInfoString(&decision, ", ");
-				escape_json(&decision, dist->scores.actions[a]);
-				appendStringInfoString(&decision, ": ");
-				json_append_float8(&decision, dist->probabilities[a]);
+				push_key(&state, dist->scores.actions[a]);
+				push_number(&state, NULL, dist->probabilities[a]);
 			}
 		else
 		{
-			escape_json(&decision, d->action);
-			appendStringInfoString(&decision, ": 1");
+			push_key(&state, d->action);
+			push_number(&state, NULL, 1);
 		}
-		appendStringInfoChar(&decision, '}');
+		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 		if (dist)
-			append_explore(&decision, e, fcinfo);
-		appendStringInfo(&decision, ", \"explored\": %s", d->explored ? "true" : "false");
+			push_explore(&state, e, fcinfo);
+		push_bool(&state, "explored", d->explored);
 	}
 	if (d->suggested)
-	{
-		appendStringInfoString(&decision, ", \"suggested\": ");
-		escape_json(&decision, d->suggested);
-	}
+		push_string(&state, "suggested", d->suggested);
 	if (d->reason)
-	{
-		appendStringInfoString(&decision, ", \"reason\": ");
-		escape_json(&decision, d->reason);
-	}
-	appendStringInfo(&decision, ", \"latency_us\": " INT64_FORMAT, serving_stats_elapsed_us());
-	appendStringInfoChar(&decision, '}');
-	return decision.data;
+		push_string(&state, "reason", d->reason);
+	push_integer(&state, "latency_us", serving_stats_elapsed_us());
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
 static Datum
@@ -387,9 +436,7 @@ decide_impl(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(task);
 	values[1] = PointerGetDatum(unit);
 	values[2] = PointerGetDatum(features);
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(decision_json(fcinfo, &d, model,
-																			by_model ? &dist : NULL,
-																			&exploration)));
+	values[3] = JsonbPGetDatum(decision_jsonb(fcinfo, &d, model, by_model ? &dist : NULL, &exploration));
 	values[4] = CStringGetTextDatum("real");
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));
