@@ -1574,6 +1574,98 @@ COMMENT ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, 
     'The probability with which ml.decide would choose each eligible action (actions; NULL: every action the model knows) under an exploration method (greedy, epsilon, softmax, squarecb), and the model''s score of it; the deployed version unless one is given';
 REVOKE EXECUTE ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) FROM PUBLIC;
 
+/*
+ * ml.decide and ml.record_decision take new arguments (ml.decide returns
+ * the propensity too): dropped and created again.  The roles that could
+ * run them keep them, the roles that could run ml.record_outcome (given
+ * 'record') get ml.record_fallback and those that could run ml.predict_label
+ * (given 'predict') ml.action_distribution, as grants of the DBA's, not as
+ * the extension's initial privileges (which pg_dump leaves out): the old
+ * grants wait in a table of this script's own, dropped at the end.
+ */
+CREATE TABLE ml.learnloop_explore_grants (function text, grantee oid, grantable boolean);
+INSERT INTO ml.learnloop_explore_grants
+SELECT f.new_signature, a.grantee, a.is_grantable
+  FROM (VALUES ('ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision)'::regprocedure,
+                'ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[])'),
+               ('ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz)'::regprocedure,
+                'ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision)'),
+               ('ml.record_outcome(bigint, jsonb)'::regprocedure, 'ml.record_fallback(bigint, text)'),
+               ('ml.predict_label(text, jsonb, integer)'::regprocedure,
+                'ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text)'))
+       f (old, new_signature),
+       pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+ WHERE p.oid = f.old AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner;
+
+DROP FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision);
+CREATE FUNCTION ml.decide(
+    task            text,
+    unit_id         text,
+    features        jsonb,
+    fallback        text DEFAULT NULL,
+    model           text DEFAULT NULL,
+    min_confidence  double precision DEFAULT 0.5,
+    action_feature  text DEFAULT 'action',
+    experiment      text DEFAULT NULL,
+    variant         text DEFAULT NULL,
+    min_score       double precision DEFAULT NULL,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    seed            bigint DEFAULT NULL,
+    actions         text[] DEFAULT NULL)
+RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text,
+               score double precision, propensity double precision)
+AS 'MODULE_PATHNAME', 'learnloop_decide'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) IS
+    'Chooses an action with the deployed model among the eligible actions (greedy, or drawn with epsilon, softmax or squarecb exploration), or the fallback when there is no model, it is unsure or its score is below min_score (without a fallback: action NULL, decided_by unsure, for ml.record_fallback), records the decision with its propensity and returns its id; confidence is a probability, score an outcome model''s predicted outcome, propensity the probability the action was chosen with';
+REVOKE EXECUTE ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) FROM PUBLIC;
+
+DROP FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz);
+CREATE FUNCTION ml.record_decision(
+    task        text,
+    unit_id     text,
+    features    jsonb,
+    decision    jsonb,
+    source      text DEFAULT 'real',
+    experiment  text DEFAULT NULL,
+    variant     text DEFAULT NULL,
+    created_at  timestamptz DEFAULT NULL,
+    propensity  double precision DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_record_decision'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) IS
+    'Records one decision and returns its id, for ml.record_outcome later; propensity (0 to 1, above 0) is the probability with which the application chose the action, merged into decision for off-policy evaluation';
+REVOKE EXECUTE ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) FROM PUBLIC;
+
+CREATE FUNCTION ml.record_fallback(decision_id bigint, action text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_record_fallback'
+LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ml.record_fallback(bigint, text) IS
+    'Fills in the action an application took for a decision ml.decide left to it (decided_by unsure, no fallback given): propensity 1, the model''s suggestion kept; returns the decision';
+REVOKE EXECUTE ON FUNCTION ml.record_fallback(bigint, text) FROM PUBLIC;
+
+DO $$
+DECLARE
+    targets oid[] := ARRAY(SELECT DISTINCT g.function::regprocedure::oid FROM ml.learnloop_explore_grants g);
+    saved pg_init_privs[] := ARRAY(SELECT i FROM pg_init_privs i WHERE i.objoid = ANY (targets));
+    g record;
+BEGIN
+    FOR g IN SELECT * FROM ml.learnloop_explore_grants LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', g.function, g.grantee::regrole,
+                       CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    DELETE FROM pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_init_privs SELECT * FROM unnest(saved);
+END
+$$;
+DROP TABLE ml.learnloop_explore_grants;
+
 /* ---------------------------------------------------------------------- */
 /* Issue 12, sim: the simulation's ground truth and policy replay          */
 /* ---------------------------------------------------------------------- */

@@ -326,12 +326,13 @@ CREATE FUNCTION ml.record_decision(
     source      text DEFAULT 'real',
     experiment  text DEFAULT NULL,
     variant     text DEFAULT NULL,
-    created_at  timestamptz DEFAULT NULL)
+    created_at  timestamptz DEFAULT NULL,
+    propensity  double precision DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'learnloop_record_decision'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz) IS
-    'Records one decision and returns its id, for ml.record_outcome later';
+COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) IS
+    'Records one decision and returns its id, for ml.record_outcome later; propensity (0 to 1, above 0) is the probability with which the application chose the action, merged into decision for off-policy evaluation';
 
 CREATE FUNCTION ml.record_outcome(decision_id bigint, outcome jsonb)
 RETURNS jsonb
@@ -612,19 +613,25 @@ CREATE FUNCTION ml.decide(
     task            text,
     unit_id         text,
     features        jsonb,
-    fallback        text,
+    fallback        text DEFAULT NULL,
     model           text DEFAULT NULL,
     min_confidence  double precision DEFAULT 0.5,
     action_feature  text DEFAULT 'action',
     experiment      text DEFAULT NULL,
     variant         text DEFAULT NULL,
-    min_score       double precision DEFAULT NULL)
+    min_score       double precision DEFAULT NULL,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    seed            bigint DEFAULT NULL,
+    actions         text[] DEFAULT NULL)
 RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text,
-               score double precision)
+               score double precision, propensity double precision)
 AS 'MODULE_PATHNAME', 'learnloop_decide'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision) IS
-    'Chooses an action with the deployed model (or the fallback when there is none, it is unsure or its score is below min_score), records the decision and returns its id; confidence is a probability, score an outcome model''s predicted outcome';
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) IS
+    'Chooses an action with the deployed model among the eligible actions (greedy, or drawn with epsilon, softmax or squarecb exploration), or the fallback when there is no model, it is unsure or its score is below min_score (without a fallback: action NULL, decided_by unsure, for ml.record_fallback), records the decision with its propensity and returns its id; confidence is a probability, score an outcome model''s predicted outcome, propensity the probability the action was chosen with';
 
 CREATE FUNCTION ml.model_cache()
 RETURNS TABLE (model text, version integer, evaluator text, reason text, memory_bytes bigint, model_bytes bigint)
@@ -3238,3 +3245,12 @@ COMMENT ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, tim
     double precision, double precision, double precision, integer, integer, text, text, double precision,
     integer, bigint, double precision) IS
     'Champion/challenger by estimated policy value: the candidate (version NULL: its newest) against the baseline (version NULL: the deployed one) on the same logged decisions in one pass, with the same clipping and bootstrap counts: per estimator (ips, snips, dr) both values and the difference with its paired percentile interval';
+
+CREATE FUNCTION ml.record_fallback(decision_id bigint, action text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_record_fallback'
+LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ml.record_fallback(bigint, text) IS
+    'Fills in the action an application took for a decision ml.decide left to it (decided_by unsure, no fallback given): propensity 1, the model''s suggestion kept; returns the decision';
+REVOKE EXECUTE ON FUNCTION ml.record_fallback(bigint, text) FROM PUBLIC;
