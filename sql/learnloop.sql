@@ -1184,20 +1184,22 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
-        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
-        functions := functions || '{choose, bandit_distribution}';
+        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback, choose, '
+                     'bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
                        'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, '
-                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring TO %s', grantee);
+                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring, '
+                       'ml.bandits, ml.bandit_arms TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
-        functions := functions || '{bandit_distribution}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
+                     'bandit_distribution}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1210,11 +1212,12 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments, '
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, DELETE ON ml.bandits TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.bandit_arms TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
-                     'evaluate_policy, compare_policies}';
-        functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
+                     'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -1232,13 +1235,6 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
         functions := '{}';
     END CASE;
-    -- bandits (absent while the 0.3.0 -> 0.4.0 update re-grants, before its last block creates them)
-    IF access IN ('record', 'read', 'train') AND to_regclass('ml.bandits') IS NOT NULL THEN
-        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
-        IF access = 'train' THEN
-            EXECUTE format('GRANT INSERT, DELETE ON ml.bandits TO %s', grantee);
-        END IF;
-    END IF;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);

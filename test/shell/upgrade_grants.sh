@@ -79,6 +79,23 @@ ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.record_fallback(bigin
               OR has_function_privilege('public', 'ml.action_distribution(text, jsonb, text, float8, float8, float8, text[], integer, text)', 'EXECUTE')
               OR has_function_privilege('public', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8, text, float8, float8, float8, bigint, text[])', 'EXECUTE')")" \
    f "other roles and PUBLIC get none of them"
+# bandits, off-policy evaluation and the simulation's truth (created after the re-grant's helper)
+ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.bandit_distribution(text, text, jsonb, integer, bigint)', 'EXECUTE')
+              AND has_table_privilege('ll_up_app', 'ml.bandit_arms', 'SELECT')
+              AND has_function_privilege('ll_up_read', 'ml.bandit_distribution(text, text, jsonb, integer, bigint)', 'EXECUTE')
+              AND has_table_privilege('ll_up_read', 'ml.bandits', 'SELECT')
+              AND has_function_privilege('ll_up_train', 'ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text, float8, float8, float8, integer, text, text, float8, integer, bigint, float8)', 'EXECUTE')
+              AND has_function_privilege('ll_up_train', 'ml.create_bandit(text, text[], text, text, text, text, text, float8, integer)', 'EXECUTE')
+              AND has_table_privilege('ll_up_train', 'ml.bandits', 'INSERT')
+              AND has_function_privilege('ll_up_train', 'ml.simulate_expected_outcome(text, jsonb, text, integer, float8, text)', 'EXECUTE')")" \
+   t "roles given record, read or train before the update get the bandits, ml.evaluate_policy and the simulation's truth as their access gives them"
+ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              OR has_function_privilege('ll_up_read', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              OR has_function_privilege('ll_up_app', 'ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text, float8, float8, float8, integer, text, text, float8, integer, bigint, float8)', 'EXECUTE')
+              OR has_table_privilege('ll_up_read', 'ml.bandits', 'INSERT')
+              OR has_function_privilege('public', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')")" \
+   f "and no more: predict and read roles cannot choose, record roles cannot evaluate, read roles cannot create bandits, PUBLIC nothing"
 ok "$(q "SELECT count(*) FROM pg_class WHERE relname = 'learnloop_explore_grants'")" 0 \
    "the update's table of old grants is gone"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_grant_as_dba', 'learnloop_replace_function')")" 0 \
