@@ -20,7 +20,8 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
 #include "bandit/load.h"
@@ -68,38 +69,108 @@ distribution(const BanditState *state, int draws, uint64 seed, double *p1, doubl
 	bandit_thompson(&state->prior, state->k, p1, p2, draws, seed, probabilities);
 }
 
-/* The decision row's JSON: the contract's keys for a bandit's choice */
-static char *
-decision_json(const BanditState *state, int chosen, bool explored,
-			  const double *probabilities, bool seeded, int64 seed)
+/* Pushes a string, as a key or a value */
+static void
+push_string(JsonbParseState **state, JsonbIteratorToken token, const char *string)
 {
-	StringInfoData d;
+	JsonbValue	v;
 
-	initStringInfo(&d);
-	appendStringInfoString(&d, "{\"action\": ");
-	escape_json(&d, state->actions[chosen]);
-	appendStringInfoString(&d, ", \"propensity\": ");
-	json_append_float8(&d, probabilities[chosen]);
-	appendStringInfoString(&d, ", \"distribution\": {");
+	v.type = jbvString;
+	v.val.string.val = (char *) string;
+	v.val.string.len = strlen(string);
+	pushJsonbValue(state, token, &v);
+}
+
+/*
+ * Pushes a number as JSON text of it would read: the float's shortest
+ * exact form (null for what JSON cannot hold), as json_append_float8.
+ */
+static void
+push_float8(JsonbParseState **state, double value)
+{
+	JsonbValue	v;
+	StringInfoData text;
+
+	initStringInfo(&text);
+	json_append_float8(&text, value);
+	if (strcmp(text.data, "null") == 0)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvNumeric;
+		v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text.data),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_int64(JsonbParseState **state, int64 value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(value);
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_bool(JsonbParseState **state, bool value)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = value;
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * The decision row's JSON: the contract's keys for a bandit's choice, built
+ * as the jsonb value itself (parsing its text cost a tenth of the call).
+ */
+static Jsonb *
+decision_jsonb(const BanditState *state, int chosen, bool explored,
+			   const double *probabilities, bool seeded, int64 seed)
+{
+	JsonbParseState *json = NULL;
+	JsonbValue *result;
+
+	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "action");
+	push_string(&json, WJB_VALUE, state->actions[chosen]);
+	push_string(&json, WJB_KEY, "propensity");
+	push_float8(&json, probabilities[chosen]);
+	push_string(&json, WJB_KEY, "distribution");
+	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < state->k; i++)
 	{
-		if (i > 0)
-			appendStringInfoString(&d, ", ");
-		escape_json(&d, state->actions[i]);
-		appendStringInfoString(&d, ": ");
-		json_append_float8(&d, probabilities[i]);
+		push_string(&json, WJB_KEY, state->actions[i]);
+		push_float8(&json, probabilities[i]);
 	}
-	appendStringInfo(&d, "}, \"explore\": {\"method\": \"thompson\", \"draws\": %d", state->draws);
+	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "explore");
+	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "method");
+	push_string(&json, WJB_VALUE, "thompson");
+	push_string(&json, WJB_KEY, "draws");
+	push_int64(&json, state->draws);
 	if (seeded)
-		appendStringInfo(&d, ", \"seed\": " INT64_FORMAT, seed);
-	appendStringInfo(&d, "}, \"explored\": %s, \"bandit\": ", explored ? "true" : "false");
-	escape_json(&d, state->name);
-	appendStringInfoString(&d, ", \"cell\": ");
-	escape_json(&d, state->cell);
-	appendStringInfoString(&d, ", \"decided_by\": ");
-	escape_json(&d, psprintf("bandit %s", state->name));
-	appendStringInfoChar(&d, '}');
-	return d.data;
+	{
+		push_string(&json, WJB_KEY, "seed");
+		push_int64(&json, seed);
+	}
+	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "explored");
+	push_bool(&json, explored);
+	push_string(&json, WJB_KEY, "bandit");
+	push_string(&json, WJB_VALUE, state->name);
+	push_string(&json, WJB_KEY, "cell");
+	push_string(&json, WJB_VALUE, state->cell);
+	push_string(&json, WJB_KEY, "decided_by");
+	push_string(&json, WJB_VALUE, psprintf("bandit %s", state->name));
+	result = pushJsonbValue(&json, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
 }
 
 Datum
@@ -133,9 +204,9 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = features ? PointerGetDatum(features) :
 		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		decision_json(&state, chosen, chosen != bandit_greedy(&state.prior, state.k, p1, p2),
-					  probabilities, seeded, seed)));
+	values[3] = JsonbPGetDatum(decision_jsonb(&state, chosen,
+											  chosen != bandit_greedy(&state.prior, state.k, p1, p2),
+											  probabilities, seeded, seed));
 	/* a thousand long action names make a large distribution: the same limit as any decision */
 	payload_check_size(values[3], "the decision");
 	values[4] = CStringGetTextDatum("real");
