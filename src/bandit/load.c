@@ -2,13 +2,14 @@
  *
  * load.c
  *	  Reads what ml.choose and ml.bandit_distribution need: the bandit's
- *	  row and the arms of the unit's cell and of the population, by index
- *	  lookups whatever the number of units: directly through the primary
- *	  keys (row_insert.c's ml_index_open_plain) where the tables are as
- *	  created and the caller may read them whole, else by cached SQL.
+ *	  definition (definition.c) and the arms of the unit's cell and of the
+ *	  population, by index lookups whatever the number of units: directly
+ *	  through the primary key (row_insert.c's ml_index_open_plain) where
+ *	  the table is as created and the caller may read it whole, else by
+ *	  cached SQL.
  *
- * Rows are untrusted: a definition the CHECK constraints would refuse or a
- * statistic that is not a finite count or sum is an error, never a draw.
+ * Rows are untrusted: a statistic that is not a finite count or sum is an
+ * error, never a draw.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,13 +34,10 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "bandit/definition.h"
 #include "bandit/load.h"
 #include "common/row_insert.h"
 #include "common/spi_plan.h"
-
-#define SELECT_BANDIT_SQL \
-	"SELECT task, actions, context, features, reward_type, prior, prior_weight, draws " \
-	"FROM ml.bandits WHERE name OPERATOR(pg_catalog.=) $1"
 
 /* two equalities on the primary key's prefix: two index range scans, in any plan */
 #define SELECT_ARMS_SQL \
@@ -50,60 +48,7 @@
 	"WHERE bandit OPERATOR(pg_catalog.=) $1 AND cell OPERATOR(pg_catalog.=) $3 " \
 	"AND $3 OPERATOR(pg_catalog.<>) $2"
 
-static SPIPlanPtr bandit_plan = NULL;
 static SPIPlanPtr arms_plan = NULL;
-
-static void
-corrupted(const char *name, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("bandit \"%s\" has %s", name, what),
-			 errhint("ml.bandits and ml.bandit_arms are kept by learnloop; drop and re-create the bandit.")));
-}
-
-/* A text column's value as a string in the given context, or NULL */
-static char *
-text_string(Datum d, bool isnull, MemoryContext into)
-{
-	MemoryContext old;
-	char	   *out;
-
-	if (isnull)
-		return NULL;
-	old = MemoryContextSwitchTo(into);
-	out = TextDatumGetCString(d);
-	MemoryContextSwitchTo(old);
-	return out;
-}
-
-/* A text[] column's elements, none NULL, copied into the given context */
-static char **
-text_strings(const char *name, Datum d, bool isnull, MemoryContext into, int *n)
-{
-	ArrayType  *array;
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-
-	if (isnull)
-	{
-		*n = 0;
-		return NULL;
-	}
-	array = DatumGetArrayTypeP(d);
-	if (ARR_ELEMTYPE(array) != TEXTOID)
-		corrupted(name, "an array of actions or features that is not text");
-	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = MemoryContextAlloc(into, sizeof(char *) * Max(*n, 1));
-	for (int j = 0; j < *n; j++)
-	{
-		if (nulls[j])
-			corrupted(name, "a NULL action or feature");
-		out[j] = text_string(elems[j], false, into);
-	}
-	return out;
-}
 
 /*
  * The feature cell: the bandit's features with their values, as the text
@@ -150,91 +95,35 @@ feature_cell(const char *name, char **keys, int nkeys, Jsonb *features)
 	return cell.data;
 }
 
-/* The columns of a bandit's definition, in the order of SELECT_BANDIT_SQL */
-enum
-{
-	DEF_TASK, DEF_ACTIONS, DEF_CONTEXT, DEF_FEATURES, DEF_REWARD_TYPE, DEF_PRIOR,
-	DEF_PRIOR_WEIGHT, DEF_DRAWS, DEF_COLUMNS
-};
-
-/* Their numbers in ml.bandits, for reading the row directly */
-static const AttrNumber definition_columns[DEF_COLUMNS] = {2, 3, 4, 5, 7, 8, 9, 10};
-
-static const Oid bandits_types[] =
-{TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID,
-FLOAT8OID, INT4OID, NAMEOID, TIMESTAMPTZOID};
-static const AttrNumber bandits_key[] = {1};
-static const TableShape bandits_shape =
-{lengthof(bandits_types), bandits_types, lengthof(bandits_key), bandits_key};
-
 static const Oid arms_types[] =
 {TEXTOID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TIMESTAMPTZOID};
 static const AttrNumber arms_key[] = {1, 2, 3};
 static const TableShape arms_shape =
 {lengthof(arms_types), arms_types, lengthof(arms_key), arms_key};
 
-/* 42704 */
-static void
-unknown_bandit(const char *name)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("bandit \"%s\" does not exist", name),
-			 errhint("ml.bandits lists the bandits; ml.create_bandit creates one.")));
-}
-
 /*
- * Fills the state from the bandit's definition (columns in DEF_ order),
- * however it was read, and finds the unit's cell.
+ * Copies the definition's part the state keeps (the cached definition may
+ * be dropped at the next call) and finds the unit's cell.
  */
 static void
-set_definition(BanditState *state, const Datum *values, const bool *nulls,
-			   text *unit_id, Jsonb *features, MemoryContext into)
+set_definition(BanditState *state, const BanditDefinition *def, text *unit_id, Jsonb *features)
 {
-	MemoryContext old;
-	char	   *context,
-			   *reward_type,
-			   *prior;
-	char	  **keys;
-	int			nkeys;
-
-	old = MemoryContextSwitchTo(into);
-	state->task = nulls[DEF_TASK] ? NULL : DatumGetTextPCopy(values[DEF_TASK]);
-	MemoryContextSwitchTo(old);
-	state->actions = text_strings(state->name, values[DEF_ACTIONS], nulls[DEF_ACTIONS],
-								  into, &state->k);
-	context = text_string(values[DEF_CONTEXT], nulls[DEF_CONTEXT], CurrentMemoryContext);
-	keys = text_strings(state->name, values[DEF_FEATURES], nulls[DEF_FEATURES],
-						CurrentMemoryContext, &nkeys);
-	reward_type = text_string(values[DEF_REWARD_TYPE], nulls[DEF_REWARD_TYPE], CurrentMemoryContext);
-	prior = text_string(values[DEF_PRIOR], nulls[DEF_PRIOR], CurrentMemoryContext);
-	state->prior.prior_weight = DatumGetFloat8(values[DEF_PRIOR_WEIGHT]);
-	if (nulls[DEF_PRIOR_WEIGHT] ||
-		!(state->prior.prior_weight >= 0 && isfinite(state->prior.prior_weight)))
-		corrupted(state->name, "no finite prior_weight");
-	state->draws = DatumGetInt32(values[DEF_DRAWS]);
-	if (nulls[DEF_DRAWS] || state->draws < 1 || state->draws > 1000000)
-		corrupted(state->name, "a number of draws out of range");
-	if (state->task == NULL || state->k < 1 || context == NULL ||
-		reward_type == NULL || prior == NULL)
-		corrupted(state->name, "a NULL task, context, reward type or prior, or no action");
-	state->prior.binary = strcmp(reward_type, "binary") == 0;
-	state->prior.population = strcmp(prior, "population") == 0;
-	if ((!state->prior.binary && strcmp(reward_type, "continuous") != 0) ||
-		(!state->prior.population && strcmp(prior, "uniform") != 0))
-		corrupted(state->name, "an unknown reward type or prior");
-
-	state->by_unit = strcmp(context, "unit") == 0;
+	state->task = DatumGetTextPCopy(PointerGetDatum(def->task));
+	state->k = def->k;
+	state->actions = palloc(sizeof(char *) * def->k);
+	for (int i = 0; i < def->k; i++)
+		state->actions[i] = pstrdup(def->actions[i]);
+	state->prior = def->prior;
+	state->draws = def->draws;
+	state->by_unit = def->context == BANDIT_CONTEXT_UNIT;
 	if (state->by_unit)
-		state->cell = MemoryContextStrdup(into, text_to_cstring(unit_id));
-	else if (strcmp(context, "none") == 0)
+		state->cell = text_to_cstring(unit_id);
+	else if (def->context == BANDIT_CONTEXT_NONE)
 		state->cell = "";
-	else if (strcmp(context, "features") == 0 && nkeys > 0)
-		state->cell = MemoryContextStrdup(into, feature_cell(state->name, keys, nkeys, features));
 	else
-		corrupted(state->name, "an unknown context");
-	state->own = MemoryContextAllocZero(into, sizeof(ArmStats) * state->k);
-	state->population = MemoryContextAllocZero(into, sizeof(ArmStats) * state->k);
+		state->cell = feature_cell(state->name, def->keys, def->nkeys, features);
+	state->own = palloc0(sizeof(ArmStats) * state->k);
+	state->population = palloc0(sizeof(ArmStats) * state->k);
 }
 
 /* The action's index, or -1 for an action the bandit no longer has */
@@ -264,7 +153,7 @@ add_arm(BanditState *state, const char *cell, const char *action, const double *
 	arm.sq = stats[2];
 	if (nulls[0] || nulls[1] || nulls[2] || !(arm.n >= 0) ||
 		!isfinite(arm.sum) || !isfinite(arm.sq))
-		corrupted(state->name, "an arm whose count is negative or whose sums are not finite");
+		bandit_corrupted(state->name, "an arm whose count is negative or whose sums are not finite");
 	if (i < 0 || cell == NULL)
 		return;
 	if (cell[0] == '\0')
@@ -274,31 +163,17 @@ add_arm(BanditState *state, const char *cell, const char *action, const double *
 }
 
 /*
- * Through SQL, where the tables or the caller's privileges need the
+ * The arms through SQL, where the table or the caller's privileges need the
  * executor (column privileges, row-level security, a table altered).
- * read_only for a STABLE caller: the statement's snapshot; otherwise a new
- * one, which sees the outcomes committed since the statement began.
  */
 static void
-load_with_sql(text *name, text *unit_id, Jsonb *features, bool read_only,
-			  BanditState *state, MemoryContext into)
+read_arms_with_sql(text *name, bool read_only, BanditState *state)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
-	Datum		values[DEF_COLUMNS];
-	bool		nulls[DEF_COLUMNS];
 
 	SPI_connect();
 	args[0] = PointerGetDatum(name);
-	if (SPI_execute_plan(spi_cached_plan(&bandit_plan, SELECT_BANDIT_SQL, 1, argtypes),
-						 args, NULL, read_only, 1) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not read the bandit");
-	if (SPI_processed == 0)
-		unknown_bandit(state->name);
-	for (int c = 0; c < DEF_COLUMNS; c++)
-		values[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
-	set_definition(state, values, nulls, unit_id, features, into);
-
 	args[1] = CStringGetTextDatum("");
 	args[2] = CStringGetTextDatum(state->cell);
 	if (SPI_execute_plan(spi_cached_plan(&arms_plan, SELECT_ARMS_SQL, 3, argtypes),
@@ -316,8 +191,8 @@ load_with_sql(text *name, text *unit_id, Jsonb *features, bool read_only,
 		for (int c = 0; c < 3; c++)
 			stats[c] = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, c + 3,
 													&stats_null[c]));
-		add_arm(state, text_string(cell, isnull[0], CurrentMemoryContext),
-				text_string(action, isnull[1], CurrentMemoryContext), stats, stats_null);
+		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(cell),
+				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
 	}
 	SPI_finish();
 }
@@ -362,91 +237,58 @@ read_cell_directly(BanditState *state, Relation arms, Relation index, Snapshot s
 		stats[0] = (double) DatumGetInt64(slot_getattr(slot, 4, &stats_null[0]));
 		stats[1] = DatumGetFloat8(slot_getattr(slot, 5, &stats_null[1]));
 		stats[2] = DatumGetFloat8(slot_getattr(slot, 6, &stats_null[2]));
-		add_arm(state, text_string(row_cell, isnull[0], CurrentMemoryContext),
-				text_string(action, isnull[1], CurrentMemoryContext), stats, stats_null);
+		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(row_cell),
+				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
 	}
 	index_endscan(scan);
 }
 
 /*
- * Without the executor: the bandit's row and the arms of its cells read
- * through the primary keys, with the snapshot SQL would use (see
- * load_with_sql).  An executor start-up per query cost more than the rest
- * of ml.choose.  Returns false, having read nothing, where the tables or
- * the caller need SQL.
+ * The arms without the executor: the cells read through the primary key's
+ * prefix, with the snapshot SQL would use (see bandit_load).  An executor
+ * start-up per query cost more than the rest of ml.choose.  Returns false,
+ * having read nothing, where the table or the caller need SQL.
  */
 static bool
-load_directly(text *name, text *unit_id, Jsonb *features, bool read_only,
-			  BanditState *state, MemoryContext into)
+read_arms_directly(text *name, bool read_only, BanditState *state)
 {
-	Relation	bandits = ml_table_open("bandits", AccessShareLock);
 	Relation	arms = ml_table_open("bandit_arms", AccessShareLock);
-	Relation	bandits_index = ml_index_open_plain(bandits, &bandits_shape,
-													RelationGetPrimaryKeyIndex(bandits),
-													lengthof(bandits_key), bandits_key);
-	Relation	arms_index = bandits_index == NULL ? NULL :
-		ml_index_open_plain(arms, &arms_shape, RelationGetPrimaryKeyIndex(arms),
-							lengthof(arms_key), arms_key);
+	Relation	index = ml_index_open_plain(arms, &arms_shape, RelationGetPrimaryKeyIndex(arms),
+											lengthof(arms_key), arms_key);
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	Datum		key = PointerGetDatum(name);
-	Datum		values[DEF_COLUMNS];
-	bool		nulls[DEF_COLUMNS];
 
-	if (arms_index == NULL)
+	if (index == NULL)
 	{
-		if (bandits_index != NULL)
-			index_close(bandits_index, NoLock);
 		table_close(arms, NoLock);
-		table_close(bandits, NoLock);
 		return false;
 	}
-	if (read_only)
-		snapshot = RegisterSnapshot(GetActiveSnapshot());
-	else
-	{
-		CommandCounterIncrement();
-		snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	}
-
-	slot = table_slot_create(bandits, NULL);
-	scan = scan_keys(bandits, bandits_index, snapshot, 1, &key);
-	if (!index_getnext_slot(scan, ForwardScanDirection, slot))
-		unknown_bandit(state->name);
-	slot_getsomeattrs(slot, definition_columns[DEF_COLUMNS - 1]);
-	for (int c = 0; c < DEF_COLUMNS; c++)
-		values[c] = slot_getattr(slot, definition_columns[c], &nulls[c]);
-	set_definition(state, values, nulls, unit_id, features, into);
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-
+	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
 	slot = table_slot_create(arms, NULL);
-	read_cell_directly(state, arms, arms_index, snapshot, slot, name, "");
+	read_cell_directly(state, arms, index, snapshot, slot, name, "");
 	if (state->cell[0] != '\0')
-		read_cell_directly(state, arms, arms_index, snapshot, slot, name, state->cell);
+		read_cell_directly(state, arms, index, snapshot, slot, name, state->cell);
 	ExecDropSingleTupleTableSlot(slot);
-
 	UnregisterSnapshot(snapshot);
-	index_close(arms_index, NoLock);
-	index_close(bandits_index, NoLock);
+	index_close(index, NoLock);
 	table_close(arms, NoLock);
-	table_close(bandits, NoLock);
 	return true;
 }
 
 /*
  * Fills state for the bandit and the unit (with its features, which may be
- * NULL).  Everything kept is allocated in the caller's memory context.
- * read_only for a STABLE caller: the statement's snapshot; otherwise a new
- * one, which sees the outcomes committed since the statement began.
+ * NULL), in the caller's memory context.  The arms: read_only for a STABLE
+ * caller, with the statement's snapshot; otherwise with a new one, which
+ * sees the outcomes committed since the statement began.
  */
 void
 bandit_load(text *name, text *unit_id, Jsonb *features, bool read_only, BanditState *state)
 {
-	MemoryContext caller = CurrentMemoryContext;
-
 	state->name = text_to_cstring(name);
-	if (!load_directly(name, unit_id, features, read_only, state, caller))
-		load_with_sql(name, unit_id, features, read_only, state, caller);
+	/* as SQL would: this transaction's changes so far are seen */
+	if (!read_only)
+		CommandCounterIncrement();
+	set_definition(state, bandit_definition(name, read_only), unit_id, features);
+	if (!read_arms_directly(name, read_only, state))
+		read_arms_with_sql(name, read_only, state);
 }

@@ -107,16 +107,14 @@ ml_table_as_created(Relation rel, const TableShape *shape, TriggersAllowed trigg
 }
 
 /*
- * Whether the caller may read (and with mode beyond ACL_SELECT, write) rel
+ * Whether the caller may read (and with mode beyond ACL_SELECT, write) the table
  * whole, as plain SQL would let it: every privilege in mode on the table
  * itself and no row-level security.  Column grants only, or policies, are
  * the executor's job.
  */
-static bool
-ml_table_access_plain(Relation rel, AclMode mode)
+bool
+ml_table_access_plain(Oid relid, AclMode mode)
 {
-	Oid			relid = RelationGetRelid(rel);
-
 	return pg_class_aclmask(relid, GetUserId(), mode, ACLMASK_ALL) == mode &&
 		check_enable_rls(relid, InvalidOid, true) == RLS_NONE;
 }
@@ -155,7 +153,7 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 	Relation	index;
 
 	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, TRIGGERS_ANY) ||
-		!ml_table_access_plain(rel, ACL_SELECT))
+		!ml_table_access_plain(RelationGetRelid(rel), ACL_SELECT))
 		return NULL;
 	index = index_open(indexoid, AccessShareLock);
 	if (ml_index_keys_are(index, nkeys, keys))
@@ -190,7 +188,7 @@ row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 				 AclMode required)
 {
 	if (XactReadOnly || !ml_table_as_created(rel, shape, TRIGGERS_NONE) ||
-		!ml_table_access_plain(rel, required))
+		!ml_table_access_plain(RelationGetRelid(rel), required))
 		return false;
 	insert_prepare(ins, rel, true);
 	return true;
