@@ -25,7 +25,7 @@ REGRESS = schema record_decision decision_insert record_outcome simulate train t
 REGRESS_OPTS = --inputdir=test --outputdir=test/regress_output --load-extension=learnloop --encoding=UTF8
 
 # isolation specs live under test/isolation (specs/ and expected/)
-ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent
+ISOLATION = record_outcome_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent bandit_definition_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
 # before the include: PGXS reads EXTRA_CLEAN there (ifdef)
