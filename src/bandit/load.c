@@ -197,31 +197,20 @@ read_arms_with_sql(text *name, bool read_only, BanditState *state)
 	SPI_finish();
 }
 
-/* Starts an equality scan of index on its first nkeys columns */
-static IndexScanDesc
-scan_keys(Relation heap, Relation index, Snapshot snapshot, int nkeys, const Datum *keys)
-{
-	ScanKeyData scankeys[2];
-	IndexScanDesc scan;
-
-	for (int i = 0; i < nkeys; i++)
-	{
-		ScanKeyInit(&scankeys[i], i + 1, BTEqualStrategyNumber, F_TEXTEQ, keys[i]);
-		scankeys[i].sk_collation = index->rd_indcollation[i];
-	}
-	scan = index_beginscan(heap, index, snapshot, nkeys, 0);
-	index_rescan(scan, scankeys, nkeys, NULL, 0);
-	return scan;
-}
-
-/* The arms of one cell of the bandit, from the primary key's prefix */
+/* The arms of one cell of the bandit, the scan restarted on the primary key's prefix */
 static void
-read_cell_directly(BanditState *state, Relation arms, Relation index, Snapshot snapshot,
-				   TupleTableSlot *slot, text *name, const char *cell)
+read_cell_directly(BanditState *state, IndexScanDesc scan, TupleTableSlot *slot,
+				   text *name, const char *cell)
 {
 	Datum		keys[2] = {PointerGetDatum(name), CStringGetTextDatum(cell)};
-	IndexScanDesc scan = scan_keys(arms, index, snapshot, 2, keys);
+	ScanKeyData scankeys[2];
 
+	for (int i = 0; i < 2; i++)
+	{
+		ScanKeyInit(&scankeys[i], i + 1, BTEqualStrategyNumber, F_TEXTEQ, keys[i]);
+		scankeys[i].sk_collation = scan->indexRelation->rd_indcollation[i];
+	}
+	index_rescan(scan, scankeys, 2, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull[2];
@@ -240,7 +229,6 @@ read_cell_directly(BanditState *state, Relation arms, Relation index, Snapshot s
 		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(row_cell),
 				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
 	}
-	index_endscan(scan);
 }
 
 /*
@@ -257,6 +245,7 @@ read_arms_directly(text *name, bool read_only, BanditState *state)
 											lengthof(arms_key), arms_key);
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
+	IndexScanDesc scan;
 
 	if (index == NULL)
 	{
@@ -265,9 +254,11 @@ read_arms_directly(text *name, bool read_only, BanditState *state)
 	}
 	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
 	slot = table_slot_create(arms, NULL);
-	read_cell_directly(state, arms, index, snapshot, slot, name, "");
+	scan = index_beginscan(arms, index, snapshot, 2, 0);
+	read_cell_directly(state, scan, slot, name, "");
 	if (state->cell[0] != '\0')
-		read_cell_directly(state, arms, index, snapshot, slot, name, state->cell);
+		read_cell_directly(state, scan, slot, name, state->cell);
+	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
 	index_close(index, NoLock);
