@@ -14,8 +14,11 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "common/pg_prng.h"
+#include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -26,7 +29,6 @@
 
 #include "bandit/load.h"
 #include "bandit/posterior.h"
-#include "common/json_number.h"
 #include "common/prng.h"
 #include "common/srf.h"
 #include "record/payload.h"
@@ -82,25 +84,32 @@ push_string(JsonbParseState **state, JsonbIteratorToken token, const char *strin
 }
 
 /*
- * Pushes a number as JSON text of it would read: the float's shortest
- * exact form (null for what JSON cannot hold), as json_append_float8.
+ * Pushes a probability as JSON text of it would read: the float's shortest
+ * exact form (null for what JSON cannot hold), as json_append_float8.  A
+ * distribution repeats values (1 / k for all, the chosen action's), so the
+ * last number is reused.
  */
 static void
-push_float8(JsonbParseState **state, double value)
+push_float8(JsonbParseState **state, double value, double *last, Numeric *last_numeric)
 {
 	JsonbValue	v;
-	StringInfoData text;
 
-	initStringInfo(&text);
-	json_append_float8(&text, value);
-	if (strcmp(text.data, "null") == 0)
+	if (isnan(value) || isinf(value))
 		v.type = jbvNull;
 	else
 	{
+		if (*last_numeric == NULL || *last != value)
+		{
+			char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+			double_to_shortest_decimal_buf(value, buf);
+			*last_numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
+			*last = value;
+		}
 		v.type = jbvNumeric;
-		v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text.data),
-															ObjectIdGetDatum(InvalidOid),
-															Int32GetDatum(-1)));
+		v.val.numeric = *last_numeric;
 	}
 	pushJsonbValue(state, WJB_VALUE, &v);
 }
@@ -135,18 +144,20 @@ decision_jsonb(const BanditState *state, int chosen, bool explored,
 {
 	JsonbParseState *json = NULL;
 	JsonbValue *result;
+	double		last = 0;
+	Numeric		last_numeric = NULL;
 
 	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
 	push_string(&json, WJB_KEY, "action");
 	push_string(&json, WJB_VALUE, state->actions[chosen]);
 	push_string(&json, WJB_KEY, "propensity");
-	push_float8(&json, probabilities[chosen]);
+	push_float8(&json, probabilities[chosen], &last, &last_numeric);
 	push_string(&json, WJB_KEY, "distribution");
 	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < state->k; i++)
 	{
 		push_string(&json, WJB_KEY, state->actions[i]);
-		push_float8(&json, probabilities[i]);
+		push_float8(&json, probabilities[i], &last, &last_numeric);
 	}
 	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
 	push_string(&json, WJB_KEY, "explore");
@@ -211,12 +222,23 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	payload_check_size(values[3], "the decision");
 	values[4] = CStringGetTextDatum("real");
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "ml.choose must return a row");
+	/* the row type, resolved once per call site */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "ml.choose must return a row");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	result[0] = Int64GetDatum(record_decision_insert(values));
 	result[1] = CStringGetTextDatum(state.actions[chosen]);
 	result[2] = Float8GetDatum(probabilities[chosen]);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, nulls)));
 }
 
 /*
