@@ -147,9 +147,30 @@ decision_jsonb(const BanditState *state, int chosen, bool explored,
 	double		last = 0;
 	Numeric		last_numeric = NULL;
 
+	/* keys in jsonb's order (shorter first), which the sort then only checks */
 	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "cell");
+	push_string(&json, WJB_VALUE, state->cell);
 	push_string(&json, WJB_KEY, "action");
 	push_string(&json, WJB_VALUE, state->actions[chosen]);
+	push_string(&json, WJB_KEY, "bandit");
+	push_string(&json, WJB_VALUE, state->name);
+	push_string(&json, WJB_KEY, "explore");
+	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
+	if (seeded)
+	{
+		push_string(&json, WJB_KEY, "seed");
+		push_int64(&json, seed);
+	}
+	push_string(&json, WJB_KEY, "draws");
+	push_int64(&json, state->draws);
+	push_string(&json, WJB_KEY, "method");
+	push_string(&json, WJB_VALUE, "thompson");
+	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
+	push_string(&json, WJB_KEY, "explored");
+	push_bool(&json, explored);
+	push_string(&json, WJB_KEY, "decided_by");
+	push_string(&json, WJB_VALUE, psprintf("bandit %s", state->name));
 	push_string(&json, WJB_KEY, "propensity");
 	push_float8(&json, probabilities[chosen], &last, &last_numeric);
 	push_string(&json, WJB_KEY, "distribution");
@@ -160,26 +181,6 @@ decision_jsonb(const BanditState *state, int chosen, bool explored,
 		push_float8(&json, probabilities[i], &last, &last_numeric);
 	}
 	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
-	push_string(&json, WJB_KEY, "explore");
-	pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
-	push_string(&json, WJB_KEY, "method");
-	push_string(&json, WJB_VALUE, "thompson");
-	push_string(&json, WJB_KEY, "draws");
-	push_int64(&json, state->draws);
-	if (seeded)
-	{
-		push_string(&json, WJB_KEY, "seed");
-		push_int64(&json, seed);
-	}
-	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
-	push_string(&json, WJB_KEY, "explored");
-	push_bool(&json, explored);
-	push_string(&json, WJB_KEY, "bandit");
-	push_string(&json, WJB_VALUE, state->name);
-	push_string(&json, WJB_KEY, "cell");
-	push_string(&json, WJB_VALUE, state->cell);
-	push_string(&json, WJB_KEY, "decided_by");
-	push_string(&json, WJB_VALUE, psprintf("bandit %s", state->name));
 	result = pushJsonbValue(&json, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(result);
 }
