@@ -5,7 +5,7 @@
 # run, over units that already have posteriors (ml.bandit_arms holds
 # `units` units x 5 actions plus the population) and units that have none.
 # Target (issue 12): ml.choose at most 3 times assign_variant's time.  For
-# scale, ml.record_decision (the same decision row inserted through SPI, as
+# scale, ml.record_decision (the same decision row inserted the same way as
 # ml.choose and ml.decide insert it) is measured too.
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
