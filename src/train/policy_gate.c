@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "train/policy_gate.h"
 
@@ -193,5 +194,6 @@ policy_gate_decide(TrainRun *run, int version)
 	}
 	run->deploy = better;
 	run->winner->deployed = better;
-	run->deploy_reason = reason.data;
+	/* the run outlives the registry's SPI connection, whose memory this is */
+	run->deploy_reason = MemoryContextStrdup(GetMemoryChunkContext(run), reason.data);
 }
