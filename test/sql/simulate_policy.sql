@@ -144,6 +144,22 @@ SELECT ml.drop_bandit('simpol_tone') IS NOT NULL AS dropped;
 SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2, explore => 'softmax')$$);
 
+-- The value of a model policy through ml.action_distribution: greedy, the
+-- truth of the model's own choice in the replay; epsilon-greedy, (1 - epsilon)
+-- x that + epsilon x the mean truth of all actions; restricted to one eligible
+-- action, that action's truth
+SELECT bool_and(abs(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31) -
+                    ml.simulate_expected_outcome(unit_id, features, decision->>'action', 31)) < 1e-12) AS greedy_value,
+       bool_and(abs(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31,
+                                             explore => 'epsilon', epsilon => 0.2) -
+                    (0.8 * ml.simulate_expected_outcome(unit_id, features, decision->>'action', 31) +
+                     0.2 * (SELECT avg(ml.simulate_expected_outcome(unit_id, features, a, 31))
+                              FROM unnest(ml.simulated_actions()) a))) < 1e-12) AS epsilon_value,
+       bool_and(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31,
+                                         actions => ARRAY['socratic_question']) =
+                ml.simulate_expected_outcome(unit_id, features, 'socratic_question', 31)) AS one_eligible_action
+  FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_model';
+
 -- ml.simulate_policy_value: a policy's true value per context; on the replayed
 -- rows it is the truth of the replayed action (deterministic policies)
 SELECT bool_and(abs(ml.simulate_policy_value('rules', unit_id, features, 31) -
