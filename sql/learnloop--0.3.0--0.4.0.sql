@@ -104,20 +104,22 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
-        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
-        functions := functions || '{choose, bandit_distribution}';
+        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback, choose, '
+                     'bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
                        'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, '
-                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring TO %s', grantee);
+                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring, '
+                       'ml.bandits, ml.bandit_arms TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
-        functions := functions || '{bandit_distribution}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
+                     'bandit_distribution}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -130,11 +132,12 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments, '
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, DELETE ON ml.bandits TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.bandit_arms TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
-                     'evaluate_policy, compare_policies}';
-        functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
+                     'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -152,13 +155,6 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
         functions := '{}';
     END CASE;
-    -- bandits (absent while the 0.3.0 -> 0.4.0 update re-grants, before its last block creates them)
-    IF access IN ('record', 'read', 'train') AND to_regclass('ml.bandits') IS NOT NULL THEN
-        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
-        IF access = 'train' THEN
-            EXECUTE format('GRANT INSERT, DELETE ON ml.bandits TO %s', grantee);
-        END IF;
-    END IF;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
@@ -1515,40 +1511,6 @@ SELECT pg_catalog.pg_extension_config_dump('ml.webhook_deliveries_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.alert_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ml.training_job_id_seq', '');
 
-/*
- * Roles given 'read' or 'train' before the update get what that access
- * gives now ('read': ml.serving_stats, ml.prometheus_metrics, ml.report,
- * ml.monitoring_history, the alerts and webhook tables, ...; 'train':
- * ml.monitor), as grants the DBA made: ml.grant_access runs again for
- * them, and no grant is left recorded as one of the extension's initial
- * privileges.  'read' is the only access that grants SELECT on
- * ml.MLMonitoringMetrics, 'train' the only one that grants INSERT on
- * ml.models.
- */
-DO $$
-DECLARE
-    -- what ml.grant_access grants on: the extension's members and its schema
-    members oid[] := ARRAY(SELECT d.objid FROM pg_catalog.pg_depend d
-                             JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-                            WHERE e.extname = 'learnloop' AND d.deptype = 'e')
-                     || 'ml'::regnamespace::oid;
-    grantee regrole;
-    access text;
-BEGIN
-    FOR grantee, access IN
-        SELECT DISTINCT a.grantee::regrole, g.access
-          FROM (VALUES ('ml.mlmonitoringmetrics'::regclass, 'SELECT', 'read'),
-                       ('ml.models'::regclass, 'INSERT', 'train')) g (tab, privilege, access),
-               pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-         WHERE c.oid = g.tab AND a.privilege_type = g.privilege
-           AND a.grantee <> c.relowner AND a.grantee <> 0
-    LOOP
-        PERFORM ml.learnloop_grant_as_dba(members, pg_catalog.format('SELECT ml.grant_access(%L, %L)', grantee, access));
-    END LOOP;
-END
-$$;
-
-DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);
 
 /* Issue 11, deliver fixes: the claim reads enabled channels' queues only */
 CREATE INDEX webhook_outbox_channel_due_idx ON ml.webhook_outbox (channel, next_attempt_at, id)
@@ -1573,6 +1535,98 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) IS
     'The probability with which ml.decide would choose each eligible action (actions; NULL: every action the model knows) under an exploration method (greedy, epsilon, softmax, squarecb), and the model''s score of it; the deployed version unless one is given';
 REVOKE EXECUTE ON FUNCTION ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text) FROM PUBLIC;
+
+/*
+ * ml.decide and ml.record_decision take new arguments (ml.decide returns
+ * the propensity too): dropped and created again.  The roles that could
+ * run them keep them, the roles that could run ml.record_outcome (given
+ * 'record') get ml.record_fallback and those that could run ml.predict_label
+ * (given 'predict') ml.action_distribution, as grants of the DBA's, not as
+ * the extension's initial privileges (which pg_dump leaves out): the old
+ * grants wait in a table of this script's own, dropped at the end.
+ */
+CREATE TABLE ml.learnloop_explore_grants (function text, grantee oid, grantable boolean);
+INSERT INTO ml.learnloop_explore_grants
+SELECT f.new_signature, a.grantee, a.is_grantable
+  FROM (VALUES ('ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision)'::regprocedure,
+                'ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[])'),
+               ('ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz)'::regprocedure,
+                'ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision)'),
+               ('ml.record_outcome(bigint, jsonb)'::regprocedure, 'ml.record_fallback(bigint, text)'),
+               ('ml.predict_label(text, jsonb, integer)'::regprocedure,
+                'ml.action_distribution(text, jsonb, text, double precision, double precision, double precision, text[], integer, text)'))
+       f (old, new_signature),
+       pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+ WHERE p.oid = f.old AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner;
+
+DROP FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision);
+CREATE FUNCTION ml.decide(
+    task            text,
+    unit_id         text,
+    features        jsonb,
+    fallback        text DEFAULT NULL,
+    model           text DEFAULT NULL,
+    min_confidence  double precision DEFAULT 0.5,
+    action_feature  text DEFAULT 'action',
+    experiment      text DEFAULT NULL,
+    variant         text DEFAULT NULL,
+    min_score       double precision DEFAULT NULL,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    seed            bigint DEFAULT NULL,
+    actions         text[] DEFAULT NULL)
+RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text,
+               score double precision, propensity double precision)
+AS 'MODULE_PATHNAME', 'learnloop_decide'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) IS
+    'Chooses an action with the deployed model among the eligible actions (greedy, or drawn with epsilon, softmax or squarecb exploration), or the fallback when there is no model, it is unsure or its score is below min_score (without a fallback: action NULL, decided_by unsure, for ml.record_fallback), records the decision with its propensity and returns its id; confidence is a probability, score an outcome model''s predicted outcome, propensity the probability the action was chosen with';
+REVOKE EXECUTE ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) FROM PUBLIC;
+
+DROP FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz);
+CREATE FUNCTION ml.record_decision(
+    task        text,
+    unit_id     text,
+    features    jsonb,
+    decision    jsonb,
+    source      text DEFAULT 'real',
+    experiment  text DEFAULT NULL,
+    variant     text DEFAULT NULL,
+    created_at  timestamptz DEFAULT NULL,
+    propensity  double precision DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_record_decision'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) IS
+    'Records one decision and returns its id, for ml.record_outcome later; propensity (0 to 1, above 0) is the probability with which the application chose the action, merged into decision for off-policy evaluation';
+REVOKE EXECUTE ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) FROM PUBLIC;
+
+CREATE FUNCTION ml.record_fallback(decision_id bigint, action text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_record_fallback'
+LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ml.record_fallback(bigint, text) IS
+    'Fills in the action an application took for a decision ml.decide left to it (decided_by unsure, no fallback given): propensity 1, the model''s suggestion kept; returns the decision';
+REVOKE EXECUTE ON FUNCTION ml.record_fallback(bigint, text) FROM PUBLIC;
+
+DO $$
+DECLARE
+    targets oid[] := ARRAY(SELECT DISTINCT g.function::regprocedure::oid FROM ml.learnloop_explore_grants g);
+    saved pg_init_privs[] := ARRAY(SELECT i FROM pg_init_privs i WHERE i.objoid = ANY (targets));
+    g record;
+BEGIN
+    FOR g IN SELECT * FROM ml.learnloop_explore_grants LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', g.function, g.grantee::regrole,
+                       CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    DELETE FROM pg_init_privs i WHERE i.objoid = ANY (targets);
+    INSERT INTO pg_init_privs SELECT * FROM unnest(saved);
+END
+$$;
+DROP TABLE ml.learnloop_explore_grants;
 
 /* ---------------------------------------------------------------------- */
 /* Issue 12, sim: the simulation's ground truth and policy replay          */
@@ -2202,3 +2256,43 @@ COMMENT ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, tim
     double precision, double precision, double precision, integer, integer, text, text, double precision,
     integer, bigint, double precision) IS
     'Champion/challenger by estimated policy value: the candidate (version NULL: its newest) against the baseline (version NULL: the deployed one) on the same logged decisions in one pass, with the same clipping and bootstrap counts: per estimator (ips, snips, dr) both values and the difference with its paired percentile interval';
+
+/*
+ * Last, once every object of 0.4.0 exists: roles given 'record', 'read' or
+ * 'train' before the update get what that access gives now ('record':
+ * ml.choose, ml.bandit_distribution, ml.record_fallback and the bandits'
+ * tables; 'read': ml.serving_stats, ml.prometheus_metrics, ml.report,
+ * ml.monitoring_history, the alerts, webhook and bandit tables, ...;
+ * 'train': ml.monitor, ml.evaluate_policy, ml.compare_policies, the
+ * bandits and the simulation's ground truth), as grants the DBA made:
+ * ml.grant_access runs again for them, and no grant is left recorded as one
+ * of the extension's initial privileges.  'record' is the only access that
+ * grants INSERT on ml.experiment_exposures, 'read' the only one that grants
+ * SELECT on ml.MLMonitoringMetrics, 'train' the only one that grants INSERT
+ * on ml.models.
+ */
+DO $$
+DECLARE
+    -- what ml.grant_access grants on: the extension's members and its schema
+    members oid[] := ARRAY(SELECT d.objid FROM pg_catalog.pg_depend d
+                             JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                            WHERE e.extname = 'learnloop' AND d.deptype = 'e')
+                     || 'ml'::regnamespace::oid;
+    grantee regrole;
+    access text;
+BEGIN
+    FOR grantee, access IN
+        SELECT DISTINCT a.grantee::regrole, g.access
+          FROM (VALUES ('ml.experiment_exposures'::regclass, 'INSERT', 'record'),
+                       ('ml.mlmonitoringmetrics'::regclass, 'SELECT', 'read'),
+                       ('ml.models'::regclass, 'INSERT', 'train')) g (tab, privilege, access),
+               pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = g.tab AND a.privilege_type = g.privilege
+           AND a.grantee <> c.relowner AND a.grantee <> 0
+    LOOP
+        PERFORM ml.learnloop_grant_as_dba(members, pg_catalog.format('SELECT ml.grant_access(%L, %L)', grantee, access));
+    END LOOP;
+END
+$$;
+
+DROP FUNCTION ml.learnloop_grant_as_dba(oid[], text);

@@ -326,12 +326,13 @@ CREATE FUNCTION ml.record_decision(
     source      text DEFAULT 'real',
     experiment  text DEFAULT NULL,
     variant     text DEFAULT NULL,
-    created_at  timestamptz DEFAULT NULL)
+    created_at  timestamptz DEFAULT NULL,
+    propensity  double precision DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'learnloop_record_decision'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz) IS
-    'Records one decision and returns its id, for ml.record_outcome later';
+COMMENT ON FUNCTION ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, double precision) IS
+    'Records one decision and returns its id, for ml.record_outcome later; propensity (0 to 1, above 0) is the probability with which the application chose the action, merged into decision for off-policy evaluation';
 
 CREATE FUNCTION ml.record_outcome(decision_id bigint, outcome jsonb)
 RETURNS jsonb
@@ -612,19 +613,25 @@ CREATE FUNCTION ml.decide(
     task            text,
     unit_id         text,
     features        jsonb,
-    fallback        text,
+    fallback        text DEFAULT NULL,
     model           text DEFAULT NULL,
     min_confidence  double precision DEFAULT 0.5,
     action_feature  text DEFAULT 'action',
     experiment      text DEFAULT NULL,
     variant         text DEFAULT NULL,
-    min_score       double precision DEFAULT NULL)
+    min_score       double precision DEFAULT NULL,
+    explore         text DEFAULT 'greedy',
+    epsilon         double precision DEFAULT NULL,
+    temperature     double precision DEFAULT NULL,
+    gamma           double precision DEFAULT NULL,
+    seed            bigint DEFAULT NULL,
+    actions         text[] DEFAULT NULL)
 RETURNS TABLE (decision_id bigint, action text, confidence double precision, decided_by text,
-               score double precision)
+               score double precision, propensity double precision)
 AS 'MODULE_PATHNAME', 'learnloop_decide'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision) IS
-    'Chooses an action with the deployed model (or the fallback when there is none, it is unsure or its score is below min_score), records the decision and returns its id; confidence is a probability, score an outcome model''s predicted outcome';
+COMMENT ON FUNCTION ml.decide(text, text, jsonb, text, text, double precision, text, text, text, double precision, text, double precision, double precision, double precision, bigint, text[]) IS
+    'Chooses an action with the deployed model among the eligible actions (greedy, or drawn with epsilon, softmax or squarecb exploration), or the fallback when there is no model, it is unsure or its score is below min_score (without a fallback: action NULL, decided_by unsure, for ml.record_fallback), records the decision with its propensity and returns its id; confidence is a probability, score an outcome model''s predicted outcome, propensity the probability the action was chosen with';
 
 CREATE FUNCTION ml.model_cache()
 RETURNS TABLE (model text, version integer, evaluator text, reason text, memory_bytes bigint, model_bytes bigint)
@@ -1177,20 +1184,22 @@ BEGIN
         EXECUTE format('GRANT SELECT ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_exposures TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiment_outcomes TO %s', grantee);
-        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback}';
-        functions := functions || '{choose, bandit_distribution}';
+        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
+        functions := '{record_decision, record_outcome, decide, assign_variant, record_fallback, choose, '
+                     'bandit_distribution}';
     WHEN 'read' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.experiments, ml.experiment_exposures, ml.experiment_outcomes, ml.experiment_allocations, '
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
                        'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, '
-                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring TO %s', grantee);
+                       'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring, '
+                       'ml.bandits, ml.bandit_arms TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
-                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history}';
-        functions := functions || '{bandit_distribution}';
+                     'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
+                     'bandit_distribution}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1203,11 +1212,12 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.models, ml.MLEvaluationResults, ml.deployments, '
                        'ml.deployment_decisions TO %s', grantee);
         EXECUTE format('GRANT USAGE ON SEQUENCE ml.training_job_id_seq TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, DELETE ON ml.bandits TO %s', grantee);
+        EXECUTE format('GRANT SELECT ON ml.bandit_arms TO %s', grantee);
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
-                     'evaluate_policy, compare_policies}';
-        functions := functions || '{create_bandit, drop_bandit, bandit_distribution, check_choice}';
+                     'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -1225,13 +1235,6 @@ BEGIN
         EXECUTE format('GRANT INSERT ON ml.webhook_deliveries TO %s', grantee);
         functions := '{}';
     END CASE;
-    -- bandits (absent while the 0.3.0 -> 0.4.0 update re-grants, before its last block creates them)
-    IF access IN ('record', 'read', 'train') AND to_regclass('ml.bandits') IS NOT NULL THEN
-        EXECUTE format('GRANT SELECT ON ml.bandits, ml.bandit_arms TO %s', grantee);
-        IF access = 'train' THEN
-            EXECUTE format('GRANT INSERT, DELETE ON ml.bandits TO %s', grantee);
-        END IF;
-    END IF;
     FOR fn IN SELECT p.oid FROM pg_proc p
                WHERE p.pronamespace = 'ml'::regnamespace AND p.proname = ANY (functions) LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', fn, grantee);
@@ -3238,3 +3241,12 @@ COMMENT ON FUNCTION ml.compare_policies(text, text, text, text, timestamptz, tim
     double precision, double precision, double precision, integer, integer, text, text, double precision,
     integer, bigint, double precision) IS
     'Champion/challenger by estimated policy value: the candidate (version NULL: its newest) against the baseline (version NULL: the deployed one) on the same logged decisions in one pass, with the same clipping and bootstrap counts: per estimator (ips, snips, dr) both values and the difference with its paired percentile interval';
+
+CREATE FUNCTION ml.record_fallback(decision_id bigint, action text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'learnloop_record_fallback'
+LANGUAGE C VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ml.record_fallback(bigint, text) IS
+    'Fills in the action an application took for a decision ml.decide left to it (decided_by unsure, no fallback given): propensity 1, the model''s suggestion kept; returns the decision';
+REVOKE EXECUTE ON FUNCTION ml.record_fallback(bigint, text) FROM PUBLIC;

@@ -18,6 +18,17 @@
 /* Longest task, unit, experiment, variant or source name accepted */
 #define LEARNLOOP_MAX_NAME_BYTES 256
 
+/*
+ * An argument given and not NULL.  A database whose SQL objects are older
+ * than the library (before ALTER EXTENSION ... UPDATE) calls with the
+ * arguments of the older definition: the ones added since are not given.
+ */
+static inline bool
+args_given(FunctionCallInfo fcinfo, int argno)
+{
+	return fcinfo->nargs > argno && !PG_ARGISNULL(argno);
+}
+
 extern void args_not_null(FunctionCallInfo fcinfo, int argno, const char *argname,
 						  const char *hint);
 extern void args_check_name(text *name, const char *argname,

@@ -126,6 +126,31 @@ exploration_distribution(const Exploration *e, const double *scores, int n,
 	probabilities[best] = Max(0.0, 1.0 - others);
 }
 
+/*
+ * The action a uniform u in [0, 1) draws from probabilities[0 .. n-1]:
+ * the one whose share of [0, 1), laid out in order, holds u.  An action
+ * of probability 0 is never drawn, not even when rounding leaves u past
+ * the last share (then the last action of positive probability is), so
+ * the propensity logged is never 0.
+ */
+int
+exploration_draw(const double *probabilities, int n, double u)
+{
+	double		upto = 0;
+	int			last = -1;
+
+	for (int a = 0; a < n; a++)
+	{
+		if (probabilities[a] <= 0)
+			continue;
+		upto += probabilities[a];
+		if (u < upto)
+			return a;
+		last = a;
+	}
+	return last;
+}
+
 const char *
 exploration_method_name(ExploreMethod method)
 {

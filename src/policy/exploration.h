@@ -36,6 +36,7 @@ extern void exploration_init(Exploration *e, const char *method, const double *e
 extern void exploration_distribution(const Exploration *e, const double *scores, int n,
 									 double *probabilities);
 extern int	exploration_best(const double *scores, int n);
+extern int	exploration_draw(const double *probabilities, int n, double u);
 extern const char *exploration_method_name(ExploreMethod method);
 
 #endif							/* LEARNLOOP_EXPLORATION_H */

@@ -55,7 +55,7 @@ action_set_arg(FunctionCallInfo fcinfo, int argno, const char ***actions)
 	bool	   *nulls;
 	int			n;
 
-	if (PG_ARGISNULL(argno))
+	if (!args_given(fcinfo, argno))
 	{
 		*actions = NULL;
 		return -1;
@@ -143,7 +143,8 @@ action_distribution(CachedModel *model, const float *features, const char *actio
 
 /*
  * An exploration method and its parameters from four consecutive SQL
- * arguments: method, epsilon, temperature, gamma (NULL: the default).
+ * arguments: method, epsilon, temperature, gamma (NULL or not given: the
+ * default).
  */
 void
 exploration_args(FunctionCallInfo fcinfo, int argno, Exploration *e)
@@ -151,12 +152,12 @@ exploration_args(FunctionCallInfo fcinfo, int argno, Exploration *e)
 	double		params[3];
 
 	for (int i = 0; i < 3; i++)
-		if (!PG_ARGISNULL(argno + 1 + i))
+		if (args_given(fcinfo, argno + 1 + i))
 			params[i] = PG_GETARG_FLOAT8(argno + 1 + i);
-	exploration_init(e, PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno)),
-					 PG_ARGISNULL(argno + 1) ? NULL : &params[0],
-					 PG_ARGISNULL(argno + 2) ? NULL : &params[1],
-					 PG_ARGISNULL(argno + 3) ? NULL : &params[2]);
+	exploration_init(e, args_given(fcinfo, argno) ? text_to_cstring(PG_GETARG_TEXT_PP(argno)) : NULL,
+					 args_given(fcinfo, argno + 1) ? &params[0] : NULL,
+					 args_given(fcinfo, argno + 2) ? &params[1] : NULL,
+					 args_given(fcinfo, argno + 3) ? &params[2] : NULL);
 }
 
 enum

@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/detoast.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -103,32 +105,59 @@ payload_name_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 }
 
 /*
+ * A number key of a decision, as a double; NaN when absent.  Present but
+ * not a number is an error naming the key, with hint.
+ */
+static double
+decision_number(Jsonb *decision, const char *key, const char *hint)
+{
+	JsonbValue	value;
+
+	if (getKeyJsonValueFromContainer(&decision->root, key, strlen(key), &value) == NULL)
+		return NAN;
+	if (value.type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("decision %s must be a number", key),
+				 errhint("%s", hint)));
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(value.val.numeric)));
+}
+
+/*
+ * A propensity is the probability with which the action was chosen: in
+ * (0, 1], since an action chosen with probability 0 was not chosen, and
+ * off-policy evaluation divides by it.
+ */
+void
+payload_check_propensity(double propensity)
+{
+	if (!(propensity > 0.0 && propensity <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("decision propensity %g is out of range", propensity),
+				 errhint("The propensity is the probability with which the action was chosen: above 0, at most 1 (1 for a deterministic choice).")));
+}
+
+/*
  * A decision's optional "confidence" must be a number in [0, 1], since
- * decide() and the analyses compare it with thresholds.
+ * decide() and the analyses compare it with thresholds; its optional
+ * "propensity" a number in (0, 1].
  */
 void
 payload_check_decision(Jsonb *decision)
 {
-	JsonbValue	confidence;
-	double		value;
+	double		value = decision_number(decision, "confidence",
+										"Send the confidence as a JSON number between 0 and 1, for example {\"confidence\": 0.82}.");
 
-	if (getKeyJsonValueFromContainer(&decision->root, "confidence",
-									 strlen("confidence"), &confidence) == NULL)
-		return;
-
-	if (confidence.type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("decision confidence must be a number"),
-				 errhint("Send the confidence as a JSON number between 0 and 1, for example {\"confidence\": 0.82}.")));
-
-	value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											   NumericGetDatum(confidence.val.numeric)));
-	if (!(value >= 0.0 && value <= 1.0))
+	if (!isnan(value) && !(value >= 0.0 && value <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("decision confidence %g is out of range", value),
 				 errhint("Confidence is a probability between 0 and 1.")));
+	value = decision_number(decision, "propensity",
+							"Send the propensity as a JSON number above 0 and at most 1, for example {\"propensity\": 0.25}.");
+	if (!isnan(value))
+		payload_check_propensity(value);
 }
 
 /* Data lineage is one of three fixed values (never NULL): returns its canonical spelling. */

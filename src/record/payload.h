@@ -20,6 +20,7 @@ extern text *payload_name_arg(FunctionCallInfo fcinfo, int argno,
 extern Jsonb *payload_features_arg(FunctionCallInfo fcinfo, int argno);
 extern void payload_check_size(Datum doc, const char *what);
 extern void payload_check_decision(Jsonb *decision);
+extern void payload_check_propensity(double propensity);
 extern text *payload_check_source(text *source);
 extern void payload_check_arm(Datum experiment, Datum unit_id, Datum variant);
 

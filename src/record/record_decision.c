@@ -12,13 +12,18 @@
 #include "catalog/dependency.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "common/args.h"
 #include "common/compat.h"
+#include "common/json_number.h"
 #include "common/row_insert.h"
 #include "common/spi_plan.h"
 #include "fmgr.h"
 #include "record/payload.h"
 #include "record/record.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -140,6 +145,36 @@ record_decision_insert(Datum *values)
 }
 
 /*
+ * The decision with the propensity an application that decided outside
+ * learnloop logs for it: merged in as "propensity", unless the decision
+ * already says so; a decision that says otherwise is a contradiction.
+ */
+static Jsonb *
+with_propensity(Jsonb *decision, double propensity)
+{
+	JsonbValue	given;
+	StringInfoData merged;
+
+	payload_check_propensity(propensity);
+	if (getKeyJsonValueFromContainer(&decision->root, "propensity", strlen("propensity"), &given))
+	{
+		/* payload_check_decision has checked that it is a number */
+		if (DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(given.val.numeric))) != propensity)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the decision's propensity differs from the propensity argument %g", propensity),
+					 errhint("Pass the propensity once: in the decision or as the argument.")));
+		return decision;
+	}
+	initStringInfo(&merged);
+	appendStringInfoString(&merged, "{\"propensity\": ");
+	json_append_float8(&merged, propensity);
+	appendStringInfoChar(&merged, '}');
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(decision),
+											  DirectFunctionCall1(jsonb_in, CStringGetDatum(merged.data))));
+}
+
+/*
  * Validates every argument before the insert, so a bad call writes nothing
  * and says what was wrong; the table's CHECK constraints repeat the rules
  * for rows written by plain INSERTs.
@@ -156,6 +191,8 @@ learnloop_record_decision(PG_FUNCTION_ARGS)
 	values[2] = PointerGetDatum(payload_features_arg(fcinfo, 2));
 	decision = payload_object_arg(fcinfo, 3, "decision");
 	payload_check_decision(decision);
+	if (args_given(fcinfo, 8))
+		decision = with_propensity(decision, PG_GETARG_FLOAT8(8));
 	values[3] = PointerGetDatum(decision);
 
 	source = payload_name_arg(fcinfo, 4, "source", false);

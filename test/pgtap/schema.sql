@@ -39,9 +39,9 @@ SELECT col_is_pk('ml', 'models', ARRAY['name', 'version'], 'models are keyed by 
 SELECT fk_ok('ml', 'deployments', ARRAY['model_name', 'model_version'], 'ml', 'models', ARRAY['name', 'version']);
 SELECT col_is_pk('ml', 'experiment_exposures', ARRAY['experiment', 'unit_id'], 'one exposure per unit and experiment');
 
-SELECT has_function('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
-SELECT function_returns('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'bigint');
-SELECT volatility_is('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone'], 'volatile');
+SELECT has_function('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone', 'double precision']);
+SELECT function_returns('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone', 'double precision'], 'bigint');
+SELECT volatility_is('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone', 'double precision'], 'volatile');
 SELECT has_function('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
 SELECT function_returns('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'jsonb');
 SELECT function_lang_is('ml', 'record_outcome', ARRAY['bigint', 'jsonb'], 'c');
@@ -66,7 +66,7 @@ SELECT isnt_definer('ml', 'compare_policies', ARRAY['text', 'text', 'text', 'tex
        'integer', 'text', 'text', 'double precision', 'integer', 'bigint', 'double precision']);
 SELECT has_function('ml', 'build_info', '{}'::name[]);
 SELECT has_function('ml', 'grant_access', ARRAY['regrole', 'text']);
-SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone']);
+SELECT isnt_definer('ml', 'record_decision', ARRAY['text', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text', 'timestamp with time zone', 'double precision']);
 SELECT isnt_definer('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'

@@ -8,12 +8,12 @@ SELECT has_function('ml', 'predict', ARRAY['text', 'real[]', 'integer']);
 SELECT has_function('ml', 'predict_proba', ARRAY['text', 'jsonb', 'integer']);
 SELECT has_function('ml', 'predict_label', ARRAY['text', 'real[]', 'integer']);
 SELECT has_function('ml', 'explain', ARRAY['text', 'jsonb', 'integer', 'text']);
-SELECT has_function('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text', 'double precision']);
+SELECT has_function('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text', 'double precision', 'text', 'double precision', 'double precision', 'double precision', 'bigint', 'text[]']);
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND p.proname IN ('predict', 'predict_proba', 'predict_label', 'explain')
               AND (p.provolatile <> 's' OR p.proparallel <> 's')), 0,
           'every prediction function is STABLE and PARALLEL SAFE');
-SELECT volatility_is('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text', 'double precision'],
+SELECT volatility_is('ml', 'decide', ARRAY['text', 'text', 'jsonb', 'text', 'text', 'double precision', 'text', 'text', 'text', 'double precision', 'text', 'double precision', 'double precision', 'double precision', 'bigint', 'text[]'],
                      'volatile');
 SELECT has_trigger('ml', 'deployments', 'deployments_invalidate_cache', 'deployments invalidate serving caches');
 SELECT has_trigger('ml', 'models', 'models_invalidate_cache', 'models invalidate serving caches');

@@ -65,6 +65,39 @@ ok "$(q "SELECT has_column_privilege('ll_up_read', 'ml.channels', 'secret', 'SEL
               OR has_column_privilege('ll_up_read', 'ml.channels', 'url', 'SELECT')
               OR has_table_privilege('ll_up_app', 'ml.alert_events', 'SELECT')")" \
    f "but not the channels' secrets or URLs, and other roles get none of it"
+# ml.decide and ml.record_decision are re-created with exploration's arguments: the roles keep them;
+# 'record' gets ml.record_fallback, 'predict' (and so 'record') ml.action_distribution
+ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8, text, float8, float8, float8, bigint, text[])', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.record_decision(text, text, jsonb, jsonb, text, text, text, timestamptz, float8)', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.record_fallback(bigint, text)', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.action_distribution(text, jsonb, text, float8, float8, float8, text[], integer, text)', 'EXECUTE')
+              AND has_function_privilege('ll_up_reader', 'ml.action_distribution(text, jsonb, text, float8, float8, float8, text[], integer, text)', 'EXECUTE')")" \
+   t "a record role keeps ml.decide and ml.record_decision and gets ml.record_fallback; predict roles get ml.action_distribution"
+ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.record_fallback(bigint, text)', 'EXECUTE')
+              OR has_function_privilege('ll_up_read', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8, text, float8, float8, float8, bigint, text[])', 'EXECUTE')
+              OR has_function_privilege('public', 'ml.record_fallback(bigint, text)', 'EXECUTE')
+              OR has_function_privilege('public', 'ml.action_distribution(text, jsonb, text, float8, float8, float8, text[], integer, text)', 'EXECUTE')
+              OR has_function_privilege('public', 'ml.decide(text, text, jsonb, text, text, float8, text, text, text, float8, text, float8, float8, float8, bigint, text[])', 'EXECUTE')")" \
+   f "other roles and PUBLIC get none of them"
+# bandits, off-policy evaluation and the simulation's truth (created after the re-grant's helper)
+ok "$(q "SELECT has_function_privilege('ll_up_app', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.bandit_distribution(text, text, jsonb, integer, bigint)', 'EXECUTE')
+              AND has_table_privilege('ll_up_app', 'ml.bandit_arms', 'SELECT')
+              AND has_function_privilege('ll_up_read', 'ml.bandit_distribution(text, text, jsonb, integer, bigint)', 'EXECUTE')
+              AND has_table_privilege('ll_up_read', 'ml.bandits', 'SELECT')
+              AND has_function_privilege('ll_up_train', 'ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text, float8, float8, float8, integer, text, text, float8, integer, bigint, float8)', 'EXECUTE')
+              AND has_function_privilege('ll_up_train', 'ml.create_bandit(text, text[], text, text, text, text, text, float8, integer)', 'EXECUTE')
+              AND has_table_privilege('ll_up_train', 'ml.bandits', 'INSERT')
+              AND has_function_privilege('ll_up_train', 'ml.simulate_expected_outcome(text, jsonb, text, integer, float8, text)', 'EXECUTE')")" \
+   t "roles given record, read or train before the update get the bandits, ml.evaluate_policy and the simulation's truth as their access gives them"
+ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              OR has_function_privilege('ll_up_read', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')
+              OR has_function_privilege('ll_up_app', 'ml.evaluate_policy(text, text, text, timestamptz, timestamptz, text, float8, float8, float8, integer, text, text, float8, integer, bigint, float8)', 'EXECUTE')
+              OR has_table_privilege('ll_up_read', 'ml.bandits', 'INSERT')
+              OR has_function_privilege('public', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')")" \
+   f "and no more: predict and read roles cannot choose, record roles cannot evaluate, read roles cannot create bandits, PUBLIC nothing"
+ok "$(q "SELECT count(*) FROM pg_class WHERE relname = 'learnloop_explore_grants'")" 0 \
+   "the update's table of old grants is gone"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_grant_as_dba', 'learnloop_replace_function')")" 0 \
    "the 0.4.0 update's helpers are gone"
 ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' to ' || a.grantee::regrole::text, ', ')
@@ -73,8 +106,10 @@ ok "$(q "SELECT string_agg(DISTINCT pg_describe_object(i.classoid, i.objoid, i.o
    "after 0.4.0, still no role's grant is recorded as one of the extension's initial privileges"
 # an extension member's grants are dumped with the extension: not under -n ml
 dump=$(pg_dump -s "$db")
-ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.decide(.*double precision) TO ll_up_app;$')" 1 \
-   "pg_dump keeps the grant of the new ml.decide"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.decide(.*actions text\[\]) TO ll_up_app;$')" 1 \
+   "pg_dump keeps the grant of the new ml.decide (0.4.0's, with exploration)"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.record_fallback(decision_id bigint, action text) TO ll_up_app;$')" 1 \
+   "pg_dump keeps the grant of ml.record_fallback"
 ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.explain(.*text) TO ll_up_reader;$')" 1 \
    "pg_dump keeps the grant of the new ml.explain"
 ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.check_choice(.*) TO ll_up_exp;$')" 1 \

@@ -48,7 +48,7 @@ SELECT task, unit_id, features, source, decision ->> 'bandit' AS bandit, decisio
 SELECT (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) =
        (SELECT (action, propensity) FROM ml.choose('tone', 'u1', seed => 11)) AS same_seed_same_choice;
 SELECT count(DISTINCT d.decision -> 'distribution') AS distributions
-  FROM ml.MLTrainingData d WHERE d.decision -> 'explore' ->> 'seed' = '11';
+  FROM ml.MLTrainingData d WHERE d.decision ->> 'bandit' = 'tone' AND d.decision -> 'explore' ->> 'seed' = '11';
 -- no outcome yet: every posterior is the same, so the distribution is exactly uniform
 SELECT sum(probability) AS total, count(*) AS actions,
        bool_and(probability = 1::float8 / 3) AS exactly_one_third
