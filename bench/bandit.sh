@@ -5,7 +5,7 @@
 # run, over units that already have posteriors (ml.bandit_arms holds
 # `units` units x 5 actions plus the population) and units that have none.
 # Target (issue 12): ml.choose at most 3 times assign_variant's time.  For
-# scale, ml.record_decision (the same decision row inserted through SPI, as
+# scale, ml.record_decision (the same decision row inserted the same way as
 # ml.choose and ml.decide insert it) is measured too.
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
@@ -25,27 +25,32 @@ SELECT 'bench', 'u' || u, a, 4, 2, 2 FROM generate_series(1, $units) u, unnest(A
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
 SELECT 'bench', '', a, 4 * $units, 2 * $units, 2 * $units FROM unnest(ARRAY['a', 'b', 'c', 'd', 'e']) a;
 VACUUM ANALYZE ml.bandit_arms;
--- the best of three wall times of a statement
-CREATE FUNCTION best_seconds(sql text) RETURNS float8 LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz; best float8 := 'Infinity';
+-- the best of five wall times of each statement, measured in turns: load that comes and goes
+-- on a shared machine then weighs on every statement alike
+CREATE FUNCTION best_seconds(sqls text[]) RETURNS float8[] LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz; best float8[] := array_fill('Infinity'::float8, ARRAY[cardinality(sqls)]);
 BEGIN
-    FOR i IN 1..3 LOOP
-        t0 := clock_timestamp();
-        EXECUTE sql;
-        best := least(best, extract(epoch FROM clock_timestamp() - t0));
+    FOR i IN 1..5 LOOP
+        FOR j IN 1..cardinality(sqls) LOOP
+            t0 := clock_timestamp();
+            EXECUTE sqls[j];
+            best[j] := least(best[j], extract(epoch FROM clock_timestamp() - t0));
+        END LOOP;
     END LOOP;
     RETURN best;
 END \$\$;
 SQL
-echo "== ml.choose vs ml.assign_variant with logging, $calls calls each (best of 3), $units units with posteriors"
+echo "== ml.choose vs ml.assign_variant with logging, $calls calls each (best of 5, in turns), $units units with posteriors"
 q <<SQL
 SELECT format('assign_variant (logged): %s calls/s; choose, units with history: %s calls/s (ratio %s); new units: %s calls/s (ratio %s); '
               'record_decision alone: %s calls/s (ratio %s to assign_variant; choose to record_decision %s)',
               round($calls / a), round($calls / c), round((c / a)::numeric, 2), round($calls / n), round((n / a)::numeric, 2),
               round($calls / r), round((r / a)::numeric, 2), round((c / r)::numeric, 2))
-  FROM (SELECT best_seconds('SELECT count(ml.assign_variant(''bench'', ''v'' || i || random(), true)) FROM generate_series(1, $calls) i') AS a,
-               best_seconds('SELECT count(ml.record_decision(''bench'', ''u'' || i, ''{}'', ''{"action": "a", "propensity": 0.2}'')) FROM generate_series(1, $calls) i') AS r,
-               best_seconds('SELECT count(ml.choose(''bench'', ''u'' || (1 + i * 7919 % $units))) FROM generate_series(1, $calls) i') AS c,
-               best_seconds('SELECT count(ml.choose(''bench'', ''new'' || i)) FROM generate_series(1, $calls) i') AS n) t;
+  FROM (SELECT t[1] AS a, t[2] AS r, t[3] AS c, t[4] AS n
+          FROM best_seconds(ARRAY[
+                 'SELECT count(ml.assign_variant(''bench'', ''v'' || i || random(), true)) FROM generate_series(1, $calls) i',
+                 'SELECT count(ml.record_decision(''bench'', ''u'' || i, ''{}'', ''{"action": "a", "propensity": 0.2}'')) FROM generate_series(1, $calls) i',
+                 'SELECT count(ml.choose(''bench'', ''u'' || (1 + i * 7919 % $units))) FROM generate_series(1, $calls) i',
+                 'SELECT count(ml.choose(''bench'', ''new'' || i)) FROM generate_series(1, $calls) i']) t) t;
 SQL
 dropdb "$db"

@@ -36,7 +36,7 @@ psql -X -v ON_ERROR_STOP=1 --echo-queries -f scripts/demo.sql \
   -v receiver_url="http://127.0.0.1:$(head -n1 "$work/port")/alerts" -v webhook_secret="$secret" \
   -v report_path="$LEARNLOOP_REPORT"
 echo
-echo "==> 11. What the receiver got (it verified each signature)"
+echo "==> 13. What the receiver got (it verified each signature)"
 python3 - "$work/received.jsonl" <<PY
 import json, sys
 for line in open(sys.argv[1]):

@@ -72,36 +72,47 @@ SELECT * FROM ml.decide('response_strategy', 'learner-42',
                         fallback => 'brief_answer', model => 'engagement');
 
 \echo
-\echo '==> 8. An A/B test of the rules against the model, on the simulated users'
+\echo '==> 8. Before the model serves anyone: its value on the decisions the rules logged (off-policy evaluation)'
+-- the rules logged every decision with its propensity: 30 % of them explore uniformly
+SELECT decision->>'action' AS action, decision->>'decided_by' AS decided_by, decision->>'propensity' AS propensity
+  FROM ml.MLTrainingData WHERE source = 'synthetic' ORDER BY id LIMIT 3;
+-- the model, exploring with epsilon 0.1, on the last three days (about those the time split held out)
+SELECT max(created_at) - interval '3 days' AS held_out_from FROM ml.MLTrainingData WHERE source = 'synthetic' \gset
+SELECT estimator, round(value::numeric, 3) AS engaged_rate, round(ci_low::numeric, 3) AS ci_low,
+       round(ci_high::numeric, 3) AS ci_high, n, round(ess) AS effective_n
+  FROM ml.evaluate_policy('response_strategy', 'engagement', 'engaged', since => :'held_out_from',
+                          explore => 'epsilon', epsilon => 0.1);
+
+\echo
+\echo '==> 9. The A/B test confirms it: the rules against the model (exploring, epsilon 0.1) over the next three days'
 SELECT ml.sample_size(baseline => 0.55, mde => 0.10) AS units_per_arm_for_10pct_lift;
 SELECT name, variants, weights, hash_seed, status
   FROM ml.create_experiment('model_vs_rules', ARRAY['rules', 'model'],
                             primary_metric => 'engaged', guardrail_metrics => '{session_minutes}');
--- each simulated user's latest context: assign it; the rules arm applies the rules, the model arm
--- asks ml.decide (which falls back to the rules when unsure); the simulated users answer
+-- the same users' next three days, each conversation randomized on its own: the rules arm
+-- applies the rules, the model arm asks ml.decide (which falls back to the rules when unsure, and
+-- explores 10 % of the time, each decision logged with its propensity); the users answer
 CREATE TEMP TABLE arms AS
-WITH latest AS (
-    SELECT DISTINCT ON (unit_id) unit_id, features
-      FROM ml.MLTrainingData WHERE source = 'synthetic' ORDER BY unit_id, created_at DESC)
-SELECT unit_id, features, ml.assign_variant('model_vs_rules', unit_id) AS variant,
-       CASE WHEN features->>'emotional_state' IN ('stressed', 'sad') THEN 'empathetic_support'
-            WHEN (features->>'message_length')::int >= 50 OR (features->>'is_question')::boolean THEN 'detailed_explanation'
-            WHEN features->>'emotional_state' = 'curious' THEN 'socratic_question'
-            ELSE 'brief_answer' END AS rules_action
-  FROM latest;
+SELECT conversation, unit_id, features, rules_action, ml.assign_variant('model_vs_rules', conversation) AS variant
+  FROM (SELECT c.unit_id || '/' || row_number() OVER (PARTITION BY c.unit_id ORDER BY c.created_at) AS conversation,
+               c.unit_id, c.features, c.rules_action
+          FROM ml.simulated_contexts(users => 2000, days => 17, seed => 42) c
+         WHERE c.day > 14) c;
 CREATE TEMP TABLE decided AS
-SELECT a.unit_id, a.features, a.variant, d.decision_id, d.action, d.decided_by
+SELECT a.unit_id, a.features, a.variant, d.decision_id, d.action, d.decided_by, d.propensity
   FROM arms a,
-       LATERAL (SELECT * FROM ml.decide('response_strategy', a.unit_id, a.features, fallback => a.rules_action,
-                                        model => 'engagement', experiment => 'model_vs_rules', variant => a.variant)
+       LATERAL (SELECT * FROM ml.decide('response_strategy', a.conversation, a.features, fallback => a.rules_action,
+                                        model => 'engagement', experiment => 'model_vs_rules', variant => a.variant,
+                                        explore => 'epsilon', epsilon => 0.1)
                  WHERE a.variant = 'model'
                 UNION ALL
-                SELECT ml.record_decision('response_strategy', a.unit_id, a.features,
+                SELECT ml.record_decision('response_strategy', a.conversation, a.features,
                                           jsonb_build_object('action', a.rules_action, 'decided_by', 'rules'),
-                                          experiment => 'model_vs_rules', variant => a.variant),
-                       a.rules_action, NULL, 'rules', NULL
+                                          experiment => 'model_vs_rules', variant => a.variant, propensity => 1),
+                       a.rules_action, NULL, 'rules', NULL, 1
                  WHERE a.variant = 'rules') d;
-SELECT variant, decided_by, count(*) AS decisions FROM decided GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT variant, decided_by, count(*) AS decisions, round(avg(propensity)::numeric, 3) AS mean_propensity
+  FROM decided GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(ml.record_outcome(decision_id, ml.simulate_outcome(unit_id, features, action))) AS outcomes_recorded
   FROM decided;
 SELECT variant, units, round(mean::numeric, 3) AS engaged_rate, round(relative_lift::numeric, 3) AS relative_lift,
@@ -113,7 +124,22 @@ SELECT test_name, results->'guardrails'->'session_minutes'->1->>'verdict' AS ses
   FROM ml.MLABTestResults ORDER BY id DESC LIMIT 1;
 
 \echo
-\echo '==> 9. Watch the model in production: alerts go to a webhook (the local receiver the demo started)'
+\echo '==> 10. A per-user bandit learns each user''s best strategy online (Thompson sampling, no retraining)'
+SELECT name, context, reward, prior, draws
+  FROM ml.create_bandit('tone', ml.simulated_actions(), context => 'unit', reward => 'engaged', reward_type => 'binary');
+-- 200 new simulated users over three weeks: ml.choose decides, each outcome updates the user's
+-- posterior (and the population's, their prior) at once; the rules replayed on the same days
+CREATE TEMP TABLE bandit_days AS
+SELECT * FROM ml.simulate_policy('bandit:tone', users => 200, days => 21, seed => 9, task => 'bandit_demo');
+CREATE TEMP TABLE rules_days AS
+SELECT * FROM ml.simulate_policy('rules', users => 200, days => 21, seed => 9, task => 'rules_demo');
+-- the true engagement rate of each day's choices (the simulation knows it), against the best possible
+SELECT day, round(r.expected_reward::numeric, 3) AS rules, round(b.expected_reward::numeric, 3) AS bandit,
+       round(b.oracle_reward::numeric, 3) AS best_possible
+  FROM bandit_days b JOIN rules_days r USING (day) WHERE day IN (1, 3, 7, 14, 21) ORDER BY day;
+
+\echo
+\echo '==> 11. Watch the model in production: alerts go to a webhook (the local receiver the demo started)'
 -- the delivery worker's role gets what it needs; the channel signs its requests (Standard Webhooks)
 SELECT ml.grant_access('learnloop_webhook_sender', 'deliver');
 SELECT ml.create_channel('ops', :'receiver_url', secret => :'webhook_secret') IS NOT NULL AS channel_created;
@@ -140,7 +166,7 @@ SELECT metric, trim_scale(round(value::numeric, 3)) AS value
 SELECT now() AS shifted_from \gset
 
 \echo
-\echo '==> 10. The world shifts (more emotional users, later and longer messages): monitoring sees it, the alert fires'
+\echo '==> 12. The world shifts (more emotional users, later and longer messages): monitoring sees it, the alert fires'
 SELECT count(*) AS decisions
   FROM ml.simulated_decisions(users => 1000, days => 14, seed => 8, drift => 1) s,
        ml.decide('response_strategy', s.unit_id, s.features, 'brief_answer', model => 'engagement', min_confidence => 0) d

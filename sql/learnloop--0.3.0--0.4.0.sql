@@ -2211,6 +2211,13 @@ REVOKE EXECUTE ON FUNCTION ml.create_bandit(text, text[], text, text, text, text
     ml.bandit_distribution(text, text, jsonb, integer, bigint), ml.bandit_reward(jsonb, text, text, boolean),
     ml.bandit_outcome_from_decision() FROM PUBLIC;
 
+/* Issue 12, bandits (hot path): ml.choose caches ml.bandits per backend */
+CREATE TRIGGER bandits_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.bandits
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER bandits_invalidate_cache ON ml.bandits IS
+    'Keeps the per-backend bandit definitions of ml.choose and ml.bandit_distribution current';
+
 /* Issue 12, off-policy evaluation: ml.evaluate_policy */
 CREATE FUNCTION ml.evaluate_policy(task text, candidate text, reward text,
                                    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,

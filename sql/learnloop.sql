@@ -3250,3 +3250,10 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ml.record_fallback(bigint, text) IS
     'Fills in the action an application took for a decision ml.decide left to it (decided_by unsure, no fallback given): propensity 1, the model''s suggestion kept; returns the decision';
 REVOKE EXECUTE ON FUNCTION ml.record_fallback(bigint, text) FROM PUBLIC;
+
+/* Issue 12, bandits (hot path): ml.choose caches ml.bandits per backend */
+CREATE TRIGGER bandits_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ml.bandits
+    FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
+COMMENT ON TRIGGER bandits_invalidate_cache ON ml.bandits IS
+    'Keeps the per-backend bandit definitions of ml.choose and ml.bandit_distribution current';

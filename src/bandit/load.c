@@ -2,11 +2,14 @@
  *
  * load.c
  *	  Reads what ml.choose and ml.bandit_distribution need: the bandit's
- *	  row and the arms of the unit's cell and of the population, by two
- *	  cached index lookups whatever the number of units.
+ *	  definition (definition.c) and the arms of the unit's cell and of the
+ *	  population, by index lookups whatever the number of units: directly
+ *	  through the primary key (row_insert.c's ml_index_open_plain) where
+ *	  the table is as created and the caller may read it whole, else by
+ *	  cached SQL.
  *
- * Rows are untrusted: a definition the CHECK constraints would refuse or a
- * statistic that is not a finite count or sum is an error, never a draw.
+ * Rows are untrusted: a statistic that is not a finite count or sum is an
+ * error, never a draw.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,19 +17,27 @@
 
 #include <math.h>
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
+#include "bandit/definition.h"
 #include "bandit/load.h"
+#include "common/row_insert.h"
 #include "common/spi_plan.h"
-
-#define SELECT_BANDIT_SQL \
-	"SELECT task, actions, context, features, reward_type, prior, prior_weight, draws " \
-	"FROM ml.bandits WHERE name OPERATOR(pg_catalog.=) $1"
 
 /* two equalities on the primary key's prefix: two index range scans, in any plan */
 #define SELECT_ARMS_SQL \
@@ -37,54 +48,7 @@
 	"WHERE bandit OPERATOR(pg_catalog.=) $1 AND cell OPERATOR(pg_catalog.=) $3 " \
 	"AND $3 OPERATOR(pg_catalog.<>) $2"
 
-static SPIPlanPtr bandit_plan = NULL;
 static SPIPlanPtr arms_plan = NULL;
-
-static void
-corrupted(const char *name, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("bandit \"%s\" has %s", name, what),
-			 errhint("ml.bandits and ml.bandit_arms are kept by learnloop; drop and re-create the bandit.")));
-}
-
-/* Column i of the current SPI row as a string in the caller's context, or NULL */
-static char *
-column_string(HeapTuple row, int i, MemoryContext into)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(row, SPI_tuptable->tupdesc, i, &isnull);
-
-	return isnull ? NULL : MemoryContextStrdup(into, TextDatumGetCString(d));
-}
-
-/* A text[] column's elements, none NULL, copied into the given context */
-static char **
-column_strings(const char *name, HeapTuple row, int i, MemoryContext into, int *n)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(row, SPI_tuptable->tupdesc, i, &isnull);
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-
-	if (isnull)
-	{
-		*n = 0;
-		return NULL;
-	}
-	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, n);
-	out = MemoryContextAlloc(into, sizeof(char *) * Max(*n, 1));
-	for (int j = 0; j < *n; j++)
-	{
-		if (nulls[j])
-			corrupted(name, "a NULL action or feature");
-		out[j] = MemoryContextStrdup(into, TextDatumGetCString(elems[j]));
-	}
-	return out;
-}
 
 /*
  * The feature cell: the bandit's features with their values, as the text
@@ -131,64 +95,35 @@ feature_cell(const char *name, char **keys, int nkeys, Jsonb *features)
 	return cell.data;
 }
 
-/* The bandit's row; 42704 when there is none */
+static const Oid arms_types[] =
+{TEXTOID, TEXTOID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, TIMESTAMPTZOID};
+static const AttrNumber arms_key[] = {1, 2, 3};
+static const TableShape arms_shape =
+{lengthof(arms_types), arms_types, lengthof(arms_key), arms_key};
+
+/*
+ * Copies the definition's part the state keeps (the cached definition may
+ * be dropped at the next call) and finds the unit's cell.
+ */
 static void
-read_definition(text *name, text *unit_id, Jsonb *features, bool read_only,
-				BanditState *state, MemoryContext into)
+set_definition(BanditState *state, const BanditDefinition *def, text *unit_id, Jsonb *features)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {PointerGetDatum(name)};
-	HeapTuple	row;
-	bool		isnull;
-	char	   *context,
-			   *reward_type,
-			   *prior;
-	char	  **keys;
-	int			nkeys;
-	Datum		d;
-
-	if (SPI_execute_plan(spi_cached_plan(&bandit_plan, SELECT_BANDIT_SQL, 1, argtypes),
-						 values, NULL, read_only, 1) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not read the bandit");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("bandit \"%s\" does not exist", state->name),
-				 errhint("ml.bandits lists the bandits; ml.create_bandit creates one.")));
-	row = SPI_tuptable->vals[0];
-	d = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
-	state->task = isnull ? NULL : (text *) MemoryContextAlloc(into, VARSIZE_ANY(DatumGetPointer(d)));
-	if (state->task)
-		memcpy(state->task, DatumGetPointer(d), VARSIZE_ANY(DatumGetPointer(d)));
-	state->actions = column_strings(state->name, row, 2, into, &state->k);
-	context = column_string(row, 3, CurrentMemoryContext);
-	keys = column_strings(state->name, row, 4, CurrentMemoryContext, &nkeys);
-	reward_type = column_string(row, 5, CurrentMemoryContext);
-	prior = column_string(row, 6, CurrentMemoryContext);
-	state->prior.prior_weight = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 7, &isnull));
-	if (isnull || !(state->prior.prior_weight >= 0 && isfinite(state->prior.prior_weight)))
-		corrupted(state->name, "no finite prior_weight");
-	state->draws = DatumGetInt32(SPI_getbinval(row, SPI_tuptable->tupdesc, 8, &isnull));
-	if (isnull || state->draws < 1 || state->draws > 1000000)
-		corrupted(state->name, "a number of draws out of range");
-	if (state->task == NULL || state->k < 1 || context == NULL ||
-		reward_type == NULL || prior == NULL)
-		corrupted(state->name, "a NULL task, context, reward type or prior, or no action");
-	state->prior.binary = strcmp(reward_type, "binary") == 0;
-	state->prior.population = strcmp(prior, "population") == 0;
-	if ((!state->prior.binary && strcmp(reward_type, "continuous") != 0) ||
-		(!state->prior.population && strcmp(prior, "uniform") != 0))
-		corrupted(state->name, "an unknown reward type or prior");
-
-	state->by_unit = strcmp(context, "unit") == 0;
+	state->task = DatumGetTextPCopy(PointerGetDatum(def->task));
+	state->k = def->k;
+	state->actions = palloc(sizeof(char *) * def->k);
+	for (int i = 0; i < def->k; i++)
+		state->actions[i] = pstrdup(def->actions[i]);
+	state->prior = def->prior;
+	state->draws = def->draws;
+	state->by_unit = def->context == BANDIT_CONTEXT_UNIT;
 	if (state->by_unit)
-		state->cell = MemoryContextStrdup(into, text_to_cstring(unit_id));
-	else if (strcmp(context, "none") == 0)
+		state->cell = text_to_cstring(unit_id);
+	else if (def->context == BANDIT_CONTEXT_NONE)
 		state->cell = "";
-	else if (strcmp(context, "features") == 0 && nkeys > 0)
-		state->cell = MemoryContextStrdup(into, feature_cell(state->name, keys, nkeys, features));
 	else
-		corrupted(state->name, "an unknown context");
+		state->cell = feature_cell(state->name, def->keys, def->nkeys, features);
+	state->own = palloc0(sizeof(ArmStats) * state->k);
+	state->population = palloc0(sizeof(ArmStats) * state->k);
 }
 
 /* The action's index, or -1 for an action the bandit no longer has */
@@ -201,59 +136,150 @@ action_index(const BanditState *state, const char *action)
 	return -1;
 }
 
-/* The arms of the state's cell and of the population; those without a row are 0 */
+/*
+ * One row of ml.bandit_arms (n as float8), however it was read, counted in
+ * the state: the cell's arm, the population's, or neither (another cell's
+ * row, an action the bandit no longer has).  Every row read is checked.
+ */
 static void
-read_arms(text *name, bool read_only, BanditState *state)
+add_arm(BanditState *state, const char *cell, const char *action, const double *stats,
+		const bool *nulls)
+{
+	int			i = action ? action_index(state, action) : -1;
+	ArmStats	arm;
+
+	arm.n = stats[0];
+	arm.sum = stats[1];
+	arm.sq = stats[2];
+	if (nulls[0] || nulls[1] || nulls[2] || !(arm.n >= 0) ||
+		!isfinite(arm.sum) || !isfinite(arm.sq))
+		bandit_corrupted(state->name, "an arm whose count is negative or whose sums are not finite");
+	if (i < 0 || cell == NULL)
+		return;
+	if (cell[0] == '\0')
+		state->population[i] = arm;
+	if (strcmp(cell, state->cell) == 0)
+		state->own[i] = arm;
+}
+
+/*
+ * The arms through SQL, where the table or the caller's privileges need the
+ * executor (column privileges, row-level security, a table altered).
+ */
+static void
+read_arms_with_sql(text *name, bool read_only, BanditState *state)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
+	Datum		args[3];
 
-	values[0] = PointerGetDatum(name);
-	values[1] = CStringGetTextDatum("");
-	values[2] = CStringGetTextDatum(state->cell);
+	SPI_connect();
+	args[0] = PointerGetDatum(name);
+	args[1] = CStringGetTextDatum("");
+	args[2] = CStringGetTextDatum(state->cell);
 	if (SPI_execute_plan(spi_cached_plan(&arms_plan, SELECT_ARMS_SQL, 3, argtypes),
-						 values, NULL, read_only, 0) != SPI_OK_SELECT)
+						 args, NULL, read_only, 0) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the bandit's arms");
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
-		char	   *cell = column_string(row, 1, CurrentMemoryContext);
-		char	   *action = column_string(row, 2, CurrentMemoryContext);
-		int			i = action ? action_index(state, action) : -1;
-		ArmStats	arm;
-		bool		nulls[3];
+		bool		isnull[2];
+		double		stats[3];
+		bool		stats_null[3];
+		Datum		cell = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull[0]);
+		Datum		action = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull[1]);
 
-		arm.n = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &nulls[0]));
-		arm.sum = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &nulls[1]));
-		arm.sq = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 5, &nulls[2]));
-		if (nulls[0] || nulls[1] || nulls[2] || !(arm.n >= 0) ||
-			!isfinite(arm.sum) || !isfinite(arm.sq))
-			corrupted(state->name, "an arm whose count is negative or whose sums are not finite");
-		if (i < 0 || cell == NULL)
-			continue;
-		if (cell[0] == '\0')
-			state->population[i] = arm;
-		if (strcmp(cell, state->cell) == 0)
-			state->own[i] = arm;
+		for (int c = 0; c < 3; c++)
+			stats[c] = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, c + 3,
+													&stats_null[c]));
+		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(cell),
+				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
+	}
+	SPI_finish();
+}
+
+/* The arms of one cell of the bandit, the scan restarted on the primary key's prefix */
+static void
+read_cell_directly(BanditState *state, IndexScanDesc scan, TupleTableSlot *slot,
+				   text *name, const char *cell)
+{
+	Datum		keys[2] = {PointerGetDatum(name), CStringGetTextDatum(cell)};
+	ScanKeyData scankeys[2];
+
+	for (int i = 0; i < 2; i++)
+	{
+		ScanKeyInit(&scankeys[i], i + 1, BTEqualStrategyNumber, F_TEXTEQ, keys[i]);
+		scankeys[i].sk_collation = scan->indexRelation->rd_indcollation[i];
+	}
+	index_rescan(scan, scankeys, 2, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull[2];
+		double		stats[3];
+		bool		stats_null[3];
+		Datum		row_cell,
+					action;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getsomeattrs(slot, 6);
+		row_cell = slot_getattr(slot, 2, &isnull[0]);
+		action = slot_getattr(slot, 3, &isnull[1]);
+		stats[0] = (double) DatumGetInt64(slot_getattr(slot, 4, &stats_null[0]));
+		stats[1] = DatumGetFloat8(slot_getattr(slot, 5, &stats_null[1]));
+		stats[2] = DatumGetFloat8(slot_getattr(slot, 6, &stats_null[2]));
+		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(row_cell),
+				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
 	}
 }
 
 /*
+ * The arms without the executor: the cells read through the primary key's
+ * prefix, with the snapshot SQL would use (see bandit_load).  An executor
+ * start-up per query cost more than the rest of ml.choose.  Returns false,
+ * having read nothing, where the table or the caller need SQL.
+ */
+static bool
+read_arms_directly(text *name, bool read_only, BanditState *state)
+{
+	Relation	arms = ml_table_open("bandit_arms", AccessShareLock);
+	Relation	index = ml_index_open_plain(arms, &arms_shape, RelationGetPrimaryKeyIndex(arms),
+											lengthof(arms_key), arms_key);
+	Snapshot	snapshot;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+
+	if (index == NULL)
+	{
+		table_close(arms, NoLock);
+		return false;
+	}
+	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
+	slot = table_slot_create(arms, NULL);
+	scan = index_beginscan(arms, index, snapshot, 2, 0);
+	read_cell_directly(state, scan, slot, name, "");
+	if (state->cell[0] != '\0')
+		read_cell_directly(state, scan, slot, name, state->cell);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(arms, NoLock);
+	return true;
+}
+
+/*
  * Fills state for the bandit and the unit (with its features, which may be
- * NULL).  Everything kept is allocated in the caller's memory context.
- * read_only for a STABLE caller: the statement's snapshot; otherwise a new
- * one, which sees the outcomes committed since the statement began.
+ * NULL), in the caller's memory context.  The arms: read_only for a STABLE
+ * caller, with the statement's snapshot; otherwise with a new one, which
+ * sees the outcomes committed since the statement began.
  */
 void
 bandit_load(text *name, text *unit_id, Jsonb *features, bool read_only, BanditState *state)
 {
-	MemoryContext caller = CurrentMemoryContext;
-
 	state->name = text_to_cstring(name);
-	SPI_connect();
-	read_definition(name, unit_id, features, read_only, state, caller);
-	state->own = MemoryContextAllocZero(caller, sizeof(ArmStats) * state->k);
-	state->population = MemoryContextAllocZero(caller, sizeof(ArmStats) * state->k);
-	read_arms(name, read_only, state);
-	SPI_finish();
+	/* as SQL would: this transaction's changes so far are seen */
+	if (!read_only)
+		CommandCounterIncrement();
+	set_definition(state, bandit_definition(name, read_only), unit_id, features);
+	if (!read_arms_directly(name, read_only, state))
+		read_arms_with_sql(name, read_only, state);
 }

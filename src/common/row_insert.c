@@ -65,18 +65,26 @@ fires_before_insert(const TriggerDesc *trigdesc)
 		 trigdesc->trig_insert_new_table);
 }
 
+/* Which triggers a table may have for a direct path */
+typedef enum TriggersAllowed
+{
+	TRIGGERS_NONE,				/* inserting as the executor, without firing any */
+	TRIGGERS_AFTER_INSERT_ROW,	/* row_append() queues those of after each row */
+	TRIGGERS_ANY				/* reading: no trigger fires on a read */
+} TriggersAllowed;
+
 /*
  * Whether rel is learnloop's table as created: a plain table whose columns
  * have the shape's types, nothing dropped or added, a primary key on the
  * shape's key columns (in any order: callers that scan it check the order
- * on the index they open), no triggers (hence no foreign keys; with
- * after_insert_rows, only those of after each inserted row and of other
+ * on the index they open), only the triggers allowed (none: no foreign
+ * keys either; after each inserted row: only those and those of other
  * commands) and no stored generated column.
  * Code that reads or writes the table without the executor checks this
  * first; after DDL of the owner's it declines and goes through SQL.
  */
 static bool
-ml_table_as_created(Relation rel, const TableShape *shape, bool after_insert_rows)
+ml_table_as_created(Relation rel, const TableShape *shape, TriggersAllowed triggers)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Bitmapset  *key = NULL;
@@ -84,7 +92,8 @@ ml_table_as_created(Relation rel, const TableShape *shape, bool after_insert_row
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition ||
 		desc->natts != shape->natts ||
-		(after_insert_rows ? fires_before_insert(rel->trigdesc) : rel->trigdesc != NULL) ||
+		(triggers == TRIGGERS_NONE && rel->trigdesc != NULL) ||
+		(triggers == TRIGGERS_AFTER_INSERT_ROW && fires_before_insert(rel->trigdesc)) ||
 		(desc->constr && desc->constr->has_generated_stored))
 		return false;
 	for (i = 0; i < shape->natts; i++)
@@ -98,16 +107,14 @@ ml_table_as_created(Relation rel, const TableShape *shape, bool after_insert_row
 }
 
 /*
- * Whether the caller may read (and with mode beyond ACL_SELECT, write) rel
+ * Whether the caller may read (and with mode beyond ACL_SELECT, write) the table
  * whole, as plain SQL would let it: every privilege in mode on the table
  * itself and no row-level security.  Column grants only, or policies, are
  * the executor's job.
  */
-static bool
-ml_table_access_plain(Relation rel, AclMode mode)
+bool
+ml_table_access_plain(Oid relid, AclMode mode)
 {
-	Oid			relid = RelationGetRelid(rel);
-
 	return pg_class_aclmask(relid, GetUserId(), mode, ACLMASK_ALL) == mode &&
 		check_enable_rls(relid, InvalidOid, true) == RLS_NONE;
 }
@@ -135,8 +142,8 @@ ml_index_keys_are(Relation index, int nkeys, const AttrNumber *keys)
 
 /*
  * The index indexoid of rel (opened by the caller), for reading rel without
- * the executor: only when rel is as created and the caller may read it
- * whole, and the index is a plain btree on the given key columns.  NULL
+ * the executor: only when rel is as created (its triggers aside: none fires
+ * on a read) and the caller may read it whole, and the index is a plain btree on the given key columns.  NULL
  * otherwise, and the caller reads through SQL.
  */
 Relation
@@ -145,8 +152,8 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 {
 	Relation	index;
 
-	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, false) ||
-		!ml_table_access_plain(rel, ACL_SELECT))
+	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, TRIGGERS_ANY) ||
+		!ml_table_access_plain(RelationGetRelid(rel), ACL_SELECT))
 		return NULL;
 	index = index_open(indexoid, AccessShareLock);
 	if (ml_index_keys_are(index, nkeys, keys))
@@ -180,8 +187,8 @@ bool
 row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 				 AclMode required)
 {
-	if (XactReadOnly || !ml_table_as_created(rel, shape, false) ||
-		!ml_table_access_plain(rel, required))
+	if (XactReadOnly || !ml_table_as_created(rel, shape, TRIGGERS_NONE) ||
+		!ml_table_access_plain(RelationGetRelid(rel), required))
 		return false;
 	insert_prepare(ins, rel, true);
 	return true;
@@ -222,7 +229,7 @@ bool
 row_append_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 				 const ColumnPrivilege *privileges, int nprivileges)
 {
-	if (XactReadOnly || !ml_table_as_created(rel, shape, true) ||
+	if (XactReadOnly || !ml_table_as_created(rel, shape, TRIGGERS_AFTER_INSERT_ROW) ||
 		!ml_columns_access(rel, privileges, nprivileges))
 		return false;
 	insert_prepare(ins, rel, false);

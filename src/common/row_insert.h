@@ -39,6 +39,7 @@ typedef struct RowInsert
 } RowInsert;
 
 extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);
+extern bool ml_table_access_plain(Oid relid, AclMode mode);
 extern Relation ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 									int nkeys, const AttrNumber *keys);
 extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,

@@ -1,0 +1,130 @@
+-- How ml.choose and ml.bandit_distribution read ml.bandits (a per-backend cache, dropped when the
+-- table changes) and ml.bandit_arms (the primary key read directly; SQL where row-level security,
+-- column grants or an altered table need the executor): the same answers either way, changes
+-- seen at the next call, privileges and policies applied, corrupted rows an error (XX001).
+-- (error_of comes from schema.sql)
+
+SELECT name FROM ml.create_bandit('paths', ARRAY['a', 'b', 'c'], reward_type => 'binary', draws => 1000) \gset
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
+    ('paths', 'u1', 'a', 200, 190, 190), ('paths', 'u1', 'b', 200, 10, 10),
+    ('paths', '', 'a', 20, 10, 10), ('paths', '', 'b', 20, 10, 10), ('paths', '', 'c', 20, 4, 4);
+CREATE TEMP TABLE direct AS
+    SELECT action, probability FROM ml.bandit_distribution('paths', 'u1', seed => 7);
+SELECT action, probability > 0.5 AS likely FROM direct ORDER BY action;
+
+-- the cache follows the table: an update, a drop and a re-creation are seen at the next call
+SELECT action, propensity FROM ml.choose('paths', 'u2', seed => 1);
+UPDATE ml.bandits SET draws = 10 WHERE name = 'paths';
+SELECT decision_id FROM ml.choose('paths', 'u2', seed => 1) \gset
+SELECT decision -> 'explore' ->> 'draws' AS draws_after_update FROM ml.MLTrainingData WHERE id = :decision_id;
+UPDATE ml.bandits SET draws = 1000 WHERE name = 'paths';
+SELECT name FROM ml.create_bandit('gone', ARRAY['x', 'y']);
+SELECT action IN ('x', 'y') AS chosen FROM ml.choose('gone', 'u', seed => 1);
+SELECT ml.drop_bandit('gone');
+SELECT error_of($$SELECT ml.choose('gone', 'u', seed => 1)$$) AS dropped;
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('gone', 'u')$$) AS dropped_distribution;
+SELECT name FROM ml.create_bandit('gone', ARRAY['z']);
+SELECT action AS recreated FROM ml.choose('gone', 'u', seed => 1);
+-- a rolled-back change does not stay in the cache
+BEGIN;
+UPDATE ml.bandits SET actions = ARRAY['w'] WHERE name = 'gone';
+SELECT action AS in_transaction FROM ml.choose('gone', 'u', seed => 1);
+ROLLBACK;
+SELECT action AS after_rollback FROM ml.choose('gone', 'u', seed => 1);
+SELECT ml.drop_bandit('gone');
+-- a name longer than any bandit's
+SELECT error_of(format('SELECT ml.choose(%L, %L)', repeat('n', 300), 'u')) AS long_name;
+
+-- a role reading through SQL gets the direct path's answer
+CREATE ROLE paths_app;
+SELECT ml.grant_access('paths_app', 'record');
+GRANT SELECT ON direct TO paths_app;
+ALTER TABLE ml.bandit_arms ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ml.bandits ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_arms ON ml.bandit_arms FOR SELECT TO paths_app USING (true);
+CREATE POLICY all_bandits ON ml.bandits FOR SELECT TO paths_app USING (true);
+SET ROLE paths_app;
+SELECT count(*) AS same_as_direct
+  FROM ml.bandit_distribution('paths', 'u1', seed => 7) d JOIN direct USING (action, probability);
+RESET ROLE;
+-- policies are applied: a hidden unit's arms are not counted, a hidden bandit does not exist
+DROP POLICY all_arms ON ml.bandit_arms;
+DROP POLICY all_bandits ON ml.bandits;
+CREATE POLICY no_u1 ON ml.bandit_arms FOR SELECT TO paths_app USING (cell <> 'u1');
+CREATE POLICY no_paths ON ml.bandits FOR SELECT TO paths_app USING (name <> 'paths');
+SELECT name FROM ml.create_bandit('seen', ARRAY['a', 'b', 'c'], reward_type => 'binary', draws => 1000);
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
+    SELECT 'seen', cell, action, n, reward_sum, reward_sq FROM ml.bandit_arms WHERE bandit = 'paths';
+SELECT action FROM ml.choose('paths', 'u1', seed => 1);
+SELECT action FROM ml.choose('seen', 'u1', seed => 1);
+SET ROLE paths_app;
+SELECT error_of($$SELECT ml.choose('paths', 'u1', seed => 1)$$) AS hidden_bandit;
+SELECT action, round(probability::numeric, 1) AS u1_hidden FROM ml.bandit_distribution('seen', 'u1', seed => 7) ORDER BY action;
+RESET ROLE;
+SELECT action, round(probability::numeric, 1) AS u1_counted FROM ml.bandit_distribution('seen', 'u1', seed => 7) ORDER BY action;
+DROP POLICY no_u1 ON ml.bandit_arms;
+DROP POLICY no_paths ON ml.bandits;
+ALTER TABLE ml.bandit_arms DISABLE ROW LEVEL SECURITY;
+ALTER TABLE ml.bandits DISABLE ROW LEVEL SECURITY;
+-- without SELECT on ml.bandits the cached definition is not served (cached after the REVOKE)
+REVOKE SELECT ON ml.bandits FROM paths_app;
+SELECT action FROM ml.choose('paths', 'u1', seed => 1);
+SET ROLE paths_app;
+SELECT error_of($$SELECT ml.choose('paths', 'u1', seed => 1)$$) AS no_select;
+RESET ROLE;
+-- column grants only: SQL reads the arms and gets the same answer
+REVOKE SELECT ON ml.bandit_arms FROM paths_app;
+GRANT SELECT ON ml.bandits TO paths_app;
+GRANT SELECT (bandit, cell, action, n, reward_sum, reward_sq) ON ml.bandit_arms TO paths_app;
+SET ROLE paths_app;
+SELECT count(*) AS column_grants_same
+  FROM ml.bandit_distribution('paths', 'u1', seed => 7) d JOIN direct USING (action, probability);
+RESET ROLE;
+
+-- corrupted rows are errors on both paths, and a corrupted definition is not cached
+BEGIN;
+ALTER TABLE ml.bandits DROP CONSTRAINT bandits_draws_check;
+UPDATE ml.bandits SET draws = 0 WHERE name = 'paths';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS zero_draws;
+SET ROLE paths_app;
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('paths', 'u1')$$) AS zero_draws_sql;
+RESET ROLE;
+ROLLBACK;
+SELECT count(*) AS not_cached FROM ml.bandit_distribution('paths', 'u1', seed => 7) d JOIN direct USING (action, probability);
+BEGIN;
+UPDATE ml.bandits SET actions = ARRAY['a', NULL] WHERE name = 'paths';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS null_action;
+ROLLBACK;
+BEGIN;
+ALTER TABLE ml.bandits DROP CONSTRAINT bandits_context_check;
+UPDATE ml.bandits SET context = 'moods' WHERE name = 'paths';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS unknown_context;
+ROLLBACK;
+BEGIN;
+ALTER TABLE ml.bandits DROP CONSTRAINT bandits_prior_weight_check;
+UPDATE ml.bandits SET prior_weight = 'NaN' WHERE name = 'paths';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS nan_prior_weight;
+ROLLBACK;
+BEGIN;
+ALTER TABLE ml.bandit_arms ALTER COLUMN n DROP NOT NULL;
+UPDATE ml.bandit_arms SET n = NULL WHERE bandit = 'paths' AND cell = '' AND action = 'c';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS null_count;
+SET ROLE paths_app;
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS null_count_sql;
+RESET ROLE;
+ROLLBACK;
+BEGIN;
+UPDATE ml.bandit_arms SET reward_sq = '-Infinity' WHERE bandit = 'paths' AND cell = 'u1' AND action = 'a';
+SELECT error_of($$SELECT ml.choose('paths', 'u1')$$) AS infinite_square;
+ROLLBACK;
+-- an arm of an action the bandit no longer has is ignored
+UPDATE ml.bandits SET actions = ARRAY['b', 'c'] WHERE name = 'paths';
+SELECT action, round(probability::numeric, 1) AS probability FROM ml.bandit_distribution('paths', 'u1', seed => 7) ORDER BY action;
+SET ROLE paths_app;
+SELECT action, round(probability::numeric, 1) AS probability FROM ml.bandit_distribution('paths', 'u1', seed => 7) ORDER BY action;
+RESET ROLE;
+
+SELECT ml.drop_bandit('paths'), ml.drop_bandit('seen');
+DELETE FROM ml.MLTrainingData WHERE task IN ('paths', 'gone', 'seen');
+DROP OWNED BY paths_app;
+DROP ROLE paths_app;
