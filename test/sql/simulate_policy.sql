@@ -111,6 +111,44 @@ SELECT count(*) AS differing_days
         SELECT * FROM ml.simulate_policy('model:simpol_engagement', 60, 7, seed => 31, start_at => '2026-03-01',
                                          task => 'simpol_model2')) d;
 
+-- A model that explores (ml.decide's epsilon-greedy): the replay logs each
+-- decision's propensity, as often explored as epsilon says
+CREATE TEMP TABLE eps_run AS
+SELECT * FROM ml.simulate_policy('model:simpol_engagement', 60, 7, seed => 31, start_at => '2026-03-01',
+                                 task => 'simpol_eps', explore => 'epsilon', epsilon => 0.2);
+CREATE TEMP TABLE eps_rows AS
+SELECT id, unit_id, features, decision, outcome FROM ml.mltrainingdata
+ WHERE id > :before_replays AND task = 'simpol_eps';
+SELECT count(*) AS decisions,
+       bool_and(decision->'explore'->>'method' = 'epsilon') AS epsilon_logged,
+       -- a non-greedy action is drawn with probability 0.2 x 4/5: within 4.5 binomial standard errors
+       abs(avg((decision->>'explored')::boolean::int) - 0.16) < 4.5 * sqrt(0.16 * 0.84 / count(*)) AS explored_share,
+       bool_and(abs((decision->>'propensity')::float8 -
+                    CASE WHEN (decision->>'explored')::boolean THEN 0.04 ELSE 0.84 END) < 1e-12) AS propensities
+  FROM eps_rows;
+-- the replay's expected reward is the truth of the drawn actions: near the
+-- policy's true value (ml.simulate_policy_value through ml.action_distribution)
+SELECT abs((SELECT sum(expected_reward * decisions) / sum(decisions) FROM eps_run) -
+           avg(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31,
+                                        explore => 'epsilon', epsilon => 0.2))) < 0.03 AS replay_near_value
+  FROM eps_rows;
+-- exploring costs regret against the greedy model on the same contexts
+SELECT (SELECT cumulative_regret FROM eps_run WHERE day = 7) >
+       (SELECT cumulative_regret FROM model_run WHERE day = 7) AS exploring_costs_regret;
+-- reproducible with the same arguments (the draws are seeded by the seed, the task, the unit and the features)
+DELETE FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_eps';
+SELECT count(*) AS differing_days
+  FROM (SELECT * FROM eps_run
+        EXCEPT
+        SELECT * FROM ml.simulate_policy('model:simpol_engagement', 60, 7, seed => 31, start_at => '2026-03-01',
+                                         task => 'simpol_eps', explore => 'epsilon', epsilon => 0.2)) d;
+SELECT count(*) AS differing_rows
+  FROM (SELECT unit_id, features, decision - 'latency_us', outcome FROM eps_rows
+        EXCEPT
+        SELECT unit_id, features, decision - 'latency_us', outcome FROM ml.mltrainingdata
+         WHERE id > :before_replays AND task = 'simpol_eps') d;
+SELECT error_of($$SELECT * FROM ml.simulate_policy('model:simpol_engagement', 2, 2, explore => 'epsilon', epsilon => 2)$$);
+
 -- A per-user bandit (ml.choose) learns online from the replay's outcomes
 SELECT count(*) AS created FROM ml.create_bandit('simpol_tone', ml.simulated_actions(), context => 'unit',
                                                  reward => 'engaged', reward_type => 'binary', task => 'simpol_bandit');
@@ -143,6 +181,22 @@ SELECT count(*) AS differing_days
 SELECT ml.drop_bandit('simpol_tone') IS NOT NULL AS dropped;
 SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2)$$);
 SELECT error_of($$SELECT * FROM ml.simulate_policy('bandit:no_such_bandit', 2, 2, explore => 'softmax')$$);
+
+-- The value of a model policy through ml.action_distribution: greedy, the
+-- truth of the model's own choice in the replay; epsilon-greedy, (1 - epsilon)
+-- x that + epsilon x the mean truth of all actions; restricted to one eligible
+-- action, that action's truth
+SELECT bool_and(abs(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31) -
+                    ml.simulate_expected_outcome(unit_id, features, decision->>'action', 31)) < 1e-12) AS greedy_value,
+       bool_and(abs(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31,
+                                             explore => 'epsilon', epsilon => 0.2) -
+                    (0.8 * ml.simulate_expected_outcome(unit_id, features, decision->>'action', 31) +
+                     0.2 * (SELECT avg(ml.simulate_expected_outcome(unit_id, features, a, 31))
+                              FROM unnest(ml.simulated_actions()) a))) < 1e-12) AS epsilon_value,
+       bool_and(ml.simulate_policy_value('model:simpol_engagement', unit_id, features, 31,
+                                         actions => ARRAY['socratic_question']) =
+                ml.simulate_expected_outcome(unit_id, features, 'socratic_question', 31)) AS one_eligible_action
+  FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_model';
 
 -- ml.simulate_policy_value: a policy's true value per context; on the replayed
 -- rows it is the truth of the replayed action (deterministic policies)
