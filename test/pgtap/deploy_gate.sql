@@ -19,9 +19,9 @@ SELECT columns_are('ml', 'model_history', ARRAY['model_name', 'version', 'traine
     'test_rows', 'metric', 'score', 'champion_version', 'champion_score', 'coverage', 'champion_coverage', 'comparable',
     'policy', 'deployed', 'reason', 'live']);
 SELECT has_column('ml', 'mlevaluationresults', 'feature_coverage', 'evaluations store their feature coverage');
-SELECT is((SELECT pg_get_function_arguments('ml.train'::regproc) LIKE '%deploy_guards jsonb DEFAULT NULL::jsonb'),
+SELECT is((SELECT pg_get_function_arguments('ml.train'::regproc) LIKE '%deploy_guards jsonb DEFAULT NULL::jsonb%'),
           true, 'ml.train takes deploy_guards, NULL by default');
-SELECT is((SELECT pg_get_function_arguments('ml.train_async'::regproc) LIKE '%deploy_guards jsonb DEFAULT NULL::jsonb'),
+SELECT is((SELECT pg_get_function_arguments('ml.train_async'::regproc) LIKE '%deploy_guards jsonb DEFAULT NULL::jsonb%'),
           true, 'ml.train_async takes deploy_guards, NULL by default');
 SELECT has_function('ml', 'validate_model', ARRAY['text', 'integer']);
 SELECT volatility_is('ml', 'validate_model', ARRAY['text', 'integer'], 'stable');

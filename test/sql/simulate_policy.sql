@@ -79,9 +79,9 @@ SELECT count(*) AS differing_days
   FROM (SELECT * FROM rules_run
         EXCEPT
         SELECT * FROM ml.simulate_policy('rules', 60, 7, seed => 31, start_at => '2026-03-01', task => 'simpol_rules2')) d;
-SELECT (SELECT string_agg(decision->>'action' || (outcome->>'engaged'), ',' ORDER BY created_at, unit_id COLLATE "C")
+SELECT (SELECT string_agg(decision->>'action' || (outcome->>'engaged'), ',' ORDER BY created_at, unit_id COLLATE "C", id)
           FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_rules') =
-       (SELECT string_agg(decision->>'action' || (outcome->>'engaged'), ',' ORDER BY created_at, unit_id COLLATE "C")
+       (SELECT string_agg(decision->>'action' || (outcome->>'engaged'), ',' ORDER BY created_at, unit_id COLLATE "C", id)
           FROM ml.mltrainingdata WHERE id > :before_replays AND task = 'simpol_rules2') AS same_rows;
 
 -- A model trained on the simulation's logged data (the rules with 30 % exploration)
