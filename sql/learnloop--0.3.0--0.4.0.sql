@@ -2043,9 +2043,10 @@ BEGIN
         RAISE EXCEPTION 'prior_weight must be a finite number >= 0, not %', prior_weight
             USING ERRCODE = '22023', HINT = 'It is the most observations the population prior counts for; 0 ignores the population.';
     END IF;
-    IF draws IS NULL OR draws NOT BETWEEN 1 AND 1000000 THEN
-        RAISE EXCEPTION 'draws must be from 1 to 1000000, not %', draws
-            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice; more draws follow the posterior more closely and cost more.';
+    IF draws IS NULL OR draws NOT BETWEEN 1 AND 1000000 OR draws::bigint * cardinality(actions) > 1000000 THEN
+        RAISE EXCEPTION 'draws must be from 1 to 1000000 and draws times the % actions at most 1000000, not %',
+                        cardinality(actions), draws
+            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice; more draws follow the posterior more closely and cost more (they are bounded, as a choice cannot be cancelled while it draws).';
     END IF;
     INSERT INTO ml.bandits (name, task, actions, context, features, reward, reward_type, prior, prior_weight, draws)
     VALUES (create_bandit.name, coalesce(create_bandit.task, create_bandit.name), create_bandit.actions,
@@ -2170,7 +2171,7 @@ DECLARE
     old_r double precision;
 BEGIN
     SELECT * INTO b FROM ml.bandits WHERE name = NEW.decision ->> 'bandit';
-    IF NOT FOUND OR b.task <> NEW.task OR NOT chosen = ANY (b.actions) THEN
+    IF NOT FOUND OR chosen IS NULL OR b.task <> NEW.task OR NOT chosen = ANY (b.actions) THEN
         RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
     END IF;
     new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
@@ -2198,10 +2199,13 @@ $$;
 COMMENT ON FUNCTION ml.bandit_outcome_from_decision() IS
     'Trigger: adds a bandit decision''s reward (the change since its previous value) to its cell''s and the population''s arm in ml.bandit_arms';
 
-/* on UPDATE only: a decision is logged without its outcome, and every INSERT would pay for the WHEN */
+/*
+ * on UPDATE only: a decision is logged without its outcome, and every INSERT would pay for the
+ * WHEN; an outcome set back to NULL takes its reward back
+ */
 CREATE TRIGGER mltrainingdata_bandit_outcomes
     AFTER UPDATE OF outcome ON ml.MLTrainingData
-    FOR EACH ROW WHEN (NEW.outcome IS NOT NULL AND (NEW.decision ? 'bandit'))
+    FOR EACH ROW WHEN (NEW.decision ? 'bandit')
     EXECUTE FUNCTION ml.bandit_outcome_from_decision();
 COMMENT ON TRIGGER mltrainingdata_bandit_outcomes ON ml.MLTrainingData IS
     'Teaches bandits: outcomes recorded (ml.record_outcome or UPDATE) on decisions made by ml.choose update ml.bandit_arms in the same transaction';

@@ -27,6 +27,7 @@
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
+#include "bandit/definition.h"
 #include "bandit/load.h"
 #include "bandit/posterior.h"
 #include "common/prng.h"
@@ -259,11 +260,12 @@ learnloop_bandit_distribution(PG_FUNCTION_ARGS)
 
 	load_arguments(fcinfo, true, &state, &features);
 	draws = PG_ARGISNULL(3) ? state.draws : PG_GETARG_INT32(3);
-	if (draws < 1 || draws > 1000000)
+	if (draws < 1 || draws > 1000000 || (int64) draws * state.k > BANDIT_MAX_SAMPLES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("draws must be from 1 to 1000000, not %d", draws),
-				 errhint("Leave draws out for the bandit's own number.")));
+				 errmsg("draws must be from 1 to 1000000 and draws times the %d actions at most %d, not %d",
+						state.k, BANDIT_MAX_SAMPLES, draws),
+				 errhint("Leave draws out for the bandit's own number.  The draws run without a check for cancellation: their number is bounded instead.")));
 	p1 = palloc(sizeof(double) * state.k);
 	p2 = palloc(sizeof(double) * state.k);
 	probabilities = palloc(sizeof(double) * state.k);

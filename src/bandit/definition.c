@@ -157,6 +157,28 @@ text_strings(const char *name, Datum d, bool isnull, MemoryContext into, int *n)
 	return out;
 }
 
+/*
+ * The actions as ml.create_bandit accepts them: at most 1000, none empty
+ * or longer than 256 bytes, no two alike (a repeated action would split
+ * its probability between two names).
+ */
+static void
+check_actions(const char *name, char **actions, int k)
+{
+	if (k > 1000)
+		bandit_corrupted(name, "more than 1000 actions");
+	for (int a = 0; a < k; a++)
+	{
+		size_t		len = strlen(actions[a]);
+
+		if (len == 0 || len > 256)
+			bandit_corrupted(name, "an empty action or one longer than 256 bytes");
+		for (int b = 0; b < a; b++)
+			if (strcmp(actions[a], actions[b]) == 0)
+				bandit_corrupted(name, "an action listed twice");
+	}
+}
+
 /* The definition in a row's columns (DEF_ order), allocated in into */
 static BanditDefinition *
 parse_definition(const char *name, const Datum *values, const bool *nulls, MemoryContext into)
@@ -181,8 +203,10 @@ parse_definition(const char *name, const Datum *values, const bool *nulls, Memor
 		!(def->prior.prior_weight >= 0 && isfinite(def->prior.prior_weight)))
 		bandit_corrupted(name, "no finite prior_weight");
 	def->draws = DatumGetInt32(values[DEF_DRAWS]);
-	if (nulls[DEF_DRAWS] || def->draws < 1 || def->draws > 1000000)
+	if (nulls[DEF_DRAWS] || def->draws < 1 || def->draws > 1000000 ||
+		(int64) def->draws * def->k > BANDIT_MAX_SAMPLES)
 		bandit_corrupted(name, "a number of draws out of range");
+	check_actions(name, def->actions, def->k);
 	if (def->task == NULL || def->k < 1 || context == NULL ||
 		reward_type == NULL || prior == NULL)
 		bandit_corrupted(name, "a NULL task, context, reward type or prior, or no action");

@@ -11,6 +11,13 @@
 #include "bandit/posterior.h"
 #include "common/args.h"
 
+/*
+ * Thompson samples (draws times actions) one choice may take: the draws
+ * run without a check for cancellation, so their number bounds the time
+ * (about a tenth of a second at a million).
+ */
+#define BANDIT_MAX_SAMPLES 1000000
+
 typedef enum BanditContext
 {
 	BANDIT_CONTEXT_UNIT,		/* a cell per unit */

@@ -4,8 +4,9 @@
  *	  What a candidate model would have done on a logged decision.
  *
  * The candidate scores every action it knows (predict/action_scores.c),
- * keeps those the logged decision could choose from (the keys of its
- * "distribution"; every action when the row logged none), and spreads
+ * keeps those the logged decision could choose from (its "eligible" set,
+ * which ml.decide logs when the caller restricted the actions; every
+ * action otherwise), and spreads
  * its choice over them as its exploration would (policy/exploration.c):
  * the probability of the logged action is the numerator of the row's
  * importance weight.  An action the candidate does not know has
@@ -254,6 +255,18 @@ model_probabilities(Candidate *c, int n, bool restricted)
 	}
 }
 
+/* Whether the logged eligible set (a JSON array of strings) holds name. */
+static bool
+eligible_contains(JsonbContainer *eligible, const char *name)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) name;
+	v.val.string.len = strlen(name);
+	return findJsonbValueFromContainer(eligible, JB_FARRAY, &v) != NULL;
+}
+
 /*
  * The row's terms (see CandidateRow); false when the candidate knows none
  * of the actions the logged decision could choose from, and cannot be
@@ -262,7 +275,7 @@ model_probabilities(Candidate *c, int n, bool restricted)
 bool
 candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features,
 			  const char *action, int action_len, JsonbContainer *distribution,
-			  CandidateRow *out)
+			  JsonbContainer *eligible, CandidateRow *out)
 {
 	int			n = 0;
 	int			logged = -1;
@@ -285,16 +298,23 @@ candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *featu
 
 		if ((int) strlen(c->actions[a]) == action_len && memcmp(c->actions[a], action, action_len) == 0)
 			logged = a;
+		/*
+		 * The logging policy's probability of the action: absent from its
+		 * distribution, 0 (a fallback's is its one action, although the
+		 * model it overrode could choose among all).
+		 */
 		if (distribution)
 		{
 			JsonbValue	v;
 			const char *name = c->actions[a];
 
 			if (getKeyJsonValueFromContainer(distribution, name, strlen(name), &v) == NULL)
-				p = -1;			/* not eligible */
+				p = 0;
 			else
 				p = v.type == jbvNumeric ? numeric_to_double_no_overflow(v.val.numeric) : 0;
 		}
+		if (eligible && !eligible_contains(eligible, c->actions[a]))
+			p = -1;				/* not eligible */
 		c->logged_probability[a] = p;
 		if (p < 0)
 			continue;
@@ -305,7 +325,7 @@ candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *featu
 	{
 		if (n == 0)
 			return false;
-		model_probabilities(c, n, distribution != NULL);
+		model_probabilities(c, n, eligible != NULL);
 	}
 	else
 		bandit_probabilities(c, unit_id, features, c->pi, NULL);

@@ -65,6 +65,6 @@ extern void candidate_open(Candidate *c, const char *name, int version, text *dm
 extern void candidates_load(Candidate *candidates, int n, FunctionCallInfo fcinfo);
 extern bool candidate_row(Candidate *c, FunctionCallInfo fcinfo, text *unit_id, Jsonb *features,
 						  const char *action, int action_len, JsonbContainer *distribution,
-						  CandidateRow *out);
+						  JsonbContainer *eligible, CandidateRow *out);
 
 #endif							/* LEARNLOOP_OFFPOLICY_CANDIDATE_H */

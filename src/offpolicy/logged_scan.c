@@ -99,14 +99,22 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	Jsonb	   *decision;
 	JsonbValue	propensity,
 				action,
-				distribution;
+				distribution,
+				eligible;
 	bool		has_distribution;
+	bool		has_eligible;
 	bool		scored = true;
 	OffPolicyRow row;
 	CandidateRow terms[MAX_CANDIDATES];
 
 	slot_getallattrs(slot);
 	scan->scanned++;
+	/* NOT NULL columns, unless the table's owner changed them */
+	if (slot->tts_isnull[1] || slot->tts_isnull[2] || slot->tts_isnull[4] || slot->tts_isnull[5])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a logged decision of ml.MLTrainingData has no features, decision, unit_id or created_at"),
+				 errhint("These columns are NOT NULL as learnloop creates the table; restore the constraints.")));
 	decision = DatumGetJsonbP(slot->tts_values[2]);
 	if (getKeyJsonValueFromContainer(&decision->root, "propensity", 10, &propensity) == NULL ||
 		propensity.type == jbvNull)
@@ -125,11 +133,14 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 		has_distribution = getKeyJsonValueFromContainer(&decision->root, "distribution", 12,
 														&distribution) != NULL &&
 			distribution.type == jbvBinary && JsonContainerIsObject(distribution.val.binary.data);
+		has_eligible = getKeyJsonValueFromContainer(&decision->root, "eligible", 8, &eligible) != NULL &&
+			eligible.type == jbvBinary && JsonContainerIsArray(eligible.val.binary.data);
 		for (int i = 0; i < scan->ncandidates && scored; i++)
 			scored = candidate_row(&scan->candidates[i], scan->fcinfo, DatumGetTextPP(slot->tts_values[4]),
 								   DatumGetJsonbP(slot->tts_values[1]),
 								   action.val.string.val, action.val.string.len,
-								   has_distribution ? distribution.val.binary.data : NULL, &terms[i]);
+								   has_distribution ? distribution.val.binary.data : NULL,
+								   has_eligible ? eligible.val.binary.data : NULL, &terms[i]);
 		if (!scored)
 			scan->excluded.unscorable++;
 		else

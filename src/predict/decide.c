@@ -283,7 +283,8 @@ push_explore(JsonbParseState **state, const Exploration *e, FunctionCallInfo fci
  */
 static Jsonb *
 decision_jsonb(FunctionCallInfo fcinfo, const Decision *d, const CachedModel *model,
-			   const ActionDistribution *dist, const Exploration *e)
+			   const ActionDistribution *dist, const Exploration *e,
+			   const char *const *eligible, int neligible)
 {
 	JsonbParseState *state = NULL;
 
@@ -319,6 +320,22 @@ decision_jsonb(FunctionCallInfo fcinfo, const Decision *d, const CachedModel *mo
 		if (dist)
 			push_explore(&state, e, fcinfo);
 		push_bool(&state, "explored", d->explored);
+	}
+	/* the set the caller allowed: what any other policy could have chosen from */
+	if (neligible >= 0)
+	{
+		push_key(&state, "eligible");
+		pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		for (int a = 0; a < neligible; a++)
+		{
+			JsonbValue	v;
+
+			v.type = jbvString;
+			v.val.string.val = unconstify(char *, eligible[a]);
+			v.val.string.len = strlen(eligible[a]);
+			pushJsonbValue(&state, WJB_ELEM, &v);
+		}
+		pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	}
 	if (d->suggested)
 		push_string(&state, "suggested", d->suggested);
@@ -436,7 +453,8 @@ decide_impl(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(task);
 	values[1] = PointerGetDatum(unit);
 	values[2] = PointerGetDatum(features);
-	values[3] = JsonbPGetDatum(decision_jsonb(fcinfo, &d, model, by_model ? &dist : NULL, &exploration));
+	values[3] = JsonbPGetDatum(decision_jsonb(fcinfo, &d, model, by_model ? &dist : NULL, &exploration,
+													   eligible, neligible));
 	values[4] = CStringGetTextDatum("real");
 	values[5] = PointerGetDatum(payload_name_arg(fcinfo, ARG_EXPERIMENT, "experiment", false));
 	values[6] = PointerGetDatum(payload_name_arg(fcinfo, ARG_VARIANT, "variant", false));

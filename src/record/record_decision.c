@@ -87,7 +87,12 @@ insert_directly(Datum *values, int64 *id)
 {
 	Relation	rel = ml_table_open("mltrainingdata", RowExclusiveLock);
 	RowInsert	ins;
-	bool		direct = TupleDescAttr(RelationGetDescr(rel), 0)->attidentity == ATTRIBUTE_IDENTITY_ALWAYS &&
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	/* the statement would give outcome and outcome_at a default the owner added */
+	bool		direct = TupleDescAttr(desc, 0)->attidentity == ATTRIBUTE_IDENTITY_ALWAYS &&
+		desc->natts == decisions_shape.natts &&
+		!TupleDescAttr(desc, 6)->atthasdef && !TupleDescAttr(desc, 7)->atthasdef &&
 		row_append_begin(&ins, rel, &decisions_shape, decision_privileges, lengthof(decision_privileges));
 
 	if (direct)

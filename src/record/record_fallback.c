@@ -22,6 +22,7 @@
 #include "common/spi_plan.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "record/payload.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -30,6 +31,11 @@
 PG_FUNCTION_INFO_V1(learnloop_record_fallback);
 
 static SPIPlanPtr fill_plan = NULL;
+static SPIPlanPtr lock_plan = NULL;
+
+/* run as the caller: FOR UPDATE asks for UPDATE on a column of the row, as ml.record_outcome's */
+#define LOCK_AS_CALLER_SQL \
+	"SELECT id FROM ml.mltrainingdata WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE"
 
 /*
  * One UPDATE fills the action only into an unsure decision that has none
@@ -45,6 +51,43 @@ static SPIPlanPtr fill_plan = NULL;
 	"               THEN decision OPERATOR(pg_catalog.||) $2 ELSE decision END " \
 	"WHERE id OPERATOR(pg_catalog.=) $1 " \
 	"RETURNING decision OPERATOR(pg_catalog.->>) 'decided_by', decision OPERATOR(pg_catalog.->>) 'action', decision"
+
+/*
+ * ml.record_fallback runs as the extension's owner, so that applications
+ * need no UPDATE on decisions; the row must still be one the caller may
+ * see and update, under the caller's privileges and row-level security:
+ * it is locked first as the caller, and one the caller cannot see does
+ * not exist for them.
+ */
+static void
+caller_may_update(int64 decision_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(decision_id)};
+	Oid			owner;
+	int			context;
+	volatile int result = 0;
+
+	GetUserIdAndSecContext(&owner, &context);
+	SetUserIdAndSecContext(GetOuterUserId(), context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		result = SPI_execute_plan(spi_cached_plan(&lock_plan, LOCK_AS_CALLER_SQL, 1, argtypes),
+								  values, NULL, false, 1);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(owner, context);
+	}
+	PG_END_TRY();
+	if (result != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not lock the decision");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("decision %lld does not exist", (long long) decision_id),
+				 errhint("Pass the id that ml.decide returned; the decision may have been deleted.")));
+}
 
 Datum
 learnloop_record_fallback(PG_FUNCTION_ARGS)
@@ -74,6 +117,7 @@ learnloop_record_fallback(PG_FUNCTION_ARGS)
 	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(fill.data));
 
 	SPI_connect();
+	caller_may_update(decision_id);
 	if (SPI_execute_plan(spi_cached_plan(&fill_plan, FILL_FALLBACK_SQL, 2, argtypes),
 						 values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "learnloop could not record the fallback");

@@ -215,5 +215,25 @@ SELECT cell, action, n::float8, reward_sum, reward_sq FROM ml.bandit_arms
  WHERE bandit = 'tone' AND cell = '' AND '' <> 'u1';
 RESET enable_seqscan;
 
+-- an outcome set back to NULL takes its reward back: recorded again, it counts once
+SELECT name FROM ml.create_bandit('undo', ARRAY['a', 'b'], reward => 'r', reward_type => 'binary');
+SELECT decision_id AS u1 FROM ml.choose('undo', 'u1', seed => 1) \gset
+SELECT ml.record_outcome(:u1, '{"r": 1}') IS NOT NULL AS recorded;
+UPDATE ml.MLTrainingData SET outcome = NULL WHERE id = :u1;
+SELECT sum(n) AS n_after_null, sum(reward_sum) AS sum_after_null FROM ml.bandit_arms WHERE bandit = 'undo';
+SELECT ml.record_outcome(:u1, '{"r": 1}') IS NOT NULL AS recorded_again;
+SELECT cell = '' AS population, n, reward_sum FROM ml.bandit_arms WHERE bandit = 'undo' ORDER BY cell;
+-- a decision naming the bandit but no action (an application's own row) teaches nothing and blocks no outcome
+SELECT ml.record_decision('undo', 'u2', '{}', '{"bandit": "undo", "decided_by": "app"}') AS no_action \gset
+SELECT ml.record_outcome(:no_action, '{"r": 1}') AS outcome_without_action;
+SELECT sum(n) AS n_unchanged FROM ml.bandit_arms WHERE bandit = 'undo';
+-- the Thompson draws cannot be cancelled while they run: draws times actions is bounded
+SELECT error_of($$SELECT ml.create_bandit('huge', (SELECT array_agg('a' || i) FROM generate_series(1, 1000) i),
+                                          reward => 'r', reward_type => 'binary', draws => 2000)$$) AS too_many_samples;
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('undo', 'u1', draws => 600000)$$) AS too_many_draws;
+-- a definition with an action listed twice is corrupted, not misread
+UPDATE ml.bandits SET actions = '{a,a,b}' WHERE name = 'undo';
+SELECT error_of($$SELECT * FROM ml.choose('undo', 'u1')$$) AS repeated_action;
+
 SELECT ml.drop_bandit(name) FROM ml.bandits ORDER BY name;
 DELETE FROM ml.MLTrainingData WHERE decision ? 'bandit' OR task = 'minutes';

@@ -37,6 +37,12 @@ SELECT error_of($$SELECT ml.record_decision('insert_t', 'banned', '{}', '{"actio
 ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_no_banned;
 SELECT ml.record_decision('insert_t', 'banned', '{}', '{"action": "a"}') IS NOT NULL AS recorded_once_dropped;
 
+-- a default the owner gives outcome is the INSERT's to apply
+ALTER TABLE ml.MLTrainingData ALTER COLUMN outcome SET DEFAULT '{"pending": true}';
+SELECT ml.record_decision('insert_t', 'defaulted', '{}', '{"action": "a"}') AS defaulted_id \gset
+SELECT outcome FROM ml.MLTrainingData WHERE id = :defaulted_id;
+ALTER TABLE ml.MLTrainingData ALTER COLUMN outcome DROP DEFAULT;
+
 -- a duplicate id (a row inserted past the sequence) is the usual unique violation, and nothing is written
 INSERT INTO ml.MLTrainingData (id, task, unit_id, features, decision) OVERRIDING SYSTEM VALUE
 SELECT last_value + 1, 'insert_t', 'manual', '{}', '{"action": "m"}'
@@ -86,6 +92,15 @@ SET ROLE insert_app;
 SELECT ml.record_decision('insert_t', 'app_rls', '{}', '{"action": "a"}') IS NOT NULL AS allowed_by_policy;
 SELECT error_of($$SELECT ml.record_decision('insert_other', 'app_rls', '{}', '{"action": "a"}')$$);
 RESET ROLE;
+-- ml.record_fallback runs as the extension's owner, yet fills in only decisions the caller sees
+SELECT ml.record_decision('insert_other', 'fallback_rls', '{}', '{"decided_by": "unsure"}') AS hidden_unsure \gset
+SELECT ml.record_decision('insert_t', 'fallback_rls', '{}', '{"decided_by": "unsure"}') AS visible_unsure \gset
+SET ROLE insert_app;
+SELECT replace(error_of(format('SELECT ml.record_fallback(%s, %L)', :hidden_unsure, 'attacker_action')),
+               :'hidden_unsure', 'N') AS hidden_decision;
+SELECT ml.record_fallback(:visible_unsure, 'rules_action') ->> 'action' AS visible_decision_filled;
+RESET ROLE;
+SELECT decision ->> 'action' IS NULL AS hidden_left_unsure FROM ml.MLTrainingData WHERE id = :hidden_unsure;
 DROP POLICY insert_t_only ON ml.MLTrainingData;
 ALTER TABLE ml.MLTrainingData DISABLE ROW LEVEL SECURITY;
 SELECT unit_id FROM ml.MLTrainingData WHERE task IN ('insert_t', 'insert_other') AND unit_id LIKE 'app%' ORDER BY id;

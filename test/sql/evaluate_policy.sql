@@ -124,6 +124,29 @@ SELECT estimator, n, round(unsupported::numeric, 4) = round((
        warnings[1] LIKE '%% of the candidate''s probability goes to actions the logging policy gave probability 0' AS overlap_warning
   FROM ml.evaluate_policy('ope_rules', 'ope_eng', 'engaged', bootstrap => 0) WHERE estimator = 'ips';
 
+-- the same decisions logged as fallbacks log them (ml.decide's and ml.record_fallback's rows): a
+-- distribution of the one action taken, nothing about the others.  The candidate still chooses
+-- among all its actions (no "eligible" set was logged), the others have logged probability 0:
+-- the same estimates and unsupported share as with the whole distribution, not the logged value
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, source)
+SELECT 'ope_fallback', unit_id, created_at, features,
+       jsonb_build_object('action', decision->>'action', 'propensity', 1, 'decided_by', 'fallback: model not confident',
+                          'distribution', jsonb_build_object(decision->>'action', 1)),
+       outcome, 'synthetic'
+  FROM ml.MLTrainingData WHERE task = 'ope_rules' ORDER BY id;
+SELECT f.estimator, f.value = r.value AS same_value, f.unsupported = r.unsupported AS same_unsupported,
+       f.value <> l.value AS not_the_logged_value
+  FROM ml.evaluate_policy('ope_fallback', 'ope_eng', 'engaged', bootstrap => 0) f
+  JOIN ml.evaluate_policy('ope_rules', 'ope_eng', 'engaged', bootstrap => 0) r USING (estimator)
+  JOIN ml.evaluate_policy('ope_fallback', 'ope_eng', 'engaged', bootstrap => 0) l ON l.estimator = 'logged'
+ WHERE f.estimator IN ('ips', 'snips') ORDER BY 1;
+-- a logged "eligible" set restricts the candidate: allowed only the rules' own action it takes it
+UPDATE ml.MLTrainingData SET decision = decision || jsonb_build_object('eligible', jsonb_build_array(decision->>'action'))
+ WHERE task = 'ope_fallback';
+SELECT estimator, value = (SELECT value FROM ml.evaluate_policy('ope_fallback', 'ope_eng', 'engaged', bootstrap => 0)
+                            WHERE estimator = 'logged') AS equals_logged, unsupported
+  FROM ml.evaluate_policy('ope_fallback', 'ope_eng', 'engaged', bootstrap => 0) WHERE estimator = 'ips';
+
 -- rows without a propensity, an action or the reward, or with a propensity outside (0, 1], are
 -- counted and excluded, with a NOTICE
 RESET client_min_messages;
