@@ -70,13 +70,5 @@ if [ "$explores" = 1 ]; then
   done
 fi
 '
-if [ "${BENCH_SERVER:-}" = running ]; then
-  export PGDATABASE=learnloop_bench
-  dropdb --if-exists "$PGDATABASE" 2>/dev/null
-  createdb "$PGDATABASE"
-  bash -c "$body"
-  dropdb "$PGDATABASE"
-else
-  pg_virtualenv -t -v 15 -o max_worker_processes=16 bash -c "$body" 2>&1 |
-    grep -v "UTC \[" | grep -v "cluster 15/regress"
-fi
+. bench/run_bench.sh
+run_bench "$body"

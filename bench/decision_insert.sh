@@ -37,13 +37,5 @@ echo "one backend; CPU time of the backend, best of $RUNS alternating runs of $R
 echo "1. ml.record_decision: direct $(per_row $r_direct) CPU us/row, INSERT $(per_row $r_insert) CPU us/row -> direct / INSERT = $(ratio $r_direct $r_insert)"
 echo "2. ml.decide:          direct $(per_row $d_direct) CPU us/row, INSERT $(per_row $d_insert) CPU us/row -> direct / INSERT = $(ratio $d_direct $d_insert)"
 '
-if [ "${BENCH_SERVER:-}" = running ]; then
-  export PGDATABASE=learnloop_bench
-  dropdb --if-exists "$PGDATABASE" 2>/dev/null
-  createdb "$PGDATABASE"
-  bash -c "$body"
-  dropdb "$PGDATABASE"
-else
-  pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 bash -c "$body" 2>&1 |
-    grep -v "UTC \[" | grep -v "cluster 15/regress"
-fi
+. bench/run_bench.sh
+run_bench "$body" -o shared_preload_libraries=learnloop

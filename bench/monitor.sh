@@ -69,13 +69,5 @@ echo "ml.monitor ($written rows written):                  $(printf %.0f $best_m
 echo "ml.monitor / GROUP BY = $(echo "scale=2; $best_monitor / $best_baseline" | bc) (target <= 2)"
 BODY
 )
-if [ "${BENCH_SERVER:-}" = running ]; then
-  export PGDATABASE=learnloop_bench
-  dropdb --if-exists "$PGDATABASE" 2>/dev/null
-  createdb "$PGDATABASE"
-  bash -c "$body"
-  dropdb "$PGDATABASE"
-else
-  pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 bash -c "$body" 2>&1 |
-    grep -v "UTC \[" | grep -v "cluster 15/regress"
-fi
+. bench/run_bench.sh
+run_bench "$body" -o shared_preload_libraries=learnloop

@@ -38,13 +38,5 @@ echo "1. ml.predict(m, real[]) x $ROWS: on $(echo "scale=4; $p_on * 1000 / $ROWS
 echo "2. ml.decide x $ROWS_DECIDE:        on $(echo "scale=2; $d_on * 1000 / $ROWS_DECIDE" | bc) CPU us/decision, off $(echo "scale=2; $d_off * 1000 / $ROWS_DECIDE" | bc) CPU us/decision -> on / off = $(ratio $d_on $d_off) (target <= 1.05)"
 echo "   counted while on: $counted"
 '
-if [ "${BENCH_SERVER:-}" = running ]; then
-  export PGDATABASE=learnloop_bench
-  dropdb --if-exists "$PGDATABASE" 2>/dev/null
-  createdb "$PGDATABASE"
-  bash -c "$body"
-  dropdb "$PGDATABASE"
-else
-  pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop -o max_worker_processes=16 bash -c "$body" 2>&1 |
-    grep -v "UTC \[" | grep -v "cluster 15/regress"
-fi
+. bench/run_bench.sh
+run_bench "$body" -o shared_preload_libraries=learnloop
