@@ -72,13 +72,6 @@ read_options(FunctionCallInfo fcinfo, const ExperimentConfig *exp)
 	return o;
 }
 
-static Datum
-float_or_null(double x, bool *isnull)
-{
-	*isnull = isnan(x);
-	return Float8GetDatum(x);
-}
-
 /* Treatment s1 against control s0, as a test result in the Options' terms. */
 static AbTestResult
 compare(const VariantSummary *s1, const VariantSummary *s0, bool binary,
@@ -202,8 +195,8 @@ learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 		values[3] = Int64GetDatum(s[i].with_value);
 		for (c = 0; c < 4; c++)
 			nulls[c] = false;
-		values[4] = float_or_null(s[i].mean, &nulls[4]);
-		values[5] = float_or_null(s[i].variance, &nulls[5]);
+		values[4] = float8_or_null(s[i].mean, &nulls[4]);
+		values[5] = float8_or_null(s[i].variance, &nulls[5]);
 		values[6] = CStringGetTextDatum(binary ? "two-proportion" : "welch");
 		nulls[6] = false;
 		if (i > 0)
@@ -211,17 +204,17 @@ learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 			double		chance = chance_to_beat_control(s[i].mean, sqrt(s[i].variance / s[i].n),
 														s[0].mean, sqrt(s[0].variance / s[0].n));
 
-			values[7] = float_or_null(res[i].diff, &nulls[7]);
-			values[8] = float_or_null(res[i].ci_low, &nulls[8]);
-			values[9] = float_or_null(res[i].ci_high, &nulls[9]);
-			values[10] = float_or_null(res[i].lift, &nulls[10]);
-			values[11] = float_or_null(res[i].lift_ci_low, &nulls[11]);
-			values[12] = float_or_null(res[i].lift_ci_high, &nulls[12]);
-			values[13] = float_or_null(res[i].p_value, &nulls[13]);
-			values[14] = float_or_null(adjusted[i - 1], &nulls[14]);
-			values[15] = float_or_null(chance, &nulls[15]);
+			values[7] = float8_or_null(res[i].diff, &nulls[7]);
+			values[8] = float8_or_null(res[i].ci_low, &nulls[8]);
+			values[9] = float8_or_null(res[i].ci_high, &nulls[9]);
+			values[10] = float8_or_null(res[i].lift, &nulls[10]);
+			values[11] = float8_or_null(res[i].lift_ci_low, &nulls[11]);
+			values[12] = float8_or_null(res[i].lift_ci_high, &nulls[12]);
+			values[13] = float8_or_null(res[i].p_value, &nulls[13]);
+			values[14] = float8_or_null(adjusted[i - 1], &nulls[14]);
+			values[15] = float8_or_null(chance, &nulls[15]);
 		}
-		values[16] = float_or_null(srm_p, &nulls[16]);
+		values[16] = float8_or_null(srm_p, &nulls[16]);
 		values[17] = CStringGetTextDatum(i == 0 ? "control" :
 										 verdict(exp, &s[i], &s[0], srm_p,
 												 adjusted[i - 1], res[i].diff, &o));

@@ -32,13 +32,6 @@ enum
 	ARG_DM_MODEL, ARG_ACTION_FEATURE, ARG_MAX_WEIGHT, ARG_BOOTSTRAP, ARG_SEED, ARG_CONFIDENCE
 };
 
-static Datum
-float_or_null(double x, bool *isnull)
-{
-	*isnull = isnan(x);
-	return Float8GetDatum(x);
-}
-
 /*
  * ml.compare_policies(task, candidate, baseline, reward, since, until,
  * explore, epsilon, temperature, gamma, candidate_version,
@@ -99,11 +92,11 @@ learnloop_compare_policies(PG_FUNCTION_ARGS)
 		if (no_dm)
 			a.value = b.value = cmp.difference = cmp.low = cmp.high = NAN;
 		values[0] = CStringGetTextDatum(off_policy_estimator_name((OffPolicyEstimator) e));
-		values[1] = float_or_null(a.value, &nulls[1]);
-		values[2] = float_or_null(b.value, &nulls[2]);
-		values[3] = float_or_null(cmp.difference, &nulls[3]);
-		values[4] = float_or_null(cmp.low, &nulls[4]);
-		values[5] = float_or_null(cmp.high, &nulls[5]);
+		values[1] = float8_or_null(a.value, &nulls[1]);
+		values[2] = float8_or_null(b.value, &nulls[2]);
+		values[3] = float8_or_null(cmp.difference, &nulls[3]);
+		values[4] = float8_or_null(cmp.low, &nulls[4]);
+		values[5] = float8_or_null(cmp.high, &nulls[5]);
 		values[6] = Int64GetDatum((int64) scan.estimates[0].total.n);
 		values[7] = Float8GetDatum(off_policy_ess(&scan.estimates[0]));
 		values[8] = Float8GetDatum(off_policy_ess(&scan.estimates[1]));

@@ -93,13 +93,6 @@ overlap_warnings(const Candidate *c, const OffPolicy *ope)
 	return warnings;
 }
 
-static Datum
-float_or_null(double x, bool *isnull)
-{
-	*isnull = isnan(x);
-	return Float8GetDatum(x);
-}
-
 /*
  * ml.evaluate_policy(task, candidate, reward, since, until, explore,
  * epsilon, temperature, gamma, version, dm_model, action_feature,
@@ -165,19 +158,19 @@ learnloop_evaluate_policy(PG_FUNCTION_ARGS)
 		if (no_dm)
 			est.value = est.ci_low = est.ci_high = est.std_error = est.lift = est.lift_low = est.lift_high = NAN;
 		values[0] = CStringGetTextDatum(off_policy_estimator_name((OffPolicyEstimator) e));
-		values[1] = float_or_null(est.value, &nulls[1]);
-		values[2] = float_or_null(est.ci_low, &nulls[2]);
-		values[3] = float_or_null(est.ci_high, &nulls[3]);
-		values[4] = float_or_null(est.std_error, &nulls[4]);
-		values[5] = float_or_null(logged ? NAN : est.lift, &nulls[5]);
-		values[6] = float_or_null(logged ? NAN : est.lift_low, &nulls[6]);
-		values[7] = float_or_null(logged ? NAN : est.lift_high, &nulls[7]);
+		values[1] = float8_or_null(est.value, &nulls[1]);
+		values[2] = float8_or_null(est.ci_low, &nulls[2]);
+		values[3] = float8_or_null(est.ci_high, &nulls[3]);
+		values[4] = float8_or_null(est.std_error, &nulls[4]);
+		values[5] = float8_or_null(logged ? NAN : est.lift, &nulls[5]);
+		values[6] = float8_or_null(logged ? NAN : est.lift_low, &nulls[6]);
+		values[7] = float8_or_null(logged ? NAN : est.lift_high, &nulls[7]);
 		values[8] = Int64GetDatum((int64) ope->total.n);
 		values[9] = Float8GetDatum(logged ? ope->total.n : off_policy_ess(ope));
 		values[10] = Int64GetDatum(logged ? 0 : ope->clipped);
 		values[11] = Float8GetDatum(logged ? 1 : ope->largest_weight);
 		values[12] = Int64GetDatum(scan.scanned - (int64) ope->total.n);
-		values[13] = float_or_null(candidate.with_distribution > 0 ?
+		values[13] = float8_or_null(candidate.with_distribution > 0 ?
 								   candidate.unsupported / candidate.with_distribution : NAN, &nulls[13]);
 		values[14] = PointerGetDatum(construct_array(warning_items, nwarnings, TEXTOID, -1, false, TYPALIGN_INT));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
