@@ -121,6 +121,22 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	/*
+	 * Superuser-only as well: the counts stay exact whatever it is, but a
+	 * role could otherwise make the latency figures coarser than the
+	 * administrator chose.
+	 */
+	DefineCustomIntVariable("learnloop.serving_stats_time_every",
+							"Times one serving call in this many for ml.serving_stats' latency, after the first 64 of a transaction.",
+							"1 times every call; each timed call stands for the untimed ones before it.  Calls are counted exactly either way.",
+							&learnloop_serving_stats_time_every,
+							16,
+							1,
+							1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	/*
 	 * Settings of shared memory and of the webhook delivery workers exist
 	 * only when the library is preloaded: loaded later (CREATE EXTENSION
 	 * without shared_preload_libraries), defining a postmaster setting is

@@ -152,17 +152,28 @@ latency_sketch_reset(LatencySketch *sketch)
 void
 latency_sketch_insert(LatencySketch *sketch, uint64 ns)
 {
-	sketch->buckets[latency_sketch_bucket(ns)]++;
-	sketch->count++;
-	sketch->sum_ns += ns;
+	latency_sketch_insert_n(sketch, ns, 1);
+}
+
+/*
+ * Adds a value n times: a timed call that stands for the untimed calls
+ * around it (serving_stats.c times a sample of calls).  min and max are
+ * the value's, as for one insertion.
+ */
+void
+latency_sketch_insert_n(LatencySketch *sketch, uint64 ns, uint64 n)
+{
+	sketch->buckets[latency_sketch_bucket(ns)] += n;
+	sketch->count += n;
+	sketch->sum_ns += ns * n;
 	if (ns < sketch->min_ns)
 		sketch->min_ns = ns;
 	if (ns > sketch->max_ns)
 		sketch->max_ns = ns;
 	if (ns < range_min_ns)
-		sketch->clamped_low++;
+		sketch->clamped_low += n;
 	else if (ns > upper_ns[LATENCY_SKETCH_NBUCKETS - 1])
-		sketch->clamped_high++;
+		sketch->clamped_high += n;
 }
 
 /* Adds src into dst: the result is the sketch of both samples together. */

@@ -25,7 +25,8 @@
  * LATENCY_SKETCH_NBUCKETS - 1 = 922: the accurate range is 981 ns to
  * 102.01 s.  A value below it is counted in bucket 0 and in clamped_low, a
  * value above it in the last bucket and in clamped_high; sum_ns, min_ns and
- * max_ns always hold the exact values.
+ * max_ns always hold the exact values inserted (latency_sketch_insert_n
+ * inserts one value several times, for a sample that stands for more).
  *
  * Pure: no backend call, so that test/unit links it without a server.
  *
@@ -61,6 +62,7 @@ extern const double latency_sketch_default_le[LATENCY_SKETCH_DEFAULT_NLE];
 extern void latency_sketch_reset(LatencySketch *sketch);
 extern int	latency_sketch_bucket(uint64 ns);
 extern void latency_sketch_insert(LatencySketch *sketch, uint64 ns);
+extern void latency_sketch_insert_n(LatencySketch *sketch, uint64 ns, uint64 n);
 extern void latency_sketch_merge(LatencySketch *dst, const LatencySketch *src);
 extern double latency_sketch_quantile(const LatencySketch *sketch, double q);
 extern void latency_sketch_cumulative(const LatencySketch *sketch,

@@ -8,9 +8,11 @@
  *	  ml.serving_latency_buckets reads the latency as Prometheus histogram
  *	  buckets (for ml.prometheus_metrics), ml.serving_stats_reset empties it.
  *
- * The hot path (every counted call) pays two clock reads and additions to
- * a backend's pending counts; they reach the shared table when the
- * transaction ends (see PendingEntry).  A new entry takes the table's lock
+ * The hot path (every counted call) pays additions to a backend's pending
+ * counts; they reach the shared table when the transaction ends (see
+ * PendingEntry).  Latency is timed for a sample of the calls (see
+ * call_is_timed): two clock reads cost ml.predict 4 to 7 % per row, more
+ * than the whole counting may.  A new entry takes the table's lock
  * exclusively; when the table holds learnloop.serving_stats_max entries,
  * the calls are counted in "dropped" instead, and nothing is evicted:
  * ml.serving_stats_dropped() tells that the table is too small, where
@@ -96,6 +98,7 @@ typedef struct ServingShared
 
 bool		learnloop_serving_stats = true;
 int			learnloop_serving_stats_max = 500;
+int			learnloop_serving_stats_time_every = 16;
 
 static ServingShared *serving_shared = NULL;
 static HTAB *serving_hash = NULL;
@@ -116,13 +119,24 @@ static HTAB *serving_hash = NULL;
 #define PENDING_SLOTS 8
 #define PENDING_FLUSH_CALLS 10000
 
+/*
+ * Every call is timed until this many have returned since the entry was
+ * last flushed (a transaction's, or 10,000 calls'), then one in
+ * learnloop.serving_stats_time_every: an application that serves a few
+ * calls per transaction has them all timed, a statement that predicts a
+ * million rows a sample of them.
+ */
+#define TIME_FIRST_CALLS 64
+
 typedef struct PendingEntry
 {
 	ServingKey	key;
 	int			name_len;		/* of key.model */
 	uint64		calls;
 	uint64		fallbacks;
-	LatencySketch latency;
+	uint64		untimed;		/* calls returned since the last timed one */
+	uint64		last_ns;		/* the last timed call's latency */
+	LatencySketch latency;		/* every returned call, untimed ones as the timed one after them */
 } PendingEntry;
 
 static PendingEntry pending[PENDING_SLOTS];
@@ -234,11 +248,28 @@ flush_entry(const PendingEntry *p)
 	LWLockRelease(serving_shared->lock);
 }
 
+/*
+ * Counts the untimed calls since the last timed one as that one: the
+ * sketch then holds every call that returned, so errors (calls that did not
+ * return) stay exact.
+ */
+static void
+settle_untimed(PendingEntry *p)
+{
+	if (p->untimed == 0)
+		return;
+	latency_sketch_insert_n(&p->latency, p->last_ns, p->untimed);
+	p->untimed = 0;
+}
+
 static void
 flush_pending(void)
 {
 	for (int i = 0; i < npending; i++)
+	{
+		settle_untimed(&pending[i]);
 		flush_entry(&pending[i]);
+	}
 	npending = 0;
 	last_slot = 0;
 }
@@ -256,6 +287,8 @@ pending_reset(PendingEntry *p)
 {
 	p->calls = 0;
 	p->fallbacks = 0;
+	p->untimed = 0;
+	p->last_ns = 0;
 	latency_sketch_reset(&p->latency);
 }
 
@@ -317,6 +350,19 @@ pending_entry(FunctionCallInfo fcinfo, ServingFunction function, int model_arg, 
 	return p;
 }
 
+/*
+ * Whether to time the call just counted in p: the first TIME_FIRST_CALLS
+ * that return, then one call in learnloop.serving_stats_time_every.  The
+ * untimed calls in between are counted as the timed one after them (and at
+ * a flush as the last one), a systematic sample of the latency.
+ */
+static inline bool
+call_is_timed(const PendingEntry *p)
+{
+	return p->latency.count < TIME_FIRST_CALLS ||
+		p->calls % learnloop_serving_stats_time_every == 0;
+}
+
 Datum
 serving_stats_call(FunctionCallInfo fcinfo, ServingFunction function,
 				   int model_arg, int default_arg, PGFunction impl)
@@ -324,30 +370,41 @@ serving_stats_call(FunctionCallInfo fcinfo, ServingFunction function,
 	ServingCall call;
 	instr_time	end;
 	Datum		result;
+	PendingEntry *p = NULL;
 
-	call.counted = NULL;
 	if (learnloop_serving_stats && serving_hash != NULL)
-		call.counted = pending_entry(fcinfo, function, model_arg, default_arg);
-	/* ml.decide times itself for its decision row even when nothing is counted */
-	if (call.counted == NULL && function != SERVING_DECIDE)
-		return impl(fcinfo);
+		p = pending_entry(fcinfo, function, model_arg, default_arg);
+	if (p)
+		p->calls++;
 
-	INSTR_TIME_SET_CURRENT(call.start);
-	current_call = &call;
-	if (call.counted)
-		call.counted->calls++;
-	result = impl(fcinfo);
-	current_call = NULL;
-	if (call.counted)
+	/* ml.decide times itself for its decision row, counted or not */
+	if (function != SERVING_DECIDE && (p == NULL || !call_is_timed(p)))
 	{
-		INSTR_TIME_SET_CURRENT(end);
-		INSTR_TIME_SUBTRACT(end, call.start);
-		latency_sketch_insert(&call.counted->latency, duration_ns(end));
-		if (call.counted->calls >= PENDING_FLUSH_CALLS)
+		result = impl(fcinfo);
+		if (p)
+			p->untimed++;
+	}
+	else
+	{
+		call.counted = p;
+		INSTR_TIME_SET_CURRENT(call.start);
+		current_call = &call;
+		result = impl(fcinfo);
+		current_call = NULL;
+		if (p)
 		{
-			flush_entry(call.counted);
-			pending_reset(call.counted);
+			INSTR_TIME_SET_CURRENT(end);
+			INSTR_TIME_SUBTRACT(end, call.start);
+			p->last_ns = duration_ns(end);
+			latency_sketch_insert_n(&p->latency, p->last_ns, 1 + p->untimed);
+			p->untimed = 0;
 		}
+	}
+	if (p && p->calls >= PENDING_FLUSH_CALLS)
+	{
+		settle_untimed(p);
+		flush_entry(p);
+		pending_reset(p);
 	}
 	return result;
 }

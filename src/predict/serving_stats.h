@@ -23,6 +23,7 @@ typedef enum ServingFunction
 
 extern bool learnloop_serving_stats;
 extern int	learnloop_serving_stats_max;
+extern int	learnloop_serving_stats_time_every;
 
 extern void serving_stats_request_shmem(void);
 extern void serving_stats_init_shmem(void);

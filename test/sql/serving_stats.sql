@@ -46,6 +46,25 @@ SELECT function,
        abs(total_ms - mean_ms * (calls - errors)) < 1e-6 * total_ms AS total_ok
   FROM ml.serving_stats WHERE database = current_database() AND model = 'ss_model' ORDER BY function;
 
+-- a sample of the calls is timed (the first 64 of a transaction, then one in
+-- learnloop.serving_stats_time_every), but every call that returned is in the latency: the
+-- untimed ones count as a timed one, so count and errors stay exact
+SELECT ml.serving_stats_reset('ss_model') AS removed;
+SET learnloop.serving_stats_time_every = 1000000;
+SELECT count(ml.predict('ss_model', ARRAY[i % 17, 1, 0]::real[])) FROM generate_series(1, 1000) i;
+SELECT left(error_of($$SELECT ml.predict('ss_model', ARRAY[1, 2]::real[])$$), 5) AS wrong_length;
+SET learnloop.serving_stats_time_every = 7;
+SELECT count(ml.predict('ss_model', ARRAY[i % 17, 1, 0]::real[])) FROM generate_series(1, 500) i;
+RESET learnloop.serving_stats_time_every;
+SELECT function, calls, errors,
+       (SELECT b.count FROM ml.serving_latency_buckets() b
+         WHERE b.database = s.database AND b.model = s.model AND b.function = s.function) AS latency_count,
+       min_ms <= p50_ms AND p50_ms <= p99_ms AND p99_ms <= max_ms AS ordered,
+       abs(total_ms - mean_ms * (calls - errors)) < 1e-6 * total_ms AS total_ok
+  FROM ml.serving_stats() s
+ WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND model = 'ss_model';
+SELECT left(error_of($$SET learnloop.serving_stats_time_every = 0$$), 5) AS zero;
+
 -- switched off, nothing is counted (and decisions still carry their latency)
 SET learnloop.serving_stats = off;
 SELECT count(ml.predict('ss_model', '{"x1": 3, "x2": 1, "action": "b"}'::jsonb)) FROM generate_series(1, 5);
@@ -60,6 +79,7 @@ CREATE ROLE ss_nobody;
 SELECT ml.grant_access('ss_reader', 'read');
 SET ROLE ss_reader;
 SELECT left(error_of($$SET learnloop.serving_stats = off$$), 5) AS set_off;
+SELECT left(error_of($$SET learnloop.serving_stats_time_every = 1000$$), 5) AS set_time_every;
 
 -- privileges: the 'read' access reads, it does not reset; a role without it reads nothing
 SELECT count(*) AS rows FROM ml.serving_stats WHERE database = current_database() AND model LIKE 'ss\_%';

@@ -210,6 +210,32 @@ test_single(void)
 		  "single value: count, sum, min, max, its bucket");
 }
 
+/* inserting a value n times at once is inserting it n times, clamped or not */
+static void
+test_insert_n(void)
+{
+	static const uint64 values[] = {500, 981, 5000, 123457, 90000000000, 200000000000};
+	bool		ok = true;
+	int			k;
+
+	for (k = 0; k < lengthof(values); k++)
+	{
+		LatencySketch once,
+					each;
+		int			i;
+
+		latency_sketch_reset(&once);
+		latency_sketch_reset(&each);
+		latency_sketch_insert(&once, 7000);
+		latency_sketch_insert(&each, 7000);
+		latency_sketch_insert_n(&once, values[k], 5);
+		for (i = 0; i < 5; i++)
+			latency_sketch_insert(&each, values[k]);
+		ok = ok && memcmp(&once, &each, sizeof(LatencySketch)) == 0;
+	}
+	check(ok, "insert_n(v, 5) equals five inserts of v, in range and clamped on either side");
+}
+
 static void
 test_clamping(void)
 {
@@ -550,6 +576,7 @@ main(void)
 	test_empty();
 	test_bad_q();
 	test_single();
+	test_insert_n();
 	test_clamping();
 	test_distribution(DIST_UNIFORM, "uniform 1 us .. 10 ms");
 	test_distribution(DIST_EXPONENTIAL, "exponential mean 1 ms");
