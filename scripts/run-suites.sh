@@ -18,7 +18,7 @@ server_log_tail() {
 
 # suite NAME COMMAND...: runs one suite and counts it
 suite() {
-  local name=$1
+  local name=$1 t0=$SECONDS
   shift
   echo "==> test: $name"
   if "$@"; then
@@ -26,6 +26,7 @@ suite() {
   else
     failed+=("$name")
   fi
+  echo "==> test: $name took $((SECONDS - t0))s"
 }
 
 installcheck() {

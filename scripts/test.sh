@@ -12,8 +12,22 @@ scripts/install-deps.sh
 scripts/build.sh --werror   # CI: a warning fails the build
 
 counts=$(mktemp)
-trap 'rm -f "$counts"' EXIT
+memcheck_log=$(mktemp)
+trap 'rm -f "$counts" "$memcheck_log"' EXIT
 export LEARNLOOP_SUITE_COUNTS=$counts
+
+# memory errors: the regression suites again, the server under memcheck.
+# It takes one core for a quarter of an hour, so it runs beside the suites
+# below, on a server of its own, and is waited for before the Debian
+# package replaces the installed extension.
+memcheck_pid=
+if command -v valgrind >/dev/null; then
+  echo "==> test: scripts/valgrind.sh started (server under valgrind memcheck, beside the other suites)"
+  bash scripts/valgrind.sh >"$memcheck_log" 2>&1 &
+  memcheck_pid=$!
+else
+  echo "==> test: valgrind is not installed: memcheck run skipped (apt-get install valgrind)"
+fi
 
 echo "==> test: starting a throwaway PostgreSQL 15 cluster (pg_virtualenv)"
 status=0
@@ -27,7 +41,7 @@ read -r passed failed <"$counts" || { passed=0; failed=1; }
 
 # counted NAME COMMAND...: a suite run outside run-suites.sh's cluster
 counted() {
-  local name=$1
+  local name=$1 t0=$SECONDS
   shift
   echo "==> test: $name"
   if "$@"; then
@@ -36,6 +50,15 @@ counted() {
     failed=$((failed + 1))
     status=1
   fi
+  echo "==> test: $name took $((SECONDS - t0))s"
+}
+
+# the memcheck run's output, once it has finished, and its status
+memcheck_result() {
+  local s=0
+  wait "$memcheck_pid" || s=$?
+  cat "$memcheck_log"
+  return $s
 }
 
 # tests that restart their server get a cluster of their own
@@ -43,16 +66,12 @@ for t in test/shell/restarts/*.sh; do
   counted "$t (own throwaway cluster)" pg_virtualenv -t -v 15 -o "shared_preload_libraries=learnloop" bash "$t"
 done
 
+[ -n "$memcheck_pid" ] &&
+  counted "scripts/valgrind.sh (server under valgrind memcheck; waited for)" memcheck_result
+
 # the Debian package: built from this tree, installed with apt, a model
 # trained and served from it; the system is put back as it was after
 counted "test/package/package.sh (the Debian package, built, installed and used)" bash test/package/package.sh
-
-# memory errors: the regression suites again, the server under memcheck
-if command -v valgrind >/dev/null; then
-  counted "scripts/valgrind.sh (server under valgrind memcheck)" bash scripts/valgrind.sh
-else
-  echo "==> test: valgrind is not installed: memcheck run skipped (apt-get install valgrind)"
-fi
 
 echo "==> test: finished in $(( $(date +%s) - start ))s"
 echo "suites: $passed passed, $failed failed"

@@ -55,9 +55,12 @@ done
 
 echo "==> valgrind: pg_regress $suites"
 status=0
+# results in the temporary directory: scripts/test.sh runs the other suites
+# in this tree at the same time
 make -s installcheck REGRESS="$suites" ISOLATION= PGHOST="$tmp" PGPORT="$port" PGUSER=postgres \
+  REGRESS_OUTPUT="$tmp/regress_output" \
   EXTRA_REGRESS_OPTS="--launcher=" || status=1
-[ $status -eq 0 ] || { cat test/regress_output/regression.diffs 2>/dev/null | head -80; }
+[ $status -eq 0 ] || { cat "$tmp/regress_output/regression.diffs" 2>/dev/null | head -80; }
 for t in ${VALGRIND_SHELL:-test/shell/corrupt_models.sh}; do
   echo "==> valgrind: $t"
   PGHOST="$tmp" PGPORT="$port" PGUSER=postgres LEARNLOOP_SLOWDOWN=50 bash "$t" || status=1
