@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * check_cache.h
- *	  A table's CHECK constraints, prepared once per backend.
+ *	  A table's CHECK constraints, prepared once per backend, and the WHEN
+ *	  clauses of its triggers and the predicates of its partial indexes.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,5 +13,6 @@
 #include "utils/rel.h"
 
 extern void check_constraints(Relation rel, TupleTableSlot *slot, ExprContext *econtext);
+extern void check_cache_fill_quals(Relation rel, ResultRelInfo *rri);
 
 #endif							/* LEARNLOOP_CHECK_CACHE_H */
