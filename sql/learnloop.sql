@@ -1176,7 +1176,8 @@ BEGIN
     CASE ml.check_choice(access, 'access', '{record, predict, read, experiment, train, deploy, alert, deliver}')
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
-        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version, action_distribution}';
+        functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version, action_distribution, '
+                     'least_certain, uncertainty, uncertainty_spread}';
     WHEN 'record' THEN
         PERFORM ml.grant_access(grantee, 'predict');
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
@@ -1217,7 +1218,8 @@ BEGIN
         functions := '{train, train_async, training_jobs_status, cancel_training, deployed_version, '
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
-                     'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice}';
+                     'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice, '
+                     'least_certain, uncertainty, uncertainty_spread}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -3261,3 +3263,39 @@ CREATE TRIGGER bandits_invalidate_cache
     FOR EACH STATEMENT EXECUTE FUNCTION ml.invalidate_table_cache();
 COMMENT ON TRIGGER bandits_invalidate_cache ON ml.bandits IS
     'Keeps the per-backend bandit definitions of ml.choose and ml.bandit_distribution current';
+
+/* Issue 14, active learning: ml.least_certain and its two C parts */
+CREATE FUNCTION ml.uncertainty(probabilities double precision[], strategy text DEFAULT 'entropy')
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_uncertainty'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION ml.uncertainty(double precision[], text) FROM PUBLIC;
+COMMENT ON FUNCTION ml.uncertainty(double precision[], text) IS
+    'How uncertain a classifier is about a row, from its class probabilities (ml.predict_proba): entropy (nats, 0 ln 0 = 0), margin (1 minus the gap between the two most probable classes) or least_confident (1 minus the largest probability); larger is less certain';
+
+CREATE FUNCTION ml.uncertainty_spread(features jsonb[], scores double precision[], n integer,
+                                      diversity double precision DEFAULT 0.5)
+RETURNS integer[]
+AS 'MODULE_PATHNAME', 'learnloop_uncertainty_spread'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION ml.uncertainty_spread(jsonb[], double precision[], integer, double precision) FROM PUBLIC;
+COMMENT ON FUNCTION ml.uncertainty_spread(jsonb[], double precision[], integer, double precision) IS
+    'Positions (from 1, in the order chosen) of n candidates spread over their features: the most uncertain first, then each maximising (1 - diversity) * its score + diversity * its distance to the nearest chosen, both scaled to their maxima; numbers standardised, strings and booleans one-hot';
+
+CREATE FUNCTION ml.least_certain(
+    model                text,
+    source               text,
+    n                    integer DEFAULT 10,
+    strategy             text DEFAULT 'entropy',
+    only_without_outcome boolean DEFAULT true,
+    diversity            double precision DEFAULT 0,
+    id_column            text DEFAULT 'id',
+    features_column      text DEFAULT 'features',
+    version              integer DEFAULT NULL)
+RETURNS TABLE (rank integer, id text, features jsonb, uncertainty double precision,
+               probabilities double precision[])
+AS 'MODULE_PATHNAME', 'learnloop_least_certain'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+REVOKE EXECUTE ON FUNCTION ml.least_certain(text, text, integer, text, boolean, double precision, text, text, integer) FROM PUBLIC;
+COMMENT ON FUNCTION ml.least_certain(text, text, integer, text, boolean, double precision, text, text, integer) IS
+    'Active learning: the n rows of source (a table, view or query with an id and a jsonb features column) where the classifier (version NULL: the deployed one) is least certain by strategy (entropy, margin, least_confident), only rows without an outcome when the source has that column; diversity > 0 spreads the batch over the features among the 10 n most uncertain';

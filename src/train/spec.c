@@ -23,6 +23,7 @@
 #include "common/args.h"
 #include "common/json_number.h"
 #include "common/json_tree.h"
+#include "common/sql_source.h"
 #include "train/deploy_gate.h"
 #include "train/policy_gate.h"
 #include "train/spec.h"
@@ -146,26 +147,6 @@ object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 }
 
-/* A source is a query when it starts like one; otherwise a relation name. */
-static bool
-looks_like_query(const char *source)
-{
-	static const char *const starts[] = {"select", "with", "values", "table", "("};
-	int			i;
-
-	while (isspace((unsigned char) *source))
-		source++;
-	for (i = 0; i < lengthof(starts); i++)
-	{
-		size_t		len = strlen(starts[i]);
-
-		if (pg_strncasecmp(source, starts[i], len) == 0 &&
-			(len == 1 || !isalnum((unsigned char) source[len])))
-			return true;
-	}
-	return false;
-}
-
 TrainSpec *
 spec_from_args(FunctionCallInfo fcinfo)
 {
@@ -182,7 +163,7 @@ spec_from_args(FunctionCallInfo fcinfo)
 				 errmsg("model name is too long"),
 				 errhint("Use at most %d bytes.", NAMEDATALEN * 2 - 1)));
 	spec->source = text_arg(fcinfo, ARG_SOURCE, "source", true);
-	spec->source_is_query = looks_like_query(spec->source);
+	spec->source_is_query = sql_source_is_query(spec->source);
 	spec->target = text_arg(fcinfo, ARG_TARGET, "target", true);
 	spec->task = choice_arg(fcinfo, ARG_TASK, "task", task_names, lengthof(task_names), TASK_INFER);
 

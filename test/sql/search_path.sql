@@ -320,6 +320,11 @@ SELECT pg_catalog.array_length(ml.predict_proba('sp_policy', '{"x1": 0.9}'::pg_c
 SELECT ml.predict_label('sp_policy', '{"x1": 0.9, "x2": 0.2}'::pg_catalog.jsonb) IS NOT NULL AS labelled;
 SELECT ml.predict_label('sp_policy', '{0.9,0.2}'::pg_catalog.float4[], 2) IS NOT NULL AS labelled_array;
 SELECT pg_catalog.count(*) AS explained FROM ml.explain('sp_policy', '{"x1": 0.9, "x2": 0.2}'::pg_catalog.jsonb);
+-- active learning: the source's names resolve on this path (sp_points is public's), the
+-- function's own are qualified
+SELECT pg_catalog.count(*) AS least_certain
+  FROM ml.least_certain('sp_policy', 'SELECT i AS id, pg_catalog.jsonb_build_object(''x1'', x1, ''x2'', x2) AS features FROM sp_points',
+                        3, diversity => 0.5);
 SELECT action IS NOT NULL AS decided, decision_id IS NOT NULL AS recorded
   FROM ml.decide('sp_task', 'u3', '{"x1": 0.9, "x2": 0.2}'::pg_catalog.jsonb, fallback => 'b',
                  model => 'sp_policy', min_confidence => 0);
