@@ -7,11 +7,15 @@
 # Target (issue 12): ml.choose at most 3 times assign_variant's time.  For
 # scale, ml.record_decision (the same decision row inserted the same way as
 # ml.choose and ml.decide insert it) is measured too.
+# The arms differ by action (ARMS=equal: all alike, where the distribution is
+# exactly uniform and no draw is made).
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
+#   ARMS=equal pg_virtualenv ... bench/bandit.sh
 set -euo pipefail
 units=${1:-100000}
 calls=${2:-20000}
+arms=${ARMS:-distinct}
 db=learnloop_bench_bandit
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
@@ -20,10 +24,17 @@ q -c "CREATE EXTENSION learnloop" \
   -c "SELECT name FROM ml.create_experiment('bench', ARRAY['a', 'b', 'c', 'd', 'e'])" \
   -c "SELECT name FROM ml.create_bandit('bench', ARRAY['a', 'b', 'c', 'd', 'e'], reward_type => 'binary')" >/dev/null
 q <<SQL
+-- arms that differ by action (with equal arms every posterior is the same and the
+-- distribution is exactly 1/5 without a draw; ARMS=equal measures that case)
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
-SELECT 'bench', 'u' || u, a, 4, 2, 2 FROM generate_series(1, $units) u, unnest(ARRAY['a', 'b', 'c', 'd', 'e']) a;
+SELECT 'bench', 'u' || u, a, 4, s, s
+  FROM generate_series(1, $units) u,
+       unnest(ARRAY['a', 'b', 'c', 'd', 'e'],
+              CASE '$arms' WHEN 'equal' THEN ARRAY[2, 2, 2, 2, 2] ELSE ARRAY[1, 2, 3, 2, 1] END) x (a, s);
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
-SELECT 'bench', '', a, 4 * $units, 2 * $units, 2 * $units FROM unnest(ARRAY['a', 'b', 'c', 'd', 'e']) a;
+SELECT 'bench', '', a, 4 * $units, s * $units, s * $units
+  FROM unnest(ARRAY['a', 'b', 'c', 'd', 'e'],
+              CASE '$arms' WHEN 'equal' THEN ARRAY[2, 2, 2, 2, 2] ELSE ARRAY[1.2, 2, 1.6, 1.6, 1.6] END) x (a, s);
 VACUUM ANALYZE ml.bandit_arms;
 -- the best of five wall times of each statement, measured in turns: load that comes and goes
 -- on a shared machine then weighs on every statement alike
@@ -40,7 +51,7 @@ BEGIN
     RETURN best;
 END \$\$;
 SQL
-echo "== ml.choose vs ml.assign_variant with logging, $calls calls each (best of 5, in turns), $units units with posteriors"
+echo "== ml.choose vs ml.assign_variant with logging, $calls calls each (best of 5, in turns), $units units with posteriors, arms $arms"
 q <<SQL
 SELECT format('assign_variant (logged): %s calls/s; choose, units with history: %s calls/s (ratio %s); new units: %s calls/s (ratio %s); '
               'record_decision alone: %s calls/s (ratio %s to assign_variant; choose to record_decision %s)',
