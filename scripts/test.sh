@@ -13,14 +13,15 @@ scripts/build.sh --werror   # CI: a warning fails the build
 
 counts=$(mktemp)
 memcheck_log=$(mktemp)
-trap 'rm -f "$counts" "$memcheck_log"' EXIT
+memcheck_pid=
+# an interrupted run takes its memcheck run (a background job) down with it
+trap '[ -n "${memcheck_pid:-}" ] && pkill -TERM -P "$memcheck_pid" 2>/dev/null; [ -n "${memcheck_pid:-}" ] && kill "$memcheck_pid" 2>/dev/null; rm -f "$counts" "$memcheck_log"' EXIT
 export LEARNLOOP_SUITE_COUNTS=$counts
 
 # memory errors: the regression suites again, the server under memcheck.
 # It takes one core for a quarter of an hour, so it runs beside the suites
 # below, on a server of its own, and is waited for before the Debian
 # package replaces the installed extension.
-memcheck_pid=
 if command -v valgrind >/dev/null; then
   echo "==> test: scripts/valgrind.sh started (server under valgrind memcheck, beside the other suites)"
   bash scripts/valgrind.sh >"$memcheck_log" 2>&1 &
@@ -57,6 +58,7 @@ counted() {
 memcheck_result() {
   local s=0
   wait "$memcheck_pid" || s=$?
+  memcheck_pid=
   cat "$memcheck_log"
   return $s
 }

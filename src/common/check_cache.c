@@ -15,13 +15,13 @@
  * writes the table again gets a private copy for that nested call.  They are evaluated as the executor does: a NULL result
  * passes.
  *
- * The executor likewise parses and prepares a trigger's WHEN clause and a
+ * The executor likewise parses and plans a trigger's WHEN clause and a
  * partial index's predicate for each statement, which cost a decision's
- * one-row insertion (row_insert.c's row_append) a tenth of its time:
- * check_cache_fill_quals() hands the executor prepared ones from the same
- * entry.  Only clauses that call built-in functions alone are kept (a
- * user's function could write the table again while its own clause is
- * being evaluated); the executor prepares the others as usual.
+ * one-row insertion (row_insert.c's row_append) a tenth of its time: the
+ * same entry keeps them planned, and check_cache_fill_quals() builds each
+ * insertion's own expression state from them.  Only clauses that call
+ * built-in functions alone are kept; the executor plans the others as
+ * usual.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +29,8 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "common/check_cache.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -52,14 +54,14 @@ typedef struct TableChecks
 	int			ncheck;
 	ExprState **exprs;
 	char	  **names;
-	/* the executor's quals, prepared at the first insertion (see fill_quals) */
+	/* the executor's quals, planned at the first insertion (see plan_quals) */
 	bool		quals_ready;
 	int			ntriggers;
 	Oid		   *trigger_oids;
-	ExprState **trigger_whens;	/* NULL: no WHEN, or one the executor prepares */
+	List	  **trigger_whens;	/* NIL: no WHEN kept; the executor plans it */
 	int			nindexes;
 	Oid		   *index_oids;
-	ExprState **index_predicates;	/* likewise */
+	List	  **index_predicates;	/* likewise */
 	MemoryContext context;
 } TableChecks;
 
@@ -232,80 +234,109 @@ calls_user_function(Node *node, void *context)
 }
 
 /*
- * A qual in implicit-AND form prepared as ExecPrepareQual() prepares it,
- * in the current memory context; NULL when it calls a user's function.
+ * A qual in implicit-AND form planned as ExecPrepareQual() plans it, in
+ * the current memory context; NIL when it calls a user's function.  Only
+ * the planned tree is kept: an ExprState keeps memory of the statement
+ * that first evaluates it (a whole-row Var's tuple descriptor) and must
+ * not be evaluated inside its own evaluation, so each insertion builds its
+ * own from the tree (check_cache_fill_quals).
  */
-static ExprState *
-prepare_qual(List *qual)
+static List *
+plan_qual(List *qual)
 {
 	if (calls_user_function((Node *) qual, NULL))
-		return NULL;
-	return ExecInitQual((List *) expression_planner((Expr *) qual), NULL);
+		return NIL;
+	return (List *) expression_planner((Expr *) qual);
 }
 
 /*
- * Prepares the WHEN clauses of rri's triggers and the predicates of its
- * indexes into t, as TriggerEnabled() and ExecInsertIndexTuples() do.
+ * Whether a trigger fires after each inserted row in this session, as
+ * TriggerEnabled() decides: only those have their WHEN clause planned, so
+ * that a clause of a disabled trigger or of another event is never
+ * planned (planning folds constants, which can raise).
+ */
+static bool
+fires_after_insert(const Trigger *trigger)
+{
+	if (!TRIGGER_TYPE_MATCHES(trigger->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER,
+							  TRIGGER_TYPE_INSERT))
+		return false;
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return trigger->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+			trigger->tgenabled == TRIGGER_FIRES_ALWAYS;
+	return trigger->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+		trigger->tgenabled == TRIGGER_FIRES_ALWAYS;
+}
+
+/*
+ * Plans the WHEN clauses of rri's triggers after each inserted row and the
+ * predicates of its indexes into t, as TriggerEnabled() and
+ * ExecInsertIndexTuples() plan them.
  */
 static void
-prepare_quals(TableChecks *t, ResultRelInfo *rri)
+plan_quals(TableChecks *t, ResultRelInfo *rri)
 {
 	TriggerDesc *trigdesc = rri->ri_TrigDesc;
 	MemoryContext old = MemoryContextSwitchTo(t->context);
 
 	t->ntriggers = trigdesc ? trigdesc->numtriggers : 0;
 	t->trigger_oids = palloc0(sizeof(Oid) * Max(t->ntriggers, 1));
-	t->trigger_whens = palloc0(sizeof(ExprState *) * Max(t->ntriggers, 1));
+	t->trigger_whens = palloc0(sizeof(List *) * Max(t->ntriggers, 1));
 	for (int i = 0; i < t->ntriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 		Node	   *when;
 
 		t->trigger_oids[i] = trigger->tgoid;
-		if (trigger->tgqual == NULL)
+		if (trigger->tgqual == NULL || !fires_after_insert(trigger))
 			continue;
 		when = stringToNode(trigger->tgqual);
 		ChangeVarNodes(when, PRS2_OLD_VARNO, INNER_VAR, 0);
 		ChangeVarNodes(when, PRS2_NEW_VARNO, OUTER_VAR, 0);
-		t->trigger_whens[i] = prepare_qual(make_ands_implicit((Expr *) when));
+		t->trigger_whens[i] = plan_qual(make_ands_implicit((Expr *) when));
 	}
 
 	t->nindexes = rri->ri_NumIndices;
 	t->index_oids = palloc0(sizeof(Oid) * Max(t->nindexes, 1));
-	t->index_predicates = palloc0(sizeof(ExprState *) * Max(t->nindexes, 1));
+	t->index_predicates = palloc0(sizeof(List *) * Max(t->nindexes, 1));
 	for (int i = 0; i < t->nindexes; i++)
 	{
 		IndexInfo  *info = rri->ri_IndexRelationInfo[i];
 
 		t->index_oids[i] = RelationGetRelid(rri->ri_IndexRelationDescs[i]);
 		if (info->ii_Predicate != NIL)
-			t->index_predicates[i] = prepare_qual(copyObject(info->ii_Predicate));
+			t->index_predicates[i] = plan_qual(copyObject(info->ii_Predicate));
 	}
 	MemoryContextSwitchTo(old);
 	t->quals_ready = true;
 }
 
 /*
- * Gives rri (of rel, its indexes open) the prepared WHEN clauses and
- * index predicates of rel, matched by trigger and index: the executor then
- * uses them instead of preparing its own.  Nothing is given while an outer
- * call evaluates rel's entry, or for a clause not kept.
+ * Gives rri (of rel, its indexes open) the WHEN clauses of its triggers
+ * after each inserted row and the predicates of its indexes, built for
+ * this insertion in estate's memory from the planned trees of rel's entry:
+ * the executor then evaluates them instead of parsing and planning its own.
+ * A clause without a kept tree is left to the executor.
  */
 void
-check_cache_fill_quals(Relation rel, ResultRelInfo *rri)
+check_cache_fill_quals(Relation rel, ResultRelInfo *rri, EState *estate)
 {
 	TableChecks *t = checks_for(rel);
+	MemoryContext old;
 
-	if (t < &tables[0] || t >= &tables[CACHED_TABLES])
-		return;					/* a private copy: an outer call holds the entry */
 	if (!t->quals_ready)
-		prepare_quals(t, rri);
+		plan_quals(t, rri);
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	for (int i = 0; rri->ri_TrigDesc && i < rri->ri_TrigDesc->numtriggers; i++)
 		for (int j = 0; j < t->ntriggers; j++)
-			if (t->trigger_oids[j] == rri->ri_TrigDesc->triggers[i].tgoid)
-				rri->ri_TrigWhenExprs[i] = t->trigger_whens[j];
+			if (t->trigger_oids[j] == rri->ri_TrigDesc->triggers[i].tgoid &&
+				t->trigger_whens[j] != NIL && fires_after_insert(&rri->ri_TrigDesc->triggers[i]))
+				rri->ri_TrigWhenExprs[i] = ExecInitQual(t->trigger_whens[j], NULL);
 	for (int i = 0; i < rri->ri_NumIndices; i++)
 		for (int j = 0; j < t->nindexes; j++)
-			if (t->index_oids[j] == RelationGetRelid(rri->ri_IndexRelationDescs[i]))
-				rri->ri_IndexRelationInfo[i]->ii_PredicateState = t->index_predicates[j];
+			if (t->index_oids[j] == RelationGetRelid(rri->ri_IndexRelationDescs[i]) &&
+				t->index_predicates[j] != NIL)
+				rri->ri_IndexRelationInfo[i]->ii_PredicateState =
+					ExecInitQual(t->index_predicates[j], NULL);
+	MemoryContextSwitchTo(old);
 }

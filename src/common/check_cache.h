@@ -13,6 +13,6 @@
 #include "utils/rel.h"
 
 extern void check_constraints(Relation rel, TupleTableSlot *slot, ExprContext *econtext);
-extern void check_cache_fill_quals(Relation rel, ResultRelInfo *rri);
+extern void check_cache_fill_quals(Relation rel, ResultRelInfo *rri, EState *estate);
 
 #endif							/* LEARNLOOP_CHECK_CACHE_H */

@@ -173,7 +173,7 @@ insert_prepare(RowInsert *ins, Relation rel, bool speculative)
 	ins->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(ins->rri, rel, 0, NULL, 0);
 	ExecOpenIndices(ins->rri, speculative);
-	check_cache_fill_quals(rel, ins->rri);
+	check_cache_fill_quals(rel, ins->rri, ins->estate);
 	ins->slot = table_slot_create(rel, NULL);
 	ExecClearTuple(ins->slot);
 }

@@ -47,6 +47,13 @@ static const char *const measure_names[] = {"entropy", "margin", "least_confiden
  */
 #define SPREAD_MAX_CATEGORIES 64
 
+/*
+ * Candidates times rows chosen: the spread's distance computations, which
+ * run without a check for cancellation, so their number is bounded
+ * (ml.least_certain with diversity chooses n of 10 n: n at most 1,000).
+ */
+#define SPREAD_MAX_WORK 10000000
+
 /* The float8[] argument argno as a C array without NULLs */
 static double *
 float8_array(FunctionCallInfo fcinfo, int argno, const char *argname, int *n)
@@ -317,10 +324,18 @@ learnloop_uncertainty_spread(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("features has %d rows and scores %d", nrows, nscores)));
 	for (int i = 0; i < nrows; i++)
-		if (features_null[i] || !isfinite(scores[i]))
+		if (features_null[i] || !(scores[i] >= 0 && isfinite(scores[i])))
 			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("features and scores must not contain NULL or non-finite scores")));
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must not be NULL and scores must be finite and not negative"),
+					 errhint("Pass uncertainties, as ml.uncertainty returns them.")));
+	/* the work grows as candidates times chosen: bounded, as it runs without a cancel check */
+	if ((int64) nrows * Min(n, nrows) > SPREAD_MAX_WORK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("spreading %d of %d candidates is too much work", n, nrows),
+				 errhint("Candidates times rows chosen must be at most %d: choose fewer, or among fewer.",
+						 SPREAD_MAX_WORK)));
 	chosen = palloc(sizeof(int) * Max(nrows, 1));
 	count = spread(features, scores, nrows, n, PG_GETARG_FLOAT8(3), chosen);
 	result = palloc(sizeof(Datum) * Max(count, 1));
@@ -423,6 +438,11 @@ learnloop_least_certain(PG_FUNCTION_ARGS)
 				 errmsg("n must be from 1 to 100000, not %d", n),
 				 errhint("n is the size of the batch to label.")));
 	check_diversity(diversity);
+	if (diversity > 0 && n > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be at most 1000 with diversity, not %d", n),
+				 errhint("The spread compares each row chosen with 10 n candidates; rank without diversity for larger batches.")));
 	from = sql_source_is_query(source) ? psprintf("(%s)", source) : source;
 	pool = diversity > 0 ? n * 10 : n;
 
@@ -440,7 +460,7 @@ learnloop_least_certain(PG_FUNCTION_ARGS)
 					 "ml.uncertainty(p.probabilities, $2), p.probabilities "
 					 "FROM %3$s AS s CROSS JOIN LATERAL "
 					 "(SELECT ml.predict_proba($1, s.%2$s::pg_catalog.jsonb, $3) AS probabilities) p "
-					 "%4$s ORDER BY 3 DESC, 1 LIMIT %5$d",
+					 "%4$s ORDER BY 3 DESC NULLS LAST, 1 LIMIT %5$d",
 					 quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(6))),
 					 quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(7))),
 					 from, without_outcome ? "WHERE s.outcome IS NULL" : "", pool);
@@ -466,6 +486,8 @@ learnloop_least_certain(PG_FUNCTION_ARGS)
 					 errmsg("a row of the source has NULL features"),
 					 errhint("Filter such rows out in the source query.")));
 		scores[r] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
+		if (isnull)
+			elog(ERROR, "learnloop ranked a row without an uncertainty");
 		chosen[r] = (int) r;
 	}
 	count = diversity > 0 ? spread(features, scores, (int) nrows, n, diversity, chosen) : (int) nrows;

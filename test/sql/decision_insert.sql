@@ -105,6 +105,51 @@ DROP POLICY insert_t_only ON ml.MLTrainingData;
 ALTER TABLE ml.MLTrainingData DISABLE ROW LEVEL SECURITY;
 SELECT unit_id FROM ml.MLTrainingData WHERE task IN ('insert_t', 'insert_other') AND unit_id LIKE 'app%' ORDER BY id;
 
+-- the WHEN clauses and index predicates kept planned across insertions (check_cache.c): each
+-- insertion evaluates its own, so a whole-row WHEN keeps answering right call after call...
+CREATE TABLE insert_seen (unit_id text);
+CREATE FUNCTION note_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO insert_seen VALUES (NEW.unit_id); RETURN NULL; END $$;
+CREATE TRIGGER whole_row AFTER INSERT ON ml.MLTrainingData FOR EACH ROW
+    WHEN (row_to_json(NEW)::text LIKE '%"task":"insert_wr"%') EXECUTE FUNCTION note_insert();
+SELECT count(ml.record_decision('insert_wr', 'wr' || g, '{}', '{"action": "a"}')) AS whole_row_calls
+  FROM generate_series(1, 5) g;
+SELECT count(ml.record_decision('insert_t', 'not_wr' || g, '{}', '{"action": "a"}')) AS other_calls
+  FROM generate_series(1, 3) g;
+SELECT string_agg(unit_id, ' ' ORDER BY unit_id) AS noted FROM insert_seen;
+DROP TRIGGER whole_row ON ml.MLTrainingData;
+-- ... the WHEN of a trigger of another event is never planned for an insertion (folding 1/0
+-- would raise), nor that of a disabled trigger...
+CREATE TRIGGER on_update AFTER UPDATE ON ml.MLTrainingData FOR EACH ROW
+    WHEN (NEW.outcome IS NOT NULL AND 1 / 0 = 1) EXECUTE FUNCTION note_insert();
+CREATE TRIGGER disabled AFTER INSERT ON ml.MLTrainingData FOR EACH ROW
+    WHEN (NEW.unit_id IS NOT NULL AND 1 / 0 = 1) EXECUTE FUNCTION note_insert();
+ALTER TABLE ml.MLTrainingData DISABLE TRIGGER disabled;
+SELECT ml.record_decision('insert_t', 'beside_update_trigger', '{}', '{"action": "a"}') IS NOT NULL AS inserted;
+DROP TRIGGER on_update ON ml.MLTrainingData;
+DROP TRIGGER disabled ON ml.MLTrainingData;
+-- ... and a WHEN whose domain's check writes the table again evaluates as INSERT evaluates it:
+-- the nested insertion has an expression state of its own
+TRUNCATE insert_seen;
+CREATE FUNCTION insert_nested(u text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF u = 'outer1' THEN PERFORM ml.record_decision('insert_t', 'inner1', '{}', '{"action": "a"}'); END IF;
+    RETURN true;
+END $$;
+CREATE DOMAIN insert_checked AS text CHECK (insert_nested(VALUE));
+CREATE TRIGGER nested_when AFTER INSERT ON ml.MLTrainingData FOR EACH ROW
+    WHEN (NEW.unit_id::insert_checked = 'outer1' OR NEW.unit_id::insert_checked = 'inner1')
+    EXECUTE FUNCTION note_insert();
+SELECT ml.record_decision('insert_t', 'warm', '{}', '{"action": "a"}') IS NOT NULL AS warm;
+SELECT ml.record_decision('insert_t', 'outer1', '{}', '{"action": "a"}') IS NOT NULL AS outer_call;
+SELECT string_agg(unit_id, ' ' ORDER BY unit_id) AS noted,
+       (SELECT count(*) FROM ml.MLTrainingData WHERE task = 'insert_t' AND unit_id = 'inner1') AS inner_rows
+  FROM insert_seen;
+DROP TRIGGER nested_when ON ml.MLTrainingData;
+DROP DOMAIN insert_checked;
+DROP FUNCTION insert_nested(text), note_insert();
+DROP TABLE insert_seen;
+
 -- clean up
 DELETE FROM ml.MLTrainingData WHERE task IN ('insert_t', 'insert_other', 'insert_unknown');
 DELETE FROM ml.experiment_exposures WHERE experiment = 'insert_e';

@@ -103,4 +103,8 @@ SELECT left(error_of($$SELECT * FROM ml.least_certain('lc_binary', 'lc_rows', 0)
        left(error_of($$SELECT ml.uncertainty('{}')$$), 5) AS empty,
        left(error_of($$SELECT ml.uncertainty_spread(ARRAY['{}']::jsonb[], '{1, 2}', 1)$$), 5) AS lengths,
        left(error_of($$SELECT ml.uncertainty_spread(ARRAY['[1]']::jsonb[], '{1}', 1)$$), 5) AS not_object,
-       left(error_of($$SELECT ml.uncertainty_spread(ARRAY['{}']::jsonb[], '{1}', -1)$$), 5) AS negative_n;
+       left(error_of($$SELECT ml.uncertainty_spread(ARRAY['{}']::jsonb[], '{1}', -1)$$), 5) AS negative_n,
+       left(error_of($$SELECT ml.uncertainty_spread(ARRAY['{}']::jsonb[], '{-1}', 1)$$), 5) AS negative_score,
+       left(error_of($$SELECT ml.uncertainty_spread(array_fill('{}'::jsonb, ARRAY[20000]),
+                                                   array_fill(0.5::float8, ARRAY[20000]), 1000)$$), 5) AS too_much_work,
+       left(error_of($$SELECT * FROM ml.least_certain('lc_binary', 'lc_rows', 1001, diversity => 0.5)$$), 5) AS n_with_diversity;
