@@ -42,7 +42,7 @@ read_model(text *name, int version, char **schema, bytea **model)
 	if (SPI_execute_with_args("SELECT m.feature_schema::pg_catalog.text, m.model, "
 							  "EXISTS (SELECT FROM ml.models k WHERE k.name OPERATOR(pg_catalog.=) $1) "
 							  "FROM (SELECT) one LEFT JOIN ml.models m ON m.name OPERATOR(pg_catalog.=) $1 "
-							  "AND m.version OPERATOR(pg_catalog.=) COALESCE(pg_catalog.nullif($2, 0), "
+							  "AND m.version OPERATOR(pg_catalog.=) COALESCE(CASE WHEN $2 OPERATOR(pg_catalog.>) 0 THEN $2 END, "
 							  "(SELECT d.model_version FROM ml.deployments d WHERE d.model_name OPERATOR(pg_catalog.=) $1 "
 							  "ORDER BY d.id DESC LIMIT 1))",
 							  2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)

@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -29,6 +30,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "common/args.h"
 #include "common/json_tree.h"
@@ -463,7 +465,14 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	values[1] = Int32GetDatum(registry_save_import(&row));
-	/* loaded back as serving loads it: what serving will predict is what is checked */
+	/*
+	 * Loaded back as serving loads it: what serving will predict is what is
+	 * checked.  Serving reads with the statement's snapshot, which must see
+	 * the row just written.
+	 */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetActiveSnapshot());
+	UpdateActiveSnapshotCommandId();
 	model = model_cache_load_uncached(row.name, DatumGetInt32(values[1]));
 	PG_TRY();
 	{
@@ -480,6 +489,7 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 		MemoryContextDelete(model->cxt);
 	}
 	PG_END_TRY();
+	PopActiveSnapshot();
 	if (deploy)
 	{
 		Oid			types[2] = {TEXTOID, INT4OID};
