@@ -176,19 +176,29 @@ compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Names must be distinct: they map jsonb keys to features. */
+/*
+ * Names, categories and classes must be distinct, and shorter than the
+ * feature schema's lookup keys (256 bytes): serving maps strings to codes
+ * through them, and two that differ only beyond could not be told apart.
+ */
 static void
-check_distinct(const FeatureSchema *schema)
+check_labels(char **labels, int n, const char *what)
 {
-	char	  **names = palloc(sizeof(char *) * Max(schema->nfeatures, 1));
+	char	  **sorted = palloc(sizeof(char *) * Max(n, 1));
 
-	for (int i = 0; i < schema->nfeatures; i++)
-		names[i] = schema->features[i].name;
-	qsort(names, schema->nfeatures, sizeof(char *), compare_names);
-	for (int i = 1; i < schema->nfeatures; i++)
-		if (strcmp(names[i - 1], names[i]) == 0)
-			bad_argument(psprintf("feature name \"%s\" appears twice", names[i]),
-						 "Feature names must be distinct: jsonb rows are read by name.");
+	for (int i = 0; i < n; i++)
+	{
+		if (strlen(labels[i]) >= 256)
+			bad_argument(psprintf("a %s is %zu bytes long", what, strlen(labels[i])),
+						 "Feature names, categories and classes are at most 255 bytes.");
+		sorted[i] = labels[i];
+	}
+	qsort(sorted, n, sizeof(char *), compare_names);
+	for (int i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			bad_argument(psprintf("a %s appears twice: \"%s\"", what, sorted[i]),
+						 "Feature names, the categories of a feature and the classes must be distinct: "
+						 "rows are read by name.");
 }
 
 /*
@@ -249,7 +259,18 @@ build_features(FunctionCallInfo fcinfo, const ImportedModel *im, FeatureSchema *
 	}
 	if (im->ntypes > 0 && im->ntypes != im->num_feature)
 		bad_model(psprintf("it types %d features and reads %d", im->ntypes, im->num_feature));
-	check_distinct(schema);
+	{
+		char	  **names = palloc(sizeof(char *) * Max(schema->nfeatures, 1));
+
+		for (int i = 0; i < schema->nfeatures; i++)
+		{
+			names[i] = schema->features[i].name;
+			if (schema->features[i].kind == FEATURE_CATEGORICAL)
+				check_labels(schema->features[i].categories, schema->features[i].ncategories,
+							 psprintf("category of feature \"%s\"", names[i]));
+		}
+		check_labels(names, schema->nfeatures, "feature name");
+	}
 	if (tree)
 		json_tree_free(tree);
 }
@@ -286,11 +307,8 @@ build_classes(FunctionCallInfo fcinfo, const ImportedModel *im, FeatureSchema *s
 			if (nulls[i])
 				bad_argument("classes include a NULL", "Name every class.");
 			c->categories[i] = TextDatumGetCString(values[i]);
-			for (int j = 0; j < i; j++)
-				if (strcmp(c->categories[j], c->categories[i]) == 0)
-					bad_argument(psprintf("class \"%s\" appears twice", c->categories[i]),
-								 "Classes must be distinct.");
 		}
+		check_labels(c->categories, n, "class");
 	}
 	else
 		for (int i = 0; i < n; i++)
@@ -505,6 +523,6 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	values[3] = BoolGetDatum(deploy);
 	values[4] = Int32GetDatum(nchecked);
 	values[5] = Float8GetDatum(worst);
-	nulls[5] = !args_given(fcinfo, 6);
+	nulls[5] = nchecked == 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

@@ -44,6 +44,20 @@ SELECT ml.export_model('imp_rt', 1) = ml.export_model('imp', 1) AS same_json,
 SELECT version, checked_rows, max_difference < 1e-6 AS within
   FROM ml.import_model('imp_rt', ml.export_model('imp', 1), check_rows => replace((SELECT r FROM nb_rows)::text,
                        '0.7853604555130005', '0.7853609')::jsonb);
+-- a categorical feature: the model types it "c" and the caller gives its dictionary (code i is the
+-- i-th category); exported, the model keeps the type, and the schema's features import it again
+SELECT version, evaluator, checked_rows
+  FROM ml.import_model('imp_cat', convert_to(replace((SELECT j FROM nb), '"feature_types":["float","float"]',
+                                                     '"feature_types":["float","c"]'), 'UTF8'),
+                       features => '["x", {"name": "y", "type": "categorical",
+                                           "categories": ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]}]',
+                       check_rows => '[{"features": {"x": 1, "y": "c2"}, "prediction": 0.18259607255458832},
+                                       {"features": {"x": 8, "y": "c7"}, "prediction": 0.7853604555130005}]');
+SELECT version, checked_rows, max_difference
+  FROM ml.import_model('imp_cat', ml.export_model('imp_cat', 1, 'ubj'),
+                       features => ml.export_model_schema('imp_cat', 1)->'features',
+                       check_rows => '[{"features": {"x": 8, "y": "c7"}, "prediction": 0.7853604555130005}]');
+SELECT error_of('SELECT ml.import_model(''imp_cat'', ml.export_model(''imp_cat'', 1))');
 -- deploy => true deploys the new version
 SELECT version, deployed FROM ml.import_model('imp', convert_to((SELECT j FROM nb), 'UTF8'), deploy => true);
 SELECT ml.deployed_version('imp'), ml.export_model_schema('imp')->>'version' AS schema_version,
@@ -83,6 +97,9 @@ SELECT try_import(replace(j, '"feature_types":["float","float"]', '"feature_type
                   ', features => ''["x", {"name": "y", "type": "numeric"}]''') FROM nb;
 SELECT try_import(replace(j, '"feature_types":["float","float"]', '"feature_types":["float","c"]'),
                   ', features => ''["x", {"name": "y", "type": "categorical", "categories": []}]''') FROM nb;
+SELECT try_import(replace(j, '"feature_types":["float","float"]', '"feature_types":["float","c"]'),
+                  ', features => ''["x", {"name": "y", "type": "categorical", "categories": ["a", "b", "a"]}]''') FROM nb;
+SELECT try_import(j, format(', classes => %L', ARRAY[repeat('c', 256), 'b'])) FROM nb;
 SELECT try_import(j, ', classes => ''{a,b,c}''') FROM nb;
 SELECT try_import(j, ', classes => ''{a,a}''') FROM nb;
 SELECT try_import(j, ', classes => ''{a,NULL}''') FROM nb;
