@@ -45,6 +45,12 @@
 
 PG_FUNCTION_INFO_V1(learnloop_import_model);
 
+/*
+ * Features a model may read: its schema is built and stored whole (a
+ * hostile num_feature must not size an allocation).
+ */
+#define IMPORT_MAX_FEATURES 1000000
+
 /* The tolerance of check_rows: a float model's output, printed and read back */
 #define CHECK_TOLERANCE 1e-6
 
@@ -419,10 +425,15 @@ save_ubj(BoosterHandle booster)
 	return out;
 }
 
-Datum
-learnloop_import_model(PG_FUNCTION_ARGS)
+/*
+ * Everything decided before the row is written: the bytes read, checked
+ * and loaded by XGBoost, the feature schema built and checked against
+ * them, and the row as the registry stores it.
+ */
+static void
+prepare_row(FunctionCallInfo fcinfo, ImportRow *row)
 {
-	bytea	   *bytes;
+	bytea	   *bytes = PG_GETARG_BYTEA_PP(1);
 	const char *format;
 	ImportedModel im;
 	const char *err;
@@ -430,33 +441,21 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	XgbHandles *xgb;
 	BoosterHandle booster;
 	bst_ulong	num_feature;
-	ImportRow	row;
-	CachedModel *model;
-	TupleDesc	desc;
-	Datum		values[6];
-	bool		nulls[6] = {0};
-	volatile int nchecked = 0;
-	volatile double worst = 0;
-	bool		deploy;
 
-	args_not_null(fcinfo, 0, "name", "Pass the name the model is registered under.");
-	args_not_null(fcinfo, 1, "model", "Pass the bytes of the saved model.");
-	args_check_name(PG_GETARG_TEXT_PP(0), "name", "Pass the %s as a non-empty string.",
-					"Choose a shorter %s.");
 	memset(&schema, 0, sizeof(schema));
-	memset(&row, 0, sizeof(row));
-	row.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bytes = PG_GETARG_BYTEA_PP(1);
-	deploy = args_given(fcinfo, 5) && PG_GETARG_BOOL(5);
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "ml.import_model must return a record");
-
 	format = model_format(fcinfo, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
 	err = model_import_read(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &im);
 	if (err == NULL)
 		err = model_bytes_check(im.bytes, im.len);
 	if (err != NULL)
 		bad_model(err);
+	if (im.num_feature > IMPORT_MAX_FEATURES)
+		bad_model(psprintf("it reads %d features, more than %d", im.num_feature, IMPORT_MAX_FEATURES));
+	if (im.num_class > PREDICT_MAX_OUTPUTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the model has %d classes, more than %d", im.num_class, PREDICT_MAX_OUTPUTS),
+				 errhint("learnloop serves at most %d class probabilities.", PREDICT_MAX_OUTPUTS)));
 	schema.task = objective_task(&im);
 	schema.objective = im.objective;
 	build_features(fcinfo, &im, &schema);
@@ -472,17 +471,43 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	if (num_feature != (bst_ulong) im.num_feature)
 		bad_model(psprintf("XGBoost reads %lu features where the document says %d",
 						   (unsigned long) num_feature, im.num_feature));
-	xgb_check(XGBoosterBoostedRounds(booster, &row.rounds));
-	row.task = task_name(schema.task);
-	row.params = import_params(format, &im);
-	row.feature_schema = schema_json(&schema, "");
-	row.model = save_ubj(booster);
-	row.objective = im.objective;
-	row.evaluator = serving_evaluator(booster);
+	xgb_check(XGBoosterBoostedRounds(booster, &row->rounds));
+	row->task = task_name(schema.task);
+	row->params = import_params(format, &im);
+	row->feature_schema = schema_json(&schema, "");
+	row->model = save_ubj(booster);
+	row->objective = im.objective;
+	row->evaluator = serving_evaluator(booster);
 	xgb_free_booster(xgb, booster);
+}
+
+Datum
+learnloop_import_model(PG_FUNCTION_ARGS)
+{
+	ImportRow	row;
+	int			version;
+	CachedModel *model;
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+	volatile int nchecked = 0;
+	volatile double worst = 0;
+	bool		deploy;
+
+	args_not_null(fcinfo, 0, "name", "Pass the name the model is registered under.");
+	args_not_null(fcinfo, 1, "model", "Pass the bytes of the saved model.");
+	args_check_name(PG_GETARG_TEXT_PP(0), "name", "Pass the %s as a non-empty string.",
+					"Choose a shorter %s.");
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ml.import_model must return a record");
+	memset(&row, 0, sizeof(row));
+	row.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	deploy = args_given(fcinfo, 5) && PG_GETARG_BOOL(5);
+	prepare_row(fcinfo, &row);
 
 	SPI_connect();
-	values[1] = Int32GetDatum(registry_save_import(&row));
+	version = registry_save_import(&row);
+
 	/*
 	 * Loaded back as serving loads it: what serving will predict is what is
 	 * checked.  Serving reads with the statement's snapshot, which must see
@@ -491,16 +516,14 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	CommandCounterIncrement();
 	PushCopiedSnapshot(GetActiveSnapshot());
 	UpdateActiveSnapshotCommandId();
-	model = model_cache_load_uncached(row.name, DatumGetInt32(values[1]));
+	model = model_cache_load_uncached(row.name, version);
 	PG_TRY();
 	{
-		if (args_given(fcinfo, 6))
-		{
-			int			n;
+		int			n = 0;
 
+		if (args_given(fcinfo, 6))
 			worst = check_rows(model, PG_GETARG_DATUM(6), &n);
-			nchecked = n;
-		}
+		nchecked = n;
 	}
 	PG_FINALLY();
 	{
@@ -511,7 +534,7 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	if (deploy)
 	{
 		Oid			types[2] = {TEXTOID, INT4OID};
-		Datum		args[2] = {PG_GETARG_DATUM(0), values[1]};
+		Datum		args[2] = {PG_GETARG_DATUM(0), Int32GetDatum(version)};
 
 		if (SPI_execute_with_args("SELECT ml.deploy($1, $2, 'imported')", 2, types, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "learnloop could not deploy the imported model");
@@ -519,6 +542,7 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	values[0] = PG_GETARG_DATUM(0);
+	values[1] = Int32GetDatum(version);
 	values[2] = CStringGetTextDatum(row.evaluator);
 	values[3] = BoolGetDatum(deploy);
 	values[4] = Int32GetDatum(nchecked);

@@ -83,6 +83,9 @@ SELECT try_import(replace(j, '"base_score":"5E-1"', '"base_score":"[5E-1]"'), ',
   FROM (SELECT replace(j, '"feature_names":["x","y"]', '"feature_names":["base_score","y"]') AS j FROM nb) s;
 SELECT try_import(replace(j, '"num_feature":"2","num_target"', '"num_feature":"3","num_target"')) FROM nb;
 SELECT try_import(replace(j, '"left_children":[1,3,5,-1,-1,-1,-1]', '"left_children":[1,3,0,-1,-1,-1,-1]')) FROM nb;
+-- sizes that would size allocations: a million features at most; a class count the trees do not have
+SELECT try_import(replace(j, '"num_feature":"2"', '"num_feature":"2000000"')) FROM nb;
+SELECT try_import(replace(replace(j, '"num_class":"0"', '"num_class":"5000"'), 'binary:logistic', 'multi:softprob')) FROM nb;
 -- objectives learnloop does not serve
 SELECT try_import(replace(j, 'binary:logistic', 'binary:hinge')) FROM nb;
 SELECT try_import(replace(j, 'binary:logistic', 'multi:softmax')) FROM nb;
