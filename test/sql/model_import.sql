@@ -40,6 +40,13 @@ SELECT format, i.version, i.evaluator, i.checked_rows, i.max_difference
 SELECT ml.export_model('imp_rt', 1) = ml.export_model('imp', 1) AS same_json,
        ml.export_model('imp_rt', 2, 'ubj') = ml.export_model('imp', NULL, 'ubj') AS same_ubj,
        substr(convert_from(ml.export_model('imp'), 'UTF8'), 1, 80) AS exported;
+-- XGBoost 2.x writes base_score as a one-element list (JSON and UBJSON), converted documents as a number
+SELECT form, i.version, i.checked_rows, i.max_difference
+  FROM (VALUES ('2.x json', convert_to(replace((SELECT j FROM nb), '"base_score":"5E-1"', '"base_score":"[5E-1]"'), 'UTF8')),
+               ('number json', convert_to(replace((SELECT j FROM nb), '"base_score":"5E-1"', '"base_score":0.5'), 'UTF8')),
+               ('2.x ubj', decode(replace(encode(ml.export_model('imp', 1, 'ubj'), 'hex'),
+                                          '534c000000000000000435452d31', '534c00000000000000065b35452d315d'), 'hex'))) f (form, b),
+       ml.import_model('imp_2x', b, check_rows => (SELECT r FROM nb_rows)) i;
 -- a notebook's prediction within 1e-6 passes (printed with fewer digits, say)
 SELECT version, checked_rows, max_difference < 1e-6 AS within
   FROM ml.import_model('imp_rt', ml.export_model('imp', 1), check_rows => replace((SELECT r FROM nb_rows)::text,
