@@ -9,9 +9,9 @@
  * return code checked, and their feature schema is built from what the
  * model carries (feature_names, feature_types) or what the caller says.
  * Only then is the row written, and it is loaded back exactly as serving
- * loads it (model_cache_load_uncached: every check serving makes); the
- * check rows are predicted by that loaded model, the evaluator serving will
- * use.  Everything happens in the caller's transaction, so any refusal,
+ * loads it (model_cache_load_uncached: every check serving makes), and it
+ * must predict a row; the check rows are predicted by that loaded model,
+ * the evaluator serving will use.  Everything happens in the caller's transaction, so any refusal,
  * including a check row that is not reproduced, leaves nothing stored.
  *
  *-------------------------------------------------------------------------
@@ -33,6 +33,7 @@
 #include "utils/snapmgr.h"
 
 #include "common/args.h"
+#include "common/guarded.h"
 #include "common/json_tree.h"
 #include "model/model_bytes.h"
 #include "model/model_import.h"
@@ -322,6 +323,41 @@ build_classes(FunctionCallInfo fcinfo, const ImportedModel *im, FeatureSchema *s
 }
 
 /*
+ * Serving predicts a row of missing values, as it will predict every row:
+ * a model XGBoost loads but cannot predict with its inplace prediction (a
+ * gblinear booster, in 1.7) would fail every call, so it is refused here.
+ */
+static void
+probe_serving(CachedModel *model)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	float	   *x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
+	Prediction	p;
+
+	for (int i = 0; i < model->schema->nfeatures; i++)
+		x[i] = NAN;
+	PG_TRY();
+	{
+		predict_row(model, x, &p);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		if (error_is_circumstantial(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("learnloop cannot serve the model: %s", edata->message),
+				 errhint("learnloop serves gbtree and dart boosters; retrain a gblinear model with gbtree.")));
+	}
+	PG_END_TRY();
+}
+
+/*
  * Each check row's features predicted by the loaded model, against the
  * notebook's prediction; returns the largest difference, or raises for one
  * beyond the tolerance.
@@ -521,6 +557,7 @@ learnloop_import_model(PG_FUNCTION_ARGS)
 	{
 		int			n = 0;
 
+		probe_serving(model);
 		if (args_given(fcinfo, 6))
 			worst = check_rows(model, PG_GETARG_DATUM(6), &n);
 		nchecked = n;

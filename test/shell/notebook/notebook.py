@@ -12,6 +12,9 @@ UBJSON, and writes for each:
   NAME.features.json         the features argument ([] when the model carries
                              everything learnloop needs)
   NAME.classes               the class names, one a line (classifiers)
+The models: binary, multiclass, regression, dart (which XGBoost serves),
+linear (gblinear, which learnloop refuses), ranking (rank:pairwise) and
+categorical.
 
 compare MODEL_FILE ROWS_JSONL SQL_PREDICTIONS: loads MODEL_FILE with
 Booster().load_model(bytearray(...)) as a notebook would, predicts the rows,
@@ -76,8 +79,10 @@ def save(directory, name, booster, df, features, classes=None):
     base = doc["learner"]["learner_model_param"]["base_score"]
     doc["version"] = [2, 1, 4]
     doc["learner"]["learner_model_param"]["base_score"] = "[" + base + "]"
-    doc["learner"]["gradient_booster"]["model"]["iteration_indptr"] = list(
-        range(0, len(doc["learner"]["gradient_booster"]["model"]["trees"]) + 1))
+    booster_doc = doc["learner"]["gradient_booster"]
+    model = booster_doc["gbtree"]["model"] if "gbtree" in booster_doc else booster_doc["model"]
+    if "trees" in model:
+        model["iteration_indptr"] = list(range(0, len(model["trees"]) + 1))
     text = json.dumps(doc, separators=(",", ":"), allow_nan=True)
     open(f"{directory}/{name}.2x.json", "w").write(text)
     doc["learner"]["learner_model_param"]["base_score"] = float(base)
@@ -109,6 +114,28 @@ def train(directory):
     y = 2 * df.hour_of_day - df.streak + rng.normal(0, 1, N)
     b = xgb.train({**params, "objective": "reg:squarederror"}, dmatrix(df, y), 15)
     save(directory, "regression", b, df, [])
+
+    # dart: served by XGBoost itself, which the evaluator column says
+    df = frame()
+    y = 3 * df.hour_of_day - df.streak + rng.normal(0, 0.1, N)
+    b = xgb.train({**params, "booster": "dart", "objective": "reg:squarederror", "rate_drop": 0.1},
+                  dmatrix(df, y), 10)
+    save(directory, "dart", b, df, [])
+
+    # gblinear: XGBoost 1.7 loads it but cannot predict it in place, as serving does
+    df = frame().fillna(0.5)
+    y = 3 * df.score - 0.1 * df.streak + rng.normal(0, 0.1, N)
+    b = xgb.train({"booster": "gblinear", "objective": "reg:squarederror", "nthread": 1, "seed": 1},
+                  dmatrix(df, y), 20)
+    save(directory, "linear", b, df, [])
+
+    # ranking: query groups of 10 rows
+    df = frame()
+    y = np.clip(np.round(df.hour_of_day / 8 + rng.normal(0, 0.5, N)), 0, 3)
+    d = dmatrix(df, y)
+    d.set_group([10] * (N // 10))
+    b = xgb.train({**params, "objective": "rank:pairwise"}, d, 10)
+    save(directory, "ranking", b, df, [])
 
     # categorical features need enable_categorical (and hist) in XGBoost 1.7;
     # its saved model has feature_types "c" but no dictionary of the
