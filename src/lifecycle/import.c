@@ -62,7 +62,8 @@ bad_model(const char *reason)
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("the model bytes are not a model learnloop can import: %s", reason),
 			 errhint("Pass the bytes of an XGBoost model as save_model wrote them (a .json or .ubj file) "
-					 "or as save_raw returned them, unchanged.")));
+					 "or as save_raw returned them, unchanged; a model in XGBoost's old binary format "
+					 "loads in XGBoost and saves again as .json or .ubj.")));
 }
 
 static void
