@@ -7,7 +7,8 @@
  * The bytes are untrusted input.  They are read with bounded reads
  * (model_import_read, model_bytes_check), loaded by XGBoost with every
  * return code checked, and their feature schema is built from what the
- * model carries (feature_names, feature_types) or what the caller says.
+ * model carries (feature_names, feature_types) or what the caller says
+ * (import_schema.c).
  * Only then is the row written, and it is loaded back exactly as serving
  * loads it (model_cache_load_uncached: every check serving makes), and it
  * must predict a row; the check rows are predicted by that loaded model,
@@ -28,16 +29,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 #include "common/args.h"
 #include "common/guarded.h"
-#include "common/json_tree.h"
+#include "lifecycle/import_schema.h"
 #include "model/model_bytes.h"
-#include "model/model_import.h"
-#include "model/schema.h"
 #include "predict/feature_vector.h"
 #include "predict/predict.h"
 #include "train/registry.h"
@@ -55,26 +52,6 @@ PG_FUNCTION_INFO_V1(learnloop_import_model);
 /* The tolerance of check_rows: a float model's output, printed and read back */
 #define CHECK_TOLERANCE 1e-6
 
-static void
-bad_model(const char *reason)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("the model bytes are not a model learnloop can import: %s", reason),
-			 errhint("Pass the bytes of an XGBoost model as save_model wrote them (a .json or .ubj file) "
-					 "or as save_raw returned them, unchanged; a model in XGBoost's old binary format "
-					 "loads in XGBoost and saves again as .json or .ubj.")));
-}
-
-static void
-bad_argument(const char *message, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s", message),
-			 errhint("%s", hint)));
-}
-
 /* 'json' or 'ubj', as given or as the bytes say; a mismatch is an error. */
 static const char *
 model_format(FunctionCallInfo fcinfo, const char *buf, size_t len)
@@ -88,12 +65,12 @@ model_format(FunctionCallInfo fcinfo, const char *buf, size_t len)
 	if (!args_given(fcinfo, 2))
 	{
 		if (detected == NULL)
-			bad_model("the bytes are neither XGBoost JSON nor UBJSON");
+			import_bad_bytes("the bytes are neither XGBoost JSON nor UBJSON");
 		return detected;
 	}
 	given = args_choice(text_to_cstring(PG_GETARG_TEXT_PP(2)), "format", formats, lengthof(formats));
 	if (detected != NULL && strcmp(detected, formats[given]) != 0)
-		bad_argument(psprintf("format is %s, but the model bytes are %s", formats[given],
+		import_bad_argument(psprintf("format is %s, but the model bytes are %s", formats[given],
 							  strcmp(detected, "ubj") == 0 ? "UBJSON" : "JSON"),
 					 "Leave format out to detect it, or pass the format the model was saved in.");
 	return formats[given];
@@ -116,211 +93,6 @@ objective_task(const ImportedModel *im)
 			 errhint("A classifier is served as class probabilities: train it with binary:logistic "
 					 "or multi:softprob (multi:softmax predicts the same classes).")));
 	return TASK_INFER;
-}
-
-static FeatureKind
-kind_of_xgb_type(const char *type)
-{
-	if (strcmp(type, "q") == 0 || strcmp(type, "float") == 0 || strcmp(type, "int") == 0)
-		return FEATURE_NUMERIC;
-	if (strcmp(type, "i") == 0)
-		return FEATURE_BOOLEAN;
-	if (strcmp(type, "c") == 0)
-		return FEATURE_CATEGORICAL;
-	bad_model(psprintf("feature type \"%s\" is none of XGBoost's (q, i, c, int, float)", type));
-	return FEATURE_NUMERIC;
-}
-
-/* A dictionary (categories or classes) from a JSON array of strings. */
-static void
-dictionary(const cJSON *array, SchemaFeature *f, const char *what)
-{
-	const cJSON *item;
-	int			i = 0;
-
-	if (!cJSON_IsArray(array) || cJSON_GetArraySize(array) == 0)
-		bad_argument(psprintf("the categories of feature \"%s\" are not a non-empty array", what),
-					 "Give \"categories\" as the list of values in the order of their codes "
-					 "(pandas: the column's cat.categories).");
-	f->ncategories = cJSON_GetArraySize(array);
-	f->categories = palloc(sizeof(char *) * f->ncategories);
-	cJSON_ArrayForEach(item, array)
-	{
-		if (!cJSON_IsString(item))
-			bad_argument(psprintf("the categories of feature \"%s\" include a value that is not a string", what),
-						 "Categories are strings, as jsonb features carry them.");
-		f->categories[i++] = pstrdup(item->valuestring);
-	}
-}
-
-/* One entry of the features argument: a name, or {"name", "type", "categories"}. */
-static void
-feature_from_argument(const cJSON *item, int i, SchemaFeature *f, bool *typed)
-{
-	const cJSON *name = cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "name") : item;
-	const cJSON *type = cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "type") : NULL;
-
-	if (!cJSON_IsString(name) || name->valuestring[0] == '\0')
-		bad_argument(psprintf("feature %d of features has no name", i + 1),
-					 "Pass features as an array of names, or of objects {\"name\": ..., \"type\": "
-					 "\"numeric\" | \"boolean\" | \"categorical\", \"categories\": [...]}.");
-	f->name = pstrdup(name->valuestring);
-	*typed = type != NULL;
-	if (type == NULL)
-		return;
-	for (f->kind = FEATURE_NUMERIC; f->kind <= FEATURE_CATEGORICAL; f->kind++)
-		if (cJSON_IsString(type) && strcmp(type->valuestring, feature_kind_names[f->kind]) == 0)
-			break;
-	if (f->kind > FEATURE_CATEGORICAL)
-		bad_argument(psprintf("feature \"%s\" has a type that is not numeric, boolean or categorical", f->name),
-					 "Give each feature's type as learnloop's feature schema spells it.");
-	if (f->kind == FEATURE_CATEGORICAL)
-		dictionary(cJSON_GetObjectItemCaseSensitive(item, "categories"), f, f->name);
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/*
- * Names, categories and classes must be distinct, and shorter than the
- * feature schema's lookup keys (256 bytes): serving maps strings to codes
- * through them, and two that differ only beyond could not be told apart.
- */
-static void
-check_labels(char **labels, int n, const char *what)
-{
-	char	  **sorted = palloc(sizeof(char *) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-	{
-		if (strlen(labels[i]) >= 256)
-			bad_argument(psprintf("a %s is %zu bytes long", what, strlen(labels[i])),
-						 "Feature names, categories and classes are at most 255 bytes.");
-		sorted[i] = labels[i];
-	}
-	qsort(sorted, n, sizeof(char *), compare_names);
-	for (int i = 1; i < n; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			bad_argument(psprintf("a %s appears twice: \"%s\"", what, sorted[i]),
-						 "Feature names, the categories of a feature and the classes must be distinct: "
-						 "rows are read by name.");
-}
-
-/*
- * The features: the caller's (checked against the model's names when it
- * has them), else the model's, else XGBoost's default names f0, f1, ...
- */
-static void
-build_features(FunctionCallInfo fcinfo, const ImportedModel *im, FeatureSchema *schema)
-{
-	JsonTree   *tree = NULL;
-	bool	   *typed = palloc0(sizeof(bool) * Max(im->num_feature, 1));
-
-	schema->nfeatures = im->num_feature;
-	schema->features = palloc0(sizeof(SchemaFeature) * Max(im->num_feature, 1));
-	if (args_given(fcinfo, 3))
-	{
-		Jsonb	   *arg = PG_GETARG_JSONB_P(3);
-		const cJSON *item;
-		int			i = 0;
-
-		tree = json_tree_parse(JsonbToCString(NULL, &arg->root, VARSIZE(arg)));
-		if (!cJSON_IsArray(tree->root))
-			bad_argument("features must be a JSON array",
-						 "Pass the features in the model's order: names, or objects with name, type and categories.");
-		if (cJSON_GetArraySize(tree->root) != im->num_feature)
-			bad_argument(psprintf("the model reads %d features, features names %d",
-								  im->num_feature, cJSON_GetArraySize(tree->root)),
-						 "Name every feature the model was trained on, in its order.");
-		cJSON_ArrayForEach(item, tree->root)
-		{
-			feature_from_argument(item, i, &schema->features[i], &typed[i]);
-			if (im->nnames == im->num_feature && strcmp(im->names[i], schema->features[i].name) != 0)
-				bad_argument(psprintf("feature %d is \"%s\" in the model, \"%s\" in features",
-									  i + 1, im->names[i], schema->features[i].name),
-							 "The model carries its feature names; leave features out, or give the same names.");
-			i++;
-		}
-	}
-	else if (im->nnames > 0 && im->nnames != im->num_feature)
-		bad_model(psprintf("it names %d features and reads %d", im->nnames, im->num_feature));
-	for (int i = 0; i < im->num_feature; i++)
-	{
-		SchemaFeature *f = &schema->features[i];
-		FeatureKind model_kind = i < im->ntypes ? kind_of_xgb_type(im->types[i]) : FEATURE_NUMERIC;
-
-		if (f->name == NULL)
-			f->name = im->nnames > 0 ? im->names[i] : psprintf("f%d", i);
-		if (!typed[i])
-			f->kind = model_kind;
-		else if (i < im->ntypes && (f->kind == FEATURE_CATEGORICAL) != (model_kind == FEATURE_CATEGORICAL))
-			bad_argument(psprintf("feature \"%s\" is %s in features but %s in the model", f->name,
-								  feature_kind_names[f->kind], feature_kind_names[model_kind]),
-						 "Give the type the model was trained with.");
-		if (f->kind == FEATURE_CATEGORICAL && f->categories == NULL)
-			bad_argument(psprintf("feature \"%s\" is categorical, and the model has no dictionary of its categories", f->name),
-						 "Pass features => '[..., {\"name\": \"...\", \"type\": \"categorical\", \"categories\": [...]}]' "
-						 "with the categories in the order of their codes (pandas: cat.categories).");
-	}
-	if (im->ntypes > 0 && im->ntypes != im->num_feature)
-		bad_model(psprintf("it types %d features and reads %d", im->ntypes, im->num_feature));
-	{
-		char	  **names = palloc(sizeof(char *) * Max(schema->nfeatures, 1));
-
-		for (int i = 0; i < schema->nfeatures; i++)
-		{
-			names[i] = schema->features[i].name;
-			if (schema->features[i].kind == FEATURE_CATEGORICAL)
-				check_labels(schema->features[i].categories, schema->features[i].ncategories,
-							 psprintf("category of feature \"%s\"", names[i]));
-		}
-		check_labels(names, schema->nfeatures, "feature name");
-	}
-	if (tree)
-		json_tree_free(tree);
-}
-
-/* The classes: the caller's, or the outputs' indexes 0, 1, ... */
-static void
-build_classes(FunctionCallInfo fcinfo, const ImportedModel *im, FeatureSchema *schema)
-{
-	int			n = im->num_class > 1 ? im->num_class : 2;
-	SchemaFeature *c = &schema->classes;
-
-	if (schema->task != TASK_CLASSIFICATION)
-	{
-		if (args_given(fcinfo, 4))
-			bad_argument(psprintf("classes are given for a %s model", task_name(schema->task)),
-						 "Only a classifier (binary:logistic, multi:softprob) has classes.");
-		return;
-	}
-	c->ncategories = n;
-	c->categories = palloc(sizeof(char *) * n);
-	if (args_given(fcinfo, 4))
-	{
-		Datum	   *values;
-		bool	   *nulls;
-		int			count;
-
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), TEXTOID, -1, false, TYPALIGN_INT,
-						  &values, &nulls, &count);
-		if (count != n)
-			bad_argument(psprintf("the model has %d classes, classes names %d", n, count),
-						 "Name the classes in the order of the model's outputs (the label encoding's).");
-		for (int i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				bad_argument("classes include a NULL", "Name every class.");
-			c->categories[i] = TextDatumGetCString(values[i]);
-		}
-		check_labels(c->categories, n, "class");
-	}
-	else
-		for (int i = 0; i < n; i++)
-			c->categories[i] = psprintf("%d", i);
 }
 
 /*
@@ -374,7 +146,7 @@ check_rows(CachedModel *model, Datum rows, int *nrows)
 
 	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_typeof($1)", 1, types, values, NULL, true, 1) != SPI_OK_SELECT ||
 		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "array") != 0)
-		bad_argument("check_rows must be a JSON array",
+		import_bad_argument("check_rows must be a JSON array",
 					 "Pass [{\"features\": {...}, \"prediction\": p}, ...]: p a number, or the class probabilities.");
 	if (SPI_execute_with_args("SELECT r OPERATOR(pg_catalog.->) 'features', "
 							  "pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) 'prediction'), "
@@ -400,7 +172,7 @@ check_rows(CachedModel *model, Datum rows, int *nrows)
 		Prediction	p;
 
 		if (null_features || null_prediction)
-			bad_argument(psprintf("check row %d has no \"features\" or no \"prediction\" (a number or an array)",
+			import_bad_argument(psprintf("check row %d has no \"features\" or no \"prediction\" (a number or an array)",
 								  (int) r + 1),
 						 "Pass [{\"features\": {...}, \"prediction\": p}, ...]: p a number, or the class probabilities.");
 		features_from_jsonb(model->schema, features, x, &layout, CurrentMemoryContext);
@@ -408,7 +180,7 @@ check_rows(CachedModel *model, Datum rows, int *nrows)
 		deconstruct_array(DatumGetArrayTypeP(expected), FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
 						  TYPALIGN_DOUBLE, &want, NULL, &nwant);
 		if (nwant != p.n || (strcmp(kind, "array") == 0) != (p.n > 1))
-			bad_argument(psprintf("check row %d has %d predicted values, the model predicts %d",
+			import_bad_argument(psprintf("check row %d has %d predicted values, the model predicts %d",
 								  (int) r + 1, nwant, p.n),
 						 "Give a number for a binary classifier (the positive class's probability), "
 						 "a regression or a ranking, and the array of probabilities for a multi-class model.");
@@ -485,9 +257,9 @@ prepare_row(FunctionCallInfo fcinfo, ImportRow *row)
 	if (err == NULL)
 		err = model_bytes_check(im.bytes, im.len);
 	if (err != NULL)
-		bad_model(err);
+		import_bad_bytes(err);
 	if (im.num_feature > IMPORT_MAX_FEATURES)
-		bad_model(psprintf("it reads %d features, more than %d", im.num_feature, IMPORT_MAX_FEATURES));
+		import_bad_bytes(psprintf("it reads %d features, more than %d", im.num_feature, IMPORT_MAX_FEATURES));
 	if (im.num_class > PREDICT_MAX_OUTPUTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -495,18 +267,17 @@ prepare_row(FunctionCallInfo fcinfo, ImportRow *row)
 				 errhint("learnloop serves at most %d class probabilities.", PREDICT_MAX_OUTPUTS)));
 	schema.task = objective_task(&im);
 	schema.objective = im.objective;
-	build_features(fcinfo, &im, &schema);
-	build_classes(fcinfo, &im, &schema);
+	import_schema_build(fcinfo, &im, &schema);
 
 	/* XGBoost's own reading, every call checked; the handles go with the context */
 	xgb = xgb_handles_create(CurrentMemoryContext);
 	booster = xgb_booster(xgb, NULL, 0);
 	if (XGBoosterLoadModelFromBuffer(booster, im.bytes, im.len) != 0)
-		bad_model(xgb_last_error());
+		import_bad_bytes(xgb_last_error());
 	xgb_check(XGBoosterSetParam(booster, "nthread", "1"));
 	xgb_check(XGBoosterGetNumFeature(booster, &num_feature));
 	if (num_feature != (bst_ulong) im.num_feature)
-		bad_model(psprintf("XGBoost reads %lu features where the document says %d",
+		import_bad_bytes(psprintf("XGBoost reads %lu features where the document says %d",
 						   (unsigned long) num_feature, im.num_feature));
 	xgb_check(XGBoosterBoostedRounds(booster, &row->rounds));
 	row->task = task_name(schema.task);
