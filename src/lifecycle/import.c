@@ -92,7 +92,6 @@ objective_task(const ImportedModel *im)
 			 errmsg("objective %s is not supported", im->objective),
 			 errhint("A classifier is served as class probabilities: train it with binary:logistic "
 					 "or multi:softprob (multi:softmax predicts the same classes).")));
-	return TASK_INFER;
 }
 
 /*

@@ -46,6 +46,7 @@ import_bad_argument(const char *message, const char *hint)
 			 errhint("%s", hint)));
 }
 
+/* The kind of XGBoost's feature_type, as learnloop's schema spells it */
 static FeatureKind
 kind_of_xgb_type(const char *type)
 {
@@ -56,7 +57,6 @@ kind_of_xgb_type(const char *type)
 	if (strcmp(type, "c") == 0)
 		return FEATURE_CATEGORICAL;
 	import_bad_bytes(psprintf("feature type \"%s\" is none of XGBoost's (q, i, c, int, float)", type));
-	return FEATURE_NUMERIC;
 }
 
 /* A dictionary (categories or classes) from a JSON array of strings. */
