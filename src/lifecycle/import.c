@@ -26,6 +26,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -170,6 +171,7 @@ check_rows(CachedModel *model, Datum rows, int *nrows)
 		int			nwant;
 		Prediction	p;
 
+		CHECK_FOR_INTERRUPTS();
 		if (null_features || null_prediction)
 			import_bad_argument(psprintf("check row %d has no \"features\" or no \"prediction\" (a number or an array)",
 								  (int) r + 1),
