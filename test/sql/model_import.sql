@@ -182,6 +182,17 @@ SELECT error_of('SELECT ml.export_model_schema(''imp'', 9)');
 UPDATE ml.models SET model = '\x7b4c00' WHERE name = 'imp_rt' AND version = 1;
 SELECT error_of('SELECT ml.export_model(''imp_rt'', 1)');
 
+-- an imported champion is re-scored by ml.train's deployment policy like a trained one
+SELECT version, deployed FROM ml.import_model('imp_champ', convert_to((SELECT j FROM nb), 'UTF8'),
+                                              classes => '{false,true}', deploy => true);
+CREATE TABLE imp_train AS SELECT (i % 10)::float8 AS x, ((i * 7) % 10)::float8 AS y,
+                                 ((i % 10) + ((i * 7) % 10)) > 9 AS label
+                            FROM generate_series(1, 500) i;
+SELECT version, champion_score IS NOT NULL AS champion_rescored
+  FROM ml.train('imp_champ', 'imp_train', 'label', params => '{"num_round": 5}');
+SELECT version, lineage, champion_version, comparable FROM ml.model_history
+ WHERE model_name = 'imp_champ' ORDER BY version;
+
 -- privileges: import is the 'train' access; deploying too needs 'deploy'; export is read access to the models
 CREATE ROLE imp_trainer;
 CREATE ROLE imp_reader;
