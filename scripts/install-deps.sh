@@ -10,6 +10,7 @@ packages=(
   postgresql-15-pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl pgbouncer
   valgrind python3 curl openssl
   prometheus-postgres-exporter prometheus-sql-exporter chromium python3-pil
+  python3-xgboost
 )
 
 missing=()

@@ -120,7 +120,7 @@ BEGIN
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
                      'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
-                     'bandit_distribution}';
+                     'bandit_distribution, export_model, export_model_schema}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -139,11 +139,11 @@ BEGIN
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
                      'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice, '
-                     'least_certain, uncertainty, uncertainty_spread}';
+                     'least_certain, uncertainty, uncertainty_spread, import_model, export_model, export_model_schema}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
-        functions := '{deploy, rollback, deployed_version, validate_model}';
+        functions := '{deploy, rollback, deployed_version, validate_model, export_model, export_model_schema}';
     WHEN 'alert' THEN
         PERFORM ml.grant_access(grantee, 'read');
         EXECUTE format('GRANT SELECT (name, url, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
@@ -2305,6 +2305,93 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 REVOKE EXECUTE ON FUNCTION ml.least_certain(text, text, integer, text, boolean, double precision, text, text, integer) FROM PUBLIC;
 COMMENT ON FUNCTION ml.least_certain(text, text, integer, text, boolean, double precision, text, text, integer) IS
     'Active learning: the n rows of source (a table, view or query with an id and a jsonb features column) where the classifier (version NULL: the deployed one) is least certain by strategy (entropy, margin, least_confident), only rows without an outcome when the source has that column; diversity > 0 spreads the batch over the features among the 10 n most uncertain';
+
+/* ---------------------------------------------------------------------- */
+/* Issue 14, import and export: models from and to a notebook's XGBoost    */
+/* ---------------------------------------------------------------------- */
+
+ALTER TABLE ml.models ADD COLUMN lineage text NOT NULL DEFAULT 'trained'
+    CHECK (lineage IN ('trained', 'imported'));
+COMMENT ON COLUMN ml.models.lineage IS
+    'Where the version came from: trained (ml.train) or imported (ml.import_model)';
+
+CREATE OR REPLACE VIEW ml.model_history AS
+    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
+           m.train_rows, m.test_rows, d.metric, d.score,
+           d.champion_version, d.champion_score,
+           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
+           d.policy, d.deployed, d.reason,
+           m.version = (SELECT l.model_version FROM ml.deployments l
+                         WHERE l.model_name = m.name ORDER BY l.id DESC LIMIT 1) AS live,
+           m.lineage
+      FROM ml.models m
+      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
+      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
+                          WHERE r.model_name = m.name AND r.model_version = m.version
+                            AND NOT r.metrics ? 'rescored_for_version'
+                          ORDER BY r.id DESC LIMIT 1) e ON true;
+
+CREATE FUNCTION ml.import_model(name text, model bytea, format text DEFAULT NULL,
+                                features jsonb DEFAULT NULL, classes text[] DEFAULT NULL,
+                                deploy boolean DEFAULT false, check_rows jsonb DEFAULT NULL,
+                                OUT model_name text, OUT version integer, OUT evaluator text,
+                                OUT deployed boolean, OUT checked_rows integer,
+                                OUT max_difference double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'learnloop_import_model'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml.import_model(text, bytea, text, jsonb, text[], boolean, jsonb) IS
+    'Registers a model saved by XGBoost elsewhere (JSON or UBJSON, 1.x or 2.x) as a new version with lineage imported, once it loads, its features match and check_rows are reproduced within 1e-6';
+REVOKE EXECUTE ON FUNCTION ml.import_model(text, bytea, text, jsonb, text[], boolean, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION ml.export_model(name text, version integer DEFAULT NULL, format text DEFAULT 'json')
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'learnloop_export_model'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.export_model(text, integer, text) IS
+    'A model version (default: the deployed one) as XGBoost JSON or UBJSON bytes, with its feature names and types, for xgboost.Booster().load_model';
+REVOKE EXECUTE ON FUNCTION ml.export_model(text, integer, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.export_model_schema(name text, version integer DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v integer := export_model_schema.version;
+    result jsonb;
+BEGIN
+    IF export_model_schema.name IS NULL THEN
+        RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass the name of a model in ml.models.';
+    END IF;
+    IF v < 1 THEN
+        RAISE EXCEPTION 'model version % is out of range', v USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Versions count from 1; pass NULL (or leave version out) for the deployed version.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM ml.models m WHERE m.name = export_model_schema.name) THEN
+        RAISE EXCEPTION 'model "%" does not exist', export_model_schema.name USING ERRCODE = 'undefined_object',
+              HINT = 'ml.models lists the trained and imported models.';
+    END IF;
+    IF v IS NULL THEN
+        v := ml.deployed_version(export_model_schema.name);
+        IF v IS NULL THEN
+            RAISE EXCEPTION 'model "%" has no deployed version', export_model_schema.name
+                  USING ERRCODE = 'no_data_found', HINT = 'Pass a version: ml.model_history lists them.';
+        END IF;
+    END IF;
+    SELECT m.feature_schema || jsonb_build_object('model', m.name, 'version', m.version, 'lineage', m.lineage)
+      INTO result FROM ml.models m WHERE m.name = export_model_schema.name AND m.version = v;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'model "%" has no version %', export_model_schema.name, v USING ERRCODE = 'no_data_found',
+              HINT = 'ml.model_history lists the versions.';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION ml.export_model_schema(text, integer) IS
+    'The feature schema of a model version (default: the deployed one): task, objective, feature names in order, types, category dictionaries and classes, with the model, version and lineage';
+REVOKE EXECUTE ON FUNCTION ml.export_model_schema(text, integer) FROM PUBLIC;
 
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read' or

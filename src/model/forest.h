@@ -63,6 +63,13 @@ extern Forest *forest_compile(const char *json, size_t len,
 							  const char **reason, bool *invalid,
 							  ForestShape *shape);
 
+/*
+ * XGBoost's JSON text as cJSON can read it: bare NaN becomes null and
+ * Infinity 1e999.  cJSON_malloc'd (free with cJSON_free); NULL when out of
+ * memory.
+ */
+extern char *forest_sanitize_json(const char *json, size_t len, size_t *out_len);
+
 /* Values forest_predict writes: num_class for multi:softprob, else 1. */
 extern int	forest_num_outputs(const Forest *f);
 

@@ -108,8 +108,8 @@ typedef struct ForestScratch
  * Copy the text with NaN as null and Infinity as 1e999, which strtod
  * reads as infinity.  The copy grows by at most a third.
  */
-static char *
-sanitize_json(const char *json, size_t len, size_t *out_len)
+char *
+forest_sanitize_json(const char *json, size_t len, size_t *out_len)
 {
 	char	   *buf = cJSON_malloc(len + len / 3 + 2);
 	bool		in_string = false;
@@ -1027,7 +1027,7 @@ compile_document(const char *json, size_t len, ForestAlloc alloc, void *arg,
 	Forest	   *f = NULL;
 	ForestShape unused;
 	size_t		clean_len;
-	char	   *clean = sanitize_json(json, len, &clean_len);
+	char	   *clean = forest_sanitize_json(json, len, &clean_len);
 	cJSON	   *root;
 	const char *err;
 

@@ -320,34 +320,48 @@ scratch_alloc(void *arg, size_t size)
 }
 
 /*
+ * The model bytes as JSON text (*json, *json_len), read with every read
+ * bounded: JSON is checked and returned as it is, UBJSON is translated.
+ * NULL when they can be read so, else why not.  Allocates in the current
+ * memory context.
+ */
+const char *
+model_bytes_json(const char *buf, size_t len, const char **json, size_t *json_len)
+{
+	Reader		r = {(const uint8 *) buf, len, 0, NULL};
+	const char *err;
+
+	*json = buf;
+	*json_len = len;
+	/* how XGBoost's Learner::LoadModel tells the formats apart */
+	if (len < 2 || buf[0] != '{')
+		return "not an XGBoost JSON or UBJSON model";
+	if (buf[1] == '"')
+		return json_nesting(buf, len);
+	if (!isalpha((unsigned char) buf[1]))
+		return "not an XGBoost JSON or UBJSON model";
+	r.out = makeStringInfo();
+	err = ubj_value(&r, -1, 0);
+	if (err == NULL && r.pos != len)
+		err = "bytes after the end of the model";
+	*json = r.out->data;
+	*json_len = r.out->len;
+	return err;
+}
+
+/*
  * NULL when XGBoost may load the model bytes, else why not.  Allocates in
  * the current memory context.
  */
 const char *
 model_bytes_check(const char *buf, size_t len)
 {
-	Reader		r = {(const uint8 *) buf, len, 0, NULL};
-	const char *json = buf;
-	size_t		json_len = len;
+	const char *json;
+	size_t		json_len;
 	const char *err;
 	bool		invalid;
 
-	/* how XGBoost's Learner::LoadModel tells the formats apart */
-	if (len < 2 || buf[0] != '{')
-		return "not an XGBoost JSON or UBJSON model";
-	if (buf[1] == '"')
-		err = json_nesting(buf, len);
-	else if (!isalpha((unsigned char) buf[1]))
-		return "not an XGBoost JSON or UBJSON model";
-	else
-	{
-		r.out = makeStringInfo();
-		err = ubj_value(&r, -1, 0);
-		if (err == NULL && r.pos != len)
-			err = "bytes after the end of the model";
-		json = r.out->data;
-		json_len = r.out->len;
-	}
+	err = model_bytes_json(buf, len, &json, &json_len);
 	if (err != NULL)
 		return err;
 	/* what the document says, as XGBoost's loader will trust it */

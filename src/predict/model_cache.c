@@ -555,6 +555,18 @@ model_cache_get_deployed(FunctionCallInfo fcinfo, text *name, char **failure)
 	return lookup(fcinfo, name, 0, true, failure);
 }
 
+/*
+ * Loads a version as serving would, with every check, without caching it
+ * (ml.import_model checks what it registers): the caller deletes
+ * model->cxt.
+ */
+CachedModel *
+model_cache_load_uncached(const char *name, int version)
+{
+	prepare_cache();
+	return load_model(name, version);
+}
+
 PG_FUNCTION_INFO_V1(learnloop_validate_model);
 
 /*

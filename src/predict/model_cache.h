@@ -32,6 +32,7 @@ extern int	model_version_arg(FunctionCallInfo fcinfo, int argno);
 extern CachedModel *model_cache_get(FunctionCallInfo fcinfo, text *name, int version);
 extern CachedModel *model_cache_get_deployed(FunctionCallInfo fcinfo, text *name,
 											 char **failure);
+extern CachedModel *model_cache_load_uncached(const char *name, int version);
 extern struct KeyLayout **model_cache_layout(FunctionCallInfo fcinfo);
 
 #endif							/* LEARNLOOP_MODEL_CACHE_H */

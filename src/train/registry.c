@@ -47,7 +47,8 @@
 /*
  * Set while registry_save writes the registry's rows, in the training
  * worker; an error there ends the worker (worker.c), so the flag never
- * outlives a failed write.
+ * outlives a failed write.  registry_save_import sets it in a backend,
+ * and resets it on every path.
  */
 static bool registry_writing = false;
 
@@ -275,6 +276,54 @@ registry_save(TrainRun *run, int64 job_id)
 	CommitTransactionCommand();
 }
 
+/*
+ * Registers an imported model as the next version of its name, with
+ * lineage 'imported', in the caller's transaction and as the calling role
+ * (which needs INSERT on ml.models: the 'train' access), under the same
+ * lock and name ownership as a training.  The caller is connected to SPI
+ * and has validated the row as serving will read it.  Returns the version.
+ */
+int
+registry_save_import(const ImportRow *row)
+{
+	Oid			types[8] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, TEXTOID, INT4OID, TEXTOID};
+	Datum		values[8];
+	bool		isnull;
+	int			version = 0;
+
+	values[0] = CStringGetTextDatum(row->name);
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('learnloop.models'), "
+							  "pg_catalog.hashtext($1))", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not lock the model name");
+	check_name_owner(row->name);
+	values[1] = CStringGetTextDatum(row->task);
+	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->params));
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(row->feature_schema));
+	values[4] = PointerGetDatum(row->model);
+	values[5] = CStringGetTextDatum(row->objective);
+	values[6] = Int32GetDatum(row->rounds);
+	values[7] = CStringGetTextDatum(row->evaluator);
+	/* in a backend an error does not end the process: the flag is reset on every path */
+	registry_writing = true;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
+								  "model, objective, rounds, evaluator, lineage) "
+								  "SELECT $1, COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1, "
+								  "$2, $3, $4, $5, $6, $7, $8, 'imported' "
+								  "FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 RETURNING version",
+								  8, types, values, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "learnloop could not register the model");
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	PG_FINALLY();
+	{
+		registry_writing = false;
+	}
+	PG_END_TRY();
+	return version;
+}
+
 /* Whether the current role may call a function ml.deploy: it was granted 'deploy'. */
 static bool
 may_deploy(Oid namespace)
@@ -326,7 +375,7 @@ learnloop_registry_guard(PG_FUNCTION_ARGS)
 						   "Models are registered by ml.train, which validates what it registers."),
 				 errhint(deployments ?
 						 "Deploy with ml.deploy, granted by ml.grant_access(role, 'deploy')." :
-						 "Train the model with ml.train.")));
+						 "Train the model with ml.train, or import it with ml.import_model.")));
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ?
 						   trigger->tg_newtuple : trigger->tg_trigtuple);
 }

@@ -257,8 +257,11 @@ context_alloc(void *arg, size_t size)
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
-/* Whether serving can compile the model's trees, or must call XGBoost. */
-static char *
+/*
+ * Whether serving can compile the model's trees, or must call XGBoost:
+ * ml.models.evaluator, for ml.train and ml.import_model.
+ */
+char *
 serving_evaluator(BoosterHandle booster)
 {
 	bst_ulong	len;

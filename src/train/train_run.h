@@ -84,6 +84,7 @@ typedef struct TrainRun
 } TrainRun;
 
 extern void train_run(TrainRun *run);
+extern char *serving_evaluator(BoosterHandle booster);
 /* A DMatrix of some rows of the Dataset, with labels (and groups) */
 extern DMatrixHandle train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
 
