@@ -8,7 +8,7 @@ SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mleval
                               'experiments', 'experiment_exposures', 'experiment_outcomes',
                               'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics',
                               'deployment_decisions', 'channels', 'webhook_outbox', 'webhook_deliveries',
-                              'alerts', 'alert_states', 'alert_events', 'bandits', 'bandit_arms']);
+                              'alerts', 'alert_states', 'alert_events', 'bandits', 'bandit_arms', 'metrics']);
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
