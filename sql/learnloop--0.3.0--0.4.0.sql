@@ -2528,6 +2528,78 @@ COMMENT ON FUNCTION ml.drop_metric(text) IS
     'Drops a metric definition (false when there is none); refused while another metric uses it';
 REVOKE EXECUTE ON FUNCTION ml.drop_metric(text) FROM PUBLIC;
 
+/* Issue 13, metrics: the analysis reads ml.metrics; new result columns and correct_metrics */
+ALTER TYPE ml.experiment_result
+    ADD ATTRIBUTE metric text,
+    ADD ATTRIBUTE kind text,
+    ADD ATTRIBUTE direction text,
+    ADD ATTRIBUTE cuped_lift double precision,
+    ADD ATTRIBUTE cuped_lift_ci_low double precision,
+    ADD ATTRIBUTE cuped_lift_ci_high double precision,
+    ADD ATTRIBUTE cuped_relative_lift double precision,
+    ADD ATTRIBUTE cuped_relative_lift_ci_low double precision,
+    ADD ATTRIBUTE cuped_relative_lift_ci_high double precision,
+    ADD ATTRIBUTE cuped_p_value double precision,
+    ADD ATTRIBUTE variance_reduction double precision,
+    ADD ATTRIBUTE decision text;
+DROP FUNCTION ml.analyze(text, text, double precision, text, boolean, text);
+DROP FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text);
+CREATE FUNCTION ml.experiment_statistics(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
+RETURNS SETOF ml.experiment_result
+AS 'MODULE_PATHNAME', 'learnloop_experiment_statistics'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) IS
+    'Per-variant statistics of an experiment against its control, without storing them (ml.analyze stores them)';
+
+CREATE FUNCTION ml.analyze(
+    experiment  text,
+    metric      text DEFAULT NULL,
+    alpha       double precision DEFAULT 0.05,
+    correction  text DEFAULT 'holm',
+    sequential  boolean DEFAULT false,
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
+RETURNS SETOF ml.experiment_result
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $7 here
+    exp ml.experiments;
+    stats jsonb;
+    guardrails jsonb;
+BEGIN
+    SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6, $7) WITH ORDINALITY s;
+    SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
+    SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6, $7)
+                                              WITH ORDINALITY s))
+      INTO guardrails
+      FROM unnest(exp.guardrail_metrics) AS g(metric);
+    INSERT INTO ml.MLABTestResults (test_name, duration_days, results)
+        VALUES (exp.name,
+                extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
+                jsonb_build_object('metric', coalesce($2, exp.primary_metric),
+                                   'alpha', $3, 'correction', lower($4),
+                                   'sequential', $5, 'missing', lower($6), 'correct_metrics', $7,
+                                   'weights', to_jsonb(exp.weights), 'variants', stats,
+                                   'guardrails', coalesce(guardrails, '{}')));
+    RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
+END
+$$;
+COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text, boolean) IS
+    'Analyses an experiment on a metric (default: primary): one row per variant against the control, stored in ml.MLABTestResults';
+REVOKE EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text, boolean) FROM PUBLIC;
+
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read',
  * 'train' or 'experiment' before the update get what that access gives now ('record':

@@ -1011,7 +1011,19 @@ CREATE TYPE ml.experiment_result AS (
     adjusted_p_value       double precision,
     chance_to_win          double precision,
     srm_p_value            double precision,
-    verdict                text);
+    verdict                text,
+    metric                 text,
+    kind                   text,
+    direction              text,
+    cuped_lift             double precision,
+    cuped_lift_ci_low      double precision,
+    cuped_lift_ci_high     double precision,
+    cuped_relative_lift    double precision,
+    cuped_relative_lift_ci_low double precision,
+    cuped_relative_lift_ci_high double precision,
+    cuped_p_value          double precision,
+    variance_reduction     double precision,
+    decision               text);
 COMMENT ON TYPE ml.experiment_result IS
     'One variant of an experiment analysis, against the control (see docs/experiments.md for the definitions)';
 
@@ -1021,11 +1033,12 @@ CREATE FUNCTION ml.experiment_statistics(
     alpha       double precision DEFAULT 0.05,
     correction  text DEFAULT 'holm',
     sequential  boolean DEFAULT false,
-    missing     text DEFAULT 'zero')
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
 RETURNS SETOF ml.experiment_result
 AS 'MODULE_PATHNAME', 'learnloop_experiment_statistics'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) IS
+COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) IS
     'Per-variant statistics of an experiment against its control, without storing them (ml.analyze stores them)';
 
 CREATE FUNCTION ml.analyze(
@@ -1034,22 +1047,23 @@ CREATE FUNCTION ml.analyze(
     alpha       double precision DEFAULT 0.05,
     correction  text DEFAULT 'holm',
     sequential  boolean DEFAULT false,
-    missing     text DEFAULT 'zero')
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
 RETURNS SETOF ml.experiment_result
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    -- ANALYZE is a reserved word, so the arguments are $1 .. $6 here
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $7 here
     exp ml.experiments;
     stats jsonb;
     guardrails jsonb;
 BEGIN
     SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
-      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6) WITH ORDINALITY s;
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6, $7) WITH ORDINALITY s;
     SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
     SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
-                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6, $7)
                                               WITH ORDINALITY s))
       INTO guardrails
       FROM unnest(exp.guardrail_metrics) AS g(metric);
@@ -1058,13 +1072,13 @@ BEGIN
                 extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
                 jsonb_build_object('metric', coalesce($2, exp.primary_metric),
                                    'alpha', $3, 'correction', lower($4),
-                                   'sequential', $5, 'missing', lower($6),
+                                   'sequential', $5, 'missing', lower($6), 'correct_metrics', $7,
                                    'weights', to_jsonb(exp.weights), 'variants', stats,
                                    'guardrails', coalesce(guardrails, '{}')));
     RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
 END
 $$;
-COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text) IS
+COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text, boolean) IS
     'Analyses an experiment on a metric (default: primary): one row per variant against the control, stored in ml.MLABTestResults';
 
 CREATE FUNCTION ml.sample_size(

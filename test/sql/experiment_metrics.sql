@@ -83,3 +83,117 @@ SELECT error_of($$SELECT ml.create_metric('not_mine')$$) AS reader_cannot_create
 RESET ROLE;
 DROP OWNED BY metrics_owner, metrics_reader;
 DROP ROLE metrics_owner, metrics_reader;
+
+-- 5. Per-unit aggregation of many events per unit, against SQL computed here
+-- 400 units exposed at 10:00 (half control, half treatment), each with 0 to 7
+-- decisions of its variant at 10:00 + j hours; plus decisions that must not
+-- count: before exposure, of the other variant, of a unit never exposed.
+SELECT name FROM ml.create_experiment('m_exp', ARRAY['control', 'treatment'], primary_metric => 'minutes_sum');
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant, exposed_at)
+SELECT 'm_exp', 'u' || i, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END,
+       timestamptz '2026-01-01 10:00+00' + (i % 5) * interval '1 minute'
+  FROM generate_series(1, 400) i;
+CREATE TABLE pg_temp.ev AS
+SELECT 'u' || i AS unit_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS variant,
+       timestamptz '2026-01-01 10:00+00' + (i % 5) * interval '1 minute' + j * interval '1 hour' AS at,
+       jsonb_build_object('minutes', ((i * 7 + j * 13) % 17) + (i % 2) * (j % 3),
+                          'done', ((i + j) % 4 = 0)) AS outcome
+  FROM generate_series(1, 400) i, generate_series(0, 6) j
+ WHERE j < (i % 8);
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, experiment, variant)
+SELECT 'm_task', unit_id, at, '{}', '{}', outcome, 'm_exp', variant FROM pg_temp.ev;
+-- none of these count (u5's values are neither numbers nor booleans: no event)
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, experiment, variant)
+VALUES ('m_task', 'u1', '2026-01-01 09:00+00', '{}', '{}', '{"minutes": 1000, "done": true}', 'm_exp', 'treatment'),
+       ('m_task', 'u2', '2026-01-01 11:00+00', '{}', '{}', '{"minutes": 1000, "done": true}', 'm_exp', 'treatment'),
+       ('m_task', 'nobody', '2026-01-01 11:00+00', '{}', '{}', '{"minutes": 1000, "done": true}', 'm_exp', 'control'),
+       ('m_task', 'u3', '2026-01-01 11:00+00', '{}', '{}', '{"minutes": 1000, "done": true}', 'other_exp', 'treatment'),
+       ('m_task', 'u5', '2026-01-01 11:00+00', '{}', '{}', '{"minutes": "many", "done": "yes"}', 'm_exp', 'treatment');
+SELECT count(*) AS events FROM pg_temp.ev;
+
+SELECT name FROM ml.create_metric('minutes_sum', key => 'minutes', aggregation => 'sum');
+SELECT name FROM ml.create_metric('minutes_mean', key => 'minutes', aggregation => 'mean');
+SELECT name FROM ml.create_metric('minutes_max', key => 'minutes', aggregation => 'max');
+SELECT name FROM ml.create_metric('minutes_last', key => 'minutes', aggregation => 'last');
+SELECT name FROM ml.create_metric('decisions', key => $$CASE WHEN jsonb_typeof(outcome->'minutes') = 'number' THEN 1 END$$,
+                                  kind => 'count');
+SELECT name FROM ml.create_metric('any_done', key => 'done', kind => 'proportion');
+SELECT name FROM ml.create_metric('minutes_2h', key => 'minutes', aggregation => 'sum', conversion_window => '2 hours 30 minutes');
+
+-- the per-unit values computed independently: every exposed unit, its events
+CREATE TABLE pg_temp.per_unit AS
+SELECT x.unit_id, x.variant,
+       coalesce((SELECT sum((e.outcome->>'minutes')::float8) FROM pg_temp.ev e WHERE e.unit_id = x.unit_id), 0) AS s,
+       (SELECT avg((e.outcome->>'minutes')::float8) FROM pg_temp.ev e WHERE e.unit_id = x.unit_id) AS m,
+       (SELECT max((e.outcome->>'minutes')::float8) FROM pg_temp.ev e WHERE e.unit_id = x.unit_id) AS mx,
+       (SELECT (e.outcome->>'minutes')::float8 FROM pg_temp.ev e WHERE e.unit_id = x.unit_id ORDER BY e.at DESC LIMIT 1) AS l,
+       (SELECT count(*) FROM pg_temp.ev e WHERE e.unit_id = x.unit_id)::float8 AS c,
+       coalesce((SELECT bool_or((e.outcome->>'done')::boolean) FROM pg_temp.ev e WHERE e.unit_id = x.unit_id), false)::int::float8 AS a,
+       coalesce((SELECT sum((e.outcome->>'minutes')::float8) FROM pg_temp.ev e
+                  WHERE e.unit_id = x.unit_id AND e.at < x.exposed_at + interval '2 hours 30 minutes'), 0) AS w
+  FROM ml.experiment_exposures x WHERE x.experiment = 'm_exp';
+
+CREATE FUNCTION pg_temp.close(a double precision, b double precision) RETURNS boolean
+LANGUAGE sql AS $$ SELECT abs(a - b) <= 1e-9 * greatest(1, abs(a), abs(b)) $$;
+-- metric, the expected per-unit column, missing => zero
+CREATE FUNCTION pg_temp.agrees(metric text, col text, missing text DEFAULT 'zero') RETURNS TABLE (variant text, units bigint, n bigint, mean_ok boolean, variance_ok boolean, lift_ok boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        WITH expected AS (
+            SELECT p.variant, count(*) AS units,
+                   count(%1$s) FILTER (WHERE %2$L = 'exclude') + count(*) FILTER (WHERE %2$L = 'zero') AS n,
+                   avg(CASE WHEN %2$L = 'zero' THEN coalesce(%1$s, 0) ELSE %1$s END) AS mean,
+                   var_samp(CASE WHEN %2$L = 'zero' THEN coalesce(%1$s, 0) ELSE %1$s END) AS variance
+              FROM pg_temp.per_unit p GROUP BY p.variant)
+        SELECT s.variant, s.units, e.n, pg_temp.close(s.mean, e.mean), pg_temp.close(s.variance, e.variance),
+               s.is_control OR pg_temp.close(s.lift, e.mean - (SELECT c.mean FROM expected c WHERE c.variant = 'control'))
+          FROM ml.experiment_statistics('m_exp', %3$L, missing => %2$L) s JOIN expected e USING (variant)
+         ORDER BY s.variant $q$, col, missing, metric);
+END $$;
+SELECT * FROM pg_temp.agrees('minutes_sum', 's');
+SELECT * FROM pg_temp.agrees('minutes_mean', 'm');
+SELECT * FROM pg_temp.agrees('minutes_mean', 'm', 'exclude');
+SELECT * FROM pg_temp.agrees('minutes_max', 'mx', 'exclude');
+SELECT * FROM pg_temp.agrees('minutes_last', 'l', 'exclude');
+SELECT * FROM pg_temp.agrees('minutes_last', 'l');
+SELECT * FROM pg_temp.agrees('decisions', 'c');
+SELECT * FROM pg_temp.agrees('minutes_2h', 'w');
+-- a proportion's variance is p (1 - p), as gbstats' ProportionStatistic
+SELECT s.variant, s.units, s.kind, pg_temp.close(s.mean, e.mean) AS mean_ok,
+       pg_temp.close(s.variance, e.mean * (1 - e.mean)) AS variance_ok
+  FROM ml.experiment_statistics('m_exp', 'any_done') s
+  JOIN (SELECT variant, avg(a) AS mean FROM pg_temp.per_unit GROUP BY variant) e USING (variant)
+ ORDER BY s.variant;
+-- units with an event in the window (units_with_value), and the new columns
+SELECT variant, units, units_with_value, test, metric, kind, direction, cuped_lift IS NULL AS no_cuped
+  FROM ml.experiment_statistics('m_exp', 'minutes_sum');
+
+-- the same Welch test as the outcome path gets on the same per-unit values
+SELECT name FROM ml.create_experiment('m_copy', ARRAY['control', 'treatment']);
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+SELECT 'm_copy', unit_id, variant FROM pg_temp.per_unit;
+INSERT INTO ml.experiment_outcomes (experiment, unit_id, variant, metric, value)
+SELECT 'm_copy', unit_id, variant, 'minutes_total', s FROM pg_temp.per_unit;
+SELECT d.variant, pg_temp.close(d.p_value, o.p_value) AS p_ok, pg_temp.close(d.lift_ci_low, o.lift_ci_low) AS ci_low_ok,
+       pg_temp.close(d.lift_ci_high, o.lift_ci_high) AS ci_high_ok, d.p_value < 0.05 AS significant
+  FROM ml.experiment_statistics('m_exp', 'minutes_sum') d
+  JOIN ml.experiment_statistics('m_copy', 'minutes_total') o USING (variant)
+ WHERE NOT d.is_control;
+-- relative lift as gbstats: (treatment - control) / |control|, its interval at the same t quantile
+SELECT pg_temp.close(d.relative_lift, d.lift / c.mean) AS relative_ok,
+       pg_temp.close((d.relative_lift_ci_high - d.relative_lift) / (d.lift_ci_high - d.lift),
+                     sqrt(t.variance / t.units / c.mean ^ 2 + t.mean ^ 2 * c.variance / c.units / c.mean ^ 4)
+                     / sqrt(t.variance / t.units + c.variance / c.units)) AS relative_ci_ok
+  FROM ml.experiment_statistics('m_exp', 'minutes_sum') d
+  JOIN ml.experiment_statistics('m_exp', 'minutes_sum') t ON t.variant = d.variant
+  JOIN ml.experiment_statistics('m_exp', 'minutes_sum') c ON c.is_control
+ WHERE NOT d.is_control;
+
+-- lower is better: the same data, the verdict and chance to win flip
+SELECT name FROM ml.create_metric('minutes_lower', key => 'minutes', aggregation => 'sum', direction => 'lower');
+SELECT h.variant, h.verdict AS higher_verdict, l.verdict AS lower_verdict,
+       pg_temp.close(h.chance_to_win, 1 - l.chance_to_win) AS chance_flipped, h.lift = l.lift AS same_lift,
+       l.direction
+  FROM ml.experiment_statistics('m_exp', 'minutes_sum') h JOIN ml.experiment_statistics('m_exp', 'minutes_lower') l USING (variant)
+ WHERE NOT h.is_control;
