@@ -197,3 +197,55 @@ SELECT h.variant, h.verdict AS higher_verdict, l.verdict AS lower_verdict,
        l.direction
   FROM ml.experiment_statistics('m_exp', 'minutes_sum') h JOIN ml.experiment_statistics('m_exp', 'minutes_lower') l USING (variant)
  WHERE NOT h.is_control;
+
+-- 6. Capping: the per-unit values after aggregation, upper cap only
+SELECT name FROM ml.create_metric('minutes_cap20', key => 'minutes', aggregation => 'sum', cap => 20, cap_type => 'absolute');
+SELECT name FROM ml.create_metric('minutes_p90', key => 'minutes', aggregation => 'sum', cap => 0.9);
+SELECT name FROM ml.create_metric('minutes_mean_p90', key => 'minutes', aggregation => 'mean', cap => 0.9);
+ALTER TABLE pg_temp.per_unit ADD COLUMN s_cap20 float8, ADD COLUMN s_p90 float8, ADD COLUMN m_p90 float8;
+UPDATE pg_temp.per_unit SET s_cap20 = least(s, 20),
+       s_p90 = least(s, (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY s) FROM pg_temp.per_unit)),
+       -- with missing => 'exclude' the percentile is over the units with a value
+       m_p90 = least(m, (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY m) FROM pg_temp.per_unit));
+SELECT (SELECT max(s) FROM pg_temp.per_unit) AS max_sum, (SELECT max(s_p90) FROM pg_temp.per_unit) AS p90_of_sums;
+SELECT * FROM pg_temp.agrees('minutes_cap20', 's_cap20');
+SELECT * FROM pg_temp.agrees('minutes_p90', 's_p90');
+SELECT * FROM pg_temp.agrees('minutes_mean_p90', 'm_p90', 'exclude');
+-- capping changes the figures (the tests above would pass on uncapped values otherwise)
+SELECT c.variant, c.mean < u.mean AS capped_mean_lower
+  FROM ml.experiment_statistics('m_exp', 'minutes_p90') c JOIN ml.experiment_statistics('m_exp', 'minutes_sum') u USING (variant);
+
+-- 7. Ratio metrics: sum of numerators / sum of denominators per arm, delta-method variance
+SELECT name FROM ml.create_metric('minutes_per_decision', kind => 'ratio', numerator => 'minutes_sum', denominator => 'decisions');
+SELECT s.variant, s.units, s.kind, s.test,
+       pg_temp.close(s.mean, e.sx / e.sy) AS ratio_ok,
+       pg_temp.close(s.variance, e.vx / e.my ^ 2 + e.vy * e.mx ^ 2 / e.my ^ 4 - 2 * e.cxy * e.mx / e.my ^ 3) AS delta_variance_ok
+  FROM ml.experiment_statistics('m_exp', 'minutes_per_decision') s
+  JOIN (SELECT variant, sum(s) AS sx, sum(c) AS sy, avg(s) AS mx, avg(c) AS my, var_samp(s) AS vx, var_samp(c) AS vy,
+               covar_samp(s, c) AS cxy
+          FROM pg_temp.per_unit GROUP BY variant) e USING (variant)
+ ORDER BY s.variant;
+SELECT pg_temp.close(t.lift, t.mean - c.mean) AS lift_ok,
+       pg_temp.close(t.relative_lift, (t.mean - c.mean) / abs(c.mean)) AS relative_lift_ok,
+       t.p_value BETWEEN 0 AND 1 AS p_value_ok, t.chance_to_win BETWEEN 0 AND 1 AS chance_ok
+  FROM ml.experiment_statistics('m_exp', 'minutes_per_decision') t, ml.experiment_statistics('m_exp', 'minutes_per_decision') c
+ WHERE NOT t.is_control AND c.is_control;
+-- the intervals use the delta method's variances: the relative over the absolute half-width is
+-- sqrt(v1/(n1 m0^2) + m1^2 v0/(n0 m0^4)) / sqrt(v1/n1 + v0/n0)
+SELECT pg_temp.close((t.relative_lift_ci_high - t.relative_lift) / (t.lift_ci_high - t.lift),
+                     sqrt(t.variance / t.units / c.mean ^ 2 + t.mean ^ 2 * c.variance / c.units / c.mean ^ 4)
+                     / sqrt(t.variance / t.units + c.variance / c.units)) AS delta_se_ok
+  FROM ml.experiment_statistics('m_exp', 'minutes_per_decision') t, ml.experiment_statistics('m_exp', 'minutes_per_decision') c
+ WHERE NOT t.is_control AND c.is_control;
+-- sequential testing works for ratios too: wider interval, larger p-value
+SELECT (s.lift_ci_high - s.lift_ci_low) > (f.lift_ci_high - f.lift_ci_low) AS wider, s.p_value >= f.p_value AS larger_p
+  FROM ml.experiment_statistics('m_exp', 'minutes_per_decision', sequential => true) s
+  JOIN ml.experiment_statistics('m_exp', 'minutes_per_decision') f USING (variant)
+ WHERE NOT s.is_control;
+
+-- 8. Source outcome: the latest value per unit, the same figures as the undefined path
+SELECT name FROM ml.create_metric('minutes_total_o', source => 'outcome', key => 'minutes_total');
+SELECT d.variant, d.units, d.kind, pg_temp.close(d.mean, o.mean) AS mean_ok, pg_temp.close(d.variance, o.variance) AS variance_ok,
+       d.is_control OR pg_temp.close(d.p_value, o.p_value) AS p_ok
+  FROM ml.experiment_statistics('m_copy', 'minutes_total_o') d JOIN ml.experiment_statistics('m_copy', 'minutes_total') o USING (variant)
+ ORDER BY d.variant;
