@@ -312,3 +312,54 @@ SELECT pg_temp.close((s.cuped_relative_lift_ci_high - s.cuped_relative_lift) / (
 SELECT name FROM ml.create_metric('spend_vs_nothing', key => 'spend', aggregation => 'sum', covariate => 'decisions');
 SELECT s.cuped_lift = s.lift AS unadjusted, s.variance_reduction FROM ml.experiment_statistics('c_exp', 'spend_vs_nothing') s
  WHERE NOT s.is_control;
+
+-- 10. Guardrails, verdicts and the decision column
+-- ship: the primary is better and nothing holds it
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp');
+-- a guardrail significantly worse (one-sided, in its direction) holds the ship
+UPDATE ml.experiments SET guardrail_metrics = '{minutes_lower}' WHERE name = 'm_exp';
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp');
+-- at its own (much smaller) alpha the same guardrail does not hold
+SELECT name, alpha FROM ml.create_metric('minutes_lower_strict', key => 'minutes', aggregation => 'sum', direction => 'lower',
+                                         alpha => 1e-12);
+UPDATE ml.experiments SET guardrail_metrics = '{minutes_lower_strict}' WHERE name = 'm_exp';
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp');
+-- a guardrail that is better does not hold either
+UPDATE ml.experiments SET guardrail_metrics = '{minutes_mean}' WHERE name = 'm_exp';
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp');
+-- keep control: every treatment worse
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp', 'minutes_lower');
+-- keep running: not significant
+SELECT name FROM ml.create_metric('flat', key => $$CASE WHEN unit_id ~ '[0-4]$' THEN 1 ELSE 0 END$$, aggregation => 'max',
+                                  kind => 'proportion');
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp', 'flat');
+-- keep running: an arm below the metric's min_units (the verdict is collecting data)
+SELECT name, min_units FROM ml.create_metric('minutes_1000', key => 'minutes', aggregation => 'sum', min_units => 1000);
+SELECT variant, verdict, decision FROM ml.experiment_statistics('m_exp', 'minutes_1000');
+-- investigate: a sample ratio mismatch
+SELECT name FROM ml.create_experiment('srm_exp', ARRAY['control', 'treatment']);
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant, exposed_at)
+SELECT 'srm_exp', unit_id, CASE WHEN variant = 'treatment' AND unit_id ~ '[0-5]$' THEN 'control' ELSE variant END, exposed_at
+  FROM ml.experiment_exposures WHERE experiment = 'm_exp';
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, experiment, variant)
+SELECT 'm_task', unit_id, at, '{}', '{}', outcome, 'srm_exp', variant FROM pg_temp.ev;
+SELECT variant, units, verdict, decision FROM ml.experiment_statistics('srm_exp', 'minutes_sum');
+
+-- correct_metrics: Holm across the primary and guardrail metrics (one treatment each here)
+UPDATE ml.experiments SET guardrail_metrics = '{minutes_mean, any_done}' WHERE name = 'm_exp';
+WITH p AS (SELECT m.metric, s.p_value FROM unnest(ARRAY['minutes_sum', 'minutes_mean', 'any_done']) m(metric),
+                  ml.experiment_statistics('m_exp', m.metric) s WHERE NOT s.is_control),
+     holm AS (SELECT metric, least(1, max((4 - r) * p_value) OVER (ORDER BY p_value)) AS adjusted
+                FROM (SELECT metric, p_value, rank() OVER (ORDER BY p_value) AS r FROM p) q)
+SELECT s.metric, pg_temp.close(s.adjusted_p_value, h.adjusted) AS holm_ok, s.adjusted_p_value > p.p_value AS corrected,
+       pg_temp.close(u.adjusted_p_value, p.p_value) AS uncorrected_by_default
+  FROM unnest(ARRAY['minutes_sum', 'minutes_mean', 'any_done']) m(metric),
+       ml.experiment_statistics('m_exp', m.metric, correct_metrics => true) s,
+       ml.experiment_statistics('m_exp', m.metric) u, holm h, p
+ WHERE NOT s.is_control AND NOT u.is_control AND h.metric = m.metric AND p.metric = m.metric
+ ORDER BY s.metric;
+-- ml.analyze stores every metric's rows, the decision and the argument
+SELECT count(*) FROM ml.analyze('m_exp', correct_metrics => true);
+SELECT results->>'correct_metrics' AS correct_metrics, results->'variants'->1->>'decision' AS decision,
+       results->'variants'->1->>'kind' AS kind, jsonb_object_keys(results->'guardrails') AS guardrail
+  FROM ml.MLABTestResults WHERE test_name = 'm_exp' ORDER BY guardrail;
