@@ -1213,7 +1213,7 @@ BEGIN
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
                      'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
-                     'bandit_distribution}';
+                     'bandit_distribution, outcome_number}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
@@ -1221,7 +1221,7 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT, DELETE ON ml.metrics TO %s', grantee);
         functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
                      'thompson_weights, lock_experiment, check_weights, check_choice, create_metric, drop_metric, '
-                     'check_metric_key}';
+                     'check_metric_key, outcome_number}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.training_jobs, ml.deployment_decisions, ml.model_history TO %s', grantee);
@@ -3329,6 +3329,14 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ml.check_metric_key(text) IS
     'The SQL a decision metric''s key is analysed as: an outcome key''s number or boolean, or an expression over the decision row once checked (one expression, no sub-query, only immutable pg_catalog functions)';
 REVOKE EXECUTE ON FUNCTION ml.check_metric_key(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.outcome_number(outcome jsonb, key text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_outcome_number'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_number(jsonb, text) IS
+    'The number at a key of an outcome object (a boolean as 0 or 1), else NULL: the event value of a decision metric''s outcome key';
+REVOKE EXECUTE ON FUNCTION ml.outcome_number(jsonb, text) FROM PUBLIC;
 
 CREATE FUNCTION ml.create_metric(
     name               text,

@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
@@ -31,15 +33,18 @@
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "common/numeric_double.h"
 #include "experiment/metric_key.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(learnloop_check_metric_key);
+PG_FUNCTION_INFO_V1(learnloop_outcome_number);
 
 #define KEY_HINT "A key is an outcome key (letters, digits, _) or one expression over the decision's columns, " \
 	"e.g. (outcome->>'minutes')::float8 or CASE WHEN decision->>'action' = 'hint' THEN 1 ELSE 0 END."
@@ -140,14 +145,7 @@ metric_key_sql(const char *key)
 	char	   *sql;
 
 	if (plain_key(key))
-	{
-		char	   *k = quote_literal_cstr(key);
-
-		return psprintf("CASE pg_catalog.jsonb_typeof(d.outcome OPERATOR(pg_catalog.->) %s) "
-						"WHEN 'number' THEN (d.outcome OPERATOR(pg_catalog.->>) %s)::pg_catalog.float8 "
-						"WHEN 'boolean' THEN (d.outcome OPERATOR(pg_catalog.->>) %s)::pg_catalog.bool::pg_catalog.int4::pg_catalog.float8 END",
-						k, k, k);
-	}
+		return psprintf("ml.outcome_number(d.outcome, %s)", quote_literal_cstr(key));
 	expr = raw_expression(key);
 	rel = table_openrv(makeRangeVar("ml", "mltrainingdata", -1), AccessShareLock);
 	pstate = make_parsestate(NULL);
@@ -194,4 +192,37 @@ learnloop_check_metric_key(PG_FUNCTION_ARGS)
 	sql = metric_key_sql(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	AtEOXact_GUC(true, level);
 	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}
+
+/*
+ * ml.outcome_number(outcome, key): the key's number, a boolean as 0/1, else
+ * NULL (absent, another type, beyond double's range): an outcome key's
+ * event value in one lookup.  Not strict, so that a metric's statement
+ * computes it once per event below its join (as a placeholder) and carries
+ * the number, not the outcome, to the aggregation.
+ */
+Datum
+learnloop_outcome_number(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *outcome;
+	text	   *key;
+	JsonbValue	v;
+	double		value;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	outcome = PG_GETARG_JSONB_P(0);
+	key = PG_GETARG_TEXT_PP(1);
+	if (!JB_ROOT_IS_OBJECT(outcome) ||
+		getKeyJsonValueFromContainer(&outcome->root, VARDATA_ANY(key),
+									 VARSIZE_ANY_EXHDR(key), &v) == NULL)
+		PG_RETURN_NULL();
+	if (v.type == jbvBool)
+		PG_RETURN_FLOAT8(v.val.boolean ? 1.0 : 0.0);
+	if (v.type != jbvNumeric)
+		PG_RETURN_NULL();
+	value = numeric_to_double_no_overflow(v.val.numeric);
+	if (!isfinite(value))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(value);
 }

@@ -67,12 +67,6 @@ plan_for(const char *sql)
 	return plan;
 }
 
-static const char *
-event_time(const MetricPart *p)
-{
-	return p->source == 'd' ? "d.created_at" : "d.recorded_at";
-}
-
 /* An event's value: NULL is no event */
 static char *
 value_sql(const MetricPart *p)
@@ -91,7 +85,7 @@ value_sql(const MetricPart *p)
 static char *
 filter_sql(const MetricPart *p, bool covariate, const char *lookback)
 {
-	const char *t = event_time(p);
+	const char *t = "e.at";
 	char	   *after = psprintf("%s OPERATOR(pg_catalog.>=) x.exposed_at", t);
 	char	   *before;
 
@@ -104,11 +98,13 @@ filter_sql(const MetricPart *p, bool covariate, const char *lookback)
 	return lookback ? psprintf("%s AND %s", after, before) : before;
 }
 
-/* The part's per-unit value: its aggregation of its events */
+/*
+ * The part's per-unit value: its aggregation of its events' values v, NULL
+ * when the unit has no event with a value (in its window)
+ */
 static char *
-unit_value_sql(const MetricPart *p, bool covariate, const char *lookback)
+unit_value_sql(const MetricPart *p, const char *v, bool covariate, const char *lookback)
 {
-	char	   *v = value_sql(p);
 	char	   *cond = filter_sql(p, covariate, lookback);
 	char	   *f = cond ? psprintf(" FILTER (WHERE %s)", cond) : "";
 	char	   *agg = NULL;
@@ -116,14 +112,14 @@ unit_value_sql(const MetricPart *p, bool covariate, const char *lookback)
 	switch (p->aggregation)
 	{
 		case 's':
-			agg = psprintf("COALESCE(pg_catalog.sum(%s)%s, 0)", v, f);
+			agg = psprintf("pg_catalog.sum(%s)%s", v, f);
 			break;
 		case 'c':
-			agg = psprintf("pg_catalog.count(%s)%s::pg_catalog.float8", v, f);
+			agg = psprintf("NULLIF(pg_catalog.count(%s)%s, 0)::pg_catalog.float8", v, f);
 			break;
 		case 'a':
-			agg = psprintf("COALESCE(pg_catalog.max(CASE WHEN %s OPERATOR(pg_catalog.<>) 0 THEN 1 ELSE 0 END)%s, 0)::pg_catalog.float8",
-						   v, f);
+			agg = psprintf("pg_catalog.max(CASE WHEN %s OPERATOR(pg_catalog.<>) 0 THEN 1 "
+						   "WHEN %s IS NOT NULL THEN 0 END)%s::pg_catalog.float8", v, v, f);
 			break;
 		case 'm':
 			agg = psprintf("pg_catalog.avg(%s)%s", v, f);
@@ -136,7 +132,7 @@ unit_value_sql(const MetricPart *p, bool covariate, const char *lookback)
 			if (p->source == 'o')
 				agg = psprintf("pg_catalog.max(%s)%s", v, f);
 			else
-				agg = psprintf("(pg_catalog.array_agg(%s ORDER BY d.created_at DESC, d.id DESC) "
+				agg = psprintf("(pg_catalog.array_agg(%s ORDER BY e.at DESC, e.id DESC) "
 							   "FILTER (WHERE %s IS NOT NULL%s%s))[1]",
 							   v, v, cond ? " AND " : "", cond ? cond : "");
 			break;
@@ -150,24 +146,48 @@ unit_value_sql(const MetricPart *p, bool covariate, const char *lookback)
 	return agg;
 }
 
-/* Whether the unit has an event of the part in its window */
+/*
+ * The events of the experiment with their values: computed once per event
+ * here (OFFSET 0 keeps the subquery from being merged into the join, where
+ * each aggregate would compute its value from the outcome again), so that
+ * only numbers reach the aggregation.
+ */
 static char *
-has_event_sql(const MetricPart *p, const char *lookback)
+events_sql(const MetricPart *y, const MetricPart *z, bool same_value)
 {
-	char	   *cond = filter_sql(p, false, lookback);
+	char	   *vz = (z == NULL || same_value) ? "NULL::pg_catalog.float8" : value_sql(z);
 
-	return psprintf("pg_catalog.count(%s)%s%s%s OPERATOR(pg_catalog.>) 0", value_sql(p),
-					cond ? " FILTER (WHERE " : "", cond ? cond : "", cond ? ")" : "");
+	if (y->source == 'd')
+		return psprintf("(SELECT d.unit_id, d.variant, d.created_at AS at, d.id, %s AS vy, %s AS vz "
+						"FROM ml.mltrainingdata d WHERE d.experiment OPERATOR(pg_catalog.=) $1 OFFSET 0) e "
+						"ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
+						"AND e.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" ",
+						value_sql(y), vz);
+	return psprintf("(SELECT d.unit_id, d.recorded_at AS at, %s AS vy, %s AS vz "
+					"FROM ml.experiment_outcomes d WHERE d.experiment OPERATOR(pg_catalog.=) $1 "
+					"AND d.metric OPERATOR(pg_catalog.=) ANY (ARRAY[%s, %s]) OFFSET 0) e "
+					"ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id ",
+					value_sql(y), vz, quote_literal_cstr(y->key),
+					quote_literal_cstr(z ? z->key : y->key));
 }
 
 /*
- * A per-unit column of u, filled (zero_fill: NULL counts as 0) and capped
- * (the percentile from c.<column>_cap).
+ * A per-unit column of u, filled (a unit without an event has 0 for sum,
+ * count and any, and for every aggregation with missing => 'zero') and
+ * capped (the percentile from c.<column>_cap).
  */
+static char *
+filled_sql(const MetricPart *p, const char *column, bool zero_fill)
+{
+	if (zero_fill || strchr("sca", p->aggregation) != NULL)
+		return psprintf("COALESCE(u.%s, 0)", column);
+	return psprintf("u.%s", column);
+}
+
 static char *
 analysed_sql(const MetricPart *p, const char *column, bool zero_fill)
 {
-	char	   *v = zero_fill ? psprintf("COALESCE(u.%s, 0)", column) : psprintf("u.%s", column);
+	char	   *v = filled_sql(p, column, zero_fill);
 
 	if (!p->capped)
 		return v;
@@ -187,34 +207,27 @@ metric_sql(const MetricDef *def, bool zero_fill)
 		(z != NULL && z->capped && z->cap_percentile);
 	StringInfoData units;
 	StringInfoData sql;
+	bool		same_value;
+	const char *vz;
 	char	   *ay,
 			   *az;
 	char	   *ok;
 
 	/* per unit */
+	same_value = z != NULL && z->source == y->source && strcmp(z->key, y->key) == 0;
+	vz = same_value ? "e.vy" : "e.vz";
 	initStringInfo(&units);
-	appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z, %s AS e "
-					 "FROM ml.experiment_exposures x LEFT JOIN ",
-					 unit_value_sql(y, false, lookback),
-					 z ? unit_value_sql(z, def->has_covariate, lookback) : "NULL::pg_catalog.float8",
-					 has_event_sql(y, lookback));
-	if (y->source == 'd')
-		appendStringInfo(&units, "ml.mltrainingdata d ON d.experiment OPERATOR(pg_catalog.=) $1 "
-						 "AND d.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
-						 "AND d.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" "
-						 "AND d.created_at OPERATOR(pg_catalog.>=) (x.exposed_at");
-	else
-		appendStringInfo(&units, "ml.experiment_outcomes d ON d.experiment OPERATOR(pg_catalog.=) $1 "
-						 "AND d.unit_id OPERATOR(pg_catalog.=) x.unit_id "
-						 "AND d.metric OPERATOR(pg_catalog.=) ANY (ARRAY[%s, %s]) "
-						 "AND d.recorded_at OPERATOR(pg_catalog.>=) (x.exposed_at",
-						 quote_literal_cstr(y->key), quote_literal_cstr(z ? z->key : y->key));
+	appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z "
+					 "FROM ml.experiment_exposures x LEFT JOIN %s"
+					 "AND e.at OPERATOR(pg_catalog.>=) (x.exposed_at",
+					 unit_value_sql(y, "e.vy", false, lookback),
+					 z ? unit_value_sql(z, vz, def->has_covariate, lookback) : "NULL::pg_catalog.float8",
+					 events_sql(y, z, same_value));
 	if (lookback)
 		appendStringInfo(&units, " OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
 						 quote_literal_cstr(lookback));
-	appendStringInfoChar(&units, ')');
-	appendStringInfoString(&units, " WHERE x.experiment OPERATOR(pg_catalog.=) $1 "
-						   "GROUP BY x.experiment, x.unit_id");
+	appendStringInfoString(&units, ") WHERE x.experiment OPERATOR(pg_catalog.=) $1 "
+						   "GROUP BY x.unit_id, x.variant");
 
 	/* per variant, over the analysed units (filled, capped) */
 	ay = analysed_sql(y, "y", zero_fill);
@@ -230,15 +243,15 @@ metric_sql(const MetricDef *def, bool zero_fill)
 		if (cap_y)
 			appendStringInfo(&sql, "pg_catalog.percentile_cont(%.17g::pg_catalog.float8) "
 							 "WITHIN GROUP (ORDER BY %s) AS y_cap%s",
-							 y->cap, zero_fill ? "COALESCE(u.y, 0)" : "u.y", cap_z ? ", " : "");
+							 y->cap, filled_sql(y, "y", zero_fill), cap_z ? ", " : "");
 		if (cap_z)
 			appendStringInfo(&sql, "pg_catalog.percentile_cont(%.17g::pg_catalog.float8) "
 							 "WITHIN GROUP (ORDER BY %s) AS z_cap",
-							 z->cap, (zero_fill || def->has_covariate) ? "COALESCE(u.z, 0)" : "u.z");
+							 z->cap, filled_sql(z, "z", zero_fill || def->has_covariate));
 		appendStringInfoString(&sql, " FROM u) ");
 	}
 	appendStringInfo(&sql, "SELECT u.variant::pg_catalog.text, pg_catalog.count(*), "
-					 "pg_catalog.count(*) FILTER (WHERE u.e), pg_catalog.count(*) FILTER (WHERE %s), "
+					 "pg_catalog.count(u.y), pg_catalog.count(*) FILTER (WHERE %s), "
 					 "pg_catalog.avg(%s) FILTER (WHERE %s), pg_catalog.var_samp(%s) FILTER (WHERE %s), "
 					 "pg_catalog.avg(%s) FILTER (WHERE %s), pg_catalog.var_samp(%s) FILTER (WHERE %s), "
 					 "pg_catalog.covar_samp(%s, %s) FILTER (WHERE %s) ",
