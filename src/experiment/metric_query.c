@@ -153,22 +153,31 @@ unit_value_sql(const MetricPart *p, const char *v, bool covariate, const char *l
  * only numbers reach the aggregation.
  */
 static char *
-events_sql(const MetricPart *y, const MetricPart *z, bool same_value)
+events_table_sql(const MetricPart *y, const MetricPart *z, bool same_value)
 {
 	char	   *vz = (z == NULL || same_value) ? "NULL::pg_catalog.float8" : value_sql(z);
 
 	if (y->source == 'd')
 		return psprintf("(SELECT d.unit_id, d.variant, d.created_at AS at, d.id, %s AS vy, %s AS vz "
-						"FROM ml.mltrainingdata d WHERE d.experiment OPERATOR(pg_catalog.=) $1 OFFSET 0) e "
-						"ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
-						"AND e.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" ",
+						"FROM ml.mltrainingdata d WHERE d.experiment OPERATOR(pg_catalog.=) $1 OFFSET 0) e",
 						value_sql(y), vz);
 	return psprintf("(SELECT d.unit_id, d.recorded_at AS at, %s AS vy, %s AS vz "
 					"FROM ml.experiment_outcomes d WHERE d.experiment OPERATOR(pg_catalog.=) $1 "
-					"AND d.metric OPERATOR(pg_catalog.=) ANY (ARRAY[%s, %s]) OFFSET 0) e "
-					"ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id ",
+					"AND d.metric OPERATOR(pg_catalog.=) ANY (ARRAY[%s, %s]) OFFSET 0) e",
 					value_sql(y), vz, quote_literal_cstr(y->key),
 					quote_literal_cstr(z ? z->key : y->key));
+}
+
+/* events_table_sql joined to the exposure x of their unit (and variant) */
+static char *
+events_sql(const MetricPart *y, const MetricPart *z, bool same_value)
+{
+	if (y->source == 'd')
+		return psprintf("%s ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
+						"AND e.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" ",
+						events_table_sql(y, z, same_value));
+	return psprintf("%s ON e.unit_id OPERATOR(pg_catalog.=) x.unit_id ",
+					events_table_sql(y, z, same_value));
 }
 
 /*
@@ -196,6 +205,68 @@ analysed_sql(const MetricPart *p, const char *column, bool zero_fill)
 	return psprintf("LEAST(%s, %.17g::pg_catalog.float8)", v, p->cap);
 }
 
+/*
+ * The per-unit values (variant, y, z) of every exposed unit: its events
+ * joined to it, then grouped by unit.  Any part may have a window, and a
+ * covariate reaches back before the exposure.
+ */
+static char *
+units_joined_sql(const MetricPart *y, const MetricPart *z, const char *vz,
+				 bool same_value, bool covariate, const char *lookback)
+{
+	StringInfoData units;
+
+	initStringInfo(&units);
+	appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z "
+					 "FROM ml.experiment_exposures x LEFT JOIN %s"
+					 "AND e.at OPERATOR(pg_catalog.>=) (x.exposed_at",
+					 unit_value_sql(y, "e.vy", false, lookback),
+					 z ? unit_value_sql(z, vz, covariate, lookback) : "NULL::pg_catalog.float8",
+					 events_sql(y, z, same_value));
+	if (lookback)
+		appendStringInfo(&units, " OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
+						 quote_literal_cstr(lookback));
+	appendStringInfoString(&units, ") WHERE x.experiment OPERATOR(pg_catalog.=) $1 "
+						   "GROUP BY x.unit_id, x.variant");
+	return units.data;
+}
+
+/*
+ * The same without windows or covariate, for decisions: the events grouped
+ * by (unit, variant) first, as a bare GROUP BY would, with each group's
+ * first event, then joined to the exposures: one row per unit instead of
+ * one per event goes through the join.  A unit with an event before its
+ * exposure (rare: decisions come after assignment) is aggregated again from
+ * its own decisions after the exposure, through the (unit_id, created_at)
+ * index, by a sub-query that only its row evaluates.
+ */
+static char *
+units_first_sql(const MetricPart *y, const MetricPart *z, const char *vz,
+				bool same_value)
+{
+	const char *own = "FROM (SELECT d.created_at AS at, d.id, %s AS vy, %s AS vz FROM ml.mltrainingdata d "
+		"WHERE d.unit_id OPERATOR(pg_catalog.=) (x.unit_id COLLATE pg_catalog.\"default\") "
+		"AND d.experiment OPERATOR(pg_catalog.=) $1 "
+		"AND d.variant OPERATOR(pg_catalog.=) (x.variant COLLATE pg_catalog.\"default\") "
+		"AND d.created_at OPERATOR(pg_catalog.>=) x.exposed_at) e";
+	char	   *events = psprintf(own, value_sql(y),
+								  (z == NULL || same_value) ? "NULL::pg_catalog.float8" : value_sql(z));
+	char	   *zy = z ? unit_value_sql(z, vz, false, NULL) : "NULL::pg_catalog.float8";
+
+	return psprintf("SELECT x.variant, "
+					"CASE WHEN a.first_at OPERATOR(pg_catalog.<) x.exposed_at THEN (SELECT %s %s) ELSE a.y END AS y, "
+					"CASE WHEN a.first_at OPERATOR(pg_catalog.<) x.exposed_at THEN (SELECT %s %s) ELSE a.z END AS z "
+					"FROM ml.experiment_exposures x LEFT JOIN "
+					"(SELECT e.unit_id, e.variant, %s AS y, %s AS z, pg_catalog.min(e.at) AS first_at "
+					"FROM %s GROUP BY e.unit_id, e.variant) a "
+					"ON a.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
+					"AND a.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" "
+					"WHERE x.experiment OPERATOR(pg_catalog.=) $1",
+					unit_value_sql(y, "e.vy", false, NULL), events, zy, events,
+					unit_value_sql(y, "e.vy", false, NULL), zy,
+					events_table_sql(y, z, same_value));
+}
+
 static char *
 metric_sql(const MetricDef *def, bool zero_fill)
 {
@@ -205,7 +276,7 @@ metric_sql(const MetricDef *def, bool zero_fill)
 	const char *lookback = def->has_covariate ? def->lookback : NULL;
 	bool		percentile = (y->capped && y->cap_percentile) ||
 		(z != NULL && z->capped && z->cap_percentile);
-	StringInfoData units;
+	char	   *units_sql;
 	StringInfoData sql;
 	bool		same_value;
 	const char *vz;
@@ -216,18 +287,11 @@ metric_sql(const MetricDef *def, bool zero_fill)
 	/* per unit */
 	same_value = z != NULL && z->source == y->source && strcmp(z->key, y->key) == 0;
 	vz = same_value ? "e.vy" : "e.vz";
-	initStringInfo(&units);
-	appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z "
-					 "FROM ml.experiment_exposures x LEFT JOIN %s"
-					 "AND e.at OPERATOR(pg_catalog.>=) (x.exposed_at",
-					 unit_value_sql(y, "e.vy", false, lookback),
-					 z ? unit_value_sql(z, vz, def->has_covariate, lookback) : "NULL::pg_catalog.float8",
-					 events_sql(y, z, same_value));
-	if (lookback)
-		appendStringInfo(&units, " OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
-						 quote_literal_cstr(lookback));
-	appendStringInfoString(&units, ") WHERE x.experiment OPERATOR(pg_catalog.=) $1 "
-						   "GROUP BY x.unit_id, x.variant");
+	if (y->source == 'd' && lookback == NULL && y->window == NULL &&
+		(z == NULL || z->window == NULL))
+		units_sql = units_first_sql(y, z, vz, same_value);
+	else
+		units_sql = units_joined_sql(y, z, vz, same_value, def->has_covariate, lookback);
 
 	/* per variant, over the analysed units (filled, capped) */
 	ay = analysed_sql(y, "y", zero_fill);
@@ -239,7 +303,7 @@ metric_sql(const MetricDef *def, bool zero_fill)
 		bool		cap_y = y->capped && y->cap_percentile;
 		bool		cap_z = z != NULL && z->capped && z->cap_percentile;
 
-		appendStringInfo(&sql, "WITH u AS MATERIALIZED (%s), c AS (SELECT ", units.data);
+		appendStringInfo(&sql, "WITH u AS MATERIALIZED (%s), c AS (SELECT ", units_sql);
 		if (cap_y)
 			appendStringInfo(&sql, "pg_catalog.percentile_cont(%.17g::pg_catalog.float8) "
 							 "WITHIN GROUP (ORDER BY %s) AS y_cap%s",
@@ -259,7 +323,7 @@ metric_sql(const MetricDef *def, bool zero_fill)
 	if (percentile)
 		appendStringInfoString(&sql, "FROM u, c GROUP BY u.variant");
 	else
-		appendStringInfo(&sql, "FROM (%s) u GROUP BY u.variant", units.data);
+		appendStringInfo(&sql, "FROM (%s OFFSET 0) u GROUP BY u.variant", units_sql);
 	return sql.data;
 }
 
@@ -290,6 +354,13 @@ metric_moments(const ExperimentConfig *exp, const MetricDef *def, bool zero_fill
 	char	   *sql = metric_sql(def, zero_fill);
 	uint64		r;
 
+	/*
+	 * The sub-queries that re-aggregate the rare units with an event before
+	 * their exposure are costed as if every unit ran them: JIT would then
+	 * compile the whole plan for seconds, to save nothing.
+	 */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	for (int i = 0; i < exp->nvariants; i++)
 	{
 		memset(&out[i], 0, sizeof(MetricArm));
