@@ -3,18 +3,20 @@
  * metric_query.c
  *	  A defined metric's per-arm moments in one statement.
  *
- * The statement is generated from the definition: the exposed units of
- * the experiment LEFT JOIN their events (the decisions of their exposed
- * variant, or their outcomes) from the first exposure on (from the
- * covariate's lookback before it, for CUPED), GROUP BY unit with one
- * aggregate per part (FILTERed to its window), then GROUP BY variant with
- * count, avg, var_samp and covar_samp.  A percentile cap needs the pooled
- * percentile of the per-unit values first: the per-unit rows are then a
- * CTE read twice.  Plans are kept per statement text (a definition gives
- * the same text every time), so a repeated analysis is not planned again;
- * they are parallel-safe, as the same query typed by hand would be.
- * Everything runs under search_path pg_catalog, pg_temp, the path the keys'
- * expressions were deparsed under.
+ * The statement is generated from the definition.  Per unit: without
+ * windows or covariate, the decisions are grouped by (unit, variant) first,
+ * as a bare GROUP BY would, then joined to the exposures (units_first_sql);
+ * otherwise the exposed units LEFT JOIN their events (the decisions of
+ * their exposed variant, or their outcomes) from the first exposure on
+ * (from the covariate's lookback before it, for CUPED), GROUP BY unit with
+ * one aggregate per part FILTERed to its window (units_joined_sql).  Then
+ * GROUP BY variant with count, avg, var_samp and covar_samp.  A percentile
+ * cap needs the pooled percentile of the per-unit values first: the
+ * per-unit rows are then a CTE read twice.  Plans are kept per statement
+ * text (a definition gives the same text every time), so a repeated
+ * analysis is not planned again; they are parallel-safe, as the same query
+ * typed by hand would be.  Everything runs under search_path pg_catalog,
+ * pg_temp, the path the keys' expressions were deparsed under.
  *
  *-------------------------------------------------------------------------
  */

@@ -61,6 +61,13 @@ SELECT error_of($$SELECT ml.create_metric('bad', key => 'current_user::text::flo
 SELECT ml.check_metric_key($$outcome ? 'done'$$) AS boolean_expression_as_0_1;
 SELECT ml.check_metric_key($$(outcome->>'m')::numeric * 2 -- a comment$$) AS comment_dropped;
 SELECT count(*) AS nothing_stored FROM ml.metrics WHERE name = 'bad';
+-- a plain key reads the outcome's number (a boolean as 0/1) in one lookup; anything else is no event
+SELECT ml.check_metric_key('minutes') AS plain_key_sql;
+SELECT k, ml.outcome_number(o, k) AS value
+  FROM (VALUES ('{"m": 2.5, "b": true, "f": false, "s": "3", "n": null, "o": {"m": 1}, "big": 1e400}'::jsonb)) v(o),
+       unnest(ARRAY['m', 'b', 'f', 's', 'n', 'o', 'big', 'absent']) k;
+SELECT ml.outcome_number('[1, 2]', '0') AS not_an_object, ml.outcome_number(NULL, 'm') AS null_outcome,
+       ml.outcome_number('{"m": 1}', NULL) AS null_key;
 
 -- 3. ml.drop_metric: false when unknown, refused while used
 SELECT error_of($$SELECT ml.drop_metric('minutes')$$) AS used_by_ratio;
