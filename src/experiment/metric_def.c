@@ -15,12 +15,15 @@
 #include <math.h>
 
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/args.h"
 #include "common/spi_plan.h"
 #include "experiment/metric_def.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #define METRIC_SQL \
 	"SELECT source, key, kind, aggregation, numerator, denominator, direction, " \
@@ -154,11 +157,33 @@ metric_lookup(const char *name, MetricDef *def)
 			   *covariate;
 	bool		found;
 
+	Oid			relid = get_relname_relid("metrics", get_namespace_oid("ml", false));
+	HeapTuple	rel;
+	Oid			owner;
+	Oid			save_user;
+	int			save_context;
+
 	/* 0.4.0 added the table: older SQL objects know no defined metric */
-	if (!OidIsValid(get_relname_relid("metrics", get_namespace_oid("ml", false))))
+	if (!OidIsValid(relid))
 		return false;
+	rel = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(rel))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(rel))->relowner;
+	ReleaseSysCache(rel);
 	memset(def, 0, sizeof(*def));
 	definition_context = CurrentMemoryContext;
+
+	/*
+	 * Definitions are read as the table's owner, as a foreign key check reads
+	 * the referenced table: a role that may analyse an experiment but was
+	 * granted nothing on ml.metrics (as before 0.4.0) still analyses every
+	 * metric as its definition says, and an undefined one as before.  An
+	 * error on the way resets the role with the transaction.
+	 */
+	GetUserIdAndSecContext(&save_user, &save_context);
+	SetUserIdAndSecContext(owner, save_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 	found = read_row(name, &def->main, def, &numerator, &denominator, &covariate);
 	if (found && def->main.kind == 'r')
@@ -179,5 +204,6 @@ metric_lookup(const char *name, MetricDef *def)
 			bad_row(name, "no covariate_lookback");
 	}
 	SPI_finish();
+	SetUserIdAndSecContext(save_user, save_context);
 	return found;
 }

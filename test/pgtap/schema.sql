@@ -71,7 +71,7 @@ SELECT isnt_definer('ml', 'record_outcome', ARRAY['bigint', 'jsonb']);
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'
               AND p.proname NOT IN ('growthbook_hash', 'bucket_ranges', 'check_weights', 'check_choice', 'sample_size', 'power',
-                                    'outcome_accum', 'outcome_combine', 'outcome_moments', 'bandit_reward')), 0,
+                                    'outcome_accum', 'outcome_combine', 'outcome_moments', 'bandit_reward', 'outcome_number')), 0,
           'only pure functions (simulation, hashing, sample sizes, moments, argument checks) are IMMUTABLE');
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND obj_description(p.oid, 'pg_proc') IS NULL), 0,

@@ -370,3 +370,27 @@ SELECT count(*) FROM ml.analyze('m_exp', correct_metrics => true);
 SELECT results->>'correct_metrics' AS correct_metrics, results->'variants'->1->>'decision' AS decision,
        results->'variants'->1->>'kind' AS kind, jsonb_object_keys(results->'guardrails') AS guardrail
   FROM ml.MLABTestResults WHERE test_name = 'm_exp' ORDER BY guardrail;
+
+-- a role granted what analysts had before 0.4.0 (nothing on ml.metrics) still analyses defined
+-- metrics by their definitions (read as the table's owner), with the events it may read
+CREATE ROLE metrics_old_reader;
+GRANT USAGE ON SCHEMA ml TO metrics_old_reader;
+GRANT EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean),
+                          ml.outcome_number(jsonb, text) TO metrics_old_reader;
+GRANT SELECT ON ml.experiments, ml.experiment_exposures, ml.experiment_outcomes TO metrics_old_reader;
+SET ROLE metrics_old_reader;
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'minutes_sum')$$) AS decisions_not_readable;
+RESET ROLE;
+GRANT SELECT ON ml.MLTrainingData TO metrics_old_reader;
+SET ROLE metrics_old_reader;
+SELECT variant, units, kind, metric FROM ml.experiment_statistics('m_exp', 'minutes_sum');
+SELECT error_of($$SELECT * FROM ml.metrics$$) AS definitions_not_listed;
+RESET ROLE;
+DROP OWNED BY metrics_old_reader;
+DROP ROLE metrics_old_reader;
+
+-- leave nothing behind for the suites that follow
+DELETE FROM ml.MLABTestResults WHERE test_name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp');
+DELETE FROM ml.MLTrainingData WHERE task IN ('m_task', 'c_task');
+DELETE FROM ml.experiments WHERE name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp');
+DELETE FROM ml.metrics;
