@@ -81,12 +81,32 @@ refuse(int sqlstate, const char *key, const char *why)
 			 errhint(KEY_HINT)));
 }
 
-/* The raw expression of "SELECT <key>", refused unless that is all there is. */
+/*
+ * The raw expression of "SELECT <key>", refused unless that is all there
+ * is.  A syntax error is a refused key too (22023 with the key's hint): the
+ * parser only reads the text, so catching its error leaves nothing behind.
+ */
 static Node *
 raw_expression(const char *key)
 {
-	List	   *stmts = raw_parser(psprintf("SELECT %s", key), RAW_PARSE_DEFAULT);
+	MemoryContext context = CurrentMemoryContext;
+	List	   *stmts = NIL;
 	SelectStmt *s;
+
+	PG_TRY();
+	{
+		stmts = raw_parser(psprintf("SELECT %s", key), RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, error->message);
+	}
+	PG_END_TRY();
 
 	if (list_length(stmts) != 1 || !IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
 		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, "it is not one expression");

@@ -371,6 +371,35 @@ SELECT results->>'correct_metrics' AS correct_metrics, results->'variants'->1->>
        results->'variants'->1->>'kind' AS kind, jsonb_object_keys(results->'guardrails') AS guardrail
   FROM ml.MLABTestResults WHERE test_name = 'm_exp' ORDER BY guardrail;
 
+-- rows written around ml.create_metric are untrusted: checked again when analysed
+INSERT INTO ml.metrics (name, key, kind, aggregation) VALUES ('sneaky', 'pg_catalog.pg_sleep(10)::text::float8', 'mean', 'sum');
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky')$$) AS volatile_key_refused;
+UPDATE ml.metrics SET key = '(SELECT count(*) FROM ml.models)' WHERE name = 'sneaky';
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky')$$) AS subquery_key_refused;
+UPDATE ml.metrics SET key = 'minutes)) FROM ml.models --' WHERE name = 'sneaky';
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky')$$) AS injection_refused;
+INSERT INTO ml.metrics (name, key, kind, numerator, denominator) VALUES ('sneaky_ratio', 'x', 'ratio', 'nope', 'minutes_sum');
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_ratio')$$) AS unknown_part_refused;
+UPDATE ml.metrics SET numerator = 'minutes_per_decision' WHERE name = 'sneaky_ratio';
+SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_ratio')$$) AS ratio_part_refused;
+DELETE FROM ml.metrics WHERE name LIKE 'sneaky%';
+
+-- three variants: the decision ships the best of the better ones
+SELECT name FROM ml.create_experiment('m3_exp', ARRAY['control', 'good', 'best']);
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant, exposed_at)
+SELECT 'm3_exp', 'w' || i, (ARRAY['control', 'good', 'best'])[i % 3 + 1], timestamptz '2026-03-01 10:00+00'
+  FROM generate_series(1, 900) i;
+INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, experiment, variant)
+SELECT 'm_task', 'w' || i, timestamptz '2026-03-01 11:00+00', '{}', '{}',
+       jsonb_build_object('minutes', (i * 7) % 11 + 3 * (i % 3)), 'm3_exp', (ARRAY['control', 'good', 'best'])[i % 3 + 1]
+  FROM generate_series(1, 900) i;
+SELECT variant, round(lift::numeric, 3) AS lift, verdict, decision FROM ml.experiment_statistics('m3_exp', 'minutes_sum');
+-- sequential testing with CUPED: the always-valid intervals are wider, the adjusted ones too
+SELECT (s.cuped_lift_ci_high - s.cuped_lift_ci_low) > (f.cuped_lift_ci_high - f.cuped_lift_ci_low) AS wider,
+       s.cuped_p_value >= f.cuped_p_value AS larger_p, s.cuped_lift = f.cuped_lift AS same_lift
+  FROM ml.experiment_statistics('c_exp', sequential => true) s JOIN ml.experiment_statistics('c_exp') f USING (variant)
+ WHERE NOT s.is_control;
+
 -- a role granted what analysts had before 0.4.0 (nothing on ml.metrics) still analyses defined
 -- metrics by their definitions (read as the table's owner), with the events it may read
 CREATE ROLE metrics_old_reader;
@@ -390,7 +419,7 @@ DROP OWNED BY metrics_old_reader;
 DROP ROLE metrics_old_reader;
 
 -- leave nothing behind for the suites that follow
-DELETE FROM ml.MLABTestResults WHERE test_name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp');
+DELETE FROM ml.MLABTestResults WHERE test_name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp', 'm3_exp');
 DELETE FROM ml.MLTrainingData WHERE task IN ('m_task', 'c_task');
-DELETE FROM ml.experiments WHERE name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp');
+DELETE FROM ml.experiments WHERE name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp', 'm3_exp');
 DELETE FROM ml.metrics;
