@@ -1011,7 +1011,19 @@ CREATE TYPE ml.experiment_result AS (
     adjusted_p_value       double precision,
     chance_to_win          double precision,
     srm_p_value            double precision,
-    verdict                text);
+    verdict                text,
+    metric                 text,
+    kind                   text,
+    direction              text,
+    cuped_lift             double precision,
+    cuped_lift_ci_low      double precision,
+    cuped_lift_ci_high     double precision,
+    cuped_relative_lift    double precision,
+    cuped_relative_lift_ci_low double precision,
+    cuped_relative_lift_ci_high double precision,
+    cuped_p_value          double precision,
+    variance_reduction     double precision,
+    decision               text);
 COMMENT ON TYPE ml.experiment_result IS
     'One variant of an experiment analysis, against the control (see docs/experiments.md for the definitions)';
 
@@ -1021,11 +1033,12 @@ CREATE FUNCTION ml.experiment_statistics(
     alpha       double precision DEFAULT 0.05,
     correction  text DEFAULT 'holm',
     sequential  boolean DEFAULT false,
-    missing     text DEFAULT 'zero')
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
 RETURNS SETOF ml.experiment_result
 AS 'MODULE_PATHNAME', 'learnloop_experiment_statistics'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) IS
+COMMENT ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) IS
     'Per-variant statistics of an experiment against its control, without storing them (ml.analyze stores them)';
 
 CREATE FUNCTION ml.analyze(
@@ -1034,22 +1047,23 @@ CREATE FUNCTION ml.analyze(
     alpha       double precision DEFAULT 0.05,
     correction  text DEFAULT 'holm',
     sequential  boolean DEFAULT false,
-    missing     text DEFAULT 'zero')
+    missing     text DEFAULT 'zero',
+    correct_metrics boolean DEFAULT false)
 RETURNS SETOF ml.experiment_result
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    -- ANALYZE is a reserved word, so the arguments are $1 .. $6 here
+    -- ANALYZE is a reserved word, so the arguments are $1 .. $7 here
     exp ml.experiments;
     stats jsonb;
     guardrails jsonb;
 BEGIN
     SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality) INTO stats
-      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6) WITH ORDINALITY s;
+      FROM ml.experiment_statistics($1, $2, $3, $4, $5, $6, $7) WITH ORDINALITY s;
     SELECT e.* INTO exp FROM ml.experiments e WHERE e.name = $1;
     SELECT jsonb_object_agg(g.metric, (SELECT jsonb_agg(to_jsonb(s) - 'ordinality' ORDER BY s.ordinality)
-                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6)
+                                         FROM ml.experiment_statistics(exp.name, g.metric, $3, $4, $5, $6, $7)
                                               WITH ORDINALITY s))
       INTO guardrails
       FROM unnest(exp.guardrail_metrics) AS g(metric);
@@ -1058,13 +1072,13 @@ BEGIN
                 extract(epoch FROM coalesce(exp.stopped_at, now()) - coalesce(exp.started_at, now())) / 86400,
                 jsonb_build_object('metric', coalesce($2, exp.primary_metric),
                                    'alpha', $3, 'correction', lower($4),
-                                   'sequential', $5, 'missing', lower($6),
+                                   'sequential', $5, 'missing', lower($6), 'correct_metrics', $7,
                                    'weights', to_jsonb(exp.weights), 'variants', stats,
                                    'guardrails', coalesce(guardrails, '{}')));
     RETURN QUERY SELECT r.* FROM jsonb_populate_recordset(NULL::ml.experiment_result, stats) r;
 END
 $$;
-COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text) IS
+COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text, boolean) IS
     'Analyses an experiment on a metric (default: primary): one row per variant against the control, stored in ml.MLABTestResults';
 
 CREATE FUNCTION ml.sample_size(
@@ -1194,19 +1208,21 @@ BEGIN
                        'ml.MLABTestResults, ml.MLMonitoringMetrics, ml.training_jobs, ml.serving_stats, '
                        'ml.deployment_decisions, ml.model_history, ml.webhook_outbox, ml.webhook_deliveries, '
                        'ml.prometheus_metrics, ml.alerts, ml.alert_states, ml.alert_events, ml.monitoring, '
-                       'ml.bandits, ml.bandit_arms TO %s', grantee);
+                       'ml.bandits, ml.bandit_arms, ml.metrics TO %s', grantee);
         EXECUTE format('GRANT SELECT (name, kind, enabled, created_by, created_at) ON ml.channels TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.MLABTestResults TO %s', grantee);
         functions := '{build_info, training_jobs_status, serving_stats, serving_stats_dropped, serving_latency_buckets, '
                      'deployed_version, experiment_statistics, analyze, experiment_power, sample_size, power, '
                      'growthbook_hash, bucket_ranges, experiment_srm, report, monitoring_history, '
-                     'bandit_distribution, export_model, export_model_schema}';
+                     'bandit_distribution, export_model, export_model_schema, outcome_number}';
     WHEN 'experiment' THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ml.experiments TO %s', grantee);
         EXECUTE format('GRANT SELECT, INSERT ON ml.experiment_allocations TO %s', grantee);
         EXECUTE format('GRANT SELECT ON ml.experiment_exposures, ml.experiment_outcomes TO %s', grantee);
+        EXECUTE format('GRANT SELECT, INSERT, DELETE ON ml.metrics TO %s', grantee);
         functions := '{create_experiment, set_experiment_status, update_weights, update_allocation, '
-                     'thompson_weights, lock_experiment, check_weights, check_choice}';
+                     'thompson_weights, lock_experiment, check_weights, check_choice, create_metric, drop_metric, '
+                     'check_metric_key, outcome_number}';
     WHEN 'train' THEN
         EXECUTE format('GRANT SELECT ON ml.MLTrainingData, ml.models, ml.deployments, ml.MLEvaluationResults, '
                        'ml.training_jobs, ml.deployment_decisions, ml.model_history TO %s', grantee);
@@ -3386,3 +3402,269 @@ $$;
 COMMENT ON FUNCTION ml.export_model_schema(text, integer) IS
     'The feature schema of a model version (default: the deployed one): task, objective, feature names in order, types, category dictionaries and classes, with the model, version and lineage';
 REVOKE EXECUTE ON FUNCTION ml.export_model_schema(text, integer) FROM PUBLIC;
+
+/* Issue 13, metrics: experiment metric definitions (ml.metrics, ml.create_metric, ml.drop_metric) */
+CREATE TABLE ml.metrics (
+    name               text COLLATE "C" PRIMARY KEY CHECK (name <> '' AND octet_length(name) <= 256),
+    source             text NOT NULL DEFAULT 'decision' CHECK (source IN ('decision', 'outcome')),
+    key                text NOT NULL CHECK (key <> ''),
+    kind               text NOT NULL DEFAULT 'mean' CHECK (kind IN ('proportion', 'mean', 'count', 'ratio')),
+    aggregation        text CHECK (aggregation IN ('sum', 'mean', 'max', 'any', 'count', 'last')),
+    numerator          text COLLATE "C",
+    denominator        text COLLATE "C",
+    direction          text NOT NULL DEFAULT 'higher' CHECK (direction IN ('higher', 'lower')),
+    conversion_window  interval CHECK (conversion_window > '0'),
+    cap                double precision,
+    cap_type           text NOT NULL DEFAULT 'percentile' CHECK (cap_type IN ('percentile', 'absolute')),
+    min_units          integer NOT NULL DEFAULT 0 CHECK (min_units >= 0),
+    covariate          text COLLATE "C",
+    covariate_lookback interval NOT NULL DEFAULT '14 days' CHECK (covariate_lookback > '0'),
+    alpha              double precision CHECK (alpha > 0 AND alpha < 1),
+    description        text,
+    created_by         name NOT NULL DEFAULT CURRENT_USER,
+    created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK ((kind = 'ratio') = (numerator IS NOT NULL AND denominator IS NOT NULL AND aggregation IS NULL))
+);
+COMMENT ON TABLE ml.metrics IS
+    'Experiment metrics (ml.create_metric): how a unit''s events become one value, and how the arms are compared';
+COMMENT ON COLUMN ml.metrics.name IS 'Metric name, as experiments list it (primary_metric, guardrail_metrics)';
+COMMENT ON COLUMN ml.metrics.source IS 'decision (events: the decisions of the unit''s exposed variant) or outcome (ml.experiment_outcomes)';
+COMMENT ON COLUMN ml.metrics.key IS 'An outcome key, or (source decision) an SQL expression over the decision row';
+COMMENT ON COLUMN ml.metrics.kind IS 'proportion, mean, count or ratio';
+COMMENT ON COLUMN ml.metrics.aggregation IS 'Per unit: sum, mean, max, any, count or last (NULL for ratio metrics)';
+COMMENT ON COLUMN ml.metrics.numerator IS 'Ratio metrics: the metric summed over the units above';
+COMMENT ON COLUMN ml.metrics.denominator IS 'Ratio metrics: the metric summed over the units below';
+COMMENT ON COLUMN ml.metrics.direction IS 'higher or lower: which way is better';
+COMMENT ON COLUMN ml.metrics.conversion_window IS 'Only events before first exposure + this interval count (NULL: no limit)';
+COMMENT ON COLUMN ml.metrics.cap IS 'Winsorisation of the per-unit values: a percentile (0 < cap < 1) or a value (NULL: none)';
+COMMENT ON COLUMN ml.metrics.cap_type IS 'percentile (of all analysed units pooled) or absolute';
+COMMENT ON COLUMN ml.metrics.min_units IS 'Units per arm before a verdict other than collecting data';
+COMMENT ON COLUMN ml.metrics.covariate IS 'CUPED: the metric measured over each unit''s events before its first exposure';
+COMMENT ON COLUMN ml.metrics.covariate_lookback IS 'CUPED: how far before the first exposure the covariate''s events count';
+COMMENT ON COLUMN ml.metrics.alpha IS 'A guardrail''s own one-sided alpha (NULL: the analysis'')';
+COMMENT ON COLUMN ml.metrics.description IS 'Free text';
+COMMENT ON COLUMN ml.metrics.created_by IS 'Role that created the metric';
+COMMENT ON COLUMN ml.metrics.created_at IS 'When the metric was created';
+SELECT pg_catalog.pg_extension_config_dump('ml.metrics', '');
+
+CREATE FUNCTION ml.check_metric_key(key text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'learnloop_check_metric_key'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.check_metric_key(text) IS
+    'The SQL a decision metric''s key is analysed as: an outcome key''s number or boolean, or an expression over the decision row once checked (one expression, no sub-query, only immutable pg_catalog functions)';
+REVOKE EXECUTE ON FUNCTION ml.check_metric_key(text) FROM PUBLIC;
+
+CREATE FUNCTION ml.outcome_number(outcome jsonb, key text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_outcome_number'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml.outcome_number(jsonb, text) IS
+    'The number at a key of an outcome object (a boolean as 0 or 1), else NULL: the event value of a decision metric''s outcome key';
+REVOKE EXECUTE ON FUNCTION ml.outcome_number(jsonb, text) FROM PUBLIC;
+
+CREATE FUNCTION ml.create_metric(
+    name               text,
+    source             text DEFAULT 'decision',
+    key                text DEFAULT NULL,
+    kind               text DEFAULT 'mean',
+    aggregation        text DEFAULT NULL,
+    numerator          text DEFAULT NULL,
+    denominator        text DEFAULT NULL,
+    direction          text DEFAULT 'higher',
+    conversion_window  interval DEFAULT NULL,
+    cap                double precision DEFAULT NULL,
+    cap_type           text DEFAULT 'percentile',
+    min_units          integer DEFAULT 0,
+    covariate          text DEFAULT NULL,
+    covariate_lookback interval DEFAULT '14 days',
+    alpha              double precision DEFAULT NULL,
+    description        text DEFAULT NULL)
+RETURNS ml.metrics
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created ml.metrics;
+    part ml.metrics;
+    part_name text;
+BEGIN
+    IF name IS NULL OR name = '' OR octet_length(name) > 256 THEN
+        RAISE EXCEPTION 'a metric needs a non-empty name of at most 256 bytes'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example ml.create_metric(''completion_rate'', kind => ''proportion'', key => ''completed'').';
+    END IF;
+    source := ml.check_choice(source, 'source', '{decision, outcome}');
+    kind := ml.check_choice(kind, 'kind', '{proportion, mean, count, ratio}');
+    direction := ml.check_choice(direction, 'direction', '{higher, lower}');
+    cap_type := ml.check_choice(cap_type, 'cap_type', '{percentile, absolute}');
+    IF kind = 'ratio' THEN
+        IF numerator IS NULL OR denominator IS NULL THEN
+            RAISE EXCEPTION 'ratio metric "%" needs a numerator and a denominator', name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Name two metrics, e.g. numerator => ''revenue'', denominator => ''orders''.';
+        END IF;
+        IF aggregation IS NOT NULL THEN
+            RAISE EXCEPTION 'ratio metric "%" takes no aggregation', name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The numerator and the denominator are aggregated per unit as their own definitions say.';
+        END IF;
+        IF numerator = name OR denominator = name THEN
+            RAISE EXCEPTION 'ratio metric "%" cannot be its own numerator or denominator', name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Name two other metrics.';
+        END IF;
+        FOREACH part_name IN ARRAY ARRAY[numerator, denominator] LOOP
+            SELECT m.* INTO part FROM ml.metrics m WHERE m.name = part_name;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'metric "%" does not exist', part_name
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'Create the numerator and the denominator with ml.create_metric first.';
+            END IF;
+            IF part.kind = 'ratio' THEN
+                RAISE EXCEPTION 'the numerator and denominator of "%" cannot be ratio metrics ("%" is one)', name, part_name
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use the metrics of the ratio''s numerator and denominator themselves.';
+            END IF;
+            IF part.source <> source THEN
+                RAISE EXCEPTION 'the numerator and denominator of "%" must have its source (%), "%" has %',
+                                name, source, part_name, part.source
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Give the ratio metric the source of its parts.';
+            END IF;
+        END LOOP;
+        key := name;
+    ELSE
+        IF numerator IS NOT NULL OR denominator IS NOT NULL THEN
+            RAISE EXCEPTION 'numerator and denominator are for ratio metrics, not %', kind
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass kind => ''ratio'', or leave numerator and denominator out.';
+        END IF;
+        key := coalesce(key, name);
+        IF key = '' OR octet_length(key) > 4096 THEN
+            RAISE EXCEPTION 'key must be a non-empty outcome key or expression of at most 4096 bytes'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave key out to use the metric''s name as the outcome key.';
+        END IF;
+        aggregation := ml.check_choice(coalesce(aggregation,
+                                                CASE WHEN source = 'outcome' THEN 'last'
+                                                     WHEN kind = 'proportion' THEN 'any'
+                                                     WHEN kind = 'count' THEN 'count'
+                                                     ELSE 'sum' END),
+                                       'aggregation', '{sum, mean, max, any, count, last}');
+        IF source = 'outcome' AND aggregation <> 'last' THEN
+            RAISE EXCEPTION 'metrics of source outcome have aggregation last, not %', aggregation
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'ml.experiment_outcomes keeps one value per unit, the latest; aggregate decisions with source => ''decision''.';
+        END IF;
+        IF kind = 'proportion' AND aggregation NOT IN ('any', 'last', 'max') THEN
+            RAISE EXCEPTION 'a proportion is aggregated per unit by any, last or max, not %', aggregation
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use kind => ''mean'' for sums and averages per unit, or ''count'' for counts.';
+        END IF;
+        IF source = 'decision' THEN
+            PERFORM ml.check_metric_key(key);
+        END IF;
+    END IF;
+    IF conversion_window IS NOT NULL AND conversion_window <= interval '0' THEN
+        RAISE EXCEPTION 'conversion_window must be positive, not %', conversion_window
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Events count from the first exposure until first exposure + conversion_window; leave it out for no limit.';
+    END IF;
+    IF cap IS NOT NULL AND (cap = 'NaN' OR cap = 'Infinity'
+                            OR (cap_type = 'percentile' AND NOT (cap > 0 AND cap < 1))
+                            OR (cap_type = 'absolute' AND NOT cap > 0)) THEN
+        RAISE EXCEPTION 'cap % is out of range for cap_type %', cap, cap_type
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A percentile cap is between 0 and 1 (e.g. 0.99), an absolute cap a positive value.';
+    END IF;
+    IF min_units IS NULL OR min_units < 0 THEN
+        RAISE EXCEPTION 'min_units must be 0 or more, not %', min_units
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'min_units is the number of units each arm needs before a verdict.';
+    END IF;
+    IF alpha IS NOT NULL AND NOT (alpha > 0 AND alpha < 1) THEN
+        RAISE EXCEPTION 'alpha must be between 0 and 1, not %', alpha
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'alpha is a guardrail''s own one-sided significance level, e.g. 0.05; leave it out to use the analysis''.';
+    END IF;
+    IF covariate_lookback IS NULL OR covariate_lookback <= interval '0' THEN
+        RAISE EXCEPTION 'covariate_lookback must be positive, not %', covariate_lookback
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The covariate counts the events in [first exposure - covariate_lookback, first exposure).';
+    END IF;
+    IF covariate IS NOT NULL THEN
+        IF kind = 'ratio' THEN
+            RAISE EXCEPTION 'ratio metric "%" cannot have a covariate', name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'CUPED applies to proportion, mean and count metrics.';
+        END IF;
+        IF source <> 'decision' THEN
+            RAISE EXCEPTION 'metric "%" of source outcome cannot have a covariate', name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Outcomes are recorded after exposure; CUPED needs the decisions before it (source => ''decision'').';
+        END IF;
+        IF covariate = name THEN
+            part.kind := kind;
+            part.source := source;
+        ELSE
+            SELECT m.* INTO part FROM ml.metrics m WHERE m.name = create_metric.covariate;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'covariate metric "%" does not exist', covariate
+                    USING ERRCODE = 'undefined_object',
+                          HINT = 'Name an existing metric, or the metric itself for its own pre-exposure value.';
+            END IF;
+        END IF;
+        IF part.kind = 'ratio' OR part.source <> 'decision' THEN
+            RAISE EXCEPTION 'covariate "%" must be a proportion, mean or count metric of source decision', covariate
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The covariate is measured on the unit''s decisions before its first exposure.';
+        END IF;
+    END IF;
+    IF EXISTS (SELECT FROM ml.metrics m WHERE m.name = create_metric.name) THEN
+        RAISE EXCEPTION 'metric "%" already exists', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Drop it with ml.drop_metric first, or pick another name.';
+    END IF;
+    INSERT INTO ml.metrics AS m (name, source, key, kind, aggregation, numerator, denominator, direction,
+                                 conversion_window, cap, cap_type, min_units, covariate, covariate_lookback,
+                                 alpha, description)
+        VALUES (name, source, key, kind, aggregation,
+                CASE WHEN kind = 'ratio' THEN numerator END, CASE WHEN kind = 'ratio' THEN denominator END,
+                direction, conversion_window, cap, cap_type, min_units, covariate, covariate_lookback,
+                alpha, description)
+        RETURNING m.* INTO created;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION ml.create_metric(text, text, text, text, text, text, text, text, interval, double precision,
+                                     text, integer, text, interval, double precision, text) IS
+    'Defines an experiment metric: its events (decisions or outcomes), per-unit aggregation, kind, direction, conversion window, capping, CUPED covariate; returns the stored row';
+REVOKE EXECUTE ON FUNCTION ml.create_metric(text, text, text, text, text, text, text, text, interval,
+                                            double precision, text, integer, text, interval, double precision,
+                                            text) FROM PUBLIC;
+
+CREATE FUNCTION ml.drop_metric(name text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    user_name text;
+BEGIN
+    SELECT m.name INTO user_name FROM ml.metrics m
+     WHERE m.name <> drop_metric.name
+       AND drop_metric.name IN (m.numerator, m.denominator, m.covariate)
+     ORDER BY m.name LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'metric "%" is used by metric "%"', name, user_name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Drop the metrics that use it (as numerator, denominator or covariate) first.';
+    END IF;
+    DELETE FROM ml.metrics m WHERE m.name = drop_metric.name;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION ml.drop_metric(text) IS
+    'Drops a metric definition (false when there is none); refused while another metric uses it';
+REVOKE EXECUTE ON FUNCTION ml.drop_metric(text) FROM PUBLIC;

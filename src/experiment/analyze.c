@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * analyze.c
- *	  ml.experiment_statistics(): every variant against the control.
+ *	  ml.experiment_statistics(): every variant against the control, with
+ *	  a verdict per variant and a decision for the experiment.
  *
- * Means are compared with Welch's t test, 0/1 metrics with the two-
- * proportion z test; relative lifts get delta-method intervals.  With
- * sequential => true the intervals and p-values are GrowthBook's
- * always-valid ones, safe to look at every day.  p-values are adjusted
- * across the treatments (Holm or Benjamini-Hochberg) and the verdict uses
- * the adjusted one, only once both arms reached min_sample_size.
+ * Each metric is analysed by metric_result.c.  p-values are adjusted
+ * across the treatments (Holm or Benjamini-Hochberg), and with
+ * correct_metrics across the primary and guardrail metrics too; the
+ * verdict uses the adjusted one, in the metric's direction, only once both
+ * arms reached min_sample_size (and the metric's min_units).  The primary
+ * metric's "better" is held when a guardrail is significantly worse
+ * (one-sided, at the guardrail's alpha).  The decision reads the verdicts.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,6 +21,7 @@
 #include "common/args.h"
 #include "experiment/args.h"
 #include "experiment/config_cache.h"
+#include "experiment/metric_result.h"
 #include "experiment/srm.h"
 #include "experiment/stats.h"
 #include "experiment/summary.h"
@@ -29,8 +32,7 @@
 
 PG_FUNCTION_INFO_V1(learnloop_experiment_statistics);
 
-#define SEQUENTIAL_TAU 5000.0	/* GrowthBook's default tuning */
-#define NCOLUMNS 18
+#define NCOLUMNS 30
 
 typedef struct Options
 {
@@ -39,6 +41,7 @@ typedef struct Options
 	char		correction;		/* 'h'olm, 'b'h or 'n'one */
 	bool		sequential;
 	bool		zero_fill;
+	bool		correct_metrics;
 } Options;
 
 static const char *
@@ -69,38 +72,9 @@ read_options(FunctionCallInfo fcinfo, const ExperimentConfig *exp)
 	o.correction = choice_arg(fcinfo, 3, "correction", corrections, lengthof(corrections))[0];
 	o.sequential = experiment_bool_arg(fcinfo, 4, "sequential");
 	o.zero_fill = choice_arg(fcinfo, 5, "missing", missing, lengthof(missing))[0] == 'z';
+	/* SQL objects older than 0.4.0 do not pass it */
+	o.correct_metrics = fcinfo->nargs > 6 && experiment_bool_arg(fcinfo, 6, "correct_metrics");
 	return o;
-}
-
-/* Treatment s1 against control s0, as a test result in the Options' terms. */
-static AbTestResult
-compare(const VariantSummary *s1, const VariantSummary *s0, bool binary,
-		const Options *o)
-{
-	AbTestResult res;
-
-	if (binary)
-		res = two_proportion_test((int64) llround(s1->mean * s1->n), s1->n,
-								  (int64) llround(s0->mean * s0->n), s0->n, o->alpha);
-	else
-		res = welch_test(s1->mean, s1->variance, s1->n,
-						 s0->mean, s0->variance, s0->n, o->alpha);
-	if (o->sequential)
-	{
-		double		fixed = res.ci_high - res.diff;
-		double		hw = always_valid_ci_halfwidth(res.se, s1->n + s0->n,
-												   o->alpha, SEQUENTIAL_TAU);
-		double		scale = hw / fixed;
-
-		res.ci_low = res.diff - hw;
-		res.ci_high = res.diff + hw;
-		res.p_value = always_valid_p_value(res.diff, res.se, s1->n + s0->n,
-										   o->alpha, SEQUENTIAL_TAU);
-		/* the relative interval widens in the same proportion */
-		res.lift_ci_low = res.lift - scale * (res.lift - res.lift_ci_low);
-		res.lift_ci_high = res.lift + scale * (res.lift_ci_high - res.lift);
-	}
-	return res;
 }
 
 /* SRM over the units the summaries counted (they include outcome-only units) */
@@ -114,42 +88,195 @@ srm(const ExperimentConfig *exp, const VariantSummary *s)
 	return experiment_srm(exp, units);
 }
 
-static const char *
-verdict(const ExperimentConfig *exp, const VariantSummary *s1,
-		const VariantSummary *s0, double srm_p, double adjusted_p,
-		double diff, const Options *o)
+static bool
+is_primary(const ExperimentConfig *exp, const char *metric)
 {
-	if (s1->units < exp->min_sample_size || s0->units < exp->min_sample_size)
-		return "collecting data";
-	if (srm_p < SRM_THRESHOLD)
-		return "sample ratio mismatch";
-	if (adjusted_p < o->alpha)
-		return diff > 0 ? "better" : "worse";
-	return "inconclusive";
+	return exp->primary_metric != NULL && strcmp(exp->primary_metric, metric) == 0;
 }
 
 /*
- * A metric no outcome of the experiment has is a typo far more often than
- * a metric without data: it would be analysed as all zeros.  Only declared
- * metrics (primary, guardrails) are analysed before their first outcome.
+ * The primary and guardrail metrics of exp, primary first (NULL when there
+ * is none), or none when metric is not among them.
+ */
+static int
+family(const ExperimentConfig *exp, const char *metric, const char ***names)
+{
+	int			n = 0;
+	bool		member = is_primary(exp, metric);
+
+	*names = palloc((exp->nguardrails + 1) * sizeof(char *));
+	(*names)[n++] = exp->primary_metric ? pstrdup(exp->primary_metric) : NULL;
+	for (int i = 0; i < exp->nguardrails; i++)
+		if (exp->guardrail_metrics[i] != NULL)
+		{
+			member |= strcmp(exp->guardrail_metrics[i], metric) == 0;
+			(*names)[n++] = pstrdup(exp->guardrail_metrics[i]);
+		}
+	return member ? n : 0;
+}
+
+static void
+adjust(const double *p, int n, char correction, double *out)
+{
+	if (correction == 'h')
+		holm_adjust(p, n, out);
+	else if (correction == 'b')
+		benjamini_hochberg_adjust(p, n, out);
+	else
+		memcpy(out, p, n * sizeof(double));
+}
+
+/*
+ * Is the guardrail g significantly worse for variant i?  One-sided, at its
+ * own alpha (else the analysis'), in its direction.
+ */
+static bool
+guardrail_worse(const MetricResult *g, int i, double alpha)
+{
+	const AbTestResult *t = metric_decisive(g, i);
+	double		better = g->lower ? -t->stat : t->stat;
+
+	return student_t_cdf(better, t->df) < (isnan(g->alpha) ? alpha : g->alpha);
+}
+
+static int64
+min_units(const ExperimentConfig *exp, const MetricResult *r)
+{
+	return Max(exp->min_sample_size, r->min_units);
+}
+
+static const char *
+verdict(const ExperimentConfig *exp, const MetricResult *r, int i, double srm_p,
+		double adjusted_p, const MetricResult *const *guardrails, int nguardrails,
+		const Options *o)
+{
+	int64		need = min_units(exp, r);
+	double		diff = metric_decisive(r, i)->diff;
+
+	if (r->s[i].units < need || r->s[0].units < need)
+		return "collecting data";
+	if (srm_p < SRM_THRESHOLD)
+		return "sample ratio mismatch";
+	if (!(adjusted_p < o->alpha))
+		return "inconclusive";
+	if ((diff < 0) != r->lower)
+		return "worse";
+	for (int g = 0; g < nguardrails; g++)
+		if (guardrail_worse(guardrails[g], i, o->alpha))
+			return psprintf("hold: guardrail %s worse", guardrails[g]->metric);
+	return "better";
+}
+
+/*
+ * ship the best variant whose verdict is better; keep control when every
+ * treatment is worse or held; else keep running.
+ */
+static const char *
+decision(const ExperimentConfig *exp, const MetricResult *r, const char **verdicts,
+		 double srm_p)
+{
+	int			best = -1;
+	bool		all_against = true;
+
+	if (srm_p < SRM_THRESHOLD)
+		return "investigate: sample ratio mismatch";
+	for (int i = 0; i < exp->nvariants; i++)
+		if (r->s[i].units < min_units(exp, r))
+			return "keep running";
+	for (int i = 1; i < exp->nvariants; i++)
+	{
+		double		diff = metric_decisive(r, i)->diff;
+
+		if (strcmp(verdicts[i], "better") == 0 &&
+			(best < 0 || (r->lower ? diff < metric_decisive(r, best)->diff
+						  : diff > metric_decisive(r, best)->diff)))
+			best = i;
+		all_against &= strcmp(verdicts[i], "worse") == 0 ||
+			strncmp(verdicts[i], "hold:", 5) == 0;
+	}
+	if (best > 0)
+		return psprintf("ship %s", text_to_cstring(exp->variants[best]));
+	return all_against ? "keep control" : "keep running";
+}
+
+/*
+ * The adjusted p-values of the treatments of members[0]: across them, or
+ * across every treatment of every member.
  */
 static void
-require_known_metric(const ExperimentConfig *exp, const char *metric,
-					 const VariantSummary *s)
+adjusted_p_values(int k, const MetricResult *const *members, int nmembers,
+				  char correction, double *out)
 {
-	if (exp->primary_metric && strcmp(exp->primary_metric, metric) == 0)
-		return;
-	for (int i = 0; i < exp->nguardrails; i++)
-		if (exp->guardrail_metrics[i] && strcmp(exp->guardrail_metrics[i], metric) == 0)
-			return;
-	for (int i = 0; i < exp->nvariants; i++)
-		if (s[i].with_value > 0)
-			return;
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("experiment \"%s\" has no outcome of metric \"%s\"", exp->name, metric),
-			 errhint("Metric names are case-sensitive: ml.experiment_outcomes lists the recorded ones. "
-					 "The primary and guardrail metrics are analysed before their first outcome.")));
+	int			n = 0;
+	double	   *p = palloc(nmembers * k * sizeof(double));
+	double	   *adjusted = palloc(nmembers * k * sizeof(double));
+
+	for (int j = 0; j < nmembers; j++)
+		for (int i = 1; i < k; i++)
+			p[n++] = metric_decisive(members[j], i)->p_value;
+	adjust(p, n, correction, adjusted);
+	memcpy(out + 1, adjusted, (k - 1) * sizeof(double));
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, const ExperimentConfig *exp, const MetricResult *r,
+		int i, double adjusted_p, double srm_p, const char *verdict_text,
+		const char *decision_text)
+{
+	Datum		values[NCOLUMNS];
+	bool		nulls[NCOLUMNS];
+	const VariantSummary *s = &r->s[i];
+	int			c;
+
+	memset(nulls, true, sizeof(nulls));
+	values[0] = PointerGetDatum(exp->variants[i]);
+	values[1] = BoolGetDatum(i == 0);
+	values[2] = Int64GetDatum(s->units);
+	values[3] = Int64GetDatum(s->with_value);
+	for (c = 0; c < 4; c++)
+		nulls[c] = false;
+	values[4] = float8_or_null(s->mean, &nulls[4]);
+	values[5] = float8_or_null(s->variance, &nulls[5]);
+	values[6] = CStringGetTextDatum(r->test);
+	nulls[6] = false;
+	if (i > 0)
+	{
+		const AbTestResult *res = &r->res[i];
+
+		values[7] = float8_or_null(res->diff, &nulls[7]);
+		values[8] = float8_or_null(res->ci_low, &nulls[8]);
+		values[9] = float8_or_null(res->ci_high, &nulls[9]);
+		values[10] = float8_or_null(res->lift, &nulls[10]);
+		values[11] = float8_or_null(res->lift_ci_low, &nulls[11]);
+		values[12] = float8_or_null(res->lift_ci_high, &nulls[12]);
+		values[13] = float8_or_null(res->p_value, &nulls[13]);
+		values[14] = float8_or_null(adjusted_p, &nulls[14]);
+		values[15] = float8_or_null(r->chance[i], &nulls[15]);
+	}
+	values[16] = float8_or_null(srm_p, &nulls[16]);
+	values[17] = CStringGetTextDatum(verdict_text);
+	values[18] = CStringGetTextDatum(r->metric);
+	values[19] = CStringGetTextDatum(r->kind);
+	values[20] = CStringGetTextDatum(r->lower ? "lower" : "higher");
+	for (c = 17; c <= 20; c++)
+		nulls[c] = false;
+	if (i > 0 && r->cuped)
+	{
+		const AbTestResult *adj = &r->adjusted[i];
+
+		values[21] = float8_or_null(adj->diff, &nulls[21]);
+		values[22] = float8_or_null(adj->ci_low, &nulls[22]);
+		values[23] = float8_or_null(adj->ci_high, &nulls[23]);
+		values[24] = float8_or_null(adj->lift, &nulls[24]);
+		values[25] = float8_or_null(adj->lift_ci_low, &nulls[25]);
+		values[26] = float8_or_null(adj->lift_ci_high, &nulls[26]);
+		values[27] = float8_or_null(adj->p_value, &nulls[27]);
+		values[28] = float8_or_null(r->variance_reduction[i], &nulls[28]);
+	}
+	values[29] = CStringGetTextDatum(decision_text);
+	nulls[29] = false;
+	/* SQL objects older than 0.4.0 have the first 18 columns: putvalues reads those */
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 Datum
@@ -159,67 +286,40 @@ learnloop_experiment_statistics(PG_FUNCTION_ARGS)
 	ExperimentConfig *exp = experiment_lookup(fcinfo->flinfo, experiment_text_arg(fcinfo, 0, "experiment"));
 	Options		o = read_options(fcinfo, exp);
 	int			k = exp->nvariants;
-	VariantSummary *s = palloc(k * sizeof(VariantSummary));
-	AbTestResult *res = palloc(k * sizeof(AbTestResult));
-	double	   *p = palloc(k * sizeof(double));
-	double	   *adjusted = palloc(k * sizeof(double));
-	bool		binary = experiment_summaries(exp, o.metric, o.zero_fill, s);
+	MetricResult r;
+	const char **names;
+	int			nfamily = family(exp, o.metric, &names);
+	bool		primary = is_primary(exp, o.metric);
+
+	/* members[0] is the metric analysed, then the others of its family analysed too */
+	const MetricResult **members = palloc((nfamily + 1) * sizeof(MetricResult *));
+	int			nmembers = 1;
+	double	   *adjusted = palloc0(k * sizeof(double));
+	const char **verdicts = palloc(k * sizeof(char *));
+	const char *decided;
 	double		srm_p;
-	int			i;
 
-	/* experiment_summaries ran SPI, but no lookup since: exp is still ours */
-	require_known_metric(exp, o.metric, s);
-	srm_p = srm(exp, s);
-	for (i = 1; i < k; i++)
-	{
-		res[i] = compare(&s[i], &s[0], binary, &o);
-		p[i - 1] = res[i].p_value;
-	}
-	if (o.correction == 'h')
-		holm_adjust(p, k - 1, adjusted);
-	else if (o.correction == 'b')
-		benjamini_hochberg_adjust(p, k - 1, adjusted);
-	else
-		memcpy(adjusted, p, (k - 1) * sizeof(double));
-
-	for (i = 0; i < k; i++)
-	{
-		Datum		values[NCOLUMNS];
-		bool		nulls[NCOLUMNS];
-		int			c;
-
-		memset(nulls, true, sizeof(nulls));
-		values[0] = PointerGetDatum(exp->variants[i]);
-		values[1] = BoolGetDatum(i == 0);
-		values[2] = Int64GetDatum(s[i].units);
-		values[3] = Int64GetDatum(s[i].with_value);
-		for (c = 0; c < 4; c++)
-			nulls[c] = false;
-		values[4] = float8_or_null(s[i].mean, &nulls[4]);
-		values[5] = float8_or_null(s[i].variance, &nulls[5]);
-		values[6] = CStringGetTextDatum(binary ? "two-proportion" : "welch");
-		nulls[6] = false;
-		if (i > 0)
+	/* the lookups below run SPI, but no experiment lookup: exp stays ours */
+	metric_result(exp, o.metric, o.alpha, o.sequential, o.zero_fill, &r);
+	members[0] = &r;
+	/* the guardrails hold the primary; with correct_metrics, all share one correction */
+	for (int j = 0; j < nfamily; j++)
+		if (names[j] != NULL && strcmp(names[j], o.metric) != 0 &&
+			(o.correct_metrics || (primary && j > 0)))
 		{
-			double		chance = chance_to_beat_control(s[i].mean, sqrt(s[i].variance / s[i].n),
-														s[0].mean, sqrt(s[0].variance / s[0].n));
+			MetricResult *m = palloc(sizeof(MetricResult));
 
-			values[7] = float8_or_null(res[i].diff, &nulls[7]);
-			values[8] = float8_or_null(res[i].ci_low, &nulls[8]);
-			values[9] = float8_or_null(res[i].ci_high, &nulls[9]);
-			values[10] = float8_or_null(res[i].lift, &nulls[10]);
-			values[11] = float8_or_null(res[i].lift_ci_low, &nulls[11]);
-			values[12] = float8_or_null(res[i].lift_ci_high, &nulls[12]);
-			values[13] = float8_or_null(res[i].p_value, &nulls[13]);
-			values[14] = float8_or_null(adjusted[i - 1], &nulls[14]);
-			values[15] = float8_or_null(chance, &nulls[15]);
+			metric_result(exp, names[j], o.alpha, o.sequential, o.zero_fill, m);
+			members[nmembers++] = m;
 		}
-		values[16] = float8_or_null(srm_p, &nulls[16]);
-		values[17] = CStringGetTextDatum(i == 0 ? "control" :
-										 verdict(exp, &s[i], &s[0], srm_p,
-												 adjusted[i - 1], res[i].diff, &o));
-		nulls[17] = false;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	srm_p = srm(exp, r.s);
+	adjusted_p_values(k, members, o.correct_metrics ? nmembers : 1, o.correction, adjusted);
+	verdicts[0] = "control";
+	for (int i = 1; i < k; i++)
+		verdicts[i] = verdict(exp, &r, i, srm_p, adjusted[i], members + 1,
+							  primary ? nmembers - 1 : 0, &o);
+	decided = decision(exp, &r, verdicts, srm_p);
+	for (int i = 0; i < k; i++)
+		put_row(rsinfo, exp, &r, i, adjusted[i], srm_p, verdicts[i], decided);
 	return (Datum) 0;
 }

@@ -20,8 +20,8 @@ SELECT volatility_is('ml', f, args, v, f || ' is ' || v) FROM (VALUES
     ('lock_experiment', ARRAY['text'], 'volatile'),
     ('assign_variant', ARRAY['text', 'text', 'boolean'], 'volatile'),
     ('record_outcome', ARRAY['text', 'text', 'text', 'double precision'], 'volatile'),
-    ('experiment_statistics', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text'], 'stable'),
-    ('analyze', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text'], 'volatile'),
+    ('experiment_statistics', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text', 'boolean'], 'stable'),
+    ('analyze', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text', 'boolean'], 'volatile'),
     ('experiment_power', ARRAY['text', 'double precision', 'text', 'double precision', 'boolean'], 'stable'),
     ('thompson_weights', ARRAY['text', 'integer', 'double precision', 'integer', 'bigint'], 'stable'),
     ('update_allocation', ARRAY['text', 'integer', 'double precision', 'integer', 'bigint'], 'volatile'),
@@ -41,7 +41,7 @@ SELECT function_privs_are('ml', 'assign_variant', ARRAY['text', 'text', 'boolean
 SELECT function_privs_are('ml', 'record_outcome', ARRAY['text', 'text', 'text', 'double precision'], 'public', '{}'::text[]);
 SELECT function_privs_are('ml', 'create_experiment', ARRAY['text', 'text[]', 'double precision[]', 'double precision',
     'text', 'integer', 'text', 'text', 'text[]', 'integer', 'text'], 'public', '{}'::text[]);
-SELECT function_privs_are('ml', 'analyze', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text'],
+SELECT function_privs_are('ml', 'analyze', ARRAY['text', 'text', 'double precision', 'text', 'boolean', 'text', 'boolean'],
                           'public', '{}'::text[]);
 SELECT function_privs_are('ml', 'update_allocation', ARRAY['text', 'integer', 'double precision', 'integer', 'bigint'],
                           'public', '{}'::text[]);
@@ -77,7 +77,7 @@ CREATE ROLE tap_exp_reader;
 GRANT USAGE ON SCHEMA ml TO tap_exp_reader;
 GRANT EXECUTE ON FUNCTION ml.assign_variant(text, text, boolean),
                           ml.record_outcome(text, text, text, double precision),
-                          ml.experiment_statistics(text, text, double precision, text, boolean, text) TO tap_exp_reader;
+                          ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) TO tap_exp_reader;
 GRANT SELECT ON ml.experiments, ml.experiment_exposures, ml.experiment_outcomes TO tap_exp_reader;
 SET LOCAL ROLE tap_exp_reader;
 SELECT throws_ok($$SELECT ml.assign_variant('tap', 'reader-new')$$, '42501', NULL,
@@ -97,7 +97,7 @@ SET LOCAL ROLE tap_exp_app;
 SELECT throws_ok($$SELECT ml.record_outcome('tap', 'u1', 'hidden', 1)$$, 'P0002', NULL,
                  'an exposure hidden by row-level security is not there for record_outcome');
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text) TO tap_exp_app;
+GRANT EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) TO tap_exp_app;
 SET LOCAL ROLE tap_exp_app;
 SELECT is((SELECT sum(units)::int FROM ml.experiment_statistics('tap', 'no-values')), 0,
           'the analysis counts only the exposures row-level security shows');

@@ -8,7 +8,7 @@ SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mleval
                               'experiments', 'experiment_exposures', 'experiment_outcomes',
                               'experiment_allocations', 'mlabtestresults', 'mlmonitoringmetrics',
                               'deployment_decisions', 'channels', 'webhook_outbox', 'webhook_deliveries',
-                              'alerts', 'alert_states', 'alert_events', 'bandits', 'bandit_arms']);
+                              'alerts', 'alert_states', 'alert_events', 'bandits', 'bandit_arms', 'metrics']);
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
@@ -72,7 +72,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
             WHERE n.nspname = 'ml' AND p.provolatile = 'i' AND p.proname NOT LIKE 'simulat%'
               AND p.proname NOT IN ('growthbook_hash', 'bucket_ranges', 'check_weights', 'check_choice', 'sample_size', 'power',
                                     'outcome_accum', 'outcome_combine', 'outcome_moments', 'bandit_reward',
-                                    'uncertainty', 'uncertainty_spread')), 0,
+                                    'outcome_number', 'uncertainty', 'uncertainty_spread')), 0,
           'only pure functions (simulation, hashing, sample sizes, moments, argument checks, uncertainty measures) are IMMUTABLE');
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'ml' AND obj_description(p.oid, 'pg_proc') IS NULL), 0,

@@ -96,6 +96,21 @@ ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.choose(text, text, js
               OR has_table_privilege('ll_up_read', 'ml.bandits', 'INSERT')
               OR has_function_privilege('public', 'ml.choose(text, text, jsonb, bigint)', 'EXECUTE')")" \
    f "and no more: predict and read roles cannot choose, record roles cannot evaluate, read roles cannot create bandits, PUBLIC nothing"
+# experiment metrics: ml.analyze is re-created with correct_metrics; an experiment role gets the
+# metric definitions, a read role keeps the analysis and gets what a defined metric's analysis reads
+ok "$(q "SELECT has_function_privilege('ll_up_exp', 'ml.create_metric(text, text, text, text, text, text, text, text, interval, float8, text, integer, text, interval, float8, text)', 'EXECUTE')
+              AND has_function_privilege('ll_up_exp', 'ml.drop_metric(text)', 'EXECUTE')
+              AND has_table_privilege('ll_up_exp', 'ml.metrics', 'INSERT')
+              AND has_function_privilege('ll_up_read', 'ml.analyze(text, text, float8, text, boolean, text, boolean)', 'EXECUTE')
+              AND has_function_privilege('ll_up_read', 'ml.experiment_statistics(text, text, float8, text, boolean, text, boolean)', 'EXECUTE')
+              AND has_function_privilege('ll_up_read', 'ml.outcome_number(jsonb, text)', 'EXECUTE')
+              AND has_table_privilege('ll_up_read', 'ml.metrics', 'SELECT')")" \
+   t "an experiment role gets ml.create_metric and ml.drop_metric, a read role keeps the analysis and reads metrics"
+ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.create_metric(text, text, text, text, text, text, text, text, interval, float8, text, integer, text, interval, float8, text)', 'EXECUTE')
+              OR has_table_privilege('ll_up_read', 'ml.metrics', 'INSERT')
+              OR has_table_privilege('ll_up_app', 'ml.metrics', 'SELECT')
+              OR has_function_privilege('public', 'ml.analyze(text, text, float8, text, boolean, text, boolean)', 'EXECUTE')")" \
+   f "and no more: read roles cannot define metrics, record roles cannot read them, PUBLIC nothing"
 ok "$(q "SELECT count(*) FROM pg_class WHERE relname = 'learnloop_explore_grants'")" 0 \
    "the update's table of old grants is gone"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_grant_as_dba', 'learnloop_replace_function')")" 0 \
