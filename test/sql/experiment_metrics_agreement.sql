@@ -24,6 +24,9 @@ SELECT name FROM ml.create_metric('fx_agg_max', key => 'spend', aggregation => '
 SELECT name FROM ml.create_metric('fx_agg_last', key => 'spend', aggregation => 'last');
 SELECT name FROM ml.create_metric('fx_agg_count', key => 'spend', kind => 'count');
 SELECT name FROM ml.create_metric('fx_agg_any', key => 'clicked', kind => 'proportion');
+-- a key that is an SQL expression over the decision row: NULL (other rows, small spends) is no event
+SELECT name FROM ml.create_metric('fx_agg_big', key => $$CASE WHEN (outcome ->> 'spend')::float8 > 20 THEN 1 END$$,
+                                  kind => 'count');
 SELECT name FROM ml.create_metric('fx_win_1d', key => 'purchase', kind => 'count', conversion_window => '1 day');
 SELECT name FROM ml.create_metric('fx_win_all', key => 'purchase', kind => 'count');
 SELECT name FROM ml.create_metric('fx_cap_pct', key => 'revenue', cap => 0.95);
@@ -76,6 +79,7 @@ SELECT e.scenario, x.unit_id, x.variant, e.key,
        max(e.value) FILTER (WHERE e.event_at >= x.exposed_at) AS mx,
        count(*) FILTER (WHERE e.event_at >= x.exposed_at) AS n,
        count(*) FILTER (WHERE e.event_at >= x.exposed_at AND e.event_at < x.exposed_at + interval '1 day') AS n_1d,
+       count(*) FILTER (WHERE e.event_at >= x.exposed_at AND e.value > 20) AS n_big,
        bool_or(e.value <> 0) FILTER (WHERE e.event_at >= x.exposed_at) AS any,
        (array_agg(e.value ORDER BY e.event_at DESC) FILTER (WHERE e.event_at >= x.exposed_at))[1] AS last
   FROM ml.experiment_exposures x
@@ -87,12 +91,14 @@ SELECT w.scenario, w.metric,
   JOIN (SELECT k.scenario, k.metric, x.variant,
                sum(CASE k.metric WHEN 'fx_agg_sum' THEN p.s WHEN 'fx_agg_mean' THEN p.m WHEN 'fx_agg_max' THEN p.mx
                                  WHEN 'fx_agg_last' THEN p.last WHEN 'fx_agg_count' THEN p.n
-                                 WHEN 'fx_agg_any' THEN p.any::int WHEN 'fx_win_1d' THEN p.n_1d
+                                 WHEN 'fx_agg_any' THEN p.any::int WHEN 'fx_agg_big' THEN p.n_big
+                                 WHEN 'fx_win_1d' THEN p.n_1d
                                  WHEN 'fx_win_all' THEN p.n END)
                / count(*) AS mean       -- a unit without a value counts as 0
           FROM (VALUES ('aggregation', 'fx_agg', 'fx_agg_sum', 'spend'), ('aggregation', 'fx_agg', 'fx_agg_mean', 'spend'),
                        ('aggregation', 'fx_agg', 'fx_agg_max', 'spend'), ('aggregation', 'fx_agg', 'fx_agg_last', 'spend'),
                        ('aggregation', 'fx_agg', 'fx_agg_count', 'spend'), ('aggregation', 'fx_agg', 'fx_agg_any', 'clicked'),
+                       ('aggregation', 'fx_agg', 'fx_agg_big', 'spend'),
                        ('window', 'fx_window', 'fx_win_1d', 'purchase'), ('window', 'fx_window', 'fx_win_all', 'purchase'))
                k (scenario, experiment, metric, key)
           JOIN ml.experiment_exposures x ON x.experiment = k.experiment
