@@ -46,9 +46,13 @@ SELECT name FROM ml.create_metric('fx_keep_lessons', key => 'lesson', kind => 'c
 SELECT name FROM ml.create_metric('fx_running_tasks', key => 'task', min_units => 400);
 SELECT name FROM ml.create_metric('fx_flat_tasks', key => 'task');
 SELECT name FROM ml.create_metric('fx_srm_tasks', key => 'task');
+-- and two from ml.record_outcome (source 'outcome': the latest value of each unit)
+SELECT name FROM ml.create_metric('fx_out_score', source => 'outcome', key => 'score');
+SELECT name FROM ml.create_metric('fx_out_passed', source => 'outcome', key => 'passed', kind => 'proportion');
 
 -- the experiments (equal weights), their exposures and their decisions: one decision per
--- event, its outcome {key: value} (clicked and converted as JSON booleans)
+-- event, its outcome {key: value} (clicked and converted as JSON booleans); fx_outcome's
+-- events are outcomes recorded with ml.record_outcome instead
 SELECT name AS created FROM ml.create_experiment('fx_agg', ARRAY['control', 'treatment'], primary_metric => 'fx_agg_sum');
 SELECT name AS created FROM ml.create_experiment('fx_window', ARRAY['control', 'treatment'], primary_metric => 'fx_win_1d');
 SELECT name AS created FROM ml.create_experiment('fx_cap', ARRAY['control', 'treatment'], primary_metric => 'fx_cap_pct');
@@ -61,6 +65,7 @@ SELECT name AS created FROM ml.create_experiment('fx_keep', ARRAY['control', 'tr
 SELECT name AS created FROM ml.create_experiment('fx_running', ARRAY['control', 'treatment'], primary_metric => 'fx_running_tasks');
 SELECT name AS created FROM ml.create_experiment('fx_flat', ARRAY['control', 'treatment'], primary_metric => 'fx_flat_tasks');
 SELECT name AS created FROM ml.create_experiment('fx_srm', ARRAY['control', 'treatment'], primary_metric => 'fx_srm_tasks');
+SELECT name AS created FROM ml.create_experiment('fx_outcome', ARRAY['control', 'treatment'], primary_metric => 'fx_out_score');
 INSERT INTO ml.experiment_exposures (experiment, unit_id, variant, exposed_at)
     SELECT DISTINCT experiment, unit_id, variant, exposed_at FROM fx_events;
 INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, outcome, source, experiment, variant)
@@ -68,7 +73,17 @@ INSERT INTO ml.MLTrainingData (task, unit_id, created_at, features, decision, ou
            jsonb_build_object(key, CASE WHEN key IN ('clicked', 'converted') THEN to_jsonb(value <> 0)
                                         ELSE to_jsonb(value) END),
            'real', experiment, variant
-      FROM fx_events WHERE key IS NOT NULL ORDER BY event_at, experiment, unit_id, key;
+      FROM fx_events WHERE key IS NOT NULL AND scenario <> 'outcome' ORDER BY event_at, experiment, unit_id, key;
+-- fx_outcome's values are recorded one by one, in time order
+DO $$
+DECLARE
+    e record;
+BEGIN
+    FOR e IN SELECT * FROM fx_events WHERE scenario = 'outcome' AND key IS NOT NULL ORDER BY event_at LOOP
+        PERFORM ml.record_outcome(e.experiment, e.unit_id, e.key, e.value);
+    END LOOP;
+END
+$$;
 
 -- the fixtures' per-unit values, recomputed here by a plain two-level GROUP BY (per unit, then
 -- per variant) over the events, agree with the expected means: the data was loaded as made
@@ -107,6 +122,18 @@ SELECT w.scenario, w.metric,
     ON (g.scenario, g.metric, g.variant) = (w.scenario, w.metric, w.variant)
  WHERE w."column" = 'mean'
  GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- and fx_outcome's recorded values (the latest of each unit, 0 for a unit without one)
+SELECT w.metric, bool_and(pg_temp.close(g.mean, w.value::float8, 1e-12)) AS recorded_outcomes_agree
+  FROM fx_expected w
+  JOIN (SELECT k.metric, x.variant, sum(coalesce(o.value, 0)) / count(*) AS mean
+          FROM (VALUES ('fx_out_score', 'score'), ('fx_out_passed', 'passed')) k (metric, key)
+          JOIN ml.experiment_exposures x ON x.experiment = 'fx_outcome'
+          LEFT JOIN ml.experiment_outcomes o
+            ON (o.experiment, o.unit_id, o.metric) = (x.experiment, x.unit_id, k.key)
+         GROUP BY 1, 2) g ON (g.metric, g.variant) = (w.metric, w.variant)
+ WHERE w.scenario = 'outcome' AND w."column" = 'mean'
+ GROUP BY 1 ORDER BY 1;
 
 -- every metric of every scenario, through ml.experiment_statistics, and again with
 -- sequential => true (expected values named sequential.<column>)
