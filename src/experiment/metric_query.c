@@ -255,16 +255,21 @@ units_first_sql(const MetricPart *y, const MetricPart *z, const char *vz,
 								  (z == NULL || same_value) ? "NULL::pg_catalog.float8" : value_sql(z));
 	char	   *zy = z ? unit_value_sql(z, vz, false, NULL) : "NULL::pg_catalog.float8";
 
+	/* without a second part z is NULL: no sub-query, which would return a row per event */
+	char	   *z_again = z ?
+		psprintf("CASE WHEN a.first_at OPERATOR(pg_catalog.<) x.exposed_at THEN (SELECT %s %s) ELSE a.z END",
+				 zy, events) : "NULL::pg_catalog.float8";
+
 	return psprintf("SELECT x.variant, "
 					"CASE WHEN a.first_at OPERATOR(pg_catalog.<) x.exposed_at THEN (SELECT %s %s) ELSE a.y END AS y, "
-					"CASE WHEN a.first_at OPERATOR(pg_catalog.<) x.exposed_at THEN (SELECT %s %s) ELSE a.z END AS z "
+					"%s AS z "
 					"FROM ml.experiment_exposures x LEFT JOIN "
 					"(SELECT e.unit_id, e.variant, %s AS y, %s AS z, pg_catalog.min(e.at) AS first_at "
 					"FROM %s GROUP BY e.unit_id, e.variant) a "
 					"ON a.unit_id OPERATOR(pg_catalog.=) x.unit_id COLLATE pg_catalog.\"C\" "
 					"AND a.variant OPERATOR(pg_catalog.=) x.variant COLLATE pg_catalog.\"C\" "
 					"WHERE x.experiment OPERATOR(pg_catalog.=) $1",
-					unit_value_sql(y, "e.vy", false, NULL), events, zy, events,
+					unit_value_sql(y, "e.vy", false, NULL), events, z_again,
 					unit_value_sql(y, "e.vy", false, NULL), zy,
 					events_table_sql(y, z, same_value));
 }
