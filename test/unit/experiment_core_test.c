@@ -3,7 +3,8 @@
  * experiment_core_test.c
  *	  Standalone TAP test of the experiment core (src/experiment): GrowthBook
  *	  bucketing against the SDK's published cases, statistics against scipy
- *	  (stats_fixtures.h), and Thompson sampling properties.
+ *	  (stats_fixtures.h), Thompson sampling properties, and the defined
+ *	  metrics' statistics (metric_stats.c) against their formulas on raw data.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +14,7 @@
 
 #include "experiment/bandit.h"
 #include "experiment/growthbook_hash.h"
+#include "experiment/metric_stats.h"
 #include "experiment/stats.h"
 #include "stats_fixtures.h"
 #include "tap.h"
@@ -436,6 +438,87 @@ test_thompson(void)
 	ok(fabs(sum / 200000 - 3.7) < 0.02, "gamma_sample mean", sum / 200000, 3.7);
 }
 
+/* Moments of raw per-unit values y, z (sample variances, n - 1), as the SQL computes them */
+static ArmMoments
+moments(const double *y, const double *z, int n)
+{
+	ArmMoments m = {n, 0, 0, 0, 0, 0};
+
+	for (int i = 0; i < n; i++)
+	{
+		m.mean_y += y[i] / n;
+		m.mean_z += z[i] / n;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		m.var_y += (y[i] - m.mean_y) * (y[i] - m.mean_y) / (n - 1);
+		m.var_z += (z[i] - m.mean_z) * (z[i] - m.mean_z) / (n - 1);
+		m.cov_yz += (y[i] - m.mean_y) * (z[i] - m.mean_z) / (n - 1);
+	}
+	return m;
+}
+
+static void
+test_metric_stats(void)
+{
+	double		ya[] = {3, 5, 2, 8, 7, 4, 6, 1},
+				za[] = {2, 3, 1, 5, 4, 3, 4, 1},
+				yb[] = {6, 9, 4, 10, 8, 7, 9, 3, 5},
+				zb[] = {3, 5, 2, 6, 4, 4, 5, 2, 3};
+	double		yall[17],
+				zall[17];
+	ArmMoments	a = moments(ya, za, 8),
+				b = moments(yb, zb, 9),
+				all;
+	ArmStatistic ra = ratio_statistic(&a),
+				rb = ratio_statistic(&b),
+				ma = mean_statistic(&a, false),
+				mb = mean_statistic(&b, false),
+				c0a = cuped_statistic(&a, 0.0, false);
+	AbTestResult t = metric_t_test(&mb, &ma, ma.mean, relative_lift_variance(&mb, &ma), 0.05);
+	AbTestResult w = welch_test(b.mean_y, b.var_y, b.n, a.mean_y, a.var_y, a.n, 0.05);
+	double		theta;
+
+	for (int i = 0; i < 8; i++)
+	{
+		yall[i] = ya[i];
+		zall[i] = za[i];
+	}
+	for (int i = 0; i < 9; i++)
+	{
+		yall[8 + i] = yb[i];
+		zall[8 + i] = zb[i];
+	}
+	all = moments(yall, zall, 17);
+
+	is_close(ra.mean, 36.0 / 23.0, REL_TOL, "ratio_statistic: sum y / sum z");
+	is_close(ra.variance, a.var_y / pow(a.mean_z, 2) + a.var_z * pow(a.mean_y, 2) / pow(a.mean_z, 4)
+			 - 2 * a.cov_yz * a.mean_y / pow(a.mean_z, 3), REL_TOL,
+			 "ratio_statistic: the delta method's variance per unit");
+	ok(rb.mean > ra.mean, "ratio_statistic of the other arm", rb.mean, ra.mean);
+	theta = cuped_theta(&a, &b);
+	is_close(theta, all.cov_yz / all.var_z, REL_TOL, "cuped_theta: pooled covariance over pooled variance");
+	is_close(c0a.mean, ma.mean, REL_TOL, "cuped_statistic with theta 0 is the unadjusted mean");
+	is_close(c0a.variance, ma.variance, REL_TOL, "cuped_statistic with theta 0 has the unadjusted variance");
+	is_close(cuped_statistic(&a, theta, false).variance,
+			 a.var_y + theta * theta * a.var_z - 2 * theta * a.cov_yz, REL_TOL,
+			 "cuped_statistic: var(y) + theta^2 var(z) - 2 theta cov");
+	is_close(cuped_relative_lift_variance(&b, &a, 0.0, false), relative_lift_variance(&mb, &ma), REL_TOL,
+			 "cuped_relative_lift_variance with theta 0 is the unadjusted one");
+	is_close(mean_statistic(&a, true).variance, a.mean_y * (1 - a.mean_y), REL_TOL,
+			 "mean_statistic of a proportion: p (1 - p)");
+	is_close(t.diff, w.diff, REL_TOL, "metric_t_test: the difference of means");
+	is_close(t.p_value, w.p_value, REL_TOL, "metric_t_test: Welch's p-value");
+	is_close(t.ci_low, w.ci_low, REL_TOL, "metric_t_test: Welch's interval");
+	is_close(t.lift, (mb.mean - ma.mean) / fabs(ma.mean), REL_TOL, "metric_t_test: lift over |control|");
+	is_close((t.lift_ci_high - t.lift) / (t.ci_high - t.diff),
+			 sqrt(relative_lift_variance(&mb, &ma)) / t.se, REL_TOL,
+			 "metric_t_test: the relative interval at the same t quantile");
+	is_close(relative_lift_variance(&mb, &ma),
+			 mb.variance / mb.n / pow(ma.mean, 2) + pow(mb.mean, 2) * ma.variance / ma.n / pow(ma.mean, 4),
+			 REL_TOL, "relative_lift_variance: v1/(n1 m0^2) + m1^2 v0/(n0 m0^4)");
+}
+
 int
 main(void)
 {
@@ -444,5 +527,6 @@ main(void)
 	test_ab_tests();
 	test_planning();
 	test_thompson();
+	test_metric_stats();
 	return tap_finish();
 }
