@@ -33,6 +33,7 @@
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "parser/parse_type.h"
 #include "common/numeric_double.h"
 #include "experiment/metric_key.h"
 #include "utils/builtins.h"
@@ -119,6 +120,67 @@ raw_expression(const char *key)
 	return linitial_node(ResTarget, s->targetList)->val;
 }
 
+/* Whether a type is a built-in base type (or an array of one) of pg_catalog */
+static bool
+catalog_base_type(Oid typid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	bool		ok = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_type type = (Form_pg_type) GETSTRUCT(tuple);
+
+		ok = type->typnamespace == PG_CATALOG_NAMESPACE && type->typtype == TYPTYPE_BASE;
+		ReleaseSysCache(tuple);
+	}
+	return ok;
+}
+
+/* Whether a qualified name (of a function or operator) names a schema other than pg_catalog */
+static bool
+other_schema(List *name)
+{
+	return list_length(name) > 1 &&
+		strcmp(strVal(list_nth(name, list_length(name) - 2)), "pg_catalog") != 0;
+}
+
+/*
+ * The raw parse tree, before it is analysed: analysing runs code of the
+ * types it names (a literal cast to a composite type with a domain column
+ * checks the domain's constraint while it is parsed), so every type named
+ * must already be a base type of pg_catalog, and every qualified function
+ * or operator one of pg_catalog.  Domains, composite, enum and range types
+ * are refused: their constraints, casts and input functions may be a
+ * user's code.
+ */
+static bool
+check_raw_node(Node *node, void *context)
+{
+	const char *key = context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, TypeName))
+	{
+		TypeName   *name = (TypeName *) node;
+		Type		type = name->pct_type ? NULL : LookupTypeName(NULL, name, NULL, false);
+		bool		ok = type != NULL && catalog_base_type(typeTypeId(type));
+
+		if (type != NULL)
+			ReleaseSysCache(type);
+		if (!ok)
+			refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+				   "it names a type that is not a built-in base type of pg_catalog");
+		return false;
+	}
+	if ((IsA(node, FuncCall) && other_schema(((FuncCall *) node)->funcname)) ||
+		(IsA(node, A_Expr) && other_schema(((A_Expr *) node)->name)))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+			   "it names a function or operator outside pg_catalog");
+	return raw_expression_tree_walker(node, check_raw_node, context);
+}
+
 /* check_functions_in_node's checker: true for what may not run */
 static bool
 forbidden_function(Oid funcid, void *context)
@@ -148,6 +210,10 @@ check_node(Node *node, void *context)
 		IsA(node, NextValueExpr))
 		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key,
 			   "sub-queries, parameters and session values are not allowed");
+	/* a domain's check, a row type's conversion: code that is not a function call */
+	if (IsA(node, CoerceToDomain) || IsA(node, ConvertRowtypeExpr))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+			   "it names a type that is not a built-in base type of pg_catalog");
 	if (check_functions_in_node(node, forbidden_function, NULL))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
 			   "it calls a function or operator that is not an immutable one of pg_catalog");
@@ -167,6 +233,7 @@ metric_key_sql(const char *key)
 	if (plain_key(key))
 		return psprintf("ml.outcome_number(d.outcome, %s)", quote_literal_cstr(key));
 	expr = raw_expression(key);
+	(void) check_raw_node(expr, (void *) key);
 	rel = table_openrv(makeRangeVar("ml", "mltrainingdata", -1), AccessShareLock);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = key;

@@ -272,5 +272,8 @@ always_valid_p_value(double diff, double se, double n, double alpha,
 	double		z = diff / se;
 	double		p = sqrt(nr2 + 1.0) * exp(-nr2 * z * z / (2.0 * (nr2 + 1.0)));
 
+	/* no test (an empty arm, no variance): NaN, as the fixed-horizon p-value, not 1 */
+	if (isnan(p))
+		return NAN;
 	return Min(p, 1.0);
 }

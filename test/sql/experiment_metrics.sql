@@ -60,6 +60,27 @@ SELECT ml.drop_metric('bad');
 SELECT error_of($$SELECT ml.create_metric('bad', key => 'current_user::text::float8')$$) AS session_value_key;
 SELECT ml.check_metric_key($$outcome ? 'done'$$) AS boolean_expression_as_0_1;
 SELECT ml.check_metric_key($$(outcome->>'m')::numeric * 2 -- a comment$$) AS comment_dropped;
+-- a key may not name a type that is not a built-in base type: a domain's CHECK, or a row type
+-- with a domain column cast from a literal (checked while the key is parsed), would run code of
+-- the metric's author as whoever analyses; nor a function or operator of another schema
+CREATE TABLE key_code_ran (at timestamptz);
+CREATE FUNCTION key_code(x float8) RETURNS boolean LANGUAGE plpgsql AS $f$
+BEGIN INSERT INTO key_code_ran VALUES (now()); RETURN true; END $f$;
+CREATE DOMAIN key_domain AS float8 CHECK (key_code(VALUE));
+CREATE DOMAIN key_text_domain AS text CHECK (key_code(length(VALUE)::float8));
+CREATE TYPE key_row AS (f key_text_domain);
+SELECT left(error_of($$SELECT ml.check_metric_key('(outcome->>''m'')::float8::public.key_domain')$$), 5) AS domain_cast,
+       left(error_of($$SELECT ml.check_metric_key('length(((''(x)''::public.key_row).f)::text)')$$), 5) AS row_literal,
+       left(error_of($$SELECT ml.check_metric_key('public.key_domain(1)')$$), 5) AS function_style_cast,
+       left(error_of($$SELECT ml.check_metric_key('public.key_code(1)::int')$$), 5) AS other_schema_function,
+       left(error_of($$SELECT ml.check_metric_key('1 OPERATOR(public.+) 1')$$), 5) AS other_schema_operator,
+       left(error_of($$SELECT ml.check_metric_key('(outcome->>''m'')::ml.experiment_result')$$), 5) AS row_type;
+SELECT left(error_of($$SELECT ml.create_metric('bad', key => '(outcome->>''m'')::float8::public.key_domain')$$), 5) AS created_with_domain;
+SELECT count(*) AS key_code_runs FROM key_code_ran;
+DROP TYPE key_row;
+DROP DOMAIN key_domain, key_text_domain;
+DROP FUNCTION key_code(float8);
+DROP TABLE key_code_ran;
 SELECT count(*) AS nothing_stored FROM ml.metrics WHERE name = 'bad';
 -- a plain key reads the outcome's number (a boolean as 0/1) in one lookup; anything else is no event
 SELECT ml.check_metric_key('minutes') AS plain_key_sql;
@@ -423,3 +444,13 @@ DELETE FROM ml.MLABTestResults WHERE test_name IN ('m_exp', 'm_copy', 'c_exp', '
 DELETE FROM ml.MLTrainingData WHERE task IN ('m_task', 'c_task');
 DELETE FROM ml.experiments WHERE name IN ('m_exp', 'm_copy', 'c_exp', 'srm_exp', 'm3_exp');
 DELETE FROM ml.metrics;
+
+-- an experiment without units: no test, so NULL p-values, sequential or not (not 1)
+SELECT name FROM ml.create_experiment('seq_empty', ARRAY['control', 'treatment']);
+SELECT name FROM ml.create_metric('seq_empty_m', key => 'm', aggregation => 'sum');
+SELECT variant, p_value IS NULL AS fixed_null,
+       (SELECT s.p_value IS NULL FROM ml.experiment_statistics('seq_empty', 'seq_empty_m', sequential => true) s
+         WHERE s.variant = f.variant) AS sequential_null
+  FROM ml.experiment_statistics('seq_empty', 'seq_empty_m') f ORDER BY variant;
+SELECT ml.drop_metric('seq_empty_m');
+DELETE FROM ml.experiments WHERE name = 'seq_empty';
