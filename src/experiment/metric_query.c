@@ -212,12 +212,41 @@ analysed_sql(const MetricPart *p, const char *column, bool zero_fill)
  * joined to it, then grouped by unit.  Any part may have a window, and a
  * covariate reaches back before the exposure.
  */
+/*
+ * A decision covariate's per-unit value: its aggregation over every
+ * decision of the unit in [exposure - lookback, exposure), whatever their
+ * experiment and variant (decisions before a unit's exposure do not carry
+ * the experiment), through the (unit_id, created_at) index.
+ */
+static char *
+covariate_sql(const MetricPart *z, const char *lookback)
+{
+	return psprintf("(SELECT %s FROM (SELECT d.created_at AS at, d.id, %s AS vz FROM ml.mltrainingdata d "
+					"WHERE d.unit_id OPERATOR(pg_catalog.=) (x.unit_id COLLATE pg_catalog.\"default\") "
+					"AND d.created_at OPERATOR(pg_catalog.<) x.exposed_at "
+					"AND d.created_at OPERATOR(pg_catalog.>=) "
+					"(x.exposed_at OPERATOR(pg_catalog.-) %s::pg_catalog.interval)) e)",
+					unit_value_sql(z, "e.vz", false, NULL), value_sql(z), quote_literal_cstr(lookback));
+}
+
 static char *
 units_joined_sql(const MetricPart *y, const MetricPart *z, const char *vz,
 				 bool same_value, bool covariate, const char *lookback)
 {
 	StringInfoData units;
 
+	if (covariate && z->source == 'd')
+	{
+		initStringInfo(&units);
+		appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z "
+						 "FROM ml.experiment_exposures x LEFT JOIN %s"
+						 "AND e.at OPERATOR(pg_catalog.>=) x.exposed_at "
+						 "WHERE x.experiment OPERATOR(pg_catalog.=) $1 "
+						 "GROUP BY x.unit_id, x.variant, x.exposed_at",
+						 unit_value_sql(y, "e.vy", false, NULL), covariate_sql(z, lookback),
+						 events_sql(y, NULL, false));
+		return units.data;
+	}
 	initStringInfo(&units);
 	appendStringInfo(&units, "SELECT x.variant, %s AS y, %s AS z "
 					 "FROM ml.experiment_exposures x LEFT JOIN %s"

@@ -454,3 +454,39 @@ SELECT variant, p_value IS NULL AS fixed_null,
   FROM ml.experiment_statistics('seq_empty', 'seq_empty_m') f ORDER BY variant;
 SELECT ml.drop_metric('seq_empty_m');
 DELETE FROM ml.experiments WHERE name = 'seq_empty';
+
+-- CUPED from decisions made before the exposure, which carry no experiment (a unit's history):
+-- the covariate is every decision of the unit in the lookback before its exposure, whatever its
+-- experiment; a decision older than the lookback, or another unit's, is not counted
+SELECT name FROM ml.create_experiment('cu_history', ARRAY['control', 'treatment']);
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant, exposed_at)
+SELECT 'cu_history', 'cuh' || u, CASE WHEN u % 2 = 0 THEN 'control' ELSE 'treatment' END, '2026-01-10'
+  FROM generate_series(1, 200) u;
+INSERT INTO ml.MLTrainingData (task, unit_id, features, decision, outcome, created_at)
+SELECT 'cuh_task', 'cuh' || u, '{}'::jsonb, '{}'::jsonb, jsonb_build_object('cuh_minutes', (u * 37) % 50), '2026-01-05'::timestamptz
+  FROM generate_series(1, 200) u
+UNION ALL
+SELECT 'cuh_task', 'cuh' || u, '{}', '{}', jsonb_build_object('cuh_minutes', 1000), '2025-12-01'
+  FROM generate_series(1, 200) u;
+INSERT INTO ml.MLTrainingData (task, unit_id, features, decision, outcome, created_at, experiment, variant)
+SELECT 'cuh_task', 'cuh' || u, '{}', '{}',
+       jsonb_build_object('cuh_minutes', (u * 37) % 50 + CASE WHEN u % 2 = 1 THEN 2 ELSE 0 END + (u * 13) % 5),
+       '2026-01-12', 'cu_history', CASE WHEN u % 2 = 0 THEN 'control' ELSE 'treatment' END
+  FROM generate_series(1, 200) u;
+SELECT name FROM ml.create_metric('cuh_minutes', key => 'cuh_minutes', aggregation => 'sum', covariate => 'cuh_minutes');
+-- by hand: theta from the pooled arms' covariance of (post, pre) over the pre's variance
+WITH u AS (SELECT x.variant, (SELECT sum((d.outcome->>'cuh_minutes')::float8) FROM ml.MLTrainingData d
+                               WHERE d.unit_id = x.unit_id AND d.experiment = 'cu_history') AS y,
+                  (SELECT coalesce(sum((d.outcome->>'cuh_minutes')::float8), 0) FROM ml.MLTrainingData d
+                    WHERE d.unit_id = x.unit_id AND d.created_at >= x.exposed_at - interval '14 days'
+                      AND d.created_at < x.exposed_at) AS z
+             FROM ml.experiment_exposures x WHERE x.experiment = 'cu_history')
+SELECT s.variant, round(s.lift::numeric, 3) AS lift, round(s.cuped_lift::numeric, 3) AS cuped_lift,
+       abs(s.cuped_lift - ((SELECT avg(y) - (SELECT covar_samp(y, z) / var_samp(z) FROM u) * avg(z) FROM u WHERE variant = 'treatment')
+                           - (SELECT avg(y) - (SELECT covar_samp(y, z) / var_samp(z) FROM u) * avg(z) FROM u WHERE variant = 'control'))) < 1e-9
+           AS cuped_lift_by_hand,
+       s.variance_reduction > 0.8 AS variance_reduced
+  FROM ml.experiment_statistics('cu_history', 'cuh_minutes') s WHERE s.variant = 'treatment';
+SELECT ml.drop_metric('cuh_minutes');
+DELETE FROM ml.MLTrainingData WHERE task = 'cuh_task';
+DELETE FROM ml.experiments WHERE name = 'cu_history';
