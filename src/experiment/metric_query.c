@@ -381,6 +381,39 @@ count_column(HeapTuple row, TupleDesc desc, int column)
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
+/*
+ * Runs the metric's statement.  A per-unit value whose square is beyond a
+ * double (a stray 1e200 in one event) makes the variance overflow: said as
+ * what it is, with the way out, instead of float8's bare error.
+ */
+static void
+execute_metric(SPIPlanPtr plan, Datum arg, const char *name)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		if (SPI_execute_plan(plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "learnloop could not aggregate metric \"%s\"", name);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		if (error->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("metric \"%s\" has per-unit values too large for its statistics: %s",
+						name, error->message),
+				 errhint("Cap the metric (ml.create_metric's cap and cap_type => 'absolute'), or find the event with the stray value.")));
+	}
+	PG_END_TRY();
+}
+
 void
 metric_moments(const ExperimentConfig *exp, const MetricDef *def, bool zero_fill,
 			   MetricArm *out)
@@ -404,8 +437,7 @@ metric_moments(const ExperimentConfig *exp, const MetricDef *def, bool zero_fill
 		out[i].m.var_z = out[i].m.cov_yz = NAN;
 	}
 	SPI_connect();
-	if (SPI_execute_plan(plan_for(sql), &arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not aggregate metric \"%s\"", def->main.name);
+	execute_metric(plan_for(sql), arg, def->main.name);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];

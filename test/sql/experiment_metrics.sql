@@ -490,3 +490,19 @@ SELECT s.variant, round(s.lift::numeric, 3) AS lift, round(s.cuped_lift::numeric
 SELECT ml.drop_metric('cuh_minutes');
 DELETE FROM ml.MLTrainingData WHERE task = 'cuh_task';
 DELETE FROM ml.experiments WHERE name = 'cu_history';
+
+-- a stray huge value: a clear error that says how out (cap the metric), not float8's overflow;
+-- capped, the analysis runs
+SELECT name FROM ml.create_experiment('huge', ARRAY['control', 'treatment']);
+INSERT INTO ml.experiment_exposures (experiment, unit_id, variant)
+SELECT 'huge', 'hg' || u, CASE WHEN u % 2 = 0 THEN 'control' ELSE 'treatment' END FROM generate_series(1, 10) u;
+INSERT INTO ml.MLTrainingData (task, unit_id, features, decision, outcome, experiment, variant)
+SELECT 'hg_task', 'hg' || u, '{}', '{}', jsonb_build_object('hg', CASE WHEN u = 3 THEN 1e200 ELSE u END),
+       'huge', CASE WHEN u % 2 = 0 THEN 'control' ELSE 'treatment' END FROM generate_series(1, 10) u;
+SELECT name FROM ml.create_metric('hg_sum', key => 'hg', aggregation => 'sum');
+SELECT name FROM ml.create_metric('hg_capped', key => 'hg', aggregation => 'sum', cap => 100, cap_type => 'absolute');
+SELECT left(error_of($$SELECT * FROM ml.experiment_statistics('huge', 'hg_sum')$$), 60) AS huge_value;
+SELECT variant, mean FROM ml.experiment_statistics('huge', 'hg_capped') ORDER BY variant;
+SELECT ml.drop_metric('hg_sum'), ml.drop_metric('hg_capped');
+DELETE FROM ml.MLTrainingData WHERE task = 'hg_task';
+DELETE FROM ml.experiments WHERE name = 'huge';
