@@ -120,6 +120,16 @@ raw_expression(const char *key)
 	return linitial_node(ResTarget, s->targetList)->val;
 }
 
+/* Whether a type identifies catalog objects (oid, the reg* types) */
+static bool
+object_identifier(Oid t)
+{
+	return t == OIDOID || t == REGPROCOID || t == REGPROCEDUREOID ||
+		t == REGOPEROID || t == REGOPERATOROID || t == REGCLASSOID ||
+		t == REGCOLLATIONOID || t == REGTYPEOID || t == REGROLEOID ||
+		t == REGNAMESPACEOID || t == REGCONFIGOID || t == REGDICTIONARYOID;
+}
+
 /* Whether a type is a built-in base type (or an array of one) of pg_catalog */
 static bool
 catalog_base_type(Oid typid)
@@ -131,7 +141,9 @@ catalog_base_type(Oid typid)
 	{
 		Form_pg_type type = (Form_pg_type) GETSTRUCT(tuple);
 
-		ok = type->typnamespace == PG_CATALOG_NAMESPACE && type->typtype == TYPTYPE_BASE;
+		/* and not an object identifier: a key has no business naming objects */
+		ok = type->typnamespace == PG_CATALOG_NAMESPACE && type->typtype == TYPTYPE_BASE &&
+			!object_identifier(typid);
 		ReleaseSysCache(tuple);
 	}
 	return ok;
@@ -199,6 +211,35 @@ forbidden_function(Oid funcid, void *context)
 	return forbidden;
 }
 
+/*
+ * Whether a function called by name takes an object's OID, a cstring, an
+ * internal or an "any": an immutable function of pg_catalog is not pure
+ * then (satisfies_hash_partition opens the relation it is given, and
+ * building its partition key simplifies the key's expressions, running
+ * functions of the table's owner as whoever analyses).
+ */
+static bool
+object_argument(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		found = true;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tuple);
+
+		found = false;
+		for (int i = 0; !found && i < proc->pronargs; i++)
+		{
+			Oid			t = proc->proargtypes.values[i];
+
+			found = object_identifier(t) || t == CSTRINGOID || t == INTERNALOID || t == ANYOID;
+		}
+		ReleaseSysCache(tuple);
+	}
+	return found;
+}
+
 static bool
 check_node(Node *node, void *context)
 {
@@ -214,6 +255,9 @@ check_node(Node *node, void *context)
 	if (IsA(node, CoerceToDomain) || IsA(node, ConvertRowtypeExpr))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
 			   "it names a type that is not a built-in base type of pg_catalog");
+	if (IsA(node, FuncExpr) && object_argument(((FuncExpr *) node)->funcid))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+			   "it calls a function that takes an object's identifier or an internal value");
 	if (check_functions_in_node(node, forbidden_function, NULL))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
 			   "it calls a function or operator that is not an immutable one of pg_catalog");

@@ -75,6 +75,17 @@ SELECT left(error_of($$SELECT ml.check_metric_key('(outcome->>''m'')::float8::pu
        left(error_of($$SELECT ml.check_metric_key('public.key_code(1)::int')$$), 5) AS other_schema_function,
        left(error_of($$SELECT ml.check_metric_key('1 OPERATOR(public.+) 1')$$), 5) AS other_schema_operator,
        left(error_of($$SELECT ml.check_metric_key('(outcome->>''m'')::ml.experiment_result')$$), 5) AS row_type;
+-- nor call a function of pg_catalog that takes an object's identifier: satisfies_hash_partition
+-- is immutable, yet opening the partitioned table it names simplifies the partition key's
+-- expressions, which inlines and runs functions of the table's owner as the analyst
+CREATE FUNCTION key_h(int) RETURNS int LANGUAGE sql IMMUTABLE SET search_path = public AS 'SELECT $1 + 1';
+CREATE TABLE key_hp (a int) PARTITION BY HASH (key_h(a));
+ALTER FUNCTION key_h(int) RESET ALL;
+SELECT left(error_of($$SELECT ml.check_metric_key('pg_catalog.satisfies_hash_partition(''public.key_hp''::pg_catalog.regclass, 1, 0, 1)')$$), 5) AS hash_partition,
+       left(error_of($$SELECT ml.check_metric_key('pg_catalog.satisfies_hash_partition(16384::oid, 1, 0, 1)')$$), 5) AS by_oid,
+       left(error_of($$SELECT ml.check_metric_key('length(''public.key_hp''::regclass::text)')$$), 5) AS regclass_literal;
+DROP TABLE key_hp;
+DROP FUNCTION key_h(int);
 SELECT left(error_of($$SELECT ml.create_metric('bad', key => '(outcome->>''m'')::float8::public.key_domain')$$), 5) AS created_with_domain;
 SELECT count(*) AS key_code_runs FROM key_code_ran;
 DROP TYPE key_row;
