@@ -11,6 +11,7 @@ packages=(
   valgrind python3 curl openssl
   prometheus-postgres-exporter prometheus-sql-exporter chromium python3-pil
   python3-xgboost
+  python3-pandas
 )
 
 missing=()
