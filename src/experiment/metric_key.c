@@ -212,32 +212,64 @@ forbidden_function(Oid funcid, void *context)
 }
 
 /*
- * Whether a function called by name takes an object's OID, a cstring, an
- * internal or an "any": an immutable function of pg_catalog is not pure
- * then (satisfies_hash_partition opens the relation it is given, and
- * building its partition key simplifies the key's expressions, running
- * functions of the table's owner as whoever analyses).
+ * Whether a value of this type is plain data: a number, a boolean, text,
+ * JSON, a date or time, or an array of one.  A function of pg_catalog
+ * that takes or gives anything else (an object's identifier, a cstring,
+ * an internal, an "any", a polymorphic type, a row) may reach other
+ * objects: satisfies_hash_partition, immutable, opens the partitioned
+ * table it is given, and building its partition key simplifies the key's
+ * expressions, running the table owner's functions as whoever analyses.
  */
 static bool
-object_argument(Oid funcid)
+plain_data_type(Oid t)
+{
+	Oid			element = get_element_type(t);
+
+	if (OidIsValid(element))
+		t = element;
+	switch (t)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case JSONOID:
+		case JSONBOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Whether a function called by name (or through an operator) takes or gives more than plain data */
+static bool
+beyond_plain_data(Oid funcid)
 {
 	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	bool		found = true;
+	bool		beyond = true;
 
 	if (HeapTupleIsValid(tuple))
 	{
 		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tuple);
 
-		found = false;
-		for (int i = 0; !found && i < proc->pronargs; i++)
-		{
-			Oid			t = proc->proargtypes.values[i];
-
-			found = object_identifier(t) || t == CSTRINGOID || t == INTERNALOID || t == ANYOID;
-		}
+		beyond = proc->proretset || !plain_data_type(proc->prorettype);
+		for (int i = 0; !beyond && i < proc->pronargs; i++)
+			beyond = !plain_data_type(proc->proargtypes.values[i]);
 		ReleaseSysCache(tuple);
 	}
-	return found;
+	return beyond;
 }
 
 static bool
@@ -255,9 +287,10 @@ check_node(Node *node, void *context)
 	if (IsA(node, CoerceToDomain) || IsA(node, ConvertRowtypeExpr))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
 			   "it names a type that is not a built-in base type of pg_catalog");
-	if (IsA(node, FuncExpr) && object_argument(((FuncExpr *) node)->funcid))
+	if ((IsA(node, FuncExpr) && beyond_plain_data(((FuncExpr *) node)->funcid)) ||
+		(IsA(node, OpExpr) && beyond_plain_data(((OpExpr *) node)->opfuncid)))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
-			   "it calls a function that takes an object's identifier or an internal value");
+			   "it calls a function or operator that takes or gives more than numbers, booleans, text, JSON, dates and times");
 	if (check_functions_in_node(node, forbidden_function, NULL))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
 			   "it calls a function or operator that is not an immutable one of pg_catalog");
