@@ -28,12 +28,16 @@
 #define METRIC_SQL \
 	"SELECT source, key, kind, aggregation, numerator, denominator, direction, " \
 	"conversion_window::pg_catalog.text, cap, cap_type, min_units, covariate, " \
-	"covariate_lookback::pg_catalog.text, alpha FROM ml.metrics WHERE name OPERATOR(pg_catalog.=) $1"
+	"covariate_lookback::pg_catalog.text, alpha, " \
+	"conversion_window OPERATOR(pg_catalog.>) '0'::pg_catalog.interval, " \
+	"covariate_lookback OPERATOR(pg_catalog.>) '0'::pg_catalog.interval " \
+	"FROM ml.metrics WHERE name OPERATOR(pg_catalog.=) $1"
 
 enum
 {
 	C_SOURCE = 1, C_KEY, C_KIND, C_AGGREGATION, C_NUMERATOR, C_DENOMINATOR, C_DIRECTION,
-	C_WINDOW, C_CAP, C_CAP_TYPE, C_MIN_UNITS, C_COVARIATE, C_LOOKBACK, C_ALPHA
+	C_WINDOW, C_CAP, C_CAP_TYPE, C_MIN_UNITS, C_COVARIATE, C_LOOKBACK, C_ALPHA,
+	C_WINDOW_POSITIVE, C_LOOKBACK_POSITIVE
 };
 
 static SPIPlanPtr metric_plan = NULL;
@@ -82,6 +86,16 @@ column_float(int column, bool *isnull)
 	return *isnull ? NAN : DatumGetFloat8(d);
 }
 
+/* a boolean column of the row read: true only when true */
+static bool
+column_true(int column)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
 /* One row of ml.metrics into part (and the fields of def when def is given) */
 static bool
 read_row(const char *name, MetricPart *part, MetricDef *def, char **numerator,
@@ -116,6 +130,9 @@ read_row(const char *name, MetricPart *part, MetricDef *def, char **numerator,
 	if (part->kind == 'p' && strchr("axl", part->aggregation) == NULL)
 		bad_row(name, "a proportion is aggregated by any, last or max");
 	part->window = column_text(C_WINDOW);
+	/* the table's CHECK says so, but a row is checked as read: a window <= 0 would drop every event */
+	if (part->window != NULL && !column_true(C_WINDOW_POSITIVE))
+		bad_row(name, "conversion_window must be positive");
 	part->cap = column_float(C_CAP, &isnull);
 	part->capped = !isnull;
 	part->cap_percentile = column_choice(name, C_CAP_TYPE, "cap_type", cap_types, "pa", 2, false) == 'p';
@@ -133,6 +150,8 @@ read_row(const char *name, MetricPart *part, MetricDef *def, char **numerator,
 	if (!isnull && !(def->alpha > 0 && def->alpha < 1))
 		bad_row(name, "alpha must be between 0 and 1");
 	def->lookback = column_text(C_LOOKBACK);
+	if (def->lookback != NULL && !column_true(C_LOOKBACK_POSITIVE))
+		bad_row(name, "covariate_lookback must be positive");
 	*numerator = column_text(C_NUMERATOR);
 	*denominator = column_text(C_DENOMINATOR);
 	*covariate = column_text(C_COVARIATE);

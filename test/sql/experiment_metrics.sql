@@ -414,6 +414,19 @@ INSERT INTO ml.metrics (name, key, kind, numerator, denominator) VALUES ('sneaky
 SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_ratio')$$) AS unknown_part_refused;
 UPDATE ml.metrics SET numerator = 'minutes_per_decision' WHERE name = 'sneaky_ratio';
 SELECT error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_ratio')$$) AS ratio_part_refused;
+-- a window or lookback of 0 or less (possible only with the table's CHECK dropped) is refused
+-- as the row is read, not taken as "no event"
+SELECT con.conname AS window_check FROM pg_constraint con
+ WHERE con.conrelid = 'ml.metrics'::regclass AND pg_get_constraintdef(con.oid) LIKE '%conversion_window >%' \gset
+SELECT con.conname AS lookback_check FROM pg_constraint con
+ WHERE con.conrelid = 'ml.metrics'::regclass AND pg_get_constraintdef(con.oid) LIKE '%covariate_lookback >%' \gset
+BEGIN;
+ALTER TABLE ml.metrics DROP CONSTRAINT :"window_check", DROP CONSTRAINT :"lookback_check";
+INSERT INTO ml.metrics (name, key, kind, aggregation, conversion_window) VALUES ('sneaky_window', 'minutes', 'mean', 'sum', '-1 day');
+SELECT split_part(error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_window')$$), ' | ', 1) AS negative_window_refused;
+UPDATE ml.metrics SET conversion_window = NULL, covariate = 'sneaky_window', covariate_lookback = '0' WHERE name = 'sneaky_window';
+SELECT split_part(error_of($$SELECT * FROM ml.experiment_statistics('m_exp', 'sneaky_window')$$), ' | ', 1) AS zero_lookback_refused;
+ROLLBACK;
 DELETE FROM ml.metrics WHERE name LIKE 'sneaky%';
 
 -- three variants: the decision ships the best of the better ones
