@@ -120,97 +120,6 @@ raw_expression(const char *key)
 	return linitial_node(ResTarget, s->targetList)->val;
 }
 
-/* Whether a type identifies catalog objects (oid, the reg* types) */
-static bool
-object_identifier(Oid t)
-{
-	return t == OIDOID || t == REGPROCOID || t == REGPROCEDUREOID ||
-		t == REGOPEROID || t == REGOPERATOROID || t == REGCLASSOID ||
-		t == REGCOLLATIONOID || t == REGTYPEOID || t == REGROLEOID ||
-		t == REGNAMESPACEOID || t == REGCONFIGOID || t == REGDICTIONARYOID;
-}
-
-/* Whether a type is a built-in base type (or an array of one) of pg_catalog */
-static bool
-catalog_base_type(Oid typid)
-{
-	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	bool		ok = false;
-
-	if (HeapTupleIsValid(tuple))
-	{
-		Form_pg_type type = (Form_pg_type) GETSTRUCT(tuple);
-
-		/* and not an object identifier: a key has no business naming objects */
-		ok = type->typnamespace == PG_CATALOG_NAMESPACE && type->typtype == TYPTYPE_BASE &&
-			!object_identifier(typid);
-		ReleaseSysCache(tuple);
-	}
-	return ok;
-}
-
-/* Whether a qualified name (of a function or operator) names a schema other than pg_catalog */
-static bool
-other_schema(List *name)
-{
-	return list_length(name) > 1 &&
-		strcmp(strVal(list_nth(name, list_length(name) - 2)), "pg_catalog") != 0;
-}
-
-/*
- * The raw parse tree, before it is analysed: analysing runs code of the
- * types it names (a literal cast to a composite type with a domain column
- * checks the domain's constraint while it is parsed), so every type named
- * must already be a base type of pg_catalog, and every qualified function
- * or operator one of pg_catalog.  Domains, composite, enum and range types
- * are refused: their constraints, casts and input functions may be a
- * user's code.
- */
-static bool
-check_raw_node(Node *node, void *context)
-{
-	const char *key = context;
-
-	if (node == NULL)
-		return false;
-	if (IsA(node, TypeName))
-	{
-		TypeName   *name = (TypeName *) node;
-		Type		type = name->pct_type ? NULL : LookupTypeName(NULL, name, NULL, false);
-		bool		ok = type != NULL && catalog_base_type(typeTypeId(type));
-
-		if (type != NULL)
-			ReleaseSysCache(type);
-		if (!ok)
-			refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
-				   "it names a type that is not a built-in base type of pg_catalog");
-		return false;
-	}
-	if ((IsA(node, FuncCall) && other_schema(((FuncCall *) node)->funcname)) ||
-		(IsA(node, A_Expr) && other_schema(((A_Expr *) node)->name)))
-		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
-			   "it names a function or operator outside pg_catalog");
-	return raw_expression_tree_walker(node, check_raw_node, context);
-}
-
-/* check_functions_in_node's checker: true for what may not run */
-static bool
-forbidden_function(Oid funcid, void *context)
-{
-	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	bool		forbidden = true;
-
-	if (HeapTupleIsValid(tuple))
-	{
-		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tuple);
-
-		forbidden = proc->pronamespace != PG_CATALOG_NAMESPACE ||
-			proc->provolatile != PROVOLATILE_IMMUTABLE;
-		ReleaseSysCache(tuple);
-	}
-	return forbidden;
-}
-
 /*
  * Whether a value of this type is plain data: a number, a boolean, text,
  * JSON, a date or time, or an array of one.  A function of pg_catalog
@@ -253,6 +162,70 @@ plain_data_type(Oid t)
 	}
 }
 
+/* Whether a qualified name (of a function or operator) names a schema other than pg_catalog */
+static bool
+other_schema(List *name)
+{
+	return list_length(name) > 1 &&
+		strcmp(strVal(list_nth(name, list_length(name) - 2)), "pg_catalog") != 0;
+}
+
+/*
+ * The raw parse tree, before it is analysed: analysing runs code of the
+ * types it names (a literal cast to a composite type with a domain column
+ * checks the domain's constraint while it is parsed; a regclass[] literal
+ * looks names up in the catalog), so every type named must already be
+ * plain data (plain_data_type), every qualified function or operator one
+ * of pg_catalog, and there is no COLLATE (a collation is an object of its
+ * owner).
+ */
+static bool
+check_raw_node(Node *node, void *context)
+{
+	const char *key = context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, TypeName))
+	{
+		TypeName   *name = (TypeName *) node;
+		Type		type = name->pct_type ? NULL : LookupTypeName(NULL, name, NULL, false);
+		bool		ok = type != NULL && plain_data_type(typeTypeId(type));
+
+		if (type != NULL)
+			ReleaseSysCache(type);
+		if (!ok)
+			refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+				   "it names a type that is not a number, boolean, text, JSON, date or time");
+		return false;
+	}
+	if (IsA(node, CollateClause))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key, "COLLATE is not allowed");
+	if ((IsA(node, FuncCall) && other_schema(((FuncCall *) node)->funcname)) ||
+		(IsA(node, A_Expr) && other_schema(((A_Expr *) node)->name)))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+			   "it names a function or operator outside pg_catalog");
+	return raw_expression_tree_walker(node, check_raw_node, context);
+}
+
+/* check_functions_in_node's checker: true for what may not run */
+static bool
+forbidden_function(Oid funcid, void *context)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		forbidden = true;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tuple);
+
+		forbidden = proc->pronamespace != PG_CATALOG_NAMESPACE ||
+			proc->provolatile != PROVOLATILE_IMMUTABLE;
+		ReleaseSysCache(tuple);
+	}
+	return forbidden;
+}
+
 /* Whether a function called by name (or through an operator) takes or gives more than plain data */
 static bool
 beyond_plain_data(Oid funcid)
@@ -283,10 +256,18 @@ check_node(Node *node, void *context)
 		IsA(node, NextValueExpr))
 		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key,
 			   "sub-queries, parameters and session values are not allowed");
-	/* a domain's check, a row type's conversion: code that is not a function call */
-	if (IsA(node, CoerceToDomain) || IsA(node, ConvertRowtypeExpr))
+	/*
+	 * Every value is plain data, so that every node's functions (output
+	 * functions of XMLELEMENT, the operators of NULLIF, IN, row
+	 * comparisons, a domain's check) are those of plain data too.
+	 */
+	if (!IsA(node, List) && !IsA(node, CaseWhen) && !plain_data_type(exprType(node)))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
-			   "it names a type that is not a built-in base type of pg_catalog");
+			   "it makes a value that is not a number, boolean, text, JSON, date or time");
+	if (IsA(node, CoerceToDomain) || IsA(node, ConvertRowtypeExpr) || IsA(node, XmlExpr) ||
+		IsA(node, CollateExpr))
+		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,
+			   "domains, row conversions, XML and COLLATE are not allowed");
 	if ((IsA(node, FuncExpr) && beyond_plain_data(((FuncExpr *) node)->funcid)) ||
 		(IsA(node, OpExpr) && beyond_plain_data(((OpExpr *) node)->opfuncid)))
 		refuse(ERRCODE_INSUFFICIENT_PRIVILEGE, key,

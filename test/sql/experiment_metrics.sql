@@ -86,6 +86,15 @@ SELECT left(error_of($$SELECT ml.check_metric_key('pg_catalog.satisfies_hash_par
        left(error_of($$SELECT ml.check_metric_key('length(''public.key_hp''::regclass::text)')$$), 5) AS regclass_literal;
 DROP TABLE key_hp;
 DROP FUNCTION key_h(int);
+-- every value a key makes is plain data, so no node reaches the catalog or other output
+-- functions: arrays of object identifiers, XML (its output functions), text search and JSON
+-- path values inside NULLIF or IN, a whole row; and no COLLATE (a collation is its owner's)
+SELECT left(error_of($$SELECT ml.check_metric_key('(''{pg_authid}''::regclass[]) IS NULL')$$), 5) AS regclass_array,
+       left(error_of($$SELECT ml.check_metric_key('length(xmlserialize(content xmlelement(name a, outcome) as text))')$$), 5) AS xml,
+       left(error_of($$SELECT ml.check_metric_key('nullif(''x''::tsquery, ''y''::tsquery) IS NULL')$$), 5) AS tsquery_nullif,
+       left(error_of($$SELECT ml.check_metric_key('outcome @? ANY(ARRAY[''$.a''::jsonpath])')$$), 5) AS jsonpath_any,
+       left(error_of($$SELECT ml.check_metric_key('length(d::text)')$$), 5) AS whole_row,
+       left(error_of($$SELECT ml.check_metric_key('(task COLLATE "C") = ''a''')$$), 5) AS collate;
 SELECT left(error_of($$SELECT ml.create_metric('bad', key => '(outcome->>''m'')::float8::public.key_domain')$$), 5) AS created_with_domain;
 SELECT count(*) AS key_code_runs FROM key_code_ran;
 DROP TYPE key_row;
