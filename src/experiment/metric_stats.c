@@ -134,25 +134,13 @@ AbTestResult
 metric_t_test(const ArmStatistic *b, const ArmStatistic *a, double base,
 			  double lift_variance, double alpha)
 {
-	AbTestResult res;
-	double		vb = b->variance / b->n;
-	double		va = a->variance / a->n;
-	double		tq;
-	double		se_lift;
+	/* as gbstats, no test without variance in both arms (NaN makes welch_test's se NaN) */
+	AbTestResult res = welch_test(b->mean, b->variance > 0.0 ? b->variance : NAN, b->n,
+								  a->mean, a->variance > 0.0 ? a->variance : NAN, a->n, alpha);
+	double		tq = -student_t_quantile(0.5 * alpha, res.df);
+	double		se_lift = sqrt(lift_variance);
 
-	res.diff = b->mean - a->mean;
-	res.se = sqrt(vb + va);
-	res.df = (vb + va) * (vb + va) /
-		(vb * vb / (b->n - 1.0) + va * va / (a->n - 1.0));
-	if (!(res.se > 0.0) || !(b->variance > 0.0) || !(a->variance > 0.0) ||
-		b->n < 2.0 || a->n < 2.0)
-		res.se = res.df = NAN;
-	res.stat = res.diff / res.se;
-	res.p_value = 2.0 * student_t_cdf(-fabs(res.stat), res.df);
-	tq = -student_t_quantile(0.5 * alpha, res.df);
-	res.ci_low = res.diff - tq * res.se;
-	res.ci_high = res.diff + tq * res.se;
-	se_lift = sqrt(lift_variance);
+	/* the relative lift on the control's mean, its interval from the t quantile */
 	if (base == 0.0 || !isfinite(base))
 		res.lift = res.lift_ci_low = res.lift_ci_high = NAN;
 	else

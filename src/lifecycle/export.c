@@ -98,8 +98,6 @@ learnloop_export_model(PG_FUNCTION_ARGS)
 	XgbHandles *xgb;
 	BoosterHandle booster;
 	bst_ulong	num_feature;
-	bst_ulong	len;
-	const char *buf;
 	bytea	   *out;
 
 	args_not_null(fcinfo, 0, "name", "Pass the name of a model in ml.models.");
@@ -136,11 +134,7 @@ learnloop_export_model(PG_FUNCTION_ARGS)
 						text_to_cstring(PG_GETARG_TEXT_PP(0)), (unsigned long) num_feature, schema->nfeatures),
 				 errhint("Its row in ml.models is damaged: export another version (ml.model_history lists them).")));
 	name_features(booster, schema);
-	xgb_check(XGBoosterSaveModelToBuffer(booster, format == 0 ? "{\"format\": \"json\"}" : "{\"format\": \"ubj\"}",
-										 &len, &buf));
-	out = palloc(VARHDRSZ + len);
-	SET_VARSIZE(out, VARHDRSZ + len);
-	memcpy(VARDATA(out), buf, len);
+	out = xgb_save_model(booster, format == 0 ? "json" : "ubj");
 	xgb_free_booster(xgb, booster);
 	PG_RETURN_BYTEA_P(out);
 }

@@ -220,21 +220,6 @@ import_params(const char *format, const ImportedModel *im)
 	return out.data;
 }
 
-/* The model's bytes as they are stored: UBJSON, as ml.train stores them. */
-static bytea *
-save_ubj(BoosterHandle booster)
-{
-	bst_ulong	len;
-	const char *buf;
-	bytea	   *out;
-
-	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"ubj\"}", &len, &buf));
-	out = palloc(VARHDRSZ + len);
-	SET_VARSIZE(out, VARHDRSZ + len);
-	memcpy(VARDATA(out), buf, len);
-	return out;
-}
-
 /*
  * Everything decided before the row is written: the bytes read, checked
  * and loaded by XGBoost, the feature schema built and checked against
@@ -284,7 +269,7 @@ prepare_row(FunctionCallInfo fcinfo, ImportRow *row)
 	row->task = task_name(schema.task);
 	row->params = import_params(format, &im);
 	row->feature_schema = schema_json(&schema, "");
-	row->model = save_ubj(booster);
+	row->model = xgb_save_model(booster, "ubj");
 	row->objective = im.objective;
 	row->evaluator = serving_evaluator(booster);
 	xgb_free_booster(xgb, booster);

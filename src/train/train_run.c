@@ -236,20 +236,6 @@ importance_json(BoosterHandle booster)
 	return out.data;
 }
 
-static bytea *
-save_model(BoosterHandle booster)
-{
-	bst_ulong	len;
-	const char *buf;
-	bytea	   *model;
-
-	xgb_check(XGBoosterSaveModelToBuffer(booster, "{\"format\": \"ubj\"}", &len, &buf));
-	model = palloc(VARHDRSZ + len);
-	SET_VARSIZE(model, VARHDRSZ + len);
-	memcpy(VARDATA(model), buf, len);
-	return model;
-}
-
 static void *
 context_alloc(void *arg, size_t size)
 {
@@ -296,7 +282,7 @@ keep_winner(TrainRun *run, const Candidate *best, BoosterHandle booster)
 {
 	run->objective = best->objective;
 	run->rounds = best->rounds;
-	run->model = save_model(booster);
+	run->model = xgb_save_model(booster, "ubj");
 	run->importance = importance_json(booster);
 	run->evaluator = serving_evaluator(booster);
 	run->reference = reference_build_json(run, booster);

@@ -127,6 +127,26 @@ xgb_booster_from_buffer(XgbHandles *h, const void *buf, size_t len)
 	return b;
 }
 
+/*
+ * A booster's model as bytes, in XGBoost's "ubj" or "json" format: what
+ * ml.models stores (ubj), and what ml.export_model returns.  The buffer is
+ * XGBoost's until its next call, so it is copied at once.
+ */
+bytea *
+xgb_save_model(BoosterHandle booster, const char *format)
+{
+	bst_ulong	len;
+	const char *buf;
+	bytea	   *out;
+
+	xgb_check(XGBoosterSaveModelToBuffer(booster, psprintf("{\"format\": \"%s\"}", format),
+										 &len, &buf));
+	out = palloc(VARHDRSZ + len);
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(VARDATA(out), buf, len);
+	return out;
+}
+
 /* The first rounds of a booster: what early stopping keeps. */
 BoosterHandle
 xgb_booster_slice(XgbHandles *h, BoosterHandle booster, int rounds)

@@ -29,6 +29,7 @@ extern DMatrixHandle xgb_dmatrix(XgbHandles *h, const float *data, int64 nrows,
 								 int ncols, int nthread);
 extern BoosterHandle xgb_booster(XgbHandles *h, DMatrixHandle *cache, int ncache);
 extern BoosterHandle xgb_booster_from_buffer(XgbHandles *h, const void *buf, size_t len);
+extern bytea *xgb_save_model(BoosterHandle booster, const char *format);
 extern BoosterHandle xgb_booster_slice(XgbHandles *h, BoosterHandle booster, int rounds);
 extern float *xgb_predict(BoosterHandle booster, DMatrixHandle dm, int64 n, int *ncols);
 extern void xgb_set_names(DMatrixHandle dm, const char **names, const char **types, int n);
