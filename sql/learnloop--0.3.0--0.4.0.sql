@@ -1322,15 +1322,20 @@ CREATE FUNCTION ml.train(
     evaluate_on            text DEFAULT 'all',
     deploy_guards          jsonb DEFAULT NULL,
     deploy_metric          text DEFAULT NULL,
-    policy_evaluation      jsonb DEFAULT NULL)
+    policy_evaluation      jsonb DEFAULT NULL,
+    cohort_column          text DEFAULT NULL,
+    min_cohort_rows        integer DEFAULT 200,
+    base_model             text DEFAULT NULL,
+    base_version           integer DEFAULT NULL,
+    refresh                boolean DEFAULT false)
 RETURNS TABLE (model_name text, version integer, hyperparams jsonb, metric_name text,
                score double precision, champion_score double precision, deployed boolean,
                reason text, job_id bigint)
 AS 'MODULE_PATHNAME', 'learnloop_train'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 $def$,
-    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
-COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb, text, integer, text, integer, boolean)');
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb, text, integer, text, integer, boolean) IS
     'Trains an XGBoost model in a background worker as the calling role, evaluates it, registers it and deploys it by policy (key metric better by min_improvement, guard metrics within deploy_guards; or, with deploy_metric => ''policy_value'', its estimated value on the logged decisions policy_evaluation names); one row per candidate';
 
 SELECT ml.learnloop_replace_function(
@@ -1359,13 +1364,18 @@ CREATE FUNCTION ml.train_async(
     evaluate_on            text DEFAULT 'all',
     deploy_guards          jsonb DEFAULT NULL,
     deploy_metric          text DEFAULT NULL,
-    policy_evaluation      jsonb DEFAULT NULL)
+    policy_evaluation      jsonb DEFAULT NULL,
+    cohort_column          text DEFAULT NULL,
+    min_cohort_rows        integer DEFAULT 200,
+    base_model             text DEFAULT NULL,
+    base_version           integer DEFAULT NULL,
+    refresh                boolean DEFAULT false)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'learnloop_train_async'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 $def$,
-    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb)');
-COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb) IS
+    'ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb, text, integer, text, integer, boolean)');
+COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double precision, text, text, integer, text, text, integer, jsonb, text, integer, text, text, double precision, text, jsonb, text, jsonb, text, integer, text, integer, boolean) IS
     'Starts ml.train in the background and returns its job id at once; follow it in ml.training_jobs';
 
 

@@ -35,7 +35,9 @@ enum
 	ARG_TEST_SIZE, ARG_SPLIT, ARG_SPLIT_COLUMN, ARG_SEED, ARG_FILTER,
 	ARG_GROUP_COLUMN, ARG_EARLY_STOPPING, ARG_SEARCH, ARG_SEARCH_METHOD,
 	ARG_SEARCH_TRIALS, ARG_METRIC, ARG_DEPLOY, ARG_MIN_IMPROVEMENT,
-	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION
+	ARG_EVALUATE_ON, ARG_DEPLOY_GUARDS, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION,
+	ARG_COHORT_COLUMN, ARG_MIN_COHORT_ROWS, ARG_BASE_MODEL, ARG_BASE_VERSION,
+	ARG_REFRESH
 };
 
 static char *
@@ -147,6 +149,44 @@ object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 }
 
+/*
+ * The lifecycle's arguments: per-cohort models (cohort_column,
+ * min_cohort_rows) and warm starts (base_model, base_version, refresh).
+ */
+static void
+lifecycle_args(FunctionCallInfo fcinfo, TrainSpec *spec)
+{
+	spec->cohort_column = text_arg(fcinfo, ARG_COHORT_COLUMN, "cohort_column", false);
+	spec->min_cohort_rows = PG_ARGISNULL(ARG_MIN_COHORT_ROWS) ? 200 : PG_GETARG_INT32(ARG_MIN_COHORT_ROWS);
+	if (spec->min_cohort_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_cohort_rows must be at least 1, not %d", spec->min_cohort_rows),
+				 errhint("A cohort with fewer rows is served by the global model.")));
+	spec->base_model = text_arg(fcinfo, ARG_BASE_MODEL, "base_model", false);
+	spec->base_version = PG_ARGISNULL(ARG_BASE_VERSION) ? 0 : PG_GETARG_INT32(ARG_BASE_VERSION);
+	spec->refresh = PG_ARGISNULL(ARG_REFRESH) ? false : PG_GETARG_BOOL(ARG_REFRESH);
+	if (spec->base_model == NULL && (!PG_ARGISNULL(ARG_BASE_VERSION) || spec->refresh))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs base_model", spec->refresh ? "refresh" : "base_version"),
+				 errhint("Name the model to start from, for example base_model => 'global'.")));
+	if (!PG_ARGISNULL(ARG_BASE_VERSION) && spec->base_version < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("base_version must be at least 1, not %d", spec->base_version),
+				 errhint("Leave base_version out to start from the deployed version.")));
+	/* ISSUE14-PENDING: the lifecycle helpers replace these two refusals */
+	if (spec->cohort_column != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cohort_column is not available yet")));
+	if (spec->base_model != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("base_model is not available yet")));
+}
+
 TrainSpec *
 spec_from_args(FunctionCallInfo fcinfo)
 {
@@ -239,6 +279,7 @@ spec_from_args(FunctionCallInfo fcinfo)
 	}
 
 	spec->policy_evaluation = policy_gate_arg(fcinfo, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION);
+	lifecycle_args(fcinfo, spec);
 
 	if (spec->early_stopping_rounds > 0 && spec->test_size == 0.0)
 		ereport(ERROR,
@@ -272,6 +313,11 @@ spec_to_json(const TrainSpec *spec, StringInfo out)
 	append_string_field(out, "filter", spec->filter);
 	append_string_field(out, "group_column", spec->group_column);
 	append_string_field(out, "metric", spec->metric);
+	append_string_field(out, "cohort_column", spec->cohort_column);
+	append_string_field(out, "base_model", spec->base_model);
+	appendStringInfo(out, ", \"min_cohort_rows\": %d, \"base_version\": %d, \"refresh\": %s",
+					 spec->min_cohort_rows, spec->base_version,
+					 spec->refresh ? "true" : "false");
 	appendStringInfo(out, ", \"deploy_guards\": %s", spec->deploy_guards ? spec->deploy_guards : "null");
 	appendStringInfo(out, ", \"policy_evaluation\": %s", spec->policy_evaluation ? spec->policy_evaluation : "null");
 	appendStringInfo(out, ", \"params\": %s", spec->params ? spec->params : "{}");
@@ -341,6 +387,11 @@ spec_from_json(const char *json)
 	spec->filter = json_string(root, "filter");
 	spec->group_column = json_string(root, "group_column");
 	spec->metric = json_string(root, "metric");
+	spec->cohort_column = json_string(root, "cohort_column");
+	spec->base_model = json_string(root, "base_model");
+	spec->min_cohort_rows = cJSON_GetObjectItemCaseSensitive(root, "min_cohort_rows")->valueint;
+	spec->base_version = cJSON_GetObjectItemCaseSensitive(root, "base_version")->valueint;
+	spec->refresh = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "refresh"));
 	spec->params = json_text(root, "params");
 	spec->search = json_text(root, "search");
 	spec->deploy_guards = json_text(root, "deploy_guards");

@@ -50,6 +50,12 @@ typedef struct TrainSpec
 	char	   *policy_evaluation;	/* deploy_metric 'policy_value': JSON object
 									 * of the logged decisions to compare on
 									 * (policy_gate.c); NULL: the key metric */
+	char	   *cohort_column;	/* one model per value of this column, plus a
+								 * global one; NULL: one model */
+	int32		min_cohort_rows;	/* a cohort with fewer rows gets no model */
+	char	   *base_model;		/* warm start: continue from this model */
+	int32		base_version;	/* its version; 0: the deployed one */
+	bool		refresh;		/* refit base_model's leaves, add no trees */
 } TrainSpec;
 
 extern TrainSpec *spec_from_args(FunctionCallInfo fcinfo);
