@@ -2953,7 +2953,7 @@ COMMENT ON COLUMN ml.bandits.reward IS 'Outcome key whose value is the reward (n
 COMMENT ON COLUMN ml.bandits.reward_type IS 'binary (Beta posteriors, rewards 0 to 1) or continuous (normal posteriors)';
 COMMENT ON COLUMN ml.bandits.prior IS 'population (the other units'' data per action as the prior, empirical Bayes) or uniform';
 COMMENT ON COLUMN ml.bandits.prior_weight IS 'Most observations the population prior counts for (it is scaled down to this many), so a unit''s own history soon outweighs it';
-COMMENT ON COLUMN ml.bandits.draws IS 'Monte Carlo draws behind each choice''s distribution and propensity';
+COMMENT ON COLUMN ml.bandits.draws IS 'Monte Carlo draws behind each choice''s distribution and propensity when the bandit has more than 8 actions (up to 8 the distribution is integrated)';
 COMMENT ON COLUMN ml.bandits.created_by IS 'Role that created the bandit';
 COMMENT ON COLUMN ml.bandits.created_at IS 'When the bandit was created';
 SELECT pg_catalog.pg_extension_config_dump('ml.bandits', '');
@@ -3059,7 +3059,7 @@ BEGIN
     IF draws IS NULL OR draws NOT BETWEEN 1 AND 1000000 OR draws::bigint * cardinality(actions) > 1000000 THEN
         RAISE EXCEPTION 'draws must be from 1 to 1000000 and draws times the % actions at most 1000000, not %',
                         cardinality(actions), draws
-            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice; more draws follow the posterior more closely and cost more (they are bounded, as a choice cannot be cancelled while it draws).';
+            USING ERRCODE = '22023', HINT = 'The Monte Carlo draws per choice with more than 8 actions; more draws follow the posterior more closely and cost more (they are bounded, as a choice cannot be cancelled while it draws).';
     END IF;
     INSERT INTO ml.bandits (name, task, actions, context, features, reward, reward_type, prior, prior_weight, draws)
     VALUES (create_bandit.name, coalesce(create_bandit.task, create_bandit.name), create_bandit.actions,
@@ -3114,7 +3114,7 @@ RETURNS TABLE (action text, probability double precision)
 AS 'MODULE_PATHNAME', 'learnloop_bandit_distribution'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION ml.bandit_distribution(text, text, jsonb, integer, bigint) IS
-    'The probability with which ml.choose would pick each action for a unit now (Monte Carlo over draws, the bandit''s by default); logs nothing';
+    'The probability with which ml.choose would pick each action for a unit now (integrated for up to 8 actions, else Monte Carlo with the bandit''s draws; given draws, Monte Carlo with that many); logs nothing';
 
 /*
  * The reward of an outcome value for a bandit: NULL when absent, an error

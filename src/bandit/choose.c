@@ -4,11 +4,13 @@
  *	  ml.choose(): a Thompson-sampling choice for a unit, logged with its
  *	  propensity; ml.bandit_distribution(): the same distribution, unlogged.
  *
- * The distribution is the share of `draws` Monte Carlo draws of the
- * posteriors that each action wins (exactly 1 / k when the posteriors are
- * all the same), and the action is drawn from it (posterior.c): the logged
- * propensity is then exactly the probability the action was chosen with,
- * which is what off-policy evaluation divides by.
+ * The distribution is the probability that each action's posterior draw is
+ * the highest: integrated for up to THOMPSON_EXACT_MAX_ACTIONS actions,
+ * else the share of the bandit's `draws` Monte Carlo draws that each
+ * action wins (exactly 1 / k when the posteriors are all the same), and
+ * the action is drawn from it (posterior.c): the logged propensity is then
+ * exactly the probability the action was chosen with, which is what
+ * off-policy evaluation divides by.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,14 +64,19 @@ draw_seed(uint64 seed, const BanditState *state)
 	return prng_next(&prng);
 }
 
-/* Posteriors and the Thompson distribution of a loaded bandit */
-static void
+/*
+ * Posteriors and the Thompson distribution of a loaded bandit, by Monte
+ * Carlo with `draws` draws, or with 0 the bandit's own way; returns the
+ * draws made (0: computed).
+ */
+static int
 distribution(const BanditState *state, int draws, uint64 seed, double *p1, double *p2,
 			 double *probabilities)
 {
 	bandit_posteriors(&state->prior, state->k, state->own, state->population,
 					  state->cell[0] == '\0', p1, p2);
-	bandit_thompson(&state->prior, state->k, p1, p2, draws, seed, probabilities);
+	return bandit_thompson(&state->prior, state->k, p1, p2, draws, state->draws, seed,
+						   probabilities);
 }
 
 /* Pushes a string, as a key or a value */
@@ -141,7 +148,7 @@ push_bool(JsonbParseState **state, bool value)
  */
 static Jsonb *
 decision_jsonb(const BanditState *state, int chosen, bool explored,
-			   const double *probabilities, bool seeded, int64 seed)
+			   const double *probabilities, int draws, bool seeded, int64 seed)
 {
 	JsonbParseState *json = NULL;
 	JsonbValue *result;
@@ -163,10 +170,15 @@ decision_jsonb(const BanditState *state, int chosen, bool explored,
 		push_string(&json, WJB_KEY, "seed");
 		push_int64(&json, seed);
 	}
-	push_string(&json, WJB_KEY, "draws");
-	push_int64(&json, state->draws);
+	if (draws > 0)
+	{
+		push_string(&json, WJB_KEY, "draws");
+		push_int64(&json, draws);
+	}
 	push_string(&json, WJB_KEY, "method");
 	push_string(&json, WJB_VALUE, "thompson");
+	push_string(&json, WJB_KEY, "estimate");
+	push_string(&json, WJB_VALUE, draws > 0 ? "monte_carlo" : "exact");
 	pushJsonbValue(&json, WJB_END_OBJECT, NULL);
 	push_string(&json, WJB_KEY, "explored");
 	push_bool(&json, explored);
@@ -198,6 +210,7 @@ learnloop_choose(PG_FUNCTION_ARGS)
 			   *p2,
 			   *probabilities;
 	int			chosen;
+	int			draws;
 	Datum		values[8] = {0};
 	Datum		result[3];
 	bool		nulls[3] = {false, false, false};
@@ -208,7 +221,7 @@ learnloop_choose(PG_FUNCTION_ARGS)
 	p1 = palloc(sizeof(double) * state.k);
 	p2 = palloc(sizeof(double) * state.k);
 	probabilities = palloc(sizeof(double) * state.k);
-	distribution(&state, state.draws, draws_seed, p1, p2, probabilities);
+	draws = distribution(&state, 0, draws_seed, p1, p2, probabilities);
 	chosen = bandit_pick(probabilities, state.k, draws_seed);
 	if (chosen < 0)
 		elog(ERROR, "bandit \"%s\" has no action with a probability", state.name);
@@ -219,7 +232,7 @@ learnloop_choose(PG_FUNCTION_ARGS)
 		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	values[3] = JsonbPGetDatum(decision_jsonb(&state, chosen,
 											  chosen != bandit_greedy(&state.prior, state.k, p1, p2),
-											  probabilities, seeded, seed));
+											  probabilities, draws, seeded, seed));
 	/* a thousand long action names make a large distribution: the same limit as any decision */
 	payload_check_size(values[3], "the decision");
 	values[4] = CStringGetTextDatum("real");
@@ -259,8 +272,8 @@ learnloop_bandit_distribution(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 
 	load_arguments(fcinfo, true, &state, &features);
-	draws = PG_ARGISNULL(3) ? state.draws : PG_GETARG_INT32(3);
-	if (draws < 1 || draws > 1000000 || (int64) draws * state.k > BANDIT_MAX_SAMPLES)
+	draws = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3);
+	if (!PG_ARGISNULL(3) && (draws < 1 || draws > 1000000 || (int64) draws * state.k > BANDIT_MAX_SAMPLES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("draws must be from 1 to 1000000 and draws times the %d actions at most %d, not %d",

@@ -3,7 +3,8 @@
  * posterior.c
  *	  Thompson sampling for ml.choose: each action's posterior from its
  *	  cell's rewards with the population's as an empirical-Bayes prior, the
- *	  Monte Carlo distribution of the best draw, and the pick from it.
+ *	  Thompson distribution (integrated for a few actions, thompson_exact.c,
+ *	  else by Monte Carlo), and the pick from it.
  *
  * Binary rewards (0 to 1): Beta(1 + w s_o + s_u, 1 + w (n_o - s_o) +
  * (n_u - s_u)), where u is the unit's (cell's) arm, o the others' (the
@@ -24,6 +25,7 @@
 #include <math.h>
 
 #include "bandit/posterior.h"
+#include "bandit/thompson_exact.h"
 #include "common/prng.h"
 #include "experiment/bandit.h"
 
@@ -105,13 +107,16 @@ bandit_posteriors(const BanditPrior *prior, int k, const ArmStats *own,
 /*
  * probabilities[i]: the probability that action i's sample is the highest.
  * Exact when every action has the same posterior (a new bandit, or a
- * new unit under prior uniform): 1 / k each, as symmetry gives; otherwise
- * the share of draws action i wins (ties to the first), a multiple of
- * 1 / draws.
+ * new unit under prior uniform): 1 / k each, as symmetry gives.  Otherwise,
+ * with draws 0 and at most THOMPSON_EXACT_MAX_ACTIONS actions, the
+ * integral (thompson_exact.c, within 0.001); else the share of `draws`
+ * Monte Carlo draws action i wins (ties to the first), a multiple of
+ * 1 / draws, with the bandit's draws when the caller asked for none.
+ * Returns the number of draws made: 0 when the distribution was computed.
  */
-void
+int
 bandit_thompson(const BanditPrior *prior, int k, const double *p1, const double *p2,
-				int draws, uint64 seed, double *probabilities)
+				int draws, int bandit_draws, uint64 seed, double *probabilities)
 {
 	int			i;
 
@@ -122,11 +127,18 @@ bandit_thompson(const BanditPrior *prior, int k, const double *p1, const double 
 	{
 		for (i = 0; i < k; i++)
 			probabilities[i] = 1.0 / k;
+		return 0;
 	}
-	else if (prior->binary)
+	if (draws == 0 && k <= THOMPSON_EXACT_MAX_ACTIONS &&
+		thompson_exact(prior->binary, k, p1, p2, probabilities))
+		return 0;
+	if (draws == 0)
+		draws = bandit_draws;
+	if (prior->binary)
 		thompson_weights(p1, p2, k, draws, seed, probabilities);
 	else
 		thompson_weights_normal(p1, p2, k, draws, seed, probabilities);
+	return draws;
 }
 
 /*

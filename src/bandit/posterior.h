@@ -31,9 +31,9 @@ typedef struct BanditPrior
 extern void bandit_posteriors(const BanditPrior *prior, int k,
 							  const ArmStats *own, const ArmStats *population,
 							  bool own_is_population, double *p1, double *p2);
-extern void bandit_thompson(const BanditPrior *prior, int k, const double *p1,
-							const double *p2, int draws, uint64 seed,
-							double *probabilities);
+extern int	bandit_thompson(const BanditPrior *prior, int k, const double *p1,
+							const double *p2, int draws, int bandit_draws,
+							uint64 seed, double *probabilities);
 extern int	bandit_pick(const double *probabilities, int k, uint64 seed);
 extern int	bandit_greedy(const BanditPrior *prior, int k, const double *p1,
 						  const double *p2);

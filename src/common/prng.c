@@ -55,6 +55,83 @@ prng_normal(Prng *prng, double mean, double sd)
 }
 
 /* Index drawn with probability proportional to weights[i]. */
+/*
+ * The ziggurat of Marsaglia and Tsang (2000) for the standard normal: the
+ * half-density f(x) = exp(-x^2 / 2) is covered by 256 layers of equal area
+ * v, each a rectangle [0, x_i] x [f(x_i), f(x_{i+1})] (layer 0 is the base
+ * rectangle [0, r] x [0, f(r)] with the tail beyond r).  One 64-bit draw
+ * gives the layer, the sign and the abscissa; about 99 % of draws are
+ * inside their layer's part that lies wholly under the curve and cost no
+ * transcendental function.  Thompson sampling makes hundreds of normal
+ * draws per ml.choose, where Box-Muller's log and cosine were half its
+ * time.  prng_normal keeps Box-Muller: the simulation's streams stay as
+ * they were.
+ */
+#define ZIGGURAT_LAYERS 256
+#define ZIGGURAT_R 3.6541528853610088	/* where the tail starts */
+#define ZIGGURAT_V 4.92867323399e-3 /* each layer's area */
+
+static double ziggurat_x[ZIGGURAT_LAYERS + 1];
+static double ziggurat_f[ZIGGURAT_LAYERS + 1];
+static bool ziggurat_ready = false;
+
+static void
+ziggurat_init(void)
+{
+	int			i;
+
+	ziggurat_x[0] = ZIGGURAT_V / exp(-0.5 * ZIGGURAT_R * ZIGGURAT_R);
+	ziggurat_x[1] = ZIGGURAT_R;
+	for (i = 1; i < ZIGGURAT_LAYERS - 1; i++)
+		ziggurat_x[i + 1] = sqrt(-2.0 * log(ZIGGURAT_V / ziggurat_x[i] +
+											exp(-0.5 * ziggurat_x[i] * ziggurat_x[i])));
+	/* the top layer ends at 0 (the recursion reaches 1 + 2e-11 there, not 1) */
+	ziggurat_x[ZIGGURAT_LAYERS] = 0.0;
+	for (i = 0; i <= ZIGGURAT_LAYERS; i++)
+		ziggurat_f[i] = exp(-0.5 * ziggurat_x[i] * ziggurat_x[i]);
+	ziggurat_ready = true;
+}
+
+/* The tail beyond r, by Marsaglia's exponential rejection */
+static double
+ziggurat_tail(Prng *prng)
+{
+	for (;;)
+	{
+		double		a = -log(1.0 - prng_uniform(prng)) / ZIGGURAT_R;
+		double		b = -log(1.0 - prng_uniform(prng));
+
+		if (b + b >= a * a)
+			return ZIGGURAT_R + a;
+	}
+}
+
+double
+prng_standard_normal(Prng *prng)
+{
+	static const double sign_of_bit[2] = {1.0, -1.0};
+
+	if (!ziggurat_ready)
+		ziggurat_init();
+	for (;;)
+	{
+		uint64		bits = prng_next(prng);
+		int			layer = bits & (ZIGGURAT_LAYERS - 1);
+		double		sign = sign_of_bit[(bits >> 8) & 1];
+		double		x = (bits >> 11) * (1.0 / 9007199254740992.0) * ziggurat_x[layer];
+
+		/* the sign by a table, not a branch that is taken half the time */
+		if (x < ziggurat_x[layer + 1])
+			return sign * x;
+		if (layer == 0)
+			x = ziggurat_tail(prng);
+		else if (ziggurat_f[layer] + prng_uniform(prng) * (ziggurat_f[layer + 1] - ziggurat_f[layer])
+				 >= exp(-0.5 * x * x))
+			continue;			/* above the curve in the layer's wedge */
+		return sign * x;
+	}
+}
+
 int
 prng_choose(Prng *prng, const double *weights, int n)
 {

@@ -18,6 +18,7 @@ extern void prng_seed(Prng *prng, uint64 seed, const char *key, size_t keylen);
 extern uint64 prng_next(Prng *prng);
 extern double prng_uniform(Prng *prng);
 extern double prng_normal(Prng *prng, double mean, double sd);
+extern double prng_standard_normal(Prng *prng);
 extern int	prng_choose(Prng *prng, const double *weights, int n);
 
 #endif							/* LEARNLOOP_PRNG_H */

@@ -16,64 +16,84 @@
 #define THOMPSON_KEY "thompson"
 
 /*
- * Gamma(shape, 1) by Marsaglia and Tsang's squeeze method; for shape < 1,
+ * Gamma(shape, 1) by Marsaglia and Tsang's squeeze method, its constants
+ * computed once per arm rather than once per draw; for shape < 1,
  * Gamma(shape) = Gamma(shape + 1) * U^(1/shape).
  */
-double
-gamma_sample(Prng *prng, double shape)
+typedef struct GammaShape
 {
-	double		d,
-				c;
+	double		d;				/* (shape, or shape + 1) - 1/3 */
+	double		c;				/* 1 / sqrt(9 d) */
+	double		boost;			/* 1 / shape when shape < 1, else 0 */
+} GammaShape;
 
-	if (shape < 1.0)
-	{
-		double		u = 1.0 - prng_uniform(prng);	/* (0, 1] */
+static void
+gamma_shape_init(GammaShape *g, double shape)
+{
+	g->boost = shape < 1.0 ? 1.0 / shape : 0.0;
+	g->d = (shape < 1.0 ? shape + 1.0 : shape) - 1.0 / 3.0;
+	g->c = 1.0 / sqrt(9.0 * g->d);
+}
 
-		return gamma_sample(prng, shape + 1.0) * pow(u, 1.0 / shape);
-	}
-	d = shape - 1.0 / 3.0;
-	c = 1.0 / sqrt(9.0 * d);
+static double
+gamma_draw(Prng *prng, const GammaShape *g)
+{
 	for (;;)
 	{
-		double		x = prng_normal(prng, 0.0, 1.0);
-		double		v = 1.0 + c * x;
+		double		x = prng_standard_normal(prng);
+		double		v = 1.0 + g->c * x;
 		double		u;
 
 		if (v <= 0.0)
 			continue;
 		v = v * v * v;
-		u = 1.0 - prng_uniform(prng);
+		u = 1.0 - prng_uniform(prng);	/* (0, 1]: log is finite */
 		if (u < 1.0 - 0.0331 * x * x * x * x ||
-			log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
-			return d * v;
+			log(u) < 0.5 * x * x + g->d * (1.0 - v + log(v)))
+		{
+			if (g->boost > 0.0)
+				return g->d * v * pow(1.0 - prng_uniform(prng), g->boost);
+			return g->d * v;
+		}
 	}
 }
 
+#ifdef LEARNLOOP_UNIT_TEST
+/* One Gamma(shape, 1) draw, for the unit test of its distribution */
 double
-beta_sample(Prng *prng, double a, double b)
+gamma_sample(Prng *prng, double shape)
 {
-	double		x = gamma_sample(prng, a);
-	double		y = gamma_sample(prng, b);
+	GammaShape	g;
 
-	return x / (x + y);
+	gamma_shape_init(&g, shape);
+	return gamma_draw(prng, &g);
 }
-
-typedef double (*ArmSampler) (Prng *prng, double p1, double p2);
+#endif
 
 /*
- * weights[i] estimates P(arm i draws the highest value) over the given number
- * of draws.  The win counts live in weights until the end, so no workspace
- * is needed.
+ * weights[i]: the share of `draws` joint draws of the k posteriors that arm
+ * i wins (ties to the first).  Binary arms are Beta(p1, p2), drawn as
+ * X / (X + Y) of two gammas; continuous arms normal(p1, p2).
  */
 static void
-thompson_run(ArmSampler sample, const double *p1, const double *p2, int k,
+thompson_run(bool beta, const double *p1, const double *p2, int k,
 			 int draws, uint64 seed, double *weights)
 {
 	Prng		prng;
+	GammaShape *shapes = NULL;
 	int			d,
 				i;
 
 	prng_seed(&prng, seed, THOMPSON_KEY, strlen(THOMPSON_KEY));
+	if (beta)
+	{
+		shapes = palloc(sizeof(GammaShape) * 2 * k);
+		for (i = 0; i < k; i++)
+		{
+			gamma_shape_init(&shapes[2 * i], p1[i]);
+			gamma_shape_init(&shapes[2 * i + 1], p2[i]);
+		}
+	}
 	for (i = 0; i < k; i++)
 		weights[i] = 0.0;
 	for (d = 0; d < draws; d++)
@@ -83,8 +103,16 @@ thompson_run(ArmSampler sample, const double *p1, const double *p2, int k,
 
 		for (i = 0; i < k; i++)
 		{
-			double		x = sample(&prng, p1[i], p2[i]);
+			double		x;
 
+			if (beta)
+			{
+				double		a = gamma_draw(&prng, &shapes[2 * i]);
+
+				x = a / (a + gamma_draw(&prng, &shapes[2 * i + 1]));
+			}
+			else
+				x = p1[i] + p2[i] * prng_standard_normal(&prng);
 			if (x > best)
 			{
 				best = x;
@@ -95,20 +123,20 @@ thompson_run(ArmSampler sample, const double *p1, const double *p2, int k,
 	}
 	for (i = 0; i < k; i++)
 		weights[i] /= draws;
+	if (shapes)
+		pfree(shapes);
 }
 
-/* Conversion arms with independent Beta(alpha[i], beta[i]) posteriors. */
 void
 thompson_weights(const double *alpha, const double *beta, int k,
 				 int draws, uint64 seed, double *weights)
 {
-	thompson_run(beta_sample, alpha, beta, k, draws, seed, weights);
+	thompson_run(true, alpha, beta, k, draws, seed, weights);
 }
 
-/* Continuous-metric arms with normal posteriors N(mean[i], se[i]^2). */
 void
 thompson_weights_normal(const double *mean, const double *se, int k,
 						int draws, uint64 seed, double *weights)
 {
-	thompson_run(prng_normal, mean, se, k, draws, seed, weights);
+	thompson_run(false, mean, se, k, draws, seed, weights);
 }

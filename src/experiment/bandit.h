@@ -11,8 +11,9 @@
 
 #include "common/prng.h"
 
+#ifdef LEARNLOOP_UNIT_TEST
 extern double gamma_sample(Prng *prng, double shape);
-extern double beta_sample(Prng *prng, double a, double b);
+#endif
 extern void thompson_weights(const double *alpha, const double *beta, int k,
 							 int draws, uint64 seed, double *weights);
 extern void thompson_weights_normal(const double *mean, const double *se,

@@ -4,12 +4,15 @@ CREATE EXTENSION learnloop;
 SELECT plan(16);
 
 SELECT has_function('ml', 'train', ARRAY['text', 'text', 'text', 'text', 'text[]', 'jsonb', 'double precision', 'text',
-    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb']);
+    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb',
+    'text', 'integer', 'text', 'integer', 'boolean']);
 SELECT is((SELECT proretset FROM pg_proc WHERE oid = 'ml.train'::regproc), true, 'ml.train returns a set');
 SELECT volatility_is('ml', 'train', ARRAY['text', 'text', 'text', 'text', 'text[]', 'jsonb', 'double precision', 'text',
-    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb'], 'volatile');
+    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb',
+    'text', 'integer', 'text', 'integer', 'boolean'], 'volatile');
 SELECT has_function('ml', 'train_async', ARRAY['text', 'text', 'text', 'text', 'text[]', 'jsonb', 'double precision', 'text',
-    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb']);
+    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb',
+    'text', 'integer', 'text', 'integer', 'boolean']);
 SELECT has_view('ml', 'training_jobs', 'ml.training_jobs exists');
 SELECT columns_are('ml', 'training_jobs', ARRAY['job_id', 'model', 'role', 'database', 'pid', 'caller_pid', 'phase',
     'candidate', 'candidates', 'round', 'total_rounds', 'rows', 'started', 'status', 'error']);
@@ -20,7 +23,8 @@ SELECT volatility_is('ml', 'deployed_version', ARRAY['text'], 'stable');
 SELECT has_sequence('ml', 'training_job_id_seq', 'job ids come from a sequence');
 SELECT col_type_is('ml', 'models', 'feature_importance', 'jsonb', 'feature importance is stored');
 SELECT function_privs_are('ml', 'train', ARRAY['text', 'text', 'text', 'text', 'text[]', 'jsonb', 'double precision', 'text',
-    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb'],
+    'text', 'integer', 'text', 'text', 'integer', 'jsonb', 'text', 'integer', 'text', 'text', 'double precision', 'text', 'jsonb', 'text', 'jsonb',
+    'text', 'integer', 'text', 'integer', 'boolean'],
     'public', '{}'::text[]);
 SELECT function_privs_are('ml', 'deploy', ARRAY['text', 'integer', 'text'], 'public', '{}'::text[]);
 SELECT throws_ok($$SELECT * FROM ml.train('m', 't', 'y', split => 'sideways')$$, '22023',

@@ -126,9 +126,23 @@ SELECT name FROM ml.create_bandit('pair', ARRAY['x', 'y'], reward_type => 'binar
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES ('pair', 'u', 'x', 1, 1, 1);
 SELECT action, abs(probability - CASE action WHEN 'x' THEN 2 / 3.0 ELSE 1 / 3.0 END) < 0.005 AS exact_within_mc
   FROM ml.bandit_distribution('pair', 'u', draws => 200000, seed => 5) ORDER BY action;
+-- without draws, two actions are integrated: within 0.001 of 2/3, whatever the seed
+SELECT action, abs(probability - CASE action WHEN 'x' THEN 2 / 3.0 ELSE 1 / 3.0 END) < 0.001 AS integral_within_0_001,
+       probability = (SELECT d.probability FROM ml.bandit_distribution('pair', 'u', seed => 99) d
+                       WHERE d.action = i.action) AS seed_free
+  FROM ml.bandit_distribution('pair', 'u', seed => 5) i ORDER BY action;
+-- more actions than the integral takes (8): Monte Carlo with the bandit's draws, logged
+SELECT name FROM ml.create_bandit('nine', ARRAY['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'],
+                                  reward_type => 'binary', prior => 'uniform', draws => 50);
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES ('nine', 'u', 'a', 3, 2, 2);
+SELECT decision_id AS nine_id, propensity AS nine_propensity FROM ml.choose('nine', 'u', seed => 3) \gset
+SELECT abs(:nine_propensity * 50 - round(:nine_propensity * 50)) < 1e-9 AS multiple_of_1_50,
+       decision -> 'explore' AS explore
+  FROM ml.MLTrainingData WHERE id = :nine_id;
+SELECT ml.drop_bandit('nine');
 
--- ml.choose draws from the distribution it logs: over 3,000 seeded choices (each with its own
--- 100 draws) x is chosen with P(Beta(2,1) > Beta(1,1)) = 2/3, within 4 binomial standard
+-- ml.choose draws from the distribution it logs: over 3,000 seeded choices x is chosen
+-- with P(Beta(2,1) > Beta(1,1)) = 2/3, within 4 binomial standard
 -- errors (0.034), and the logged propensities average the same
 CREATE TEMP TABLE pair_choices AS
 SELECT c.* FROM generate_series(1, 3000) s, LATERAL ml.choose('pair', 'u', seed => s) c;

@@ -13,11 +13,12 @@ CREATE TEMP TABLE direct AS
 SELECT action, probability > 0.5 AS likely FROM direct ORDER BY action;
 
 -- the cache follows the table: an update, a drop and a re-creation are seen at the next call
-SELECT action, propensity FROM ml.choose('paths', 'u2', seed => 1);
-UPDATE ml.bandits SET draws = 10 WHERE name = 'paths';
-SELECT decision_id FROM ml.choose('paths', 'u2', seed => 1) \gset
-SELECT decision -> 'explore' ->> 'draws' AS draws_after_update FROM ml.MLTrainingData WHERE id = :decision_id;
-UPDATE ml.bandits SET draws = 1000 WHERE name = 'paths';
+-- (a new unit: the population's Beta(6, 6), Beta(6, 6) and Beta(3, 9), so a has (1 - P(c)) / 2;
+-- under prior uniform every posterior is Beta(1, 1), exactly 1/3 each)
+SELECT action, round(propensity::numeric, 4) AS propensity FROM ml.choose('paths', 'u2', seed => 1);
+UPDATE ml.bandits SET prior = 'uniform' WHERE name = 'paths';
+SELECT action, propensity = 1.0 / 3 AS uniform_after_update FROM ml.choose('paths', 'u2', seed => 1);
+UPDATE ml.bandits SET prior = 'population' WHERE name = 'paths';
 SELECT name FROM ml.create_bandit('gone', ARRAY['x', 'y']);
 SELECT action IN ('x', 'y') AS chosen FROM ml.choose('gone', 'u', seed => 1);
 SELECT ml.drop_bandit('gone');

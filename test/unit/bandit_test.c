@@ -3,7 +3,8 @@
  * bandit_test.c
  *	  Standalone TAP test of the per-user bandit core (src/bandit/posterior.c):
  *	  the posteriors' parameters, exactly, with the population prior and its
- *	  cap; the Thompson distribution's exact cases; the pick following it.
+ *	  cap; the Thompson distribution's exact cases, its integral against
+ *	  closed forms and a 4-million-draw Monte Carlo; the pick following it.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,7 +13,109 @@
 #include <math.h>
 
 #include "bandit/posterior.h"
+#include "bandit/thompson_exact.h"
+#include "experiment/bandit.h"
 #include "tap.h"
+
+/* Phi, for the closed form of two normal arms */
+static double
+normal_cdf(double z)
+{
+	return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+/*
+ * The integral against a reference: every probability within tolerance
+ * (0.001 for the closed forms; 0.0015 against 4,000,000 Monte Carlo draws,
+ * whose own standard error is at most 0.00025), and summing to 1.
+ */
+static void
+is_distribution(const double *got, const double *want, int k, double tolerance, const char *what)
+{
+	double		worst = 0,
+				total = 0;
+
+	for (int i = 0; i < k; i++)
+	{
+		worst = fmax(worst, fabs(got[i] - want[i]));
+		total += got[i];
+	}
+	tap_line(worst <= tolerance && fabs(total - 1) < 1e-12);
+	printf("%s (largest difference %.5f, sum %.15f)\n", what, worst, total);
+}
+
+/* thompson_exact() against closed forms and Monte Carlo */
+static void
+test_integral(void)
+{
+	double		got[16],
+				want[16];
+
+	/* P(Beta(2, 1) > Beta(1, 1)) = 2/3 */
+	{
+		double		a[2] = {2, 1},
+					b[2] = {1, 1};
+
+		thompson_exact(true, 2, a, b, got);
+		want[0] = 2.0 / 3;
+		want[1] = 1.0 / 3;
+		is_distribution(got, want, 2, 0.001, "integral: Beta(2,1) beats Beta(1,1) with 2/3");
+	}
+	/* two normals: Phi((m1 - m2) / sqrt(s1^2 + s2^2)), a narrow and a wide one */
+	{
+		double		m[2] = {1.0, 0.7},
+					s[2] = {0.01, 0.4};
+
+		thompson_exact(false, 2, m, s, got);
+		want[0] = normal_cdf(0.3 / sqrt(0.0001 + 0.16));
+		want[1] = 1 - want[0];
+		is_distribution(got, want, 2, 0.001, "integral: two normals, the closed form");
+	}
+	/* against Monte Carlo: cases with every kind of posterior */
+	{
+		struct
+		{
+			const char *what;
+			bool		binary;
+			int			k;
+			double		p1[8];
+			double		p2[8];
+		}			cases[] = {
+			{"a new unit's five arms (population prior, weight 10)", true, 5,
+			{4, 6, 5, 5, 5}, {8, 6, 7, 7, 7}},
+			{"five arms with a history", true, 5,
+			{1.03, 3.05, 4.04, 3.05, 1.03}, {12.97, 10.95, 9.96, 10.95, 12.97}},
+			{"a wide Beta (x^0.3 at an edge) against a narrow one", true, 2,
+			{1.3, 500}, {1.2, 600}},
+			{"mixed widths, one far behind", true, 5,
+			{1, 1.5, 30, 3000, 2}, {1, 1.2, 70, 7000, 5}},
+			{"eight normal arms of different widths", false, 8,
+			{1.0, 1.2, 0.9, 1.1, 1.05, 0.2, 1.15, 1.1}, {0.1, 0.1, 0.1, 0.3, 0.02, 0.05, 0.5, 0.01}},
+		};
+
+		for (int c = 0; c < (int) lengthof(cases); c++)
+		{
+			bool		done = thompson_exact(cases[c].binary, cases[c].k, cases[c].p1, cases[c].p2, got);
+
+			if (cases[c].binary)
+				thompson_weights(cases[c].p1, cases[c].p2, cases[c].k, 4000000, 1, want);
+			else
+				thompson_weights_normal(cases[c].p1, cases[c].p2, cases[c].k, 4000000, 1, want);
+			tap_line(done);
+			printf("integral computed: %s\n", cases[c].what);
+			is_distribution(got, want, cases[c].k, 0.0015, cases[c].what);
+		}
+	}
+	/* an arm far below another cannot win: exactly 0, and never picked */
+	{
+		double		m[3] = {0.0, 5.0, 5.1},
+					s[3] = {0.1, 0.2, 0.2};
+
+		thompson_exact(false, 3, m, s, got);
+		tap_line(got[0] == 0.0 && got[1] > 0.3 && got[2] > 0.3);
+		printf("integral: an arm 25 sd behind gets exactly 0\n");
+	}
+}
 
 static void
 is_num(double got, double want, const char *what)
@@ -75,7 +178,7 @@ main(void)
 		double		a = 3,
 					b = 5;
 
-		bandit_thompson(&binary, 1, &a, &b, 37, 1, probabilities);
+		bandit_thompson(&binary, 1, &a, &b, 37, 37, 1, probabilities);
 		is_num(probabilities[0], 1.0, "one action: probability 1");
 	}
 
@@ -85,7 +188,7 @@ main(void)
 					b[3] = {1, 1, 1};
 		double		total = 0;
 
-		bandit_thompson(&binary, 3, a, b, 1000, 7, probabilities);
+		bandit_thompson(&binary, 3, a, b, 1000, 100, 7, probabilities);
 		for (int i = 0; i < 3; i++)
 			total += probabilities[i];
 		is_num(total, 1.0, "the shares sum to 1");
@@ -95,7 +198,7 @@ main(void)
 		{
 			double		again[3];
 
-			bandit_thompson(&binary, 3, a, b, 1000, 7, again);
+			bandit_thompson(&binary, 3, a, b, 1000, 100, 7, again);
 			is_num(again[1], probabilities[1], "the same seed gives the same shares");
 		}
 
@@ -107,12 +210,42 @@ main(void)
 		printf("picks follow the shares (%d of 30000 for a share of %.3f)\n", counts[0], probabilities[0]);
 	}
 
+	/* with draws 0, a few actions are integrated: no draw made */
+	{
+		double		a[3] = {2, 1, 1},
+					b[3] = {1, 1, 1};
+		int			made = bandit_thompson(&binary, 3, a, b, 0, 100, 7, probabilities);
+
+		tap_line(made == 0 && fabs(rint(probabilities[0] * 100) - probabilities[0] * 100) > 1e-6);
+		printf("draws 0: the integral, not a multiple of 1/100\n");
+	}
+
+	/* more actions than the integral takes: the bandit's draws */
+	{
+		double		a[THOMPSON_EXACT_MAX_ACTIONS + 1],
+					b[THOMPSON_EXACT_MAX_ACTIONS + 1],
+					many[THOMPSON_EXACT_MAX_ACTIONS + 1];
+		int			made;
+
+		for (int i = 0; i <= THOMPSON_EXACT_MAX_ACTIONS; i++)
+		{
+			a[i] = 1 + i;
+			b[i] = 3;
+		}
+		made = bandit_thompson(&binary, THOMPSON_EXACT_MAX_ACTIONS + 1, a, b, 0, 100, 7, many);
+		tap_line(made == 100 &&
+				 fabs(rint(many[THOMPSON_EXACT_MAX_ACTIONS] * 100) - many[THOMPSON_EXACT_MAX_ACTIONS] * 100) < 1e-9);
+		printf("more than %d actions: Monte Carlo with the bandit's 100 draws\n", THOMPSON_EXACT_MAX_ACTIONS);
+	}
+
+	test_integral();
+
 	/* identical posteriors: exactly 1 / k, whatever the draws */
 	{
 		double		a[3] = {4, 4, 4},
 					b[3] = {2, 2, 2};
 
-		bandit_thompson(&binary, 3, a, b, 100, 7, probabilities);
+		bandit_thompson(&binary, 3, a, b, 0, 100, 7, probabilities);
 		is_num(probabilities[2], 1.0 / 3, "identical posteriors: exactly 1/3 each");
 	}
 

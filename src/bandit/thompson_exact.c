@@ -1,0 +1,300 @@
+/*-------------------------------------------------------------------------
+ *
+ * thompson_exact.c
+ *	  The Thompson distribution by numerical integration: the probability
+ *	  that each action's posterior draw is the highest,
+ *
+ *	      P_i = integral of f_i(x) * prod_{j != i} F_j(x) dx,
+ *
+ *	  computed instead of estimated from a hundred Monte Carlo draws: about
+ *	  a hundred times more precise (a share's Monte Carlo error with 100
+ *	  draws is up to 0.05; this one's is below 0.001, see the unit test)
+ *	  and cheaper for a few actions, which is ml.choose's hot path.
+ *
+ * The integral runs over the draws' logits for Beta posteriors (any
+ * monotone scale leaves the winner the same) and over the draws for
+ * normal ones.  The grid merges every competing action's own nodes, spaced
+ * one of its standard deviations, over six of them either side of its
+ * mean, so that a narrow posterior is resolved as well as a wide one.
+ * Each action's density is integrated into its distribution function
+ * along the grid,
+ * and then each P_i, by the trapezoid rule with its end correction
+ * h^2 / 12 (g'(a) - g'(b)), exact to the fourth order; the derivatives are
+ * the densities' own (f' = f * (log f)').  Densities are evaluated up to
+ * a constant, which the final normalisation divides out, so no beta
+ * function is needed.  An action whose posterior lies wholly below
+ * another's (six of its standard deviations above its mean are below six
+ * of the other's below) cannot win and gets probability 0 without being
+ * integrated.
+ *
+ * Pure C, no PostgreSQL call: the unit test links it.  The cost grows as
+ * the square of the competing actions; bandit_thompson() uses it for at
+ * most THOMPSON_EXACT_MAX_ACTIONS of them and Monte Carlo beyond, and
+ * when it returns false (posteriors so extreme that the sums are not
+ * finite).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "bandit/thompson_exact.h"
+
+#define SPAN_SD 6.0				/* the grid covers mean +- this many sd */
+#define STEP_SD 1.0				/* and has a node every this many sd */
+#define NODES_PER_ACTION 13		/* 2 * SPAN_SD / STEP_SD + 1 */
+
+typedef struct Posterior
+{
+	bool		binary;
+	double		p1;				/* Beta alpha, or the mean */
+	double		p2;				/* Beta beta, or the sd */
+	double		center;			/* mean, on the integration's scale */
+	double		sd;				/* standard deviation, on that scale */
+	double		log_scale;		/* the log-density's largest value plus
+								 * log(sd sqrt(2 pi)): densities near 1 / sd,
+								 * totals near 1, so no product of them
+								 * underflows */
+} Posterior;
+
+/* The logit y of a point x in (0, 1), as log(x) and log(1 - x) */
+typedef struct LogitPoint
+{
+	double		x;
+	double		log_x;
+	double		log_1mx;
+} LogitPoint;
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static LogitPoint
+logit_point(double y)
+{
+	LogitPoint	p;
+	double		t = exp(-fabs(y));
+	double		l = log1p(t);
+
+	/* log(x) = -log(1 + e^-y), log(1 - x) = log(x) - y, without overflow */
+	p.log_x = y >= 0 ? -l : y - l;
+	p.log_1mx = y >= 0 ? -y - l : -l;
+	p.x = y >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t);
+	return p;
+}
+
+/*
+ * A Beta(a, b) draw's logit has the log-density a log(x) + b log(1 - x) (up
+ * to a constant), smooth and with tails that fall exponentially on both
+ * sides, where the Beta's own density can rise like x^0.3 at an edge: on
+ * the logit scale the rule keeps its order.  Its mean is digamma(a) -
+ * digamma(b) and its variance trigamma(a) + trigamma(b), here by their
+ * asymptotic series (within 0.01 from 1 on: the grid needs only where the
+ * mass is).
+ */
+static double
+digamma_approx(double z)
+{
+	return log(z) - 1.0 / (2.0 * z) - 1.0 / (12.0 * z * z);
+}
+
+static double
+trigamma_approx(double z)
+{
+	return 1.0 / z + 1.0 / (2.0 * z * z) + 1.0 / (6.0 * z * z * z);
+}
+
+/*
+ * The log-density at the grid point (y, or its logit point) up to a
+ * constant, and its derivative in y.
+ */
+static double
+log_density(const Posterior *p, double y, const LogitPoint *point, double *slope)
+{
+	if (p->binary)
+	{
+		*slope = p->p1 - (p->p1 + p->p2) * point->x;
+		return p->p1 * point->log_x + p->p2 * point->log_1mx;
+	}
+	else
+	{
+		double		z = (y - p->p1) / p->p2;
+
+		*slope = -z / p->p2;
+		return -0.5 * z * z;
+	}
+}
+
+static void
+posterior_init(Posterior *p, bool binary, double p1, double p2)
+{
+	double		slope;
+
+	p->binary = binary;
+	p->p1 = p1;
+	p->p2 = p2;
+	if (binary)
+	{
+		LogitPoint	mode;
+		double		y_mode = log(p1 / p2);	/* the logit's mode: x = a / (a + b) */
+
+		p->center = digamma_approx(p1) - digamma_approx(p2);
+		p->sd = sqrt(trigamma_approx(p1) + trigamma_approx(p2));
+		mode = logit_point(y_mode);
+		p->log_scale = log_density(p, y_mode, &mode, &slope);
+	}
+	else
+	{
+		p->center = p1;
+		p->sd = p2;
+		p->log_scale = 0.0;
+	}
+	p->log_scale += log(p->sd * sqrt(2.0 * M_PI));
+}
+
+/* One interval's integral by the trapezoid rule with its end correction */
+static double
+corrected_trapezoid(double h, double f0, double d0, double f1, double d1)
+{
+	return 0.5 * h * (f0 + f1) + h * h / 12.0 * (d0 - d1);
+}
+
+bool
+thompson_exact(bool binary, int k, const double *p1, const double *p2,
+			   double *probabilities)
+{
+	bool		ok;
+	Posterior  *arms = palloc(sizeof(Posterior) * k);
+	int		   *alive = palloc(sizeof(int) * k);
+	double		lowest_winner = -INFINITY;
+	double	   *nodes;
+	double	   *f,
+			   *d,
+			   *cdf,
+			   *g_prev,
+			   *gd_prev,
+			   *prefix,
+			   *prefix_d;
+	int			n_alive = 0,
+				n_nodes = 0,
+				i,
+				j,
+				n;
+
+	/* where the winner can be: above every action's lower end */
+	for (i = 0; i < k; i++)
+	{
+		posterior_init(&arms[i], binary, p1[i], p2[i]);
+		lowest_winner = Max(lowest_winner, arms[i].center - SPAN_SD * arms[i].sd);
+		probabilities[i] = 0.0;
+	}
+	nodes = palloc(sizeof(double) * (k * NODES_PER_ACTION + 2));
+	for (i = 0; i < k; i++)
+	{
+		if (arms[i].center + SPAN_SD * arms[i].sd < lowest_winner)
+			continue;			/* wholly below another action: cannot win */
+		alive[n_alive++] = i;
+		for (n = 0; n < NODES_PER_ACTION; n++)
+			nodes[n_nodes++] = arms[i].center + arms[i].sd * (n * STEP_SD - SPAN_SD);
+	}
+	qsort(nodes, n_nodes, sizeof(double), compare_double);
+	/* distinct nodes only: a zero-width interval adds nothing */
+	for (i = 1, n = 1; i < n_nodes; i++)
+		if (nodes[i] > nodes[n - 1])
+			nodes[n++] = nodes[i];
+	n_nodes = n;
+
+	f = palloc(sizeof(double) * n_alive);
+	d = palloc(sizeof(double) * n_alive);
+	cdf = palloc0(sizeof(double) * n_alive);
+	g_prev = palloc(sizeof(double) * n_alive);
+	gd_prev = palloc(sizeof(double) * n_alive);
+	prefix = palloc(sizeof(double) * (n_alive + 1));
+	prefix_d = palloc(sizeof(double) * (n_alive + 1));
+
+	/*
+	 * One pass along the grid: each F_j accumulates, then g_i = f_i * prod
+	 * F_j (j != i) and its derivative at the node, from prefix and suffix
+	 * products of (F, F') = (F, f), then P_i accumulates.
+	 */
+	for (n = 0; n < n_nodes; n++)
+	{
+		double		y = nodes[n];
+		LogitPoint	point;
+		double		suffix = 1.0,
+					suffix_d = 0.0;
+
+		if (binary)
+			point = logit_point(y);
+		for (j = 0; j < n_alive; j++)
+		{
+			const Posterior *arm = &arms[alive[j]];
+			double		slope;
+			double		f_new = exp(log_density(arm, y, &point, &slope) - arm->log_scale);
+			double		d_new = f_new * slope;
+
+			if (n > 0)
+				cdf[j] += corrected_trapezoid(y - nodes[n - 1], f[j], d[j], f_new, d_new);
+			f[j] = f_new;
+			d[j] = d_new;
+		}
+		prefix[0] = 1.0;
+		prefix_d[0] = 0.0;
+		for (j = 0; j < n_alive; j++)
+		{
+			prefix[j + 1] = prefix[j] * cdf[j];
+			prefix_d[j + 1] = prefix_d[j] * cdf[j] + prefix[j] * f[j];
+		}
+		for (j = n_alive - 1; j >= 0; j--)
+		{
+			/* others = prod of F over every action but j, and its derivative */
+			double		others = prefix[j] * suffix;
+			double		others_d = prefix_d[j] * suffix + prefix[j] * suffix_d;
+			double		g = f[j] * others;
+			double		gd = d[j] * others + f[j] * others_d;
+
+			if (n > 0)
+				probabilities[alive[j]] +=
+					corrected_trapezoid(y - nodes[n - 1], g_prev[j], gd_prev[j], g, gd);
+			g_prev[j] = g;
+			gd_prev[j] = gd;
+			suffix_d = suffix_d * cdf[j] + suffix * f[j];
+			suffix *= cdf[j];
+		}
+	}
+
+	/*
+	 * Every g_i carries the same product of the F's totals: normalising the
+	 * P_i divides it out (they sum to 1 within the rule's error, a few in
+	 * 10^4, before).
+	 */
+	{
+		double		sum = 0.0;
+
+		for (j = 0; j < n_alive; j++)
+		{
+			probabilities[alive[j]] = Max(probabilities[alive[j]], 0.0);
+			sum += probabilities[alive[j]];
+		}
+		ok = sum > 0.0 && isfinite(sum);
+		for (j = 0; j < n_alive; j++)
+			probabilities[alive[j]] = ok ? probabilities[alive[j]] / sum : 0.0;
+	}
+	pfree(arms);
+	pfree(alive);
+	pfree(nodes);
+	pfree(f);
+	pfree(d);
+	pfree(cdf);
+	pfree(g_prev);
+	pfree(gd_prev);
+	pfree(prefix);
+	pfree(prefix_d);
+	return ok;
+}
