@@ -66,15 +66,6 @@ typedef struct LogitPoint
 	double		log_1mx;
 } LogitPoint;
 
-static int
-compare_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 static LogitPoint
 logit_point(double y)
 {
@@ -196,19 +187,44 @@ thompson_exact(bool binary, int k, const double *p1, const double *p2,
 	}
 	nodes = palloc(sizeof(double) * (k * NODES_PER_ACTION + 2));
 	for (i = 0; i < k; i++)
+		if (arms[i].center + SPAN_SD * arms[i].sd >= lowest_winner)
+			alive[n_alive++] = i;	/* else wholly below another: cannot win */
+
+	/*
+	 * The grid: each action's nodes are in order, so merging them takes a
+	 * look at each action's next node per node (qsort took a third of the
+	 * integral's time); a node equal to the previous one adds nothing.
+	 */
 	{
-		if (arms[i].center + SPAN_SD * arms[i].sd < lowest_winner)
-			continue;			/* wholly below another action: cannot win */
-		alive[n_alive++] = i;
-		for (n = 0; n < NODES_PER_ACTION; n++)
-			nodes[n_nodes++] = arms[i].center + arms[i].sd * (n * STEP_SD - SPAN_SD);
+		int		   *next = palloc0(sizeof(int) * n_alive);
+
+		for (;;)
+		{
+			double		lowest = INFINITY;
+			int			from = -1;
+
+			for (j = 0; j < n_alive; j++)
+			{
+				const Posterior *arm = &arms[alive[j]];
+				double		y;
+
+				if (next[j] == NODES_PER_ACTION)
+					continue;
+				y = arm->center + arm->sd * (next[j] * STEP_SD - SPAN_SD);
+				if (y < lowest)
+				{
+					lowest = y;
+					from = j;
+				}
+			}
+			if (from < 0)
+				break;
+			next[from]++;
+			if (n_nodes == 0 || lowest > nodes[n_nodes - 1])
+				nodes[n_nodes++] = lowest;
+		}
+		pfree(next);
 	}
-	qsort(nodes, n_nodes, sizeof(double), compare_double);
-	/* distinct nodes only: a zero-width interval adds nothing */
-	for (i = 1, n = 1; i < n_nodes; i++)
-		if (nodes[i] > nodes[n - 1])
-			nodes[n++] = nodes[i];
-	n_nodes = n;
 
 	f = palloc(sizeof(double) * n_alive);
 	d = palloc(sizeof(double) * n_alive);
