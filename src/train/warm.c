@@ -76,7 +76,7 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 	bytea	   *model;
 	MemoryContext old;
 
-	if (SPI_execute_with_args("SELECT m.version, m.feature_schema::pg_catalog.text, m.model, "
+	if (SPI_execute_with_args("SELECT m.version, m.feature_schema::pg_catalog.text, m.model, m.params::pg_catalog.text, "
 							  "EXISTS (SELECT FROM ml.models k WHERE k.name OPERATOR(pg_catalog.=) $1) "
 							  "FROM (SELECT) one LEFT JOIN ml.models m ON m.name OPERATOR(pg_catalog.=) $1 "
 							  "AND m.version OPERATOR(pg_catalog.=) COALESCE(CASE WHEN $2 OPERATOR(pg_catalog.>) 0 THEN $2 END, "
@@ -84,7 +84,7 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 							  "ORDER BY d.id DESC LIMIT 1))",
 							  2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "learnloop could not read the base model");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull)))
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("base model \"%s\" does not exist", spec->base_model),
@@ -111,6 +111,7 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 	base->model = palloc(VARHDRSZ + VARSIZE_ANY_EXHDR(model));
 	SET_VARSIZE(base->model, VARHDRSZ + VARSIZE_ANY_EXHDR(model));
 	memcpy(VARDATA(base->model), VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model));
+	base->params = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	MemoryContextSwitchTo(old);
 	run->warm = base;
 
@@ -305,14 +306,20 @@ default_param(cJSON *params, const char *key, cJSON *value)
 }
 
 /*
- * The base's objective; for a refresh, its rounds and XGBoost's refresh
- * updater, which the caller's params may not change (warm_booster checks
- * the rounds and objective each candidate ends up with).
+ * The base's objective.  A refresh also takes the base's rounds and
+ * XGBoost's refresh updater, which the caller's params may not change
+ * (warm_booster checks the rounds and objective each candidate ends up
+ * with), and the base's other parameters under the caller's: its leaves
+ * are refitted with the learning rate and regularisation they were grown
+ * with.  New trees of a continued training take learnloop's defaults, as
+ * XGBoost's own continued training does.
  */
 void
 warm_params(const TrainRun *run, cJSON *params)
 {
 	const WarmBase *base = run->warm;
+	JsonTree   *stored;
+	const cJSON *item;
 
 	default_param(params, "objective", cJSON_CreateString(base->objective));
 	if (!base->refresh)
@@ -324,6 +331,15 @@ warm_params(const TrainRun *run, cJSON *params)
 	default_param(params, "process_type", cJSON_CreateString("update"));
 	default_param(params, "updater", cJSON_CreateString("refresh"));
 	default_param(params, "refresh_leaf", cJSON_CreateNumber(1));
+
+	/* a stored row is untrusted: candidates.c refuses a value XGBoost cannot take */
+	stored = json_tree_parse(base->params);
+	if (!cJSON_IsObject(stored->root))
+		base_corrupted(base, "its params are not a JSON object");
+	cJSON_ArrayForEach(item, stored->root)
+		if (strcmp(item->string, "nthread") != 0)
+			default_param(params, item->string, cJSON_Duplicate(item, true));
+	json_tree_free(stored);
 }
 
 BoosterHandle

@@ -21,6 +21,7 @@ typedef struct WarmBase
 	bool		refresh;		/* refit its leaves instead of adding trees */
 	FeatureSchema *schema;		/* its features, dictionaries and classes */
 	bytea	   *model;			/* its bytes, checked in phase 2 */
+	char	   *params;			/* its ml.models.params, JSON */
 	char	   *objective;		/* read from its trees (phase 2) */
 	int			rounds;			/* its boosted rounds (phase 2) */
 } WarmBase;

@@ -106,6 +106,28 @@ SELECT jsonb_array_length(warm_trees('warm_refresh', 1)) AS refreshed_trees,
            AS new_leaves
   FROM generate_series(0, 9) i;
 
+-- a refresh takes the base's parameters under the caller's (its leaves are refitted with the learning
+-- rate and regularisation they were grown with): refreshed on the base's own training rows (the same
+-- split, by the same seed), the leaves come back as they were
+SELECT version FROM ml.train('warm_eta', 'warm_old', 'label', features => '{x,y,c}',
+                             params => '{"num_round": 6, "eta": 0.1, "lambda": 2}');
+SELECT hyperparams->>'eta' AS eta, hyperparams->>'lambda' AS lambda, hyperparams->>'num_round' AS num_round
+  FROM ml.train('warm_eta_same', 'warm_old', 'label', features => '{x,y,c}', base_model => 'warm_eta', refresh => true);
+SELECT bool_and(warm_structure(warm_trees('warm_eta_same', 1)->i) = warm_structure(warm_trees('warm_eta', 1)->i))
+           AS same_structure,
+       max((SELECT max(abs((a.v #>> '{}')::float8 - (b.v #>> '{}')::float8))
+              FROM jsonb_array_elements(warm_leaves(warm_trees('warm_eta_same', 1)->i)) WITH ORDINALITY a (v, n)
+              JOIN jsonb_array_elements(warm_leaves(warm_trees('warm_eta', 1)->i)) WITH ORDINALITY b (v, m)
+                ON m = n)) < 1e-6 AS same_leaves
+  FROM generate_series(0, 5) i;
+-- the caller's eta wins, and then the leaves differ
+SELECT hyperparams->>'eta' AS eta, hyperparams->>'lambda' AS lambda
+  FROM ml.train('warm_eta_fast', 'warm_old', 'label', features => '{x,y,c}', params => '{"eta": 0.3}',
+                base_model => 'warm_eta', refresh => true);
+SELECT bool_and(warm_leaves(warm_trees('warm_eta_fast', 1)->i) <> warm_leaves(warm_trees('warm_eta', 1)->i))
+           AS new_leaves
+  FROM generate_series(0, 5) i;
+
 -- the rows' categories are coded in the base's dictionary: a base that learned "green" and new
 -- rows with only green and red (sorted alone, green would take blue's code 0) where red is positive
 CREATE TABLE warm_colour_old AS
