@@ -3,12 +3,11 @@
  * candidates.c
  *	  The parameter sets a training job tries.
  *
- * Parameters are layered: learnloop's defaults for the task (a warm
- * start's base's objective, warm.c), then the caller's params, then the
- * search's values for one candidate.  Every
- * parameter reaches XGBoost as a string, as its C API takes them; nthread
- * is always set, so no booster ever picks its own thread count, and never
- * above learnloop.training_threads when that is set.
+ * Parameters are layered: learnloop's defaults for the task (under a warm
+ * start's own, warm.c), then the caller's params, then the search's values
+ * for one candidate.  Every parameter reaches XGBoost as a string, as its C
+ * API takes them; nthread is always set, so no booster ever picks its own
+ * thread count, and never above learnloop.training_threads when that is set.
  *
  *-------------------------------------------------------------------------
  */
