@@ -207,6 +207,13 @@ SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', featur
 UPDATE ml.models SET model = substr(model, 1, 40) WHERE name = 'warm_zero';
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
                                           base_model => 'warm_zero', base_version => 1)$$);
+-- trees that read three features under a schema of two; params that are not an object (a refresh reads them)
+UPDATE ml.models SET feature_schema = jsonb_set(feature_schema, '{features}', (feature_schema->'features') - 2)
+ WHERE name = 'warm_eta';
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y}', base_model => 'warm_eta')$$);
+UPDATE ml.models SET params = '[1]' WHERE name = 'warm_eta_fast';
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', base_model => 'warm_eta_fast',
+                                          refresh => true)$$);
 SELECT count(*) - :models_before - 1 AS registered FROM ml.models;
 
 -- the base is read as the caller: a row-level policy that hides other roles' models hides the base
