@@ -73,7 +73,6 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 	WarmBase   *base;
 	bool		isnull;
 	Datum		version;
-	bytea	   *model;
 	MemoryContext old;
 
 	if (SPI_execute_with_args("SELECT m.version, m.feature_schema::pg_catalog.text, m.model, m.params::pg_catalog.text, "
@@ -107,10 +106,7 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 	base->version = DatumGetInt32(version);
 	base->refresh = spec->refresh;
 	base->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	model = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	base->model = palloc(VARHDRSZ + VARSIZE_ANY_EXHDR(model));
-	SET_VARSIZE(base->model, VARHDRSZ + VARSIZE_ANY_EXHDR(model));
-	memcpy(VARDATA(base->model), VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model));
+	base->model = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	base->params = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	MemoryContextSwitchTo(old);
 	run->warm = base;
