@@ -204,6 +204,11 @@ VALUES ('warm_linear', 1, 'classification',
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y}', base_model => 'warm_linear')$$);
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y}', base_model => 'warm_linear',
                                           base_version => 1)$$);
+-- a dart model, which XGBoost serves (not the native evaluator)
+SELECT version FROM ml.train('warm_dart', 'warm_new', 'label', features => '{x,y,c}',
+                             params => '{"booster": "dart", "num_round": 2}');
+SELECT evaluator FROM ml.models WHERE name = 'warm_dart';
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', base_model => 'warm_dart')$$);
 UPDATE ml.models SET model = substr(model, 1, 40) WHERE name = 'warm_zero';
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
                                           base_model => 'warm_zero', base_version => 1)$$);
@@ -214,7 +219,7 @@ SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', featur
 UPDATE ml.models SET params = '[1]' WHERE name = 'warm_eta_fast';
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', base_model => 'warm_eta_fast',
                                           refresh => true)$$);
-SELECT count(*) - :models_before - 1 AS registered FROM ml.models;
+SELECT count(*) - :models_before - 2 AS registered FROM ml.models;
 
 -- the base is read as the caller: a row-level policy that hides other roles' models hides the base
 CREATE ROLE learnloop_warm_trainer;
