@@ -2745,6 +2745,21 @@ COMMENT ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text
 REVOKE EXECUTE ON FUNCTION ml.experiment_statistics(text, text, double precision, text, boolean, text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION ml.analyze(text, text, double precision, text, boolean, text, boolean) FROM PUBLIC;
 
+/* Issue 14, warm starts: lineage 'continued' and 'refreshed', and the base a version started from */
+ALTER TABLE ml.models DROP CONSTRAINT models_lineage_check,
+    ADD CONSTRAINT models_lineage_check
+        CHECK (lineage IN ('trained', 'imported', 'continued', 'refreshed')),
+    ADD COLUMN base_model text,
+    ADD COLUMN base_version integer,
+    ADD CONSTRAINT models_base_check CHECK ((base_model IS NULL) = (base_version IS NULL)
+                                            AND (base_model IS NULL) = (lineage NOT IN ('continued', 'refreshed')));
+COMMENT ON COLUMN ml.models.lineage IS
+    'Where the version came from: trained (ml.train), imported (ml.import_model), continued (ml.train with base_model: more trees after the base''s) or refreshed (ml.train with base_model and refresh: the base''s trees with leaves refitted)';
+COMMENT ON COLUMN ml.models.base_model IS
+    'The model a continued or refreshed version started from (ml.train''s base_model), NULL otherwise';
+COMMENT ON COLUMN ml.models.base_version IS
+    'The version of base_model it started from, NULL otherwise';
+
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read',
  * 'train' or 'experiment' before the update get what that access gives now ('record':

@@ -3,11 +3,11 @@
  * candidates.c
  *	  The parameter sets a training job tries.
  *
- * Parameters are layered: learnloop's defaults for the task, then the
- * caller's params, then the search's values for one candidate.  Every
- * parameter reaches XGBoost as a string, as its C API takes them; nthread
- * is always set, so no booster ever picks its own thread count, and never
- * above learnloop.training_threads when that is set.
+ * Parameters are layered: learnloop's defaults for the task (under a warm
+ * start's own, warm.c), then the caller's params, then the search's values
+ * for one candidate.  Every parameter reaches XGBoost as a string, as its C
+ * API takes them; nthread is always set, so no booster ever picks its own
+ * thread count, and never above learnloop.training_threads when that is set.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +20,7 @@
 #include "common/prng.h"
 #include "learnloop.h"
 #include "train/candidates.h"
+#include "train/warm.h"
 
 #define DEFAULT_NUM_ROUND 100
 
@@ -189,6 +190,8 @@ base_params(TrainRun *run)
 	cJSON	   *params = tree->root;
 	const char *objective;
 
+	if (run->warm)
+		warm_params(run, params);
 	switch (ds->task)
 	{
 		case TASK_CLASSIFICATION:

@@ -43,6 +43,7 @@
 #include "common/json_number.h"
 #include "train/policy_gate.h"
 #include "train/registry.h"
+#include "train/warm.h"
 
 /*
  * Set while registry_save writes the registry's rows, in the training
@@ -203,9 +204,11 @@ insert_decision(const TrainRun *run, int version)
 void
 registry_save(TrainRun *run, int64 job_id)
 {
-	Oid			types[15] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
-	INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID, TEXTOID, JSONBOID};
-	Datum		values[15];
+	Oid			types[18] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
+	INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
+	TEXTOID, TEXTOID, INT4OID};
+	Datum		values[18];
+	char		nulls[19] = "                  ";
 	Oid			dtypes[3] = {TEXTOID, INT4OID, TEXTOID};
 	Datum		dvalues[3];
 	const char *model = run->spec->model;
@@ -238,14 +241,23 @@ registry_save(TrainRun *run, int64 job_id)
 	values[12] = Int64GetDatum(job_id);
 	values[13] = CStringGetTextDatum(run->evaluator);
 	values[14] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->reference));
+	/* a warm start's lineage and base (warm.c) */
+	values[15] = CStringGetTextDatum(warm_lineage(run));
+	if (run->warm)
+	{
+		values[16] = CStringGetTextDatum(run->warm->name);
+		values[17] = Int32GetDatum(run->warm->version);
+	}
+	else
+		nulls[16] = nulls[17] = 'n';
 	registry_writing = true;
 	if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
 							  "model, train_rows, test_rows, training_seconds, load_seconds, objective, "
-							  "rounds, feature_importance, job_id, evaluator, reference) "
+							  "rounds, feature_importance, job_id, evaluator, reference, lineage, base_model, base_version) "
 							  "SELECT $1, COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3, $4, $5, $6, $7, $8, $9, "
-							  "$10, $11, $12, $13, $14, $15 FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
+							  "$10, $11, $12, $13, $14, $15, $16, $17, $18 FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
 							  "RETURNING version",
-							  15, types, values, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+							  18, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "learnloop could not register the model");
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	run->winner->version = version;

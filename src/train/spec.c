@@ -181,10 +181,6 @@ lifecycle_args(FunctionCallInfo fcinfo, TrainSpec *spec)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cohort_column is not available yet")));
-	if (spec->base_model != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("base_model is not available yet")));
 }
 
 TrainSpec *
@@ -281,6 +277,11 @@ spec_from_args(FunctionCallInfo fcinfo)
 	spec->policy_evaluation = policy_gate_arg(fcinfo, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION);
 	lifecycle_args(fcinfo, spec);
 
+	if (spec->refresh && spec->early_stopping_rounds > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("early_stopping_rounds does not apply to refresh => true"),
+				 errhint("A refresh refits every tree of the base model and adds none; leave early_stopping_rounds out.")));
 	if (spec->early_stopping_rounds > 0 && spec->test_size == 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -30,6 +30,7 @@
 #include "train/reference_build.h"
 #include "train/split.h"
 #include "train/train_run.h"
+#include "train/warm.h"
 
 /* A DMatrix of some rows, with labels, groups and feature names and types. */
 DMatrixHandle
@@ -98,14 +99,17 @@ eval_line_value(const char *line, char *name, size_t namelen)
 /*
  * Boosts one candidate round by round, so interrupts, cancellation and
  * progress are seen between rounds.  With validation rows it stops early
- * and keeps the best round.
+ * and keeps the best round.  A warm start's booster holds the base's trees
+ * first (warm.c), whose rounds the new ones are numbered after.
  */
 static BoosterHandle
 boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	  DMatrixHandle dtrain, DMatrixHandle dvalid)
 {
 	DMatrixHandle cache[2] = {dtrain, dvalid};
-	BoosterHandle booster = xgb_booster(run->xgb, cache, dvalid ? 2 : 1);
+	BoosterHandle booster = run->warm ? warm_booster(run, cand, cache, dvalid ? 2 : 1) :
+		xgb_booster(run->xgb, cache, dvalid ? 2 : 1);
+	int			first = warm_first_round(run);
 	const char *eval_names[1] = {"valid"};
 	double		best = NAN;
 	int			best_round = 0;
@@ -127,10 +131,10 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 		double		value = NAN;
 
 		progress_checkpoint(run->progress, "training", run->ntrain);
-		xgb_check(XGBoosterUpdateOneIter(booster, round, dtrain));
+		xgb_check(XGBoosterUpdateOneIter(booster, first + round, dtrain));
 		if (dvalid)
 		{
-			xgb_check(XGBoosterEvalOneIter(booster, round, &dvalid, eval_names, 1, &line));
+			xgb_check(XGBoosterEvalOneIter(booster, first + round, &dvalid, eval_names, 1, &line));
 			value = eval_line_value(line, eval_name, sizeof(eval_name));
 			if (isnan(best) || (metric_higher_is_better(eval_name) ? value > best : value < best))
 			{
@@ -165,7 +169,7 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 		BoosterHandle sliced;
 
 		cand->rounds = best_round + 1;
-		sliced = xgb_booster_slice(run->xgb, booster, cand->rounds);
+		sliced = xgb_booster_slice(run->xgb, booster, first + cand->rounds);
 		/* the slice is a copy: the full booster's handle would stay taken */
 		xgb_free_booster(run->xgb, booster);
 		booster = sliced;
@@ -281,7 +285,7 @@ static void
 keep_winner(TrainRun *run, const Candidate *best, BoosterHandle booster)
 {
 	run->objective = best->objective;
-	run->rounds = best->rounds;
+	run->rounds = warm_first_round(run) + best->rounds;
 	run->model = xgb_save_model(booster, "ubj");
 	run->importance = importance_json(booster);
 	run->evaluator = serving_evaluator(booster);
@@ -318,6 +322,8 @@ train_run(TrainRun *run)
 						 default_metric(ds->task))));
 	deploy_guards_prepare(run);
 	name_features(run);
+	if (run->warm)
+		warm_prepare(run);
 	split_rows(run);
 	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);

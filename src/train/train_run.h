@@ -74,6 +74,7 @@ typedef struct TrainRun
 	char	   *evaluator;		/* how serving will evaluate it */
 	char	   *reference;		/* JSON of ml.models.reference */
 	Champion	champion;
+	struct WarmBase *warm;		/* warm.h's base_model, or NULL */
 	List	   *guards;			/* DeployGuard *: deploy_gate.c's */
 	bool		deploy;
 	bool		comparable;		/* key metric compared with the champion's */

@@ -39,6 +39,7 @@
 #include "train/jobs.h"
 #include "train/registry.h"
 #include "train/train_run.h"
+#include "train/warm.h"
 #include "train/worker.h"
 
 static TrainJobShared *job = NULL;
@@ -174,8 +175,8 @@ restore_caller_state(shm_toc *toc)
 }
 
 /*
- * Phase 1: reads the data and the champion, as the role, in one snapshot
- * of a read-only transaction that is rolled back.
+ * Phase 1: reads the data, the base of a warm start and the champion, as
+ * the role, in one snapshot of a read-only transaction that is rolled back.
  */
 static void
 load_phase(TrainRun *run)
@@ -191,7 +192,11 @@ load_phase(TrainRun *run)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", run->spec->model));
+	if (run->spec->base_model)
+		warm_load_base(run, job_cxt);
 	run->ds = dataset_load(run->spec, job_cxt, run->progress);
+	if (run->warm)
+		warm_conform_dataset(run);
 	registry_load_champion(run, job_cxt);
 
 	/*
