@@ -2778,6 +2778,23 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) IS
     'Scores every row of a source (table, view or query) with a model into a new table "into": the id columns and the prediction (output predict, proba or label), by one SELECT that may run in parallel workers, as the caller, with a NOTICE every progress_every rows; the version is pinned at the start';
 REVOKE EXECUTE ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) FROM PUBLIC;
+-- the roles given 'predict' before the update (they run ml.predict_label) get it, as grants of
+-- the DBA's; those given 'train' get it from the re-grant at the end of this file
+DO $$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN SELECT DISTINCT a.grantee::regrole
+                     FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+                    WHERE p.oid = 'ml.predict_label(text, jsonb, integer)'::pg_catalog.regprocedure
+                      AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner LOOP
+        PERFORM ml.learnloop_grant_as_dba(
+            ARRAY['ml.predict_batch(text, text, text, text[], text, text, integer, bigint)'::pg_catalog.regprocedure::oid],
+            pg_catalog.format('GRANT EXECUTE ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) TO %s',
+                              grantee));
+    END LOOP;
+END
+$$;
 
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read',
