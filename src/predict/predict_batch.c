@@ -82,7 +82,9 @@ score_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	/*
 	 * Inserting while the plan is parallel needs the transaction's id and
 	 * the command id before the executor enters parallel mode, which it
-	 * does after this call (CREATE TABLE AS inserts the same way).
+	 * does after this call.  Only the leader inserts, into a table no worker
+	 * reads or extends, so group locking cannot let two processes extend it
+	 * at once: the case heap_insert allows for CREATE TABLE AS.
 	 */
 	(void) GetCurrentTransactionId();
 	r->cid = GetCurrentCommandId(true);
