@@ -99,6 +99,8 @@ SET parallel_tuple_cost = 0;
 \set VERBOSITY default
 SET client_min_messages = notice;
 SELECT * FROM ml.predict_batch('batch_bin', 'batch_many', 'batch_parallel', features => 'ARRAY[x1, x2, NULL]');
+-- into a temporary table: the leader writes it while the workers read the source
+SELECT * FROM ml.predict_batch('batch_bin', 'batch_many', 'pg_temp.batch_temp', features => 'ARRAY[x1, x2, NULL]');
 SET max_parallel_workers_per_gather = 0;
 SELECT * FROM ml.predict_batch('batch_bin', 'batch_many', 'batch_serial', features => 'ARRAY[x1, x2, NULL]');
 SET client_min_messages = warning;
@@ -107,8 +109,9 @@ RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
-SELECT count(*) AS rows, count(*) FILTER (WHERE p.prediction = s.prediction) AS equal
-  FROM batch_parallel p JOIN batch_serial s USING (id);
+SELECT count(*) AS rows, count(*) FILTER (WHERE p.prediction = s.prediction) AS equal,
+       count(*) FILTER (WHERE t.prediction = s.prediction) AS temp_equal
+  FROM batch_parallel p JOIN batch_serial s USING (id) JOIN pg_temp.batch_temp t USING (id);
 
 -- errors; none leaves a table behind
 SELECT error_of(sql) FROM (VALUES
