@@ -66,6 +66,7 @@ typedef struct ScoreReceiver
 	TimestampTz started;
 } ScoreReceiver;
 
+/* Called by the executor before the first row, outside parallel mode */
 static void
 score_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
@@ -79,6 +80,7 @@ score_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	for (int i = 0; i < desc->natts; i++)
 		if (TupleDescAttr(typeinfo, i)->atttypid != TupleDescAttr(desc, i)->atttypid)
 			elog(ERROR, "learnloop's scoring query and its table differ in column %d", i + 1);
+
 	/*
 	 * Inserting while the plan is parallel needs the transaction's id and
 	 * the command id before the executor enters parallel mode, which it
@@ -91,6 +93,12 @@ score_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	r->bistate = GetBulkInsertState();
 }
 
+/*
+ * One row of the scoring query, in the leader: inserted, counted, and every
+ * progress_every rows a NOTICE (the planner's estimate as the total, or the
+ * count when the estimate was low).  Cancel is checked here too, as the
+ * leader may spend its time inserting rows the workers send.
+ */
 static bool
 score_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -115,6 +123,7 @@ score_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/* After the last row: the bulk insert's buffer released, the table synced if it skipped WAL */
 static void
 score_shutdown(DestReceiver *self)
 {
