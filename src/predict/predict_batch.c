@@ -123,7 +123,7 @@ score_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* After the last row: the bulk insert's buffer released, the table synced if it skipped WAL */
+/* After the last row: the bulk insert's buffer released, and its end told to the table AM, as CREATE TABLE AS does */
 static void
 score_shutdown(DestReceiver *self)
 {
