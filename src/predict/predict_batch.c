@@ -123,7 +123,10 @@ score_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* After the last row: the bulk insert's buffer released, and its end told to the table AM, as CREATE TABLE AS does */
+/*
+ * After the last row: the bulk insert's buffer released and its end told to
+ * the table access method, as CREATE TABLE AS does.
+ */
 static void
 score_shutdown(DestReceiver *self)
 {
