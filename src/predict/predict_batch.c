@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 
 #include "common/args.h"
+#include "common/compat.h"
 #include "common/sql_source.h"
 
 PG_FUNCTION_INFO_V1(learnloop_predict_batch);
@@ -293,7 +294,7 @@ learnloop_predict_batch(PG_FUNCTION_ARGS)
 	model = PG_GETARG_TEXT_PP(0);
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	/* a qualified name, parsed (42602 otherwise) and written back quoted */
-	into = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	into = qualified_name_list(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	output = args_choice(text_to_cstring(PG_GETARG_TEXT_PP(5)), "output",
 						 output_names, lengthof(output_names));
 	progress_every = PG_GETARG_INT64(7);
