@@ -1201,7 +1201,7 @@ BEGIN
     WHEN 'predict' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments TO %s', grantee);
         functions := '{predict, predict_proba, predict_label, explain, model_cache, deployed_version, action_distribution, '
-                     'least_certain, uncertainty, uncertainty_spread}';
+                     'least_certain, uncertainty, uncertainty_spread, predict_batch}';
     WHEN 'record' THEN
         PERFORM ml.grant_access(grantee, 'predict');
         EXECUTE format('GRANT INSERT (task, unit_id, created_at, features, decision, source, experiment, variant), '
@@ -1245,7 +1245,7 @@ BEGIN
                      'simulated_decisions, simulate_outcome, simulate_expected_outcome, simulated_contexts, '
                      'simulated_actions, simulate_rules_action, simulate_policy_kind, simulate_policy_value, monitor, '
                      'evaluate_policy, compare_policies, create_bandit, drop_bandit, bandit_distribution, check_choice, '
-                     'least_certain, uncertainty, uncertainty_spread, import_model, export_model, export_model_schema}';
+                     'least_certain, uncertainty, uncertainty_spread, import_model, export_model, export_model_schema, predict_batch}';
     WHEN 'deploy' THEN
         EXECUTE format('GRANT SELECT ON ml.models, ml.deployments, ml.model_history TO %s', grantee);
         EXECUTE format('GRANT INSERT ON ml.deployments TO %s', grantee);
@@ -3695,3 +3695,39 @@ COMMENT ON COLUMN ml.models.base_model IS
     'The model a continued or refreshed version started from (ml.train''s base_model), NULL otherwise';
 COMMENT ON COLUMN ml.models.base_version IS
     'The version of base_model it started from, NULL otherwise';
+
+/*
+ * Issue 15, batch: scoring whole tables.  The serving functions' COST says
+ * what a row's prediction costs next to reading it (about 0.25 of a cost
+ * unit, 100 x cpu_operator_cost, measured on 100 trees of depth 6: see
+ * docs/scaling.md), so that the planner runs a scan that predicts in
+ * parallel workers (the default COST 1 made a narrow table's scan serial);
+ * ml.explain's SHAP values cost about a thousand predictions.  Then
+ * ml.predict_batch: a source scored into a new table, in parallel, with
+ * progress NOTICEs.
+ */
+ALTER FUNCTION ml.predict(text, jsonb, integer) COST 100;
+ALTER FUNCTION ml.predict(text, real[], integer) COST 100;
+ALTER FUNCTION ml.predict_proba(text, jsonb, integer) COST 100;
+ALTER FUNCTION ml.predict_proba(text, real[], integer) COST 100;
+ALTER FUNCTION ml.predict_label(text, jsonb, integer) COST 100;
+ALTER FUNCTION ml.predict_label(text, real[], integer) COST 100;
+ALTER FUNCTION ml.explain(text, jsonb, integer, text) COST 100000;
+
+CREATE FUNCTION ml.predict_batch(
+    model           text,
+    source          text,
+    "into"          text,
+    id_columns      text[] DEFAULT '{id}',
+    features        text DEFAULT 'features',
+    output          text DEFAULT 'predict',
+    version         integer DEFAULT NULL,
+    progress_every  bigint DEFAULT 1000000,
+    OUT rows_written bigint,
+    OUT model_version integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'learnloop_predict_batch'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) IS
+    'Scores every row of a source (table, view or query) with a model into a new table "into": the id columns and the prediction (output predict, proba or label), by one SELECT that may run in parallel workers, as the caller, with a NOTICE every progress_every rows; the version is pinned at the start';
+REVOKE EXECUTE ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) FROM PUBLIC;

@@ -77,4 +77,11 @@
 #define learnloop_xlog_insert_end() XactLastRecEnd
 #endif
 
+/* a dotted name parsed into its parts: PostgreSQL 16 takes a soft-error context */
+#if PG_VERSION_NUM >= 160000
+#define qualified_name_list(string) stringToQualifiedNameList(string, NULL)
+#else
+#define qualified_name_list(string) stringToQualifiedNameList(string)
+#endif
+
 #endif							/* LEARNLOOP_COMPAT_H */

@@ -111,6 +111,15 @@ ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.create_metric(text, tex
               OR has_table_privilege('ll_up_app', 'ml.metrics', 'SELECT')
               OR has_function_privilege('public', 'ml.analyze(text, text, float8, text, boolean, text, boolean)', 'EXECUTE')")" \
    f "and no more: read roles cannot define metrics, record roles cannot read them, PUBLIC nothing"
+# ml.predict_batch: predict and train roles (and record roles, which predict) get it, as their access gives it
+ok "$(q "SELECT has_function_privilege('ll_up_reader', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')
+              AND has_function_privilege('ll_up_app', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')
+              AND has_function_privilege('ll_up_train', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')")" \
+   t "predict, record and train roles get ml.predict_batch"
+ok "$(q "SELECT has_function_privilege('ll_up_read', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')
+              OR has_function_privilege('ll_up_exp', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')
+              OR has_function_privilege('public', 'ml.predict_batch(text, text, text, text[], text, text, integer, bigint)', 'EXECUTE')")" \
+   f "read and experiment roles and PUBLIC do not"
 ok "$(q "SELECT count(*) FROM pg_class WHERE relname = 'learnloop_explore_grants'")" 0 \
    "the update's table of old grants is gone"
 ok "$(q "SELECT count(*) FROM pg_proc WHERE proname IN ('learnloop_grant_as_dba', 'learnloop_replace_function')")" 0 \
@@ -137,6 +146,8 @@ ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.report(model text, sinc
    "pg_dump keeps the grant of ml.report"
 ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.simulated_decisions(.*double precision) TO ll_up_train;$')" 1 \
    "pg_dump keeps the grant of the new ml.simulated_decisions"
+ok "$(echo "$dump" | grep -c '^GRANT ALL ON FUNCTION ml\.predict_batch(.*) TO ll_up_reader;$')" 1 \
+   "pg_dump keeps the grant of ml.predict_batch"
 dropdb "$db"
 for r in $roles; do psql -X -q -d postgres -c "DROP ROLE $r"; done
 finish
