@@ -3,12 +3,11 @@
  * cohort_route.c
  *	  Which deployed model serves a row of a model with cohorts.
  *
- * A name serves by cohort when its deployed global version was trained
- * with a cohort_column (ml.models.cohort_column): a row whose value of
- * that feature is a string naming a cohort with a deployed version of the
- * same cohort column is served by that version; any other row (the key
- * absent, null, not a string, a cohort with no deployed model, one too
- * small to have had one) by the global version.  The routes are read once
+ * A name serves by cohort once a cohort's model of it is deployed: a row
+ * whose value of the cohort column (ml.models.cohort_column) is a string
+ * naming a cohort with a deployed version is served by that version; any
+ * other row (the key absent, null, not a string, a cohort with no deployed
+ * model, one too small to have had one) by the deployed global version.  The routes are read once
  * per name into the model cache's map of deployed versions, and dropped
  * with it when ml.deployments or ml.models changes; a row's route is then
  * one key lookup in its jsonb and one binary search, no query.
@@ -59,31 +58,31 @@ compare_routes(const void *a, const void *b)
 }
 
 /*
- * The routes of a name whose deployed global version is global_version,
- * in cxt; NULL when that version has no cohort column (rows are not
- * routed).  Each cohort's deployed version is the newest deployment of
- * the cohort whose version has the global's cohort column.
+ * The routes of a name, in cxt; NULL when no cohort of it has a deployed
+ * version (rows are not routed).  The cohort column is that of the newest
+ * cohort deployment, and each cohort's version the newest deployed one of
+ * the cohort trained with that column: a training by another column
+ * replaces the routes as soon as one of its cohorts is deployed.
  */
 CohortRoutes *
-cohort_routes_load(const char *name, int global_version, MemoryContext cxt)
+cohort_routes_load(const char *name, MemoryContext cxt)
 {
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		values[2] = {CStringGetTextDatum(name), Int32GetDatum(global_version)};
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
 	CohortRoutes *routes = NULL;
 	bool		isnull;
 
 	SPI_connect();
 	if (SPI_execute_plan(spi_cached_plan(&routes_plan,
-										 "SELECT g.cohort_column, c.cohort, c.version FROM ml.models g "
-										 "LEFT JOIN LATERAL (SELECT DISTINCT ON (d.cohort) d.cohort, m.version "
+										 "WITH deployed AS (SELECT d.id, d.cohort, m.version, m.cohort_column "
 										 "FROM ml.deployments d JOIN ml.models m ON m.name OPERATOR(pg_catalog.=) d.model_name "
 										 "AND m.version OPERATOR(pg_catalog.=) d.model_version "
-										 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 AND d.cohort IS NOT NULL "
-										 "AND m.cohort_column OPERATOR(pg_catalog.=) g.cohort_column "
-										 "ORDER BY d.cohort, d.id DESC) c ON true "
-										 "WHERE g.name OPERATOR(pg_catalog.=) $1 AND g.version OPERATOR(pg_catalog.=) $2 "
-										 "AND g.cohort_column IS NOT NULL",
-										 2, types),
+										 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 AND d.cohort IS NOT NULL) "
+										 "SELECT DISTINCT ON (c.cohort) c.cohort_column, c.cohort, c.version "
+										 "FROM deployed c WHERE c.cohort_column OPERATOR(pg_catalog.=) "
+										 "(SELECT l.cohort_column FROM deployed l ORDER BY l.id DESC LIMIT 1) "
+										 "ORDER BY c.cohort, c.id DESC",
+										 1, types),
 						 values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the cohorts' deployments");
 	if (SPI_processed > 0)
@@ -100,9 +99,6 @@ cohort_routes_load(const char *name, int global_version, MemoryContext cxt)
 			HeapTuple	row = SPI_tuptable->vals[i];
 			CohortRoute *r = &routes->routes[routes->n];
 
-			SPI_getbinval(row, desc, 2, &isnull);
-			if (isnull)			/* no cohort deployed yet */
-				continue;
 			r->cohort = SPI_getvalue(row, desc, 2);
 			r->len = strlen(r->cohort);
 			r->version = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));

@@ -212,7 +212,7 @@ deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 		entry->known = known || version > 0;
 		entry->routes = NULL;
 		if (version > 0)
-			entry->routes = cohort_routes_load(name, version, deployed_cxt);
+			entry->routes = cohort_routes_load(name, deployed_cxt);
 	}
 	*routes = entry->routes;
 	if (!entry->known)

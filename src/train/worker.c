@@ -256,7 +256,8 @@ run_job(void)
 	run->xgb = xgb_handles_create(job_cxt);
 	xgb_capture_log();
 	train_run(run);
-	cohort_train(run);
+	if (run->spec->cohort_column != NULL)
+		cohort_train(run);
 
 	/* 3: register everything in one transaction, then answer */
 	jobs_set_phase(job->job_slot, job->job_id, job->database, "saving");
