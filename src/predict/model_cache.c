@@ -497,17 +497,42 @@ cached_version(const ModelKey *key, char **failure)
 }
 
 /*
+ * The features a call routes by: given (decide's), or its argument argno
+ * when that is jsonb (-1: none); read only for a name with cohorts, so
+ * that the others pay nothing for them.
+ */
+typedef struct RowFeatures
+{
+	const Jsonb *jsonb;
+	int			argno;
+} RowFeatures;
+
+static const Jsonb *
+row_features(FunctionCallInfo fcinfo, const RowFeatures *row)
+{
+	if (row->jsonb != NULL || row->argno < 0 || PG_ARGISNULL(row->argno) ||
+		get_fn_expr_argtype(fcinfo->flinfo, row->argno) != JSONBOID)
+		return row->jsonb;
+	return PG_GETARG_JSONB_P(row->argno);
+}
+
+/*
  * The model that serves a row at a call site of the deployed model: its
- * cohort's deployed model, or the site's global one.  A cohort's model may
- * evict the global one from a full cache: that moves the generation on, so
- * the site looks again at its next call.
+ * cohort's deployed model, or the site's global one.  Loading a cohort's
+ * model may evict others from a full cache (the global one, the last
+ * cohort's): that moves the generation on, so the site looks again at its
+ * next call, and its key layout, which may name a freed schema, is dropped
+ * now.
  */
 static CachedModel *
-route(const CallSite *site, const Jsonb *features, char **failure)
+route(FunctionCallInfo fcinfo, CallSite *site, const RowFeatures *row, char **failure)
 {
 	ModelKey	key;
+	uint64		before = generation;
+	CachedModel *model;
+	const Jsonb *features;
 
-	if (site->routes == NULL || features == NULL)
+	if (site->routes == NULL || (features = row_features(fcinfo, row)) == NULL)
 	{
 		site->model->last_used = ++use_clock;
 		return site->model;
@@ -519,7 +544,10 @@ route(const CallSite *site, const Jsonb *features, char **failure)
 		return site->model;
 	}
 	memcpy(key.name, site->name, sizeof(key.name));
-	return cached_version(&key, failure);
+	model = cached_version(&key, failure);
+	if (generation != before)
+		site->layout = NULL;
+	return model;
 }
 
 /*
@@ -531,7 +559,7 @@ route(const CallSite *site, const Jsonb *features, char **failure)
  */
 static CachedModel *
 lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char **failure,
-	   const Jsonb *features)
+	   const RowFeatures *row)
 {
 	CallSite   *site = fcinfo->flinfo->fn_extra;
 	ModelKey	key;
@@ -542,7 +570,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	if (site != NULL && site->generation == generation && site->version == version &&
 		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
 		site->name[VARSIZE_ANY_EXHDR(name)] == '\0')
-		return route(site, features, failure);
+		return route(fcinfo, site, row, failure);
 
 	prepare_cache();
 
@@ -568,7 +596,7 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	memcpy(site->name, key.name, sizeof(site->name));
 	site->model = model;
 	site->routes = routes;
-	return route(site, features, failure);
+	return route(fcinfo, site, row, failure);
 }
 
 /*
@@ -594,7 +622,9 @@ model_version_arg(FunctionCallInfo fcinfo, int argno)
 CachedModel *
 model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 {
-	return lookup(fcinfo, name, version, false, NULL, NULL);
+	RowFeatures none = {NULL, -1};
+
+	return lookup(fcinfo, name, version, false, NULL, &none);
 }
 
 /*
@@ -606,12 +636,9 @@ model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 CachedModel *
 model_cache_get_routed(FunctionCallInfo fcinfo, text *name, int version, int features_argno)
 {
-	const Jsonb *features = NULL;
+	RowFeatures row = {NULL, features_argno};
 
-	if (version == 0 && !PG_ARGISNULL(features_argno) &&
-		get_fn_expr_argtype(fcinfo->flinfo, features_argno) == JSONBOID)
-		features = PG_GETARG_JSONB_P(features_argno);
-	return lookup(fcinfo, name, version, false, NULL, features);
+	return lookup(fcinfo, name, version, false, NULL, &row);
 }
 
 /* Where feature_vector.c keeps the jsonb key layout of this call site. */
@@ -630,8 +657,10 @@ CachedModel *
 model_cache_get_deployed(FunctionCallInfo fcinfo, text *name, const Jsonb *features,
 						 char **failure)
 {
+	RowFeatures row = {features, -1};
+
 	*failure = NULL;
-	return lookup(fcinfo, name, 0, true, failure, features);
+	return lookup(fcinfo, name, 0, true, failure, &row);
 }
 
 /*

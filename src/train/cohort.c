@@ -118,18 +118,55 @@ cohort_prepare(TrainRun *global, MemoryContext cxt)
 	pfree(counts);
 }
 
-/* The rows of a cohort among some rows of the global run, in their order. */
-static int64 *
-cohort_rows(const Feature *f, int code, const int64 *rows, int64 n, int64 *count)
+/*
+ * Deals some rows of the global run (its training, validation or test rows)
+ * to the runs of their cohorts, keeping their order: one pass, and each run
+ * gets an array of its own rows' size.  by_code maps a cohort code to its
+ * run (NULL: no model); which picks the run's array to fill.
+ */
+typedef enum CohortRows
 {
-	int64	   *out = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(int64));
-	int64		k = 0;
+	COHORT_TRAIN, COHORT_VALID, COHORT_TEST
+} CohortRows;
+
+static void
+deal_rows(const Feature *f, TrainRun **by_code, const int64 *rows, int64 n, CohortRows which)
+{
+	int64	   *counts = palloc0(sizeof(int64) * Max(f->ncategories, 1));
 
 	for (int64 i = 0; i < n; i++)
-		if (f->values[rows[i]] == (float) code)
-			out[k++] = rows[i];
-	*count = k;
-	return out;
+	{
+		float		v = f->values[rows[i]];
+
+		if (!isnan(v) && by_code[(int) v] != NULL)
+			counts[(int) v]++;
+	}
+	for (int code = 0; code < f->ncategories; code++)
+	{
+		TrainRun   *run = by_code[code];
+		int64	  **target;
+
+		if (run == NULL)
+			continue;
+		target = which == COHORT_TRAIN ? &run->train_rows :
+			which == COHORT_VALID ? &run->valid_rows : &run->test_rows;
+		*target = MemoryContextAllocHuge(CurrentMemoryContext, Max(counts[code], 1) * sizeof(int64));
+	}
+	for (int64 i = 0; i < n; i++)
+	{
+		float		v = f->values[rows[i]];
+		TrainRun   *run = isnan(v) ? NULL : by_code[(int) v];
+
+		if (run == NULL)
+			continue;
+		if (which == COHORT_TRAIN)
+			run->train_rows[run->ntrain++] = rows[i];
+		else if (which == COHORT_VALID)
+			run->valid_rows[run->nvalid++] = rows[i];
+		else
+			run->test_rows[run->ntest++] = rows[i];
+	}
+	pfree(counts);
 }
 
 /*
@@ -202,8 +239,20 @@ void
 cohort_train(TrainRun *global)
 {
 	const Feature *f = dataset_find(global->ds, global->spec->cohort_column);
+	TrainRun  **by_code = palloc0(sizeof(TrainRun *) * Max(f->ncategories, 1));
 	List	   *trained = NIL;
 	ListCell   *lc;
+
+	foreach(lc, global->cohorts)
+	{
+		TrainRun   *run = lfirst(lc);
+
+		by_code[run->cohort_code] = run;
+	}
+	deal_rows(f, by_code, global->train_rows, global->ntrain, COHORT_TRAIN);
+	deal_rows(f, by_code, global->valid_rows, global->nvalid, COHORT_VALID);
+	deal_rows(f, by_code, global->test_rows, global->ntest, COHORT_TEST);
+	pfree(by_code);
 
 	foreach(lc, global->cohorts)
 	{
@@ -212,9 +261,6 @@ cohort_train(TrainRun *global)
 
 		run->xgb = global->xgb;
 		run->load_seconds = global->load_seconds;
-		run->train_rows = cohort_rows(f, run->cohort_code, global->train_rows, global->ntrain, &run->ntrain);
-		run->valid_rows = cohort_rows(f, run->cohort_code, global->valid_rows, global->nvalid, &run->nvalid);
-		run->test_rows = cohort_rows(f, run->cohort_code, global->test_rows, global->ntest, &run->ntest);
 		if (run->ntrain == 0)
 		{
 			ereport(NOTICE,
