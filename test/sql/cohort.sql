@@ -114,6 +114,15 @@ SELECT ml.deployed_version('coh_plain') AS global_deployed,
        ml.predict('coh_plain', '{"persona": "b", "x1": 0.9}'::jsonb) = ml.predict('coh_plain', '{"persona": "b", "x1": 0.9}'::jsonb, 4) AS b_routed,
        ml.predict('coh_plain', '{"persona": "zz", "x1": 0.9}'::jsonb) = ml.predict('coh_plain', '{"persona": "zz", "x1": 0.9}'::jsonb, 1) AS unknown_global;
 
+-- a cohort's champion stays its cohort's deployed model when a global version is
+-- deployed after it
+SELECT ml.deploy('coh_plain', 2) > 0 AS global_deployed_last;
+SELECT version, deployed FROM ml.train('coh_plain', 'cohort_rows', 'y', features => ARRAY['persona', 'x1', 'x2'],
+                                       params => '{"num_round": 20, "max_depth": 3}', seed => 7, metric => 'log_loss',
+                                       cohort_column => 'persona', min_cohort_rows => 100, deploy => 'never');
+SELECT model_version, cohort, champion_version FROM ml.deployment_decisions
+ WHERE model_name = 'coh_plain' AND model_version > 5 ORDER BY model_version;
+
 -- a cohort's deployment is its own: ml.deploy of a cohort's version moves that cohort
 -- only, and ml.rollback and ml.deployed_version follow the global deployments
 SELECT ml.deploy('coh', 7) > 0 AS deployed_b_again;
