@@ -37,6 +37,7 @@
 
 #include "lib/stringinfo.h"
 #include "utils/json.h"
+#include "utils/memutils.h"
 
 #include "model/metrics.h"
 #include "train/cohort.h"
@@ -258,8 +259,8 @@ cohort_train(TrainRun *global)
 	{
 		TrainRun   *run = lfirst(lc);
 		StringInfoData extra;
+		MemoryContext handles_cxt;
 
-		run->xgb = global->xgb;
 		run->load_seconds = global->load_seconds;
 		if (run->ntrain == 0)
 		{
@@ -271,7 +272,18 @@ cohort_train(TrainRun *global)
 		ereport(NOTICE,
 				(errmsg("training cohort \"%s\": %lld training and %lld test rows",
 						run->cohort, (long long) (run->ntrain + run->nvalid), (long long) run->ntest)));
+
+		/*
+		 * The run's XGBoost handles (its DMatrices, boosters, champion) are
+		 * freed once it has trained: what it keeps is bytes and numbers, and
+		 * a training of many cohorts must not hold every cohort's handles.
+		 */
+		handles_cxt = AllocSetContextCreate(CurrentMemoryContext, "learnloop cohort handles",
+											ALLOCSET_SMALL_SIZES);
+		run->xgb = xgb_handles_create(handles_cxt);
 		train_run(run);
+		MemoryContextDelete(handles_cxt);
+		run->xgb = NULL;
 		initStringInfo(&extra);
 		appendStringInfoString(&extra, "\"cohort\": ");
 		escape_json(&extra, run->cohort);
