@@ -27,7 +27,7 @@ REGRESS_OUTPUT ?= test/regress_output
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTPUT) --load-extension=learnloop --encoding=UTF8
 
 # isolation specs live under test/isolation (specs/ and expected/)
-ISOLATION = record_outcome_concurrent record_fallback_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent bandit_definition_concurrent
+ISOLATION = record_outcome_concurrent record_fallback_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent bandit_definition_concurrent cohort_deploy_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
 # before the include: PGXS reads EXTRA_CLEAN there (ifdef)
