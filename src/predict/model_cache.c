@@ -188,6 +188,7 @@ deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 	bool		isnull;
 	int			version = 0;
 	bool		known;
+	CohortRoutes *loaded;
 
 	entry = hash_search(deployed, name, HASH_FIND, NULL);
 	if (entry == NULL)
@@ -207,12 +208,12 @@ deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 			version = 0;
 		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_finish();
+		/* before the entry exists: a failed read must not leave "no cohorts" */
+		loaded = version > 0 ? cohort_routes_load(name, deployed_cxt) : NULL;
 		entry = hash_search(deployed, name, HASH_ENTER, &found);
 		entry->version = version;
 		entry->known = known || version > 0;
-		entry->routes = NULL;
-		if (version > 0)
-			entry->routes = cohort_routes_load(name, deployed_cxt);
+		entry->routes = loaded;
 	}
 	*routes = entry->routes;
 	if (!entry->known)
