@@ -21,13 +21,13 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 # pg_regress suites: one test/sql/NAME.sql and test/expected/NAME.out each;
 # results/, regression.diffs and regression.out go to test/regress_output
 REGRESS = schema record_decision decision_insert record_outcome simulate train train_shapes predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report webhook_settings monitor monitor_alerts monitor_keys monitor_exact decide_explore simulate_truth simulate_policy bandit bandit_convergence bandit_read_paths evaluate_policy least_certain model_import experiment_metrics experiment_metrics_agreement warm_start predict_batch train_partitioned
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report webhook_settings monitor monitor_alerts monitor_keys monitor_exact decide_explore simulate_truth simulate_policy bandit bandit_convergence bandit_read_paths evaluate_policy least_certain model_import experiment_metrics experiment_metrics_agreement warm_start predict_batch train_partitioned cohort cohort_shapes
 # scripts/valgrind.sh sets its own, to run beside the other suites
 REGRESS_OUTPUT ?= test/regress_output
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTPUT) --load-extension=learnloop --encoding=UTF8
 
 # isolation specs live under test/isolation (specs/ and expected/)
-ISOLATION = record_outcome_concurrent record_fallback_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent bandit_definition_concurrent
+ISOLATION = record_outcome_concurrent record_fallback_concurrent experiment_concurrent deploy_during_load alerts_concurrent monitor_concurrent bandit_concurrent bandit_definition_concurrent cohort_deploy_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=learnloop
 
 # before the include: PGXS reads EXTRA_CLEAN there (ifdef)

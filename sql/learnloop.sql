@@ -2518,6 +2518,7 @@ BEGIN
     IF v IS NULL THEN
         SELECT d.model_version INTO v FROM ml.deployments d
          WHERE d.model_name = monitor.model AND d.deployed_at <= monitor.window_end
+           AND d.cohort IS NULL
          ORDER BY d.id DESC LIMIT 1;
     END IF;
     IF v IS NULL THEN
@@ -3731,3 +3732,114 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) IS
     'Scores every row of a source (table, view or query) with a model into a new table "into": the id columns and the prediction (output predict, proba or label), by one SELECT that may run in parallel workers, as the caller, with a NOTICE every progress_every rows; the version is pinned at the start';
 REVOKE EXECUTE ON FUNCTION ml.predict_batch(text, text, text, text[], text, text, integer, bigint) FROM PUBLIC;
+
+/* ---------------------------------------------------------------------- */
+/* Issue 14, cohorts: one model per cohort, routed by the cohort's value   */
+/* ---------------------------------------------------------------------- */
+
+ALTER TABLE ml.models ADD COLUMN cohort_column text;
+ALTER TABLE ml.models ADD COLUMN cohort text;
+ALTER TABLE ml.models ADD CONSTRAINT models_cohort_check
+    CHECK (cohort IS NULL OR cohort_column IS NOT NULL);
+COMMENT ON COLUMN ml.models.cohort_column IS
+    'The feature ml.train''s cohort_column named: set on the global model and every cohort''s model of that training; NULL without cohorts';
+COMMENT ON COLUMN ml.models.cohort IS
+    'The cohort (the cohort_column''s value) whose rows the version was trained on; NULL for a model of all rows';
+COMMENT ON CONSTRAINT models_cohort_check ON ml.models IS 'A cohort''s model names its cohort column';
+
+ALTER TABLE ml.deployments ADD COLUMN cohort text;
+COMMENT ON COLUMN ml.deployments.cohort IS
+    'The deployed version''s cohort (ml.models.cohort), set by a trigger; NULL: the global deployment, which ml.deployed_version, ml.rollback and the other readers follow';
+CREATE INDEX deployments_cohort_idx ON ml.deployments (model_name, cohort, id) WHERE cohort IS NOT NULL;
+COMMENT ON INDEX ml.deployments_cohort_idx IS 'The newest deployment of each cohort of a model, read when serving routes';
+
+ALTER TABLE ml.deployment_decisions ADD COLUMN cohort text;
+COMMENT ON COLUMN ml.deployment_decisions.cohort IS
+    'The cohort of the version decided on; its champion is that cohort''s deployed version, else the deployed global one; NULL: a model of all rows against the global champion';
+
+CREATE FUNCTION ml.deployment_cohort()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a deployment belongs to its version's cohort, whoever writes the row
+    NEW.cohort := (SELECT m.cohort FROM ml.models m
+                    WHERE m.name = NEW.model_name AND m.version = NEW.model_version);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ml.deployment_cohort() IS
+    'Trigger of ml.deployments: records the deployed version''s cohort, so each cohort has its own deployment history';
+REVOKE EXECUTE ON FUNCTION ml.deployment_cohort() FROM PUBLIC;
+CREATE TRIGGER deployments_cohort BEFORE INSERT OR UPDATE ON ml.deployments
+    FOR EACH ROW EXECUTE FUNCTION ml.deployment_cohort();
+COMMENT ON TRIGGER deployments_cohort ON ml.deployments IS
+    'Sets the row''s cohort from the deployed version''s';
+
+CREATE OR REPLACE FUNCTION ml.deployed_version(model text)
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT d.model_version FROM ml.deployments d
+     WHERE d.model_name = $1 AND d.cohort IS NULL ORDER BY d.id DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION ml.deployed_version(text) IS
+    'The deployed version of a model (its global one when it has cohorts), or NULL';
+
+CREATE OR REPLACE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    history integer[] := '{}';
+    step record;
+    target integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(rollback.model));
+    -- deployments push a version, rollbacks pop one: the top is deployed
+    -- (the global deployments: a cohort's is rolled back with ml.deploy)
+    FOR step IN SELECT d.action, d.model_version FROM ml.deployments d
+                 WHERE d.model_name = rollback.model AND d.cohort IS NULL ORDER BY d.id LOOP
+        IF step.action = 'deploy' THEN
+            history := history || step.model_version;
+        ELSE
+            history := history[1:cardinality(history) - 1];
+        END IF;
+    END LOOP;
+    IF cardinality(history) < 2 THEN
+        RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.model
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
+    END IF;
+    target := history[cardinality(history) - 1];
+    PERFORM ml.validate_model(rollback.model, target);
+    INSERT INTO ml.deployments (model_name, model_version, action, reason)
+        VALUES (rollback.model, target, 'rollback', rollback.reason);
+    RETURN target;
+END
+$$;
+COMMENT ON FUNCTION ml.rollback(text, text) IS
+    'Returns a model''s global deployment to the version deployed before the current one; returns that version';
+
+CREATE OR REPLACE VIEW ml.model_history AS
+    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
+           m.train_rows, m.test_rows, d.metric, d.score,
+           d.champion_version, d.champion_score,
+           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
+           d.policy, d.deployed, d.reason,
+           m.version = (SELECT l.model_version FROM ml.deployments l
+                         WHERE l.model_name = m.name AND l.cohort IS NOT DISTINCT FROM m.cohort
+                         ORDER BY l.id DESC LIMIT 1) AS live,
+           m.lineage,
+           m.cohort
+      FROM ml.models m
+      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
+      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
+                          WHERE r.model_name = m.name AND r.model_version = m.version
+                            AND NOT r.metrics ? 'rescored_for_version'
+                          ORDER BY r.id DESC LIMIT 1) e ON true;
+COMMENT ON VIEW ml.model_history IS
+    'Deployment report, one row per model version: when and by whom trained, rows, key metric, the champion''s on the same rows, feature coverage, deployed or not and why, whether it is live (for its cohort), its lineage and cohort';

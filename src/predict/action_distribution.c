@@ -190,7 +190,8 @@ learnloop_action_distribution(PG_FUNCTION_ARGS)
 	neligible = action_set_arg(fcinfo, AD_ACTIONS, &eligible);
 	action_feature = PG_ARGISNULL(AD_ACTION_FEATURE) ? "action" :
 		text_to_cstring(PG_GETARG_TEXT_PP(AD_ACTION_FEATURE));
-	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(AD_MODEL), model_version_arg(fcinfo, AD_VERSION));
+	model = model_cache_get_routed(fcinfo, PG_GETARG_TEXT_PP(AD_MODEL), model_version_arg(fcinfo, AD_VERSION),
+								   AD_FEATURES);
 	x = palloc(sizeof(float) * Max(model->schema->nfeatures, 1));
 	features_from_arg(fcinfo, AD_FEATURES, model->schema, x);
 	action_distribution(model, x, action_feature, eligible, neligible, &e, &dist);

@@ -299,6 +299,8 @@ decision_jsonb(FunctionCallInfo fcinfo, const Decision *d, const CachedModel *mo
 	{
 		push_string(&state, "model", model->name);
 		push_integer(&state, "version", model->version);
+		if (model->cohort)
+			push_string(&state, "cohort", model->cohort);
 	}
 	if (d->action)
 	{
@@ -383,7 +385,7 @@ decide_impl(PG_FUNCTION_ARGS)
 	exploration_args(fcinfo, ARG_EXPLORE, &exploration);
 	neligible = action_set_arg(fcinfo, ARG_ACTIONS, &eligible);
 
-	model = model_cache_get_deployed(fcinfo, model_name, &failure);
+	model = model_cache_get_deployed(fcinfo, model_name, features, &failure);
 	if (failure)
 		reason = model_failed(model_name, "loaded", failure);
 	if (model)
@@ -429,7 +431,9 @@ decide_impl(PG_FUNCTION_ARGS)
 			d.confidence = dist.scores.scores[chosen];
 		if (dist.scores.predicted_outcomes)
 			d.score = dist.scores.scores[chosen];
-		d.decided_by = psprintf("model %s v%d", model->name, model->version);
+		d.decided_by = model->cohort ?
+			psprintf("model %s v%d (cohort %s)", model->name, model->version, model->cohort) :
+			psprintf("model %s v%d", model->name, model->version);
 	}
 	else
 	{

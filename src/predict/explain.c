@@ -81,7 +81,7 @@ explain_impl(PG_FUNCTION_ARGS)
 	double		sign = 1;
 
 	args_not_null(fcinfo, 0, "model", NULL);
-	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
+	model = model_cache_get_routed(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2), 1);
 	schema = model->schema;
 	nf = schema->nfeatures;
 	if (!PG_ARGISNULL(3))

@@ -15,6 +15,11 @@
  * at most learnloop.model_cache_size models, evicting the least recently
  * used.
  *
+ * A name with cohorts (cohort_route.c) keeps its routes with its deployed
+ * version: a call for the deployed model with jsonb features is routed to
+ * its row's cohort's model, found in the same cache; a name without
+ * cohorts pays one pointer test.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,6 +35,7 @@
 #include "utils/memutils.h"
 
 #include "model/model_bytes.h"
+#include "predict/cohort_route.h"
 #include "predict/model_cache.h"
 #include "predict/predict.h"
 
@@ -52,6 +58,7 @@ typedef struct DeployedEntry
 	char		name[NAMEDATALEN * 2];
 	int			version;		/* 0: nothing deployed */
 	bool		known;			/* ml.models has a version of the name */
+	CohortRoutes *routes;		/* NULL: rows are not routed by cohort */
 } DeployedEntry;
 
 /* What a call site remembers between calls */
@@ -60,13 +67,15 @@ typedef struct CallSite
 	uint64		generation;
 	int			version;
 	char		name[NAMEDATALEN * 2];
-	CachedModel *model;
+	CachedModel *model;			/* for the deployed version: the global one */
+	const CohortRoutes *routes; /* its routes, valid for the generation */
 	struct KeyLayout *layout;	/* feature_vector.c's, for this call site */
 } CallSite;
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *models = NULL;
 static HTAB *deployed = NULL;
+static MemoryContext deployed_cxt = NULL;	/* the routes of deployed's entries */
 static bool models_stale = false;
 static bool deployed_stale = false;
 static uint64 generation = 1;
@@ -130,6 +139,8 @@ prepare_cache(void)
 										  ALLOCSET_DEFAULT_SIZES);
 		models = make_table("learnloop models", sizeof(ModelKey), sizeof(ModelEntry));
 		deployed = make_table("learnloop deployed versions", NAMEDATALEN * 2, sizeof(DeployedEntry));
+		deployed_cxt = AllocSetContextCreate(cache_cxt, "learnloop cohort routes",
+											 ALLOCSET_SMALL_SIZES);
 	}
 	table_watch(&models_table);
 	table_watch(&deployments_table);
@@ -142,6 +153,7 @@ prepare_cache(void)
 	{
 		deployed_stale = false;
 		hash_destroy(deployed);
+		MemoryContextReset(deployed_cxt);
 		deployed = make_table("learnloop deployed versions", NAMEDATALEN * 2, sizeof(DeployedEntry));
 		generation++;
 	}
@@ -162,11 +174,12 @@ copy_name(char *dest, text *name)
 
 /*
  * The deployed version of a model (0 if none), from the map or
- * ml.deployments.  A name that ml.models does not know at all is an error
- * even when missing_ok: a typo must not look like "nothing deployed yet".
+ * ml.deployments, and its cohorts' routes.  A name that ml.models does not
+ * know at all is an error even when missing_ok: a typo must not look like
+ * "nothing deployed yet".
  */
 static int
-deployed_version(const char *name, bool missing_ok)
+deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 {
 	DeployedEntry *entry;
 	bool		found;
@@ -175,6 +188,7 @@ deployed_version(const char *name, bool missing_ok)
 	bool		isnull;
 	int			version = 0;
 	bool		known;
+	CohortRoutes *loaded;
 
 	entry = hash_search(deployed, name, HASH_FIND, NULL);
 	if (entry == NULL)
@@ -183,7 +197,8 @@ deployed_version(const char *name, bool missing_ok)
 		SPI_connect();
 		if (SPI_execute_plan(spi_cached_plan(&deployed_plan,
 											 "SELECT (SELECT d.model_version FROM ml.deployments d "
-											 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1), "
+											 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 AND d.cohort IS NULL "
+											 "ORDER BY d.id DESC LIMIT 1), "
 											 "EXISTS (SELECT FROM ml.models m WHERE m.name OPERATOR(pg_catalog.=) $1)",
 											 1, types),
 							 values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -193,10 +208,14 @@ deployed_version(const char *name, bool missing_ok)
 			version = 0;
 		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_finish();
+		/* before the entry exists: a failed read must not leave "no cohorts" */
+		loaded = version > 0 ? cohort_routes_load(name, deployed_cxt) : NULL;
 		entry = hash_search(deployed, name, HASH_ENTER, &found);
 		entry->version = version;
 		entry->known = known || version > 0;
+		entry->routes = loaded;
 	}
+	*routes = entry->routes;
 	if (!entry->known)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -349,7 +368,7 @@ load_model(const char *name, int version)
 		values[1] = Int32GetDatum(version);
 		SPI_connect();
 		if (SPI_execute_plan(spi_cached_plan(&model_plan,
-											 "SELECT feature_schema::pg_catalog.text, model FROM ml.models "
+											 "SELECT feature_schema::pg_catalog.text, model, cohort FROM ml.models "
 											 "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2", 2, types),
 							 values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "learnloop could not read ml.models");
@@ -362,6 +381,7 @@ load_model(const char *name, int version)
 		old = MemoryContextSwitchTo(cxt);
 		model->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 		bytes = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		model->cohort = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 		model->bytes = VARSIZE(bytes);
 		model->xgb = xgb_handles_create(cxt);
 		model->booster = xgb_booster(model->xgb, NULL, 0);
@@ -442,44 +462,19 @@ make_room(void)
 }
 
 /*
- * The model a call asks for: version 0 means the deployed one.  The fast
- * path is a name compare and a counter check.  With failure, a version that
- * cannot be loaded returns NULL and the reason there instead of raising
- * (nothing is cached: the next call tries again).
+ * The cached model of a version, loaded if it is not.  With failure, a
+ * version that cannot be loaded returns NULL and the reason there instead
+ * of raising (nothing is cached: the next call tries again).
  */
 static CachedModel *
-lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char **failure)
+cached_version(const ModelKey *key, char **failure)
 {
-	CallSite   *site = fcinfo->flinfo->fn_extra;
-	ModelKey	key;
-	ModelEntry *entry;
+	ModelEntry *entry = hash_search(models, key, HASH_FIND, NULL);
 	bool		found;
-	uint64		seen;
 
-	if (site != NULL && site->generation == generation && site->version == version &&
-		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
-		site->name[VARSIZE_ANY_EXHDR(name)] == '\0')
-	{
-		site->model->last_used = ++use_clock;
-		return site->model;
-	}
-
-	prepare_cache();
-
-	/*
-	 * The generation the cache is current for: an invalidation processed
-	 * while the version is looked up or loaded (a concurrent ml.deploy)
-	 * moves it on, and the call site must then look again next call.
-	 */
-	seen = generation;
-	copy_name(key.name, name);
-	key.version = version > 0 ? version : deployed_version(key.name, missing_ok);
-	if (key.version == 0)
-		return NULL;
-	entry = hash_search(models, &key, HASH_FIND, NULL);
 	if (entry == NULL)
 	{
-		LoadStep	step = {key.name, key.version, NULL};
+		LoadStep	step = {key->name, key->version, NULL};
 
 		if (failure == NULL)
 			load_step(&step);
@@ -495,10 +490,104 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 		}
 		/* only now: a version that fails to load must not evict healthy ones */
 		make_room();
-		entry = hash_search(models, &key, HASH_ENTER, &found);
+		entry = hash_search(models, key, HASH_ENTER, &found);
 		entry->model = step.model;
 	}
 	entry->model->last_used = ++use_clock;
+	return entry->model;
+}
+
+/*
+ * The features a call routes by: given (decide's), or its argument argno
+ * when that is jsonb (-1: none); read only for a name with cohorts, so
+ * that the others pay nothing for them.
+ */
+typedef struct RowFeatures
+{
+	const Jsonb *jsonb;
+	int			argno;
+} RowFeatures;
+
+static const Jsonb *
+row_features(FunctionCallInfo fcinfo, const RowFeatures *row)
+{
+	if (row->jsonb != NULL || row->argno < 0 || PG_ARGISNULL(row->argno) ||
+		get_fn_expr_argtype(fcinfo->flinfo, row->argno) != JSONBOID)
+		return row->jsonb;
+	return PG_GETARG_JSONB_P(row->argno);
+}
+
+/*
+ * The model that serves a row at a call site of the deployed model: its
+ * cohort's deployed model, or the site's global one.  Loading a cohort's
+ * model may evict others from a full cache (the global one, the last
+ * cohort's): that moves the generation on, so the site looks again at its
+ * next call, and its key layout, which may name a freed schema, is dropped
+ * now.
+ */
+static CachedModel *
+route(FunctionCallInfo fcinfo, CallSite *site, const RowFeatures *row, char **failure)
+{
+	ModelKey	key;
+	uint64		before = generation;
+	CachedModel *model;
+	const Jsonb *features;
+
+	if (site->routes == NULL || (features = row_features(fcinfo, row)) == NULL)
+	{
+		site->model->last_used = ++use_clock;
+		return site->model;
+	}
+	key.version = cohort_routes_version(site->routes, features);
+	if (key.version == 0)
+	{
+		site->model->last_used = ++use_clock;
+		return site->model;
+	}
+	memcpy(key.name, site->name, sizeof(key.name));
+	model = cached_version(&key, failure);
+	if (generation != before)
+		site->layout = NULL;
+	return model;
+}
+
+/*
+ * The model a call asks for: version 0 means the deployed one, routed by
+ * the features' cohort when the name has cohorts and features are given.
+ * The fast path is a name compare and a counter check.  With failure, a
+ * version that cannot be loaded returns NULL and the reason there instead
+ * of raising.
+ */
+static CachedModel *
+lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char **failure,
+	   const RowFeatures *row)
+{
+	CallSite   *site = fcinfo->flinfo->fn_extra;
+	ModelKey	key;
+	const CohortRoutes *routes = NULL;
+	CachedModel *model;
+	uint64		seen;
+
+	if (site != NULL && site->generation == generation && site->version == version &&
+		strncmp(site->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) == 0 &&
+		site->name[VARSIZE_ANY_EXHDR(name)] == '\0')
+		return route(fcinfo, site, row, failure);
+
+	prepare_cache();
+
+	/*
+	 * The generation the cache is current for: an invalidation processed
+	 * while the version is looked up or loaded (a concurrent ml.deploy)
+	 * moves it on, and the call site must then look again next call.
+	 */
+	seen = generation;
+	copy_name(key.name, name);
+	key.version = version > 0 ? version : deployed_version(key.name, missing_ok, &routes);
+	if (key.version == 0)
+		return NULL;
+	model = cached_version(&key, failure);
+	if (model == NULL)
+		return NULL;
 
 	if (site == NULL)
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
@@ -506,8 +595,9 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
 	site->version = version;
 	memcpy(site->name, key.name, sizeof(site->name));
-	site->model = entry->model;
-	return entry->model;
+	site->model = model;
+	site->routes = routes;
+	return route(fcinfo, site, row, failure);
 }
 
 /*
@@ -533,7 +623,23 @@ model_version_arg(FunctionCallInfo fcinfo, int argno)
 CachedModel *
 model_cache_get(FunctionCallInfo fcinfo, text *name, int version)
 {
-	return lookup(fcinfo, name, version, false, NULL);
+	RowFeatures none = {NULL, -1};
+
+	return lookup(fcinfo, name, version, false, NULL, &none);
+}
+
+/*
+ * The model of a serving call whose features are argument features_argno:
+ * for the deployed version (version 0) and jsonb features, the model of the
+ * row's cohort (cohort_route.c); otherwise model_cache_get's.  A positional
+ * float4[] row is in one version's feature order, so it is not routed.
+ */
+CachedModel *
+model_cache_get_routed(FunctionCallInfo fcinfo, text *name, int version, int features_argno)
+{
+	RowFeatures row = {NULL, features_argno};
+
+	return lookup(fcinfo, name, version, false, NULL, &row);
 }
 
 /* Where feature_vector.c keeps the jsonb key layout of this call site. */
@@ -544,15 +650,18 @@ model_cache_layout(FunctionCallInfo fcinfo)
 }
 
 /*
- * The deployed model, or NULL when the model (which must exist) has no
- * deployed version or, with *failure set, when that version cannot be
- * loaded: decide falls back in both cases.
+ * The deployed model (its row's cohort's, with features), or NULL when the
+ * model (which must exist) has no deployed version or, with *failure set,
+ * when that version cannot be loaded: decide falls back in both cases.
  */
 CachedModel *
-model_cache_get_deployed(FunctionCallInfo fcinfo, text *name, char **failure)
+model_cache_get_deployed(FunctionCallInfo fcinfo, text *name, const Jsonb *features,
+						 char **failure)
 {
+	RowFeatures row = {features, -1};
+
 	*failure = NULL;
-	return lookup(fcinfo, name, 0, true, failure);
+	return lookup(fcinfo, name, 0, true, failure, &row);
 }
 
 /*

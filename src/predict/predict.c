@@ -106,7 +106,7 @@ predict_call(FunctionCallInfo fcinfo, Prediction *out)
 	float	   *x = features;
 
 	args_not_null(fcinfo, 0, "model", NULL);
-	model = model_cache_get(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2));
+	model = model_cache_get_routed(fcinfo, PG_GETARG_TEXT_PP(0), model_version_arg(fcinfo, 2), 1);
 	if (model->schema->nfeatures > FEATURES_ON_STACK)
 		x = palloc(sizeof(float) * model->schema->nfeatures);
 	features_from_arg(fcinfo, 1, model->schema, x);

@@ -85,12 +85,18 @@ check_name_owner(const char *model)
 						 owner)));
 }
 
-/* Reads the deployed model of the run's name, if any, into cxt. */
+/*
+ * Reads the deployed model of the run's name, if any, into cxt: for a
+ * cohort's run, the cohort's deployed version, else the global one (which
+ * serves the cohort's rows until a model of the cohort is deployed).
+ */
 void
 registry_load_champion(TrainRun *run, MemoryContext cxt)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(run->spec->model)};
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(run->spec->model),
+	run->cohort ? CStringGetTextDatum(run->cohort) : (Datum) 0};
+	char		nulls[2] = {' ', run->cohort ? ' ' : 'n'};
 	bool		isnull;
 	bytea	   *model;
 	Size		len;
@@ -101,8 +107,10 @@ registry_load_champion(TrainRun *run, MemoryContext cxt)
 	if (SPI_execute_with_args("SELECT d.model_version, m.feature_schema::pg_catalog.text, m.model "
 							  "FROM ml.deployments d JOIN ml.models m "
 							  "ON m.name OPERATOR(pg_catalog.=) d.model_name AND m.version OPERATOR(pg_catalog.=) d.model_version "
-							  "WHERE d.model_name OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+							  "WHERE d.model_name OPERATOR(pg_catalog.=) $1 "
+							  "AND (d.cohort IS NULL OR d.cohort OPERATOR(pg_catalog.=) $2) "
+							  "ORDER BY d.cohort IS NULL, d.id DESC LIMIT 1",
+							  2, types, values, nulls, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the deployed model");
 	if (SPI_processed == 0)
 		return;
@@ -136,6 +144,8 @@ evaluation_json(const TrainRun *run, const Metrics *m, int version, bool rescore
 					 run->spec->evaluate_on_real ? "real" : "all");
 	if (rescore)
 		appendStringInfo(&out, ", \"rescored_for_version\": %d", version);
+	else if (run->evaluation_extra)
+		appendStringInfo(&out, ", %s", run->evaluation_extra);
 	appendStringInfoChar(&out, '}');
 	return out.data;
 }
@@ -171,10 +181,10 @@ insert_decision(const TrainRun *run, int version)
 {
 	static const char *const policies[] = {"auto", "never", "always"};
 	const Champion *ch = &run->champion;
-	Oid			types[12] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, FLOAT8OID, INT4OID,
-	FLOAT8OID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID};
-	Datum		values[12];
-	char		nulls[13] = "            ";
+	Oid			types[13] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, FLOAT8OID, INT4OID,
+	FLOAT8OID, FLOAT8OID, BOOLOID, JSONBOID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[13];
+	char		nulls[14] = "             ";
 
 	values[0] = CStringGetTextDatum(run->spec->model);
 	values[1] = Int32GetDatum(version);
@@ -193,22 +203,29 @@ insert_decision(const TrainRun *run, int version)
 		nulls[9] = 'n';
 	values[10] = BoolGetDatum(run->deploy);
 	values[11] = CStringGetTextDatum(run->deploy_reason);
+	values[12] = run->cohort ? CStringGetTextDatum(run->cohort) : (Datum) 0;
+	nulls[12] = run->cohort ? ' ' : 'n';
 	if (SPI_execute_with_args("INSERT INTO ml.deployment_decisions (model_name, model_version, policy, "
 							  "metric, score, champion_version, champion_score, champion_coverage, "
-							  "comparable, guards, deployed, reason) "
-							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-							  12, types, values, nulls, false, 0) != SPI_OK_INSERT)
+							  "comparable, guards, deployed, reason, cohort) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+							  13, types, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "learnloop could not record the deployment decision");
 }
 
-void
-registry_save(TrainRun *run, int64 job_id)
+/*
+ * Registers one run's model (the global one or a cohort's) as the next
+ * version of its name, with its evaluations, decision and deployment; in
+ * registry_save's transaction, under its lock.
+ */
+static void
+save_run(TrainRun *run, int64 job_id)
 {
-	Oid			types[18] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
-	INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
-	TEXTOID, TEXTOID, INT4OID};
-	Datum		values[18];
-	char		nulls[19] = "                  ";
+	Oid			types[20] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID,
+		INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, INT4OID, JSONBOID, INT8OID, TEXTOID, JSONBOID,
+	TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[20];
+	char		nulls[21] = "                    ";
 	Oid			dtypes[3] = {TEXTOID, INT4OID, TEXTOID};
 	Datum		dvalues[3];
 	const char *model = run->spec->model;
@@ -216,16 +233,7 @@ registry_save(TrainRun *run, int64 job_id)
 	bool		isnull;
 	int			version;
 
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-
 	values[0] = CStringGetTextDatum(model);
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('learnloop.models'), "
-							  "pg_catalog.hashtext($1))", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not lock the model name");
-	check_name_owner(model);
-
 	values[1] = CStringGetTextDatum(task_name(run->ds->task));
 	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->winner->params));
 	schema = schema_json(dataset_schema(run->ds, run->objective), run->spec->target);
@@ -250,14 +258,19 @@ registry_save(TrainRun *run, int64 job_id)
 	}
 	else
 		nulls[16] = nulls[17] = 'n';
-	registry_writing = true;
+	/* a cohort's model (cohort.c) */
+	values[18] = run->spec->cohort_column ? CStringGetTextDatum(run->spec->cohort_column) : (Datum) 0;
+	nulls[18] = run->spec->cohort_column ? ' ' : 'n';
+	values[19] = run->cohort ? CStringGetTextDatum(run->cohort) : (Datum) 0;
+	nulls[19] = run->cohort ? ' ' : 'n';
 	if (SPI_execute_with_args("INSERT INTO ml.models (name, version, task, params, feature_schema, "
 							  "model, train_rows, test_rows, training_seconds, load_seconds, objective, "
-							  "rounds, feature_importance, job_id, evaluator, reference, lineage, base_model, base_version) "
+							  "rounds, feature_importance, job_id, evaluator, reference, lineage, base_model, base_version, "
+							  "cohort_column, cohort) "
 							  "SELECT $1, COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3, $4, $5, $6, $7, $8, $9, "
-							  "$10, $11, $12, $13, $14, $15, $16, $17, $18 FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
+							  "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM ml.models WHERE name OPERATOR(pg_catalog.=) $1 "
 							  "RETURNING version",
-							  18, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+							  20, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "learnloop could not register the model");
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	run->winner->version = version;
@@ -281,6 +294,32 @@ registry_save(TrainRun *run, int64 job_id)
 								  3, dtypes, dvalues, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "learnloop could not deploy the model");
 	}
+}
+
+/*
+ * Registers the run's model, and those of its cohorts, in one transaction
+ * under the name's lock: the versions of one training are consecutive.
+ */
+void
+registry_save(TrainRun *run, int64 job_id)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(run->spec->model)};
+	ListCell   *lc;
+
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('learnloop.models'), "
+							  "pg_catalog.hashtext($1))", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not lock the model name");
+	check_name_owner(run->spec->model);
+
+	registry_writing = true;
+	save_run(run, job_id);
+	foreach(lc, run->cohorts)
+		save_run(lfirst(lc), job_id);
 	registry_writing = false;
 
 	SPI_finish();
@@ -401,19 +440,18 @@ append_score(StringInfo out, bool has, double value)
 		appendStringInfoString(out, "null");
 }
 
-/* The rows of ml.train's result, for the caller. */
-void
-registry_result_json(const TrainRun *run, int64 job_id, StringInfo out)
+/* One run's candidates as rows of ml.train's result; a cohort's reasons name it. */
+static void
+append_run_rows(const TrainRun *run, int64 job_id, StringInfo out)
 {
 	ListCell   *lc;
 
-	initStringInfo(out);
-	appendStringInfoChar(out, '[');
 	foreach(lc, run->candidates)
 	{
 		CandidateResult *c = lfirst(lc);
+		const char *reason = c == run->winner ? run->deploy_reason : "not the best candidate";
 
-		appendStringInfoString(out, foreach_current_index(lc) > 0 ? ", {\"model\": " : "{\"model\": ");
+		appendStringInfoString(out, out->len > 1 ? ", {\"model\": " : "{\"model\": ");
 		escape_json(out, run->spec->model);
 		appendStringInfo(out, ", \"version\": %d, \"params\": %s, \"metric\": \"%s\", \"score\": ",
 						 c->version, c->params, run->metric);
@@ -422,8 +460,21 @@ registry_result_json(const TrainRun *run, int64 job_id, StringInfo out)
 		append_score(out, run->champion.has_score, run->champion.score);
 		appendStringInfo(out, ", \"deployed\": %s, \"job_id\": " INT64_FORMAT ", \"reason\": ",
 						 c->deployed ? "true" : "false", job_id);
-		escape_json(out, c == run->winner ? run->deploy_reason : "not the best candidate");
+		escape_json(out, run->cohort ? psprintf("cohort \"%s\": %s", run->cohort, reason) : reason);
 		appendStringInfoChar(out, '}');
 	}
+}
+
+/* The rows of ml.train's result, for the caller: the global model's, then each cohort's. */
+void
+registry_result_json(const TrainRun *run, int64 job_id, StringInfo out)
+{
+	ListCell   *lc;
+
+	initStringInfo(out);
+	appendStringInfoChar(out, '[');
+	append_run_rows(run, job_id, out);
+	foreach(lc, run->cohorts)
+		append_run_rows(lfirst(lc), job_id, out);
 	appendStringInfoChar(out, ']');
 }

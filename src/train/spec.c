@@ -176,11 +176,6 @@ lifecycle_args(FunctionCallInfo fcinfo, TrainSpec *spec)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("base_version must be at least 1, not %d", spec->base_version),
 				 errhint("Leave base_version out to start from the deployed version.")));
-	/* ISSUE14-PENDING: the lifecycle helpers replace these two refusals */
-	if (spec->cohort_column != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cohort_column is not available yet")));
 }
 
 TrainSpec *
@@ -276,6 +271,11 @@ spec_from_args(FunctionCallInfo fcinfo)
 
 	spec->policy_evaluation = policy_gate_arg(fcinfo, ARG_DEPLOY_METRIC, ARG_POLICY_EVALUATION);
 	lifecycle_args(fcinfo, spec);
+	if (spec->cohort_column != NULL && spec->policy_evaluation != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cohort_column cannot be combined with deploy_metric => 'policy_value'"),
+				 errhint("Cohort models are deployed on their key metric; evaluate a cohort's policy with ml.evaluate_policy.")));
 
 	if (spec->refresh && spec->early_stopping_rounds > 0)
 		ereport(ERROR,

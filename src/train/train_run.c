@@ -177,18 +177,20 @@ boost(TrainRun *run, Candidate *cand, int index, int ncandidates,
 	return booster;
 }
 
-/* Evaluates a booster on rows, through a DMatrix made for them. */
-static void
+/*
+ * Evaluates a booster on rows, through a DMatrix made for them; returns the
+ * predictions (ncols per row), which the caller frees or keeps.
+ */
+static float *
 score_rows(TrainRun *run, BoosterHandle booster, DMatrixHandle dm,
-		   const int64 *rows, int64 n, Metrics *metrics, double *score)
+		   const int64 *rows, int64 n, Metrics *metrics, double *score, int *ncols)
 {
-	int			ncols;
-	float	   *preds = xgb_predict(booster, dm, n, &ncols);
+	float	   *preds = xgb_predict(booster, dm, n, ncols);
 
-	evaluate(run->ds, rows, n, preds, ncols, metrics);
-	pfree(preds);
+	evaluate(run->ds, rows, n, preds, *ncols, metrics);
 	if (!metrics_get(metrics, run->metric, score))
 		elog(ERROR, "learnloop computed no %s", run->metric);
+	return preds;
 }
 
 /* Share of the feature cells of some rows that have a value. */
@@ -324,7 +326,9 @@ train_run(TrainRun *run)
 	name_features(run);
 	if (run->warm)
 		warm_prepare(run);
-	split_rows(run);
+	/* a cohort's run comes with its rows of the global split (cohort.c) */
+	if (run->cohort == NULL)
+		split_rows(run);
 	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
 
@@ -341,16 +345,18 @@ train_run(TrainRun *run)
 		BoosterHandle booster = boost(run, cand, foreach_current_index(lc),
 									  list_length(candidates), dtrain, dvalid);
 		Metrics		metrics;
+		float	   *test_preds = NULL;
+		int			ncols = 0;
 
 		progress_checkpoint(run->progress, "evaluating", run->ntrain);
 		result->params = cand->params_json;
 		if (dvalid)
-			score_rows(run, booster, dvalid, run->valid_rows, run->nvalid,
-					   &metrics, &result->selection_score);
+			pfree(score_rows(run, booster, dvalid, run->valid_rows, run->nvalid,
+							 &metrics, &result->selection_score, &ncols));
 		if (dtest)
 		{
-			score_rows(run, booster, dtest, run->test_rows, run->ntest,
-					   &metrics, &result->score);
+			test_preds = score_rows(run, booster, dtest, run->test_rows, run->ntest,
+									&metrics, &result->score, &ncols);
 			result->has_score = true;
 		}
 		run->candidates = lappend(run->candidates, result);
@@ -365,10 +371,21 @@ train_run(TrainRun *run)
 			best_booster = booster;
 			run->winner = result;
 			if (dtest)
+			{
 				run->metrics = metrics;
+				/* kept for the routed evaluation of a cohort training */
+				if (run->test_preds)
+					pfree(run->test_preds);
+				run->test_preds = test_preds;
+				run->test_ncols = ncols;
+			}
 		}
 		else
+		{
 			xgb_free_booster(run->xgb, booster);
+			if (test_preds)
+				pfree(test_preds);
+		}
 	}
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);

@@ -82,6 +82,14 @@ typedef struct TrainRun
 	char	   *guards_json;	/* the guards' values and verdicts, or NULL */
 	double		load_seconds;
 	double		train_seconds;
+	/* cohorts (cohort.c): set on a run of one cohort's rows */
+	const char *cohort;			/* its cohort_column value; NULL: all rows */
+	int			cohort_code;	/* the value's code in the cohort feature */
+	/* on the run of all rows of a cohort training */
+	List	   *cohorts;		/* TrainRun * of each cohort with a model */
+	char	   *evaluation_extra;	/* JSON members added to its evaluation */
+	float	   *test_preds;		/* the winner's predictions on the test rows */
+	int			test_ncols;
 } TrainRun;
 
 extern void train_run(TrainRun *run);

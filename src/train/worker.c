@@ -36,6 +36,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "train/cohort.h"
 #include "train/jobs.h"
 #include "train/registry.h"
 #include "train/train_run.h"
@@ -198,6 +199,8 @@ load_phase(TrainRun *run)
 	if (run->warm)
 		warm_conform_dataset(run);
 	registry_load_champion(run, job_cxt);
+	if (run->spec->cohort_column != NULL)
+		cohort_prepare(run, job_cxt);
 
 	/*
 	 * The source may only read.  XactReadOnly stops most writes, but not
@@ -258,6 +261,8 @@ run_job(void)
 	run->xgb = xgb_handles_create(job_cxt);
 	xgb_capture_log();
 	train_run(run);
+	if (run->spec->cohort_column != NULL)
+		cohort_train(run);
 
 	/* 3: register everything in one transaction, then answer */
 	jobs_set_phase(job->job_slot, job->job_id, job->database, "saving");

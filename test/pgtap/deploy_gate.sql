@@ -17,7 +17,7 @@ SELECT fk_ok('ml', 'deployment_decisions', ARRAY['model_name', 'model_version'],
 SELECT has_view('ml', 'model_history', 'the deployment report');
 SELECT columns_are('ml', 'model_history', ARRAY['model_name', 'version', 'trained_at', 'trained_by', 'train_rows',
     'test_rows', 'metric', 'score', 'champion_version', 'champion_score', 'coverage', 'champion_coverage', 'comparable',
-    'policy', 'deployed', 'reason', 'live', 'lineage']);
+    'policy', 'deployed', 'reason', 'live', 'lineage', 'cohort']);
 SELECT has_column('ml', 'mlevaluationresults', 'feature_coverage', 'evaluations store their feature coverage');
 SELECT is((SELECT pg_get_function_arguments('ml.train'::regproc) LIKE '%deploy_guards jsonb DEFAULT NULL::jsonb%'),
           true, 'ml.train takes deploy_guards, NULL by default');

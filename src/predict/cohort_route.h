@@ -1,0 +1,18 @@
+/*-------------------------------------------------------------------------
+ *
+ * cohort_route.h
+ *	  Which deployed model serves a row of a model with cohorts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNLOOP_COHORT_ROUTE_H
+#define LEARNLOOP_COHORT_ROUTE_H
+
+#include "utils/jsonb.h"
+
+typedef struct CohortRoutes CohortRoutes;
+
+extern CohortRoutes *cohort_routes_load(const char *name, MemoryContext cxt);
+extern int	cohort_routes_version(const CohortRoutes *routes, const Jsonb *features);
+
+#endif							/* LEARNLOOP_COHORT_ROUTE_H */
