@@ -205,13 +205,14 @@ scoring_query(const char *model, int version, const char *source, ArrayType *id_
 					 errmsg("id_columns must not contain NULL")));
 		appendStringInfo(&q, "s.%s, ", quote_identifier(TextDatumGetCString(ids[i])));
 	}
-	appendStringInfo(&q, "%s(%s, (%s), %d) AS %s FROM ",
+	/* a newline after each caller's fragment ends a -- comment in it */
+	appendStringInfo(&q, "%s(%s, (%s\n), %d) AS %s FROM ",
 					 output_functions[output], quote_literal_cstr(model), features, version,
 					 output_columns[output]);
 	if (sql_source_is_query(source))
-		appendStringInfo(&q, "(%s) AS s", source);
+		appendStringInfo(&q, "(%s\n) AS s", source);
 	else
-		appendStringInfo(&q, "%s AS s", source);
+		appendStringInfo(&q, "%s\nAS s", source);
 	return q.data;
 }
 
@@ -233,16 +234,24 @@ planned_workers(Plan *plan)
 }
 
 /*
- * The new table, opened for the inserts.  CREATE TABLE AS makes a table
- * without indexes, triggers, constraints or row security; an event trigger
- * could add some, which rows inserted below the executor would bypass.
+ * The new table, opened for the inserts: looked up in the schema it was
+ * created in, as a lookup by name on the search_path could find another
+ * table first (a temporary one of the same name).  CREATE TABLE AS makes a
+ * table without indexes, triggers, constraints or row security; an event
+ * trigger could add some, which rows inserted below the executor would
+ * bypass.
  */
 static Relation
-open_new_table(List *names)
+open_new_table(Oid namespace, const char *relname)
 {
-	Relation	rel = table_open(RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, false),
-								 RowExclusiveLock);
-	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	Oid			relid = get_relname_relid(relname, namespace);
+	Relation	rel;
+	TupleConstr *constr;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "learnloop did not find the table of predictions it created");
+	rel = table_open(relid, RowExclusiveLock);
+	constr = RelationGetDescr(rel)->constr;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhasindex ||
 		rel->rd_rel->relhastriggers || rel->rd_rel->relrowsecurity ||
@@ -268,7 +277,10 @@ learnloop_predict_batch(PG_FUNCTION_ARGS)
 {
 	text	   *model;
 	char	   *source;
-	List	   *into;
+	List	   *into_names;
+	RangeVar   *into;
+	Oid			into_namespace;
+	char	   *into_name;
 	int			output;
 	int64		progress_every;
 	int			version;
@@ -294,7 +306,8 @@ learnloop_predict_batch(PG_FUNCTION_ARGS)
 	model = PG_GETARG_TEXT_PP(0);
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	/* a qualified name, parsed (42602 otherwise) and written back quoted */
-	into = qualified_name_list(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	into_names = qualified_name_list(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	into = makeRangeVarFromNameList(into_names);
 	output = args_choice(text_to_cstring(PG_GETARG_TEXT_PP(5)), "output",
 						 output_names, lengthof(output_names));
 	progress_every = PG_GETARG_INT64(7);
@@ -324,10 +337,13 @@ learnloop_predict_batch(PG_FUNCTION_ARGS)
 				 errmsg("source, id_columns and features must make one SELECT"),
 				 errhint("Pass a table or view name or one query as source, and an expression as features.")));
 
-	if (SPI_execute(psprintf("CREATE TABLE %s AS %s WITH NO DATA", NameListToQuotedString(into), query),
+	/* created in the schema CREATE TABLE would pick, named with it */
+	into_namespace = RangeVarGetCreationNamespace(into);
+	into_name = quote_qualified_identifier(get_namespace_name(into_namespace), into->relname);
+	if (SPI_execute(psprintf("CREATE TABLE %s AS %s\nWITH NO DATA", into_name, query),
 					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "learnloop could not create the table of predictions");
-	rel = open_new_table(into);
+	rel = open_new_table(into_namespace, into->relname);
 
 	/* the generic plan (there are no parameters), which the run reuses */
 	cplan = SPI_plan_get_cached_plan(plan);
@@ -351,7 +367,7 @@ learnloop_predict_batch(PG_FUNCTION_ARGS)
 		elog(ERROR, "learnloop could not run the scoring query");
 	ereport(NOTICE,
 			(errmsg("ml.predict_batch: " INT64_FORMAT " rows of model \"%s\" version %d written into %s",
-					receiver->rows, text_to_cstring(model), version, NameListToQuotedString(into)),
+					receiver->rows, text_to_cstring(model), version, NameListToQuotedString(into_names)),
 			 workers > 0 ? errdetail("The scoring query was planned with %d parallel workers.", workers)
 			 : errdetail("The scoring query was planned without parallel workers.")));
 	result[0] = Int64GetDatum(receiver->rows);

@@ -356,6 +356,21 @@ warm_booster(TrainRun *run, const Candidate *cand, DMatrixHandle *cache, int nca
 				 errmsg("num_round %d differs from the %d rounds of base model \"%s\", which a refresh refits",
 						cand->num_round, base->rounds, base->name),
 				 errhint("Leave num_round out of params with refresh => true.")));
+
+	/*
+	 * Another booster makes XGBoost drop the loaded trees for a new, empty
+	 * booster, and process_type update refits them: either would register a
+	 * model that is no continuation of its base under lineage continued.
+	 */
+	for (int i = 0; i < cand->nparams; i++)
+		if ((strcmp(cand->keys[i], "booster") == 0 && strcmp(cand->values[i], "gbtree") != 0) ||
+			(!base->refresh && strcmp(cand->keys[i], "process_type") == 0 &&
+			 strcmp(cand->values[i], "default") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s\" would not keep the trees of base model \"%s\"",
+							cand->keys[i], cand->values[i], base->name),
+					 errhint("A warm start boosts more trees (booster gbtree) after its base's; refresh => true refits them.")));
 	booster = xgb_booster(run->xgb, cache, ncache);
 	xgb_check(XGBoosterLoadModelFromBuffer(booster, VARDATA(base->model), VARSIZE(base->model) - VARHDRSZ));
 	return booster;

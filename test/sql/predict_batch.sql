@@ -182,3 +182,20 @@ DROP OWNED BY batch_scorer;
 DROP ROLE batch_scorer;
 DROP ROLE batch_nobody;
 \set VERBOSITY default
+
+-- into names the table it creates, in the schema CREATE TABLE picks: a
+-- temporary table of the same name, which a name lookup finds first, gets
+-- no rows
+SET client_min_messages = warning;
+CREATE TEMP TABLE batch_shadow (id integer, prediction double precision);
+SELECT * FROM ml.predict_batch('batch_bin', 'batch_points', 'batch_shadow', features => 'ARRAY[x1, x2, NULL]');
+SELECT (SELECT count(*) FROM pg_temp.batch_shadow) AS temp_rows,
+       (SELECT count(*) FROM public.batch_shadow) AS created_rows;
+-- a comment at the end of source cannot swallow the rest of the statement
+-- (WITH NO DATA: the table would get every row twice)
+SELECT error_of($$SELECT ml.predict_batch('batch_bin', 'batch_points AS s --', 'batch_e3',
+                                          features => 'ARRAY[x1, x2, NULL]')$$);
+SELECT * FROM ml.predict_batch('batch_bin', 'SELECT id, x1, x2 FROM batch_points -- all of them', 'batch_commented',
+                               features => 'ARRAY[x1, x2, NULL] -- the serving order');
+SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM batch_commented;
+SELECT count(*) AS leftovers FROM pg_class WHERE relname = 'batch_e3';

@@ -182,6 +182,18 @@ SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', featur
                                           params => '{"num_round": 11}', base_model => 'warm', refresh => true)$$);
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
                                           base_model => 'warm', refresh => true, early_stopping_rounds => 3)$$);
+-- params that would drop or refit the base's trees instead of boosting after them: another booster
+-- (XGBoost makes a new, empty one), a refit (process_type update) that refresh => true does not ask for,
+-- also from a search
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
+                                          params => '{"booster": "dart", "num_round": 2}', base_model => 'warm')$$);
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
+                                          params => '{"process_type": "update", "updater": "refresh", "num_round": 10}',
+                                          base_model => 'warm', base_version => 1)$$);
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', params => '{"num_round": 2}',
+                                          search => '{"booster": ["gbtree", "gblinear"]}', base_model => 'warm')$$);
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
+                                          params => '{"booster": "dart"}', base_model => 'warm', refresh => true)$$);
 -- no such model, version, deployed version; arguments without base_model; versions from 1
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', base_model => 'warm_nothing')$$);
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', base_model => 'warm', base_version => 99)$$);
