@@ -24,10 +24,10 @@
  * what serves the cohort's rows until a cohort model is deployed
  * (registry_load_champion).
  *
- * A warm start per cohort plugs in at cohort_prepare: each cohort's run is
- * made there, in the loading transaction, where a base booster for it can
- * be read as registry_load_champion reads its champion; train_run then
- * boosts each run on its own rows.
+ * With base_model, every cohort's run starts from the same base as the
+ * global run (warm.c): the base is read and the rows put into its feature
+ * schema once, before the cohorts are dealt; train_run then boosts each run
+ * on its own rows after the base's trees.
  *
  *-------------------------------------------------------------------------
  */
@@ -106,6 +106,8 @@ cohort_prepare(TrainRun *global, MemoryContext cxt)
 		run->nthread = global->nthread;
 		run->cohort = f->categories[code];
 		run->cohort_code = code;
+		/* with base_model, each cohort's model continues from the base too */
+		run->warm = global->warm;
 		global->cohorts = lappend(global->cohorts, run);
 		MemoryContextSwitchTo(old);
 		registry_load_champion(run, cxt);
