@@ -11,7 +11,8 @@
  * Numeric and boolean columns become numeric features, text and enums
  * categorical ones, jsonb objects one feature per key; NULL is missing.
  * Between batches it reports to, and may be stopped by, the TrainProgress
- * its caller gives it.
+ * its caller gives it.  The features go to memory or, training from a
+ * stream, to a spill file (learnloop.training_memory, dataset_spill.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +32,7 @@
 #include "utils/typcache.h"
 
 #include "common/numeric_double.h"
+#include "learnloop.h"
 #include "train/dataset.h"
 
 #define FETCH_ROWS 10000
@@ -402,6 +404,8 @@ describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
 	ld->ds = dataset_create(cxt, infer_task(spec, ld->target_type, &ld->tv),
 							spec->group_column != NULL, spec->split_column != NULL,
 							spec->evaluate_on_real);
+	dataset_set_memory(ld->ds, (TrainingMemory) learnloop_training_memory,
+					   (int64) learnloop_training_memory_limit * 1024);
 	ld->columns = palloc0(sizeof(Column) * tupdesc->natts);
 
 	/* a class's name, or a two-valued integer's, is the target's text */

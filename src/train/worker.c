@@ -192,6 +192,8 @@ load_phase(TrainRun *run)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, psprintf("learnloop: loading rows for model %s", run->spec->model));
 	run->ds = dataset_load(run->spec, job_cxt, run->progress);
+	jobs_set_training_memory(job->job_slot, job->job_id, job->database,
+							 run->ds->spill ? "stream" : "memory");
 	registry_load_champion(run, job_cxt);
 
 	/*
