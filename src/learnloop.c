@@ -114,7 +114,7 @@ _PG_init(void)
 							NULL,
 							&learnloop_training_memory_limit,
 							256 * 1024,
-							1024,
+							64,
 							MAX_KILOBYTES,
 							PGC_USERSET,
 							GUC_UNIT_KB,

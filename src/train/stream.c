@@ -37,7 +37,8 @@
 #include "train/candidates.h"
 #include "train/stream.h"
 
-#define STREAM_BATCH_BYTES (4 * 1024 * 1024)
+/* rows per batch: small, so that a batch's floats stay in the cache */
+#define STREAM_BATCH_ROWS 4096
 #define XGBOOST_DEFAULT_MAX_BIN 256
 
 typedef struct StreamIter
@@ -228,7 +229,7 @@ stream_dmatrix(TrainRun *run, List *candidates)
 	DMatrixHandle dm;
 	int			rc;
 
-	it.batch_rows = Max(STREAM_BATCH_BYTES / ((int64) nf * sizeof(float)), 256);
+	it.batch_rows = STREAM_BATCH_ROWS;
 	it.batch = MemoryContextAllocHuge(it.cxt, it.batch_rows * nf * sizeof(float));
 	it.proxy = xgb_proxy(run->xgb);
 	rc = xgb_quantile_dmatrix(run->xgb, &it, it.proxy, iter_reset, iter_next,
