@@ -37,8 +37,14 @@
 #include "train/candidates.h"
 #include "train/stream.h"
 
-/* rows per batch: small, so that a batch's floats stay in the cache */
-#define STREAM_BATCH_ROWS 4096
+/*
+ * A batch's size: XGBoost's work per batch has a fixed part (thread teams,
+ * per-batch buffers), which smaller batches pay too often (4,096 rows of 20
+ * features made quantising three times slower than 100,000 rows), while
+ * the batch buffer is memory the stream exists to save.
+ */
+#define STREAM_BATCH_BYTES (8 * 1024 * 1024)
+#define STREAM_MIN_BATCH_ROWS 1024
 #define XGBOOST_DEFAULT_MAX_BIN 256
 
 typedef struct StreamIter
@@ -150,6 +156,13 @@ stream_hold_out(TrainRun *run)
 	read_back(spilled, held, run->test_rows, run->ntest, run->nvalid, buf);
 	read_back(spilled, held, sample, nsample, run->nvalid + run->ntest, buf);
 	pfree(buf);
+	/* the split is made: only labels and groups of the training rows remain useful */
+	if (spilled->times)
+		pfree(spilled->times);
+	if (spilled->evaluable)
+		pfree(spilled->evaluable);
+	spilled->times = NULL;
+	spilled->evaluable = NULL;
 	pfree(sample);
 	pfree(run->valid_rows);
 	pfree(run->test_rows);
@@ -229,7 +242,7 @@ stream_dmatrix(TrainRun *run, List *candidates)
 	DMatrixHandle dm;
 	int			rc;
 
-	it.batch_rows = STREAM_BATCH_ROWS;
+	it.batch_rows = Max(STREAM_BATCH_BYTES / ((int64) nf * sizeof(float)), STREAM_MIN_BATCH_ROWS);
 	it.batch = MemoryContextAllocHuge(it.cxt, it.batch_rows * nf * sizeof(float));
 	it.proxy = xgb_proxy(run->xgb);
 	rc = xgb_quantile_dmatrix(run->xgb, &it, it.proxy, iter_reset, iter_next,
