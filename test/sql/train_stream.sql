@@ -83,6 +83,13 @@ SELECT * FROM train_both('ranked', $$'stream_rows', 'relevance', features => ARR
 -- regression with max_bin from params, which the quantised matrix takes
 SELECT * FROM train_both('binned', $$'stream_rows', 'x1', features => ARRAY['x2', 'colour', 'relevance'], params => '{"max_bin": 16, "num_round": 20}', seed => 8$$);
 
+-- 250 jsonb keys of 9,000 rows are two of the stream's 8 MB batches
+CREATE TABLE wide_rows AS
+SELECT i AS id, (SELECT jsonb_object_agg('k' || k, ((i::bigint * k * 7919) % 1000) / 10.0) FROM generate_series(1, 250) k) AS wide,
+       ((i * 7919) % 1000 > 500) <> (abs(hashint4(i)) % 100 < 20) AS y
+  FROM generate_series(1, 9000) i;
+SELECT * FROM train_both('wide', $$'wide_rows', 'y', features => ARRAY['wide'], params => '{"num_round": 10}', seed => 9$$);
+
 -- auto streams once the feature columns would pass the limit, else stays in memory
 SET learnloop.training_memory = 'auto';
 SET learnloop.training_memory_limit = '64kB';
