@@ -34,7 +34,7 @@ PG_MODULE_MAGIC;
 int			learnloop_max_payload_bytes = 64 * 1024;
 int			learnloop_training_threads = 0;
 int			learnloop_training_memory = TRAINING_MEMORY_AUTO;
-int			learnloop_training_memory_limit = 256 * 1024;
+int			learnloop_training_memory_limit = 64 * 1024;
 
 static const struct config_enum_entry training_memory_options[] = {
 	{"auto", TRAINING_MEMORY_AUTO, false},
@@ -113,7 +113,7 @@ _PG_init(void)
 							"Size of the training rows' feature columns above which learnloop.training_memory = auto trains from a stream.",
 							NULL,
 							&learnloop_training_memory_limit,
-							256 * 1024,
+							64 * 1024,
 							64,
 							MAX_KILOBYTES,
 							PGC_USERSET,
