@@ -5,7 +5,8 @@
  *
  * Features are stored by column, because jsonb features appear one key at a
  * time: a key first seen at row 10,000 is a new column whose earlier rows
- * are missing.  Categories get codes in order of first appearance while
+ * are missing.  Training from a stream, the columns hold only a window of
+ * rows, the rest being in a spill file (dataset_spill.c).  Categories get codes in order of first appearance while
  * loading, then are renumbered in sorted order, so the dictionary stored
  * with the model does not depend on the order rows arrived in.
  *
@@ -51,6 +52,7 @@ dataset_create(MemoryContext cxt, ModelTask task, bool groups, bool times, bool 
 
 	ds->cxt = cxt;
 	ds->task = task;
+	ds->memory = TRAINING_MEMORY_MEMORY;	/* until dataset_set_memory */
 	ds->capacity = 1024;
 	ds->feature_capacity = 16;
 	ds->features = MemoryContextAlloc(cxt, ds->feature_capacity * sizeof(Feature *));
