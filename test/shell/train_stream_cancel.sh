@@ -3,7 +3,8 @@
 # holds its rows in a temporary file (and not in memory), ml.cancel_training
 # stops it within about a second (the cancellation is raised inside a batch
 # of XGBoost's iterator and re-raised once XGBoost has returned), and the
-# worker leaves no temporary file, worker or model behind.
+# worker leaves no temporary file, worker or model behind.  Beyond 100,000
+# training rows, the reference distributions come from an even sample.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
@@ -37,10 +38,24 @@ ok "$(q "SELECT status || ': ' || error FROM $jobs WHERE job_id = $job")" \
 ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "no temporary file is left"
 ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'streamed'")" 0 "no model"
 
-# the same job, not cancelled, trains
-ok "$(q "SET learnloop.training_memory = 'stream';
-         SELECT model_name || ' ' || version FROM ml.train('streamed', 'wide', 'y', test_size => 0, params => '{\"num_round\": 5}')")" \
-   "streamed 1" "a streamed job that is left alone trains"
+# the same job, not cancelled, trains; with 480,000 training rows the
+# reference distributions come from an even sample of 100,000 of them,
+# which describes the features as all the rows do (the in-memory model's)
+for way in stream memory; do
+  ok "$(q "SET learnloop.training_memory = '$way';
+           SELECT model_name || ' ' || version FROM ml.train('ref_$way', 'wide', 'y', params => '{\"num_round\": 5}')")" \
+     "ref_$way 1" "a $way job that is left alone trains"
+done
+ok "$(q "SELECT string_agg(m.name || ' ' || (m.reference -> 'features' -> 'f1' ->> 'count'), ', ' ORDER BY m.name) FROM ml.models m WHERE m.name LIKE 'ref_%'")" \
+   "ref_memory 480000, ref_stream 100000" "the streamed reference describes a sample of 100,000 training rows"
+ok "$(q "SELECT bool_and(abs((s.reference -> 'features' -> f ->> 'mean')::float8 - (m.reference -> 'features' -> f ->> 'mean')::float8) < 0.01
+                AND abs((s.reference -> 'features' -> f ->> 'sd')::float8 - (m.reference -> 'features' -> f ->> 'sd')::float8) < 0.01)
+           FROM ml.models s, ml.models m, jsonb_object_keys(m.reference -> 'features') f
+          WHERE s.name = 'ref_stream' AND m.name = 'ref_memory'")" t \
+   "the sample's mean and standard deviation are within 0.01 of every training row's, for every feature"
+ok "$(q "SELECT s.reference -> 'prediction' = m.reference -> 'prediction' FROM ml.models s, ml.models m
+          WHERE s.name = 'ref_stream' AND m.name = 'ref_memory'")" t \
+   "the prediction's reference (the test rows') is the in-memory model's"
 
 dropdb "$db"
 finish
