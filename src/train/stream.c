@@ -11,13 +11,13 @@
  * evaluation, the champion's re-scoring and the reference use as before.
  * The training rows go to XGBoost's QuantileDMatrix through its iterator
  * interface: XGBoost calls next() for batch after batch (and reset() to
- * start over: it passes over the data four times, counting, sketching the
- * quantiles, then binning by row and by column), and each batch is read
- * from the spill file into one reused buffer.
+ * start over: XGBoost 1.7.4 passes over the data four times, counting,
+ * sketching the quantiles, then binning), and each batch is read from the
+ * spill file into one reused buffer.
  *
  * Why a file rather than re-reading the portal for each pass: the loading
  * transaction's snapshot would have to stay open through the quantising,
- * the source's query would run five times (a join or a view as often), and
+ * the source's query would run four times (a join or a view as often), and
  * the rows would have to come in the same order each time, which a
  * parallel or synchronized scan does not promise.  The file is written
  * once, read at disk (or page cache) speed, and deleted with the job.
