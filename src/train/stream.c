@@ -102,8 +102,8 @@ stream_max_bin(List *candidates)
 }
 
 /*
- * Reads rows [from, from + n) of the list into held's rows [at, at + n):
- * labels, groups and features.
+ * Reads the n spilled rows listed into held's rows [at, at + n): labels,
+ * groups and features.
  */
 static void
 read_back(Dataset *spilled, Dataset *held, const int64 *rows, int64 n, int64 at, float *buf)
