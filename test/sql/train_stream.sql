@@ -97,6 +97,13 @@ SELECT model_name FROM ml.train('auto_small', 'stream_rows', 'y', features => AR
 SELECT model_name FROM ml.train('auto_large', 'stream_rows', 'y', features => ARRAY['x1', 'x2', 'flag', 'colour', 'extra']);
 SELECT model, training_memory FROM ml.training_jobs
  WHERE model LIKE 'auto_%' AND database = current_database() ORDER BY job_id;
+-- the switch came at row 2,048 (4,096 rows of 5 features pass 64kB): the rows
+-- read before it went to the file as the later ones did
+SET learnloop.training_memory = 'memory';
+SELECT model_name FROM ml.train('auto_large_memory', 'stream_rows', 'y', features => ARRAY['x1', 'x2', 'flag', 'colour', 'extra']);
+SELECT a.model = b.model AS same_trees, a.reference = b.reference AS same_reference
+  FROM ml.models a, ml.models b WHERE a.name = 'auto_large' AND b.name = 'auto_large_memory';
+SET learnloop.training_memory = 'auto';
 RESET learnloop.training_memory_limit;
 SHOW learnloop.training_memory_limit;
 
