@@ -2925,6 +2925,28 @@ CREATE OR REPLACE VIEW ml.model_history AS
 COMMENT ON VIEW ml.model_history IS
     'Deployment report, one row per model version: when and by whom trained, rows, key metric, the champion''s on the same rows, feature coverage, deployed or not and why, whether it is live (for its cohort), its lineage and cohort';
 
+/* Issue 15, training from a stream: ml.training_jobs shows whether a job held its rows in memory or streamed them */
+DROP VIEW ml.training_jobs;
+DROP FUNCTION ml.training_jobs_status();
+CREATE FUNCTION ml.training_jobs_status()
+RETURNS TABLE (job_id bigint, model text, role oid, database oid, pid integer, caller_pid integer,
+               phase text, candidate integer, candidates integer, round integer, total_rounds integer,
+               rows bigint, started timestamptz, status text, error text, training_memory text)
+AS 'MODULE_PATHNAME', 'learnloop_training_jobs'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ml.training_jobs_status() IS 'Training jobs in shared memory (needs learnloop in shared_preload_libraries); see ml.training_jobs';
+REVOKE EXECUTE ON FUNCTION ml.training_jobs_status() FROM PUBLIC;
+
+CREATE VIEW ml.training_jobs AS
+    SELECT j.job_id, j.model, j.role::regrole AS role, d.datname AS database, j.pid, j.caller_pid,
+           j.phase, j.candidate, j.candidates, j.round, j.total_rounds, j.rows, j.started,
+           j.status, j.error, j.training_memory
+      FROM ml.training_jobs_status() j
+      LEFT JOIN pg_catalog.pg_database d ON d.oid = j.database;
+COMMENT ON VIEW ml.training_jobs IS 'Running and recent training jobs: phase, round, rows, status and error';
+COMMENT ON COLUMN ml.training_jobs.training_memory IS
+    'How the job held its rows: memory (float columns) or stream (spilled, quantised batch by batch); NULL until loaded';
+
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read',
  * 'train' or 'experiment' before the update get what that access gives now ('record':

@@ -477,7 +477,7 @@ COMMENT ON FUNCTION ml.train_async(text, text, text, text, text[], jsonb, double
 CREATE FUNCTION ml.training_jobs_status()
 RETURNS TABLE (job_id bigint, model text, role oid, database oid, pid integer, caller_pid integer,
                phase text, candidate integer, candidates integer, round integer, total_rounds integer,
-               rows bigint, started timestamptz, status text, error text)
+               rows bigint, started timestamptz, status text, error text, training_memory text)
 AS 'MODULE_PATHNAME', 'learnloop_training_jobs'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ml.training_jobs_status() IS 'Training jobs in shared memory (needs learnloop in shared_preload_libraries); see ml.training_jobs';
@@ -485,10 +485,12 @@ COMMENT ON FUNCTION ml.training_jobs_status() IS 'Training jobs in shared memory
 CREATE VIEW ml.training_jobs AS
     SELECT j.job_id, j.model, j.role::regrole AS role, d.datname AS database, j.pid, j.caller_pid,
            j.phase, j.candidate, j.candidates, j.round, j.total_rounds, j.rows, j.started,
-           j.status, j.error
+           j.status, j.error, j.training_memory
       FROM ml.training_jobs_status() j
       LEFT JOIN pg_catalog.pg_database d ON d.oid = j.database;
 COMMENT ON VIEW ml.training_jobs IS 'Running and recent training jobs: phase, round, rows, status and error';
+COMMENT ON COLUMN ml.training_jobs.training_memory IS
+    'How the job held its rows: memory (float columns) or stream (spilled, quantised batch by batch); NULL until loaded';
 
 CREATE FUNCTION ml.cancel_training(job_id bigint)
 RETURNS boolean

@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -24,12 +26,22 @@
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 #include "predict/serving_stats.h"
+#include "train/dataset.h"
 #include "train/jobs.h"
 
 PG_MODULE_MAGIC;
 
 int			learnloop_max_payload_bytes = 64 * 1024;
 int			learnloop_training_threads = 0;
+int			learnloop_training_memory = TRAINING_MEMORY_AUTO;
+int			learnloop_training_memory_limit = 64 * 1024;
+
+static const struct config_enum_entry training_memory_options[] = {
+	{"auto", TRAINING_MEMORY_AUTO, false},
+	{"memory", TRAINING_MEMORY_MEMORY, false},
+	{"stream", TRAINING_MEMORY_STREAM, false},
+	{NULL, 0, false}
+};
 
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -83,6 +95,29 @@ _PG_init(void)
 							1024,
 							PGC_SUSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("learnloop.training_memory",
+							 "Where ml.train keeps the training rows' features: auto, memory or stream.",
+							 "memory holds them as float columns; stream spills them to a temporary file and "
+							 "builds XGBoost's quantised matrix from it batch by batch; auto streams once the "
+							 "columns would pass learnloop.training_memory_limit.",
+							 &learnloop_training_memory,
+							 TRAINING_MEMORY_AUTO,
+							 training_memory_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("learnloop.training_memory_limit",
+							"Size of the training rows' feature columns above which learnloop.training_memory = auto trains from a stream.",
+							NULL,
+							&learnloop_training_memory_limit,
+							64 * 1024,
+							64,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("learnloop.model_cache_size",

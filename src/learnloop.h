@@ -16,4 +16,11 @@ extern int	learnloop_max_payload_bytes;
 /* learnloop.training_threads: XGBoost threads per training job, 0 = cores */
 extern int	learnloop_training_threads;
 
+/*
+ * learnloop.training_memory: TrainingMemory (train/dataset.h), and the
+ * size of the feature columns in kB above which 'auto' trains from a stream
+ */
+extern int	learnloop_training_memory;
+extern int	learnloop_training_memory_limit;
+
 #endif							/* LEARNLOOP_H */

@@ -5,7 +5,8 @@
  *
  * Features are stored by column, because jsonb features appear one key at a
  * time: a key first seen at row 10,000 is a new column whose earlier rows
- * are missing.  Categories get codes in order of first appearance while
+ * are missing.  Training from a stream, the columns hold only a window of
+ * rows, the rest being in a spill file (dataset_spill.c).  Categories get codes in order of first appearance while
  * loading, then are renumbered in sorted order, so the dictionary stored
  * with the model does not depend on the order rows arrived in.
  *
@@ -51,6 +52,7 @@ dataset_create(MemoryContext cxt, ModelTask task, bool groups, bool times, bool 
 
 	ds->cxt = cxt;
 	ds->task = task;
+	ds->memory = TRAINING_MEMORY_MEMORY;	/* until dataset_set_memory */
 	ds->capacity = 1024;
 	ds->feature_capacity = 16;
 	ds->features = MemoryContextAlloc(cxt, ds->feature_capacity * sizeof(Feature *));
@@ -102,9 +104,10 @@ dataset_feature(Dataset *ds, const char *name, FeatureKind kind)
 	strlcpy(f->name, name, DATASET_MAX_NAME);
 	f->kind = kind;
 	f->cxt = ds->cxt;
-	f->values = alloc_floats(ds->cxt, ds->capacity);
-	for (int64 i = 0; i < ds->nrows; i++)
-		f->values[i] = NAN;
+	f->first_row = ds->spill ? ds->window_start : 0;
+	f->values = alloc_floats(ds->cxt, ds->spill ? DATASET_WINDOW_ROWS : ds->capacity);
+	for (int64 i = f->first_row; i < ds->nrows; i++)
+		f->values[i - f->first_row] = NAN;
 	ds->features[ds->nfeatures++] = f;
 	entry->value = f;
 	return f;
@@ -137,6 +140,9 @@ dataset_add_row(Dataset *ds)
 
 	if (row == ds->capacity)
 	{
+		/* auto: the features would outgrow the size, so they spill instead */
+		if (ds->spill == NULL && dataset_spill_due(ds, ds->capacity * 2))
+			dataset_spill_begin(ds);
 		ds->capacity *= 2;
 		ds->labels = grow(ds->labels, sizeof(float), ds->capacity);
 		ds->classes.values = ds->labels;
@@ -144,12 +150,14 @@ dataset_add_row(Dataset *ds)
 		ds->group_codes.values = ds->groups;
 		ds->times = grow(ds->times, sizeof(double), ds->capacity);
 		ds->evaluable = grow(ds->evaluable, sizeof(bool), ds->capacity);
-		for (i = 0; i < ds->nfeatures; i++)
+		for (i = 0; ds->spill == NULL && i < ds->nfeatures; i++)
 			ds->features[i]->values = grow(ds->features[i]->values,
 										   sizeof(float), ds->capacity);
 	}
+	if (ds->spill && row - ds->window_start == DATASET_WINDOW_ROWS)
+		dataset_spill_window(ds);
 	for (i = 0; i < ds->nfeatures; i++)
-		ds->features[i]->values[row] = NAN;
+		ds->features[i]->values[row - ds->features[i]->first_row] = NAN;
 	ds->nrows++;
 	return row;
 }
@@ -169,7 +177,7 @@ feature_set_number(Feature *f, int64 row, double value)
 				 errmsg("feature \"%s\" is infinite or out of range for type real in row %lld",
 						f->name, (long long) row + 1),
 				 errhint("Use NULL for unknown values; XGBoost cannot split on infinity.")));
-	f->values[row] = (float) value;
+	f->values[row - f->first_row] = (float) value;
 	f->present++;
 }
 
@@ -216,7 +224,7 @@ category_code(Feature *f, const char *value, int len)
 void
 feature_set_category(Feature *f, int64 row, const char *value, int len)
 {
-	f->values[row] = (float) category_code(f, value, len);
+	f->values[row - f->first_row] = (float) category_code(f, value, len);
 	f->present++;
 }
 
@@ -269,9 +277,13 @@ all_numeric(char **values, int n)
 	return true;
 }
 
-/* Renumbers a dictionary in sorted order and rewrites the codes in rows. */
+/*
+ * Renumbers a dictionary in sorted order and rewrites the codes in rows,
+ * the first nrows; a spilled feature's rows are in the file, so it keeps
+ * the renumbering for when they are read back.
+ */
 static void
-sort_categories(Feature *f, int64 nrows, MemoryContext cxt)
+sort_categories(Feature *f, int64 nrows, MemoryContext cxt, bool spilled)
 {
 	HASH_SEQ_STATUS scan;
 	NameEntry  *entry;
@@ -291,7 +303,7 @@ sort_categories(Feature *f, int64 nrows, MemoryContext cxt)
 	qsort(sorted, f->ncategories, sizeof(char *),
 		  all_numeric(sorted, f->ncategories) ? compare_numeric_strings : compare_strings);
 
-	renumber = palloc(sizeof(int) * Max(f->ncategories, 1));
+	renumber = MemoryContextAlloc(cxt, sizeof(int) * Max(f->ncategories, 1));
 	for (i = 0; i < f->ncategories; i++)
 	{
 		entry = hash_search(f->codes, sorted[i], HASH_FIND, NULL);
@@ -304,7 +316,10 @@ sort_categories(Feature *f, int64 nrows, MemoryContext cxt)
 	hash_destroy(f->codes);
 	f->codes = NULL;
 	pfree(sorted);
-	pfree(renumber);
+	if (spilled)
+		f->renumber = renumber;
+	else
+		pfree(renumber);
 }
 
 /*
@@ -327,6 +342,9 @@ dataset_finish(Dataset *ds)
 				 errmsg("the training source has no feature columns"),
 				 errhint("Name the features, or train on a source with columns besides the target.")));
 
+	/* the last rows read join the others in the file */
+	if (ds->spill)
+		dataset_spill_window(ds);
 	for (i = 0; i < ds->nfeatures; i++)
 	{
 		Feature    *f = ds->features[i];
@@ -337,12 +355,12 @@ dataset_finish(Dataset *ds)
 					 errmsg("feature \"%s\" is NULL in every row", f->name),
 					 errhint("Leave it out of the features, or fix the data.")));
 		if (f->kind == FEATURE_CATEGORICAL)
-			sort_categories(f, ds->nrows, ds->cxt);
+			sort_categories(f, ds->spill ? 0 : ds->nrows, ds->cxt, ds->spill != NULL);
 	}
 
 	if (ds->task == TASK_CLASSIFICATION)
 	{
-		sort_categories(&ds->classes, ds->nrows, ds->cxt);
+		sort_categories(&ds->classes, ds->nrows, ds->cxt, false);
 		if (ds->classes.ncategories < 2)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -350,7 +368,40 @@ dataset_finish(Dataset *ds)
 					 errhint("A classifier needs at least two classes; check the filter or the target.")));
 	}
 	if (ds->groups)
-		sort_categories(&ds->group_codes, ds->nrows, ds->cxt);
+		sort_categories(&ds->group_codes, ds->nrows, ds->cxt, false);
+}
+
+/*
+ * An empty Dataset of n rows with the features and dictionaries of a
+ * finished one, sharing its strings: for a subset of its rows, whose
+ * caller fills every label, group and feature value.
+ */
+Dataset *
+dataset_like(const Dataset *from, int64 n)
+{
+	Dataset    *ds = dataset_create(from->cxt, from->task, from->groups != NULL, false, false);
+
+	ds->capacity = Max(n, 1);
+	ds->labels = grow(ds->labels, sizeof(float), ds->capacity);
+	ds->classes.values = ds->labels;
+	ds->classes.ncategories = from->classes.ncategories;
+	ds->classes.categories = from->classes.categories;
+	ds->groups = grow(ds->groups, sizeof(float), ds->capacity);
+	ds->group_codes.values = ds->groups;
+	ds->group_codes.ncategories = from->group_codes.ncategories;
+	ds->group_codes.categories = from->group_codes.categories;
+	for (int i = 0; i < from->nfeatures; i++)
+	{
+		const Feature *f = from->features[i];
+		Feature    *copy = dataset_feature(ds, f->name, f->kind);
+
+		copy->ncategories = f->ncategories;
+		copy->categories = f->categories;
+		copy->present = f->present;
+	}
+	ds->nrows = n;
+	ds->null_labels = from->null_labels;
+	return ds;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "utils/hsearch.h"
 
 #include "model/schema.h"
+#include "train/spill.h"
 #include "train/progress.h"
 #include "train/spec.h"
 
@@ -22,13 +23,24 @@ typedef struct Feature
 {
 	char		name[DATASET_MAX_NAME];
 	FeatureKind kind;
-	float	   *values;			/* per row; NaN is missing; categories as codes */
+	float	   *values;			/* per row from first_row on; NaN is missing;
+								 * categories as codes */
+	int64		first_row;		/* the row of values[0]: 0 unless spilled */
 	int64		present;		/* rows with a value */
 	MemoryContext cxt;			/* where its dictionary lives */
 	HTAB	   *codes;			/* while loading: category -> code */
 	char	  **categories;		/* code -> category; sorted once loaded */
 	int			ncategories;
+	int		   *renumber;		/* spilled: code in the file -> sorted code */
 } Feature;
+
+/* learnloop.training_memory: where the features of the training rows go */
+typedef enum TrainingMemory
+{
+	TRAINING_MEMORY_AUTO,		/* in memory, spilled beyond a size */
+	TRAINING_MEMORY_MEMORY,		/* always in memory */
+	TRAINING_MEMORY_STREAM		/* always spilled, trained from a stream */
+} TrainingMemory;
 
 typedef struct Dataset
 {
@@ -47,6 +59,10 @@ typedef struct Dataset
 	double	   *times;			/* time split */
 	bool	   *evaluable;		/* evaluate_on => 'real' */
 	int64		null_labels;	/* rows skipped for a NULL target */
+	TrainingMemory memory;
+	int64		spill_above;	/* auto: bytes of features that make it spill */
+	Spill	   *spill;			/* the features' rows once spilled, else NULL */
+	int64		window_start;	/* spilled: first row still in memory */
 } Dataset;
 
 extern Dataset *dataset_create(MemoryContext cxt, ModelTask task, bool groups,
@@ -58,6 +74,15 @@ extern void feature_set_number(Feature *f, int64 row, double value);
 extern void feature_set_category(Feature *f, int64 row, const char *value, int len);
 extern void dataset_labels_to_classes(Dataset *ds, const float values[2], char *const names[2]);
 extern void dataset_finish(Dataset *ds);
+extern Dataset *dataset_like(const Dataset *from, int64 n);
+
+/* dataset_spill.c: the features' rows in a file instead of memory */
+#define DATASET_WINDOW_ROWS 4096
+extern void dataset_set_memory(Dataset *ds, TrainingMemory memory, int64 spill_above);
+extern bool dataset_spill_due(const Dataset *ds, int64 capacity);
+extern void dataset_spill_begin(Dataset *ds);
+extern void dataset_spill_window(Dataset *ds);
+extern void dataset_spilled_row(Dataset *ds, int64 row, float *out);
 extern FeatureSchema *dataset_schema(const Dataset *ds, const char *objective);
 extern Dataset *dataset_load(const TrainSpec *spec, MemoryContext cxt,
 							 const TrainProgress *progress);

@@ -11,7 +11,8 @@
  * Numeric and boolean columns become numeric features, text and enums
  * categorical ones, jsonb objects one feature per key; NULL is missing.
  * Between batches it reports to, and may be stopped by, the TrainProgress
- * its caller gives it.
+ * its caller gives it.  The features go to memory or, training from a
+ * stream, to a spill file (learnloop.training_memory, dataset_spill.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +32,7 @@
 #include "utils/typcache.h"
 
 #include "common/numeric_double.h"
+#include "learnloop.h"
 #include "train/dataset.h"
 
 #define FETCH_ROWS 10000
@@ -390,6 +392,29 @@ open_source(const TrainSpec *spec, int *nfixed)
  * creates the dataset (whose task may follow from the target's type) and
  * decides how each column is read.  Both live in cxt, past the batch.
  */
+/*
+ * learnloop.training_memory for this training.  Per-cohort models and warm
+ * starts work on the loaded rows after the load (dealt to the cohorts,
+ * recoded into the base's schema), which a stream has only in its file:
+ * they train in memory, and asked to stream they are refused.
+ */
+static TrainingMemory
+training_memory(const TrainSpec *spec)
+{
+	TrainingMemory memory = (TrainingMemory) learnloop_training_memory;
+
+	if (spec->cohort_column == NULL && spec->base_model == NULL)
+		return memory;
+	if (memory == TRAINING_MEMORY_STREAM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot train from a stream",
+						spec->cohort_column != NULL ? "per-cohort models (cohort_column)" :
+						"a warm start (base_model)"),
+				 errhint("Set learnloop.training_memory to auto or memory: they train in memory.")));
+	return TRAINING_MEMORY_MEMORY;
+}
+
 static void
 describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
 {
@@ -402,6 +427,8 @@ describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
 	ld->ds = dataset_create(cxt, infer_task(spec, ld->target_type, &ld->tv),
 							spec->group_column != NULL, spec->split_column != NULL,
 							spec->evaluate_on_real);
+	dataset_set_memory(ld->ds, training_memory(spec),
+					   (int64) learnloop_training_memory_limit * 1024);
 	ld->columns = palloc0(sizeof(Column) * tupdesc->natts);
 
 	/* a class's name, or a two-valued integer's, is the target's text */

@@ -290,6 +290,20 @@ jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase)
 	LWLockRelease(job_table->lock);
 }
 
+/* Which way the job's rows are held: memory or stream (ml.training_jobs). */
+void
+jobs_set_training_memory(int slot, int64 job_id, Oid database, const char *training_memory)
+{
+	TrainingJob *job;
+
+	if (job_table == NULL)
+		return;
+	LWLockAcquire(job_table->lock, LW_EXCLUSIVE);
+	if ((job = job_in_slot(slot, job_id, database)) != NULL)
+		strlcpy(job->training_memory, training_memory, sizeof(job->training_memory));
+	release_and_save();
+}
+
 void
 jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
 				  int candidates, int round, int total_rounds, int64 rows)
@@ -418,8 +432,8 @@ learnloop_training_jobs(PG_FUNCTION_ARGS)
 	for (i = 0; i < job_table->njobs; i++)
 	{
 		TrainingJob *job = &jobs[i];
-		Datum		values[15];
-		bool		nulls[15] = {0};
+		Datum		values[16];
+		bool		nulls[16] = {0};
 
 		if (job->status == JOB_FREE)
 			continue;
@@ -445,6 +459,8 @@ learnloop_training_jobs(PG_FUNCTION_ARGS)
 		values[14] = CStringGetTextDatum(job->error);
 		nulls[14] = job->error[0] == '\0' ||
 			!(read_all || has_privs_of_role(GetUserId(), job->role));
+		values[15] = CStringGetTextDatum(job->training_memory);
+		nulls[15] = job->training_memory[0] == '\0';
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(jobs);

@@ -32,6 +32,7 @@ typedef struct TrainingJob
 	bool		cancel_requested;
 	char		model[NAMEDATALEN * 2];
 	char		phase[16];
+	char		training_memory[8]; /* "memory" or "stream" once loaded */
 	int			candidate;
 	int			candidates;
 	int			round;
@@ -49,6 +50,8 @@ extern void jobs_init_shmem(void);
 extern int	jobs_register(int64 job_id, const char *model, Oid role, Oid database);
 extern void jobs_set_worker(int slot, int64 job_id, Oid database, int worker_pid);
 extern void jobs_set_phase(int slot, int64 job_id, Oid database, const char *phase);
+extern void jobs_set_training_memory(int slot, int64 job_id, Oid database,
+									 const char *training_memory);
 extern void jobs_set_progress(int slot, int64 job_id, Oid database, int candidate,
 							  int candidates, int round, int total_rounds, int64 rows);
 extern void jobs_finish(int slot, int64 job_id, Oid database, bool succeeded, const char *error);

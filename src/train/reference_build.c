@@ -5,7 +5,8 @@
  *	  reference), which ml.monitor measures drift against.
  *
  * The training rows are in memory already (the Dataset's float columns),
- * so no extra pass over the source table is made: each feature's column
+ * so no extra pass over the source table is made (training from a stream,
+ * an even sample of them is: see stream.c): each feature's column
  * is gathered over the training rows into one scratch array, reused from
  * feature to feature, so the memory beyond the Dataset is one column of
  * doubles.  The prediction's reference costs one prediction of the test
@@ -153,7 +154,7 @@ char *
 reference_build_json(TrainRun *run, BoosterHandle booster)
 {
 	Dataset    *ds = run->ds;
-	int64		n = run->ntrain;
+	int64		n = run->nreference;
 	double	   *scratch = MemoryContextAllocHuge(CurrentMemoryContext,
 												 sizeof(double) * Max(Max(n, run->ntest), 1));
 	NumericReference *num = palloc(sizeof(NumericReference));
@@ -172,11 +173,11 @@ reference_build_json(TrainRun *run, BoosterHandle booster)
 		appendStringInfoString(&out, ": ");
 		if (feature->kind == FEATURE_CATEGORICAL)
 		{
-			append_category(&out, feature, run->train_rows, n);
+			append_category(&out, feature, run->reference_rows, n);
 			continue;
 		}
 		for (int64 i = 0; i < n; i++)
-			scratch[i] = feature->values[run->train_rows[i]];
+			scratch[i] = feature->values[run->reference_rows[i]];
 		numeric_reference_build(scratch, n, num);
 		reference_append_numeric(&out, num);
 	}

@@ -114,24 +114,54 @@ rows_in_unit_order(const Dataset *ds)
 	return order;
 }
 
-/* The rows whose unit is marked, in unit order, so groups stay together. */
+/*
+ * The rows whose unit is marked, in unit order, so groups stay together:
+ * counted first, so that each list takes only its own rows' room.
+ */
 static int64 *
 collect(const Dataset *ds, const int64 *order, const char *assign, char mark, int64 *count)
 {
-	int64	   *rows = MemoryContextAllocHuge(CurrentMemoryContext,
-											  Max(ds->nrows, 1) * sizeof(int64));
+	bool		ranking = ds->task == TASK_RANKING;
+	int64	   *rows;
 	int64		n = 0;
 
+	for (int64 r = 0; r < ds->nrows; r++)
+		n += assign[ranking ? (int64) ds->groups[r] : r] == mark;
+	rows = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(int64));
+	n = 0;
 	for (int64 i = 0; i < ds->nrows; i++)
 	{
 		int64		r = order[i];
-		int64		unit = ds->task == TASK_RANKING ? (int64) ds->groups[r] : r;
 
-		if (assign[unit] == mark)
+		if (assign[ranking ? (int64) ds->groups[r] : r] == mark)
 			rows[n++] = r;
 	}
 	*count = n;
 	return rows;
+}
+
+/*
+ * Every unit in unit order, with its time: the newest of its rows' for a
+ * time split.  Built again where needed rather than copied, so that a split
+ * of millions of rows holds one array of units.
+ */
+static void
+init_units(const Dataset *ds, UnitOrder *units, int64 nunits)
+{
+	bool		ranking = ds->task == TASK_RANKING;
+
+	for (int64 u = 0; u < nunits; u++)
+	{
+		units[u].unit = u;
+		units[u].time = 0;
+	}
+	if (ds->times)
+		for (int64 r = 0; r < ds->nrows; r++)
+		{
+			int64		u = ranking ? (int64) ds->groups[r] : r;
+
+			units[u].time = Max(units[u].time, ds->times[r]);
+		}
 }
 
 void
@@ -141,48 +171,37 @@ split_rows(TrainRun *run)
 	TrainSpec  *spec = run->spec;
 	bool		ranking = ds->task == TASK_RANKING;
 	int64		nunits = ranking ? ds->group_codes.ncategories : ds->nrows;
-	char	   *assign = palloc0(nunits);
+	char	   *assign = MemoryContextAllocHuge(CurrentMemoryContext, Max(nunits, 1));
 	UnitOrder  *units = MemoryContextAllocHuge(CurrentMemoryContext, Max(nunits, 1) * sizeof(UnitOrder));
 	int64		neligible = 0;
 	int64	   *order;
 	int64		u;
 	Prng		prng;
 
+	memset(assign, UNIT_TRAIN, Max(nunits, 1));
 	prng_seed(&prng, (uint64) (uint32) spec->seed, "split", 5);
-
-	for (u = 0; u < nunits; u++)
-	{
-		units[u].unit = u;
-		units[u].time = 0;
-	}
-	if (ds->times)
-		for (int64 r = 0; r < ds->nrows; r++)
-		{
-			u = ranking ? (int64) ds->groups[r] : r;
-			units[u].time = Max(units[u].time, ds->times[r]);
-		}
 
 	if (spec->test_size > 0)
 	{
-		UnitOrder  *eligible = palloc(sizeof(UnitOrder) * Max(nunits, 1));
-
+		/* the eligible units, in unit order, at the front of units */
+		init_units(ds, units, nunits);
 		for (u = 0; u < nunits; u++)
 			if (ds->evaluable == NULL || ranking || ds->evaluable[u])
-				eligible[neligible++] = units[u];
+				units[neligible++] = units[u];
 		if (ds->evaluable && neligible == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("no real rows to evaluate on"),
 					 errhint("evaluate_on => 'real' holds out rows whose source is real; record real decisions or evaluate on all.")));
-		order_units(eligible, neligible, spec->time_split, &prng);
-		hold_out(assign, eligible, neligible, spec->test_size, UNIT_TEST);
-		pfree(eligible);
+		order_units(units, neligible, spec->time_split, &prng);
+		hold_out(assign, units, neligible, spec->test_size, UNIT_TEST);
 	}
 
 	if (spec->early_stopping_rounds > 0 || spec->search != NULL)
 	{
 		int64		ntrain = 0;
 
+		init_units(ds, units, nunits);
 		for (u = 0; u < nunits; u++)
 			if (assign[units[u].unit] == UNIT_TRAIN)
 				units[ntrain++] = units[u];
@@ -190,11 +209,12 @@ split_rows(TrainRun *run)
 		hold_out(assign, units, ntrain, VALIDATION_FRACTION, UNIT_VALID);
 	}
 
+	/* millions of rows: what is no longer needed goes before the lists come */
+	pfree(units);
 	order = rows_in_unit_order(ds);
 	run->train_rows = collect(ds, order, assign, UNIT_TRAIN, &run->ntrain);
 	run->valid_rows = collect(ds, order, assign, UNIT_VALID, &run->nvalid);
 	run->test_rows = collect(ds, order, assign, UNIT_TEST, &run->ntest);
 	pfree(order);
 	pfree(assign);
-	pfree(units);
 }

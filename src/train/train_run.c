@@ -29,6 +29,7 @@
 #include "model/metrics.h"
 #include "train/reference_build.h"
 #include "train/split.h"
+#include "train/stream.h"
 #include "train/train_run.h"
 #include "train/warm.h"
 
@@ -39,7 +40,6 @@ train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 	Dataset    *ds = run->ds;
 	int			nf = ds->nfeatures;
 	float	   *matrix = MemoryContextAllocHuge(CurrentMemoryContext, n * nf * sizeof(float));
-	float	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(float));
 	DMatrixHandle dm;
 	int64		i;
 	int			f;
@@ -53,13 +53,28 @@ train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 		for (i = 0; i < n; i++)
 			matrix[i * nf + f] = column[rows[i]];
 	}
-	for (i = 0; i < n; i++)
-		labels[i] = ds->labels[rows[i]];
-
 	dm = xgb_dmatrix(run->xgb, matrix, n, nf, run->nthread);
 	pfree(matrix);
+	train_rows_info(run, ds, dm, rows, n);
+	return dm;
+}
+
+/*
+ * What a DMatrix of some rows of ds carries besides their features: their
+ * labels, the features' names and types, and for ranking the sizes of the
+ * query groups (rows come grouped).
+ */
+void
+train_rows_info(TrainRun *run, const Dataset *ds, DMatrixHandle dm, const int64 *rows, int64 n)
+{
+	float	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(float));
+	int64		i;
+
+	for (i = 0; i < n; i++)
+		labels[i] = ds->labels[rows[i]];
 	xgb_check(XGDMatrixSetFloatInfo(dm, "label", labels, n));
-	xgb_set_names(dm, run->feature_names, run->feature_types, nf);
+	pfree(labels);
+	xgb_set_names(dm, run->feature_names, run->feature_types, ds->nfeatures);
 	if (ds->task == TASK_RANKING)
 	{
 		unsigned int *sizes = palloc(sizeof(unsigned int) * n);
@@ -74,8 +89,6 @@ train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n)
 		xgb_check(XGDMatrixSetGroup(dm, sizes, ngroups));
 		pfree(sizes);
 	}
-	pfree(labels);
-	return dm;
 }
 
 /*
@@ -329,10 +342,22 @@ train_run(TrainRun *run)
 	/* a cohort's run comes with its rows of the global split (cohort.c) */
 	if (run->cohort == NULL)
 		split_rows(run);
-	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 	candidates = candidates_build(run);
+	if (ds->spill)
+	{
+		/* from here on ds is the held-out rows; the training rows stream */
+		stream_hold_out(run);
+		ds = run->ds;
+		dtrain = stream_dmatrix(run, candidates);
+	}
+	else
+	{
+		run->reference_rows = run->train_rows;
+		run->nreference = run->ntrain;
+		dtrain = train_rows_dmatrix(run, run->train_rows, run->ntrain);
+	}
+	run->coverage = run->ntest > 0 ? coverage(ds, run->test_rows, run->ntest) : NAN;
 
-	dtrain = train_rows_dmatrix(run, run->train_rows, run->ntrain);
 	if (run->nvalid > 0)
 		dvalid = train_rows_dmatrix(run, run->valid_rows, run->nvalid);
 	if (run->ntest > 0)

@@ -61,6 +61,15 @@ typedef struct TrainRun
 	int64		ntrain,
 				nvalid,
 				ntest;
+	int64	   *reference_rows; /* of ds: what the reference describes */
+	int64		nreference;
+
+	/*
+	 * Training from a stream: every row, whose features are in its spill
+	 * file, which train_rows number; ds then holds only the validation and
+	 * test rows and the reference's sample (stream.c).  NULL in memory.
+	 */
+	Dataset    *spilled;
 	List	   *candidates;		/* CandidateResult * */
 	CandidateResult *winner;
 	char	   *objective;
@@ -96,5 +105,7 @@ extern void train_run(TrainRun *run);
 extern char *serving_evaluator(BoosterHandle booster);
 /* A DMatrix of some rows of the Dataset, with labels (and groups) */
 extern DMatrixHandle train_rows_dmatrix(TrainRun *run, const int64 *rows, int64 n);
+extern void train_rows_info(TrainRun *run, const Dataset *ds, DMatrixHandle dm,
+							const int64 *rows, int64 n);
 
 #endif							/* LEARNLOOP_TRAIN_RUN_H */

@@ -198,6 +198,8 @@ load_phase(TrainRun *run)
 	run->ds = dataset_load(run->spec, job_cxt, run->progress);
 	if (run->warm)
 		warm_conform_dataset(run);
+	jobs_set_training_memory(job->job_slot, job->job_id, job->database,
+							 run->ds->spill ? "stream" : "memory");
 	registry_load_champion(run, job_cxt);
 	if (run->spec->cohort_column != NULL)
 		cohort_prepare(run, job_cxt);

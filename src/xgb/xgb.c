@@ -109,6 +109,54 @@ xgb_dmatrix(XgbHandles *h, const float *data, int64 nrows, int ncols, int nthrea
 	return h->dmatrices[slot];
 }
 
+/* A proxy DMatrix, which an iterator fills with one batch at a time. */
+DMatrixHandle
+xgb_proxy(XgbHandles *h)
+{
+	int			slot = free_slot(h->dmatrices);
+
+	xgb_check(XGProxyDMatrixCreate(&h->dmatrices[slot]));
+	return h->dmatrices[slot];
+}
+
+/* Makes the proxy's batch a dense row-major block of floats; NaN is missing. */
+void
+xgb_proxy_set_dense(DMatrixHandle proxy, const float *data, int64 nrows, int ncols)
+{
+	char		array[160];
+
+	snprintf(array, sizeof(array),
+			 "{\"data\": [" UINT64_FORMAT ", true], \"shape\": [" INT64_FORMAT ", %d], "
+			 "\"typestr\": \"<f4\", \"version\": 3}",
+			 (uint64) (uintptr_t) data, nrows, ncols);
+	xgb_check(XGProxyDMatrixSetDataDense(proxy, array));
+}
+
+/*
+ * XGBoost's QuantileDMatrix of the batches an iterator gives through a
+ * proxy, quantised into max_bin bins.  Returns XGBoost's code, not an
+ * error: the iterator may have stopped for an error of its own, which the
+ * caller raises first.  On success *out is the matrix, freed with h.
+ */
+int
+xgb_quantile_dmatrix(XgbHandles *h, DataIterHandle iter, DMatrixHandle proxy,
+					 DataIterResetCallback *reset, XGDMatrixCallbackNext *next,
+					 int nthread, int max_bin, DMatrixHandle *out)
+{
+	int			slot = free_slot(h->dmatrices);
+	char		config[128];
+	int			rc;
+
+	snprintf(config, sizeof(config), "{\"missing\": NaN, \"nthread\": %d, \"max_bin\": %d}",
+			 nthread, max_bin);
+	rc = XGQuantileDMatrixCreateFromCallback(iter, proxy, NULL, reset, next, config,
+											 &h->dmatrices[slot]);
+	*out = rc == 0 ? h->dmatrices[slot] : NULL;
+	if (rc != 0)
+		h->dmatrices[slot] = NULL;
+	return rc;
+}
+
 BoosterHandle
 xgb_booster(XgbHandles *h, DMatrixHandle *cache, int ncache)
 {

@@ -27,6 +27,11 @@ extern char *xgb_last_error(void);
 extern XgbHandles *xgb_handles_create(MemoryContext cxt);
 extern DMatrixHandle xgb_dmatrix(XgbHandles *h, const float *data, int64 nrows,
 								 int ncols, int nthread);
+extern DMatrixHandle xgb_proxy(XgbHandles *h);
+extern void xgb_proxy_set_dense(DMatrixHandle proxy, const float *data, int64 nrows, int ncols);
+extern int	xgb_quantile_dmatrix(XgbHandles *h, DataIterHandle iter, DMatrixHandle proxy,
+								 DataIterResetCallback *reset, XGDMatrixCallbackNext *next,
+								 int nthread, int max_bin, DMatrixHandle *out);
 extern BoosterHandle xgb_booster(XgbHandles *h, DMatrixHandle *cache, int ncache);
 extern BoosterHandle xgb_booster_from_buffer(XgbHandles *h, const void *buf, size_t len);
 extern bytea *xgb_save_model(BoosterHandle booster, const char *format);

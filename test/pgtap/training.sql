@@ -15,7 +15,7 @@ SELECT has_function('ml', 'train_async', ARRAY['text', 'text', 'text', 'text', '
     'text', 'integer', 'text', 'integer', 'boolean']);
 SELECT has_view('ml', 'training_jobs', 'ml.training_jobs exists');
 SELECT columns_are('ml', 'training_jobs', ARRAY['job_id', 'model', 'role', 'database', 'pid', 'caller_pid', 'phase',
-    'candidate', 'candidates', 'round', 'total_rounds', 'rows', 'started', 'status', 'error']);
+    'candidate', 'candidates', 'round', 'total_rounds', 'rows', 'started', 'status', 'error', 'training_memory']);
 SELECT has_function('ml', 'cancel_training', ARRAY['bigint']);
 SELECT has_function('ml', 'deploy', ARRAY['text', 'integer', 'text']);
 SELECT has_function('ml', 'rollback', ARRAY['text', 'text']);

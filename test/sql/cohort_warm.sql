@@ -33,3 +33,26 @@ SELECT cohort, lineage, rounds, jsonb_array_length(cw_trees('cw_refresh', versio
           FROM generate_series(0, 3) i) AS same_splits,
        cw_trees('cw_refresh', version) <> cw_trees('cw_base', 1) AS new_leaves
   FROM ml.models m WHERE name = 'cw_refresh' ORDER BY version;
+
+-- cohorts and warm starts work on the loaded rows: they train in memory, even when auto would
+-- stream (8,000 rows of 3 features pass a 64kB limit), and asked to stream they are refused
+-- before anything is registered
+CREATE TABLE cw_big AS SELECT * FROM cw_rows, generate_series(1, 6) copy LIMIT 8000;
+SET learnloop.training_memory = 'auto';
+SET learnloop.training_memory_limit = '64kB';
+SELECT model_name AS streamed_without_cohorts
+  FROM ml.train('cw_plain', 'cw_big', 'label', features => '{x,y,p}', params => '{"num_round": 2}');
+SELECT count(*) AS models FROM ml.train('cw_auto', 'cw_big', 'label', features => '{x,y,p}',
+                                        params => '{"num_round": 2}', cohort_column => 'p',
+                                        min_cohort_rows => 200, base_model => 'cw_base');
+-- (the latest job of each: the job table outlives a dropped test database)
+SELECT DISTINCT ON (model) model, training_memory FROM ml.training_jobs
+ WHERE model IN ('cw_plain', 'cw_auto') ORDER BY model, job_id DESC;
+SET learnloop.training_memory = 'stream';
+SELECT error_of($$SELECT * FROM ml.train('cw_stream', 'cw_rows', 'label', features => '{x,y,p}',
+                                          cohort_column => 'p', min_cohort_rows => 200)$$) AS cohorts_streamed;
+SELECT error_of($$SELECT * FROM ml.train('cw_stream', 'cw_rows', 'label', features => '{x,y,p}',
+                                          base_model => 'cw_base', refresh => true)$$) AS refresh_streamed;
+SELECT count(*) AS registered FROM ml.models WHERE name = 'cw_stream';
+RESET learnloop.training_memory;
+RESET learnloop.training_memory_limit;

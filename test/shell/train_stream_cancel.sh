@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Training from a stream: while XGBoost quantises the spilled rows, the job
+# holds its rows in a temporary file (and not in memory), ml.cancel_training
+# stops it within about a second (the cancellation is raised inside a batch
+# of XGBoost's iterator and re-raised once XGBoost has returned), and the
+# worker leaves no temporary file, worker or model behind.  Beyond 100,000
+# training rows, the reference distributions come from an even sample.
+set -uo pipefail
+cd "$(dirname "$0")"
+. ./tap.sh
+db=learnloop_stream_cancel
+limit_ms=2000   # "about a second", with room for a loaded test machine
+dropdb --if-exists "$db" >/dev/null 2>&1
+createdb "$db"
+q "CREATE EXTENSION learnloop"
+cols=$(for k in $(seq 1 20); do printf ", ((i * 0.%04d618) %% 1)::float4 AS f%d" $((k * 613 % 9973)) "$k"; done)
+q "CREATE TABLE wide AS SELECT (i * 0.0618034) % 1 > 0.5 AS y $cols FROM generate_series(1, 600000) i"
+jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database() AND started >= '$(q "SELECT now()")') j"
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# max_bin 4096: quantising takes a few seconds, time to be caught at it
+job=$(q "SET learnloop.training_memory = 'stream';
+         SELECT ml.train_async('streamed', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096}')")
+wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
+ok "$(q "SELECT phase || ' ' || training_memory FROM $jobs WHERE job_id = $job")" "quantising stream" \
+   "the job quantises, from a stream"
+ok "$(q "SELECT count(*) > 0 FROM pg_ls_tmpdir() WHERE name LIKE 'pgsql_tmp' || (SELECT pid FROM $jobs WHERE job_id = $job) || '.%'")" t \
+   "the worker's rows are in a temporary file"
+start=$(now_ms)
+ok "$(q "SELECT ml.cancel_training($job)")" t "cancel_training accepts the request"
+wait_for "SELECT status FROM $jobs WHERE job_id = $job" 100 failed
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
+ms=$(( $(now_ms) - start ))
+echo "# quantising: the worker stopped ${ms} ms after ml.cancel_training"
+ok "$([ "$ms" -le "$limit_ms" ] && echo fast || echo "slow: $ms ms")" fast "stopped within $limit_ms ms"
+ok "$(q "SELECT status || ': ' || error FROM $jobs WHERE job_id = $job")" \
+   "failed: training job $job was cancelled" "the job failed as cancelled"
+ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "no temporary file is left"
+ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'streamed'")" 0 "no model"
+
+# the same job, not cancelled, trains; with 480,000 training rows the
+# reference distributions come from an even sample of 100,000 of them,
+# which describes the features as all the rows do (the in-memory model's)
+for way in stream memory; do
+  ok "$(q "SET learnloop.training_memory = '$way';
+           SELECT model_name || ' ' || version FROM ml.train('ref_$way', 'wide', 'y', params => '{\"num_round\": 5}')")" \
+     "ref_$way 1" "a $way job that is left alone trains"
+done
+ok "$(q "SELECT string_agg(m.name || ' ' || (m.reference -> 'features' -> 'f1' ->> 'count'), ', ' ORDER BY m.name) FROM ml.models m WHERE m.name LIKE 'ref_%'")" \
+   "ref_memory 480000, ref_stream 100000" "the streamed reference describes a sample of 100,000 training rows"
+ok "$(q "SELECT bool_and(abs((s.reference -> 'features' -> f ->> 'mean')::float8 - (m.reference -> 'features' -> f ->> 'mean')::float8) < 0.01
+                AND abs((s.reference -> 'features' -> f ->> 'sd')::float8 - (m.reference -> 'features' -> f ->> 'sd')::float8) < 0.01)
+           FROM ml.models s, ml.models m, jsonb_object_keys(m.reference -> 'features') f
+          WHERE s.name = 'ref_stream' AND m.name = 'ref_memory'")" t \
+   "the sample's mean and standard deviation are within 0.01 of every training row's, for every feature"
+ok "$(q "SELECT s.reference -> 'prediction' = m.reference -> 'prediction' FROM ml.models s, ml.models m
+          WHERE s.name = 'ref_stream' AND m.name = 'ref_memory'")" t \
+   "the prediction's reference (the test rows') is the in-memory model's"
+
+dropdb "$db"
+finish
