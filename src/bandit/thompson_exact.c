@@ -242,7 +242,7 @@ thompson_exact(bool binary, int k, const double *p1, const double *p2,
 	for (n = 0; n < n_nodes; n++)
 	{
 		double		y = nodes[n];
-		LogitPoint	point;
+		LogitPoint	point = {0, 0, 0};	/* read for Beta posteriors only */
 		double		suffix = 1.0,
 					suffix_d = 0.0;
 
