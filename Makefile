@@ -21,7 +21,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 # pg_regress suites: one test/sql/NAME.sql and test/expected/NAME.out each;
 # results/, regression.diffs and regression.out go to test/regress_output
 REGRESS = schema record_decision decision_insert record_outcome simulate train train_shapes predict privileges reinstall \
-	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report webhook_settings monitor monitor_alerts monitor_keys monitor_exact decide_explore simulate_truth simulate_policy bandit bandit_convergence bandit_read_paths evaluate_policy least_certain model_import experiment_metrics experiment_metrics_agreement
+	experiment_assign experiment_outcomes experiment_stats experiment_bandit defaults search_path deploy_gate train_worker privileges_registry silent_failures train_robust simulate_limits experiment_guardrails train_review serving_review bad_input_fixes serving_stats prometheus_metrics alerts report webhook_settings monitor monitor_alerts monitor_keys monitor_exact decide_explore simulate_truth simulate_policy bandit bandit_convergence bandit_read_paths evaluate_policy least_certain model_import experiment_metrics experiment_metrics_agreement simulate_spec augment
 # scripts/valgrind.sh sets its own, to run beside the other suites
 REGRESS_OUTPUT ?= test/regress_output
 REGRESS_OPTS = --inputdir=test --outputdir=$(REGRESS_OUTPUT) --load-extension=learnloop --encoding=UTF8

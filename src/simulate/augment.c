@@ -415,12 +415,15 @@ learnloop_augment(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		SPITupleTable *batch;
+		uint64		nrows;
 
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
+		/* the insertions below set SPI_processed and SPI_tuptable again */
 		batch = SPI_tuptable;
-		for (uint64 i = 0; i < SPI_processed; i++)
+		nrows = SPI_processed;
+		for (uint64 i = 0; i < nrows; i++)
 		{
 			HeapTuple	row = batch->vals[i];
 			Datum		values[8];
@@ -450,7 +453,6 @@ learnloop_augment(PG_FUNCTION_ARGS)
 				snprintf(key, sizeof(key), "augment-%lld-%d", (long long) id, copy);
 				prng_seed(&prng, (uint64) (uint32) seed, key, strlen(key));
 				values[3] = perturb_features(features, rules, nrules, &prng, id);
-				/* the batch's tuples stay: SPI_execute_plan keeps the cursor's table */
 				spi = SPI_execute_plan(insert_plan, values, nulls, false, 0);
 				if (spi != SPI_OK_INSERT)
 					elog(ERROR, "could not insert an augmented copy: %s", SPI_result_code_string(spi));

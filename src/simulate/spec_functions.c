@@ -162,7 +162,10 @@ next_decision(SpecStream *st, TupleDesc tupdesc)
 	sim_spec_policy(spec, st->values, st->probabilities, &rule);
 	explored = prng_uniform(&st->prng) < spec->exploration;
 	if (explored)
-		action = Min((int) (prng_uniform(&st->prng) * spec->nactions), spec->nactions - 1);
+	{
+		action = (int) (prng_uniform(&st->prng) * spec->nactions);
+		action = Min(action, spec->nactions - 1);
+	}
 	else
 		action = prng_choose(&st->prng, rule > 0 ? spec->rules[rule - 1].probabilities
 							 : spec->default_probabilities, spec->nactions);

@@ -49,7 +49,9 @@ draw(const SpecDistribution *d, Prng *prng)
 			v.boolean = prng_uniform(prng) < d->a;
 			return v;
 		case DIST_NORMAL:
-			x = Min(Max(prng_normal(prng, d->a, d->b), d->lo), d->hi);
+			/* one draw: Min and Max are macros that evaluate twice */
+			x = prng_normal(prng, d->a, d->b);
+			x = Min(Max(x, d->lo), d->hi);
 			v.number = d->round ? round(x) : round4(x);
 			return v;
 		case DIST_UNIFORM:
