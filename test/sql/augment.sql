@@ -32,6 +32,8 @@ SELECT bool_and(c.unit_id = o.unit_id AND c.created_at = o.created_at AND c.deci
        bool_and(c.features->'big' = o.features->'big') AS unruled_exact,
        bool_and(c.id > o.id) AS new_ids
   FROM copies c JOIN originals o ON o.id = c.augmented_from;
+-- the quoted-name view shows the column too
+SELECT count(*) AS through_the_view FROM ml."MLTrainingData" WHERE augmented_from IS NOT NULL;
 -- the noise: sd 0.5 added to x; n relative, rounded and clamped; flips at 30 %; drops at 50 %
 SELECT abs(avg((c.features->>'x')::float8 - (o.features->>'x')::float8)) < 4.5 * 0.5 / sqrt(600) AS x_unbiased,
        abs(stddev((c.features->>'x')::float8 - (o.features->>'x')::float8) - 0.5) < 0.07 AS x_sd,
@@ -45,7 +47,7 @@ SELECT abs(avg((c.features->>'x')::float8 - (o.features->>'x')::float8)) < 4.5 *
        bool_and(NOT c.features ? 'gone' OR c.features->'gone' = 'null') AS null_kept
   FROM copies c JOIN originals o ON o.id = c.augmented_from;
 -- a flipped string takes each other value about equally often
-SELECT o.features->>'c' AS original, c.features->>'c' AS flipped_to, count(*) > 20 AS often
+SELECT o.features->>'c' AS original, c.features->>'c' AS flipped_to, count(*) > 10 AS often
   FROM copies c JOIN originals o ON o.id = c.augmented_from
  WHERE c.features->'c' <> o.features->'c' GROUP BY 1, 2 ORDER BY 1, 2;
 
@@ -98,9 +100,9 @@ SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"c": {"flip": 1.5}}')$$)
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"jitter": 1}}')$$);
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"round": true}}')$$);
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"sd": 1, "min": 2, "max": 1}}')$$);
-SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"c": {"sd": 1}}')$$);
-SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"flip": 0.5}}')$$);
-SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"big": {"flip": 0.5}}')$$);
+SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"c": {"sd": 1}}')$$), 'decision [0-9]+', 'decision N') AS error_of;
+SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"flip": 0.5}}')$$), 'decision [0-9]+', 'decision N') AS error_of;
+SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"big": {"flip": 0.5}}')$$), 'decision [0-9]+', 'decision N') AS error_of;
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"X": {"sd": 1}}')$$);
 SELECT count(*) AS rows_after_errors FROM ml.mltrainingdata WHERE task = 'aug_t';
 
@@ -115,6 +117,7 @@ SELECT count(*) AS copies_left_of_the_deleted
 
 -- evaluate_on => 'real': the copies train, the test rows are real rows only (as many as
 -- test_size of the real rows); with 'all' the copies can be test rows too
+SET client_min_messages = warning;
 CREATE TEMP TABLE real_run AS
 SELECT * FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
                        features => ARRAY[$$(features->>'x')::float8 AS x$$, $$features->>'c' AS c$$],
@@ -125,6 +128,7 @@ SELECT * FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::bool
                        features => ARRAY[$$(features->>'x')::float8 AS x$$, $$features->>'c' AS c$$],
                        filter => $$task = 'aug_t' AND outcome IS NOT NULL$$, evaluate_on => 'all', deploy => 'never',
                        params => '{"num_round": 5}');
+RESET client_min_messages;
 SELECT r.evaluate_on, m.version, m.test_rows, m.train_rows,
        m.test_rows = round(0.2 * CASE r.evaluate_on WHEN 'real' THEN d.real_rows ELSE d.all_rows END) AS test_size_of_eligible,
        m.train_rows + m.test_rows = d.all_rows AS every_row_used

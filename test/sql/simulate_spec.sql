@@ -152,11 +152,13 @@ SELECT ml.simulate_users(spec => spec, task => 'spec_by_name', users => 1, days 
 
 -- A model trained on the simulated rows learns the world's best actions: on new users (another
 -- seed) its greedy choice is the truly best action for almost every context
+SET client_min_messages = warning;
 SELECT version, deployed
   FROM ml.train('tutor', 'ml.mltrainingdata', $$(outcome->>'solved')::boolean$$,
                 features => ARRAY['features', $$decision->>'action' AS action$$],
                 filter => $$task = 'tutoring' AND outcome IS NOT NULL$$,
                 params => '{"num_round": 60, "max_depth": 4, "eta": 0.2}');
+RESET client_min_messages;
 CREATE TEMP TABLE fresh AS
 SELECT s.unit_id, s.features FROM world, ml.simulated_decisions(world.spec, 100, 1, seed => 99) s;
 CREATE TEMP TABLE choices AS
@@ -250,3 +252,19 @@ SELECT error_of($$SELECT ml.simulate_users('{"actions": []}'::jsonb, 'x')$$);
 -- an untyped literal spec with an untyped task matches both worlds: PostgreSQL asks for the cast
 SELECT error_of($$SELECT ml.simulate_users('{"actions": []}', 'x')$$) AS untyped;
 SELECT count(*) AS nothing_written FROM ml.mltrainingdata WHERE task = 'x';
+
+-- privileges: the read-only forms come with 'train', as the built-in world's; the writing one with no access
+SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may
+  FROM pg_proc p WHERE p.pronamespace = 'ml'::regnamespace AND p.proargtypes[0] = 'jsonb'::regtype
+   AND p.proname IN ('simulated_decisions', 'simulate_users', 'simulate_expected_outcome') ORDER BY 1::text;
+CREATE ROLE spec_trainer;
+SELECT ml.grant_access('spec_trainer', 'train');
+GRANT SELECT ON world TO spec_trainer;
+SET ROLE spec_trainer;
+SELECT count(*) AS trainer_simulates FROM world, ml.simulated_decisions(world.spec, 1, 1);
+SELECT ml.simulate_expected_outcome(spec, 'sim-42-1', '{"level": 1, "device": "mobile", "minutes": 1, "streak": true}', 'video') >= 0 AS trainer_reads_truth
+  FROM world;
+SELECT error_of($$SELECT ml.simulate_users(spec, 'trainer_task', 1, 1) FROM world$$) AS trainer_writes;
+RESET ROLE;
+DROP OWNED BY spec_trainer;
+DROP ROLE spec_trainer;
