@@ -46,6 +46,7 @@ typedef struct Dataset
 	Feature		group_codes;
 	double	   *times;			/* time split */
 	bool	   *evaluable;		/* evaluate_on => 'real' */
+	int64	   *copy_of;		/* augmented copies: their original's row, else -1 (lineage.c) */
 	int64		null_labels;	/* rows skipped for a NULL target */
 } Dataset;
 

@@ -13,7 +13,7 @@ SELECT count(ml.record_outcome(id, jsonb_build_object('y', (features->>'x')::flo
 -- a synthetic row and a row of another task: never copied
 INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, source)
 VALUES ('aug_t', 'syn', '{"x": 1}', '{"action": "a"}', 'synthetic'),
-       ('aug_other', 'o', '{"x": 1}', '{"action": "a"}', 'real');
+       ('aug_other', 'zz_other', '{"x": 1}', '{"action": "a"}', 'real');
 CREATE TEMP TABLE originals AS SELECT * FROM ml.mltrainingdata WHERE task = 'aug_t' AND source = 'real';
 
 SELECT ml.augment('aug_t', copies => 3, seed => 7,
@@ -115,28 +115,46 @@ DELETE FROM ml.mltrainingdata WHERE id = (SELECT min(id) FROM originals);
 SELECT count(*) AS copies_left_of_the_deleted
   FROM ml.mltrainingdata WHERE augmented_from = (SELECT min(id) FROM originals);
 
--- evaluate_on => 'real': the copies train, the test rows are real rows only (as many as
--- test_size of the real rows); with 'all' the copies can be test rows too
+-- evaluate_on => 'real': the test rows are real rows only (test_size of the real rows); every
+-- copy goes where its original goes, and the copies of test rows are left out, so that no
+-- test row trains in disguise; with 'all' every row is used and copies can test
+SELECT count(ml.record_decision('aug_split', 'u' || i, jsonb_build_object('x', i), '{"action": "a"}')) AS recorded
+  FROM generate_series(1, 100) i;
+SELECT count(ml.record_outcome(id, jsonb_build_object('y', (features->>'x')::int % 3 = 0)))
+  FROM ml.mltrainingdata WHERE task = 'aug_split';
+SELECT ml.augment('aug_split', copies => 2, noise => '{"x": {"sd": 0.01}}') AS copies;
 SET client_min_messages = warning;
-CREATE TEMP TABLE real_run AS
-SELECT * FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
-                       features => ARRAY[$$(features->>'x')::float8 AS x$$, $$features->>'c' AS c$$],
-                       filter => $$task = 'aug_t' AND outcome IS NOT NULL$$, evaluate_on => 'real',
-                       params => '{"num_round": 5}');
-CREATE TEMP TABLE all_run AS
-SELECT * FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
-                       features => ARRAY[$$(features->>'x')::float8 AS x$$, $$features->>'c' AS c$$],
-                       filter => $$task = 'aug_t' AND outcome IS NOT NULL$$, evaluate_on => 'all', deploy => 'never',
-                       params => '{"num_round": 5}');
+CREATE TEMP TABLE split_runs AS
+SELECT 'real' AS evaluate_on, t.version
+  FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
+                features => ARRAY[$$(features->>'x')::float8 AS x$$],
+                filter => $$task = 'aug_split'$$, evaluate_on => 'real', params => '{"num_round": 5}') t;
+INSERT INTO split_runs
+SELECT 'all', t.version
+  FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
+                features => ARRAY[$$(features->>'x')::float8 AS x$$],
+                filter => $$task = 'aug_split'$$, evaluate_on => 'all', deploy => 'never',
+                params => '{"num_round": 5}') t;
+-- a query source that keeps id and augmented_from, all its columns as features, early stopping
+-- (validation rows): the copies follow their originals there too, and augmented_from is no feature
+INSERT INTO split_runs
+SELECT 'real, query', t.version
+  FROM ml.train('aug_model', $$SELECT id, augmented_from, source, (features->>'x')::float8 AS x,
+                                      (outcome->>'y')::boolean AS y
+                                 FROM ml.mltrainingdata WHERE task = 'aug_split'$$, 'y',
+                evaluate_on => 'real', deploy => 'never', early_stopping_rounds => 2,
+                params => '{"num_round": 5}') t;
+-- a source without the lineage columns: the copies all train, as before
+INSERT INTO split_runs
+SELECT 'real, no lineage', t.version
+  FROM ml.train('aug_model', $$SELECT source, (features->>'x')::float8 AS x, (outcome->>'y')::boolean AS y
+                                 FROM ml.mltrainingdata WHERE task = 'aug_split'$$, 'y',
+                evaluate_on => 'real', deploy => 'never', params => '{"num_round": 5}') t;
 RESET client_min_messages;
-SELECT r.evaluate_on, m.version, m.test_rows, m.train_rows,
-       m.test_rows = round(0.2 * CASE r.evaluate_on WHEN 'real' THEN d.real_rows ELSE d.all_rows END) AS test_size_of_eligible,
-       m.train_rows + m.test_rows = d.all_rows AS every_row_used
-  FROM (SELECT 'real' AS evaluate_on, version FROM real_run UNION ALL SELECT 'all', version FROM all_run) r
-  JOIN ml.models m ON m.name = 'aug_model' AND m.version = r.version,
-       (SELECT count(*) FILTER (WHERE source = 'real') AS real_rows, count(*) AS all_rows
-          FROM ml.mltrainingdata WHERE task = 'aug_t' AND outcome IS NOT NULL) d
- ORDER BY 2;
+SELECT r.evaluate_on, m.test_rows, m.train_rows, 300 - m.train_rows - m.test_rows AS left_out,
+       (SELECT string_agg(f->>'name', ', ') FROM jsonb_array_elements(m.feature_schema->'features') f) AS features
+  FROM split_runs r JOIN ml.models m ON m.name = 'aug_model' AND m.version = r.version
+ ORDER BY r.version;
 
 -- privileges: nobody but the owner runs it; a caller needs the table's privileges, and its
 -- filter runs as that caller

@@ -1,0 +1,158 @@
+/*-------------------------------------------------------------------------
+ *
+ * lineage.c
+ *	  Augmented copies in a training job with evaluate_on => 'real'.
+ *
+ * ml.augment writes copies of real decisions with augmented_from, the id
+ * of the original.  A copy is not real, so it is never a test row; but a
+ * copy of a test row that trains would let the model see its test row
+ * (nearly the same features, the same label).  When the source has the
+ * integer columns id and augmented_from (ml.MLTrainingData, or a view or
+ * query that keeps them), the loader reads both; here each copy is mapped
+ * to the loaded row of its original, and the split (split.c) sends the
+ * copy where the original went, except that the copy of a test row is
+ * left out.  A copy whose original was not loaded (filtered out, or a NULL
+ * target) trains as any non-real row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "train/lineage.h"
+
+#define NO_VALUE PG_INT64_MIN
+
+static bool
+integer_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+static int
+column_number(TupleDesc tupdesc, const char *name)
+{
+	for (int c = 0; c < tupdesc->natts; c++)
+		if (!TupleDescAttr(tupdesc, c)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(tupdesc, c)->attname), name) == 0)
+			return c;
+	return -1;
+}
+
+/*
+ * Whether the source has integer columns id and augmented_from: its
+ * columns, read from "SELECT * ... LIMIT 0", which plans the source as the
+ * loader will and reads no row.
+ */
+bool
+lineage_available(const TrainSpec *spec)
+{
+	char	   *probe = psprintf(spec->source_is_query ? "SELECT * FROM (%s) AS learnloop_source LIMIT 0"
+							   : "SELECT * FROM %s AS learnloop_source LIMIT 0", spec->source);
+	int			id,
+				from;
+	bool		available;
+
+	if (SPI_execute(probe, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "learnloop could not read the training source's columns");
+	id = column_number(SPI_tuptable->tupdesc, "id");
+	from = column_number(SPI_tuptable->tupdesc, "augmented_from");
+	available = id >= 0 && from >= 0 &&
+		integer_type(TupleDescAttr(SPI_tuptable->tupdesc, id)->atttypid) &&
+		integer_type(TupleDescAttr(SPI_tuptable->tupdesc, from)->atttypid);
+	SPI_freetuptable(SPI_tuptable);
+	return available;
+}
+
+/* The two columns, after the loader's others: first and first + 1 from 0. */
+void
+lineage_append_columns(StringInfo query)
+{
+	appendStringInfoString(query, ", learnloop_source.id AS learnloop_id, "
+						   "learnloop_source.augmented_from AS learnloop_from");
+}
+
+void
+lineage_start(Lineage *lineage, MemoryContext cxt, TupleDesc tupdesc, int first)
+{
+	lineage->cxt = cxt;
+	lineage->id_type = TupleDescAttr(tupdesc, first)->atttypid;
+	lineage->from_type = TupleDescAttr(tupdesc, first + 1)->atttypid;
+	lineage->capacity = 1024;
+	lineage->ids = MemoryContextAllocHuge(cxt, lineage->capacity * sizeof(int64));
+	lineage->from = MemoryContextAllocHuge(cxt, lineage->capacity * sizeof(int64));
+}
+
+static int64
+integer_value(HeapTuple tuple, TupleDesc tupdesc, int c, Oid type)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, tupdesc, c + 1, &isnull);
+
+	if (isnull)
+		return NO_VALUE;
+	return type == INT8OID ? DatumGetInt64(value) :
+		type == INT4OID ? DatumGetInt32(value) : DatumGetInt16(value);
+}
+
+/* The id and original of the loaded row number row (rows come in order). */
+void
+lineage_read(Lineage *lineage, HeapTuple tuple, TupleDesc tupdesc, int first, int64 row)
+{
+	if (row >= lineage->capacity)
+	{
+		lineage->capacity *= 2;
+		lineage->ids = repalloc_huge(lineage->ids, lineage->capacity * sizeof(int64));
+		lineage->from = repalloc_huge(lineage->from, lineage->capacity * sizeof(int64));
+	}
+	lineage->ids[row] = integer_value(tuple, tupdesc, first, lineage->id_type);
+	lineage->from[row] = integer_value(tuple, tupdesc, first + 1, lineage->from_type);
+}
+
+typedef struct IdRow
+{
+	int64		id;
+	int64		row;
+} IdRow;
+
+/*
+ * ds->copy_of: for each loaded row that is not real and names an original
+ * among the loaded real rows, that row; -1 for every other row.  An id
+ * that several real rows share (a source that repeats rows) maps to the
+ * first of them.
+ */
+void
+lineage_resolve(const Lineage *lineage, Dataset *ds)
+{
+	HASHCTL		ctl = {0};
+	HTAB	   *real;
+	bool		found;
+
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(IdRow);
+	ctl.hcxt = CurrentMemoryContext;
+	real = hash_create("learnloop lineage", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int64 r = 0; r < ds->nrows; r++)
+		if (ds->evaluable[r] && lineage->ids[r] != NO_VALUE)
+		{
+			IdRow	   *e = hash_search(real, &lineage->ids[r], HASH_ENTER, &found);
+
+			if (!found)
+				e->row = r;
+		}
+	ds->copy_of = MemoryContextAllocHuge(ds->cxt, Max(ds->nrows, 1) * sizeof(int64));
+	for (int64 r = 0; r < ds->nrows; r++)
+	{
+		IdRow	   *e = NULL;
+
+		if (!ds->evaluable[r] && lineage->from[r] != NO_VALUE)
+			e = hash_search(real, &lineage->from[r], HASH_FIND, NULL);
+		ds->copy_of[r] = e ? e->row : -1;
+	}
+	hash_destroy(real);
+}
