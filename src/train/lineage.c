@@ -8,7 +8,8 @@
  * copy of a test row that trains would let the model see its test row
  * (nearly the same features, the same label).  When the source has the
  * integer columns id and augmented_from (ml.MLTrainingData, or a view or
- * query that keeps them), the loader reads both; here each copy is mapped
+ * query that keeps them) and the caller may read them, the loader reads
+ * both; here each copy is mapped
  * to the loaded row of its original, and the split (split.c) sends the
  * copy where the original went, except that the copy of a test row is
  * left out.  A copy whose original was not loaded (filtered out, or a NULL
@@ -20,9 +21,11 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 
 #include "train/lineage.h"
 
@@ -44,28 +47,67 @@ column_number(TupleDesc tupdesc, const char *name)
 	return -1;
 }
 
+/* A statement on the source, prepared (never run): one statement, as the loader's. */
+static SPIPlanPtr
+prepare_on_source(const TrainSpec *spec, const char *columns)
+{
+	SPIPlanPtr	plan = SPI_prepare(psprintf(spec->source_is_query ? "SELECT %s FROM (%s) AS learnloop_source LIMIT 0"
+											: "SELECT %s FROM %s AS learnloop_source LIMIT 0",
+											columns, spec->source), 0, NULL);
+
+	if (plan == NULL)
+		elog(ERROR, "learnloop could not prepare a statement on the training source: %s",
+			 SPI_result_code_string(SPI_result));
+	return plan;
+}
+
 /*
- * Whether the source has integer columns id and augmented_from: its
- * columns, read from "SELECT * ... LIMIT 0", which plans the source as the
- * loader will and reads no row.
+ * Whether the caller may read the prepared statement's columns: the
+ * executor's privilege check, without running it.
+ */
+static bool
+may_read(SPIPlanPtr plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *source = (CachedPlanSource *) lfirst(lc);
+		ListCell   *q;
+
+		foreach(q, source->query_list)
+			if (!ExecCheckRTPerms(lfirst_node(Query, q)->rtable, false))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * Whether the source has integer columns id and augmented_from that the
+ * caller may read: its columns are the prepared "SELECT *"'s, and the
+ * privileges those of a statement reading the two (a role granted some
+ * columns of the source trains as before).  Nothing is run.
  */
 bool
 lineage_available(const TrainSpec *spec)
 {
-	char	   *probe = psprintf(spec->source_is_query ? "SELECT * FROM (%s) AS learnloop_source LIMIT 0"
-							   : "SELECT * FROM %s AS learnloop_source LIMIT 0", spec->source);
-	int			id,
-				from;
+	SPIPlanPtr	plan = prepare_on_source(spec, "*");
+	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources(plan));
+	TupleDesc	columns = source->resultDesc;
+	int			id = column_number(columns, "id");
+	int			from = column_number(columns, "augmented_from");
 	bool		available;
 
-	if (SPI_execute(probe, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not read the training source's columns");
-	id = column_number(SPI_tuptable->tupdesc, "id");
-	from = column_number(SPI_tuptable->tupdesc, "augmented_from");
 	available = id >= 0 && from >= 0 &&
-		integer_type(TupleDescAttr(SPI_tuptable->tupdesc, id)->atttypid) &&
-		integer_type(TupleDescAttr(SPI_tuptable->tupdesc, from)->atttypid);
-	SPI_freetuptable(SPI_tuptable);
+		integer_type(TupleDescAttr(columns, id)->atttypid) &&
+		integer_type(TupleDescAttr(columns, from)->atttypid);
+	SPI_freeplan(plan);
+	if (available)
+	{
+		plan = prepare_on_source(spec, "learnloop_source.id, learnloop_source.augmented_from");
+		available = may_read(plan);
+		SPI_freeplan(plan);
+	}
 	return available;
 }
 

@@ -125,12 +125,12 @@ SELECT count(ml.record_outcome(id, jsonb_build_object('y', (features->>'x')::int
 SELECT ml.augment('aug_split', copies => 2, noise => '{"x": {"sd": 0.01}}') AS copies;
 SET client_min_messages = warning;
 CREATE TEMP TABLE split_runs AS
-SELECT 'real' AS evaluate_on, t.version
+SELECT 'real' AS evaluate_on, t.model_name, t.version
   FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
                 features => ARRAY[$$(features->>'x')::float8 AS x$$],
                 filter => $$task = 'aug_split'$$, evaluate_on => 'real', params => '{"num_round": 5}') t;
 INSERT INTO split_runs
-SELECT 'all', t.version
+SELECT 'all', t.model_name, t.version
   FROM ml.train('aug_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
                 features => ARRAY[$$(features->>'x')::float8 AS x$$],
                 filter => $$task = 'aug_split'$$, evaluate_on => 'all', deploy => 'never',
@@ -138,7 +138,7 @@ SELECT 'all', t.version
 -- a query source that keeps id and augmented_from, all its columns as features, early stopping
 -- (validation rows): the copies follow their originals there too, and augmented_from is no feature
 INSERT INTO split_runs
-SELECT 'real, query', t.version
+SELECT 'real, query', t.model_name, t.version
   FROM ml.train('aug_model', $$SELECT id, augmented_from, source, (features->>'x')::float8 AS x,
                                       (outcome->>'y')::boolean AS y
                                  FROM ml.mltrainingdata WHERE task = 'aug_split'$$, 'y',
@@ -146,15 +146,42 @@ SELECT 'real, query', t.version
                 params => '{"num_round": 5}') t;
 -- a source without the lineage columns: the copies all train, as before
 INSERT INTO split_runs
-SELECT 'real, no lineage', t.version
+SELECT 'real, no lineage', t.model_name, t.version
   FROM ml.train('aug_model', $$SELECT source, (features->>'x')::float8 AS x, (outcome->>'y')::boolean AS y
                                  FROM ml.mltrainingdata WHERE task = 'aug_split'$$, 'y',
                 evaluate_on => 'real', deploy => 'never', params => '{"num_round": 5}') t;
+-- a trainer that may read some columns only: without id and augmented_from the copies all
+-- train (no error for the columns it cannot read); once granted them, they follow their originals
+CREATE ROLE aug_trainer;
+SELECT ml.grant_access('aug_trainer', 'train');
+REVOKE SELECT ON ml.mltrainingdata FROM aug_trainer;
+GRANT SELECT (task, source, features, outcome) ON ml.mltrainingdata TO aug_trainer;
+GRANT INSERT ON split_runs TO aug_trainer;
+SET ROLE aug_trainer;
+INSERT INTO split_runs
+SELECT 'real, some columns', t.model_name, t.version
+  FROM ml.train('aug_trainer_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
+                features => ARRAY[$$(features->>'x')::float8 AS x$$],
+                filter => $$task = 'aug_split'$$, evaluate_on => 'real', deploy => 'never',
+                params => '{"num_round": 5}') t;
+RESET ROLE;
+GRANT SELECT (id, augmented_from) ON ml.mltrainingdata TO aug_trainer;
+SET ROLE aug_trainer;
+INSERT INTO split_runs
+SELECT 'real, granted lineage', t.model_name, t.version
+  FROM ml.train('aug_trainer_model', 'ml.mltrainingdata', $$(outcome->>'y')::boolean$$,
+                features => ARRAY[$$(features->>'x')::float8 AS x$$],
+                filter => $$task = 'aug_split'$$, evaluate_on => 'real', deploy => 'never',
+                params => '{"num_round": 5}') t;
+RESET ROLE;
 RESET client_min_messages;
 SELECT r.evaluate_on, m.test_rows, m.train_rows, 300 - m.train_rows - m.test_rows AS left_out,
        (SELECT string_agg(f->>'name', ', ') FROM jsonb_array_elements(m.feature_schema->'features') f) AS features
-  FROM split_runs r JOIN ml.models m ON m.name = 'aug_model' AND m.version = r.version
- ORDER BY r.version;
+  FROM split_runs r JOIN ml.models m ON m.name = r.model_name AND m.version = r.version
+ ORDER BY r.model_name, r.version;
+
+DROP OWNED BY aug_trainer;
+DROP ROLE aug_trainer;
 
 -- privileges: nobody but the owner runs it; a caller needs the table's privileges, and its
 -- filter runs as that caller
