@@ -12,13 +12,11 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
