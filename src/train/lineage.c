@@ -23,7 +23,6 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 
@@ -162,39 +161,68 @@ typedef struct IdRow
 	int64		row;
 } IdRow;
 
+static int
+compare_id_row(const void *a, const void *b)
+{
+	const IdRow *x = a;
+	const IdRow *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
 /*
  * ds->copy_of: for each loaded row that is not real and names an original
  * among the loaded real rows, that row; -1 for every other row.  An id
  * that several real rows share (a source that repeats rows) maps to the
- * first of them.
+ * first of them.  The real rows' ids are sorted and searched (16 bytes a
+ * row, less than a hash table's); without a copy nothing is built.  The
+ * loaded ids are freed.
  */
 void
-lineage_resolve(const Lineage *lineage, Dataset *ds)
+lineage_resolve(Lineage *lineage, Dataset *ds)
 {
-	HASHCTL		ctl = {0};
-	HTAB	   *real;
-	bool		found;
+	IdRow	   *real;
+	int64		nreal = 0;
+	int64		ncopies = 0;
 
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(IdRow);
-	ctl.hcxt = CurrentMemoryContext;
-	real = hash_create("learnloop lineage", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (int64 r = 0; r < ds->nrows; r++)
-		if (ds->evaluable[r] && lineage->ids[r] != NO_VALUE)
-		{
-			IdRow	   *e = hash_search(real, &lineage->ids[r], HASH_ENTER, &found);
-
-			if (!found)
-				e->row = r;
-		}
-	ds->copy_of = MemoryContextAllocHuge(ds->cxt, Max(ds->nrows, 1) * sizeof(int64));
-	for (int64 r = 0; r < ds->nrows; r++)
+		ncopies += !ds->evaluable[r] && lineage->from[r] != NO_VALUE;
+	if (ncopies > 0)
 	{
-		IdRow	   *e = NULL;
+		real = MemoryContextAllocHuge(CurrentMemoryContext, Max(ds->nrows, 1) * sizeof(IdRow));
+		for (int64 r = 0; r < ds->nrows; r++)
+			if (ds->evaluable[r] && lineage->ids[r] != NO_VALUE)
+			{
+				real[nreal].id = lineage->ids[r];
+				real[nreal++].row = r;
+			}
+		qsort(real, nreal, sizeof(IdRow), compare_id_row);
+		ds->copy_of = MemoryContextAllocHuge(ds->cxt, ds->nrows * sizeof(int64));
+		for (int64 r = 0; r < ds->nrows; r++)
+		{
+			int64		lo = 0,
+						hi = nreal;
 
-		if (!ds->evaluable[r] && lineage->from[r] != NO_VALUE)
-			e = hash_search(real, &lineage->from[r], HASH_FIND, NULL);
-		ds->copy_of[r] = e ? e->row : -1;
+			ds->copy_of[r] = -1;
+			if (ds->evaluable[r] || lineage->from[r] == NO_VALUE)
+				continue;
+			/* the first real row whose id is not below the original's */
+			while (lo < hi)
+			{
+				int64		mid = lo + (hi - lo) / 2;
+
+				if (real[mid].id < lineage->from[r])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < nreal && real[lo].id == lineage->from[r])
+				ds->copy_of[r] = real[lo].row;
+		}
+		pfree(real);
 	}
-	hash_destroy(real);
+	pfree(lineage->ids);
+	pfree(lineage->from);
 }

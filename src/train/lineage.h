@@ -29,6 +29,6 @@ extern bool lineage_available(const TrainSpec *spec);
 extern void lineage_append_columns(StringInfo query);
 extern void lineage_start(Lineage *lineage, MemoryContext cxt, TupleDesc tupdesc, int first);
 extern void lineage_read(Lineage *lineage, HeapTuple tuple, TupleDesc tupdesc, int first, int64 row);
-extern void lineage_resolve(const Lineage *lineage, Dataset *ds);
+extern void lineage_resolve(Lineage *lineage, Dataset *ds);
 
 #endif							/* LEARNLOOP_LINEAGE_H */
