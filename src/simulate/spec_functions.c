@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "common/json_number.h"
@@ -334,12 +335,47 @@ read_context(const SimSpec *spec, int persona, Jsonb *features, SpecValue *value
  * true probability (binary outcome) or mean of the action for the unit in
  * the context, without the draw's noise: what a policy's choice is truly
  * worth in the user's world.  The unit's persona comes from its unit id
- * and the seed, as ml.simulated_decisions(spec, ...) drew it.
+ * and the seed, as ml.simulated_decisions(spec, ...) drew it.  The spec
+ * is read once per call site (while it stays the same).
  */
+/* A call site's spec, read once: a query asks the truth of many rows of one world. */
+typedef struct CachedSpec
+{
+	MemoryContext cxt;			/* the two below; reset for another spec */
+	Jsonb	   *jsonb;
+	SimSpec    *spec;
+} CachedSpec;
+
+static SimSpec *
+call_site_spec(FunctionCallInfo fcinfo, Jsonb *jsonb)
+{
+	CachedSpec *cached = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+
+	if (cached && VARSIZE(cached->jsonb) == VARSIZE(jsonb) &&
+		memcmp(cached->jsonb, jsonb, VARSIZE(jsonb)) == 0)
+		return cached->spec;
+	/* read in the call's context first: a bad spec leaves nothing behind */
+	(void) sim_spec_read(jsonb);
+	if (cached == NULL)
+	{
+		cached = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CachedSpec));
+		cached->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "learnloop spec",
+											ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	MemoryContextReset(cached->cxt);
+	old = MemoryContextSwitchTo(cached->cxt);
+	cached->jsonb = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(jsonb));
+	cached->spec = sim_spec_read(jsonb);
+	MemoryContextSwitchTo(old);
+	return cached->spec;
+}
+
 Datum
 learnloop_simulate_spec_expected_outcome(PG_FUNCTION_ARGS)
 {
-	SimSpec    *spec = sim_spec_read(PG_GETARG_JSONB_P(0));
+	SimSpec    *spec = call_site_spec(fcinfo, PG_GETARG_JSONB_P(0));
 	char	   *unit_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Jsonb	   *features = PG_GETARG_JSONB_P(2);
 	char	   *action_name = text_to_cstring(PG_GETARG_TEXT_PP(3));

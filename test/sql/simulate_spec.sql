@@ -122,6 +122,11 @@ SELECT e.device, e.action,
 SELECT ml.simulate_expected_outcome(world.spec, u.unit_id,
            '{"level": 5, "device": "desktop", "minutes": 3, "streak": true, "persona": "novice"}', 'quiz', 11) AS expert_quiz
   FROM world, (SELECT unit_id FROM sim WHERE features->>'persona' = 'expert' LIMIT 1) u;
+-- the spec is read once per call site, and again when it changes from row to row
+SELECT array_agg(ml.simulate_expected_outcome(jsonb_set(w.spec, '{personas,0,truth,quiz}', to_jsonb(v)), u.unit_id,
+                     '{"level": 1, "device": "desktop", "minutes": 3, "streak": true}', 'quiz', 11) ORDER BY n) AS per_row_spec
+  FROM world w, (SELECT unit_id FROM sim WHERE features->>'persona' = 'novice' LIMIT 1) u,
+       unnest(ARRAY[0.1, 0.2, 0.2, 0.1]) WITH ORDINALITY AS t (v, n);
 SELECT error_of($$SELECT ml.simulate_expected_outcome(spec, 'sim-11-1', '{"level": 1}', 'quiz', 11) FROM world$$);
 SELECT error_of($$SELECT ml.simulate_expected_outcome(spec, 'sim-11-1', '{"level": "1", "device": "mobile", "minutes": 1, "streak": true}', 'quiz', 11) FROM world$$);
 SELECT error_of($$SELECT ml.simulate_expected_outcome(spec, 'sim-11-1', '{}', 'dance', 11) FROM world$$);
