@@ -25,7 +25,9 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
@@ -42,7 +44,7 @@ PG_FUNCTION_INFO_V1(learnloop_augment);
 #define ARG_SEED 4
 
 #define MAX_COPIES 100
-#define FETCH_ROWS 1000
+#define BATCH_COPIES 10000
 
 #define NOISE_HINT "noise is {\"feature\": {\"sd\": 0.5, \"relative_sd\": 0.1, \"min\": 0, \"max\": 10, \"round\": true, " \
 	"\"flip\": 0.1, \"drop\": 0.05}, ...}: docs/simulation.md, \"Augmentation\"."
@@ -361,14 +363,74 @@ perturb_features(Jsonb *features, NoiseRule *rules, int nrules, Prng *prng, int6
 	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
+/*
+ * The copies of one batch of originals, column by column: written by one
+ * INSERT ... SELECT FROM unnest(...), not a statement per copy.
+ */
+#define COPY_COLUMNS 7
+static const Oid copy_types[COPY_COLUMNS] = {TEXTOID, TIMESTAMPTZOID, JSONBOID, JSONBOID, JSONBOID,
+TIMESTAMPTZOID, INT8OID};
+
+typedef struct CopyBatch
+{
+	int			n;
+	Datum	   *values[COPY_COLUMNS];	/* unit_id, created_at, features, decision,
+										 * outcome, outcome_at, augmented_from */
+	bool	   *nulls[COPY_COLUMNS];
+} CopyBatch;
+
+static void
+batch_start(CopyBatch *batch, int capacity)
+{
+	batch->n = 0;
+	for (int c = 0; c < COPY_COLUMNS; c++)
+	{
+		batch->values[c] = palloc(sizeof(Datum) * capacity);
+		batch->nulls[c] = palloc(sizeof(bool) * capacity);
+	}
+}
+
+/* Writes the batch's copies (in their order, so their ids follow it). */
+static int64
+batch_insert(CopyBatch *batch, SPIPlanPtr insert_plan, Datum task)
+{
+	Datum		args[COPY_COLUMNS + 1];
+	int			dims[1] = {batch->n};
+	int			lbs[1] = {1};
+	int			spi;
+
+	args[0] = task;
+	for (int c = 0; c < COPY_COLUMNS; c++)
+	{
+		int16		len;
+		bool		byval;
+		char		align;
+
+		get_typlenbyvalalign(copy_types[c], &len, &byval, &align);
+		args[c + 1] = PointerGetDatum(construct_md_array(batch->values[c], batch->nulls[c], 1, dims, lbs,
+														 copy_types[c], len, byval, align));
+	}
+	spi = SPI_execute_plan(insert_plan, args, NULL, false, 0);
+	if (spi != SPI_OK_INSERT)
+		elog(ERROR, "could not insert the augmented copies: %s", SPI_result_code_string(spi));
+	return (int64) SPI_processed;
+}
+
 Datum
 learnloop_augment(PG_FUNCTION_ARGS)
 {
 	static const char *const insert_sql =
 		"INSERT INTO ml.mltrainingdata (task, unit_id, created_at, features, decision, outcome, "
-		"outcome_at, source, augmented_from) VALUES ($1, $2, $3, $4, $5, $6, $7, 'augmented', $8)";
-	Oid			insert_types[8] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID, JSONBOID, JSONBOID,
-	TIMESTAMPTZOID, INT8OID};
+		"outcome_at, source, augmented_from) "
+		"SELECT $1, c.unit_id, c.created_at, c.features, c.decision, c.outcome, c.outcome_at, "
+		"'augmented', c.augmented_from "
+		"FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+		"pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) "
+		"WITH ORDINALITY "
+		"AS c (unit_id, created_at, features, decision, outcome, outcome_at, augmented_from, n) "
+		"ORDER BY c.n";
+	Oid			insert_types[COPY_COLUMNS + 1] = {TEXTOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		JSONBARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
 	Oid			read_types[1] = {TEXTOID};
 	Datum		task;
 	char	   *filter;
@@ -380,8 +442,9 @@ learnloop_augment(PG_FUNCTION_ARGS)
 	SPIPlanPtr	insert_plan;
 	SPIPlanPtr	read_plan;
 	Portal		portal;
-	MemoryContext row_cxt;
+	MemoryContext batch_cxt;
 	MemoryContext spi_cxt;
+	int			fetch_rows;
 	int64		written = 0;
 	int64		read = 0;
 
@@ -400,69 +463,63 @@ learnloop_augment(PG_FUNCTION_ARGS)
 				 errhint("Call again with another seed for more copies.")));
 	rules = read_noise(PG_GETARG_JSONB_P(ARG_NOISE), &nrules);
 	where = selection(filter);
+	/* about BATCH_COPIES copies a statement, whatever copies is */
+	fetch_rows = Max(BATCH_COPIES / copies, 1);
 
 	SPI_connect();
 	read_pools(rules, nrules, where, task);
 	read_plan = SPI_prepare(psprintf("SELECT id, unit_id, created_at, features, decision, outcome, outcome_at "
 									 "FROM ml.mltrainingdata WHERE %s ORDER BY id", where),
 							1, read_types);
-	insert_plan = SPI_prepare(insert_sql, 8, insert_types);
+	insert_plan = SPI_prepare(insert_sql, COPY_COLUMNS + 1, insert_types);
 	if (read_plan == NULL || insert_plan == NULL)
 		elog(ERROR, "could not prepare ml.augment's statements: %s", SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, read_plan, &task, NULL, true);
 	spi_cxt = CurrentMemoryContext;
-	row_cxt = AllocSetContextCreate(spi_cxt, "ml.augment row", ALLOCSET_DEFAULT_SIZES);
+	batch_cxt = AllocSetContextCreate(spi_cxt, "ml.augment batch", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		SPITupleTable *batch;
+		SPITupleTable *fetched;
 		uint64		nrows;
+		CopyBatch	batch;
 
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		SPI_cursor_fetch(portal, true, fetch_rows);
 		if (SPI_processed == 0)
 			break;
-		/* the insertions below set SPI_processed and SPI_tuptable again */
-		batch = SPI_tuptable;
+		/* the insertion below sets SPI_processed and SPI_tuptable again */
+		fetched = SPI_tuptable;
 		nrows = SPI_processed;
+		MemoryContextSwitchTo(batch_cxt);
+		batch_start(&batch, (int) nrows * copies);
 		for (uint64 i = 0; i < nrows; i++)
 		{
-			HeapTuple	row = batch->vals[i];
-			Datum		values[8];
-			char		nulls[8];
+			HeapTuple	row = fetched->vals[i];
 			bool		isnull;
-			int64		id = DatumGetInt64(SPI_getbinval(row, batch->tupdesc, 1, &isnull));
-			Jsonb	   *features;
+			int64		id = DatumGetInt64(SPI_getbinval(row, fetched->tupdesc, 1, &isnull));
+			Jsonb	   *features = DatumGetJsonbP(SPI_getbinval(row, fetched->tupdesc, 4, &isnull));
 
 			CHECK_FOR_INTERRUPTS();
-			MemoryContextSwitchTo(row_cxt);
-			values[0] = task;
-			nulls[0] = ' ';
-			for (int c = 1; c <= 6; c++)
-			{
-				values[c] = SPI_getbinval(row, batch->tupdesc, c + 1, &isnull);
-				nulls[c] = isnull ? 'n' : ' ';
-			}
-			values[7] = Int64GetDatum(id);
-			nulls[7] = ' ';
-			features = DatumGetJsonbP(values[3]);
 			for (int32 copy = 1; copy <= copies; copy++)
 			{
 				char		key[64];
 				Prng		prng;
-				int			spi;
+				int			k = batch.n++;
 
+				/* the original's columns, as read (column 2 on), then its id */
+				for (int c = 0; c < COPY_COLUMNS - 1; c++)
+					batch.values[c][k] = SPI_getbinval(row, fetched->tupdesc, c + 2, &batch.nulls[c][k]);
+				batch.values[COPY_COLUMNS - 1][k] = Int64GetDatum(id);
+				batch.nulls[COPY_COLUMNS - 1][k] = false;
 				snprintf(key, sizeof(key), "augment-%lld-%d", (long long) id, copy);
 				prng_seed(&prng, (uint64) (uint32) seed, key, strlen(key));
-				values[3] = perturb_features(features, rules, nrules, &prng, id);
-				spi = SPI_execute_plan(insert_plan, values, nulls, false, 0);
-				if (spi != SPI_OK_INSERT)
-					elog(ERROR, "could not insert an augmented copy: %s", SPI_result_code_string(spi));
-				written++;
+				batch.values[2][k] = perturb_features(features, rules, nrules, &prng, id);
 			}
 			read++;
-			MemoryContextSwitchTo(spi_cxt);
-			MemoryContextReset(row_cxt);
 		}
-		SPI_freetuptable(batch);
+		written += batch_insert(&batch, insert_plan, task);
+		MemoryContextSwitchTo(spi_cxt);
+		MemoryContextReset(batch_cxt);
+		SPI_freetuptable(fetched);
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
