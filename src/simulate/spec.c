@@ -676,9 +676,10 @@ read_probabilities(const SimSpec *spec, const cJSON *item, SpecPath path)
 	cJSON_ArrayForEach(c, item)
 	{
 		SpecPath	cpath = path_key(path, c->string);
+		int			a = action_of(spec, c->string, cpath);
 
-		p[action_of(spec, c->string, cpath)] = probability_of(c, cpath);
-		sum += p[action_of(spec, c->string, cpath)];
+		p[a] = probability_of(c, cpath);
+		sum += p[a];
 	}
 	check_sum(sum, path, "probabilities");
 	return p;
