@@ -2947,6 +2947,90 @@ COMMENT ON VIEW ml.training_jobs IS 'Running and recent training jobs: phase, ro
 COMMENT ON COLUMN ml.training_jobs.training_memory IS
     'How the job held its rows: memory (float columns) or stream (spilled, quantised batch by batch); NULL until loaded';
 
+/* ---------------------------------------------------------------------- */
+/* Issue 14, simulated users: a world the user describes, and augmentation */
+/* ---------------------------------------------------------------------- */
+
+/* The row an augmented copy was made from (ml.augment); deleting it deletes its copies. */
+ALTER TABLE ml.MLTrainingData
+    ADD COLUMN augmented_from bigint REFERENCES ml.MLTrainingData (id) ON DELETE CASCADE,
+    ADD CONSTRAINT mltrainingdata_augmented_from_check
+        CHECK (augmented_from IS NULL OR source = 'augmented');
+COMMENT ON COLUMN ml.MLTrainingData.augmented_from IS
+    'For an augmented copy (ml.augment): the id of the real decision it was made from; NULL otherwise';
+COMMENT ON CONSTRAINT mltrainingdata_augmented_from_check ON ml.MLTrainingData IS
+    'Only augmented rows name an original';
+CREATE INDEX mltrainingdata_augmented_from_idx ON ml.MLTrainingData (augmented_from)
+    WHERE augmented_from IS NOT NULL;
+COMMENT ON INDEX ml.mltrainingdata_augmented_from_idx IS
+    'The copies of a decision: deleting it deletes them (ON DELETE CASCADE) without a scan';
+/* the quoted-name view shows the new column too */
+CREATE OR REPLACE VIEW ml."MLTrainingData" AS SELECT * FROM ml.mltrainingdata;
+
+CREATE FUNCTION ml.simulated_decisions(
+    spec      jsonb,
+    users     integer DEFAULT 100,
+    days      integer DEFAULT 14,
+    seed      integer DEFAULT 42,
+    start_at  timestamptz DEFAULT '2026-01-01 00:00:00+00')
+RETURNS TABLE (unit_id text, created_at timestamptz, features jsonb, decision jsonb,
+               outcome jsonb, outcome_at timestamptz)
+AS 'MODULE_PATHNAME', 'learnloop_simulated_spec_decisions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ml.simulated_decisions(jsonb, integer, integer, integer, timestamptz) IS
+    'Deterministic workload of a simulated world the spec describes (actions, personas, feature distributions, true outcomes, decisions per day, logging policy): logged decisions with propensities and outcomes drawn from the truth';
+REVOKE EXECUTE ON FUNCTION ml.simulated_decisions(jsonb, integer, integer, integer, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_users(
+    spec      jsonb,
+    task      text,
+    users     integer DEFAULT 100,
+    days      integer DEFAULT 14,
+    seed      integer DEFAULT 42,
+    start_at  timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH inserted AS (
+        INSERT INTO ml.MLTrainingData
+            (task, unit_id, created_at, features, decision, outcome, outcome_at, source)
+        SELECT simulate_users.task, s.unit_id, s.created_at, s.features, s.decision, s.outcome, s.outcome_at, 'synthetic'
+          FROM ml.simulated_decisions(spec, users, days, seed,
+                   coalesce(start_at, date_trunc('day', now()) - make_interval(days => days))) AS s
+        RETURNING 1)
+    SELECT count(*) FROM inserted
+$$;
+COMMENT ON FUNCTION ml.simulate_users(jsonb, text, integer, integer, integer, timestamptz) IS
+    'Inserts the workload of the world the spec describes into the caller''s task in ml.MLTrainingData (source synthetic) and returns the row count';
+REVOKE EXECUTE ON FUNCTION ml.simulate_users(jsonb, text, integer, integer, integer, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION ml.simulate_expected_outcome(
+    spec      jsonb,
+    unit_id   text,
+    features  jsonb,
+    action    text,
+    seed      integer DEFAULT 42)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'learnloop_simulate_spec_expected_outcome'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.simulate_expected_outcome(jsonb, text, jsonb, text, integer) IS
+    'Ground truth of the world the spec describes: the true probability (binary outcome) or mean of the action for the unit (its persona from its id and the seed) in the context';
+REVOKE EXECUTE ON FUNCTION ml.simulate_expected_outcome(jsonb, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION ml.augment(
+    task           text,
+    source_filter  text DEFAULT NULL,
+    copies         integer DEFAULT 1,
+    noise          jsonb DEFAULT '{}',
+    seed           integer DEFAULT 42)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'learnloop_augment'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml.augment(text, text, integer, jsonb, integer) IS
+    'Writes copies perturbed by noise of the task''s real decisions (those source_filter, one expression run as the caller, selects) as source augmented with augmented_from naming the original; returns the row count';
+REVOKE EXECUTE ON FUNCTION ml.augment(text, text, integer, jsonb, integer) FROM PUBLIC;
+
 /*
  * Last, once every object of 0.4.0 exists: roles given 'record', 'read',
  * 'train' or 'experiment' before the update get what that access gives now ('record':

@@ -35,6 +35,7 @@
 #include "parser/parser.h"
 #include "parser/parse_type.h"
 #include "common/numeric_double.h"
+#include "common/sql_expression.h"
 #include "experiment/metric_key.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -84,40 +85,17 @@ refuse(int sqlstate, const char *key, const char *why)
 
 /*
  * The raw expression of "SELECT <key>", refused unless that is all there
- * is.  A syntax error is a refused key too (22023 with the key's hint): the
- * parser only reads the text, so catching its error leaves nothing behind.
+ * is.  A syntax error is a refused key too (22023 with the key's hint).
  */
 static Node *
 raw_expression(const char *key)
 {
-	MemoryContext context = CurrentMemoryContext;
-	List	   *stmts = NIL;
-	SelectStmt *s;
+	const char *why;
+	Node	   *expr = sql_one_expression(key, &why);
 
-	PG_TRY();
-	{
-		stmts = raw_parser(psprintf("SELECT %s", key), RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *error;
-
-		MemoryContextSwitchTo(context);
-		error = CopyErrorData();
-		FlushErrorState();
-		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, error->message);
-	}
-	PG_END_TRY();
-
-	if (list_length(stmts) != 1 || !IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
-		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, "it is not one expression");
-	s = (SelectStmt *) linitial_node(RawStmt, stmts)->stmt;
-	if (s->op != SETOP_NONE || list_length(s->targetList) != 1 || s->fromClause ||
-		s->whereClause || s->groupClause || s->havingClause || s->windowClause ||
-		s->distinctClause || s->valuesLists || s->sortClause || s->limitOffset ||
-		s->limitCount || s->lockingClause || s->withClause || s->intoClause)
-		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, "it is not one expression");
-	return linitial_node(ResTarget, s->targetList)->val;
+	if (expr == NULL)
+		refuse(ERRCODE_INVALID_PARAMETER_VALUE, key, why);
+	return expr;
 }
 
 /*

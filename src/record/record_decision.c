@@ -37,9 +37,9 @@ static SPIPlanPtr insert_plan = NULL;
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, pg_catalog.now())) " \
 	"RETURNING id"
 
-/* ml.MLTrainingData as created, for the direct insertion */
+/* ml.MLTrainingData as created, for the direct insertion (augmented_from last) */
 static const Oid decision_types[] = {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID,
-JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID};
+JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
 static const AttrNumber decision_key[] = {1};
 static const TableShape decisions_shape = {lengthof(decision_types), decision_types,
 lengthof(decision_key), decision_key};

@@ -12,19 +12,18 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "simulate/population.h"
 #include "simulate/question.h"
+#include "simulate/stream_args.h"
 
 PG_FUNCTION_INFO_V1(learnloop_simulated_decisions);
 PG_FUNCTION_INFO_V1(learnloop_simulated_contexts);
@@ -52,41 +51,6 @@ typedef struct SimState
 	int32		sessions;
 	int			hours[MAX_DECISIONS_PER_DAY];
 } SimState;
-
-static void
-check_range(const char *name, int32 value, int32 lo, int32 hi)
-{
-	if (value < lo || value > hi)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be between %d and %d, not %d", name, lo, hi, value),
-				 errhint("Simulate fewer users or days per call, and call again with another seed for more.")));
-}
-
-/*
- * The simulated period, with a day to spare for the outcomes' times, must lie
- * within the timestamps PostgreSQL stores: an infinite start_at, or one near
- * an end of the range, would write rows whose times cannot be read back.
- */
-static void
-check_start(TimestampTz start, int32 days)
-{
-	TimestampTz end;
-
-	if (TIMESTAMP_NOT_FINITE(start) ||
-		pg_add_s64_overflow(start, ((int64) days + 1) * USECS_PER_DAY, &end) ||
-		!IS_VALID_TIMESTAMP(end))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("start_at must be finite, and %d days after it must still be a valid timestamp", days + 1),
-				 errhint("Timestamps run from 4713 BC to 294276 AD.")));
-}
-
-static Datum
-jsonb_from_text(StringInfo buf)
-{
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data));
-}
 
 static void
 start_user(SimState *st)
@@ -170,14 +134,14 @@ next_decision(SimState *st, TupleDesc tupdesc)
 
 	initStringInfo(&buf);
 	append_features(&buf, &ctx, true);
-	values[2] = jsonb_from_text(&buf);
+	values[2] = sim_jsonb_from_text(&buf);
 
 	resetStringInfo(&buf);
 	appendStringInfo(&buf,
 					 "{\"action\": \"%s\", \"decided_by\": \"%s\", \"propensity\": %.2f}",
 					 sim_strategy_names[action], action == rule ? "rules" : "exploration",
 					 propensity);
-	values[3] = jsonb_from_text(&buf);
+	values[3] = sim_jsonb_from_text(&buf);
 
 	if (prng_uniform(&st->user.events) < MISSING_OUTCOME_RATE)
 	{
@@ -191,7 +155,7 @@ next_decision(SimState *st, TupleDesc tupdesc)
 						 "{\"engagement\": %.4f, \"engaged\": %s, \"session_minutes\": %.1f}",
 						 out.engagement, out.engaged ? "true" : "false",
 						 out.session_minutes);
-		values[4] = jsonb_from_text(&buf);
+		values[4] = sim_jsonb_from_text(&buf);
 		values[5] = TimestampTzGetDatum(DatumGetTimestampTz(values[1]) +
 										(int64) (out.session_minutes * 60.0) * USECS_PER_SEC);
 	}
@@ -224,7 +188,7 @@ next_context_row(SimState *st, TupleDesc tupdesc)
 	values[2] = TimestampTzGetDatum(decision_time(st, &ctx));
 	initStringInfo(&buf);
 	append_features(&buf, &ctx, false);
-	values[3] = jsonb_from_text(&buf);
+	values[3] = sim_jsonb_from_text(&buf);
 	values[4] = CStringGetTextDatum(sim_strategy_names[sim_rules_action(&ctx)]);
 	st->sessions++;
 	pfree(buf.data);
@@ -244,10 +208,10 @@ start_stream(FunctionCallInfo fcinfo)
 	st->per_day = PG_GETARG_INT32(3);
 	st->start = PG_GETARG_TIMESTAMPTZ(4);
 	st->drift = sim_drift_arg(PG_GETARG_FLOAT8(5));
-	check_range("users", st->users, 1, 10000000);
-	check_range("days", st->days, 1, 3650);
-	check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
-	check_start(st->start, st->days);
+	sim_check_range("users", st->users, 1, SIM_MAX_USERS);
+	sim_check_range("days", st->days, 1, SIM_MAX_DAYS);
+	sim_check_range("decisions_per_day", st->per_day, 1, MAX_DECISIONS_PER_DAY);
+	sim_check_start(st->start, st->days);
 	start_user(st);
 	return st;
 }

@@ -58,6 +58,7 @@ typedef struct Dataset
 	Feature		group_codes;
 	double	   *times;			/* time split */
 	bool	   *evaluable;		/* evaluate_on => 'real' */
+	int64	   *copy_of;		/* augmented copies: their original's row, else -1; NULL without copies (lineage.c) */
 	int64		null_labels;	/* rows skipped for a NULL target */
 	TrainingMemory memory;
 	int64		spill_above;	/* auto: bytes of features that make it spill */

@@ -5,7 +5,8 @@
  *
  * One query, streamed through a cursor:
  *
- *	SELECT (target), [(group)], [(time)], [(source = 'real')], features...
+ *	SELECT (target), [(group)], [(time)], [(source = 'real'), [id, augmented_from]],
+ *		   features...
  *	  FROM source AS learnloop_source [WHERE (filter)]
  *
  * Numeric and boolean columns become numeric features, text and enums
@@ -34,6 +35,7 @@
 #include "common/numeric_double.h"
 #include "learnloop.h"
 #include "train/dataset.h"
+#include "train/lineage.h"
 
 #define FETCH_ROWS 10000
 
@@ -226,7 +228,7 @@ same_name(const char *column, const char *name)
 
 /* Builds the query; with no feature list, every other column is a feature. */
 static char *
-build_query(const TrainSpec *spec, int *nfixed)
+build_query(const TrainSpec *spec, int *nfixed, bool lineage)
 {
 	StringInfoData q;
 	ListCell   *lc;
@@ -250,6 +252,11 @@ build_query(const TrainSpec *spec, int *nfixed)
 		appendStringInfoString(&q, ", (learnloop_source.source OPERATOR(pg_catalog.=) 'real') AS learnloop_real");
 		(*nfixed)++;
 	}
+	if (lineage)
+	{
+		lineage_append_columns(&q);
+		*nfixed += 2;
+	}
 	if (spec->features == NIL)
 		appendStringInfoString(&q, ", learnloop_source.*");
 	foreach(lc, spec->features)
@@ -270,7 +277,8 @@ excluded_column(const TrainSpec *spec, const char *name)
 	return spec->features == NIL &&
 		(same_name(name, spec->target) || same_name(name, spec->group_column) ||
 		 same_name(name, spec->split_column) ||
-		 (spec->evaluate_on_real && same_name(name, "source")));
+		 (spec->evaluate_on_real && same_name(name, "source")) ||
+		 same_name(name, "augmented_from"));
 }
 
 /*
@@ -364,7 +372,9 @@ settle_task(const TrainSpec *spec, Dataset *ds, Oid target_type, TargetValues *t
 typedef struct Loader
 {
 	const TrainSpec *spec;
-	int			nfixed;			/* target, group, time, real: not features */
+	int			nfixed;			/* target, group, time, real, lineage: not features */
+	bool		lineage;		/* the last two fixed columns: id, augmented_from */
+	Lineage		lin;
 	Oid			target_type;
 	Dataset    *ds;				/* NULL until the first batch */
 	Column	   *columns;		/* one per result column; [0] the target */
@@ -376,9 +386,9 @@ typedef struct Loader
  * only the batch, never the whole source, sits in SPI's tuple table.
  */
 static Portal
-open_source(const TrainSpec *spec, int *nfixed)
+open_source(const TrainSpec *spec, int *nfixed, bool lineage)
 {
-	char	   *query = build_query(spec, nfixed);
+	char	   *query = build_query(spec, nfixed, lineage);
 	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
 
 	if (plan == NULL)
@@ -430,6 +440,8 @@ describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
 	dataset_set_memory(ld->ds, training_memory(spec),
 					   (int64) learnloop_training_memory_limit * 1024);
 	ld->columns = palloc0(sizeof(Column) * tupdesc->natts);
+	if (ld->lineage)
+		lineage_start(&ld->lin, cxt, tupdesc, ld->nfixed - 2);
 
 	/* a class's name, or a two-valued integer's, is the target's text */
 	ld->columns[0].type = ld->target_type;
@@ -496,6 +508,8 @@ read_fixed_columns(Loader *ld, HeapTuple tuple, TupleDesc tupdesc, int64 row)
 		value = SPI_getbinval(tuple, tupdesc, ++c, &isnull);
 		ds->evaluable[row] = !isnull && DatumGetBool(value);
 	}
+	if (ld->lineage)
+		lineage_read(&ld->lin, tuple, tupdesc, ld->nfixed - 2, row);
 }
 
 /* The feature columns of one row; NULL leaves the feature missing. */
@@ -563,8 +577,8 @@ read_row(Loader *ld, HeapTuple tuple, TupleDesc tupdesc)
 Dataset *
 dataset_load(const TrainSpec *spec, MemoryContext cxt, const TrainProgress *progress)
 {
-	Loader		ld = {.spec = spec};
-	Portal		portal = open_source(spec, &ld.nfixed);
+	Loader		ld = {.spec = spec, .lineage = spec->evaluate_on_real && lineage_available(spec)};
+	Portal		portal = open_source(spec, &ld.nfixed, ld.lineage);
 	MemoryContext batch_cxt;
 	MemoryContext caller_cxt;
 
@@ -592,5 +606,7 @@ dataset_load(const TrainSpec *spec, MemoryContext cxt, const TrainProgress *prog
 
 	settle_task(spec, ld.ds, ld.target_type, &ld.tv);
 	dataset_finish(ld.ds);
+	if (ld.lineage)
+		lineage_resolve(&ld.lin, ld.ds);
 	return ld.ds;
 }

@@ -7,7 +7,8 @@
  * never cut in two).  A random split shuffles the units with the job's
  * seed; a time split puts the newest units in the test set, as temporal
  * data needs.  With evaluate_on => 'real' only real rows are eligible for
- * the test set: synthetic and augmented rows always train.  Validation
+ * the test set: synthetic and augmented rows train, but an augmented copy
+ * follows its original, and the copy of a test row is left out.  Validation
  * rows, for early stopping and searches, come from the training units the
  * same way.
  *
@@ -24,7 +25,7 @@
 
 enum
 {
-	UNIT_TRAIN = 0, UNIT_VALID, UNIT_TEST
+	UNIT_TRAIN = 0, UNIT_VALID, UNIT_TEST, UNIT_LEFT_OUT
 };
 
 typedef struct UnitOrder
@@ -208,6 +209,16 @@ split_rows(TrainRun *run)
 		order_units(units, ntrain, spec->time_split, &prng);
 		hold_out(assign, units, ntrain, VALIDATION_FRACTION, UNIT_VALID);
 	}
+
+	/*
+	 * An augmented copy goes where its original went; the copy of a test row
+	 * is left out, or the model would train on its test row (lineage.c).
+	 */
+	if (ds->copy_of && !ranking)
+		for (int64 r = 0; r < ds->nrows; r++)
+			if (ds->copy_of[r] >= 0)
+				assign[r] = assign[ds->copy_of[r]] == UNIT_TEST ? UNIT_LEFT_OUT
+					: assign[ds->copy_of[r]];
 
 	/* millions of rows: what is no longer needed goes before the lists come */
 	pfree(units);

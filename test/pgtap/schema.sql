@@ -1,7 +1,7 @@
 -- pgTAP: the learning-loop schema, its indexes and functions
 BEGIN;
 CREATE EXTENSION learnloop;
-SELECT plan(49);
+SELECT plan(56);
 
 SELECT has_schema('ml');
 SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mlevaluationresults',
@@ -12,7 +12,8 @@ SELECT tables_are('ml', ARRAY['mltrainingdata', 'models', 'deployments', 'mleval
 
 SELECT has_table('ml', 'mltrainingdata', 'MLTrainingData exists, created unquoted');
 SELECT columns_are('ml', 'mltrainingdata', ARRAY['id', 'task', 'unit_id', 'created_at', 'features', 'decision',
-                                               'outcome', 'outcome_at', 'source', 'experiment', 'variant']);
+                                               'outcome', 'outcome_at', 'source', 'experiment', 'variant',
+                                               'augmented_from']);
 SELECT col_type_is('ml', 'mltrainingdata', 'id', 'bigint', 'col_type_is ' || 'mltrainingdata' || '.' || 'id');
 SELECT col_is_pk('ml', 'mltrainingdata', 'id', 'id is the primary key');
 SELECT col_type_is('ml', 'mltrainingdata', 'features', 'jsonb', 'col_type_is ' || 'mltrainingdata' || '.' || 'features');
@@ -26,6 +27,8 @@ SELECT col_has_check('ml', 'mltrainingdata', 'source', 'col_has_check ' || 'mltr
 SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_task_time_idx', ARRAY['task', 'created_at']);
 SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_unit_time_idx', ARRAY['unit_id', 'created_at']);
 SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_experiment_idx', ARRAY['experiment', 'variant']);
+SELECT fk_ok('ml', 'mltrainingdata', 'augmented_from', 'ml', 'mltrainingdata', 'id');
+SELECT has_index('ml', 'mltrainingdata', 'mltrainingdata_augmented_from_idx', ARRAY['augmented_from']);
 
 SELECT columns_are('ml', 'mlevaluationresults', ARRAY['id', 'model_name', 'model_version', 'accuracy', 'metrics',
                                                     'test_rows', 'created_at', 'feature_coverage']);
@@ -49,6 +52,12 @@ SELECT has_function('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'in
 SELECT is_strict('ml', 'simulated_decisions', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'double precision']);
 SELECT has_function('ml', 'simulate_users', ARRAY['integer', 'integer', 'integer', 'integer', 'timestamp with time zone', 'text', 'double precision']);
 SELECT has_function('ml', 'simulate_outcome', ARRAY['text', 'jsonb', 'text', 'integer', 'double precision']);
+SELECT has_function('ml', 'simulated_decisions', ARRAY['jsonb', 'integer', 'integer', 'integer', 'timestamp with time zone']);
+SELECT is_strict('ml', 'simulated_decisions', ARRAY['jsonb', 'integer', 'integer', 'integer', 'timestamp with time zone']);
+SELECT has_function('ml', 'simulate_users', ARRAY['jsonb', 'text', 'integer', 'integer', 'integer', 'timestamp with time zone']);
+SELECT has_function('ml', 'simulate_expected_outcome', ARRAY['jsonb', 'text', 'jsonb', 'text', 'integer']);
+SELECT isnt_definer('ml', 'augment', ARRAY['text', 'text', 'integer', 'jsonb', 'integer'],
+                    'ml.augment runs as the caller: its filter and its writes are the caller''s');
 SELECT has_function('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb']);
 SELECT is_definer('ml', 'monitor', ARRAY['text', 'interval', 'timestamp with time zone', 'integer', 'text', 'jsonb'],
                   'ml.monitor writes the metrics with the owner''s rights');

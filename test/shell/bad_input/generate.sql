@@ -100,6 +100,10 @@ INSERT INTO bi_valid VALUES ('simulate_expected_outcome', 'action', $$'detailed_
                             ('simulate_policy_kind', 'policy', $$'rules'$$),
                             ('simulate_policy_value', 'policy', $$'rules'$$),
                             ('simulate_policy', 'policy', $$'rules'$$);
+-- issue 14, simspec: a world described by a spec (its action named as the built-in world's), and augmentation
+-- (one line: each input is one line of the generated list)
+INSERT INTO bi_valid VALUES ('*', 'spec', $$'{"actions": ["detailed_explanation", "b"], "features": {"x1": {"normal": {"mean": 0, "sd": 1}}}, "personas": [{"name": "p", "share": 1, "truth": {"detailed_explanation": 0.3, "b": 0.6}, "effects": [{"when": {"x1": {"gt": 1}}, "truth": {"b": 0.9}}]}]}'::jsonb$$),
+                            ('augment', 'task', $$'bi_task'$$);
 UPDATE bi_valid SET fn = 'train_async' WHERE fn = 'train';
 INSERT INTO bi_valid SELECT 'train', arg, expr, always, type FROM bi_valid WHERE fn = 'train_async';
 INSERT INTO bi_valid SELECT f, arg, expr, always, type FROM bi_valid, unnest(ARRAY['predict_proba', 'predict_label']) f
