@@ -24,10 +24,9 @@
  * what serves the cohort's rows until a cohort model is deployed
  * (registry_load_champion).
  *
- * A warm start per cohort plugs in at cohort_prepare: each cohort's run is
- * made there, in the loading transaction, where a base booster for it can
- * be read as registry_load_champion reads its champion; train_run then
- * boosts each run on its own rows.
+ * With base_model, each cohort's run shares the global run's base (read
+ * in the loading transaction, warm.c): train_run continues or refreshes
+ * the base's trees on the cohort's rows, as it does for the global run.
  *
  *-------------------------------------------------------------------------
  */
@@ -106,6 +105,8 @@ cohort_prepare(TrainRun *global, MemoryContext cxt)
 		run->nthread = global->nthread;
 		run->cohort = f->categories[code];
 		run->cohort_code = code;
+		/* base_model: every model of the training starts from the same base */
+		run->warm = global->warm;
 		global->cohorts = lappend(global->cohorts, run);
 		MemoryContextSwitchTo(old);
 		registry_load_champion(run, cxt);
