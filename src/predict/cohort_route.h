@@ -12,7 +12,7 @@
 
 typedef struct CohortRoutes CohortRoutes;
 
-extern CohortRoutes *cohort_routes_load(const char *name, MemoryContext cxt);
+extern CohortRoutes *cohort_routes_load(const char *name, int global_version, MemoryContext cxt);
 extern int	cohort_routes_version(const CohortRoutes *routes, const Jsonb *features);
 
 #endif							/* LEARNLOOP_COHORT_ROUTE_H */

@@ -209,7 +209,7 @@ deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_finish();
 		/* before the entry exists: a failed read must not leave "no cohorts" */
-		loaded = version > 0 ? cohort_routes_load(name, deployed_cxt) : NULL;
+		loaded = version > 0 ? cohort_routes_load(name, version, deployed_cxt) : NULL;
 		entry = hash_search(deployed, name, HASH_ENTER, &found);
 		entry->version = version;
 		entry->known = known || version > 0;
