@@ -20,6 +20,13 @@ SELECT count(*) AS models FROM ml.train('rv_warm', 'review_rows', 'y', features 
                                         base_model => 'rv_base');
 SELECT version, cohort, lineage, base_model, base_version, rounds
   FROM ml.models WHERE name = 'rv_warm' ORDER BY version;
+-- base_model without base_version starts from the deployed global version, not from the
+-- newest deployment, which after a cohort training is the last cohort's
+SELECT version FROM ml.train('rv_from', 'review_rows', 'y', features => ARRAY['persona', 'x1', 'x2'],
+                             params => '{"num_round": 2, "max_depth": 2}', seed => 3, base_model => 'rv_warm');
+SELECT m.base_version, ml.deployed_version('rv_warm') AS global_deployed,
+       (SELECT d.model_version FROM ml.deployments d WHERE d.model_name = 'rv_warm' ORDER BY d.id DESC LIMIT 1) AS newest_deployment
+  FROM ml.models m WHERE m.name = 'rv_from';
 -- and with refresh => true each refits the base's trees, adding none
 SELECT count(*) AS models FROM ml.train('rv_refresh', 'review_rows', 'y', features => ARRAY['persona', 'x1', 'x2'],
                                         seed => 3, cohort_column => 'persona', min_cohort_rows => 100,
