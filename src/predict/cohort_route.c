@@ -122,7 +122,7 @@ cohort_routes_load(const char *name, int global_version, MemoryContext cxt)
 	return routes;
 }
 
-/* The version of a cohort, or 0 when it has no route. */
+/* The index of a cohort's route, or -1 when it has none. */
 static int
 route_of(const CohortRoutes *routes, const char *cohort, int len)
 {
@@ -136,44 +136,57 @@ route_of(const CohortRoutes *routes, const char *cohort, int len)
 		int			c = compare_bytes(cohort, len, r->cohort, r->len);
 
 		if (c == 0)
-			return r->version;
+			return mid;
 		if (c < 0)
 			hi = mid - 1;
 		else
 			lo = mid + 1;
 	}
-	return 0;
+	return -1;
+}
+
+/* How many cohorts have a route: route indexes are 0 to this less one. */
+int
+cohort_routes_count(const CohortRoutes *routes)
+{
+	return routes->n;
 }
 
 /*
- * The version that serves a row of these features: a cohort's, or 0 for
- * the global one.  The cohort is the value as the models read their
- * categorical feature (feature_vector.c): a string, or a number or boolean
- * as its text, so a row is served by the model of the cohort it is in.
+ * The route of a row of these features: its index, with the cohort's
+ * version in *version, or -1 for the global version.  The cohort is the
+ * value as the models read their categorical feature (feature_vector.c):
+ * a string, or a number or boolean as its text, so a row is served by the
+ * model of the cohort it is in.
  */
 int
-cohort_routes_version(const CohortRoutes *routes, const Jsonb *features)
+cohort_routes_find(const CohortRoutes *routes, const Jsonb *features, int *version)
 {
 	JsonbValue	value;
 	char	   *text;
-	int			version;
+	int			index;
 
 	if (!JB_ROOT_IS_OBJECT(features) ||
 		getKeyJsonValueFromContainer((JsonbContainer *) &features->root, routes->column,
 									 routes->column_len, &value) == NULL)
-		return 0;
+		return -1;
 	switch (value.type)
 	{
 		case jbvString:
-			return route_of(routes, value.val.string.val, value.val.string.len);
+			index = route_of(routes, value.val.string.val, value.val.string.len);
+			break;
 		case jbvBool:
-			return value.val.boolean ? route_of(routes, "true", 4) : route_of(routes, "false", 5);
+			index = value.val.boolean ? route_of(routes, "true", 4) : route_of(routes, "false", 5);
+			break;
 		case jbvNumeric:
 			text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value.val.numeric)));
-			version = route_of(routes, text, strlen(text));
+			index = route_of(routes, text, strlen(text));
 			pfree(text);
-			return version;
+			break;
 		default:
-			return 0;
+			return -1;
 	}
+	if (index >= 0)
+		*version = routes->routes[index].version;
+	return index;
 }

@@ -75,3 +75,11 @@ SELECT e, ml.predict('rv_bool', jsonb_build_object('even', e, 'x1', 0.9, 'x2', 0
           ml.predict('rv_bool', jsonb_build_object('even', e, 'x1', 0.9, 'x2', 0.1),
                      (SELECT version FROM ml.models WHERE name = 'rv_bool' AND cohort = e::text)) AS routed
   FROM unnest(ARRAY[true, false]) e;
+
+-- 4. a key the models do not know is warned about once per model that serves a call
+-- site, not once per row whose cohort differs from the last row's (30 rows of three
+-- cohorts: three warnings, as a call site of one version gives one)
+SELECT round(sum(ml.predict('rv_warm', to_jsonb(r) - 'y' - 'grp' - 'even'))::numeric, 3) > 0 AS routed_sum
+  FROM (SELECT * FROM review_rows WHERE id <= 30 ORDER BY id) r;
+SELECT round(sum(ml.predict('rv_warm', to_jsonb(r) - 'y' - 'grp' - 'even', 1))::numeric, 3) > 0 AS global_sum
+  FROM (SELECT * FROM review_rows WHERE id <= 30 ORDER BY id) r;
