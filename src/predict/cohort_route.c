@@ -67,7 +67,8 @@ compare_routes(const void *a, const void *b)
  * as one of its cohorts is deployed.  Only cohort models of the global
  * version's task, target and classes count: the name's answer must not
  * change meaning with a row's cohort (a regression of another target
- * deployed as the global model serves every row).
+ * deployed as the global model serves every row).  An imported model
+ * names no target (''), so it matches any.
  */
 CohortRoutes *
 cohort_routes_load(const char *name, int global_version, MemoryContext cxt)
@@ -84,8 +85,10 @@ cohort_routes_load(const char *name, int global_version, MemoryContext cxt)
 										 "AND m.version OPERATOR(pg_catalog.=) d.model_version "
 										 "JOIN ml.models g ON g.name OPERATOR(pg_catalog.=) $1 AND g.version OPERATOR(pg_catalog.=) $2 "
 										 "AND m.task OPERATOR(pg_catalog.=) g.task "
-										 "AND COALESCE(m.feature_schema OPERATOR(pg_catalog.->) 'target', 'null') OPERATOR(pg_catalog.=) "
-										 "COALESCE(g.feature_schema OPERATOR(pg_catalog.->) 'target', 'null') "
+										 "AND (COALESCE(m.feature_schema OPERATOR(pg_catalog.->>) 'target', '') OPERATOR(pg_catalog.=) '' "
+										 "OR COALESCE(g.feature_schema OPERATOR(pg_catalog.->>) 'target', '') OPERATOR(pg_catalog.=) '' "
+										 "OR (m.feature_schema OPERATOR(pg_catalog.->>) 'target') OPERATOR(pg_catalog.=) "
+										 "(g.feature_schema OPERATOR(pg_catalog.->>) 'target')) "
 										 "AND COALESCE(m.feature_schema OPERATOR(pg_catalog.->) 'classes', 'null') OPERATOR(pg_catalog.=) "
 										 "COALESCE(g.feature_schema OPERATOR(pg_catalog.->) 'classes', 'null') "
 										 "WHERE d.model_name OPERATOR(pg_catalog.=) $1 AND d.cohort IS NOT NULL) "

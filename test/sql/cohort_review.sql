@@ -51,6 +51,11 @@ SELECT error_of($$SELECT ml.decide('rv_task', 'u1', '{"persona": "a", "x2": 0.1}
 SELECT ml.rollback('rv') AS global_back_to;
 SELECT ml.predict('rv', '{"persona": "a", "x1": 0.9, "x2": 0.1}'::jsonb) =
        ml.predict('rv', '{"persona": "a", "x1": 0.9, "x2": 0.1}'::jsonb, 2) AS a_routed_again;
+-- an imported global version names no target: the cohorts of its task and classes are routed
+SELECT version FROM ml.import_model('rv', ml.export_model('rv', 1), features => ml.export_model_schema('rv', 1)->'features',
+                                    classes => ARRAY['false', 'true'], deploy => true);
+SELECT ml.predict('rv', '{"persona": "a", "x1": 0.9, "x2": 0.1}'::jsonb) =
+       ml.predict('rv', '{"persona": "a", "x1": 0.9, "x2": 0.1}'::jsonb, 2) AS a_routed_under_the_import;
 -- the same target with other classes (a multi-class target named y) is not routed either
 SELECT version, deployed FROM ml.train('rv', $$SELECT persona, x1, x2, CASE WHEN x1 < 0.3 THEN 'lo'
                                                  WHEN x1 < 0.6 THEN 'mid' ELSE 'hi' END AS y FROM review_rows$$,
