@@ -2833,6 +2833,8 @@ COMMENT ON COLUMN ml.deployments.cohort IS
     'The deployed version''s cohort (ml.models.cohort), set by a trigger; NULL: the global deployment, which ml.deployed_version, ml.rollback and the other readers follow';
 CREATE INDEX deployments_cohort_idx ON ml.deployments (model_name, cohort, id) WHERE cohort IS NOT NULL;
 COMMENT ON INDEX ml.deployments_cohort_idx IS 'The newest deployment of each cohort of a model, read when serving routes';
+COMMENT ON TABLE ml.deployments IS
+    'Append-only deployment history; the newest row of a model whose cohort is NULL names its deployed (global) version, the newest of a cohort that cohort''s';
 
 ALTER TABLE ml.deployment_decisions ADD COLUMN cohort text;
 COMMENT ON COLUMN ml.deployment_decisions.cohort IS

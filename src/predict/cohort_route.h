@@ -12,7 +12,8 @@
 
 typedef struct CohortRoutes CohortRoutes;
 
-extern CohortRoutes *cohort_routes_load(const char *name, MemoryContext cxt);
-extern int	cohort_routes_version(const CohortRoutes *routes, const Jsonb *features);
+extern CohortRoutes *cohort_routes_load(const char *name, int global_version, MemoryContext cxt);
+extern int	cohort_routes_count(const CohortRoutes *routes);
+extern int	cohort_routes_find(const CohortRoutes *routes, const Jsonb *features, int *version);
 
 #endif							/* LEARNLOOP_COHORT_ROUTE_H */

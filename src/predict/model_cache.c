@@ -69,7 +69,9 @@ typedef struct CallSite
 	char		name[NAMEDATALEN * 2];
 	CachedModel *model;			/* for the deployed version: the global one */
 	const CohortRoutes *routes; /* its routes, valid for the generation */
-	struct KeyLayout *layout;	/* feature_vector.c's, for this call site */
+	struct KeyLayout *layout;	/* feature_vector.c's, for this call site's model */
+	struct KeyLayout **cohort_layouts;	/* with routes: one per route's model */
+	struct KeyLayout **slot;	/* the layout of the model last returned */
 } CallSite;
 
 static MemoryContext cache_cxt = NULL;
@@ -209,7 +211,7 @@ deployed_version(const char *name, bool missing_ok, const CohortRoutes **routes)
 		known = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		SPI_finish();
 		/* before the entry exists: a failed read must not leave "no cohorts" */
-		loaded = version > 0 ? cohort_routes_load(name, deployed_cxt) : NULL;
+		loaded = version > 0 ? cohort_routes_load(name, version, deployed_cxt) : NULL;
 		entry = hash_search(deployed, name, HASH_ENTER, &found);
 		entry->version = version;
 		entry->known = known || version > 0;
@@ -519,11 +521,13 @@ row_features(FunctionCallInfo fcinfo, const RowFeatures *row)
 
 /*
  * The model that serves a row at a call site of the deployed model: its
- * cohort's deployed model, or the site's global one.  Loading a cohort's
- * model may evict others from a full cache (the global one, the last
- * cohort's): that moves the generation on, so the site looks again at its
- * next call, and its key layout, which may name a freed schema, is dropped
- * now.
+ * cohort's deployed model, or the site's global one.  Each model keeps its
+ * own key layout at the site, so rows that alternate between cohorts do
+ * not rebuild (and warn about unknown keys) at every row.  Loading a
+ * cohort's model may evict others from a full cache (the global one, the
+ * last cohort's): that moves the generation on, so the site looks again at
+ * its next call, and its key layouts, which may name a freed schema, are
+ * dropped now.
  */
 static CachedModel *
 route(FunctionCallInfo fcinfo, CallSite *site, const RowFeatures *row, char **failure)
@@ -532,14 +536,11 @@ route(FunctionCallInfo fcinfo, CallSite *site, const RowFeatures *row, char **fa
 	uint64		before = generation;
 	CachedModel *model;
 	const Jsonb *features;
+	int			index;
 
-	if (site->routes == NULL || (features = row_features(fcinfo, row)) == NULL)
-	{
-		site->model->last_used = ++use_clock;
-		return site->model;
-	}
-	key.version = cohort_routes_version(site->routes, features);
-	if (key.version == 0)
+	site->slot = &site->layout;
+	if (site->routes == NULL || (features = row_features(fcinfo, row)) == NULL ||
+		(index = cohort_routes_find(site->routes, features, &key.version)) < 0)
 	{
 		site->model->last_used = ++use_clock;
 		return site->model;
@@ -547,7 +548,12 @@ route(FunctionCallInfo fcinfo, CallSite *site, const RowFeatures *row, char **fa
 	memcpy(key.name, site->name, sizeof(key.name));
 	model = cached_version(&key, failure);
 	if (generation != before)
+	{
 		site->layout = NULL;
+		memset(site->cohort_layouts, 0,
+			   sizeof(struct KeyLayout *) * cohort_routes_count(site->routes));
+	}
+	site->slot = &site->cohort_layouts[index];
 	return model;
 }
 
@@ -593,6 +599,9 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
 	site->generation = seen;
 	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
+	site->cohort_layouts = routes == NULL ? NULL :
+		MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+							   sizeof(struct KeyLayout *) * cohort_routes_count(routes));
 	site->version = version;
 	memcpy(site->name, key.name, sizeof(site->name));
 	site->model = model;
@@ -642,11 +651,11 @@ model_cache_get_routed(FunctionCallInfo fcinfo, text *name, int version, int fea
 	return lookup(fcinfo, name, version, false, NULL, &row);
 }
 
-/* Where feature_vector.c keeps the jsonb key layout of this call site. */
+/* Where feature_vector.c keeps the jsonb key layout of the model this call site was last given. */
 struct KeyLayout **
 model_cache_layout(FunctionCallInfo fcinfo)
 {
-	return &((CallSite *) fcinfo->flinfo->fn_extra)->layout;
+	return ((CallSite *) fcinfo->flinfo->fn_extra)->slot;
 }
 
 /*

@@ -80,7 +80,7 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 							  "FROM (SELECT) one LEFT JOIN ml.models m ON m.name OPERATOR(pg_catalog.=) $1 "
 							  "AND m.version OPERATOR(pg_catalog.=) COALESCE(CASE WHEN $2 OPERATOR(pg_catalog.>) 0 THEN $2 END, "
 							  "(SELECT d.model_version FROM ml.deployments d WHERE d.model_name OPERATOR(pg_catalog.=) $1 "
-							  "ORDER BY d.id DESC LIMIT 1))",
+							  "AND d.cohort IS NULL ORDER BY d.id DESC LIMIT 1))",
 							  2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "learnloop could not read the base model");
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull)))
