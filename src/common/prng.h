@@ -19,6 +19,9 @@ extern uint64 prng_next(Prng *prng);
 extern double prng_uniform(Prng *prng);
 extern double prng_normal(Prng *prng, double mean, double sd);
 extern double prng_standard_normal(Prng *prng);
+#ifdef LEARNLOOP_UNIT_TEST
+extern double prng_normal_tail(Prng *prng);
+#endif
 extern int	prng_choose(Prng *prng, const double *weights, int n);
 
 #endif							/* LEARNLOOP_PRNG_H */

@@ -253,5 +253,15 @@ SELECT error_of($$SELECT * FROM ml.bandit_distribution('undo', 'u1', draws => 60
 UPDATE ml.bandits SET actions = '{a,a,b}' WHERE name = 'undo';
 SELECT error_of($$SELECT * FROM ml.choose('undo', 'u1')$$) AS repeated_action;
 
+-- an action with 800 million rewards against a new one (posterior sds 3.5e-5 and 0.71): the
+-- integral gives the closed form Phi(0.55 / sqrt(0.5)) = 0.78166 (it once gave the new action
+-- 0.848, the narrow one's steep tail stretched over the wide one's long grid intervals)
+SELECT name FROM ml.create_bandit('wide_narrow', ARRAY['old', 'new'], reward_type => 'continuous');
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
+    ('wide_narrow', '', 'old', 800000000, 0, 800000000), ('wide_narrow', '', 'new', 1, 1.1, 1.21),
+    ('wide_narrow', 'u1', 'old', 800000000, 0, 800000000), ('wide_narrow', 'u1', 'new', 1, 1.1, 1.21);
+SELECT action, abs(probability - CASE action WHEN 'new' THEN 0.78166 ELSE 0.21834 END) < 0.001 AS closed_form
+  FROM ml.bandit_distribution('wide_narrow', 'u1') ORDER BY action;
+
 SELECT ml.drop_bandit(name) FROM ml.bandits ORDER BY name;
 DELETE FROM ml.MLTrainingData WHERE decision ? 'bandit' OR task = 'minutes';

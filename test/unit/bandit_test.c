@@ -115,6 +115,101 @@ test_integral(void)
 		tap_line(got[0] == 0.0 && got[1] > 0.3 && got[2] > 0.3);
 		printf("integral: an arm 25 sd behind gets exactly 0\n");
 	}
+
+	/*
+	 * A narrow normal against a wide one, 10 to 1e8 times narrower (an
+	 * action with millions of rewards against a new one), at every offset:
+	 * the closed form.  The grid's intervals next to the narrow one's nodes
+	 * are the wide one's long; its tail's slope times that length squared
+	 * once made the distribution function leave [0, 1] (0 for a share of
+	 * 0.87).
+	 */
+	{
+		double		worst = 0;
+		bool		all_done = true;
+
+		for (int e = 1; e <= 8; e++)
+			for (int o = -40; o <= 40; o++)
+			{
+				double		m[2] = {o * 0.05 + 0.013, 0.0},
+							s[2] = {pow(10, -e), 1.0};
+				double		want0 = normal_cdf(m[0] / sqrt(s[0] * s[0] + 1));
+
+				all_done = all_done && thompson_exact(false, 2, m, s, got);
+				worst = fmax(worst, fabs(got[0] - want0));
+			}
+		tap_line(all_done && worst <= 0.001);
+		printf("integral: a normal 10 to 1e8 times narrower than the other, the closed form (largest difference %.5f)\n",
+			   worst);
+	}
+
+	/*
+	 * Beta(a, 1) against Beta(p, q): P = 1 - B(p + a, q) / B(p, q), for a
+	 * skewed logit (Beta(64, 1) falls like e^(64 y) on one side, e^-y on the
+	 * other) against narrow and wide ones, and mirrored (Beta(1, a) against
+	 * Beta(q, p) wins with 1 - P).
+	 */
+	{
+		static const double shapes[] = {1, 4, 16, 64};
+		static const double fractions[] = {0.01, 0.1, 0.3, 0.5, 0.9, 0.99};
+		double		worst = 0;
+		bool		all_done = true;
+
+		for (int a = 0; a < (int) lengthof(shapes); a++)
+			for (int e = 1; e <= 7; e += 2)
+				for (int fr = 0; fr < (int) lengthof(fractions); fr++)
+				{
+					double		n = pow(10, e);
+					double		p = 1 + fractions[fr] * n,
+								q = 1 + (1 - fractions[fr]) * n;
+					double		want0 = 1 - exp(lgamma(p + shapes[a]) + lgamma(p + q) -
+												lgamma(p) - lgamma(p + q + shapes[a]));
+					double		alpha[2] = {shapes[a], p},
+								beta[2] = {1, q};
+
+					all_done = all_done && thompson_exact(true, 2, alpha, beta, got);
+					worst = fmax(worst, fabs(got[0] - want0));
+					alpha[0] = 1;
+					beta[0] = shapes[a];
+					alpha[1] = q;
+					beta[1] = p;
+					all_done = all_done && thompson_exact(true, 2, alpha, beta, got);
+					worst = fmax(worst, fabs(got[0] - (1 - want0)));
+				}
+		tap_line(all_done && worst <= 0.001);
+		printf("integral: Beta(a, 1) and Beta(1, a) against narrow and wide Betas, the closed form (largest difference %.5f)\n",
+			   worst);
+	}
+
+	/*
+	 * Parameters where the rule does not hold are refused (false: Monte
+	 * Carlo instead), never integrated into a wrong distribution: not
+	 * finite, a Beta's below 1 or beyond 1e12 observations, a normal's sd
+	 * 0 or too small to space nodes around its mean.
+	 */
+	{
+		static const struct
+		{
+			bool		binary;
+			double		p1;
+			double		p2;
+		}			refused[] = {
+			{true, NAN, 2}, {true, 2, INFINITY}, {true, 0.001, 1}, {true, 1, 0.5},
+			{true, 1e12, 1e12}, {false, NAN, 1}, {false, 0, INFINITY}, {false, 0, 0},
+			{false, 1, -1}, {false, 1e9, 1e-3},
+		};
+		bool		all_refused = true;
+
+		for (int c = 0; c < (int) lengthof(refused); c++)
+		{
+			double		m[2] = {refused[c].p1, 1},
+						s[2] = {refused[c].p2, 1};
+
+			all_refused = all_refused && !thompson_exact(refused[c].binary, 2, m, s, got);
+		}
+		tap_line(all_refused);
+		printf("integral: parameters outside the rule's range are refused\n");
+	}
 }
 
 static void
