@@ -73,8 +73,14 @@ static int
 distribution(const BanditState *state, int draws, uint64 seed, double *p1, double *p2,
 			 double *probabilities)
 {
+	int			i;
+
 	bandit_posteriors(&state->prior, state->k, state->own, state->population,
 					  state->cell[0] == '\0', p1, p2);
+	/* finite arms whose sums overflow a double once added across actions */
+	for (i = 0; i < state->k; i++)
+		if (!isfinite(p1[i]) || !isfinite(p2[i]))
+			bandit_corrupted(state->name, "arms whose rewards add up beyond a double's range");
 	return bandit_thompson(&state->prior, state->k, p1, p2, draws, state->draws, seed,
 						   probabilities);
 }

@@ -201,6 +201,13 @@ SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"minutes": "3"}')$$, :m1
 SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"minutes": -1e101}')$$, :m1)) AS huge_continuous_reward;
 SELECT ml.record_outcome(:m1, '{"minutes": 1e100}') IS NOT NULL AS largest_reward;
 SELECT reward_sq < 'Infinity' AS squares_finite FROM ml.bandit_arms WHERE bandit = 'minutes' AND action = (SELECT decision ->> 'action' FROM ml.MLTrainingData WHERE id = :m1);
+-- finite squares that overflow once added across the actions: an error, not infinite draws
+BEGIN;
+INSERT INTO ml.bandit_arms AS a (bandit, cell, action, n, reward_sum, reward_sq)
+    VALUES ('minutes', '', 'short', 1, 1e150, 1e308), ('minutes', '', 'long', 1, 1e150, 1e308)
+    ON CONFLICT ON CONSTRAINT bandit_arms_pkey DO UPDATE SET n = 1, reward_sum = 1e150, reward_sq = 1e308;
+SELECT error_of($$SELECT * FROM ml.bandit_distribution('minutes', 'u3', draws => 10)$$) AS overflowing_squares;
+ROLLBACK;
 -- detection: the task's logged rewards are not all 0/1, so continuous
 SELECT reward_type AS detected FROM ml.create_bandit('minutes2', ARRAY['short', 'long'], reward => 'minutes', task => 'minutes');
 
