@@ -95,6 +95,9 @@ dataset_feature(Dataset *ds, const char *name, FeatureKind kind)
 	if (found)
 		return entry->value;
 
+	/* auto: one more column of every row would pass the limit, so they spill */
+	if (dataset_spill_due(ds, ds->capacity, ds->nfeatures + 1))
+		dataset_spill_begin(ds);
 	if (ds->nfeatures == ds->feature_capacity)
 	{
 		ds->feature_capacity *= 2;
@@ -141,7 +144,7 @@ dataset_add_row(Dataset *ds)
 	if (row == ds->capacity)
 	{
 		/* auto: the features would outgrow the size, so they spill instead */
-		if (ds->spill == NULL && dataset_spill_due(ds, ds->capacity * 2))
+		if (dataset_spill_due(ds, ds->capacity * 2, ds->nfeatures))
 			dataset_spill_begin(ds);
 		ds->capacity *= 2;
 		ds->labels = grow(ds->labels, sizeof(float), ds->capacity);

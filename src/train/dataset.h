@@ -80,7 +80,7 @@ extern Dataset *dataset_like(const Dataset *from, int64 n);
 /* dataset_spill.c: the features' rows in a file instead of memory */
 #define DATASET_WINDOW_ROWS 4096
 extern void dataset_set_memory(Dataset *ds, TrainingMemory memory, int64 spill_above);
-extern bool dataset_spill_due(const Dataset *ds, int64 capacity);
+extern bool dataset_spill_due(const Dataset *ds, int64 capacity, int nfeatures);
 extern void dataset_spill_begin(Dataset *ds);
 extern void dataset_spill_window(Dataset *ds);
 extern void dataset_spilled_row(Dataset *ds, int64 row, float *out);

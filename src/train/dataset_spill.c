@@ -34,12 +34,15 @@ dataset_set_memory(Dataset *ds, TrainingMemory memory, int64 spill_above)
 		dataset_spill_begin(ds);
 }
 
-/* Whether feature columns of capacity rows would pass the auto limit. */
+/*
+ * Whether nfeatures columns of capacity rows would pass the auto limit:
+ * asked when the columns grow longer, and when one more is added.
+ */
 bool
-dataset_spill_due(const Dataset *ds, int64 capacity)
+dataset_spill_due(const Dataset *ds, int64 capacity, int nfeatures)
 {
-	return ds->memory == TRAINING_MEMORY_AUTO &&
-		capacity * Max(ds->nfeatures, 1) * (int64) sizeof(float) > ds->spill_above;
+	return ds->memory == TRAINING_MEMORY_AUTO && ds->spill == NULL &&
+		capacity * Max(nfeatures, 1) * (int64) sizeof(float) > ds->spill_above;
 }
 
 /* Writes rows [from, to) of the features, which are in memory, as rows. */
@@ -62,23 +65,31 @@ write_rows(Dataset *ds, int64 from, int64 to)
 
 /*
  * Starts spilling: the rows read so far go to a new file, and each
- * feature's column shrinks to a window.  Runs in the loading transaction.
+ * feature's column shrinks to a window.  The last row read stays in the
+ * window, as the first of it: a jsonb key first seen in that row starts
+ * the spill while the row is still being read.  Runs in the loading
+ * transaction.
  */
 void
 dataset_spill_begin(Dataset *ds)
 {
+	int64		kept = Max(ds->nrows - 1, 0);
+
 	Assert(ds->spill == NULL);
 	ds->spill = spill_create(ds->cxt);
-	write_rows(ds, 0, ds->nrows);
+	write_rows(ds, 0, kept);
 	for (int f = 0; f < ds->nfeatures; f++)
 	{
 		Feature    *feature = ds->features[f];
+		float	   *window = MemoryContextAllocHuge(ds->cxt, sizeof(float) * DATASET_WINDOW_ROWS);
 
+		for (int64 r = kept; r < ds->nrows; r++)
+			window[r - kept] = feature->values[r - feature->first_row];
 		pfree(feature->values);
-		feature->values = MemoryContextAllocHuge(ds->cxt, sizeof(float) * DATASET_WINDOW_ROWS);
-		feature->first_row = ds->nrows;
+		feature->values = window;
+		feature->first_row = kept;
 	}
-	ds->window_start = ds->nrows;
+	ds->window_start = kept;
 }
 
 /* Writes the window's rows to the file and starts the next window. */

@@ -103,6 +103,23 @@ SET learnloop.training_memory = 'memory';
 SELECT model_name FROM ml.train('auto_large_memory', 'stream_rows', 'y', features => ARRAY['x1', 'x2', 'flag', 'colour', 'extra']);
 SELECT a.model = b.model AS same_trees, a.reference = b.reference AS same_reference
   FROM ml.models a, ml.models b WHERE a.name = 'auto_large' AND b.name = 'auto_large_memory';
+-- 40 jsonb keys first seen at row 1,401 of 1,500 make the columns (2,048
+-- rows long) pass 64kB before the columns grow again: auto streams from the
+-- key that passes it, which comes while its row is read
+CREATE TABLE late_keys AS
+SELECT i AS id, (i % 97) / 9.7 AS x1,
+       CASE WHEN i > 1400 THEN (SELECT jsonb_object_agg('k' || k, (i * k) % 13) FROM generate_series(1, 40) k) END AS extra,
+       ((i % 97) > 40) <> (abs(hashint4(i)) % 100 < 15) AS y
+  FROM generate_series(1, 1500) i;
+SET learnloop.training_memory = 'auto';
+SET learnloop.training_memory_limit = '64kB';
+SELECT model_name FROM ml.train('late_auto', 'late_keys', 'y', features => ARRAY['x1', 'extra'], seed => 2);
+SET learnloop.training_memory = 'memory';
+SELECT model_name FROM ml.train('late_memory', 'late_keys', 'y', features => ARRAY['x1', 'extra'], seed => 2);
+SELECT model, training_memory FROM ml.training_jobs
+ WHERE model LIKE 'late_%' AND database = current_database() ORDER BY job_id;
+SELECT a.model = b.model AS same_trees, a.reference = b.reference AS same_reference
+  FROM ml.models a, ml.models b WHERE a.name = 'late_auto' AND b.name = 'late_memory';
 SET learnloop.training_memory = 'auto';
 RESET learnloop.training_memory_limit;
 SHOW learnloop.training_memory_limit;
