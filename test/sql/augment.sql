@@ -105,6 +105,16 @@ SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"fl
 SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"big": {"flip": 0.5}}')$$), 'decision [0-9]+', 'decision N') AS error_of;
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"X": {"sd": 1}}')$$);
 SELECT count(*) AS rows_after_errors FROM ml.mltrainingdata WHERE task = 'aug_t';
+-- noise that carries a value past double precision is an error (22003), never a numeric
+-- Infinity in jsonb (which no JSON reader, nor a restore, accepts); clamped, it is written
+SELECT ml.record_decision('aug_huge', 'u1', '{"x": 1e308}', '{"action": "a"}') > 0 AS recorded;
+SELECT regexp_replace(error_of($$SELECT ml.augment('aug_huge', copies => 20, noise => '{"x": {"relative_sd": 1}}')$$),
+                      'decision [0-9]+', 'decision N') AS error_of;
+SELECT ml.augment('aug_huge', copies => 20, noise => '{"x": {"relative_sd": 1, "min": -1e308, "max": 1e308}}') AS clamped;
+SELECT count(*) AS copies, bool_and(features::text::jsonb = features) AS valid_json,
+       count(*) FILTER (WHERE features->'x' = '1e308') > 0 AS some_at_max
+  FROM ml.mltrainingdata WHERE task = 'aug_huge' AND source = 'augmented';
+DELETE FROM ml.mltrainingdata WHERE task = 'aug_huge';
 
 -- only augmented rows name an original; deleting an original deletes its copies
 SELECT error_of($$INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, augmented_from)
