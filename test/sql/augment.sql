@@ -116,6 +116,18 @@ SELECT count(*) AS copies, bool_and(features::text::jsonb = features) AS valid_j
   FROM ml.mltrainingdata WHERE task = 'aug_huge' AND source = 'augmented';
 DELETE FROM ml.mltrainingdata WHERE task = 'aug_huge';
 
+-- off-policy evaluation reads logged decisions: augmented copies are none (they counted their
+-- originals again, with perturbed contexts and the same bootstrap counts)
+SELECT (ml.create_bandit('aug_bandit', ARRAY['a', 'b'], task => 'aug_t', reward => 'y')).name AS bandit;
+SET client_min_messages = warning;
+SELECT e.estimator, e.n, e.excluded,
+       e.n + e.excluded = (SELECT count(*) FROM ml.mltrainingdata WHERE task = 'aug_t' AND source <> 'augmented') AS real_and_synthetic_only
+  FROM ml.evaluate_policy('aug_t', 'bandit:aug_bandit', 'y', bootstrap => 0) e ORDER BY 1;
+SELECT c.estimator, c.n, c.excluded
+  FROM ml.compare_policies('aug_t', 'bandit:aug_bandit', 'bandit:aug_bandit', 'y', bootstrap => 0) c ORDER BY 1;
+RESET client_min_messages;
+SELECT 1 AS dropped FROM ml.drop_bandit('aug_bandit');
+
 -- only augmented rows name an original; deleting an original deletes its copies
 SELECT error_of($$INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, augmented_from)
                   SELECT 'aug_t', 'u', '{}', '{}', min(id) FROM originals$$);
