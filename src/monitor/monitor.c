@@ -408,7 +408,9 @@ receiver_nothing(DestReceiver *self)
 /*
  * The window's query, prepared once per backend and planned for each
  * window's parameters (CURSOR_OPT_CUSTOM_PLAN), so that its estimate of
- * the window's rows is the window's (window_rows_estimate).
+ * the window's rows is the window's (window_rows_estimate).  Augmented
+ * copies (ml.augment) are left out: they are no decisions, and would count
+ * their originals again with perturbed features, a drift never served.
  */
 static SPIPlanPtr
 window_query(void)
@@ -420,6 +422,7 @@ window_query(void)
 								   "SELECT id, task, unit_id, created_at, features, decision, outcome, outcome_at, "
 								   "source, experiment, variant "
 								   "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+								   "AND source OPERATOR(pg_catalog.<>) 'augmented' "
 								   "AND created_at OPERATOR(pg_catalog.>=) $2 "
 								   "AND created_at OPERATOR(pg_catalog.<) $3",
 								   3, types, CURSOR_OPT_CUSTOM_PLAN);

@@ -9,10 +9,14 @@
  * the logged action (candidate.c), so that candidates compared are
  * compared on the same rows, with the same clipping and the same
  * bootstrap counts.  The other rows are counted, and the caller says so in
- * a NOTICE.  The rows are read in no particular order: the seeded
- * bootstrap draws each row's counts from the decision's unit and time
- * (row_key), so the same decisions give the same intervals whatever the
- * plan, and whatever ids they were given (a restore, another database).
+ * a NOTICE.  Augmented copies (ml.augment) are not read: they are no
+ * decisions the logging policy made (their features are perturbed, their
+ * propensity the original's), and counting them would count their
+ * originals again, with the same bootstrap counts.  The rows are read in
+ * no particular order: the seeded bootstrap draws each row's counts from
+ * the decision's unit and time (row_key), so the same decisions give the
+ * same intervals whatever the plan, and whatever ids they were given (a
+ * restore, another database).
  *
  *-------------------------------------------------------------------------
  */
@@ -194,6 +198,7 @@ scan_decisions(ScanReceiver *receiver, text *task, TimestampTz since, TimestampT
 	if (SPI_execute_plan_extended(spi_cached_plan(&scan_plan,
 												 "SELECT id, features, decision, outcome, unit_id, created_at "
 												 "FROM ml.MLTrainingData WHERE task OPERATOR(pg_catalog.=) $1 "
+												 "AND source OPERATOR(pg_catalog.<>) 'augmented' "
 												 "AND created_at OPERATOR(pg_catalog.>=) $2 "
 												 "AND created_at OPERATOR(pg_catalog.<) $3", 3, types),
 								  &options) < 0)

@@ -242,15 +242,26 @@ read_pools(NoiseRule *rules, int nrules, const char *where, Datum task)
 	}
 }
 
-/* A perturbed number; NaN rules out nothing: the inputs are finite. */
+/*
+ * A perturbed number.  Noise can carry a large value past the range of
+ * double precision; jsonb would then hold a numeric Infinity, which no
+ * JSON reader (nor a restore of a dump) accepts, so a value that is not
+ * finite once clamped is an error.
+ */
 static double
-perturb_number(const NoiseRule *rule, double x, Prng *prng)
+perturb_number(const NoiseRule *rule, double x, Prng *prng, int64 id)
 {
 	if (rule->sd > 0)
 		x += prng_normal(prng, 0, rule->sd);
 	if (rule->relative_sd > 0)
 		x *= 1 + prng_normal(prng, 0, rule->relative_sd);
 	x = Min(Max(x, rule->lo), rule->hi);
+	if (!isfinite(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("noise for \"%s\" takes the value of decision %lld beyond the range of double precision",
+						rule->feature, (long long) id),
+				 errhint("Give the feature min and max, or a smaller sd or relative_sd.")));
 	return rule->round ? round(x) : x;
 }
 
@@ -301,7 +312,7 @@ perturb_value(NoiseRule *rule, JsonbValue *v, Prng *prng, int64 id)
 		refuse_value(rule, "flips the", v, id);
 	if (v->type == jbvNumeric)
 	{
-		double		x = perturb_number(rule, jsonb_double(v), prng);
+		double		x = perturb_number(rule, jsonb_double(v), prng, id);
 
 		v->val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(x)));
 	}

@@ -124,14 +124,20 @@ get_object(const cJSON *parent, SpecPath path, const char *key, bool required)
 	return item;
 }
 
-/* A finite number (cJSON reads 1e400 as infinity). */
+/*
+ * A finite number of at most SPEC_MAX_MAGNITUDE (cJSON reads 1e400 as
+ * infinity): a larger mean or range would draw infinities, which JSON
+ * cannot hold, and features or outcomes would be written as null.
+ */
 static double
 number_of(const cJSON *item, SpecPath path)
 {
 	if (!cJSON_IsNumber(item))
 		refuse(path, NULL, "must be a number, not %s", json_type_name(item));
-	if (!isfinite(item->valuedouble))
-		refuse(path, NULL, "must be a finite number");
+	if (!isfinite(item->valuedouble) || fabs(item->valuedouble) > SPEC_MAX_MAGNITUDE)
+		refuse(path, psprintf("Numbers in a spec are finite and between %g and %g; scale the feature or outcome.",
+							  -SPEC_MAX_MAGNITUDE, SPEC_MAX_MAGNITUDE),
+			   "must be a finite number between %g and %g", -SPEC_MAX_MAGNITUDE, SPEC_MAX_MAGNITUDE);
 	return item->valuedouble;
 }
 
@@ -335,7 +341,7 @@ read_distribution(const cJSON *item, SpecPath path, SpecKind *kind)
 				refuse(bpath, NULL, "must be an object, not %s", json_type_name(body));
 			check_keys(body, bpath, integer_keys);
 			read_range(body, bpath, &d);
-			if (d.a != floor(d.a) || d.b != floor(d.b) || fabs(d.a) > 1e15 || fabs(d.b) > 1e15)
+			if (d.a != floor(d.a) || d.b != floor(d.b))
 				refuse(bpath, NULL, "needs whole numbers between -1e15 and 1e15 as min and max");
 			*kind = SPEC_NUMBER;
 			break;

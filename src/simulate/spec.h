@@ -20,6 +20,12 @@
 #define SPEC_SUM_TOLERANCE 1e-6
 #define SPEC_MAX_ACTIONS 64
 #define SPEC_MAX_DECISIONS_PER_DAY 48
+/*
+ * The largest magnitude of a number in a spec: draws around such numbers
+ * (a normal's mean plus its sd times the draw, a uniform's width, the
+ * rounding to 4 places) stay finite, so every drawn value is written.
+ */
+#define SPEC_MAX_MAGNITUDE 1e15
 
 /* The kind of a feature's values, as they appear in the features jsonb. */
 typedef enum SpecKind

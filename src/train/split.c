@@ -8,7 +8,9 @@
  * seed; a time split puts the newest units in the test set, as temporal
  * data needs.  With evaluate_on => 'real' only real rows are eligible for
  * the test set: synthetic and augmented rows train, but an augmented copy
- * follows its original, and the copy of a test row is left out.  Validation
+ * follows its original, and the copy of a test row is left out (for
+ * ranking, a group with a real row may test, with its real rows only, and
+ * a copy stays in its own group unless its original tests).  Validation
  * rows, for early stopping and searches, come from the training units the
  * same way.
  *
@@ -116,25 +118,27 @@ rows_in_unit_order(const Dataset *ds)
 }
 
 /*
- * The rows whose unit is marked, in unit order, so groups stay together:
- * counted first, so that each list takes only its own rows' room.
+ * The rows whose unit is marked, in unit order, so groups stay together,
+ * except the rows left_out (NULL: none) marks: counted first, so that each
+ * list takes only its own rows' room.
  */
 static int64 *
-collect(const Dataset *ds, const int64 *order, const char *assign, char mark, int64 *count)
+collect(const Dataset *ds, const int64 *order, const char *assign, const bool *left_out,
+		char mark, int64 *count)
 {
 	bool		ranking = ds->task == TASK_RANKING;
 	int64	   *rows;
 	int64		n = 0;
 
 	for (int64 r = 0; r < ds->nrows; r++)
-		n += assign[ranking ? (int64) ds->groups[r] : r] == mark;
+		n += assign[ranking ? (int64) ds->groups[r] : r] == mark && !(left_out && left_out[r]);
 	rows = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(int64));
 	n = 0;
 	for (int64 i = 0; i < ds->nrows; i++)
 	{
 		int64		r = order[i];
 
-		if (assign[ranking ? (int64) ds->groups[r] : r] == mark)
+		if (assign[ranking ? (int64) ds->groups[r] : r] == mark && !(left_out && left_out[r]))
 			rows[n++] = r;
 	}
 	*count = n;
@@ -165,6 +169,39 @@ init_units(const Dataset *ds, UnitOrder *units, int64 nunits)
 		}
 }
 
+/*
+ * Ranking with evaluate_on => 'real': a query group may be a test group
+ * when it has a real row.
+ */
+static bool *
+groups_with_real_rows(const Dataset *ds, int64 ngroups)
+{
+	bool	   *eligible = palloc0(sizeof(bool) * Max(ngroups, 1));
+
+	for (int64 r = 0; r < ds->nrows; r++)
+		if (ds->evaluable[r])
+			eligible[(int64) ds->groups[r]] = true;
+	return eligible;
+}
+
+/*
+ * Ranking splits whole groups, so a row cannot follow another group: the
+ * rows of a test group that are not real are left out (only real rows
+ * test), and so are the augmented copies of a test group's rows wherever
+ * their own group went (they would train on a test row in disguise).
+ */
+static bool *
+ranking_left_out(const Dataset *ds, const char *assign)
+{
+	bool	   *left_out = MemoryContextAllocHuge(CurrentMemoryContext, Max(ds->nrows, 1) * sizeof(bool));
+
+	for (int64 r = 0; r < ds->nrows; r++)
+		left_out[r] = (assign[(int64) ds->groups[r]] == UNIT_TEST && !ds->evaluable[r]) ||
+			(ds->copy_of && ds->copy_of[r] >= 0 &&
+			 assign[(int64) ds->groups[ds->copy_of[r]]] == UNIT_TEST);
+	return left_out;
+}
+
 void
 split_rows(TrainRun *run)
 {
@@ -174,6 +211,8 @@ split_rows(TrainRun *run)
 	int64		nunits = ranking ? ds->group_codes.ncategories : ds->nrows;
 	char	   *assign = MemoryContextAllocHuge(CurrentMemoryContext, Max(nunits, 1));
 	UnitOrder  *units = MemoryContextAllocHuge(CurrentMemoryContext, Max(nunits, 1) * sizeof(UnitOrder));
+	bool	   *eligible = NULL;
+	bool	   *left_out = NULL;
 	int64		neligible = 0;
 	int64	   *order;
 	int64		u;
@@ -186,8 +225,10 @@ split_rows(TrainRun *run)
 	{
 		/* the eligible units, in unit order, at the front of units */
 		init_units(ds, units, nunits);
+		if (ds->evaluable && ranking)
+			eligible = groups_with_real_rows(ds, nunits);
 		for (u = 0; u < nunits; u++)
-			if (ds->evaluable == NULL || ranking || ds->evaluable[u])
+			if (ds->evaluable == NULL || (eligible ? eligible[u] : ds->evaluable[u]))
 				units[neligible++] = units[u];
 		if (ds->evaluable && neligible == 0)
 			ereport(ERROR,
@@ -219,13 +260,20 @@ split_rows(TrainRun *run)
 			if (ds->copy_of[r] >= 0)
 				assign[r] = assign[ds->copy_of[r]] == UNIT_TEST ? UNIT_LEFT_OUT
 					: assign[ds->copy_of[r]];
+	if (eligible)
+		left_out = ranking_left_out(ds, assign);
 
 	/* millions of rows: what is no longer needed goes before the lists come */
 	pfree(units);
 	order = rows_in_unit_order(ds);
-	run->train_rows = collect(ds, order, assign, UNIT_TRAIN, &run->ntrain);
-	run->valid_rows = collect(ds, order, assign, UNIT_VALID, &run->nvalid);
-	run->test_rows = collect(ds, order, assign, UNIT_TEST, &run->ntest);
+	run->train_rows = collect(ds, order, assign, left_out, UNIT_TRAIN, &run->ntrain);
+	run->valid_rows = collect(ds, order, assign, left_out, UNIT_VALID, &run->nvalid);
+	run->test_rows = collect(ds, order, assign, left_out, UNIT_TEST, &run->ntest);
 	pfree(order);
 	pfree(assign);
+	if (eligible)
+	{
+		pfree(eligible);
+		pfree(left_out);
+	}
 }

@@ -105,6 +105,28 @@ SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"x": {"fl
 SELECT regexp_replace(error_of($$SELECT ml.augment('aug_t', noise => '{"big": {"flip": 0.5}}')$$), 'decision [0-9]+', 'decision N') AS error_of;
 SELECT error_of($$SELECT ml.augment('aug_t', noise => '{"X": {"sd": 1}}')$$);
 SELECT count(*) AS rows_after_errors FROM ml.mltrainingdata WHERE task = 'aug_t';
+-- noise that carries a value past double precision is an error (22003), never a numeric
+-- Infinity in jsonb (which no JSON reader, nor a restore, accepts); clamped, it is written
+SELECT ml.record_decision('aug_huge', 'u1', '{"x": 1e308}', '{"action": "a"}') > 0 AS recorded;
+SELECT regexp_replace(error_of($$SELECT ml.augment('aug_huge', copies => 20, noise => '{"x": {"relative_sd": 1}}')$$),
+                      'decision [0-9]+', 'decision N') AS error_of;
+SELECT ml.augment('aug_huge', copies => 20, noise => '{"x": {"relative_sd": 1, "min": -1e308, "max": 1e308}}') AS clamped;
+SELECT count(*) AS copies, bool_and(features::text::jsonb = features) AS valid_json,
+       count(*) FILTER (WHERE features->'x' = '1e308') > 0 AS some_at_max
+  FROM ml.mltrainingdata WHERE task = 'aug_huge' AND source = 'augmented';
+DELETE FROM ml.mltrainingdata WHERE task = 'aug_huge';
+
+-- off-policy evaluation reads logged decisions: augmented copies are none (they counted their
+-- originals again, with perturbed contexts and the same bootstrap counts)
+SELECT (ml.create_bandit('aug_bandit', ARRAY['a', 'b'], task => 'aug_t', reward => 'y')).name AS bandit;
+SET client_min_messages = warning;
+SELECT e.estimator, e.n, e.excluded,
+       e.n + e.excluded = (SELECT count(*) FROM ml.mltrainingdata WHERE task = 'aug_t' AND source <> 'augmented') AS real_and_synthetic_only
+  FROM ml.evaluate_policy('aug_t', 'bandit:aug_bandit', 'y', bootstrap => 0) e ORDER BY 1;
+SELECT c.estimator, c.n, c.excluded
+  FROM ml.compare_policies('aug_t', 'bandit:aug_bandit', 'bandit:aug_bandit', 'y', bootstrap => 0) c ORDER BY 1;
+RESET client_min_messages;
+SELECT 1 AS dropped FROM ml.drop_bandit('aug_bandit');
 
 -- only augmented rows name an original; deleting an original deletes its copies
 SELECT error_of($$INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, augmented_from)
@@ -182,6 +204,33 @@ SELECT r.evaluate_on, m.test_rows, m.train_rows, 300 - m.train_rows - m.test_row
 
 DROP OWNED BY aug_trainer;
 DROP ROLE aug_trainer;
+
+-- ranking splits whole query groups: with evaluate_on => 'real' a group with a real row may
+-- test, with its real rows only, and the copies of its rows are left out wherever their group
+-- (here flipped) went. 40 groups of 5 real rows, 10 synthetic rows in each of 10 of them, a
+-- copy of every real row in another group: 8 test groups of 5 real rows test, and the 40 copies
+-- of their rows do not train (before, about 107 rows tested, synthetic rows and copies among
+-- them, and every other row trained, copies of test rows among them)
+INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, outcome, source)
+SELECT 'aug_rank', 'q' || g, jsonb_build_object('x', i, 'q', 'q' || g), '{"action": "a"}',
+       jsonb_build_object('rel', (i + g) % 4), 'real'
+  FROM generate_series(1, 40) g, generate_series(1, 5) i;
+INSERT INTO ml.mltrainingdata (task, unit_id, features, decision, outcome, source)
+SELECT 'aug_rank', 'q' || g, jsonb_build_object('x', i, 'q', 'q' || g), '{"action": "a"}',
+       jsonb_build_object('rel', i % 4), 'synthetic'
+  FROM generate_series(1, 10) g, generate_series(1, 10) i;
+SELECT ml.augment('aug_rank', noise => '{"q": {"flip": 1}, "x": {"sd": 0.1}}') AS copies;
+SET client_min_messages = warning;
+CREATE TEMP TABLE rank_run AS
+SELECT t.model_name, t.version
+  FROM ml.train('aug_rank_model', $$SELECT id, augmented_from, source, features->>'q' AS q,
+                                          (features->>'x')::float8 AS x, (outcome->>'rel')::int AS rel
+                                     FROM ml.mltrainingdata WHERE task = 'aug_rank'$$, 'rel',
+                group_column => 'q', task => 'ranking', evaluate_on => 'real', deploy => 'never',
+                params => '{"num_round": 3}') t;
+RESET client_min_messages;
+SELECT m.test_rows, m.train_rows <= 500 - 40 - 40 AS copies_of_test_rows_left_out
+  FROM rank_run r JOIN ml.models m ON m.name = r.model_name AND m.version = r.version;
 
 -- privileges: nobody but the owner runs it; a caller needs the table's privileges, and its
 -- filter runs as that caller

@@ -147,6 +147,16 @@ SELECT count(*) AS rows_after_rerun,
                      FROM ml.MLMonitoringMetrics WHERE model_name = 'mon'
                    EXCEPT SELECT * FROM before_rerun) AS same_values
   FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
+-- augmented copies (ml.augment) are no decisions: with two copies of every row, x moved far,
+-- the window's metrics are the same (they counted the copies, and drifted)
+SELECT ml.augment('mon', copies => 2, noise => '{"x": {"sd": 50}}') AS copies;
+SELECT count(*) > 0 AS returned FROM ml.monitor('mon', window_end => '2026-03-01 10:00');
+SELECT count(*) AS rows_with_copies,
+       NOT EXISTS (SELECT metric, feature, experiment, variant, decided_by, value, metrics
+                     FROM ml.MLMonitoringMetrics WHERE model_name = 'mon'
+                   EXCEPT SELECT * FROM before_rerun) AS same_values
+  FROM ml.MLMonitoringMetrics WHERE model_name = 'mon';
+DELETE FROM ml.MLTrainingData WHERE task = 'mon' AND source = 'augmented';
 -- drift reads a sample of the window's features (100,000 decisions by default): here 5 of 10,
 -- the rows whose ids hash lowest, whatever order they are read in
 CREATE TEMP TABLE sampled AS

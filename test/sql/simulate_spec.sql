@@ -242,11 +242,21 @@ INSERT INTO bad_specs (spec) VALUES
   ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 0.5}}], "policy": {"rules": [{"action": "a", "probabilities": {"a": 1}}]}}'),
   ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 0.5}}], "policy": {"rules": [{"when": {}}]}}'),
   ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 0.5}}], "policy": {"epsilon": 0.1}}'),
-  ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 1e400}}], "outcome": {"type": "mean"}}');
+  ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 1e400}}], "outcome": {"type": "mean"}}'),
+  -- finite numbers whose draws would not be: a uniform's width, a normal or a mean beyond 1e15
+  -- (they wrote null features and outcomes)
+  ('{"actions": ["a"], "features": {"x": {"uniform": {"min": -1e308, "max": 1e308}}}, "personas": [{"name": "p", "share": 1, "truth": {"a": 0.5}}]}'),
+  ('{"actions": ["a"], "features": {"x": {"normal": {"mean": 1e306, "sd": 0}}}, "personas": [{"name": "p", "share": 1, "truth": {"a": 0.5}}]}'),
+  ('{"actions": ["a"], "personas": [{"name": "p", "share": 1, "truth": {"a": 1e308}}], "outcome": {"type": "mean"}}');
 SELECT n, error_of(format('SELECT count(*) FROM ml.simulated_decisions(%L::jsonb, 1, 1)', spec)) FROM bad_specs ORDER BY n;
 -- shares within the documented tolerance (1e-6) are accepted
 SELECT count(*) AS tolerated FROM ml.simulated_decisions('{"actions": ["a"], "personas": [{"name": "p", "share": 0.3333333, "truth": {"a": 0.5}},
     {"name": "q", "share": 0.3333333, "truth": {"a": 0.5}}, {"name": "r", "share": 0.3333333, "truth": {"a": 0.5}}]}'::jsonb, 1, 1);
+-- numbers up to 1e15 are accepted, and every draw is a number
+SELECT count(*) AS drawn, count(*) FILTER (WHERE jsonb_typeof(features->'x') = 'number'
+                                           AND jsonb_typeof(outcome->'reward') = 'number') AS numbers
+  FROM ml.simulated_decisions('{"actions": ["a"], "features": {"x": {"uniform": {"min": -1e15, "max": 1e15}}},
+    "outcome": {"type": "mean", "sd": 1e15}, "personas": [{"name": "p", "share": 1, "truth": {"a": -1e15}}]}'::jsonb, 2, 2);
 SELECT error_of($$SELECT count(*) FROM ml.simulated_decisions('{"actions": ["a"], "personas": [{"name": "p", "share": 0.333333, "truth": {"a": 0.5}},
     {"name": "q", "share": 0.333333, "truth": {"a": 0.5}}, {"name": "r", "share": 0.333333, "truth": {"a": 0.5}}]}'::jsonb, 1, 1)$$) AS beyond_tolerance;
 -- and the arguments
