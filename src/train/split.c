@@ -12,7 +12,9 @@
  * ranking, a group with a real row may test, with its real rows only, and
  * a copy stays in its own group unless its original tests).  Validation
  * rows, for early stopping and searches, come from the training units the
- * same way.
+ * same way: with evaluate_on => 'real' from the real ones only, the copies
+ * of a validation row left out as a test row's are (early stopping on a
+ * row whose near-copy trains would stop too late).
  *
  *-------------------------------------------------------------------------
  */
@@ -184,11 +186,19 @@ groups_with_real_rows(const Dataset *ds, int64 ngroups)
 	return eligible;
 }
 
+/* Whether a unit is held out: a test or a validation unit */
+static inline bool
+held_out(char mark)
+{
+	return mark == UNIT_TEST || mark == UNIT_VALID;
+}
+
 /*
  * Ranking splits whole groups, so a row cannot follow another group: the
- * rows of a test group that are not real are left out (only real rows
- * test), and so are the augmented copies of a test group's rows wherever
- * their own group went (they would train on a test row in disguise).
+ * rows of a held-out group that are not real are left out (only real rows
+ * test or validate), and so are the augmented copies of a held-out group's
+ * rows wherever their own group went (they would train on a test row in
+ * disguise).
  */
 static bool *
 ranking_left_out(const Dataset *ds, const char *assign)
@@ -196,9 +206,9 @@ ranking_left_out(const Dataset *ds, const char *assign)
 	bool	   *left_out = MemoryContextAllocHuge(CurrentMemoryContext, Max(ds->nrows, 1) * sizeof(bool));
 
 	for (int64 r = 0; r < ds->nrows; r++)
-		left_out[r] = (assign[(int64) ds->groups[r]] == UNIT_TEST && !ds->evaluable[r]) ||
+		left_out[r] = (held_out(assign[(int64) ds->groups[r]]) && !ds->evaluable[r]) ||
 			(ds->copy_of && ds->copy_of[r] >= 0 &&
-			 assign[(int64) ds->groups[ds->copy_of[r]]] == UNIT_TEST);
+			 held_out(assign[(int64) ds->groups[ds->copy_of[r]]]));
 	return left_out;
 }
 
@@ -220,13 +230,13 @@ split_rows(TrainRun *run)
 
 	memset(assign, UNIT_TRAIN, Max(nunits, 1));
 	prng_seed(&prng, (uint64) (uint32) spec->seed, "split", 5);
+	if (ds->evaluable && ranking)
+		eligible = groups_with_real_rows(ds, nunits);
 
 	if (spec->test_size > 0)
 	{
 		/* the eligible units, in unit order, at the front of units */
 		init_units(ds, units, nunits);
-		if (ds->evaluable && ranking)
-			eligible = groups_with_real_rows(ds, nunits);
 		for (u = 0; u < nunits; u++)
 			if (ds->evaluable == NULL || (eligible ? eligible[u] : ds->evaluable[u]))
 				units[neligible++] = units[u];
@@ -245,20 +255,22 @@ split_rows(TrainRun *run)
 
 		init_units(ds, units, nunits);
 		for (u = 0; u < nunits; u++)
-			if (assign[units[u].unit] == UNIT_TRAIN)
+			if (assign[u] == UNIT_TRAIN &&
+				(ds->evaluable == NULL || (eligible ? eligible[u] : ds->evaluable[u])))
 				units[ntrain++] = units[u];
 		order_units(units, ntrain, spec->time_split, &prng);
 		hold_out(assign, units, ntrain, VALIDATION_FRACTION, UNIT_VALID);
 	}
 
 	/*
-	 * An augmented copy goes where its original went; the copy of a test row
-	 * is left out, or the model would train on its test row (lineage.c).
+	 * An augmented copy of a training row trains with it; the copy of a
+	 * held-out row is left out, or the model would train on its test or
+	 * validation row in disguise (lineage.c).
 	 */
 	if (ds->copy_of && !ranking)
 		for (int64 r = 0; r < ds->nrows; r++)
 			if (ds->copy_of[r] >= 0)
-				assign[r] = assign[ds->copy_of[r]] == UNIT_TEST ? UNIT_LEFT_OUT
+				assign[r] = held_out(assign[ds->copy_of[r]]) ? UNIT_LEFT_OUT
 					: assign[ds->copy_of[r]];
 	if (eligible)
 		left_out = ranking_left_out(ds, assign);

@@ -157,8 +157,9 @@ SELECT 'all', t.model_name, t.version
                 features => ARRAY[$$(features->>'x')::float8 AS x$$],
                 filter => $$task = 'aug_split'$$, evaluate_on => 'all', deploy => 'never',
                 params => '{"num_round": 5}') t;
--- a query source that keeps id and augmented_from, all its columns as features, early stopping
--- (validation rows): the copies follow their originals there too, and augmented_from is no feature
+-- a query source that keeps id and augmented_from, all its columns as features, early stopping:
+-- validation rows are real too (a tenth of the 80 real training rows), and the copies of the 8
+-- validation rows are left out as the test rows' are (2 x (20 + 8) = 56); augmented_from is no feature
 INSERT INTO split_runs
 SELECT 'real, query', t.model_name, t.version
   FROM ml.train('aug_model', $$SELECT id, augmented_from, source, (features->>'x')::float8 AS x,
