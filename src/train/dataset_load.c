@@ -36,6 +36,7 @@
 #include "learnloop.h"
 #include "train/dataset.h"
 #include "train/lineage.h"
+#include "train/stream.h"
 
 #define FETCH_ROWS 10000
 
@@ -398,33 +399,49 @@ open_source(const TrainSpec *spec, int *nfixed, bool lineage)
 }
 
 /*
- * At the first batch, the first moment the result's columns are known:
- * creates the dataset (whose task may follow from the target's type) and
- * decides how each column is read.  Both live in cxt, past the batch.
- */
-/*
  * learnloop.training_memory for this training.  Per-cohort models and warm
  * starts work on the loaded rows after the load (dealt to the cohorts,
- * recoded into the base's schema), which a stream has only in its file:
- * they train in memory, and asked to stream they are refused.
+ * recoded into the base's schema), which a stream has only in its file;
+ * and some parameters need a matrix other than the stream's
+ * (stream_unsupported).  Such jobs train in memory, and asked to stream
+ * they are refused, before any row is read.
  */
 static TrainingMemory
 training_memory(const TrainSpec *spec)
 {
 	TrainingMemory memory = (TrainingMemory) learnloop_training_memory;
+	char	   *unsupported;
 
-	if (spec->cohort_column == NULL && spec->base_model == NULL)
+	if (memory == TRAINING_MEMORY_MEMORY)
+		return memory;
+	if (spec->cohort_column != NULL || spec->base_model != NULL)
+	{
+		if (memory == TRAINING_MEMORY_STREAM)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s cannot train from a stream",
+							spec->cohort_column != NULL ? "per-cohort models (cohort_column)" :
+							"a warm start (base_model)"),
+					 errhint("Set learnloop.training_memory to auto or memory: they train in memory.")));
+		return TRAINING_MEMORY_MEMORY;
+	}
+	unsupported = stream_unsupported(spec->params, spec->search);
+	if (unsupported == NULL)
 		return memory;
 	if (memory == TRAINING_MEMORY_STREAM)
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s cannot train from a stream",
-						spec->cohort_column != NULL ? "per-cohort models (cohort_column)" :
-						"a warm start (base_model)"),
-				 errhint("Set learnloop.training_memory to auto or memory: they train in memory.")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("training from a stream cannot use %s", unsupported),
+				 errdetail("The streamed matrix is built for the hist updater, and binned once for every candidate."),
+				 errhint("Leave it out, or set learnloop.training_memory to auto or memory: they train such a job in memory.")));
 	return TRAINING_MEMORY_MEMORY;
 }
 
+/*
+ * At the first batch, the first moment the result's columns are known:
+ * creates the dataset (whose task may follow from the target's type) and
+ * decides how each column is read.  Both live in cxt, past the batch.
+ */
 static void
 describe_columns(Loader *ld, TupleDesc tupdesc, MemoryContext cxt)
 {

@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "common/json_tree.h"
 #include "train/candidates.h"
 #include "train/stream.h"
 
@@ -61,43 +62,80 @@ typedef struct StreamIter
 } StreamIter;
 
 /*
- * The max_bin every candidate quantises with: the QuantileDMatrix is
- * binned once, so the candidates must agree, and boost with hist.
+ * What one value of a parameter asks that a QuantileDMatrix cannot serve,
+ * as "tree_method exact", or NULL.  XGBoost 1.7 boosts such a matrix with
+ * the hist updater only (dart is hist trees too; gblinear and the other
+ * updaters are not).
+ */
+static char *
+unsupported_value(const char *key, const cJSON *value)
+{
+	const char *v = cJSON_IsString(value) ? value->valuestring : NULL;
+
+	if (v == NULL)
+		return NULL;			/* not a name: XGBoost's own error later */
+	if ((strcmp(key, "tree_method") == 0 && strcmp(v, "hist") != 0 && strcmp(v, "auto") != 0) ||
+		(strcmp(key, "booster") == 0 && strcmp(v, "gblinear") == 0) ||
+		(strcmp(key, "updater") == 0 && strcmp(v, "grow_quantile_histmaker") != 0))
+		return psprintf("%s %s", key, v);
+	return NULL;
+}
+
+/*
+ * What in the caller's params or search a stream cannot train, as
+ * "tree_method exact" or "a search over max_bin", or NULL.  Read from the
+ * arguments before any row is, so that auto keeps such a job in memory and
+ * stream refuses it before loading (dataset_load.c): the matrix is built
+ * for the hist updater, and binned once for every candidate.
+ */
+char *
+stream_unsupported(const char *params, const char *search)
+{
+	static const char *const keys[] = {"tree_method", "booster", "updater"};
+	JsonTree   *p = json_tree_parse(params ? params : "{}");
+	JsonTree   *s = json_tree_parse(search ? search : "{}");
+	char	   *what = NULL;
+
+	for (int k = 0; k < lengthof(keys) && what == NULL; k++)
+	{
+		const cJSON *values = s->root ? cJSON_GetObjectItemCaseSensitive(s->root, keys[k]) : NULL;
+		const cJSON *value;
+
+		if (p->root)
+			what = unsupported_value(keys[k], cJSON_GetObjectItemCaseSensitive(p->root, keys[k]));
+		if (cJSON_IsArray(values))
+			cJSON_ArrayForEach(value, values)
+			{
+				if (what == NULL)
+					what = unsupported_value(keys[k], value);
+			}
+	}
+	if (what == NULL && s->root &&
+		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s->root, "max_bin")) > 1)
+		what = pstrdup("a search over max_bin");
+	json_tree_free(p);
+	json_tree_free(s);
+	return what;
+}
+
+/*
+ * The max_bin the candidates quantise with: the QuantileDMatrix is binned
+ * once, and stream_unsupported let no search over max_bin through, so
+ * every candidate has the first one's.
  */
 static int
 stream_max_bin(List *candidates)
 {
-	int			max_bin = -1;
-	ListCell   *lc;
+	Candidate  *cand = linitial(candidates);
+	int			max_bin = XGBOOST_DEFAULT_MAX_BIN;
 
-	foreach(lc, candidates)
-	{
-		Candidate  *cand = lfirst(lc);
-		int			bins = XGBOOST_DEFAULT_MAX_BIN;
-
-		for (int i = 0; i < cand->nparams; i++)
-		{
-			if (strcmp(cand->keys[i], "max_bin") == 0)
-				bins = atoi(cand->values[i]);
-			if (strcmp(cand->keys[i], "tree_method") == 0 &&
-				strcmp(cand->values[i], "hist") != 0 && strcmp(cand->values[i], "auto") != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("training from a stream needs tree_method hist, not %s",
-								cand->values[i]),
-						 errhint("Leave tree_method out, or SET learnloop.training_memory = 'memory'.")));
-		}
-		if (bins < 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("max_bin must be at least 2")));
-		if (max_bin >= 0 && bins != max_bin)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("training from a stream quantises once, so every candidate needs the same max_bin"),
-					 errhint("Leave max_bin out of search, or SET learnloop.training_memory = 'memory'.")));
-		max_bin = bins;
-	}
+	for (int i = 0; i < cand->nparams; i++)
+		if (strcmp(cand->keys[i], "max_bin") == 0)
+			max_bin = atoi(cand->values[i]);
+	if (max_bin < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_bin must be at least 2")));
 	return max_bin;
 }
 

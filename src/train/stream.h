@@ -15,6 +15,7 @@
 /* rows of the training set that the reference distributions describe */
 #define STREAM_REFERENCE_ROWS 100000
 
+extern char *stream_unsupported(const char *params, const char *search);
 extern void stream_hold_out(TrainRun *run);
 extern DMatrixHandle stream_dmatrix(TrainRun *run, List *candidates);
 

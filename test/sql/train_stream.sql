@@ -129,6 +129,20 @@ SET learnloop.training_memory = 'stream';
 \set VERBOSITY default
 SELECT error_of($$SELECT * FROM ml.train('bins', 'stream_rows', 'y', features => ARRAY['x1'], search => '{"max_bin": [16, 32]}', early_stopping_rounds => 2)$$);
 SELECT error_of($$SELECT * FROM ml.train('exact', 'stream_rows', 'y', features => ARRAY['x1'], params => '{"tree_method": "exact"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('linear', 'stream_rows', 'y', features => ARRAY['x1'], params => '{"booster": "gblinear"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('colmaker', 'stream_rows', 'y', features => ARRAY['x1'], search => '{"updater": ["grow_quantile_histmaker", "grow_colmaker"]}', early_stopping_rounds => 2)$$);
+-- refused before a row is read: the job never spilled
+SELECT count(*) AS spilled_jobs FROM ml.training_jobs
+ WHERE model IN ('bins', 'exact', 'linear', 'colmaker') AND database = current_database() AND training_memory IS NOT NULL;
+-- under auto the same jobs train, in memory, however large
+SET learnloop.training_memory = 'auto';
+SET learnloop.training_memory_limit = '64kB';
+SELECT model_name FROM ml.train('kept_exact', 'stream_rows', 'y', features => ARRAY['x1', 'x2', 'flag'], params => '{"tree_method": "exact", "num_round": 3}', deploy => 'never');
+SELECT DISTINCT model_name FROM ml.train('kept_bins', 'stream_rows', 'y', features => ARRAY['x1', 'x2', 'flag'], search => '{"max_bin": [16, 32]}', early_stopping_rounds => 2, deploy => 'never');
+SELECT model, training_memory FROM ml.training_jobs
+ WHERE model LIKE 'kept\_%' AND database = current_database() ORDER BY job_id;
+RESET learnloop.training_memory_limit;
+SET learnloop.training_memory = 'stream';
 SELECT error_of($$SELECT * FROM ml.train('none', 'stream_rows', 'y', features => ARRAY['x1'], filter => 'false')$$);
 SET learnloop.training_memory = 'sometimes';
 RESET learnloop.training_memory;
