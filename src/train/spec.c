@@ -75,10 +75,13 @@ choice_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
  * predictions, or boosts on without end: refuse every such value in the
  * document, whatever its key or depth.  A value is a scalar (params) or a
  * list of them (search): anything deeper is refused here, as the worker's
- * JSON reader would refuse a document nested past its limit.
+ * JSON reader would refuse a document nested past its limit.  The linear
+ * booster is refused too: training reads tree boosters (feature gains,
+ * early stopping's slice of the best rounds), which XGBoost does not
+ * define for gblinear, so such a job would load its rows only to fail.
  */
 static void
-check_finite_values(Jsonb *doc, const char *argname)
+check_param_values(Jsonb *doc, const char *argname)
 {
 	JsonbIterator *it = JsonbIteratorInit(&doc->root);
 	JsonbIteratorToken token;
@@ -115,6 +118,11 @@ check_finite_values(Jsonb *doc, const char *argname)
 		else
 		{
 			text = pnstrdup(v.val.string.val, v.val.string.len);
+			if (key && strcmp(key, "booster") == 0 && strcmp(text, "gblinear") == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("ml.train trains tree boosters, not booster gblinear"),
+						 errhint("Leave booster out (gbtree) or use dart.")));
 			value = strtod(text, &end);
 			while (isspace((unsigned char) *end))
 				end++;
@@ -145,7 +153,7 @@ object_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a JSON object", argname),
 				 errhint("For example '{\"max_depth\": 6, \"eta\": 0.3, \"num_round\": 100}'.")));
-	check_finite_values(doc, argname);
+	check_param_values(doc, argname);
 	return JsonbToCString(NULL, &doc->root, VARSIZE(doc));
 }
 

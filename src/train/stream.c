@@ -64,8 +64,8 @@ typedef struct StreamIter
 /*
  * What one value of a parameter asks that a QuantileDMatrix cannot serve,
  * as "tree_method exact", or NULL.  XGBoost 1.7 boosts such a matrix with
- * the hist updater only (dart is hist trees too; gblinear and the other
- * updaters are not).
+ * the hist updater only (dart is hist trees too; the other updaters are
+ * not).
  */
 static char *
 unsupported_value(const char *key, const cJSON *value)
@@ -75,7 +75,6 @@ unsupported_value(const char *key, const cJSON *value)
 	if (v == NULL)
 		return NULL;			/* not a name: XGBoost's own error later */
 	if ((strcmp(key, "tree_method") == 0 && strcmp(v, "hist") != 0 && strcmp(v, "auto") != 0) ||
-		(strcmp(key, "booster") == 0 && strcmp(v, "gblinear") == 0) ||
 		(strcmp(key, "updater") == 0 && strcmp(v, "grow_quantile_histmaker") != 0))
 		return psprintf("%s %s", key, v);
 	return NULL;
@@ -91,7 +90,7 @@ unsupported_value(const char *key, const cJSON *value)
 char *
 stream_unsupported(const char *params, const char *search)
 {
-	static const char *const keys[] = {"tree_method", "booster", "updater"};
+	static const char *const keys[] = {"tree_method", "updater"};
 	JsonTree   *p = json_tree_parse(params ? params : "{}");
 	JsonTree   *s = json_tree_parse(search ? search : "{}");
 	char	   *what = NULL;

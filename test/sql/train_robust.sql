@@ -17,6 +17,9 @@ SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', par
 SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', params => '{"max_delta_step": "-Infinity"}')$$);
 SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', params => '{"lambda": 1e400}')$$);
 SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', search => '{"eta": [0.1, "inf"]}')$$);
+-- a linear booster, which training cannot read (no feature gains, no slice of the best rounds)
+SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', params => '{"booster": "gblinear"}')$$);
+SELECT error_of($$SELECT * FROM ml.train('robust_nan', 'robust_points', 'y', search => '{"booster": ["gbtree", "gblinear"]}')$$);
 -- names are not numbers, and finite numbers pass
 SELECT model_name, version FROM ml.train('robust_nan', 'robust_points', 'y',
     params => '{"eta": "0.3", "objective": "binary:logistic", "num_round": 2}');

@@ -129,11 +129,10 @@ SET learnloop.training_memory = 'stream';
 \set VERBOSITY default
 SELECT error_of($$SELECT * FROM ml.train('bins', 'stream_rows', 'y', features => ARRAY['x1'], search => '{"max_bin": [16, 32]}', early_stopping_rounds => 2)$$);
 SELECT error_of($$SELECT * FROM ml.train('exact', 'stream_rows', 'y', features => ARRAY['x1'], params => '{"tree_method": "exact"}')$$);
-SELECT error_of($$SELECT * FROM ml.train('linear', 'stream_rows', 'y', features => ARRAY['x1'], params => '{"booster": "gblinear"}')$$);
 SELECT error_of($$SELECT * FROM ml.train('colmaker', 'stream_rows', 'y', features => ARRAY['x1'], search => '{"updater": ["grow_quantile_histmaker", "grow_colmaker"]}', early_stopping_rounds => 2)$$);
 -- refused before a row is read: the job never spilled
 SELECT count(*) AS spilled_jobs FROM ml.training_jobs
- WHERE model IN ('bins', 'exact', 'linear', 'colmaker') AND database = current_database() AND training_memory IS NOT NULL;
+ WHERE model IN ('bins', 'exact', 'colmaker') AND database = current_database() AND training_memory IS NOT NULL;
 -- under auto the same jobs train, in memory, however large
 SET learnloop.training_memory = 'auto';
 SET learnloop.training_memory_limit = '64kB';
