@@ -225,6 +225,15 @@ fill_batch(StreamIter *it)
 	int			nf = spilled->nfeatures;
 	int64		n = Min(it->batch_rows, it->nrows - it->next);
 
+	/*
+	 * SIGTERM: CHECK_FOR_INTERRUPTS would end the process (FATAL) inside
+	 * XGBoost's frames; an error instead is carried out of XGBoost by
+	 * iter_next, and the FATAL comes at the next check outside.
+	 */
+	if (ProcDiePending)
+		ereport(ERROR,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("the training worker was asked to stop while quantising")));
 	progress_checkpoint(it->run->progress, "quantising", it->run->ntrain);
 	for (int64 i = 0; i < n; i++)
 		dataset_spilled_row(spilled, it->rows[it->next + i], it->batch + i * nf);

@@ -38,6 +38,22 @@ ok "$(q "SELECT status || ': ' || error FROM $jobs WHERE job_id = $job")" \
 ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "no temporary file is left"
 ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'streamed'")" 0 "no model"
 
+# SIGTERM while quantising: the worker stops as fast, and the process ends
+# outside XGBoost's frames (the signal becomes an error carried out of the
+# iterator), leaving no temporary file
+job=$(q "SET learnloop.training_memory = 'stream';
+         SELECT ml.train_async('terminated', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096}')")
+wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
+start=$(now_ms)
+ok "$(q "SELECT pg_terminate_backend(pid) FROM $jobs WHERE job_id = $job")" t "sigterm: the quantising worker is signalled"
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
+ms=$(( $(now_ms) - start ))
+echo "# sigterm while quantising: the worker stopped ${ms} ms after pg_terminate_backend"
+ok "$([ "$ms" -le "$limit_ms" ] && echo fast || echo "slow: $ms ms")" fast "sigterm: stopped within $limit_ms ms"
+ok "$(q "SELECT status FROM $jobs WHERE job_id = $job")" failed "sigterm: the job failed"
+ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "sigterm: no temporary file is left"
+ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'terminated'")" 0 "sigterm: no model"
+
 # the same job, not cancelled, trains; with 480,000 training rows the
 # reference distributions come from an even sample of 100,000 of them,
 # which describes the features as all the rows do (the in-memory model's)
