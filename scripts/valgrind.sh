@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
-suites=${VALGRIND_SUITES:-"schema record_decision decision_insert record_outcome train train_shapes predict experiment_assign experiment_outcomes experiment_stats experiment_bandit serving_stats prometheus_metrics alerts report monitor monitor_alerts monitor_keys monitor_exact bandit bandit_read_paths"}
+suites=${VALGRIND_SUITES:-"schema record_decision decision_insert record_outcome train train_shapes predict experiment_assign experiment_outcomes experiment_stats experiment_bandit serving_stats prometheus_metrics alerts report monitor monitor_alerts monitor_keys monitor_exact bandit bandit_read_paths model_import cohort simulate_spec augment"}
 command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 1; }
 
 tmp=$(mktemp -d /tmp/learnloop-valgrind.XXXXXX)
