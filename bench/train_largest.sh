@@ -24,6 +24,7 @@ export THREADS=${THREADS:-$(nproc)} CHUNK=${CHUNK:-10000000}
 
 run_bench '
 set -euo pipefail
+. bench/worker_peak.sh
 psql -X -q -c "CREATE EXTENSION IF NOT EXISTS learnloop"
 db=$(psql -X -At -c "SELECT current_database()")
 psql -X -q -c "ALTER DATABASE $db SET learnloop.training_threads = $THREADS"
@@ -48,20 +49,7 @@ start=$(date +%s.%N)
 job=$(psql -X -At -q -c "SET learnloop.training_memory = stream" -c "SELECT ml.train_async(\$\$largest\$\$, \$\$bench_largest\$\$, \$\$label\$\$,
         task => \$\$classification\$\$, test_size => $TEST_SIZE, deploy => \$\$never\$\$,
         params => \$\${\"num_round\": $ROUNDS, \"max_depth\": $DEPTH}\$\$)")
-pid=""
-for _ in $(seq 1 1000); do
-  pid=$(psql -X -At -c "SELECT pid FROM ml.training_jobs WHERE job_id = $job AND database = current_database() AND pid IS NOT NULL")
-  [ -n "$pid" ] && break
-  sleep 0.01
-done
-anon=0 hwm=0
-while [ -n "$pid" ] && [ -r /proc/$pid/status ]; do
-  a=$(awk "/^RssAnon/ {print \$2}" /proc/$pid/status 2>/dev/null || true)
-  h=$(awk "/^VmHWM/ {print \$2}" /proc/$pid/status 2>/dev/null || true)
-  [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
-  [ -n "$h" ] && hwm=$h
-  sleep 0.1
-done
+read -r anon hwm <<< "$(worker_peak "$job" 0.1)"
 total=$(echo "$(date +%s.%N) - $start" | bc)
 status=$(psql -X -At -c "SELECT status || \$\$ \$\$ || coalesce(training_memory, \$\$?\$\$) || coalesce(\$\$: \$\$ || error, \$\$\$\$) FROM ml.training_jobs WHERE job_id = $job AND database = current_database()")
 temp_after=$(psql -X -At -c "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")

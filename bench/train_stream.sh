@@ -28,6 +28,7 @@ export MEM_ROUNDS=${MEM_ROUNDS:-10} DEPTH=${DEPTH:-6} THREADS=${THREADS:-$(nproc
 
 run_bench '
 set -euo pipefail
+. bench/worker_peak.sh
 tmp=$(mktemp -d)
 trap "rm -rf $tmp" EXIT
 psql -X -q -c "CREATE EXTENSION IF NOT EXISTS learnloop"
@@ -44,25 +45,14 @@ psql -X -q -c "VACUUM ANALYZE bench_all"
 
 # peak MODE SOURCE ROUNDS: the worker of one job, sampled until it exits: "anon_kB hwm_kB"
 peak() {
-  local job pid="" a h anon=0 hwm=0
+  local job peaks
   job=$(psql -X -At -q -c "SET learnloop.training_memory = $1;
           SELECT ml.train_async(\$\$$2_$1\$\$, \$\$$2\$\$, \$\$label\$\$, task => \$\$classification\$\$, test_size => 0,
                                 deploy => \$\$never\$\$, params => \$\${\"num_round\": $3, \"max_depth\": $DEPTH}\$\$)")
-  for _ in $(seq 1 1000); do
-    pid=$(psql -X -At -c "SELECT pid FROM ml.training_jobs WHERE job_id = $job AND database = current_database() AND pid IS NOT NULL")
-    [ -n "$pid" ] && break
-    sleep 0.01
-  done
-  while [ -r /proc/$pid/status ]; do
-    a=$(awk "/^RssAnon/ {print \$2}" /proc/$pid/status 2>/dev/null || true)
-    h=$(awk "/^VmHWM/ {print \$2}" /proc/$pid/status 2>/dev/null || true)
-    [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
-    [ -n "$h" ] && hwm=$h
-    sleep 0.02
-  done
+  peaks=$(worker_peak "$job" 0.02)
   [ "$(psql -X -At -c "SELECT status || training_memory FROM ml.training_jobs WHERE job_id = $job AND database = current_database()")" = "succeeded$1" ] ||
     { echo "the $1 job on $2 did not succeed" >&2; exit 1; }
-  echo "$anon $hwm"
+  echo "$peaks"
 }
 mib() { echo "scale=1; $1 / 1024" | bc; }
 raw_kib=$(( MEM_ROWS * 20 * 4 / 1024 ))
