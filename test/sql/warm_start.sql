@@ -191,7 +191,7 @@ SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', featur
                                           params => '{"process_type": "update", "updater": "refresh", "num_round": 10}',
                                           base_model => 'warm', base_version => 1)$$);
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', params => '{"num_round": 2}',
-                                          search => '{"booster": ["gbtree", "gblinear"]}', base_model => 'warm')$$);
+                                          search => '{"booster": ["gbtree", "dart"]}', base_model => 'warm')$$);
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}',
                                           params => '{"booster": "dart"}', base_model => 'warm', refresh => true)$$);
 -- no such model, version, deployed version; arguments without base_model; versions from 1
