@@ -7,8 +7,8 @@
 # Target (issue 12): ml.choose at most 3 times assign_variant's time.  For
 # scale, ml.record_decision (the same decision row inserted the same way as
 # ml.choose and ml.decide insert it) is measured too.
-# The arms differ by action (ARMS=equal: all alike, where the distribution is
-# exactly uniform and no draw is made).
+# The arms differ by action and by unit (ARMS=equal: all alike, where the
+# distribution is exactly uniform and no draw is made).
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
 #   ARMS=equal pg_virtualenv ... bench/bandit.sh
@@ -24,13 +24,15 @@ q -c "CREATE EXTENSION learnloop" \
   -c "SELECT name FROM ml.create_experiment('bench', ARRAY['a', 'b', 'c', 'd', 'e'])" \
   -c "SELECT name FROM ml.create_bandit('bench', ARRAY['a', 'b', 'c', 'd', 'e'], reward_type => 'binary')" >/dev/null
 q <<SQL
--- arms that differ by action (with equal arms every posterior is the same and the
--- distribution is exactly 1/5 without a draw; ARMS=equal measures that case)
+-- arms that differ by action and by unit (each unit's successes of 4 by a hash, as
+-- learned units have them, so that no two calls in a row integrate the same posteriors);
+-- with equal arms every posterior is the same and the distribution is exactly 1/5
+-- without a draw (ARMS=equal measures that case)
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
 SELECT 'bench', 'u' || u, a, 4, s, s
   FROM generate_series(1, $units) u,
-       unnest(ARRAY['a', 'b', 'c', 'd', 'e'],
-              CASE '$arms' WHEN 'equal' THEN ARRAY[2, 2, 2, 2, 2] ELSE ARRAY[1, 2, 3, 2, 1] END) x (a, s);
+       unnest(ARRAY['a', 'b', 'c', 'd', 'e']) WITH ORDINALITY x (a, o),
+       LATERAL (SELECT CASE '$arms' WHEN 'equal' THEN 2 ELSE abs(hashint4(u * 5 + o::int)) % 5 END AS s) v;
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq)
 SELECT 'bench', '', a, 4 * $units, s * $units, s * $units
   FROM unnest(ARRAY['a', 'b', 'c', 'd', 'e'],

@@ -105,6 +105,58 @@ bandit_posteriors(const BanditPrior *prior, int k, const ArmStats *own,
 }
 
 /*
+ * The last integrated distribution, by its exact inputs.  Every new unit
+ * of a bandit has the same posteriors (the population's, as the prior)
+ * until an outcome changes the population's arms, and a unit asked again
+ * before its next outcome has its own again: so the integral often gets
+ * the inputs it had at the backend's previous call.  The distribution is
+ * a function of the inputs alone, so reusing it changes no propensity.
+ */
+typedef struct ThompsonMemo
+{
+	bool		valid;
+	bool		binary;
+	int			k;
+	double		p1[THOMPSON_EXACT_MAX_ACTIONS];
+	double		p2[THOMPSON_EXACT_MAX_ACTIONS];
+	double		probabilities[THOMPSON_EXACT_MAX_ACTIONS];
+} ThompsonMemo;
+
+static ThompsonMemo last_integral;
+
+static bool
+memo_matches(bool binary, int k, const double *p1, const double *p2)
+{
+	if (!last_integral.valid || last_integral.binary != binary || last_integral.k != k)
+		return false;
+	for (int i = 0; i < k; i++)
+		if (last_integral.p1[i] != p1[i] || last_integral.p2[i] != p2[i])
+			return false;
+	return true;
+}
+
+/* The integral of at most THOMPSON_EXACT_MAX_ACTIONS actions, or false */
+static bool
+integrated(bool binary, int k, const double *p1, const double *p2, double *probabilities)
+{
+	if (memo_matches(binary, k, p1, p2))
+	{
+		memcpy(probabilities, last_integral.probabilities, sizeof(double) * k);
+		return true;
+	}
+	last_integral.valid = false;
+	if (!thompson_exact(binary, k, p1, p2, probabilities))
+		return false;
+	last_integral.binary = binary;
+	last_integral.k = k;
+	memcpy(last_integral.p1, p1, sizeof(double) * k);
+	memcpy(last_integral.p2, p2, sizeof(double) * k);
+	memcpy(last_integral.probabilities, probabilities, sizeof(double) * k);
+	last_integral.valid = true;
+	return true;
+}
+
+/*
  * probabilities[i]: the probability that action i's sample is the highest.
  * Exact when every action has the same posterior (a new bandit, or a
  * new unit under prior uniform): 1 / k each, as symmetry gives.  Otherwise,
@@ -130,7 +182,7 @@ bandit_thompson(const BanditPrior *prior, int k, const double *p1, const double 
 		return 0;
 	}
 	if (draws == 0 && k <= THOMPSON_EXACT_MAX_ACTIONS &&
-		thompson_exact(prior->binary, k, p1, p2, probabilities))
+		integrated(prior->binary, k, p1, p2, probabilities))
 		return 0;
 	if (draws == 0)
 		draws = bandit_draws;

@@ -315,6 +315,33 @@ main(void)
 		printf("draws 0: the integral, not a multiple of 1/100\n");
 	}
 
+	/*
+	 * the last integral is reused for the same inputs only: B after A is
+	 * B's own integral, and A again is A's
+	 */
+	{
+		double		a[3] = {5, 3, 9},
+					b[3] = {7, 4, 8},
+					a2[3] = {5, 3, 9.5},
+					first[3],
+					second[3],
+					again[3],
+					direct[3];
+		bool		same = true;
+
+		bandit_thompson(&binary, 3, a, b, 0, 100, 7, first);
+		bandit_thompson(&binary, 3, a2, b, 0, 100, 7, second);
+		thompson_exact(true, 3, a2, b, direct);
+		for (int i = 0; i < 3; i++)
+			same = same && second[i] == direct[i] && second[i] != first[i];
+		bandit_thompson(&binary, 3, a, b, 0, 100, 7, again);
+		thompson_exact(true, 3, a, b, direct);
+		for (int i = 0; i < 3; i++)
+			same = same && again[i] == direct[i] && again[i] == first[i];
+		tap_line(same);
+		printf("the last integral is reused for exactly its inputs only\n");
+	}
+
 	/* more actions than the integral takes: the bandit's draws */
 	{
 		double		a[THOMPSON_EXACT_MAX_ACTIONS + 1],
