@@ -236,7 +236,9 @@ routed_evaluation(TrainRun *global, const Feature *f)
 /*
  * Trains each cohort's model on its rows of the global split, once the
  * global run has trained; then evaluates the routed whole.  A cohort none
- * of whose rows fell in the training rows gets no model.
+ * of whose rows fell in the training rows gets no model, nor does one none
+ * of whose rows fell in the validation rows that early stopping or a search
+ * needs.
  */
 void
 cohort_train(TrainRun *global)
@@ -269,6 +271,17 @@ cohort_train(TrainRun *global)
 			ereport(NOTICE,
 					(errmsg("cohort \"%s\" has no training rows after the split and is served by the global model",
 							run->cohort)));
+			continue;
+		}
+		/* without them it would stop early blindly, or a search pick blindly */
+		if (run->nvalid == 0 &&
+			(global->spec->early_stopping_rounds > 0 || global->spec->search != NULL))
+		{
+			ereport(NOTICE,
+					(errmsg("cohort \"%s\" has no validation rows after the split and is served by the global model",
+							run->cohort),
+					 errdetail("Early stopping and searches validate on the cohort's share of the global validation rows%s.",
+							   global->spec->evaluate_on_real ? ", which evaluate_on => 'real' takes from the real training rows" : "")));
 			continue;
 		}
 		ereport(NOTICE,

@@ -258,6 +258,21 @@ split_rows(TrainRun *run)
 			if (assign[u] == UNIT_TRAIN &&
 				(ds->evaluable == NULL || (eligible ? eligible[u] : ds->evaluable[u])))
 				units[ntrain++] = units[u];
+
+		/*
+		 * One unit holds none out, and training without validation rows
+		 * would stop early after early_stopping_rounds rounds whatever the
+		 * rows said, or a search would keep its first candidate.
+		 */
+		if (ntrain < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("too few %straining %s to hold validation rows out: %lld",
+							ds->evaluable ? "real " : "", ranking ? "query groups" : "rows",
+							(long long) ntrain),
+					 ds->evaluable ?
+					 errhint("With evaluate_on => 'real', early stopping and searches validate on real training rows: record more real rows, or evaluate on all.") :
+					 errhint("Train on more rows, or leave early_stopping_rounds and search out.")));
 		order_units(units, ntrain, spec->time_split, &prng);
 		hold_out(assign, units, ntrain, VALIDATION_FRACTION, UNIT_VALID);
 	}

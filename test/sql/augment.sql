@@ -233,6 +233,32 @@ RESET client_min_messages;
 SELECT m.test_rows, m.train_rows <= 500 - 40 - 40 AS copies_of_test_rows_left_out
   FROM rank_run r JOIN ml.models m ON m.name = r.model_name AND m.version = r.version;
 
+-- validation rows are real too, so evaluate_on => 'real' needs two real training rows for early
+-- stopping or a search: one real training row (of 2 real rows) and 298 synthetic ones is an
+-- error (it trained early_stopping_rounds + 1 rounds without validation rows, whatever the rows
+-- said), and so are no real rows for a search without test rows (its hint said test_size => 0)
+CREATE TABLE few_real AS
+SELECT i, (i % 7)::float8 AS x, i % 7 > 3 AS y, CASE WHEN i <= 2 THEN 'real' ELSE 'synthetic' END AS source,
+       CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS c
+  FROM generate_series(1, 300) i;
+SET client_min_messages = warning;
+SELECT error_of($$SELECT * FROM ml.train('few_real', 'SELECT x, y, source FROM few_real', 'y',
+                  evaluate_on => 'real', early_stopping_rounds => 3, deploy => 'never')$$);
+SELECT error_of($$SELECT * FROM ml.train('few_real', 'SELECT x, y, source FROM few_real WHERE source = ''synthetic''', 'y',
+                  evaluate_on => 'real', test_size => 0, search => '{"max_depth": [1, 3]}', deploy => 'never')$$);
+-- a cohort without validation rows (here its rows are all synthetic) is served by the global
+-- model (it trained early_stopping_rounds + 1 rounds); the real cohort trains every round
+UPDATE few_real SET source = CASE c WHEN 'a' THEN 'real' ELSE 'synthetic' END;
+CREATE TEMP TABLE few_real_run AS
+SELECT t.model_name, t.version
+  FROM ml.train('few_real', 'SELECT x, y, c, source FROM few_real', 'y', evaluate_on => 'real',
+                early_stopping_rounds => 3, cohort_column => 'c', min_cohort_rows => 10, deploy => 'never',
+                params => '{"num_round": 20, "eta": 0.01}') t;
+RESET client_min_messages;
+SELECT m.cohort, m.rounds FROM few_real_run r JOIN ml.models m ON m.name = r.model_name AND m.version = r.version
+ ORDER BY m.cohort NULLS FIRST;
+DROP TABLE few_real;
+
 -- privileges: nobody but the owner runs it; a caller needs the table's privileges, and its
 -- filter runs as that caller
 SELECT has_function_privilege('public', 'ml.augment(text, text, integer, jsonb, integer)', 'EXECUTE') AS public_may;
