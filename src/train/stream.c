@@ -226,20 +226,32 @@ fill_batch(StreamIter *it)
 	int64		n = Min(it->batch_rows, it->nrows - it->next);
 
 	/*
-	 * SIGTERM: CHECK_FOR_INTERRUPTS would end the process (FATAL) inside
-	 * XGBoost's frames; an error instead is carried out of XGBoost by
-	 * iter_next, and the FATAL comes at the next check outside.
+	 * XGBoost's frames are below: CHECK_FOR_INTERRUPTS would end the
+	 * process there on SIGTERM (FATAL).  So interrupts are held through the
+	 * batch, and a pending SIGTERM or cancel becomes an error here, which
+	 * iter_next carries out of XGBoost; a signal that comes later waits for
+	 * the next batch, or for the first check once XGBoost has returned.  An
+	 * error resets the holdoff count.
 	 */
+	HOLD_INTERRUPTS();
 	if (ProcDiePending)
 		ereport(ERROR,
 				(errcode(ERRCODE_ADMIN_SHUTDOWN),
 				 errmsg("the training worker was asked to stop while quantising")));
+	if (QueryCancelPending)
+	{
+		QueryCancelPending = false;
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+	}
 	progress_checkpoint(it->run->progress, "quantising", it->run->ntrain);
 	for (int64 i = 0; i < n; i++)
 		dataset_spilled_row(spilled, it->rows[it->next + i], it->batch + i * nf);
 	xgb_proxy_set_dense(it->proxy, it->batch, n, nf);
 	xgb_set_names(it->proxy, it->run->feature_names, it->run->feature_types, nf);
 	it->next += n;
+	RESUME_INTERRUPTS();
 }
 
 /*
