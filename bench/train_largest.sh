@@ -53,7 +53,6 @@ read -r anon hwm <<< "$(worker_peak "$job" 0.1)"
 total=$(echo "$(date +%s.%N) - $start" | bc)
 status=$(psql -X -At -c "SELECT status || \$\$ \$\$ || coalesce(training_memory, \$\$?\$\$) || coalesce(\$\$: \$\$ || error, \$\$\$\$) FROM ml.training_jobs WHERE job_id = $job AND database = current_database()")
 temp_after=$(psql -X -At -c "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
-mib() { echo "scale=1; $1 / 1024" | bc; }
 raw_kib=$(( ROWS * 20 * 4 / 1024 ))
 echo "table: $ROWS rows x 20 real features, $size on disk, generated in $(printf %.0f "$generated") s"
 echo "job $job: $status; $ROUNDS rounds, depth $DEPTH, test_size $TEST_SIZE, $THREADS threads; $(printf %.0f "$total") s from the call to the end of the worker"

@@ -54,7 +54,6 @@ peak() {
     { echo "the $1 job on $2 did not succeed" >&2; exit 1; }
   echo "$peaks"
 }
-mib() { echo "scale=1; $1 / 1024" | bc; }
 raw_kib=$(( MEM_ROWS * 20 * 4 / 1024 ))
 
 if [ "$MEM_ROWS" -gt 0 ]; then

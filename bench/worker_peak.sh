@@ -19,3 +19,6 @@ worker_peak() {
   done
   echo "$anon $hwm"
 }
+
+# mib KIB: kibibytes as mebibytes, one decimal
+mib() { echo "scale=1; $1 / 1024" | bc; }

@@ -32,6 +32,7 @@
 #include "common/args.h"
 #include "common/sql_source.h"
 #include "common/srf.h"
+#include "predict/named_version.h"
 #include "policy/uncertainty.h"
 
 PG_FUNCTION_INFO_V1(learnloop_uncertainty);
@@ -348,23 +349,8 @@ learnloop_uncertainty_spread(PG_FUNCTION_ARGS)
 static void
 check_classifier(text *model, Datum version, bool version_null)
 {
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		values[2] = {PointerGetDatum(model), version};
-	char		nulls[2] = {' ', version_null ? 'n' : ' '};
-	char	   *task;
+	char	   *task = named_version(model, version, version_null).task;
 
-	if (SPI_execute_with_args("SELECT m.task FROM ml.models m WHERE m.name OPERATOR(pg_catalog.=) $1 "
-							  "AND m.version OPERATOR(pg_catalog.=) "
-							  "COALESCE($2, ml.deployed_version($1))",
-							  2, types, values, nulls, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not read ml.models");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("model \"%s\" has no %s version", text_to_cstring(model),
-						version_null ? "deployed" : psprintf("%d", DatumGetInt32(version))),
-				 errhint("Train and deploy the model, or name a version of ml.models.")));
-	task = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (strcmp(task, "classification") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

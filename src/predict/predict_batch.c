@@ -46,6 +46,7 @@
 #include "common/args.h"
 #include "common/compat.h"
 #include "common/sql_source.h"
+#include "predict/named_version.h"
 
 PG_FUNCTION_INFO_V1(learnloop_predict_batch);
 
@@ -151,28 +152,12 @@ score_destroy(DestReceiver *self)
 static int
 pinned_version(text *model, Datum version, bool version_null)
 {
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		values[2] = {PointerGetDatum(model), version};
-	char		nulls[2] = {' ', version_null ? 'n' : ' '};
-	bool		isnull;
-
 	if (!version_null && DatumGetInt32(version) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("version must be at least 1, not %d", DatumGetInt32(version)),
 				 errhint("Leave version NULL for the deployed one.")));
-	if (SPI_execute_with_args("SELECT m.version FROM ml.models m WHERE m.name OPERATOR(pg_catalog.=) $1 "
-							  "AND m.version OPERATOR(pg_catalog.=) "
-							  "COALESCE($2, ml.deployed_version($1))",
-							  2, types, values, nulls, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "learnloop could not read ml.models");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("model \"%s\" has no %s version", text_to_cstring(model),
-						version_null ? "deployed" : psprintf("%d", DatumGetInt32(version))),
-				 errhint("Train and deploy the model, or name a version of ml.models.")));
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return named_version(model, version, version_null).version;
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 
 #include "common/args.h"
+#include "common/numeric_double.h"
 #include "common/prng.h"
 #include "common/sql_expression.h"
 
@@ -77,7 +78,7 @@ refuse_noise(const char *feature, const char *why)
 static double
 jsonb_double(const JsonbValue *v)
 {
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	return numeric_to_double(v->val.numeric);
 }
 
 /* A number of a rule, at least 0 (and at most 1 for a probability). */
@@ -507,18 +508,27 @@ learnloop_augment(PG_FUNCTION_ARGS)
 			HeapTuple	row = fetched->vals[i];
 			bool		isnull;
 			int64		id = DatumGetInt64(SPI_getbinval(row, fetched->tupdesc, 1, &isnull));
-			Jsonb	   *features = DatumGetJsonbP(SPI_getbinval(row, fetched->tupdesc, 4, &isnull));
+			Datum		original[COPY_COLUMNS - 1];
+			bool		original_null[COPY_COLUMNS - 1];
+			Jsonb	   *features;
 
 			CHECK_FOR_INTERRUPTS();
+			/* the original's columns, as read (column 2 on), once for all its copies */
+			for (int c = 0; c < COPY_COLUMNS - 1; c++)
+				original[c] = SPI_getbinval(row, fetched->tupdesc, c + 2, &original_null[c]);
+			features = DatumGetJsonbP(original[2]);
 			for (int32 copy = 1; copy <= copies; copy++)
 			{
 				char		key[64];
 				Prng		prng;
 				int			k = batch.n++;
 
-				/* the original's columns, as read (column 2 on), then its id */
+				/* the original's columns, then its id */
 				for (int c = 0; c < COPY_COLUMNS - 1; c++)
-					batch.values[c][k] = SPI_getbinval(row, fetched->tupdesc, c + 2, &batch.nulls[c][k]);
+				{
+					batch.values[c][k] = original[c];
+					batch.nulls[c][k] = original_null[c];
+				}
 				batch.values[COPY_COLUMNS - 1][k] = Int64GetDatum(id);
 				batch.nulls[COPY_COLUMNS - 1][k] = false;
 				snprintf(key, sizeof(key), "augment-%lld-%d", (long long) id, copy);

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "common/json_number.h"
+#include "common/numeric_double.h"
 #include "simulate/spec.h"
 #include "simulate/stream_args.h"
 
@@ -301,8 +302,7 @@ read_context(const SimSpec *spec, int persona, Jsonb *features, SpecValue *value
 			case SPEC_NUMBER:
 				ok = v.type == jbvNumeric;
 				if (ok)
-					values[f].number = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																		  NumericGetDatum(v.val.numeric)));
+					values[f].number = numeric_to_double(v.val.numeric);
 				break;
 			case SPEC_STRING:
 				ok = v.type == jbvString;

@@ -237,7 +237,7 @@ warm_prepare(TrainRun *run)
 	static const char *const objective_path[] = {"learner", "objective", "name"};
 	static const char *const num_class_path[] = {"learner", "learner_model_param", "num_class"};
 	WarmBase   *base = run->warm;
-	const char *reason = model_bytes_check(VARDATA(base->model), VARSIZE(base->model) - VARHDRSZ);
+	const char *reason;
 	BoosterHandle booster;
 	bst_ulong	num_feature;
 	bst_ulong	len;
@@ -249,6 +249,10 @@ warm_prepare(TrainRun *run)
 	JsonTree   *tree;
 	char		threads[16];
 
+	/* every cohort's run shares the global run's base, checked once */
+	if (base->objective != NULL)
+		return;
+	reason = model_bytes_check(VARDATA(base->model), VARSIZE(base->model) - VARHDRSZ);
 	if (reason != NULL)
 		base_corrupted(base, reason);
 	booster = xgb_booster(run->xgb, NULL, 0);

@@ -32,7 +32,7 @@ extern void warm_load_base(TrainRun *run, MemoryContext cxt);
 /* Phase 1, once the rows are read: the rows in the base's feature schema. */
 extern void warm_conform_dataset(TrainRun *run);
 
-/* Phase 2: checks the base's trees, and learns its objective and rounds. */
+/* Phase 2, once per training (cohorts share the base): checks its trees, learns its objective and rounds. */
 extern void warm_prepare(TrainRun *run);
 
 /* Phase 2: the base's parameters under the caller's (candidates.c). */
