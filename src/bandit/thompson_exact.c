@@ -13,16 +13,15 @@
  *
  * The integral runs over the draws' logits for Beta posteriors (any
  * monotone scale leaves the winner the same) and over the draws for
- * normal ones.  The grid merges every competing action's own nodes, spaced
- * half of its standard deviation, over six of them either side of its
- * mean, so that a narrow posterior is resolved as well as a wide one (a
+ * normal ones.  Each competing action spans six of its standard
+ * deviations either side of its mean, and the grid (build_grid) steps
+ * through every span at half the sd of the narrowest action spanning each
+ * step, so that a narrow posterior is resolved as well as a wide one (a
  * whole sd left errors of 0.007 where a skewed Beta's logit, such as
  * Beta(64, 1)'s, falls steeply on one side).  Each action's density
- * counts as 0 outside its own nodes, so every interval is at most half
+ * counts as 0 outside its own span, so every interval is at most half
  * an sd of each action whose density it integrates, however much wider
- * than another's its neighbours' posteriors are.  Where the actions'
- * nodes interleave, the grid is thinned back to what the narrowest action
- * spanning each interval needs (thin_grid).  Each action's density
+ * than another's its neighbours' posteriors are.  Each action's density
  * is integrated into its distribution function along the grid,
  * and then each P_i, by the trapezoid rule with its end correction
  * h^2 / 12 (g'(a) - g'(b)), exact to the fourth order; the derivatives are
@@ -49,7 +48,7 @@
 
 #define SPAN_SD 6.0				/* the grid covers mean +- this many sd */
 #define STEP_SD 0.5				/* and has a node every this many sd */
-#define NODES_PER_ACTION 25		/* 2 * SPAN_SD / STEP_SD + 1 */
+#define NODES_PER_ACTION 25		/* in a span: 2 * SPAN_SD / STEP_SD + 1 */
 
 typedef struct Posterior
 {
@@ -58,8 +57,8 @@ typedef struct Posterior
 	double		p2;				/* Beta beta, or the sd */
 	double		center;			/* mean, on the integration's scale */
 	double		sd;				/* standard deviation, on that scale */
-	double		lo;				/* its first and last nodes, outside which */
-	double		hi;				/* the density counts as 0 */
+	double		lo;				/* its span's ends, outside which the */
+	double		hi;				/* density counts as 0 */
 	double		log_scale;		/* the log-density's largest value plus
 								 * log(sd sqrt(2 pi)): densities near 1 / sd,
 								 * totals near 1, so no product of them
@@ -130,13 +129,6 @@ log_density(const Posterior *p, double y, const LogitPoint *point, double *slope
 	}
 }
 
-/* An action's n-th node: its own grid, STEP_SD of its sd apart over its span */
-static double
-node_of(const Posterior *p, int n)
-{
-	return p->center + p->sd * (n * STEP_SD - SPAN_SD);
-}
-
 static void
 posterior_init(Posterior *p, bool binary, double p1, double p2)
 {
@@ -162,8 +154,8 @@ posterior_init(Posterior *p, bool binary, double p1, double p2)
 		p->log_scale = 0.0;
 	}
 	p->log_scale += log(p->sd * sqrt(2.0 * M_PI));
-	p->lo = node_of(p, 0);
-	p->hi = node_of(p, NODES_PER_ACTION - 1);
+	p->lo = p->center - SPAN_SD * p->sd;
+	p->hi = p->center + SPAN_SD * p->sd;
 }
 
 /*
@@ -185,38 +177,50 @@ posterior_integrable(bool binary, double p1, double p2)
 }
 
 /*
- * Thins the merged grid.  The actions' nodes interleave: five similar
- * posteriors give five times the nodes any of them needs, and each node
- * costs an exp per action.  A node is dropped when the interval it would
- * leave, from the last node kept to the next one, is at most STEP_SD of
- * the sd of every action whose nodes span part of it, so that every
- * interval stays as fine for each action it integrates as the action's
- * own grid.  Returns the nodes kept.
+ * The grid, built in order: from the lowest start of the competing
+ * actions' spans, each step is STEP_SD of the sd of the narrowest action
+ * whose span holds its start, cut short to land on the start of a span
+ * within it, and the last node is the highest span's end.  So every
+ * interval is at most STEP_SD of the sd of each action whose span it
+ * touches, as fine for each action it integrates as the action's own grid,
+ * and five similar posteriors need about the nodes of one (merging every
+ * action's nodes and thinning them back cost as much as the integral).
+ * Each step is an action's, taken within its span, or lands on a span's
+ * start: at most k * (NODES_PER_ACTION + 1) + 2 nodes, which max_nodes
+ * holds.  Returns their number, or -1 where rounding would take more.
  */
 static int
-thin_grid(double *nodes, int n_nodes, const Posterior *arms, const int *alive, int n_alive)
+build_grid(double *nodes, int max_nodes, const Posterior *arms, const int *alive, int n_alive)
 {
-	int			kept = 1;
+	double		y = INFINITY,
+				end = -INFINITY;
+	int			n_nodes = 0;
 
-	for (int n = 1; n < n_nodes - 1; n++)
+	for (int j = 0; j < n_alive; j++)
 	{
-		double		a = nodes[kept - 1],
-					b = nodes[n + 1],
-					step = INFINITY;
+		y = Min(y, arms[alive[j]].lo);
+		end = Max(end, arms[alive[j]].hi);
+	}
+	nodes[n_nodes++] = y;
+	while (y < end)
+	{
+		double		next = end;
 
 		for (int j = 0; j < n_alive; j++)
 		{
 			const Posterior *arm = &arms[alive[j]];
 
-			if (arm->lo < b && arm->hi > a)
-				step = Min(step, STEP_SD * arm->sd);
+			if (arm->lo <= y && y < arm->hi)
+				next = Min(next, y + STEP_SD * arm->sd);
+			else if (arm->lo > y)
+				next = Min(next, arm->lo);
 		}
-		if (b - a > step)
-			nodes[kept++] = nodes[n];
+		/* a step lost to rounding (posterior_integrable keeps them apart) */
+		if (!(next > y) || n_nodes == max_nodes)
+			return -1;
+		nodes[n_nodes++] = y = next;
 	}
-	if (n_nodes > 1)
-		nodes[kept++] = nodes[n_nodes - 1];
-	return kept;
+	return n_nodes;
 }
 
 /* One interval's integral by the trapezoid rule with its end correction */
@@ -243,7 +247,8 @@ thompson_exact(bool binary, int k, const double *p1, const double *p2,
 			   *prefix,
 			   *prefix_d;
 	int			n_alive = 0,
-				n_nodes = 0,
+				n_nodes,
+				max_nodes,
 				i,
 				j,
 				n;
@@ -261,47 +266,20 @@ thompson_exact(bool binary, int k, const double *p1, const double *p2,
 		lowest_winner = Max(lowest_winner, arms[i].lo);
 		probabilities[i] = 0.0;
 	}
-	nodes = palloc(sizeof(double) * (k * NODES_PER_ACTION + 2));
+	max_nodes = k * (NODES_PER_ACTION + 1) + 2;
+	nodes = palloc(sizeof(double) * max_nodes);
 	for (i = 0; i < k; i++)
 		if (arms[i].hi >= lowest_winner)
 			alive[n_alive++] = i;	/* else wholly below another: cannot win */
 
-	/*
-	 * The grid: each action's nodes are in order, so merging them takes a
-	 * look at each action's next node per node (qsort took a third of the
-	 * integral's time); a node equal to the previous one adds nothing.
-	 */
+	n_nodes = build_grid(nodes, max_nodes, arms, alive, n_alive);
+	if (n_nodes < 0)
 	{
-		int		   *next = palloc0(sizeof(int) * n_alive);
-
-		for (;;)
-		{
-			double		lowest = INFINITY;
-			int			from = -1;
-
-			for (j = 0; j < n_alive; j++)
-			{
-				const Posterior *arm = &arms[alive[j]];
-				double		y;
-
-				if (next[j] == NODES_PER_ACTION)
-					continue;
-				y = node_of(arm, next[j]);
-				if (y < lowest)
-				{
-					lowest = y;
-					from = j;
-				}
-			}
-			if (from < 0)
-				break;
-			next[from]++;
-			if (n_nodes == 0 || lowest > nodes[n_nodes - 1])
-				nodes[n_nodes++] = lowest;
-		}
-		pfree(next);
+		pfree(arms);
+		pfree(alive);
+		pfree(nodes);
+		return false;
 	}
-	n_nodes = thin_grid(nodes, n_nodes, arms, alive, n_alive);
 
 	f = palloc(sizeof(double) * n_alive);
 	d = palloc(sizeof(double) * n_alive);
@@ -333,7 +311,7 @@ thompson_exact(bool binary, int k, const double *p1, const double *p2,
 			double		d_new;
 
 			/*
-			 * Zero outside the action's own nodes: the mass left out is
+			 * Zero outside the action's own span: the mass left out is
 			 * 2e-9 for a normal, 2e-5 for a Beta(1, 1)'s logit (whose
 			 * tails fall like e^-|y|), and an interval that reaches past
 			 * them can be many of its sd long (a wider action's), where the
