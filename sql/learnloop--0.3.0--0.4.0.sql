@@ -1981,6 +1981,13 @@ COMMENT ON COLUMN ml.bandit_arms.n IS 'Decisions with a reward';
 COMMENT ON COLUMN ml.bandit_arms.reward_sum IS 'Sum of their rewards';
 COMMENT ON COLUMN ml.bandit_arms.reward_sq IS 'Sum of their squared rewards';
 COMMENT ON COLUMN ml.bandit_arms.updated_at IS 'Last reward counted';
+-- ml.choose looks up two cells per call (the unit's and the population's): hashed, each is
+-- one bucket page, where the primary key's descent compared text on each of its levels;
+-- src/bandit/load.c builds the same key
+CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms
+    USING hash ((bandit OPERATOR(pg_catalog.||) E'\x1f' OPERATOR(pg_catalog.||) cell));
+COMMENT ON INDEX ml.bandit_arms_cell_idx IS
+    'Finds a cell''s arms (the bandit and the cell joined by a unit separator) for ml.choose and ml.bandit_distribution';
 SELECT pg_catalog.pg_extension_config_dump('ml.bandit_arms', '');
 
 CREATE FUNCTION ml.create_bandit(

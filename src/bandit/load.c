@@ -3,10 +3,10 @@
  * load.c
  *	  Reads what ml.choose and ml.bandit_distribution need: the bandit's
  *	  definition (definition.c) and the arms of the unit's cell and of the
- *	  population, by index lookups whatever the number of units: directly
- *	  through the primary key (row_insert.c's ml_index_open_plain) where
- *	  the table is as created and the caller may read it whole, else by
- *	  cached SQL.
+ *	  population, each cell by one lookup whatever the number of units:
+ *	  directly through the hash index on the bandit and the cell where the
+ *	  table is as created and the caller may read it whole, else by cached
+ *	  SQL.
  *
  * Rows are untrusted: a statistic that is not a finite count or sum is an
  * error, never a draw.
@@ -22,7 +22,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -47,6 +49,9 @@
 	"SELECT cell, action, n::pg_catalog.float8, reward_sum, reward_sq FROM ml.bandit_arms " \
 	"WHERE bandit OPERATOR(pg_catalog.=) $1 AND cell OPERATOR(pg_catalog.=) $3 " \
 	"AND $3 OPERATOR(pg_catalog.<>) $2"
+
+/* joins the bandit and the cell in the hash index's key (sql/learnloop.sql) */
+#define CELL_KEY_SEPARATOR '\x1f'
 
 static SPIPlanPtr arms_plan = NULL;
 
@@ -197,52 +202,145 @@ read_arms_with_sql(text *name, bool read_only, BanditState *state)
 	SPI_finish();
 }
 
-/* The arms of one cell of the bandit, the scan restarted on the primary key's prefix */
+/* Whether a text column's value is these bytes */
+static bool
+text_is(Datum value, const char *bytes, int len)
+{
+	text	   *t = DatumGetTextPP(value);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), bytes, len) == 0;
+}
+
+/* Whether an index expression's node is text || text, and its two sides */
+static bool
+is_text_concatenation(Node *node, Node **left, Node **right)
+{
+	OpExpr	   *op = (OpExpr *) node;
+
+	if (!IsA(node, OpExpr) || op->opfuncid != F_TEXTCAT || list_length(op->args) != 2)
+		return false;
+	*left = linitial(op->args);
+	*right = lsecond(op->args);
+	return true;
+}
+
+static bool
+is_column(Node *node, AttrNumber attnum)
+{
+	return IsA(node, Var) && ((Var *) node)->varattno == attnum;
+}
+
+static bool
+is_separator(Node *node)
+{
+	Const	   *c = (Const *) node;
+	char		separator = CELL_KEY_SEPARATOR;
+
+	return IsA(node, Const) && c->consttype == TEXTOID && !c->constisnull &&
+		text_is(c->constvalue, &separator, 1);
+}
+
+/*
+ * Whether the index is the hash index sql/learnloop.sql creates: one key,
+ * bandit || E'\x1f' || cell, with text's default hash operator class and
+ * no predicate; cell_key() builds its keys.
+ */
+static bool
+is_cell_index(Relation index)
+{
+	List	   *expressions;
+	Node	   *joined,
+			   *bandit_and_separator,
+			   *cell,
+			   *bandit,
+			   *separator;
+
+	if (index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] != 0 ||
+		RelationGetIndexPredicate(index) != NIL ||
+		index->rd_opfamily[0] != get_opclass_family(GetDefaultOpClass(TEXTOID, HASH_AM_OID)))
+		return false;
+	expressions = RelationGetIndexExpressions(index);
+	if (list_length(expressions) != 1)
+		return false;
+	joined = linitial(expressions);
+	return is_text_concatenation(joined, &bandit_and_separator, &cell) &&
+		is_text_concatenation(bandit_and_separator, &bandit, &separator) &&
+		is_column(bandit, 1) && is_separator(separator) && is_column(cell, 2);
+}
+
+/*
+ * The hash index's key of a cell: the bandit's name and the cell joined by
+ * a unit separator, as the index's expression joins them.  Names may hold
+ * the separator, so two cells can share a key: rows are checked.
+ */
+static Datum
+cell_key(text *name, const char *cell)
+{
+	int			name_len = VARSIZE_ANY_EXHDR(name);
+	int			cell_len = strlen(cell);
+	text	   *key = palloc(VARHDRSZ + name_len + 1 + cell_len);
+
+	SET_VARSIZE(key, VARHDRSZ + name_len + 1 + cell_len);
+	memcpy(VARDATA(key), VARDATA_ANY(name), name_len);
+	VARDATA(key)[name_len] = CELL_KEY_SEPARATOR;
+	memcpy(VARDATA(key) + name_len + 1, cell, cell_len);
+	return PointerGetDatum(key);
+}
+
+
+/*
+ * The arms of one cell of the bandit, the scan restarted on the cell's
+ * key; rows of other cells that share its hash (or its key) are skipped.
+ */
 static void
 read_cell_directly(BanditState *state, IndexScanDesc scan, TupleTableSlot *slot,
 				   text *name, const char *cell)
 {
-	Datum		keys[2] = {PointerGetDatum(name), CStringGetTextDatum(cell)};
-	ScanKeyData scankeys[2];
+	ScanKeyData scankey;
 
-	for (int i = 0; i < 2; i++)
-	{
-		ScanKeyInit(&scankeys[i], i + 1, BTEqualStrategyNumber, F_TEXTEQ, keys[i]);
-		scankeys[i].sk_collation = scan->indexRelation->rd_indcollation[i];
-	}
-	index_rescan(scan, scankeys, 2, NULL, 0);
+	ScanKeyInit(&scankey, 1, HTEqualStrategyNumber, F_TEXTEQ, cell_key(name, cell));
+	scankey.sk_collation = scan->indexRelation->rd_indcollation[0];
+	index_rescan(scan, &scankey, 1, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull[2];
+		bool		isnull[3];
 		double		stats[3];
 		bool		stats_null[3];
-		Datum		row_cell,
+		Datum		bandit,
+					row_cell,
 					action;
 
 		CHECK_FOR_INTERRUPTS();
 		slot_getsomeattrs(slot, 6);
-		row_cell = slot_getattr(slot, 2, &isnull[0]);
-		action = slot_getattr(slot, 3, &isnull[1]);
+		bandit = slot_getattr(slot, 1, &isnull[0]);
+		row_cell = slot_getattr(slot, 2, &isnull[1]);
+		if (isnull[0] || isnull[1] ||
+			!text_is(bandit, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) ||
+			!text_is(row_cell, cell, strlen(cell)))
+			continue;
+		action = slot_getattr(slot, 3, &isnull[2]);
 		stats[0] = (double) DatumGetInt64(slot_getattr(slot, 4, &stats_null[0]));
 		stats[1] = DatumGetFloat8(slot_getattr(slot, 5, &stats_null[1]));
 		stats[2] = DatumGetFloat8(slot_getattr(slot, 6, &stats_null[2]));
-		add_arm(state, isnull[0] ? NULL : TextDatumGetCString(row_cell),
-				isnull[1] ? NULL : TextDatumGetCString(action), stats, stats_null);
+		add_arm(state, cell, isnull[2] ? NULL : TextDatumGetCString(action), stats, stats_null);
 	}
 }
 
 /*
- * The arms without the executor: the cells read through the primary key's
- * prefix, with the snapshot SQL would use (see bandit_load).  An executor
- * start-up per query cost more than the rest of ml.choose.  Returns false,
- * having read nothing, where the table or the caller need SQL.
+ * The arms without the executor: each cell read through the extension's
+ * hash index on the bandit and the cell (one bucket page, where the
+ * primary key's descent compared text on each of its levels), with the
+ * snapshot SQL would use (see bandit_load).  An executor start-up per
+ * query cost more than the rest of ml.choose.  Returns false, having read
+ * nothing, where the table, its index or the caller need SQL.
  */
 static bool
 read_arms_directly(text *name, bool read_only, BanditState *state)
 {
+	static Oid	verified_index = InvalidOid;
 	Relation	arms = ml_table_open("bandit_arms", AccessShareLock);
-	Relation	index = ml_index_open_plain(arms, &arms_shape, RelationGetPrimaryKeyIndex(arms),
-											lengthof(arms_key), arms_key);
+	Relation	index = ml_index_open_named(arms, &arms_shape, "bandit_arms_cell_idx", HASH_AM_OID,
+											is_cell_index, &verified_index);
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
 	IndexScanDesc scan;
@@ -254,7 +352,7 @@ read_arms_directly(text *name, bool read_only, BanditState *state)
 	}
 	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
 	slot = table_slot_create(arms, NULL);
-	scan = index_beginscan(arms, index, snapshot, 2, 0);
+	scan = index_beginscan(arms, index, snapshot, 1, 0);
 	read_cell_directly(state, scan, slot, name, "");
 	if (state->cell[0] != '\0')
 		read_cell_directly(state, scan, slot, name, state->cell);

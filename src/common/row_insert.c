@@ -40,6 +40,7 @@
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -158,6 +159,41 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 	index = index_open(indexoid, AccessShareLock);
 	if (ml_index_keys_are(index, nkeys, keys))
 		return index;
+	index_close(index, AccessShareLock);
+	return NULL;
+}
+
+/*
+ * The index indexname of rel (opened by the caller), of access method
+ * amoid, for reading rel without the executor: only when rel is as created
+ * (its triggers aside), the caller may read it whole, and the index of that
+ * name is a complete index of rel that is_expected accepts (its key's
+ * expression, say: an index found by name may be the owner's).  An index's
+ * definition never changes, so is_expected runs once per index (*verified
+ * keeps the oid it accepted).  NULL otherwise, and the caller reads
+ * through SQL.
+ */
+Relation
+ml_index_open_named(Relation rel, const TableShape *shape, const char *indexname, Oid amoid,
+					bool (*is_expected) (Relation index), Oid *verified)
+{
+	Oid			indexoid = get_relname_relid(indexname, RelationGetNamespace(rel));
+	Relation	index;
+	Form_pg_index form;
+
+	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, TRIGGERS_ANY) ||
+		!ml_table_access_plain(RelationGetRelid(rel), ACL_SELECT))
+		return NULL;
+	index = index_open(indexoid, AccessShareLock);
+	form = index->rd_index;
+	if (index->rd_rel->relkind == RELKIND_INDEX && form->indrelid == RelationGetRelid(rel) &&
+		index->rd_rel->relam == amoid &&
+		form->indisvalid && form->indisready && form->indislive &&
+		(indexoid == *verified || is_expected(index)))
+	{
+		*verified = indexoid;
+		return index;
+	}
 	index_close(index, AccessShareLock);
 	return NULL;
 }

@@ -42,6 +42,9 @@ extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);
 extern bool ml_table_access_plain(Oid relid, AclMode mode);
 extern Relation ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 									int nkeys, const AttrNumber *keys);
+extern Relation ml_index_open_named(Relation rel, const TableShape *shape, const char *indexname,
+									Oid amoid, bool (*is_expected) (Relation index),
+									Oid *verified);
 extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 							 AclMode required);
 extern bool row_insert_unless_conflict(RowInsert *ins);
