@@ -12,6 +12,7 @@
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
 #   ARMS=equal pg_virtualenv ... bench/bandit.sh
+#   KEEP=1 ... keeps the database (learnloop_bench_bandit) for bench/bandit_ab.sh
 set -euo pipefail
 units=${1:-100000}
 calls=${2:-20000}
@@ -66,4 +67,4 @@ SELECT format('assign_variant (logged): %s calls/s; choose, units with history: 
                  'SELECT count(ml.choose(''bench'', ''u'' || (1 + i * 7919 % $units))) FROM generate_series(1, $calls) i',
                  'SELECT count(ml.choose(''bench'', ''new'' || i)) FROM generate_series(1, $calls) i']) t) t;
 SQL
-dropdb "$db"
+[ -n "${KEEP:-}" ] || dropdb "$db"

@@ -19,12 +19,18 @@ CREATE TABLE ml.MLTrainingData (
                 CHECK (source IN ('real', 'synthetic', 'augmented')),
     experiment  text,
     variant     text,
-    CHECK (variant IS NULL OR experiment IS NOT NULL)
+    -- the row an augmented copy was made from (ml.augment); deleting it deletes its copies
+    augmented_from bigint REFERENCES ml.MLTrainingData (id) ON DELETE CASCADE,
+    CHECK (variant IS NULL OR experiment IS NOT NULL),
+    CONSTRAINT mltrainingdata_augmented_from_check
+        CHECK (augmented_from IS NULL OR source = 'augmented')
 );
 CREATE INDEX mltrainingdata_task_time_idx ON ml.MLTrainingData (task, created_at);
 CREATE INDEX mltrainingdata_unit_time_idx ON ml.MLTrainingData (unit_id, created_at);
 CREATE INDEX mltrainingdata_experiment_idx ON ml.MLTrainingData (experiment, variant)
     WHERE experiment IS NOT NULL;
+CREATE INDEX mltrainingdata_augmented_from_idx ON ml.MLTrainingData (augmented_from)
+    WHERE augmented_from IS NOT NULL;
 
 COMMENT ON TABLE ml.MLTrainingData IS
     'One row per decision: its features, the decision taken, the outcome learned later, data lineage and experiment arm';
@@ -39,6 +45,10 @@ COMMENT ON COLUMN ml.MLTrainingData.outcome_at IS 'When the first outcome was re
 COMMENT ON COLUMN ml.MLTrainingData.source IS 'Data lineage: real, synthetic or augmented';
 COMMENT ON COLUMN ml.MLTrainingData.experiment IS 'Experiment the decision belongs to, if any';
 COMMENT ON COLUMN ml.MLTrainingData.variant IS 'Experiment variant that made the decision, if any';
+COMMENT ON COLUMN ml.MLTrainingData.augmented_from IS
+    'For an augmented copy (ml.augment): the id of the real decision it was made from; NULL otherwise';
+COMMENT ON CONSTRAINT mltrainingdata_augmented_from_check ON ml.MLTrainingData IS
+    'Only augmented rows name an original';
 
 /* Model registry: every trained model version, with its bytes, so models back up and replicate with the data. */
 CREATE TABLE ml.models (
@@ -499,15 +509,6 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml.cancel_training(bigint) IS
     'Asks a running training job to stop; true if it was running';
 
-CREATE FUNCTION ml.deployed_version(model text)
-RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT d.model_version FROM ml.deployments d WHERE d.model_name = $1 ORDER BY d.id DESC LIMIT 1
-$$;
-COMMENT ON FUNCTION ml.deployed_version(text) IS 'The deployed version of a model, or NULL';
-
 CREATE FUNCTION ml.deploy(model text, version integer, reason text DEFAULT 'manual')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -532,41 +533,6 @@ END
 $$;
 COMMENT ON FUNCTION ml.deploy(text, integer, text) IS
     'Deploys a model version after checking that serving can load it; returns the deployment id';
-
-CREATE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    history integer[] := '{}';
-    step record;
-    target integer;
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('learnloop.models'), hashtext(rollback.model));
-    -- deployments push a version, rollbacks pop one: the top is deployed
-    FOR step IN SELECT d.action, d.model_version FROM ml.deployments d
-                 WHERE d.model_name = rollback.model ORDER BY d.id LOOP
-        IF step.action = 'deploy' THEN
-            history := history || step.model_version;
-        ELSE
-            history := history[1:cardinality(history) - 1];
-        END IF;
-    END LOOP;
-    IF cardinality(history) < 2 THEN
-        RAISE EXCEPTION 'model "%" has no earlier deployment to roll back to', rollback.model
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'ml.deployments shows the history; ml.deploy deploys any trained version.';
-    END IF;
-    target := history[cardinality(history) - 1];
-    PERFORM ml.validate_model(rollback.model, target);
-    INSERT INTO ml.deployments (model_name, model_version, action, reason)
-        VALUES (rollback.model, target, 'rollback', rollback.reason);
-    RETURN target;
-END
-$$;
-COMMENT ON FUNCTION ml.rollback(text, text) IS
-    'Returns a model to the version deployed before the current one; returns that version';
 
 /* ---------------------------------------------------------------------- */
 /* Serving                                                                 */
@@ -1283,6 +1249,8 @@ GRANT EXECUTE ON ROUTINE ml.outcome_moments(double precision) TO PUBLIC;
 COMMENT ON INDEX ml.mltrainingdata_task_time_idx IS 'Training exports and monitoring: one task over a time range';
 COMMENT ON INDEX ml.mltrainingdata_unit_time_idx IS 'A unit''s history, newest last';
 COMMENT ON INDEX ml.mltrainingdata_experiment_idx IS 'Experiment analysis: decisions per variant';
+COMMENT ON INDEX ml.mltrainingdata_augmented_from_idx IS
+    'The copies of a decision: deleting it deletes them (ON DELETE CASCADE) without a scan';
 COMMENT ON INDEX ml.deployments_model_idx IS 'The newest deployment of a model';
 COMMENT ON INDEX ml.mlevaluationresults_model_idx IS 'Evaluations of a model version';
 COMMENT ON INDEX ml.experiment_allocations_experiment_idx IS 'Weight history of an experiment';
@@ -1334,23 +1302,6 @@ COMMENT ON COLUMN ml.deployment_decisions.reason IS 'Why: the numbers compared, 
 COMMENT ON COLUMN ml.deployment_decisions.decided_by IS 'Role that trained the model';
 COMMENT ON COLUMN ml.deployment_decisions.decided_at IS 'When the decision was made';
 COMMENT ON INDEX ml.deployment_decisions_model_name_model_version_key IS 'One decision per model version';
-
-CREATE VIEW ml.model_history AS
-    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
-           m.train_rows, m.test_rows, d.metric, d.score,
-           d.champion_version, d.champion_score,
-           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
-           d.policy, d.deployed, d.reason,
-           m.version = (SELECT l.model_version FROM ml.deployments l
-                         WHERE l.model_name = m.name ORDER BY l.id DESC LIMIT 1) AS live
-      FROM ml.models m
-      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
-      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
-                          WHERE r.model_name = m.name AND r.model_version = m.version
-                            AND NOT r.metrics ? 'rescored_for_version'
-                          ORDER BY r.id DESC LIMIT 1) e ON true;
-COMMENT ON VIEW ml.model_history IS
-    'Deployment report, one row per model version: when and by whom trained, rows, key metric, the champion''s on the same rows, feature coverage, deployed or not and why, and whether it is live';
 
 CREATE FUNCTION ml.validate_model(model text, version integer)
 RETURNS text
@@ -3347,22 +3298,6 @@ ALTER TABLE ml.models ADD COLUMN lineage text NOT NULL DEFAULT 'trained'
 COMMENT ON COLUMN ml.models.lineage IS
     'Where the version came from: trained (ml.train) or imported (ml.import_model)';
 
-CREATE OR REPLACE VIEW ml.model_history AS
-    SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
-           m.train_rows, m.test_rows, d.metric, d.score,
-           d.champion_version, d.champion_score,
-           e.feature_coverage AS coverage, d.champion_coverage, d.comparable,
-           d.policy, d.deployed, d.reason,
-           m.version = (SELECT l.model_version FROM ml.deployments l
-                         WHERE l.model_name = m.name ORDER BY l.id DESC LIMIT 1) AS live,
-           m.lineage
-      FROM ml.models m
-      LEFT JOIN ml.deployment_decisions d ON d.model_name = m.name AND d.model_version = m.version
-      LEFT JOIN LATERAL (SELECT r.feature_coverage FROM ml.MLEvaluationResults r
-                          WHERE r.model_name = m.name AND r.model_version = m.version
-                            AND NOT r.metrics ? 'rescored_for_version'
-                          ORDER BY r.id DESC LIMIT 1) e ON true;
-
 CREATE FUNCTION ml.import_model(name text, model bytea, format text DEFAULT NULL,
                                 features jsonb DEFAULT NULL, classes text[] DEFAULT NULL,
                                 deploy boolean DEFAULT false, check_rows jsonb DEFAULT NULL,
@@ -3788,7 +3723,7 @@ CREATE TRIGGER deployments_cohort BEFORE INSERT OR UPDATE ON ml.deployments
 COMMENT ON TRIGGER deployments_cohort ON ml.deployments IS
     'Sets the row''s cohort from the deployed version''s';
 
-CREATE OR REPLACE FUNCTION ml.deployed_version(model text)
+CREATE FUNCTION ml.deployed_version(model text)
 RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -3798,8 +3733,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION ml.deployed_version(text) IS
     'The deployed version of a model (its global one when it has cohorts), or NULL';
+REVOKE EXECUTE ON FUNCTION ml.deployed_version(text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
+CREATE FUNCTION ml.rollback(model text, reason text DEFAULT 'rollback')
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -3834,8 +3770,9 @@ END
 $$;
 COMMENT ON FUNCTION ml.rollback(text, text) IS
     'Returns a model''s global deployment to the version deployed before the current one; returns that version';
+REVOKE EXECUTE ON FUNCTION ml.rollback(text, text) FROM PUBLIC;
 
-CREATE OR REPLACE VIEW ml.model_history AS
+CREATE VIEW ml.model_history AS
     SELECT m.name AS model_name, m.version, m.created_at AS trained_at, m.trained_by,
            m.train_rows, m.test_rows, d.metric, d.score,
            d.champion_version, d.champion_score,
@@ -3859,21 +3796,6 @@ COMMENT ON VIEW ml.model_history IS
 /* Issue 14, simulated users: a world the user describes, and augmentation */
 /* ---------------------------------------------------------------------- */
 
-/* The row an augmented copy was made from (ml.augment); deleting it deletes its copies. */
-ALTER TABLE ml.MLTrainingData
-    ADD COLUMN augmented_from bigint REFERENCES ml.MLTrainingData (id) ON DELETE CASCADE,
-    ADD CONSTRAINT mltrainingdata_augmented_from_check
-        CHECK (augmented_from IS NULL OR source = 'augmented');
-COMMENT ON COLUMN ml.MLTrainingData.augmented_from IS
-    'For an augmented copy (ml.augment): the id of the real decision it was made from; NULL otherwise';
-COMMENT ON CONSTRAINT mltrainingdata_augmented_from_check ON ml.MLTrainingData IS
-    'Only augmented rows name an original';
-CREATE INDEX mltrainingdata_augmented_from_idx ON ml.MLTrainingData (augmented_from)
-    WHERE augmented_from IS NOT NULL;
-COMMENT ON INDEX ml.mltrainingdata_augmented_from_idx IS
-    'The copies of a decision: deleting it deletes them (ON DELETE CASCADE) without a scan';
-/* the quoted-name view shows the new column too */
-CREATE OR REPLACE VIEW ml."MLTrainingData" AS SELECT * FROM ml.mltrainingdata;
 
 CREATE FUNCTION ml.simulated_decisions(
     spec      jsonb,

@@ -1,7 +1,8 @@
 -- How ml.choose and ml.bandit_distribution read ml.bandits (a per-backend cache, dropped when the
--- table changes) and ml.bandit_arms (the primary key read directly; SQL where row-level security,
--- column grants or an altered table need the executor): the same answers either way, changes
--- seen at the next call, privileges and policies applied, corrupted rows an error (XX001).
+-- table changes) and ml.bandit_arms (each cell through the hash index on the bandit and the cell,
+-- read directly; SQL where row-level security, column grants, an altered table or another index of
+-- that name need the executor): the same answers either way, changes seen at the next call,
+-- privileges and policies applied, corrupted rows an error (XX001).
 -- (error_of comes from schema.sql)
 
 SELECT name FROM ml.create_bandit('paths', ARRAY['a', 'b', 'c'], reward_type => 'binary', draws => 1000) \gset
@@ -35,6 +36,53 @@ SELECT action AS after_rollback FROM ml.choose('gone', 'u', seed => 1);
 SELECT ml.drop_bandit('gone');
 -- a name longer than any bandit's
 SELECT error_of(format('SELECT ml.choose(%L, %L)', repeat('n', 300), 'u')) AS long_name;
+
+-- each cell is one lookup of the hash index: the unit's and the population's per call, the
+-- population's alone for a new bandit's cell-less context
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan AS lookups_before FROM pg_stat_user_indexes
+ WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass \gset
+SELECT count(*) FROM ml.bandit_distribution('paths', 'u1', seed => 7);
+SELECT name FROM ml.create_bandit('global', ARRAY['a', 'b'], context => 'none', reward_type => 'binary');
+SELECT action IS NOT NULL AS chosen FROM ml.choose('global', 'anyone', seed => 1);
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan - :lookups_before AS lookups FROM pg_stat_user_indexes
+ WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass;
+SELECT ml.drop_bandit('global');
+-- rows of another cell found by the lookup are not counted: units whose keys share their hash,
+-- and a bandit and a cell that make another's key (names may hold the separator); the other
+-- unit has no arms, so its two actions' posteriors are the same and each gets exactly 1/2
+SELECT name FROM ml.create_bandit('hc', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
+SELECT hashtext('hc' || E'\x1f' || 'u57876') = hashtext('hc' || E'\x1f' || 'u253049') AS same_hash;
+SELECT name FROM ml.create_bandit(E'k\x1fa', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
+SELECT name FROM ml.create_bandit('k', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
+INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
+    ('hc', 'u57876', 'a', 100, 95, 95), ('hc', 'u57876', 'b', 100, 5, 5),
+    (E'k\x1fa', 'b', 'a', 100, 95, 95), (E'k\x1fa', 'b', 'b', 100, 5, 5);
+SELECT bandit, unit, action, round(probability::numeric, 3) AS probability
+  FROM (VALUES ('hc', 'u57876'), ('hc', 'u253049'), (E'k\x1fa', 'b'), ('k', E'a\x1fb')) c (bandit, unit),
+       ml.bandit_distribution(c.bandit, c.unit, seed => 7)
+ ORDER BY bandit, unit, action;
+-- another index of that name (an owner's) is not read: the same answers through SQL
+BEGIN;
+DROP INDEX ml.bandit_arms_cell_idx;
+SELECT action, round(probability::numeric, 3) AS without_index FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
+CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms USING hash (cell);
+SELECT action, round(probability::numeric, 3) AS other_index FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
+SELECT pg_stat_force_next_flush();
+COMMIT;
+BEGIN;
+SELECT idx_scan AS other_index_lookups FROM pg_stat_user_indexes
+ WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass;
+DROP INDEX ml.bandit_arms_cell_idx;
+CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms
+    USING hash ((bandit OPERATOR(pg_catalog.||) E'\x1f' OPERATOR(pg_catalog.||) cell));
+COMMIT;
+SELECT action, round(probability::numeric, 3) AS index_recreated FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan AS recreated_index_lookups FROM pg_stat_user_indexes
+ WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass;
+SELECT ml.drop_bandit('hc'), ml.drop_bandit(E'k\x1fa'), ml.drop_bandit('k');
 
 -- a role reading through SQL gets the direct path's answer
 CREATE ROLE paths_app;
