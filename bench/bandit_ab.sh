@@ -5,7 +5,7 @@
 # units with history and of choose for new units on one server, then the
 # other), so that the machine's load, which moves bench/bandit.sh's ratios
 # by about 0.4 from run to run, weighs on both alike.  Prints each turn (µs
-# per call) and each server's best.
+# per call) and each server's best and median.
 # Usage: bench/bandit_ab.sh PORT_A PORT_B [turns] [units]
 set -euo pipefail
 a=$1 b=$2 turns=${3:-8} units=${4:-100000}
@@ -32,7 +32,13 @@ for t in $(seq 1 "$turns"); do
       'SELECT count(ml.choose(''bench'', ''new'' || i || random())) FROM generate_series(1, 20000) i'], 20000), ' ')")"
   done
 done | awk '{ print "port " $1 ": assign_variant " $2 " us, choose with history " $3 " us, new units " $4 " us"
-              if (!($1 in a) || $2 < a[$1]) a[$1] = $2
-              if (!($1 in c) || $3 < c[$1]) c[$1] = $3
-              if (!($1 in n) || $4 < n[$1]) n[$1] = $4 }
-            END { for (p in a) printf "port %s best: assign_variant %.2f us; choose with history %.2f us (ratio %.2f); new units %.2f us (ratio %.2f)\n", p, a[p], c[p], c[p] / a[p], n[p], n[p] / a[p] }'
+              n[$1]++; a[$1, n[$1]] = $2; c[$1, n[$1]] = $3; u[$1, n[$1]] = $4 }
+            function sorted(v, p, k,   i, j, t) { for (i = 1; i <= k; i++) s[i] = v[p, i]
+              for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
+            function best(v, p) { sorted(v, p, n[p]); return s[1] }
+            function median(v, p) { sorted(v, p, n[p]); return n[p] % 2 ? s[(n[p] + 1) / 2] : (s[n[p] / 2] + s[n[p] / 2 + 1]) / 2 }
+            END { for (p in n) {
+                    printf "port %s best: assign_variant %.2f us; choose with history %.2f us (ratio %.2f); new units %.2f us (ratio %.2f)\n",
+                           p, best(a, p), best(c, p), best(c, p) / best(a, p), best(u, p), best(u, p) / best(a, p)
+                    printf "port %s median: assign_variant %.2f us; choose with history %.2f us (ratio %.2f); new units %.2f us (ratio %.2f)\n",
+                           p, median(a, p), median(c, p), median(c, p) / median(a, p), median(u, p), median(u, p) / median(a, p) } }'
