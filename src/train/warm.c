@@ -29,13 +29,11 @@
 
 #include <math.h>
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/builtins.h"
 
 #include "common/json_tree.h"
 #include "model/model_bytes.h"
 #include "model/schema.h"
+#include "model/stored_model.h"
 #include "train/warm.h"
 
 static void
@@ -68,46 +66,20 @@ void
 warm_load_base(TrainRun *run, MemoryContext cxt)
 {
 	TrainSpec  *spec = run->spec;
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		values[2] = {CStringGetTextDatum(spec->base_model), Int32GetDatum(spec->base_version)};
+	StoredModel stored;
 	WarmBase   *base;
-	bool		isnull;
-	Datum		version;
 	MemoryContext old;
 
-	if (SPI_execute_with_args("SELECT m.version, m.feature_schema::pg_catalog.text, m.model, m.params::pg_catalog.text, "
-							  "EXISTS (SELECT FROM ml.models k WHERE k.name OPERATOR(pg_catalog.=) $1) "
-							  "FROM (SELECT) one LEFT JOIN ml.models m ON m.name OPERATOR(pg_catalog.=) $1 "
-							  "AND m.version OPERATOR(pg_catalog.=) COALESCE(CASE WHEN $2 OPERATOR(pg_catalog.>) 0 THEN $2 END, "
-							  "(SELECT d.model_version FROM ml.deployments d WHERE d.model_name OPERATOR(pg_catalog.=) $1 "
-							  "AND d.cohort IS NULL ORDER BY d.id DESC LIMIT 1))",
-							  2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "learnloop could not read the base model");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("base model \"%s\" does not exist", spec->base_model),
-				 errhint("ml.models lists the trained and imported models.")));
-	version = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull && spec->base_version == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("base model \"%s\" has no deployed version", spec->base_model),
-				 errhint("Pass base_version: ml.model_history lists the versions.")));
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("base model \"%s\" has no version %d", spec->base_model, spec->base_version),
-				 errhint("ml.model_history lists the versions.")));
-
+	stored_model_read(spec->base_model, spec->base_version, "base model", "base_version", cxt,
+					  &stored);
 	old = MemoryContextSwitchTo(cxt);
 	base = palloc0(sizeof(WarmBase));
 	base->name = pstrdup(spec->base_model);
-	base->version = DatumGetInt32(version);
+	base->version = stored.version;
 	base->refresh = spec->refresh;
-	base->schema = schema_parse(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	base->model = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	base->params = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	base->schema = schema_parse(stored.schema);
+	base->model = stored.model;
+	base->params = stored.params;
 	MemoryContextSwitchTo(old);
 	run->warm = base;
 

@@ -181,6 +181,14 @@ SELECT error_of('SELECT ml.export_model_schema(''imp'', 9)');
 -- a damaged row is not handed to XGBoost
 UPDATE ml.models SET model = '\x7b4c00' WHERE name = 'imp_rt' AND version = 1;
 SELECT error_of('SELECT ml.export_model(''imp_rt'', 1)');
+-- a NULL where the table (altered) no longer forbids one is an error, not a crash
+BEGIN;
+ALTER TABLE ml.models ALTER COLUMN model DROP NOT NULL, ALTER COLUMN feature_schema DROP NOT NULL;
+UPDATE ml.models SET model = NULL WHERE name = 'imp_rt' AND version = 1;
+SELECT error_of('SELECT ml.export_model(''imp_rt'', 1)');
+UPDATE ml.models SET model = '\x7b4c00', feature_schema = NULL WHERE name = 'imp_rt' AND version = 1;
+SELECT error_of('SELECT ml.export_model(''imp_rt'', 1)');
+ROLLBACK;
 
 -- an imported champion is re-scored by ml.train's deployment policy like a trained one
 SELECT version, deployed FROM ml.import_model('imp_champ', convert_to((SELECT j FROM nb), 'UTF8'),
