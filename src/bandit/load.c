@@ -23,6 +23,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_am_d.h"
+#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/tuptable.h"
@@ -242,8 +243,9 @@ is_separator(Node *node)
 
 /*
  * Whether the index is the hash index sql/learnloop.sql creates: one key,
- * bandit || E'\x1f' || cell, with text's default hash operator class and
- * no predicate; cell_key() builds its keys.
+ * bandit || E'\x1f' || cell in the "C" collation (the rows are checked
+ * byte for byte), with text's default hash operator class and no
+ * predicate; cell_key() builds its keys.
  */
 static bool
 is_cell_index(Relation index)
@@ -256,7 +258,7 @@ is_cell_index(Relation index)
 			   *separator;
 
 	if (index->rd_index->indnatts != 1 || index->rd_index->indkey.values[0] != 0 ||
-		RelationGetIndexPredicate(index) != NIL ||
+		index->rd_indcollation[0] != C_COLLATION_OID || RelationGetIndexPredicate(index) != NIL ||
 		index->rd_opfamily[0] != get_opclass_family(GetDefaultOpClass(TEXTOID, HASH_AM_OID)))
 		return false;
 	expressions = RelationGetIndexExpressions(index);
@@ -286,7 +288,6 @@ cell_key(text *name, const char *cell)
 	memcpy(VARDATA(key) + name_len + 1, cell, cell_len);
 	return PointerGetDatum(key);
 }
-
 
 /*
  * The arms of one cell of the bandit, the scan restarted on the cell's
@@ -337,10 +338,10 @@ read_cell_directly(BanditState *state, IndexScanDesc scan, TupleTableSlot *slot,
 static bool
 read_arms_directly(text *name, bool read_only, BanditState *state)
 {
-	static Oid	verified_index = InvalidOid;
+	static IndexVerdict cell_index = {InvalidOid, false};
 	Relation	arms = ml_table_open("bandit_arms", AccessShareLock);
 	Relation	index = ml_index_open_named(arms, &arms_shape, "bandit_arms_cell_idx", HASH_AM_OID,
-											is_cell_index, &verified_index);
+											is_cell_index, &cell_index);
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
 	IndexScanDesc scan;

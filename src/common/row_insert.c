@@ -24,10 +24,12 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -166,34 +168,40 @@ ml_index_open_plain(Relation rel, const TableShape *shape, Oid indexoid,
 /*
  * The index indexname of rel (opened by the caller), of access method
  * amoid, for reading rel without the executor: only when rel is as created
- * (its triggers aside), the caller may read it whole, and the index of that
- * name is a complete index of rel that is_expected accepts (its key's
+ * (its triggers aside), the caller may read it whole, and the relation of
+ * that name is a complete index of rel that is_expected accepts (its key's
  * expression, say: an index found by name may be the owner's).  An index's
- * definition never changes, so is_expected runs once per index (*verified
- * keeps the oid it accepted).  NULL otherwise, and the caller reads
- * through SQL.
+ * definition never changes, so is_expected runs once per index: *verdict
+ * keeps the last one.  Like the planner, an index whose rows may be missing
+ * for this transaction's snapshots (indcheckxmin) is not used yet.  NULL
+ * otherwise, and the caller reads through SQL.
  */
 Relation
 ml_index_open_named(Relation rel, const TableShape *shape, const char *indexname, Oid amoid,
-					bool (*is_expected) (Relation index), Oid *verified)
+					bool (*is_expected) (Relation index), IndexVerdict *verdict)
 {
 	Oid			indexoid = get_relname_relid(indexname, RelationGetNamespace(rel));
 	Relation	index;
 	Form_pg_index form;
 
-	if (!OidIsValid(indexoid) || !ml_table_as_created(rel, shape, TRIGGERS_ANY) ||
+	/* rel's lock keeps an index of rel from being dropped while it is open */
+	if (!OidIsValid(indexoid) || get_rel_relkind(indexoid) != RELKIND_INDEX ||
+		IndexGetRelation(indexoid, true) != RelationGetRelid(rel) ||
+		!ml_table_as_created(rel, shape, TRIGGERS_ANY) ||
 		!ml_table_access_plain(RelationGetRelid(rel), ACL_SELECT))
 		return NULL;
 	index = index_open(indexoid, AccessShareLock);
 	form = index->rd_index;
-	if (index->rd_rel->relkind == RELKIND_INDEX && form->indrelid == RelationGetRelid(rel) &&
-		index->rd_rel->relam == amoid &&
-		form->indisvalid && form->indisready && form->indislive &&
-		(indexoid == *verified || is_expected(index)))
+	if (verdict->indexoid != indexoid)
 	{
-		*verified = indexoid;
-		return index;
+		verdict->indexoid = indexoid;
+		verdict->accepted = index->rd_rel->relam == amoid && is_expected(index);
 	}
+	if (verdict->accepted && form->indisvalid && form->indisready && form->indislive &&
+		(!form->indcheckxmin ||
+		 TransactionIdPrecedes(HeapTupleHeaderGetXmin(index->rd_indextuple->t_data),
+							   TransactionXmin)))
+		return index;
 	index_close(index, AccessShareLock);
 	return NULL;
 }

@@ -29,6 +29,13 @@ typedef struct ColumnPrivilege
 	const AttrNumber *columns;
 } ColumnPrivilege;
 
+/* Whether an index found by name is the expected one, judged once per index */
+typedef struct IndexVerdict
+{
+	Oid			indexoid;		/* InvalidOid: none judged yet */
+	bool		accepted;
+} IndexVerdict;
+
 typedef struct RowInsert
 {
 	Relation	rel;
@@ -44,7 +51,7 @@ extern Relation ml_index_open_plain(Relation rel, const TableShape *shape, Oid i
 									int nkeys, const AttrNumber *keys);
 extern Relation ml_index_open_named(Relation rel, const TableShape *shape, const char *indexname,
 									Oid amoid, bool (*is_expected) (Relation index),
-									Oid *verified);
+									IndexVerdict *verdict);
 extern bool row_insert_begin(RowInsert *ins, Relation rel, const TableShape *shape,
 							 AclMode required);
 extern bool row_insert_unless_conflict(RowInsert *ins);

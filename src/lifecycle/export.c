@@ -69,7 +69,7 @@ learnloop_export_model(PG_FUNCTION_ARGS)
 	if (args_given(fcinfo, 2))
 		format = args_choice(text_to_cstring(PG_GETARG_TEXT_PP(2)), "format", formats, lengthof(formats));
 	SPI_connect();
-	stored_model_read(text_to_cstring(PG_GETARG_TEXT_PP(0)), version, "model", "a version",
+	stored_model_read(text_to_cstring(PG_GETARG_TEXT_PP(0)), version, "model", "a version", false,
 					  caller, &stored);
 	SPI_finish();
 

@@ -20,14 +20,15 @@
 
 /*
  * The version of name (0: the deployed global version) into stored, copied
- * into cxt.  what names the model in errors ("model", "base model") and
- * version_argument the argument that picks a version ("a version",
- * "base_version"); a model that does not exist, has no such version or
- * none deployed is an error.
+ * into cxt, its training parameters only with_params.  what names the
+ * model in errors ("model", "base model") and version_argument the
+ * argument that picks a version ("a version", "base_version"); a model
+ * that does not exist, has no such version or none deployed is an error.
  */
 void
 stored_model_read(const char *name, int version, const char *what,
-				  const char *version_argument, MemoryContext cxt, StoredModel *stored)
+				  const char *version_argument, bool with_params, MemoryContext cxt,
+				  StoredModel *stored)
 {
 	Oid			types[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
@@ -65,7 +66,7 @@ stored_model_read(const char *name, int version, const char *what,
 				 errhint("ml.model_history lists the versions.")));
 
 	/* the columns are NOT NULL, unless the table was altered: untrusted */
-	for (int column = 2; column <= 4; column++)
+	for (int column = 2; column <= (with_params ? 4 : 3); column++)
 	{
 		SPI_getbinval(row, desc, column, &isnull);
 		if (isnull)
@@ -80,6 +81,6 @@ stored_model_read(const char *name, int version, const char *what,
 	stored->version = DatumGetInt32(found_version);
 	stored->schema = SPI_getvalue(row, desc, 2);
 	stored->model = DatumGetByteaPCopy(SPI_getbinval(row, desc, 3, &isnull));
-	stored->params = SPI_getvalue(row, desc, 4);
+	stored->params = with_params ? SPI_getvalue(row, desc, 4) : NULL;
 	MemoryContextSwitchTo(old);
 }

@@ -8,18 +8,16 @@
 #ifndef LEARNLOOP_STORED_MODEL_H
 #define LEARNLOOP_STORED_MODEL_H
 
-#include "postgres.h"
-
 typedef struct StoredModel
 {
 	int			version;
 	char	   *schema;			/* the feature schema's JSON text */
 	bytea	   *model;			/* the booster's bytes, unchecked */
-	char	   *params;			/* the training parameters' JSON text */
+	char	   *params;			/* the training parameters' JSON text, when asked for */
 } StoredModel;
 
 extern void stored_model_read(const char *name, int version, const char *what,
-							  const char *version_argument, MemoryContext cxt,
-							  StoredModel *stored);
+							  const char *version_argument, bool with_params,
+							  MemoryContext cxt, StoredModel *stored);
 
 #endif							/* LEARNLOOP_STORED_MODEL_H */

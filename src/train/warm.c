@@ -29,7 +29,6 @@
 
 #include <math.h>
 
-
 #include "common/json_tree.h"
 #include "model/model_bytes.h"
 #include "model/schema.h"
@@ -70,8 +69,8 @@ warm_load_base(TrainRun *run, MemoryContext cxt)
 	WarmBase   *base;
 	MemoryContext old;
 
-	stored_model_read(spec->base_model, spec->base_version, "base model", "base_version", cxt,
-					  &stored);
+	stored_model_read(spec->base_model, spec->base_version, "base model", "base_version", true,
+					  cxt, &stored);
 	old = MemoryContextSwitchTo(cxt);
 	base = palloc0(sizeof(WarmBase));
 	base->name = pstrdup(spec->base_model);

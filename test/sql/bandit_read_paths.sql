@@ -49,26 +49,32 @@ SELECT pg_stat_force_next_flush();
 SELECT idx_scan - :lookups_before AS lookups FROM pg_stat_user_indexes
  WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass;
 SELECT ml.drop_bandit('global');
--- rows of another cell found by the lookup are not counted: units whose keys share their hash,
--- and a bandit and a cell that make another's key (names may hold the separator); the other
--- unit has no arms, so its two actions' posteriors are the same and each gets exactly 1/2
+-- rows of another cell found by the lookup are not counted: units whose keys share their hash
+-- (the first such pair among 300,000 unit ids: hashes depend on the byte order, so the pair is
+-- found here), and a bandit and a cell that make another's key (names may hold the separator);
+-- the other unit has no arms, so its two actions' posteriors are the same and each gets exactly 1/2
 SELECT name FROM ml.create_bandit('hc', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
-SELECT hashtext('hc' || E'\x1f' || 'u57876') = hashtext('hc' || E'\x1f' || 'u253049') AS same_hash;
+SELECT units[1] AS unit_with_arms, units[2] AS unit_same_hash
+  FROM (SELECT array_agg('u' || i ORDER BY i) AS units FROM generate_series(1, 300000) i
+         GROUP BY hashtext('hc' || E'\x1f' || 'u' || i) HAVING count(*) > 1
+         ORDER BY min(i) LIMIT 1) pair \gset
 SELECT name FROM ml.create_bandit(E'k\x1fa', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
 SELECT name FROM ml.create_bandit('k', ARRAY['a', 'b'], reward_type => 'binary', prior => 'uniform');
 INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALUES
-    ('hc', 'u57876', 'a', 100, 95, 95), ('hc', 'u57876', 'b', 100, 5, 5),
+    ('hc', :'unit_with_arms', 'a', 100, 95, 95), ('hc', :'unit_with_arms', 'b', 100, 5, 5),
     (E'k\x1fa', 'b', 'a', 100, 95, 95), (E'k\x1fa', 'b', 'b', 100, 5, 5);
 SELECT bandit, unit, action, round(probability::numeric, 3) AS probability
-  FROM (VALUES ('hc', 'u57876'), ('hc', 'u253049'), (E'k\x1fa', 'b'), ('k', E'a\x1fb')) c (bandit, unit),
-       ml.bandit_distribution(c.bandit, c.unit, seed => 7)
+  FROM (VALUES ('hc', :'unit_with_arms', 'with arms'), ('hc', :'unit_same_hash', 'same hash'),
+               (E'k\x1fa', 'b', 'b'), ('k', E'a\x1fb', E'a\x1fb')) c (bandit, cell, unit),
+       ml.bandit_distribution(c.bandit, c.cell, seed => 7)
  ORDER BY bandit, unit, action;
 -- another index of that name (an owner's) is not read: the same answers through SQL
 BEGIN;
 DROP INDEX ml.bandit_arms_cell_idx;
-SELECT action, round(probability::numeric, 3) AS without_index FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
-CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms USING hash (cell);
-SELECT action, round(probability::numeric, 3) AS other_index FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
+SELECT action, round(probability::numeric, 3) AS without_index FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
+-- (another separator: an index SQL cannot use either, so its lookups are counted as none)
+CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms USING hash ((bandit || '-' || cell));
+SELECT action, round(probability::numeric, 3) AS other_index FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
 SELECT pg_stat_force_next_flush();
 COMMIT;
 BEGIN;
@@ -78,7 +84,7 @@ DROP INDEX ml.bandit_arms_cell_idx;
 CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms
     USING hash ((bandit OPERATOR(pg_catalog.||) E'\x1f' OPERATOR(pg_catalog.||) cell));
 COMMIT;
-SELECT action, round(probability::numeric, 3) AS index_recreated FROM ml.bandit_distribution('hc', 'u57876', seed => 7) ORDER BY action;
+SELECT action, round(probability::numeric, 3) AS index_recreated FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
 SELECT pg_stat_force_next_flush();
 SELECT idx_scan AS recreated_index_lookups FROM pg_stat_user_indexes
  WHERE indexrelid = 'ml.bandit_arms_cell_idx'::regclass;

@@ -231,6 +231,13 @@ SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', featur
 UPDATE ml.models SET params = '[1]' WHERE name = 'warm_eta_fast';
 SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', base_model => 'warm_eta_fast',
                                           refresh => true)$$);
+-- a NULL in an altered table is an error, not a crash (committed: the training worker reads it)
+ALTER TABLE ml.models ALTER COLUMN params DROP NOT NULL;
+UPDATE ml.models SET params = NULL WHERE name = 'warm_eta_fast';
+SELECT error_of($$SELECT * FROM ml.train('warm_bad', 'warm_new', 'label', features => '{x,y,c}', base_model => 'warm_eta_fast',
+                                          refresh => true)$$);
+UPDATE ml.models SET params = '[1]' WHERE name = 'warm_eta_fast';
+ALTER TABLE ml.models ALTER COLUMN params SET NOT NULL;
 SELECT count(*) - :models_before - 2 AS registered FROM ml.models;
 
 -- the base is read as the caller: a row-level policy that hides other roles' models hides the base

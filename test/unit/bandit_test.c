@@ -106,6 +106,30 @@ test_integral(void)
 			is_distribution(got, want, cases[c].k, 0.0015, cases[c].what);
 		}
 	}
+	/*
+	 * The grid's size bound: eight normals, each ten times narrower than
+	 * the last, all spanning one point, so that every one takes part and
+	 * each steps through its own span around the narrower ones' (187
+	 * nodes, where the bound is 8 * 26 + 2); they must fit (else Monte
+	 * Carlo, false) and give a distribution.
+	 */
+	{
+		double		m[THOMPSON_EXACT_MAX_ACTIONS],
+					s[THOMPSON_EXACT_MAX_ACTIONS],
+					total = 0;
+		bool		done;
+
+		for (int i = 0; i < THOMPSON_EXACT_MAX_ACTIONS; i++)
+		{
+			s[i] = pow(10, -i);
+			m[i] = 0.3 * s[i];
+		}
+		done = thompson_exact(false, THOMPSON_EXACT_MAX_ACTIONS, m, s, got);
+		for (int i = 0; i < THOMPSON_EXACT_MAX_ACTIONS; i++)
+			total += got[i];
+		tap_line(done && fabs(total - 1) < 1e-12);
+		printf("integral: eight nested normals 1 to 1e-7 wide fit the grid's bound (sum %.15f)\n", total);
+	}
 	/* an arm far below another cannot win: exactly 0, and never picked */
 	{
 		double		m[3] = {0.0, 5.0, 5.1},
