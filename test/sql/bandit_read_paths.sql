@@ -72,6 +72,9 @@ SELECT bandit, unit, action, round(probability::numeric, 3) AS probability
 BEGIN;
 DROP INDEX ml.bandit_arms_cell_idx;
 SELECT action, round(probability::numeric, 3) AS without_index FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
+CREATE TABLE ml.bandit_arms_cell_idx (x int);
+SELECT action, round(probability::numeric, 3) AS a_table_of_that_name FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
+DROP TABLE ml.bandit_arms_cell_idx;
 -- (another separator: an index SQL cannot use either, so its lookups are counted as none)
 CREATE INDEX bandit_arms_cell_idx ON ml.bandit_arms USING hash ((bandit || '-' || cell));
 SELECT action, round(probability::numeric, 3) AS other_index FROM ml.bandit_distribution('hc', :'unit_with_arms', seed => 7) ORDER BY action;
