@@ -599,6 +599,9 @@ lookup(FunctionCallInfo fcinfo, text *name, int version, bool missing_ok, char *
 		site = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
 	site->generation = seen;
 	site->layout = NULL;		/* the model may differ: feature_vector.c starts over */
+	/* a long query sees many deployments: the last routes' array goes */
+	if (site->cohort_layouts != NULL)
+		pfree(site->cohort_layouts);
 	site->cohort_layouts = routes == NULL ? NULL :
 		MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 							   sizeof(struct KeyLayout *) * cohort_routes_count(routes));
