@@ -5,20 +5,22 @@
 # units with history and of choose for new units on one server, then the
 # other), so that the machine's load, which moves bench/bandit.sh's ratios
 # by about 0.4 from run to run, weighs on both alike.  Prints each turn (µs
-# per call) and each server's best and median.
+# of the backend's CPU per call) and each server's best and median.
 # Usage: bench/bandit_ab.sh PORT_A PORT_B [turns] [units]
 set -euo pipefail
 a=$1 b=$2 turns=${3:-8} units=${4:-100000}
 db=learnloop_bench_bandit
 for port in "$a" "$b"; do
   psql -p "$port" -d "$db" -qXtA -v ON_ERROR_STOP=1 <<'SQL'
+-- the backend's CPU time (the first field of /proc/self/schedstat, ns), not the wall clock:
+-- on a shared machine the wall clock also counts the time the backend waited for a core
 CREATE OR REPLACE FUNCTION turn_us(sqls text[], calls int) RETURNS float8[] LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; r float8[] := '{}';
+DECLARE t0 float8; r float8[] := '{}';
 BEGIN
     FOR j IN 1..cardinality(sqls) LOOP
-        t0 := clock_timestamp();
+        t0 := split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::float8;
         EXECUTE sqls[j];
-        r := r || extract(epoch FROM clock_timestamp() - t0)::float8 * 1e6 / calls;
+        r := r || (split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::float8 - t0) / 1e3 / calls;
     END LOOP;
     RETURN r;
 END $$;
