@@ -26,6 +26,7 @@
 #include "predict/feature_vector.h"
 #include "predict/model_cache.h"
 #include "predict/serving_stats.h"
+#include "record/record.h"
 #include "train/dataset.h"
 #include "train/jobs.h"
 
@@ -207,6 +208,9 @@ _PG_init(void)
 
 	/* after every definition: it removes the placeholders of undefined names */
 	MarkGUCPrefixReserved("learnloop");
+
+	/* every process that loads the library: a hook, no work */
+	record_outcome_install_hook();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;

@@ -340,3 +340,26 @@ check_cache_fill_quals(Relation rel, ResultRelInfo *rri, EState *estate)
 					ExecInitQual(t->index_predicates[j], NULL);
 	MemoryContextSwitchTo(old);
 }
+
+/*
+ * Gives the executor's result relation of rel its CHECK constraints'
+ * states (ri_ConstraintExprs) from the planned trees kept here, so that a
+ * statement the executor runs (ml.record_outcome's UPDATE) does not parse
+ * and plan them again: states of its own, in the statement's memory, as
+ * ExecRelCheck would build them.
+ */
+void
+check_cache_fill_constraints(Relation rel, ResultRelInfo *rri, EState *estate)
+{
+	TableChecks *t = checks_for(rel);
+	int			ncheck = rel->rd_att->constr ? rel->rd_att->constr->num_check : 0;
+	MemoryContext old;
+
+	if (rri->ri_ConstraintExprs != NULL || ncheck == 0 || t->ncheck != ncheck)
+		return;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * ncheck);
+	for (int i = 0; i < ncheck; i++)
+		rri->ri_ConstraintExprs[i] = ExecInitExpr(t->exprs[i]->expr, NULL);
+	MemoryContextSwitchTo(old);
+}

@@ -14,5 +14,6 @@
 
 extern void check_constraints(Relation rel, TupleTableSlot *slot, ExprContext *econtext);
 extern void check_cache_fill_quals(Relation rel, ResultRelInfo *rri, EState *estate);
+extern void check_cache_fill_constraints(Relation rel, ResultRelInfo *rri, EState *estate);
 
 #endif							/* LEARNLOOP_CHECK_CACHE_H */

@@ -9,5 +9,6 @@
 #define LEARNLOOP_RECORD_H
 
 extern int64 record_decision_insert(Datum *values);
+extern void record_outcome_install_hook(void);
 
 #endif							/* LEARNLOOP_RECORD_H */

@@ -10,19 +10,79 @@
  * copies the numeric and boolean keys merged here into it when the
  * decision names an experiment and the unit's variant.
  *
+ * The merge is one SQL UPDATE, so that the executor keeps its semantics
+ * (the row locked and re-read under concurrent merges, triggers, HOT), but
+ * the executor parses and plans the table's CHECK constraints from their
+ * stored text for every statement, which was half of the call: an
+ * ExecutorStart hook gives the merge's own statement the constraints
+ * check_cache.c keeps planned.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "common/args.h"
+#include "common/check_cache.h"
 #include "common/spi_plan.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "record/payload.h"
+#include "record/record.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_outcome);
 
 static SPIPlanPtr merge_plan = NULL;
+
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+/* set just before the merge's statement starts, which takes it */
+static bool merge_starting = false;
+
+/*
+ * The merge's statement gets the table's planned CHECK constraints; any
+ * other statement starts as usual.  The flag is taken before the start, so
+ * that no statement started within it sees it.
+ */
+static void
+merge_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	bool		merge = merge_starting;
+
+	merge_starting = false;
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	if (merge && queryDesc->operation == CMD_UPDATE)
+	{
+#if PG_VERSION_NUM >= 140000
+		ListCell   *lc;
+
+		foreach(lc, queryDesc->estate->es_opened_result_relations)
+		{
+			ResultRelInfo *rri = lfirst(lc);
+
+			check_cache_fill_constraints(rri->ri_RelationDesc, rri, queryDesc->estate);
+		}
+#else
+		for (int i = 0; i < queryDesc->estate->es_num_result_relations; i++)
+		{
+			ResultRelInfo *rri = &queryDesc->estate->es_result_relations[i];
+
+			check_cache_fill_constraints(rri->ri_RelationDesc, rri, queryDesc->estate);
+		}
+#endif
+	}
+}
+
+/* From _PG_init: a hook only, no work. */
+void
+record_outcome_install_hook(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = merge_executor_start;
+}
 
 /*
  * One UPDATE merges the keys: under READ COMMITTED a concurrent merge into
@@ -44,6 +104,7 @@ learnloop_record_outcome(PG_FUNCTION_ARGS)
 	Datum		merged;
 	bool		isnull;
 	int64		decision_id;
+	SPIPlanPtr	plan;
 
 	args_not_null(fcinfo, 0, "decision_id", "Pass the id that ml.record_decision returned.");
 	decision_id = PG_GETARG_INT64(0);
@@ -51,9 +112,12 @@ learnloop_record_outcome(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(payload_object_arg(fcinfo, 1, "outcome"));
 
 	SPI_connect();
-	if (SPI_execute_plan(spi_cached_plan(&merge_plan, MERGE_OUTCOME_SQL, 2, argtypes),
-						 values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+	plan = spi_cached_plan(&merge_plan, MERGE_OUTCOME_SQL, 2, argtypes);
+	merge_starting = true;
+	if (SPI_execute_plan(plan, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "learnloop could not merge the outcome");
+	/* not taken (the plan failed before its start): no other statement gets it */
+	merge_starting = false;
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),

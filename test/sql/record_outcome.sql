@@ -53,3 +53,14 @@ SELECT ml.record_outcome(:id, '[]');
 ROLLBACK;
 SELECT outcome ? 'in_tx' AS partial_merge FROM ml.mltrainingdata WHERE id = :id;
 
+
+-- the merge's statement checks the table's CHECK constraints as any UPDATE does (it is given them
+-- planned): one added later is enforced at once, and is gone with its transaction
+BEGIN;
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT no_forbidden_outcome CHECK (NOT outcome ? 'forbidden');
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"forbidden": 1}')$$, :id));
+SELECT ml.record_outcome(:id, '{"allowed": 1}') ? 'allowed' AS allowed_merged;
+ROLLBACK;
+SELECT ml.record_outcome(:id, '{"forbidden": 1}') ? 'forbidden' AS merged_after_rollback;
+-- an UPDATE of the table by other SQL still checks them too
+SELECT error_of(format($$UPDATE ml.MLTrainingData SET decision = '[]' WHERE id = %s$$, :id));
