@@ -54,6 +54,8 @@ typedef struct TableChecks
 	int			ncheck;
 	ExprState **exprs;
 	char	  **names;
+	char	  **ccbins;			/* as stored: a fill matches them first */
+	bool		fillable;		/* no user's function (check_cache_fill_constraints) */
 	/* the executor's quals, planned at the first insertion (see plan_quals) */
 	bool		quals_ready;
 	int			ntriggers;
@@ -110,6 +112,8 @@ function_changed(Datum arg, int cacheid, uint32 hashvalue)
 	relation_changed(arg, InvalidOid);
 }
 
+static bool calls_user_function(Node *node, void *context);
+
 /* Prepares rel's constraints into t, in a new child of parent. */
 static void
 prepare_into(TableChecks *t, Relation rel, MemoryContext parent)
@@ -124,10 +128,16 @@ prepare_into(TableChecks *t, Relation rel, MemoryContext parent)
 	t->ncheck = constr ? constr->num_check : 0;
 	t->exprs = palloc0(sizeof(ExprState *) * Max(t->ncheck, 1));
 	t->names = palloc0(sizeof(char *) * Max(t->ncheck, 1));
+	t->ccbins = palloc0(sizeof(char *) * Max(t->ncheck, 1));
+	t->fillable = true;
 	for (i = 0; i < t->ncheck; i++)
 	{
-		t->exprs[i] = ExecInitExpr(expression_planner(stringToNode(constr->check[i].ccbin)), NULL);
+		Node	   *check = stringToNode(constr->check[i].ccbin);
+
+		t->fillable = t->fillable && !calls_user_function(check, NULL);
+		t->exprs[i] = ExecInitExpr(expression_planner((Expr *) check), NULL);
 		t->names[i] = pstrdup(constr->check[i].ccname);
+		t->ccbins[i] = pstrdup(constr->check[i].ccbin);
 	}
 	MemoryContextSwitchTo(old);
 	t->relid = RelationGetRelid(rel);
@@ -346,17 +356,34 @@ check_cache_fill_quals(Relation rel, ResultRelInfo *rri, EState *estate)
  * states (ri_ConstraintExprs) from the planned trees kept here, so that a
  * statement the executor runs (ml.record_outcome's UPDATE) does not parse
  * and plan them again: states of its own, in the statement's memory, as
- * ExecRelCheck would build them.
+ * PostgreSQL 14 to 17's ExecRelCheck builds them (18 skips constraints
+ * that are not enforced).  Where that cannot be sure, nothing is filled
+ * and the executor builds them itself.
  */
 void
 check_cache_fill_constraints(Relation rel, ResultRelInfo *rri, EState *estate)
 {
-	TableChecks *t = checks_for(rel);
-	int			ncheck = rel->rd_att->constr ? rel->rd_att->constr->num_check : 0;
+	TableChecks *t;
+	TupleConstr *constr = rel->rd_att->constr;
+	int			ncheck = constr ? constr->num_check : 0;
 	MemoryContext old;
 
-	if (rri->ri_ConstraintExprs != NULL || ncheck == 0 || t->ncheck != ncheck)
+	/* the trees outlive the statement only inside its transaction (forget) */
+	Assert(IsTransactionState());
+	if (rri->ri_ConstraintExprs != NULL || ncheck == 0)
 		return;
+	t = checks_for(rel);
+
+	/*
+	 * Only what the executor would plan alike now: no user's function (an
+	 * inlined SQL function resolves names by the search_path of the day it
+	 * was planned), and the very constraints the relcache has.
+	 */
+	if (!t->fillable || t->ncheck != ncheck)
+		return;
+	for (int i = 0; i < ncheck; i++)
+		if (strcmp(t->ccbins[i], constr->check[i].ccbin) != 0)
+			return;
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	rri->ri_ConstraintExprs = palloc(sizeof(ExprState *) * ncheck);
 	for (int i = 0; i < ncheck; i++)

@@ -29,6 +29,7 @@
 #include "fmgr.h"
 #include "record/payload.h"
 #include "record/record.h"
+#include "utils/plancache.h"
 
 PG_FUNCTION_INFO_V1(learnloop_record_outcome);
 
@@ -36,44 +37,34 @@ static SPIPlanPtr merge_plan = NULL;
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
 
-/* set just before the merge's statement starts, which takes it */
-static bool merge_starting = false;
+/*
+ * The merge plan's query text: SPI passes this very pointer as the source
+ * text of each of its executions, and no other statement has it.
+ */
+static const char *merge_source = NULL;
 
 /*
- * The merge's statement gets the table's planned CHECK constraints; any
- * other statement starts as usual.  The flag is taken before the start, so
- * that no statement started within it sees it.
+ * The merge's statement gets the table's planned CHECK constraints (its
+ * one result relation, after the executor opened it); any other statement
+ * starts as usual.
  */
 static void
 merge_executor_start(QueryDesc *queryDesc, int eflags)
 {
-	bool		merge = merge_starting;
-
-	merge_starting = false;
 	if (prev_executor_start)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
-	if (merge && queryDesc->operation == CMD_UPDATE)
+#if PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 180000
+	if (merge_source != NULL && queryDesc->sourceText == merge_source &&
+		queryDesc->operation == CMD_UPDATE &&
+		list_length(queryDesc->estate->es_opened_result_relations) == 1)
 	{
-#if PG_VERSION_NUM >= 140000
-		ListCell   *lc;
+		ResultRelInfo *rri = linitial(queryDesc->estate->es_opened_result_relations);
 
-		foreach(lc, queryDesc->estate->es_opened_result_relations)
-		{
-			ResultRelInfo *rri = lfirst(lc);
-
-			check_cache_fill_constraints(rri->ri_RelationDesc, rri, queryDesc->estate);
-		}
-#else
-		for (int i = 0; i < queryDesc->estate->es_num_result_relations; i++)
-		{
-			ResultRelInfo *rri = &queryDesc->estate->es_result_relations[i];
-
-			check_cache_fill_constraints(rri->ri_RelationDesc, rri, queryDesc->estate);
-		}
-#endif
+		check_cache_fill_constraints(rri->ri_RelationDesc, rri, queryDesc->estate);
 	}
+#endif
 }
 
 /* From _PG_init: a hook only, no work. */
@@ -113,11 +104,9 @@ learnloop_record_outcome(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	plan = spi_cached_plan(&merge_plan, MERGE_OUTCOME_SQL, 2, argtypes);
-	merge_starting = true;
+	merge_source = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan)))->query_string;
 	if (SPI_execute_plan(plan, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "learnloop could not merge the outcome");
-	/* not taken (the plan failed before its start): no other statement gets it */
-	merge_starting = false;
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),

@@ -64,3 +64,22 @@ ROLLBACK;
 SELECT ml.record_outcome(:id, '{"forbidden": 1}') ? 'forbidden' AS merged_after_rollback;
 -- an UPDATE of the table by other SQL still checks them too
 SELECT error_of(format($$UPDATE ml.MLTrainingData SET decision = '[]' WHERE id = %s$$, :id));
+-- the constraints given are the table's own at each call: one swapped for another (their count
+-- the same) is enforced instead at once; and one that calls a user's function, replaced in
+-- between, is evaluated as it now reads
+BEGIN;
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT no_a CHECK (NOT outcome ? 'a_key');
+SELECT ml.record_outcome(:id, '{"warm": 1}') ? 'warm' AS warmed;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"a_key": 1}')$$, :id));
+ALTER TABLE ml.MLTrainingData DROP CONSTRAINT no_a, ADD CONSTRAINT no_b CHECK (NOT outcome ? 'b_key');
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"b_key": 1}')$$, :id));
+SELECT ml.record_outcome(:id, '{"a_key": 1}') ? 'a_key' AS a_allowed_now;
+CREATE FUNCTION public.outcome_allowed(o jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT NOT o ? 'c_key' $$;
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT allowed_by_function CHECK (public.outcome_allowed(outcome));
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"c_key": 1}')$$, :id));
+CREATE OR REPLACE FUNCTION public.outcome_allowed(o jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT NOT o ? 'd_key' $$;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"d_key": 1}')$$, :id));
+SELECT ml.record_outcome(:id, '{"c_key": 1}') ? 'c_key' AS c_allowed_now;
+ROLLBACK;
