@@ -345,13 +345,19 @@ exec 3>&-
 wait "$holder"
 holder=
 # each poll is a transaction of its own, which the pooler gives any server
-# connection; a few polls even when the job ends before the first
+# connection; polls go two at a time, each holding its server connection a
+# moment, so that they need two even when the pool kept only one (the
+# starter's was closed); a few polls even when the job ends before the first
+poll="SELECT status, pg_backend_pid() FROM ml.training_jobs, pg_sleep(0.2)
+       WHERE job_id = $job AND database = current_database()"
 polls=()
 state=
-for i in $(seq 600); do
-  read -r state backend < <(p "SELECT status, pg_backend_pid() FROM ml.training_jobs
-                                WHERE job_id = $job AND database = current_database()")
-  polls+=("$backend")
+for i in $(seq 300); do
+  p "$poll" >"$work/poll.out" &
+  other=$!
+  read -r state backend < <(p "$poll")
+  wait "$other"
+  polls+=("$backend" "$(cut -d' ' -f2 "$work/poll.out")")
   [ "$state" = running ] || [ ${#polls[@]} -lt 4 ] || break
   sleep 0.1
 done
