@@ -20,18 +20,19 @@
 
 #include "access/htup_details.h"
 #include "common/pg_prng.h"
-#include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
 #include "bandit/definition.h"
 #include "bandit/load.h"
 #include "bandit/posterior.h"
+#include "common/json_number.h"
 #include "common/prng.h"
 #include "common/srf.h"
 #include "record/payload.h"
@@ -114,12 +115,7 @@ push_float8(JsonbParseState **state, double value, double *last, Numeric *last_n
 	{
 		if (*last_numeric == NULL || *last != value)
 		{
-			char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-			double_to_shortest_decimal_buf(value, buf);
-			*last_numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
-																ObjectIdGetDatum(InvalidOid),
-																Int32GetDatum(-1)));
+			*last_numeric = json_float8_numeric(value);
 			*last = value;
 		}
 		v.type = jbvNumeric;
@@ -204,6 +200,25 @@ decision_jsonb(const BanditState *state, int chosen, bool explored,
 	return JsonbValueToJsonb(result);
 }
 
+/* An empty object, the features of a choice made without them: built once */
+static Datum
+empty_features(void)
+{
+	static Jsonb *empty = NULL;
+
+	if (empty == NULL)
+	{
+		JsonbParseState *json = NULL;
+		Jsonb	   *built;
+
+		pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
+		built = JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_OBJECT, NULL));
+		empty = MemoryContextAlloc(TopMemoryContext, VARSIZE(built));
+		memcpy(empty, built, VARSIZE(built));
+	}
+	return JsonbPGetDatum(empty);
+}
+
 Datum
 learnloop_choose(PG_FUNCTION_ARGS)
 {
@@ -234,8 +249,7 @@ learnloop_choose(PG_FUNCTION_ARGS)
 
 	values[0] = PointerGetDatum(state.task);
 	values[1] = PG_GETARG_DATUM(1);
-	values[2] = features ? PointerGetDatum(features) :
-		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	values[2] = features ? PointerGetDatum(features) : empty_features();
 	values[3] = JsonbPGetDatum(decision_jsonb(&state, chosen,
 											  chosen != bandit_greedy(&state.prior, state.k, p1, p2),
 											  probabilities, draws, seeded, seed));

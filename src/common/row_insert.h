@@ -43,6 +43,7 @@ typedef struct RowInsert
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;		/* the new row, then the conflicting one */
 	List	   *arbiter;		/* the primary key (NIL for row_append) */
+	bool		appended;		/* row_append() done: its triggers were this row's */
 } RowInsert;
 
 extern Relation ml_table_open(const char *relname, LOCKMODE lockmode);

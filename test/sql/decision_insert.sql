@@ -65,6 +65,19 @@ ALTER TABLE ml.MLTrainingData ADD CONSTRAINT insert_t_task_fk FOREIGN KEY (task)
 SELECT ml.record_decision('insert_t', 'fk_ok', '{}', '{"action": "a"}') IS NOT NULL AS known_task_recorded;
 SELECT error_of($$SELECT ml.record_decision('insert_unknown', 'fk', '{}', '{"action": "a"}')$$);
 ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_task_fk;
+-- the direct insertion skips the check of a key whose columns are all NULL in the row (it
+-- passes under any MATCH); one with a NULL and a value is still checked: MATCH FULL refuses it
+CREATE TABLE insert_task_experiments (task text, experiment text, PRIMARY KEY (task, experiment));
+CREATE TABLE insert_variants (experiment text, variant text, PRIMARY KEY (experiment, variant));
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT insert_t_full_fk FOREIGN KEY (experiment, variant)
+    REFERENCES insert_variants MATCH FULL NOT VALID;
+ALTER TABLE ml.MLTrainingData ADD CONSTRAINT insert_t_mixed_fk FOREIGN KEY (task, experiment)
+    REFERENCES insert_task_experiments MATCH FULL NOT VALID;
+SELECT error_of($$SELECT ml.record_decision('insert_t', 'fk_mixed', '{}', '{"action": "a"}')$$);
+ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_mixed_fk;
+SELECT ml.record_decision('insert_t', 'fk_all_null', '{}', '{"action": "a"}') IS NOT NULL AS all_null_key_recorded;
+SELECT count(*) FROM ml.MLTrainingData WHERE unit_id IN ('fk_mixed', 'fk_all_null');
+ALTER TABLE ml.MLTrainingData DROP CONSTRAINT insert_t_full_fk;
 
 -- a trigger before the row changes it: the INSERT statement runs it
 CREATE FUNCTION tag_insert() RETURNS trigger LANGUAGE plpgsql AS $$
