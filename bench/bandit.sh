@@ -9,6 +9,8 @@
 # ml.choose and ml.decide insert it) is measured too.
 # The arms differ by action and by unit (ARMS=equal: all alike, where the
 # distribution is exactly uniform and no draw is made).
+# Then the same three calls one a transaction from a client (pgbench), as an application makes
+# them.
 # Usage (installs nothing; learnloop must be installed):
 #   pg_virtualenv -t -v 15 -o shared_preload_libraries=learnloop bench/bandit.sh [units] [calls]
 #   ARMS=equal pg_virtualenv ... bench/bandit.sh
@@ -67,4 +69,26 @@ SELECT format('assign_variant (logged): %s calls/s; choose, units with history: 
                  'SELECT count(ml.choose(''bench'', ''u'' || (1 + i * 7919 % $units))) FROM generate_series(1, $calls) i',
                  'SELECT count(ml.choose(''bench'', ''new'' || i)) FROM generate_series(1, $calls) i']) t) t;
 SQL
+# The same calls as an application makes them: one statement a transaction, prepared, from
+# one client (pgbench), with synchronous_commit off so that the commit's WAL flush, the same
+# for every call, does not hide the functions' own work.  Best of 3 turns of TURN_SECONDS.
+turn_seconds=${TURN_SECONDS:-5}
+scripts=$(mktemp -d)
+trap 'rm -rf "$scripts"' EXIT
+printf '%s\n' '\set u random(1, 1000000000)' "SELECT ml.assign_variant('bench', 'p' || :u, true);" >"$scripts/assign.sql"
+printf '%s\n' "\\set u random(1, $units)" "SELECT ml.choose('bench', 'u' || :u);" >"$scripts/history.sql"
+printf '%s\n' '\set u random(1, 1000000000)' "SELECT ml.choose('bench', 'n' || :u);" >"$scripts/new.sql"
+declare -A best_tps=([assign]=0 [history]=0 [new]=0)
+for turn in 1 2 3; do
+  for f in assign history new; do
+    tps=$(PGOPTIONS='-c synchronous_commit=off' pgbench -n -M prepared -c 1 -T "$turn_seconds" -f "$scripts/$f.sql" "$db" 2>&1 |
+          sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    [ -n "$tps" ] || { echo "pgbench failed on $f.sql" >&2; exit 1; }
+    best_tps[$f]=$(awk -v a="${best_tps[$f]}" -v b="$tps" 'BEGIN { print (b > a ? b : a) }')
+  done
+done
+echo "== the same, one call a transaction from a client (pgbench -M prepared, synchronous_commit off, best of 3 turns of ${turn_seconds} s)"
+awk -v a="${best_tps[assign]}" -v h="${best_tps[history]}" -v n="${best_tps[new]}" 'BEGIN {
+  printf "assign_variant (logged): %.1f us a call; choose, units with history: %.1f us (ratio %.2f); new units: %.1f us (ratio %.2f)\n",
+         1e6 / a, 1e6 / h, a / h, 1e6 / n, a / n }'
 [ -n "${KEEP:-}" ] || dropdb "$db"

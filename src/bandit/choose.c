@@ -20,6 +20,7 @@
 
 #include "access/htup_details.h"
 #include "common/pg_prng.h"
+#include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -32,7 +33,6 @@
 #include "bandit/definition.h"
 #include "bandit/load.h"
 #include "bandit/posterior.h"
-#include "common/json_number.h"
 #include "common/prng.h"
 #include "common/srf.h"
 #include "record/payload.h"
@@ -115,7 +115,12 @@ push_float8(JsonbParseState **state, double value, double *last, Numeric *last_n
 	{
 		if (*last_numeric == NULL || *last != value)
 		{
-			*last_numeric = json_float8_numeric(value);
+			char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+			double_to_shortest_decimal_buf(value, buf);
+			*last_numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
 			*last = value;
 		}
 		v.type = jbvNumeric;

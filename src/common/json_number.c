@@ -18,9 +18,7 @@
 
 #include "common/shortest_dec.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/numeric.h"
 
 #include "common/json_number.h"
 
@@ -36,48 +34,6 @@ json_append_float8(StringInfo out, double value)
 	}
 	double_to_shortest_decimal_buf(value, buf);
 	appendStringInfoString(out, buf);
-}
-
-/*
- * The numeric that json_append_float8's text of value reads as (NULL for
- * NaN and infinities), equal to numeric_in's to the display scale, built
- * from the shortest form's digits and exponent instead of parsing them:
- * ml.choose writes a few per decision.
- */
-Numeric
-json_float8_numeric(double value)
-{
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-#if PG_VERSION_NUM >= 140000
-	int64		digits = 0;
-	int			scale = 0;
-	bool		fraction = false;
-	char	   *c;
-#endif
-
-	if (isnan(value) || isinf(value))
-		return NULL;
-	double_to_shortest_decimal_buf(value, buf);
-#if PG_VERSION_NUM >= 140000
-	/* at most 17 digits, [-]d[.ddd][e[+-]x]: digits / 10^scale */
-	for (c = buf + (buf[0] == '-'); *c != '\0' && *c != 'e'; c++)
-	{
-		if (*c == '.')
-			fraction = true;
-		else
-		{
-			digits = digits * 10 + (*c - '0');
-			scale += fraction;
-		}
-	}
-	if (*c == 'e')
-		scale -= atoi(c + 1);
-	return int64_div_fast_to_numeric(buf[0] == '-' ? -digits : digits, scale);
-#else
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
-											   ObjectIdGetDatum(InvalidOid),
-											   Int32GetDatum(-1)));
-#endif
 }
 
 /* A float4 (XGBoost's scores) in the shortest form that reads back as that float. */

@@ -11,12 +11,10 @@
 #include <cjson/cJSON.h>
 
 #include "lib/stringinfo.h"
-#include "utils/numeric.h"
 
 extern void json_append_float8(StringInfo out, double value);
 extern void json_append_float4(StringInfo out, float value);
 extern char *json_float8_string(double value);
-extern Numeric json_float8_numeric(double value);
 extern void json_append_cjson(StringInfo out, const cJSON *item);
 
 #endif							/* LEARNLOOP_JSON_NUMBER_H */

@@ -19,6 +19,15 @@
  * row_insert_begin() says no and the caller runs its SQL statement, which
  * handles every case and raises the usual errors.
  *
+ * A plain insertion (row_append_begin() and row_append(), a decision's row)
+ * also allows triggers after each row, foreign keys among them, and fires
+ * them as INSERT does, but for the check of a key whose columns are all
+ * NULL in the row, which passes whatever the referenced table holds.  Two
+ * side effects of that check go with it: it would wait for a lock on the
+ * referenced table held in EXCLUSIVE mode or above, and a deferred key's
+ * check would stay pending to the commit (ALTER TABLE and TRUNCATE refuse
+ * a table with pending checks).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -373,7 +382,8 @@ drop_null_key_checks(RowInsert *ins)
 void
 row_append(RowInsert *ins)
 {
-	Assert(!ins->appended);
+	if (ins->appended)
+		elog(ERROR, "learnloop inserts one row per row_append_begin()");
 	ins->appended = true;
 	ExecStoreVirtualTuple(ins->slot);
 	check_not_null(ins->rel, ins->slot);
