@@ -3086,43 +3086,8 @@ COMMENT ON FUNCTION ml.bandit_distribution(text, text, jsonb, integer, bigint) I
  */
 CREATE FUNCTION ml.bandit_reward(value jsonb, reward_type text, reward text, strict boolean DEFAULT true)
 RETURNS double precision
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r double precision;
-BEGIN
-    IF NOT strict AND (jsonb_typeof(value) IN ('string', 'object', 'array')
-                       OR (jsonb_typeof(value) = 'number' AND abs(value::numeric) > 1e100)) THEN
-        RETURN NULL;
-    END IF;
-    CASE jsonb_typeof(value)
-    WHEN 'boolean' THEN RETURN value::boolean::integer;
-    WHEN 'number' THEN
-        IF abs(value::numeric) > 1e100 THEN
-            RAISE EXCEPTION 'reward "%" is out of range: %', reward, value
-                USING ERRCODE = '22003', HINT = 'A bandit''s rewards are at most 1e100 in magnitude, so that sums of their squares stay finite.';
-        END IF;
-        r := value::double precision;
-    WHEN 'string' THEN
-        RAISE EXCEPTION 'reward "%" must be a finite number or a boolean, not %', reward, value
-            USING ERRCODE = '22023', HINT = 'NaN and infinite rewards cannot be learnt from; record a number, true or false.';
-    WHEN 'null' THEN RETURN NULL;
-    WHEN 'object', 'array' THEN
-        RAISE EXCEPTION 'reward "%" must be a number or a boolean, not a JSON %', reward, jsonb_typeof(value)
-            USING ERRCODE = '22023', HINT = 'Record the reward as a number, true or false.';
-    ELSE RETURN NULL;
-    END CASE;
-    IF reward_type = 'binary' AND NOT r BETWEEN 0 AND 1 THEN
-        IF NOT strict THEN
-            RETURN NULL;
-        END IF;
-        RAISE EXCEPTION 'reward "%" of a binary bandit must be from 0 to 1, not %', reward, r
-            USING ERRCODE = '22003', HINT = 'Record true/false or 0/1, or create the bandit with reward_type => ''continuous''.';
-    END IF;
-    RETURN r;
-END
-$$;
+AS 'MODULE_PATHNAME', 'learnloop_bandit_reward'
+LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text, boolean) IS
     'A bandit''s reward from an outcome value: booleans count 0/1, JSON null or absent is no reward, NaN, infinite or (binary) out-of-range values are errors (strict) or no reward';
 
@@ -3136,42 +3101,9 @@ COMMENT ON FUNCTION ml.bandit_reward(jsonb, text, text, boolean) IS
  */
 CREATE FUNCTION ml.bandit_outcome_from_decision()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    b ml.bandits;
-    chosen text := NEW.decision ->> 'action';
-    cell text := NEW.decision ->> 'cell';
-    new_r double precision;
-    old_r double precision;
-BEGIN
-    SELECT * INTO b FROM ml.bandits WHERE name = NEW.decision ->> 'bandit';
-    IF NOT FOUND OR chosen IS NULL OR b.task <> NEW.task OR NOT chosen = ANY (b.actions) THEN
-        RETURN NULL;                    -- a dropped bandit, or not its decision: nothing to learn
-    END IF;
-    new_r := ml.bandit_reward(NEW.outcome -> b.reward, b.reward_type, b.reward);
-    -- a value the bandit would refuse was recorded before it existed: never counted
-    old_r := ml.bandit_reward(OLD.outcome -> b.reward, b.reward_type, b.reward, strict => false);
-    IF new_r IS NOT DISTINCT FROM old_r THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO ml.bandit_arms AS a (bandit, cell, action, n, reward_sum, reward_sq)
-    SELECT b.name, c.cell, chosen,
-           (new_r IS NOT NULL)::integer - (old_r IS NOT NULL)::integer,
-           coalesce(new_r, 0) - coalesce(old_r, 0),
-           coalesce(new_r * new_r, 0) - coalesce(old_r * old_r, 0)
-      FROM unnest(CASE WHEN b.context = 'none' OR coalesce(cell, '') = '' THEN ARRAY['']
-                       ELSE ARRAY['', cell] END) WITH ORDINALITY c (cell, i)
-     ORDER BY c.i
-    ON CONFLICT ON CONSTRAINT bandit_arms_pkey DO UPDATE
-       SET n = a.n + EXCLUDED.n,
-           reward_sum = a.reward_sum + EXCLUDED.reward_sum,
-           reward_sq = a.reward_sq + EXCLUDED.reward_sq,
-           updated_at = now();
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'learnloop_bandit_outcome_from_decision'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ml.bandit_outcome_from_decision() IS
     'Trigger: adds a bandit decision''s reward (the change since its previous value) to its cell''s and the population''s arm in ml.bandit_arms';
 

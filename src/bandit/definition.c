@@ -44,18 +44,18 @@
 #include "common/spi_plan.h"
 
 #define SELECT_BANDIT_SQL \
-	"SELECT task, actions, context, features, reward_type, prior, prior_weight, draws " \
+	"SELECT task, actions, context, features, reward, reward_type, prior, prior_weight, draws " \
 	"FROM ml.bandits WHERE name OPERATOR(pg_catalog.=) $1"
 
 /* The columns of a definition, in the order of SELECT_BANDIT_SQL */
 enum
 {
-	DEF_TASK, DEF_ACTIONS, DEF_CONTEXT, DEF_FEATURES, DEF_REWARD_TYPE, DEF_PRIOR,
+	DEF_TASK, DEF_ACTIONS, DEF_CONTEXT, DEF_FEATURES, DEF_REWARD, DEF_REWARD_TYPE, DEF_PRIOR,
 	DEF_PRIOR_WEIGHT, DEF_DRAWS, DEF_COLUMNS
 };
 
 /* Their numbers in ml.bandits, for reading the row directly */
-static const AttrNumber definition_columns[DEF_COLUMNS] = {2, 3, 4, 5, 7, 8, 9, 10};
+static const AttrNumber definition_columns[DEF_COLUMNS] = {2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 static const Oid bandits_types[] =
 {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID,
@@ -196,6 +196,7 @@ parse_definition(const char *name, const Datum *values, const bool *nulls, Memor
 	def->actions = text_strings(name, values[DEF_ACTIONS], nulls[DEF_ACTIONS], into, &def->k);
 	context = text_string(values[DEF_CONTEXT], nulls[DEF_CONTEXT], CurrentMemoryContext);
 	def->keys = text_strings(name, values[DEF_FEATURES], nulls[DEF_FEATURES], into, &def->nkeys);
+	def->reward = text_string(values[DEF_REWARD], nulls[DEF_REWARD], into);
 	reward_type = text_string(values[DEF_REWARD_TYPE], nulls[DEF_REWARD_TYPE], CurrentMemoryContext);
 	prior = text_string(values[DEF_PRIOR], nulls[DEF_PRIOR], CurrentMemoryContext);
 	def->prior.prior_weight = DatumGetFloat8(values[DEF_PRIOR_WEIGHT]);
@@ -207,9 +208,9 @@ parse_definition(const char *name, const Datum *values, const bool *nulls, Memor
 		(int64) def->draws * def->k > BANDIT_MAX_SAMPLES)
 		bandit_corrupted(name, "a number of draws out of range");
 	check_actions(name, def->actions, def->k);
-	if (def->task == NULL || def->k < 1 || context == NULL ||
+	if (def->task == NULL || def->k < 1 || context == NULL || def->reward == NULL ||
 		reward_type == NULL || prior == NULL)
-		bandit_corrupted(name, "a NULL task, context, reward type or prior, or no action");
+		bandit_corrupted(name, "a NULL task, context, reward, reward type or prior, or no action");
 	def->prior.binary = strcmp(reward_type, "binary") == 0;
 	def->prior.population = strcmp(prior, "population") == 0;
 	if ((!def->prior.binary && strcmp(reward_type, "continuous") != 0) ||
@@ -232,7 +233,7 @@ parse_definition(const char *name, const Datum *values, const bool *nulls, Memor
  * otherwise a new one.
  */
 static const BanditDefinition *
-read_with_sql(text *name, const char *key, bool read_only)
+read_with_sql(text *name, const char *key, bool read_only, bool missing_ok)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	Oid			argtypes[1] = {TEXTOID};
@@ -246,7 +247,12 @@ read_with_sql(text *name, const char *key, bool read_only)
 						 args, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the bandit");
 	if (SPI_processed == 0)
-		unknown_bandit(key);
+	{
+		if (!missing_ok)
+			unknown_bandit(key);
+		SPI_finish();
+		return NULL;
+	}
 	for (int c = 0; c < DEF_COLUMNS; c++)
 		values[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
 	def = parse_definition(key, values, nulls, caller);
@@ -266,7 +272,7 @@ copy_strings(char **strings, int n)
 
 /* The definition, read through the primary key and entered in the cache */
 static const BanditDefinition *
-read_into_cache(Relation bandits, Relation index, const char *key)
+read_into_cache(Relation bandits, Relation index, const char *key, bool missing_ok)
 {
 	TupleTableSlot *slot = table_slot_create(bandits, NULL);
 	Snapshot	snapshot;
@@ -289,7 +295,14 @@ read_into_cache(Relation bandits, Relation index, const char *key)
 	scan = index_beginscan(bandits, index, snapshot, 1, 0);
 	index_rescan(scan, &scankey, 1, NULL, 0);
 	if (!index_getnext_slot(scan, ForwardScanDirection, slot))
-		unknown_bandit(key);
+	{
+		if (!missing_ok)
+			unknown_bandit(key);
+		index_endscan(scan);
+		UnregisterSnapshot(snapshot);
+		ExecDropSingleTupleTableSlot(slot);
+		return NULL;
+	}
 	slot_getsomeattrs(slot, definition_columns[DEF_COLUMNS - 1]);
 	for (int c = 0; c < DEF_COLUMNS; c++)
 		values[c] = slot_getattr(slot, definition_columns[c], &nulls[c]);
@@ -308,18 +321,20 @@ read_into_cache(Relation bandits, Relation index, const char *key)
 	def->task = DatumGetTextPCopy(PointerGetDatum(parsed->task));
 	def->actions = copy_strings(parsed->actions, parsed->k);
 	def->keys = copy_strings(parsed->keys, parsed->nkeys);
+	def->reward = pstrdup(parsed->reward);
 	MemoryContextSwitchTo(old);
 	return def;
 }
 
 /*
  * The bandit's definition, valid until the next call (callers copy what
- * they keep); 42704 when there is none.  A change committed by another
- * session is seen from that session's next transaction on, as experiments'
- * (the invalidation arrives with the lock on ml.bandits).
+ * they keep); when there is none, 42704, or with missing_ok NULL.  A
+ * change committed by another session is seen from that session's next
+ * transaction on, as experiments' (the invalidation arrives with the lock
+ * on ml.bandits).
  */
 const BanditDefinition *
-bandit_definition(text *name, bool read_only)
+bandit_definition(text *name, bool read_only, bool missing_ok)
 {
 	char		key[LEARNLOOP_MAX_NAME_BYTES + 1];
 	BanditDefinition *def;
@@ -327,7 +342,11 @@ bandit_definition(text *name, bool read_only)
 	Relation	index;
 
 	if (VARSIZE_ANY_EXHDR(name) > LEARNLOOP_MAX_NAME_BYTES)
-		unknown_bandit(text_to_cstring(name));
+	{
+		if (!missing_ok)
+			unknown_bandit(text_to_cstring(name));
+		return NULL;
+	}
 	text_to_cstring_buffer(name, key, sizeof(key));
 
 	/* the lock accepts invalidations: a cache still fresh after it is current */
@@ -341,12 +360,12 @@ bandit_definition(text *name, bool read_only)
 	index = ml_index_open_plain(bandits, &bandits_shape, RelationGetPrimaryKeyIndex(bandits),
 								lengthof(bandits_key), bandits_key);
 	if (index == NULL)
-		def = (BanditDefinition *) read_with_sql(name, key, read_only);
+		def = (BanditDefinition *) read_with_sql(name, key, read_only, missing_ok);
 	else
 	{
 		if (cache_stale)
 			cache_reset();
-		def = (BanditDefinition *) read_into_cache(bandits, index, key);
+		def = (BanditDefinition *) read_into_cache(bandits, index, key, missing_ok);
 		index_close(index, NoLock);
 	}
 	table_close(bandits, NoLock);

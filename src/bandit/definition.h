@@ -34,11 +34,12 @@ typedef struct BanditDefinition
 	BanditContext context;
 	int			nkeys;			/* features of the cells (context features) */
 	char	  **keys;
+	char	   *reward;			/* the outcome's key that holds the reward */
 	BanditPrior prior;
 	int			draws;
 } BanditDefinition;
 
-extern const BanditDefinition *bandit_definition(text *name, bool read_only);
+extern const BanditDefinition *bandit_definition(text *name, bool read_only, bool missing_ok);
 extern void bandit_corrupted(const char *name, const char *what) pg_attribute_noreturn();
 
 #endif							/* LEARNLOOP_BANDIT_DEFINITION_H */

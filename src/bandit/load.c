@@ -378,7 +378,7 @@ bandit_load(text *name, text *unit_id, Jsonb *features, bool read_only, BanditSt
 	/* as SQL would: this transaction's changes so far are seen */
 	if (!read_only)
 		CommandCounterIncrement();
-	set_definition(state, bandit_definition(name, read_only), unit_id, features);
+	set_definition(state, bandit_definition(name, read_only, false), unit_id, features);
 	if (!read_arms_directly(name, read_only, state))
 		read_arms_with_sql(name, read_only, state);
 }

@@ -270,5 +270,28 @@ INSERT INTO ml.bandit_arms (bandit, cell, action, n, reward_sum, reward_sq) VALU
 SELECT action, abs(probability - CASE action WHEN 'new' THEN 0.78166 ELSE 0.21834 END) < 0.001 AS closed_form
   FROM ml.bandit_distribution('wide_narrow', 'u1') ORDER BY action;
 
+-- ml.bandit_reward, which the outcome trigger applies: strict for the new value, lenient for the
+-- value before (one the bandit would refuse was recorded before it existed: never counted)
+SELECT v, t, coalesce(ml.bandit_reward(v::jsonb, t, 'r', strict => false)::text, 'no reward') AS lenient,
+       CASE WHEN error_of(format('SELECT ml.bandit_reward(%L, %L, ''r'')', v, t)) = 'no error'
+            THEN coalesce(ml.bandit_reward(v::jsonb, t, 'r')::text, 'no reward')
+            ELSE error_of(format('SELECT ml.bandit_reward(%L, %L, ''r'')', v, t)) END AS strict
+  FROM unnest(ARRAY['true', 'false', '0.25', '1', 'null', '2', '-0.5', '"NaN"', '[1]', '{"a": 1}',
+                    '1e100', '-1.0000000000000000000001e100', '123456789.123456789']) WITH ORDINALITY x (v, i),
+       unnest(ARRAY['binary', 'continuous']) t
+ ORDER BY i, t;
+SELECT ml.bandit_reward(NULL, 'binary', 'r') IS NULL AS absent_is_no_reward;
+-- the trigger fires only as learnloop creates it
+CREATE TABLE not_decisions (decision jsonb, outcome jsonb, task text);
+CREATE TRIGGER wrong_timing BEFORE UPDATE ON not_decisions FOR EACH ROW EXECUTE FUNCTION ml.bandit_outcome_from_decision();
+INSERT INTO not_decisions VALUES ('{"bandit": "tone"}', NULL, 't');
+SELECT error_of($$UPDATE not_decisions SET outcome = '{}'$$) AS wrong_timing;
+DROP TABLE not_decisions;
+CREATE TABLE not_decisions (decision text, outcome jsonb, task text);
+CREATE TRIGGER wrong_table AFTER UPDATE ON not_decisions FOR EACH ROW EXECUTE FUNCTION ml.bandit_outcome_from_decision();
+INSERT INTO not_decisions VALUES ('{"bandit": "tone"}', NULL, 't');
+SELECT error_of($$UPDATE not_decisions SET outcome = '{}'$$) AS decision_not_jsonb;
+DROP TABLE not_decisions;
+
 SELECT ml.drop_bandit(name) FROM ml.bandits ORDER BY name;
 DELETE FROM ml.MLTrainingData WHERE decision ? 'bandit' OR task = 'minutes';
