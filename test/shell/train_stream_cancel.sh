@@ -5,11 +5,18 @@
 # of XGBoost's iterator and re-raised once XGBoost has returned), and the
 # worker leaves no temporary file, worker or model behind.  Beyond 100,000
 # training rows, the reference distributions come from an even sample.
+#
+# How fast is fast enough is measured in the same run, as the benchmarks
+# do (these machines are noisy, and the suites run beside a server under
+# valgrind): a stop must take at most half as long as the whole quantising
+# phase of the same job left alone, timed just before and just after it.
+# A stop that waited for the quantising to end would take all of it; one
+# at the next batch waits for XGBoost's longest step, which XGBoost cannot
+# interrupt (a sketch merge of up to 0.7 s at max_bin 4096 on 2 threads).
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
 db=learnloop_stream_cancel
-limit_ms=2000   # "about a second", with room for a loaded test machine
 dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 q "CREATE EXTENSION learnloop"
@@ -17,10 +24,33 @@ cols=$(for k in $(seq 1 20); do printf ", ((i * 0.%04d618) %% 1)::float4 AS f%d"
 q "CREATE TABLE wide AS SELECT (i * 0.0618034) % 1 > 0.5 AS y $cols FROM generate_series(1, 600000) i"
 jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database() AND started >= '$(q "SELECT now()")') j"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+stream_job() {
+  q "SET learnloop.training_memory = 'stream';
+     SELECT ml.train_async('$1', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096, \"num_round\": 1}')"
+}
+
+# quantising_ms: how long the quantising of the job below lasts when left
+# alone, from the moment a poll sees it (as the stops below are timed)
+quantising_ms() {
+  local job start ms
+  job=$(stream_job "alone_$1")
+  wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
+  start=$(now_ms)
+  wait_for "SELECT phase = 'quantising' AND status = 'running' FROM $jobs WHERE job_id = $job" 600 f
+  ms=$(( $(now_ms) - start ))
+  wait_for "SELECT status FROM $jobs WHERE job_id = $job" 600 succeeded || ms=0   # fails the check
+  echo "$ms"
+}
+# check_stop WHAT MS BEFORE_MS AFTER_MS
+check_stop() {
+  local limit_ms=$(( ($3 > $4 ? $3 : $4) / 2 ))
+  echo "# $1: the worker stopped $2 ms after the request; the quantising alone took $3 ms before and $4 ms after"
+  ok "$([ "$2" -le "$limit_ms" ] && echo fast || echo "slow: $2 ms")" fast "$1: stopped within half the quantising's time ($limit_ms ms)"
+}
 
 # max_bin 4096: quantising takes a few seconds, time to be caught at it
-job=$(q "SET learnloop.training_memory = 'stream';
-         SELECT ml.train_async('streamed', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096}')")
+before_ms=$(quantising_ms 1)
+job=$(stream_job streamed)
 wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
 ok "$(q "SELECT phase || ' ' || training_memory FROM $jobs WHERE job_id = $job")" "quantising stream" \
    "the job quantises, from a stream"
@@ -31,8 +61,8 @@ ok "$(q "SELECT ml.cancel_training($job)")" t "cancel_training accepts the reque
 wait_for "SELECT status FROM $jobs WHERE job_id = $job" 100 failed
 wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
 ms=$(( $(now_ms) - start ))
-echo "# quantising: the worker stopped ${ms} ms after ml.cancel_training"
-ok "$([ "$ms" -le "$limit_ms" ] && echo fast || echo "slow: $ms ms")" fast "stopped within $limit_ms ms"
+after_ms=$(quantising_ms 2)
+check_stop "quantising" "$ms" "$before_ms" "$after_ms"
 ok "$(q "SELECT status || ': ' || error FROM $jobs WHERE job_id = $job")" \
    "failed: training job $job was cancelled" "the job failed as cancelled"
 ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "no temporary file is left"
@@ -41,15 +71,15 @@ ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'streamed'")" 0 "no model"
 # SIGTERM while quantising: the worker stops as fast, and the process ends
 # outside XGBoost's frames (the signal becomes an error carried out of the
 # iterator), leaving no temporary file
-job=$(q "SET learnloop.training_memory = 'stream';
-         SELECT ml.train_async('terminated', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096}')")
+before_ms=$after_ms
+job=$(stream_job terminated)
 wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
 start=$(now_ms)
 ok "$(q "SELECT pg_terminate_backend(pid) FROM $jobs WHERE job_id = $job")" t "sigterm: the quantising worker is signalled"
 wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'learnloop training'" 100 0
 ms=$(( $(now_ms) - start ))
-echo "# sigterm while quantising: the worker stopped ${ms} ms after pg_terminate_backend"
-ok "$([ "$ms" -le "$limit_ms" ] && echo fast || echo "slow: $ms ms")" fast "sigterm: stopped within $limit_ms ms"
+after_ms=$(quantising_ms 3)
+check_stop "sigterm while quantising" "$ms" "$before_ms" "$after_ms"
 ok "$(q "SELECT status FROM $jobs WHERE job_id = $job")" failed "sigterm: the job failed"
 ok "$(q "SELECT count(*) FROM pg_ls_tmpdir()")" 0 "sigterm: no temporary file is left"
 ok "$(q "SELECT count(*) FROM ml.models WHERE name = 'terminated'")" 0 "sigterm: no model"
