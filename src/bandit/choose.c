@@ -24,6 +24,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -214,12 +215,14 @@ empty_features(void)
 	if (empty == NULL)
 	{
 		JsonbParseState *json = NULL;
-		Jsonb	   *built;
+		Datum		built;
+		MemoryContext old;
 
 		pushJsonbValue(&json, WJB_BEGIN_OBJECT, NULL);
-		built = JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_OBJECT, NULL));
-		empty = MemoryContextAlloc(TopMemoryContext, VARSIZE(built));
-		memcpy(empty, built, VARSIZE(built));
+		built = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&json, WJB_END_OBJECT, NULL)));
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		empty = DatumGetJsonbP(datumCopy(built, false, -1));
+		MemoryContextSwitchTo(old);
 	}
 	return JsonbPGetDatum(empty);
 }

@@ -240,23 +240,22 @@ read_with_sql(text *name, const char *key, bool read_only, bool missing_ok)
 	Datum		args[1] = {PointerGetDatum(name)};
 	Datum		values[DEF_COLUMNS];
 	bool		nulls[DEF_COLUMNS];
-	BanditDefinition *def;
+	BanditDefinition *def = NULL;
 
 	SPI_connect();
 	if (SPI_execute_plan(spi_cached_plan(&bandit_plan, SELECT_BANDIT_SQL, 1, argtypes),
 						 args, NULL, read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "learnloop could not read the bandit");
-	if (SPI_processed == 0)
+	if (SPI_processed > 0)
 	{
-		if (!missing_ok)
-			unknown_bandit(key);
-		SPI_finish();
-		return NULL;
+		for (int c = 0; c < DEF_COLUMNS; c++)
+			values[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1,
+									  &nulls[c]);
+		def = parse_definition(key, values, nulls, caller);
 	}
-	for (int c = 0; c < DEF_COLUMNS; c++)
-		values[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
-	def = parse_definition(key, values, nulls, caller);
 	SPI_finish();
+	if (def == NULL && !missing_ok)
+		unknown_bandit(key);
 	return def;
 }
 
@@ -280,7 +279,7 @@ read_into_cache(Relation bandits, Relation index, const char *key, bool missing_
 	IndexScanDesc scan;
 	Datum		values[DEF_COLUMNS];
 	bool		nulls[DEF_COLUMNS];
-	BanditDefinition *parsed,
+	BanditDefinition *parsed = NULL,
 			   *def;
 	MemoryContext old;
 
@@ -294,23 +293,23 @@ read_into_cache(Relation bandits, Relation index, const char *key, bool missing_
 	scankey.sk_collation = index->rd_indcollation[0];
 	scan = index_beginscan(bandits, index, snapshot, 1, 0);
 	index_rescan(scan, &scankey, 1, NULL, 0);
-	if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		if (!missing_ok)
-			unknown_bandit(key);
-		index_endscan(scan);
-		UnregisterSnapshot(snapshot);
-		ExecDropSingleTupleTableSlot(slot);
-		return NULL;
+		slot_getsomeattrs(slot, definition_columns[DEF_COLUMNS - 1]);
+		for (int c = 0; c < DEF_COLUMNS; c++)
+			values[c] = slot_getattr(slot, definition_columns[c], &nulls[c]);
+		/* parsed (and checked) first: a corrupted row leaves no entry */
+		parsed = parse_definition(key, values, nulls, CurrentMemoryContext);
 	}
-	slot_getsomeattrs(slot, definition_columns[DEF_COLUMNS - 1]);
-	for (int c = 0; c < DEF_COLUMNS; c++)
-		values[c] = slot_getattr(slot, definition_columns[c], &nulls[c]);
-	/* parsed (and checked) first: a corrupted row leaves no entry */
-	parsed = parse_definition(key, values, nulls, CurrentMemoryContext);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	ExecDropSingleTupleTableSlot(slot);
+	if (parsed == NULL)
+	{
+		if (!missing_ok)
+			unknown_bandit(key);
+		return NULL;
+	}
 
 	/* reading may have accepted an invalidation: start afresh then */
 	if (cache_stale)

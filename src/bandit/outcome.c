@@ -30,6 +30,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -68,13 +69,12 @@ largest_reward(void)
 
 	if (largest == NULL)
 	{
-		Numeric		parsed = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																 CStringGetDatum("1e100"),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
+		Datum		parsed = DirectFunctionCall3(numeric_in, CStringGetDatum("1e100"),
+												 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		largest = MemoryContextAlloc(TopMemoryContext, VARSIZE(parsed));
-		memcpy(largest, parsed, VARSIZE(parsed));
+		largest = DatumGetNumeric(datumCopy(parsed, false, -1));
+		MemoryContextSwitchTo(old);
 	}
 	return largest;
 }
@@ -83,6 +83,13 @@ static char *
 jsonb_text(Jsonb *value)
 {
 	return JsonbToCString(NULL, &value->root, VARSIZE(value));
+}
+
+/* A JSON value's text, as error messages quote it */
+static char *
+json_value_text(const JsonbValue *value)
+{
+	return jsonb_text(JsonbValueToJsonb((JsonbValue *) value));
 }
 
 /*
@@ -95,58 +102,56 @@ jsonb_text(Jsonb *value)
  * that would stop the new outcome).  *isnull says there is no reward.
  */
 static double
-reward_of(Jsonb *value, bool binary, const char *reward, bool strict, bool *isnull)
+reward_of(const JsonbValue *value, bool binary, const char *reward, bool strict, bool *isnull)
 {
-	JsonbValue	v;
 	double		r;
 
 	*isnull = true;
 	if (value == NULL)
 		return 0;
-	if (!JB_ROOT_IS_SCALAR(value) || !JsonbExtractScalar(&value->root, &v))
-	{
-		if (!strict)
-			return 0;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("reward \"%s\" must be a number or a boolean, not a JSON %s",
-						reward, JB_ROOT_IS_ARRAY(value) ? "array" : "object"),
-				 errhint("Record the reward as a number, true or false.")));
-	}
-	switch (v.type)
+	switch (value->type)
 	{
 		case jbvNull:
 			return 0;
 		case jbvBool:
 			*isnull = false;
-			return v.val.boolean ? 1 : 0;
+			return value->val.boolean ? 1 : 0;
+		case jbvBinary:
+			if (!strict)
+				return 0;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("reward \"%s\" must be a number or a boolean, not a JSON %s",
+							reward, JsonContainerIsArray(value->val.binary.data) ? "array" : "object"),
+					 errhint("Record the reward as a number, true or false.")));
+			break;
 		case jbvString:
 			if (!strict)
 				return 0;
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("reward \"%s\" must be a finite number or a boolean, not %s",
-							reward, jsonb_text(value)),
+							reward, json_value_text(value)),
 					 errhint("NaN and infinite rewards cannot be learnt from; record a number, true or false.")));
 			break;
 		case jbvNumeric:
 			if (DatumGetBool(DirectFunctionCall2(numeric_gt,
 												 DirectFunctionCall1(numeric_abs,
-																	 NumericGetDatum(v.val.numeric)),
+																	 NumericGetDatum(value->val.numeric)),
 												 NumericGetDatum(largest_reward()))))
 			{
 				if (!strict)
 					return 0;
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("reward \"%s\" is out of range: %s", reward, jsonb_text(value)),
+						 errmsg("reward \"%s\" is out of range: %s", reward, json_value_text(value)),
 						 errhint("A bandit's rewards are at most 1e100 in magnitude, so that sums of their squares stay finite.")));
 			}
 			r = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-												   NumericGetDatum(v.val.numeric)));
+												   NumericGetDatum(value->val.numeric)));
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb scalar type %d", (int) v.type);
+			elog(ERROR, "unexpected jsonb value type %d", (int) value->type);
 	}
 	if (binary && !(r >= 0 && r <= 1))
 	{
@@ -173,7 +178,20 @@ learnloop_bandit_reward(PG_FUNCTION_ARGS)
 	double		r;
 	bool		isnull;
 
-	r = reward_of(PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0),
+	JsonbValue	value;
+
+	if (!PG_ARGISNULL(0))
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+
+		if (!JB_ROOT_IS_SCALAR(jb) || !JsonbExtractScalar(&jb->root, &value))
+		{
+			value.type = jbvBinary;
+			value.val.binary.data = &jb->root;
+			value.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+		}
+	}
+	r = reward_of(PG_ARGISNULL(0) ? NULL : &value,
 				  reward_type != NULL && strcmp(reward_type, "binary") == 0,
 				  PG_ARGISNULL(2) ? "<NULL>" : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				  PG_ARGISNULL(3) || PG_GETARG_BOOL(3), &isnull);
@@ -216,22 +234,21 @@ decision_field(Jsonb *decision, const char *key)
 	return jsonb_text(JsonbValueToJsonb(&v));
 }
 
-/* An outcome's value of the reward's key as a jsonb, or NULL */
-static Jsonb *
-outcome_value(TriggerData *trigdata, HeapTuple row, const char *reward)
+/* An outcome's value of the reward's key, in *value; NULL when absent */
+static JsonbValue *
+outcome_value(TriggerData *trigdata, HeapTuple row, const char *reward, JsonbValue *value)
 {
 	bool		isnull;
 	Datum		outcome = row_column(trigdata, row, "outcome", JSONBOID, &isnull);
 	Jsonb	   *object;
-	JsonbValue	v;
 
 	if (isnull)
 		return NULL;
 	object = DatumGetJsonbP(outcome);
 	if (!JB_ROOT_IS_OBJECT(object) ||
-		getKeyJsonValueFromContainer(&object->root, reward, strlen(reward), &v) == NULL)
+		getKeyJsonValueFromContainer(&object->root, reward, strlen(reward), value) == NULL)
 		return NULL;
-	return JsonbValueToJsonb(&v);
+	return value;
 }
 
 static bool
@@ -289,6 +306,8 @@ learnloop_bandit_outcome_from_decision(PG_FUNCTION_ARGS)
 				old_null;
 	double		new_r,
 				old_r;
+	JsonbValue	new_value,
+				old_value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
@@ -321,9 +340,9 @@ learnloop_bandit_outcome_from_decision(PG_FUNCTION_ARGS)
 		memcmp(VARDATA_ANY(task), VARDATA_ANY(def->task), VARSIZE_ANY_EXHDR(task)) != 0)
 		return PointerGetDatum(NULL);
 
-	new_r = reward_of(outcome_value(trigdata, trigdata->tg_newtuple, def->reward),
+	new_r = reward_of(outcome_value(trigdata, trigdata->tg_newtuple, def->reward, &new_value),
 					  def->prior.binary, def->reward, true, &new_null);
-	old_r = reward_of(outcome_value(trigdata, trigdata->tg_trigtuple, def->reward),
+	old_r = reward_of(outcome_value(trigdata, trigdata->tg_trigtuple, def->reward, &old_value),
 					  def->prior.binary, def->reward, false, &old_null);
 	if (new_null == old_null && (new_null || new_r == old_r))
 		return PointerGetDatum(NULL);
