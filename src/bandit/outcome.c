@@ -89,6 +89,7 @@ jsonb_text(Jsonb *value)
 static char *
 json_value_text(const JsonbValue *value)
 {
+	/* JsonbValueToJsonb reads the value without changing it */
 	return jsonb_text(JsonbValueToJsonb((JsonbValue *) value));
 }
 
@@ -177,21 +178,23 @@ learnloop_bandit_reward(PG_FUNCTION_ARGS)
 	char	   *reward_type = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	double		r;
 	bool		isnull;
-
 	JsonbValue	value;
+	JsonbValue *given = NULL;
 
 	if (!PG_ARGISNULL(0))
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(0);
 
+		/* an array or object as a container (JsonbToJsonbValue, which 13 lacks) */
 		if (!JB_ROOT_IS_SCALAR(jb) || !JsonbExtractScalar(&jb->root, &value))
 		{
 			value.type = jbvBinary;
 			value.val.binary.data = &jb->root;
 			value.val.binary.len = VARSIZE(jb) - VARHDRSZ;
 		}
+		given = &value;
 	}
-	r = reward_of(PG_ARGISNULL(0) ? NULL : &value,
+	r = reward_of(given,
 				  reward_type != NULL && strcmp(reward_type, "binary") == 0,
 				  PG_ARGISNULL(2) ? "<NULL>" : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				  PG_ARGISNULL(3) || PG_GETARG_BOOL(3), &isnull);

@@ -91,6 +91,7 @@ SELECT error_of(format($$SELECT ml.record_outcome(%s, jsonb_build_object('engage
 SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": 1e400}')$$, :first_id)) AS huge_reward;
 SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": 2}')$$, :first_id)) AS binary_out_of_range;
 SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": [1]}')$$, :first_id)) AS array_reward;
+SELECT error_of(format($$SELECT ml.record_outcome(%s, '{"engaged": {"a": 1}}')$$, :first_id)) AS object_reward;
 SELECT outcome FROM ml.MLTrainingData WHERE id = :first_id;
 SELECT sum(n) AS n_unchanged FROM ml.bandit_arms WHERE bandit = 'tone';
 
