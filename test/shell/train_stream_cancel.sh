@@ -11,10 +11,13 @@
 # valgrind): a stop must take at most half as long as the whole quantising
 # phase of the same job left alone, timed just before and just after it.
 # A stop that waited for the quantising to end would take all of it; one
-# at the next batch waits for XGBoost's longest step, which XGBoost cannot
-# interrupt (a sketch merge of up to 0.7 s at max_bin 4096 on this 2-core
-# machine), about a quarter of it.  Half is coarse: a stop between
-# XGBoost's four passes over the batches, not within them, would pass too.
+# at the next batch waits for the step XGBoost is in, which it cannot
+# interrupt: a batch's sketching or binning at the default max_bin, 0.2 to
+# 0.4 s on this 2-core machine, a tenth to a sixth of the 6 s the 1,200,000
+# rows take (at max_bin 4096 XGBoost's own sketch merges take up to 0.7 s,
+# and on a loaded machine they came near half of a shorter phase).  Half
+# is coarse: a stop between XGBoost's four passes over the batches, not
+# within them, would pass too.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./tap.sh
@@ -24,11 +27,12 @@ createdb "$db"
 q "CREATE EXTENSION learnloop"
 cols=$(for k in $(seq 1 20); do printf ", ((i * 0.%04d618) %% 1)::float4 AS f%d" $((k * 613 % 9973)) "$k"; done)
 q "CREATE TABLE wide AS SELECT (i * 0.0618034) % 1 > 0.5 AS y $cols FROM generate_series(1, 600000) i"
+q "CREATE VIEW wide_twice AS SELECT * FROM wide UNION ALL SELECT * FROM wide"
 jobs="(SELECT * FROM ml.training_jobs WHERE database = current_database() AND started >= '$(q "SELECT now()")') j"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 stream_job() {
   q "SET learnloop.training_memory = 'stream';
-     SELECT ml.train_async('$1', 'wide', 'y', test_size => 0, params => '{\"max_bin\": 4096, \"num_round\": 1}')"
+     SELECT ml.train_async('$1', 'wide_twice', 'y', test_size => 0, params => '{\"num_round\": 1}')"
 }
 
 # quantising_ms: how long the quantising of the job below lasts when left
@@ -54,7 +58,7 @@ check_stop() {
   ok "$([ "$2" -le "$limit_ms" ] && echo fast || echo "slow: $2 ms")" fast "$1: stopped within half the quantising's time ($limit_ms ms)"
 }
 
-# max_bin 4096: quantising takes a few seconds, time to be caught at it
+# the table twice: quantising takes a few seconds, time to be caught at it
 before_ms=$(quantising_ms 1)
 job=$(stream_job streamed)
 wait_for "SELECT phase FROM $jobs WHERE job_id = $job AND status = 'running'" 600 quantising
