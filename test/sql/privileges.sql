@@ -21,7 +21,6 @@ SELECT features FROM ml.mltrainingdata WHERE id = :app_id;
 UPDATE ml.mltrainingdata SET features = '{}' WHERE id = :app_id;
 DELETE FROM ml.mltrainingdata WHERE id = :app_id;
 SELECT count(*) FROM ml.mlevaluationresults;
-SELECT ml.predict('linear', ARRAY[0.5, 0.5]::real[]) IS NOT NULL AS app_predicts;
 SELECT ml.create_experiment('app_made', ARRAY['a', 'b']);
 RESET ROLE;
 
@@ -51,6 +50,10 @@ SELECT name, trained_by, (SELECT deployed_by FROM ml.deployments WHERE model_nam
 SELECT model_name FROM ml.train('priv2', 'SELECT x, y FROM priv_source JOIN pg_authid ON true', 'y');
 RESET ROLE;
 SELECT count(*) AS priv2_models FROM ml.models WHERE name = 'priv2';
+-- the application serves the trained model
+SET ROLE learnloop_test_app;
+SELECT ml.predict('priv', ARRAY[5]::real[]) IS NOT NULL AS app_predicts;
+RESET ROLE;
 
 -- no SECURITY DEFINER function without a pinned search_path
 SELECT p.proname
