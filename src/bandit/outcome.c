@@ -234,7 +234,7 @@ decision_field(Jsonb *decision, const char *key)
 		return NULL;
 	if (v.type == jbvString)
 		return pnstrdup(v.val.string.val, v.val.string.len);
-	return jsonb_text(JsonbValueToJsonb(&v));
+	return json_value_text(&v);
 }
 
 /* An outcome's value of the reward's key, in *value; NULL when absent */

@@ -3,8 +3,9 @@
 # holds its rows in a temporary file (and not in memory), ml.cancel_training
 # and SIGTERM stop it while it quantises (the cancellation is raised inside
 # a batch of XGBoost's iterator and re-raised once XGBoost has returned),
-# and the worker leaves no temporary file, worker or model behind.  Beyond 100,000
-# training rows, the reference distributions come from an even sample.
+# and the worker leaves no temporary file, worker or model behind.  Beyond
+# 100,000 training rows, the reference distributions come from an even
+# sample.
 #
 # How fast is fast enough is measured in the same run, as the benchmarks
 # do (these machines are noisy, and the suites run beside a server under
@@ -39,8 +40,8 @@ stream_job() {
 # quantising_ms: how long the quantising of the job below lasts when left
 # alone, from the moment a poll sees it (the stops are timed from a request
 # made just after such a poll); 0 when the job is never seen quantising
-# or does not succeed.  Returns
-# once its worker has exited, so that its temporary file is gone.
+# or does not succeed.  Returns once its worker has exited, so that its
+# temporary file is gone.
 quantising_ms() {
   local job start ms
   job=$(stream_job "alone_$1")
